@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Protocol} from "./Protocol.sol";
+import {IBatchVerifier} from "./IBatchVerifier.sol";
+import {IMessageRecipient} from "./IMessageRecipient.sol";
+
+/// @title Isthmus Inbox
+/// @notice Destination-chain end of Isthmus. `submitBatch` accepts a batch proof of lane
+///         checkpoints `(count, acc)` and committee rotations; `deliver` accepts exactly the
+///         messages that rebuild a proven checkpoint from the delivered state, in order, once.
+///
+///         Rules for a lane claim, besides the proof: its lane ends here, it names the domain's
+///         Outbox and its current committee, its count lies beyond what was delivered, and its
+///         block is not older than the newest proven block. A claim that repeats a proven
+///         checkpoint is a replay and is refused; one that gives another accumulator for a
+///         proven count is a proven contradiction: the domain is frozen and nothing else in
+///         the batch takes effect. Rotations in a batch apply before its lane claims.
+contract Inbox {
+    /// @notice Per source domain state.
+    struct Domain {
+        bytes32 committee; // trusted committee commitment
+        address outbox; // the source Outbox; zero while the domain is unknown
+        uint64 epoch; // committee epoch
+        bool paused; // frozen by the guardian or by a proven contradiction
+        uint64 provenCount; // highest proven count
+        uint64 provenBlock; // newest block a claim was proven at
+        uint64 deliveredCount; // messages delivered so far
+        bytes32 deliveredAcc; // accumulator of the delivered messages
+        uint64 rateCapacity; // most messages in one burst; zero for no limit
+        uint32 rateWindow; // seconds to refill from empty to full
+        uint64 rateAvailable;
+        uint64 rateUpdated;
+    }
+
+    /// @notice Least delay before a proposed verifier can be activated.
+    uint256 public constant MIN_UPGRADE_DELAY = 1 days;
+    /// @notice Gas kept back around each recipient call, to record a failure.
+    uint256 public constant EXECUTION_RESERVE = 40_000;
+
+    uint32 public immutable localDomain;
+    uint256 public immutable upgradeDelay;
+
+    address public owner;
+    address public guardian;
+    bool public paused;
+    IBatchVerifier public verifier;
+    IBatchVerifier public pendingVerifier;
+    uint256 public pendingVerifierReadyAt;
+
+    mapping(uint32 => Domain) private _domains;
+    mapping(uint32 => mapping(uint64 => bytes32)) private _proven;
+    /// @notice Messages whose execution failed, awaiting `retry`.
+    mapping(bytes32 => bool) public failed;
+
+    event BatchAccepted(bytes32 indexed statement, uint256 lanes, uint256 rotations);
+    event CheckpointProven(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 blockNumber);
+    event CommitteeRotated(uint32 indexed srcDomain, uint64 epoch, bytes32 committee);
+    event ContradictionDetected(uint32 indexed srcDomain, uint64 count, bytes32 provenAcc, bytes32 claimedAcc);
+    event Delivered(uint32 indexed srcDomain, uint64 fromCount, uint64 toCount, bytes32 acc);
+    event MessageFailed(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
+    event MessageRetried(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
+    event DomainAdded(uint32 indexed srcDomain, address outbox, bytes32 committee);
+    event DomainPaused(uint32 indexed srcDomain, bool paused);
+    event Paused(bool paused);
+    event RateLimitSet(uint32 indexed srcDomain, uint64 capacity, uint32 window);
+    event VerifierProposed(address verifier, uint256 readyAt);
+    event VerifierCancelled(address verifier);
+    event VerifierActivated(address verifier);
+    event GuardianSet(address guardian);
+    event OwnershipTransferred(address owner);
+
+    error Unauthorized(address caller);
+    error IsPaused();
+    error UnknownDomain(uint32 srcDomain);
+    error DomainExists(uint32 srcDomain);
+    error DomainIsPaused(uint32 srcDomain);
+    error InvalidConfig();
+    error EmptyBatch();
+    error InvalidProof(bytes32 statement);
+    error WrongDestination(uint32 dstDomain);
+    error WrongOutbox(address outbox);
+    error WrongCommittee(bytes32 committee);
+    error WrongEpoch(uint64 expected, uint64 got);
+    error ClaimNotForward(uint64 count, uint64 delivered);
+    error BlockNotForward(uint64 blockNumber, uint64 provenBlock);
+    error AlreadyProven(uint64 count);
+    error EmptyDelivery();
+    error WrongLane(uint256 index);
+    error UnexpectedNonce(uint64 expected, uint64 got);
+    error NotProven(uint64 count);
+    error AccumulatorMismatch(uint64 count, bytes32 proven, bytes32 computed);
+    error RateLimited(uint256 requested, uint256 available);
+    error InsufficientGas(uint64 nonce);
+    error NotFailed(bytes32 msgHash);
+    error RetryFailed(bytes32 msgHash);
+    error NoPendingVerifier();
+    error UpgradeNotReady(uint256 readyAt);
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert Unauthorized(msg.sender);
+        _;
+    }
+
+    modifier onlyOwnerOrGuardian() {
+        if (msg.sender != owner && msg.sender != guardian) revert Unauthorized(msg.sender);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (paused) revert IsPaused();
+        _;
+    }
+
+    constructor(uint32 localDomain_, IBatchVerifier verifier_, address owner_, address guardian_, uint256 upgradeDelay_) {
+        if (address(verifier_) == address(0) || owner_ == address(0) || upgradeDelay_ < MIN_UPGRADE_DELAY) {
+            revert InvalidConfig();
+        }
+        localDomain = localDomain_;
+        verifier = verifier_;
+        owner = owner_;
+        guardian = guardian_;
+        upgradeDelay = upgradeDelay_;
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    /// @notice Verifies a batch proof over `lanes` and `rotations` and records what it proves.
+    function submitBatch(
+        bytes calldata proof,
+        Protocol.LaneClaim[] calldata lanes,
+        Protocol.RotationClaim[] calldata rotations
+    ) external whenNotPaused {
+        if (lanes.length + rotations.length == 0) revert EmptyBatch();
+        bytes32 statement = Protocol.statementHash(lanes, rotations);
+        if (!verifier.verifyBatch(proof, Protocol.publicInput(statement))) revert InvalidProof(statement);
+
+        // A proven contradiction freezes its domain; nothing else of the batch is taken.
+        bool contradiction;
+        for (uint256 i = 0; i < lanes.length; ++i) {
+            bytes32 proven = _proven[lanes[i].srcDomain][lanes[i].count];
+            if (proven != bytes32(0) && proven != lanes[i].acc) {
+                _domains[lanes[i].srcDomain].paused = true;
+                emit ContradictionDetected(lanes[i].srcDomain, lanes[i].count, proven, lanes[i].acc);
+                emit DomainPaused(lanes[i].srcDomain, true);
+                contradiction = true;
+            }
+        }
+        if (contradiction) return;
+
+        for (uint256 i = 0; i < rotations.length; ++i) {
+            _rotate(rotations[i]);
+        }
+        for (uint256 i = 0; i < lanes.length; ++i) {
+            _prove(lanes[i]);
+        }
+        emit BatchAccepted(statement, lanes.length, rotations.length);
+    }
+
+    function _rotate(Protocol.RotationClaim calldata r) private {
+        Domain storage d = _knownDomain(r.srcDomain);
+        if (r.committee != d.committee) revert WrongCommittee(r.committee);
+        if (r.nextEpoch != d.epoch + 1) revert WrongEpoch(d.epoch + 1, r.nextEpoch);
+        if (r.nextCommittee == bytes32(0)) revert InvalidConfig();
+        d.committee = r.nextCommittee;
+        d.epoch = r.nextEpoch;
+        emit CommitteeRotated(r.srcDomain, r.nextEpoch, r.nextCommittee);
+    }
+
+    function _prove(Protocol.LaneClaim calldata c) private {
+        Domain storage d = _knownDomain(c.srcDomain);
+        if (c.dstDomain != localDomain) revert WrongDestination(c.dstDomain);
+        if (c.outbox != d.outbox) revert WrongOutbox(c.outbox);
+        if (c.committee != d.committee) revert WrongCommittee(c.committee);
+        if (c.count <= d.deliveredCount) revert ClaimNotForward(c.count, d.deliveredCount);
+        if (c.blockNumber < d.provenBlock) revert BlockNotForward(c.blockNumber, d.provenBlock);
+        if (_proven[c.srcDomain][c.count] != bytes32(0)) revert AlreadyProven(c.count);
+
+        _proven[c.srcDomain][c.count] = c.acc;
+        d.provenBlock = c.blockNumber;
+        if (c.count > d.provenCount) d.provenCount = c.count;
+        emit CheckpointProven(c.srcDomain, c.count, c.acc, c.blockNumber);
+    }
+
+    // ---------------------------------------------------------------- delivery
+
+    /// @notice Delivers the next messages of `srcDomain`'s lane. They must continue the
+    ///         delivered state and end exactly on a proven checkpoint. Each is executed with
+    ///         its gasLimit; a failing recipient marks its message for `retry` and the rest go on.
+    function deliver(uint32 srcDomain, Protocol.Message[] calldata messages) external whenNotPaused {
+        uint256 n = messages.length;
+        if (n == 0) revert EmptyDelivery();
+        Domain storage d = _knownDomain(srcDomain);
+
+        uint64 from = d.deliveredCount;
+        uint64 count = from;
+        bytes32 acc = d.deliveredAcc;
+        for (uint256 i = 0; i < n; ++i) {
+            Protocol.Message calldata m = messages[i];
+            if (m.srcDomain != srcDomain || m.dstDomain != localDomain) revert WrongLane(i);
+            if (m.nonce != count) revert UnexpectedNonce(count, m.nonce);
+            acc = Protocol.fold(acc, Protocol.hash(m));
+            ++count;
+        }
+        bytes32 proven = _proven[srcDomain][count];
+        if (proven == bytes32(0)) revert NotProven(count);
+        if (proven != acc) revert AccumulatorMismatch(count, proven, acc);
+
+        _consumeRateLimit(d, n);
+        d.deliveredCount = count;
+        d.deliveredAcc = acc;
+        emit Delivered(srcDomain, from, count, acc);
+
+        for (uint256 i = 0; i < n; ++i) {
+            Protocol.Message calldata m = messages[i];
+            if (gasleft() < m.gasLimit + m.gasLimit / 63 + EXECUTION_RESERVE) revert InsufficientGas(m.nonce);
+            if (!_execute(m, m.gasLimit)) {
+                bytes32 h = Protocol.hash(m);
+                failed[h] = true;
+                emit MessageFailed(srcDomain, m.nonce, h);
+            }
+        }
+    }
+
+    /// @notice Executes a failed message again, with all the gas the caller gives (at least its
+    ///         gasLimit). Reverts, leaving it retryable, if the recipient fails again.
+    function retry(Protocol.Message calldata m) external whenNotPaused {
+        bytes32 h = Protocol.hash(m);
+        if (!failed[h]) revert NotFailed(h);
+        if (_domains[m.srcDomain].paused) revert DomainIsPaused(m.srcDomain);
+        if (gasleft() < m.gasLimit + m.gasLimit / 63 + EXECUTION_RESERVE) revert InsufficientGas(m.nonce);
+        failed[h] = false;
+        if (!_execute(m, gasleft() - EXECUTION_RESERVE)) revert RetryFailed(h);
+        emit MessageRetried(m.srcDomain, m.nonce, h);
+    }
+
+    /// @dev Calls the recipient without copying its return data (no return-data bomb) and
+    ///      releases the memory of the call data afterwards.
+    function _execute(Protocol.Message calldata m, uint256 gasAmount) private returns (bool ok) {
+        uint256 freePtr;
+        assembly ("memory-safe") {
+            freePtr := mload(0x40)
+        }
+        bytes memory data = abi.encodeCall(IMessageRecipient.handleMessage, (m.srcDomain, m.sender, m.nonce, m.payload));
+        address recipient = m.recipient;
+        assembly ("memory-safe") {
+            ok := call(gasAmount, recipient, 0, add(data, 0x20), mload(data), 0, 0)
+            mstore(0x40, freePtr)
+        }
+    }
+
+    function _consumeRateLimit(Domain storage d, uint256 n) private {
+        uint256 capacity = d.rateCapacity;
+        if (capacity == 0) return;
+        uint256 available = d.rateAvailable + (block.timestamp - d.rateUpdated) * capacity / d.rateWindow;
+        if (available > capacity) available = capacity;
+        if (n > available) revert RateLimited(n, available);
+        d.rateAvailable = uint64(available - n);
+        d.rateUpdated = uint64(block.timestamp);
+    }
+
+    function _knownDomain(uint32 srcDomain) private view returns (Domain storage d) {
+        d = _domains[srcDomain];
+        if (d.outbox == address(0)) revert UnknownDomain(srcDomain);
+        if (d.paused) revert DomainIsPaused(srcDomain);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    function domain(uint32 srcDomain) external view returns (Domain memory) {
+        return _domains[srcDomain];
+    }
+
+    /// @notice The accumulator proven at `count` for `srcDomain` (zero if none).
+    function provenAcc(uint32 srcDomain, uint64 count) external view returns (bytes32) {
+        return _proven[srcDomain][count];
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Trusts `srcDomain`: its Outbox and its initial committee (epoch 0). After this the
+    ///         committee changes only by proof.
+    function addDomain(uint32 srcDomain, address outbox, bytes32 committee, uint64 rateCapacity, uint32 rateWindow)
+        external
+        onlyOwner
+    {
+        if (srcDomain == localDomain || outbox == address(0) || committee == bytes32(0)) revert InvalidConfig();
+        Domain storage d = _domains[srcDomain];
+        if (d.outbox != address(0)) revert DomainExists(srcDomain);
+        d.outbox = outbox;
+        d.committee = committee;
+        emit DomainAdded(srcDomain, outbox, committee);
+        _setRateLimit(srcDomain, d, rateCapacity, rateWindow);
+    }
+
+    /// @notice Limits delivery from `srcDomain` to `capacity` messages per `window` seconds
+    ///         (a token bucket). Zero capacity lifts the limit. A capacity below one lane
+    ///         segment could stall the lane, so it is refused.
+    function setRateLimit(uint32 srcDomain, uint64 capacity, uint32 window) external onlyOwner {
+        Domain storage d = _domains[srcDomain];
+        if (d.outbox == address(0)) revert UnknownDomain(srcDomain);
+        _setRateLimit(srcDomain, d, capacity, window);
+    }
+
+    function _setRateLimit(uint32 srcDomain, Domain storage d, uint64 capacity, uint32 window) private {
+        if (capacity != 0 && (capacity < Protocol.SEGMENT_MAX_MESSAGES || window == 0)) revert InvalidConfig();
+        d.rateCapacity = capacity;
+        d.rateWindow = window;
+        d.rateAvailable = capacity;
+        d.rateUpdated = uint64(block.timestamp);
+        emit RateLimitSet(srcDomain, capacity, window);
+    }
+
+    /// @notice Stops batches, deliveries and retries everywhere.
+    function pause() external onlyOwnerOrGuardian {
+        paused = true;
+        emit Paused(true);
+    }
+
+    function unpause() external onlyOwner {
+        paused = false;
+        emit Paused(false);
+    }
+
+    /// @notice Stops batches, deliveries and retries for one source domain.
+    function pauseDomain(uint32 srcDomain) external onlyOwnerOrGuardian {
+        _domains[srcDomain].paused = true;
+        emit DomainPaused(srcDomain, true);
+    }
+
+    function unpauseDomain(uint32 srcDomain) external onlyOwner {
+        _domains[srcDomain].paused = false;
+        emit DomainPaused(srcDomain, false);
+    }
+
+    /// @notice Starts the delay after which `next` may replace the verifier.
+    function proposeVerifier(IBatchVerifier next) external onlyOwner {
+        if (address(next) == address(0)) revert InvalidConfig();
+        pendingVerifier = next;
+        pendingVerifierReadyAt = block.timestamp + upgradeDelay;
+        emit VerifierProposed(address(next), pendingVerifierReadyAt);
+    }
+
+    function cancelVerifier() external onlyOwnerOrGuardian {
+        emit VerifierCancelled(address(pendingVerifier));
+        pendingVerifier = IBatchVerifier(address(0));
+        pendingVerifierReadyAt = 0;
+    }
+
+    /// @notice Anyone may activate the proposed verifier once its delay has passed.
+    function activateVerifier() external {
+        IBatchVerifier next = pendingVerifier;
+        if (address(next) == address(0)) revert NoPendingVerifier();
+        if (block.timestamp < pendingVerifierReadyAt) revert UpgradeNotReady(pendingVerifierReadyAt);
+        verifier = next;
+        pendingVerifier = IBatchVerifier(address(0));
+        pendingVerifierReadyAt = 0;
+        emit VerifierActivated(address(next));
+    }
+
+    function setGuardian(address guardian_) external onlyOwner {
+        guardian = guardian_;
+        emit GuardianSet(guardian_);
+    }
+
+    function transferOwnership(address owner_) external onlyOwner {
+        if (owner_ == address(0)) revert InvalidConfig();
+        owner = owner_;
+        emit OwnershipTransferred(owner_);
+    }
+}

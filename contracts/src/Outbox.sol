@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Protocol} from "./Protocol.sol";
+
+/// @title Isthmus Outbox
+/// @notice Source-chain end of Isthmus. Every message sent is folded into the accumulator of
+///         its lane (one lane per destination domain). The storage layout is part of the
+///         protocol, since provers read it with eth_getProof; it must never change:
+///
+///         slot 0: mapping(uint32 dstDomain => Lane)   Lane = { word, acc } at keccak256(dst . 0) + {0, 1}
+///                 word = count (bits 0-63) | segMessages (64-95) | segGas (96-159) | segBytes (160-191)
+///         slot 1: mapping(uint32 dstDomain => mapping(uint64 count => bytes32 acc)) checkpoints
+///
+///         A checkpoint stores the accumulator at the end of a segment: before a message would
+///         take the open segment past SEGMENT_MAX_MESSAGES, SEGMENT_MAX_GAS (summed gasLimit)
+///         or SEGMENT_MAX_BYTES (summed payload), the accumulator so far is stored under the
+///         current count and a new segment opens. The messages between two consecutive
+///         checkpoints therefore always fit in one destination transaction.
+contract Outbox {
+    struct Lane {
+        uint64 count;
+        uint32 segMessages;
+        uint64 segGas;
+        uint32 segBytes;
+        bytes32 acc;
+    }
+
+    mapping(uint32 => Lane) private _lanes;
+    mapping(uint32 => mapping(uint64 => bytes32)) private _checkpoints;
+
+    /// @notice This chain's protocol domain.
+    uint32 public immutable localDomain;
+
+    /// @notice Emitted for every message, with everything needed to deliver it.
+    event MessageSent(
+        uint32 indexed dstDomain,
+        uint64 indexed nonce,
+        bytes32 indexed msgHash,
+        uint32 srcDomain,
+        address sender,
+        address recipient,
+        uint64 gasLimit,
+        bytes payload
+    );
+
+    /// @notice Emitted when a segment closes and its accumulator is stored.
+    event Checkpoint(uint32 indexed dstDomain, uint64 count, bytes32 acc);
+
+    error SameDomain(uint32 domain);
+    error PayloadTooLarge(uint256 length, uint256 max);
+    error GasLimitTooHigh(uint256 gasLimit, uint256 max);
+
+    constructor(uint32 domain) {
+        localDomain = domain;
+    }
+
+    /// @notice Sends `payload` to `recipient` on `dstDomain`; it will be called with `gasLimit`.
+    /// @return nonce the message's position in its lane.
+    /// @return msgHash its hash.
+    function send(uint32 dstDomain, address recipient, uint64 gasLimit, bytes calldata payload)
+        external
+        returns (uint64 nonce, bytes32 msgHash)
+    {
+        if (dstDomain == localDomain) revert SameDomain(dstDomain);
+        if (payload.length > Protocol.MAX_PAYLOAD) revert PayloadTooLarge(payload.length, Protocol.MAX_PAYLOAD);
+        if (gasLimit > Protocol.MAX_GAS_LIMIT) revert GasLimitTooHigh(gasLimit, Protocol.MAX_GAS_LIMIT);
+
+        Lane memory l = _lanes[dstDomain];
+        nonce = l.count;
+        if (
+            uint256(l.segMessages) + 1 > Protocol.SEGMENT_MAX_MESSAGES
+                || uint256(l.segGas) + gasLimit > Protocol.SEGMENT_MAX_GAS
+                || uint256(l.segBytes) + payload.length > Protocol.SEGMENT_MAX_BYTES
+        ) {
+            _checkpoints[dstDomain][nonce] = l.acc;
+            emit Checkpoint(dstDomain, nonce, l.acc);
+            l.segMessages = 0;
+            l.segGas = 0;
+            l.segBytes = 0;
+        }
+
+        msgHash = Protocol.messageHash(localDomain, dstDomain, nonce, msg.sender, recipient, gasLimit, payload);
+        l.count = nonce + 1;
+        l.segMessages += 1;
+        l.segGas += gasLimit;
+        l.segBytes += uint32(payload.length);
+        l.acc = Protocol.fold(l.acc, msgHash);
+        _lanes[dstDomain] = l;
+
+        emit MessageSent(dstDomain, nonce, msgHash, localDomain, msg.sender, recipient, gasLimit, payload);
+    }
+
+    /// @notice The lane's message count and accumulator.
+    function lane(uint32 dstDomain) external view returns (uint64 count, bytes32 acc) {
+        Lane storage l = _lanes[dstDomain];
+        return (l.count, l.acc);
+    }
+
+    /// @notice The accumulator stored when the lane's segment closed at `count` (zero if none).
+    function checkpoint(uint32 dstDomain, uint64 count) external view returns (bytes32) {
+        return _checkpoints[dstDomain][count];
+    }
+}

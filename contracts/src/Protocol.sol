@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+/// @title Isthmus protocol encoding
+/// @notice The message hash, the lane accumulator, and the batch statement, exactly as the Go
+///         package `protocol` computes them. Golden vectors in testdata/protocol pin both sides.
+library Protocol {
+    /// @notice A cross-chain message. `msgHash = keccak256(abi.encode(fields...))`.
+    struct Message {
+        uint32 srcDomain;
+        uint32 dstDomain;
+        uint64 nonce;
+        address sender;
+        address recipient;
+        uint64 gasLimit;
+        bytes payload;
+    }
+
+    /// @notice A proven fact about one lane: at `blockNumber` (hash `blockHash`) of `srcDomain`,
+    ///         finalized by the committee `committee`, the Outbox `outbox` had accumulated
+    ///         `acc` after `count` messages towards `dstDomain`. `count` is either the lane's
+    ///         head or one of its stored checkpoints.
+    struct LaneClaim {
+        uint32 srcDomain;
+        uint32 dstDomain;
+        address outbox;
+        bytes32 committee;
+        uint64 blockNumber;
+        bytes32 blockHash;
+        uint64 count;
+        bytes32 acc;
+    }
+
+    /// @notice A proven committee hand-over: the committee `committee` of `srcDomain` signed
+    ///         `nextCommittee` as the commitment of epoch `nextEpoch`.
+    struct RotationClaim {
+        uint32 srcDomain;
+        bytes32 committee;
+        uint64 nextEpoch;
+        bytes32 nextCommittee;
+    }
+
+    /// @notice Domain tag that opens every statement: keccak256("isthmus.statement.v1").
+    bytes32 internal constant STATEMENT_TAG = keccak256("isthmus.statement.v1");
+
+    /// @notice The statement hash is reduced to this many low bits to fit one BN254 scalar.
+    uint256 internal constant PUBLIC_INPUT_MASK = (uint256(1) << 253) - 1;
+
+    // Outbox lane segments: the Outbox stores a checkpoint of the accumulator whenever the
+    // next message would take the open segment past one of these bounds, so that the
+    // messages between two checkpoints always fit one destination transaction.
+    uint256 internal constant SEGMENT_MAX_MESSAGES = 256;
+    uint256 internal constant SEGMENT_MAX_GAS = 8_000_000;
+    uint256 internal constant SEGMENT_MAX_BYTES = 128 * 1024;
+    /// @notice Largest `gasLimit` of one message.
+    uint256 internal constant MAX_GAS_LIMIT = 5_000_000;
+    /// @notice Largest payload of one message, in bytes.
+    uint256 internal constant MAX_PAYLOAD = 64 * 1024;
+
+    /// @notice keccak256(abi.encode(srcDomain, dstDomain, nonce, sender, recipient, gasLimit, payload)).
+    /// @dev Releases the memory it used, so hashing in a loop does not grow memory.
+    function messageHash(
+        uint32 srcDomain,
+        uint32 dstDomain,
+        uint64 nonce,
+        address sender,
+        address recipient,
+        uint64 gasLimit,
+        bytes calldata payload
+    ) internal pure returns (bytes32 h) {
+        uint256 freePtr;
+        assembly ("memory-safe") {
+            freePtr := mload(0x40)
+        }
+        h = keccak256(abi.encode(srcDomain, dstDomain, nonce, sender, recipient, gasLimit, payload));
+        assembly ("memory-safe") {
+            mstore(0x40, freePtr)
+        }
+    }
+
+    /// @notice The hash of a message given as calldata.
+    function hash(Message calldata m) internal pure returns (bytes32) {
+        return messageHash(m.srcDomain, m.dstDomain, m.nonce, m.sender, m.recipient, m.gasLimit, m.payload);
+    }
+
+    /// @notice acc_{i+1} = keccak256(acc_i ‖ msgHash_i).
+    function fold(bytes32 acc, bytes32 msgHash) internal pure returns (bytes32 next) {
+        assembly ("memory-safe") {
+            mstore(0x00, acc)
+            mstore(0x20, msgHash)
+            next := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @notice keccak256 of the claim's 140-byte packed encoding.
+    function hash(LaneClaim calldata c) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                c.srcDomain, c.dstDomain, c.outbox, c.committee, c.blockNumber, c.blockHash, c.count, c.acc
+            )
+        );
+    }
+
+    /// @notice keccak256 of the claim's 76-byte packed encoding.
+    function hash(RotationClaim calldata c) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(c.srcDomain, c.committee, c.nextEpoch, c.nextCommittee));
+    }
+
+    /// @notice keccak256(STATEMENT_TAG ‖ uint32(#lanes) ‖ laneHash... ‖ uint32(#rotations) ‖ rotationHash...).
+    function statementHash(LaneClaim[] calldata lanes, RotationClaim[] calldata rotations)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32[] memory laneHashes = new bytes32[](lanes.length);
+        for (uint256 i = 0; i < lanes.length; ++i) {
+            laneHashes[i] = hash(lanes[i]);
+        }
+        bytes32[] memory rotationHashes = new bytes32[](rotations.length);
+        for (uint256 i = 0; i < rotations.length; ++i) {
+            rotationHashes[i] = hash(rotations[i]);
+        }
+        return keccak256(
+            abi.encodePacked(
+                STATEMENT_TAG, uint32(lanes.length), laneHashes, uint32(rotations.length), rotationHashes
+            )
+        );
+    }
+
+    /// @notice The one public input of the batch proof: the statement hash with its top three
+    ///         bits cleared (below 2^253, so below the BN254 scalar field modulus).
+    function publicInput(bytes32 statement) internal pure returns (uint256) {
+        return uint256(statement) & PUBLIC_INPUT_MASK;
+    }
+}

@@ -1,0 +1,133 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Limits the Outbox enforces, and the bounds of a lane segment (see Lane).
+const (
+	MaxPayload         = 64 * 1024
+	MaxGasLimit        = 5_000_000
+	SegmentMaxMessages = 256
+	SegmentMaxGas      = 8_000_000
+	SegmentMaxBytes    = 128 * 1024
+)
+
+// Outbox storage: slot 0 holds mapping(uint32 dstDomain => Lane{word, acc}), slot 1 holds
+// mapping(uint32 dstDomain => mapping(uint64 count => bytes32 acc)) of checkpoints.
+const (
+	lanesSlot       = 0
+	checkpointsSlot = 1
+)
+
+// mappingSlot is Solidity's slot of mapping[key] for a mapping at slot base.
+func mappingSlot(key uint64, base common.Hash) common.Hash {
+	var k [32]byte
+	binary.BigEndian.PutUint64(k[24:], key)
+	return crypto.Keccak256Hash(k[:], base[:])
+}
+
+func slotAt(n uint64) common.Hash {
+	return common.BigToHash(new(big.Int).SetUint64(n))
+}
+
+// LaneWordSlot is the storage slot of the lane's packed word (count and open segment).
+func LaneWordSlot(dstDomain uint32) common.Hash {
+	return mappingSlot(uint64(dstDomain), slotAt(lanesSlot))
+}
+
+// LaneAccSlot is the storage slot of the lane's accumulator.
+func LaneAccSlot(dstDomain uint32) common.Hash {
+	s := new(big.Int).SetBytes(LaneWordSlot(dstDomain).Bytes())
+	return common.BigToHash(s.Add(s, big.NewInt(1)))
+}
+
+// CheckpointSlot is the storage slot of the accumulator stored when the lane's segment
+// closed at count.
+func CheckpointSlot(dstDomain uint32, count uint64) common.Hash {
+	return mappingSlot(count, mappingSlot(uint64(dstDomain), slotAt(checkpointsSlot)))
+}
+
+// LaneWord is the Outbox's packed per-lane word: count in bits 0-63, then the open segment's
+// message count (64-95), summed gasLimit (96-159) and summed payload bytes (160-191).
+type LaneWord struct {
+	Count       uint64
+	SegMessages uint32
+	SegGas      uint64
+	SegBytes    uint32
+}
+
+// DecodeLaneWord reads the packed word from its 32-byte storage value.
+func DecodeLaneWord(v common.Hash) (LaneWord, error) {
+	for _, b := range v[:8] {
+		if b != 0 {
+			return LaneWord{}, fmt.Errorf("lane word %x: %w: bits above 192 set", v, ErrBadEncoding)
+		}
+	}
+	return LaneWord{
+		Count:       binary.BigEndian.Uint64(v[24:32]),
+		SegMessages: binary.BigEndian.Uint32(v[20:24]),
+		SegGas:      binary.BigEndian.Uint64(v[12:20]),
+		SegBytes:    binary.BigEndian.Uint32(v[8:12]),
+	}, nil
+}
+
+// Encode returns the word as stored.
+func (w LaneWord) Encode() common.Hash {
+	var v common.Hash
+	binary.BigEndian.PutUint64(v[24:32], w.Count)
+	binary.BigEndian.PutUint32(v[20:24], w.SegMessages)
+	binary.BigEndian.PutUint64(v[12:20], w.SegGas)
+	binary.BigEndian.PutUint32(v[8:12], w.SegBytes)
+	return v
+}
+
+// Lane is the native twin of one Outbox lane: its accumulator, its open segment, and the
+// checkpoints stored so far. Before a message would take the open segment past
+// SegmentMaxMessages, SegmentMaxGas or SegmentMaxBytes, the accumulator is stored as a
+// checkpoint under the current count and a new segment opens; so the messages between two
+// consecutive checkpoints always fit one destination transaction.
+type Lane struct {
+	SrcDomain, DstDomain uint32
+	Word                 LaneWord
+	Acc                  common.Hash
+	Checkpoints          map[uint64]common.Hash
+}
+
+// NewLane returns the empty lane from src to dst.
+func NewLane(src, dst uint32) *Lane {
+	return &Lane{SrcDomain: src, DstDomain: dst, Checkpoints: map[uint64]common.Hash{}}
+}
+
+// Head is the lane's current (count, acc).
+func (l *Lane) Head() Accumulator { return Accumulator{Count: l.Word.Count, Acc: l.Acc} }
+
+// Send appends a message as the Outbox does and returns it with its nonce and domains set.
+// checkpointed reports whether a checkpoint was stored before it.
+func (l *Lane) Send(sender, recipient common.Address, gasLimit uint64, payload []byte) (m Message, checkpointed bool, err error) {
+	m = Message{
+		SrcDomain: l.SrcDomain, DstDomain: l.DstDomain, Nonce: l.Word.Count,
+		Sender: sender, Recipient: recipient, GasLimit: gasLimit, Payload: payload,
+	}
+	if err := m.Validate(); err != nil {
+		return Message{}, false, err
+	}
+	w := &l.Word
+	if uint64(w.SegMessages)+1 > SegmentMaxMessages || w.SegGas+gasLimit > SegmentMaxGas ||
+		uint64(w.SegBytes)+uint64(len(payload)) > SegmentMaxBytes {
+		l.Checkpoints[w.Count] = l.Acc
+		w.SegMessages, w.SegGas, w.SegBytes = 0, 0, 0
+		checkpointed = true
+	}
+	l.Acc = Fold(l.Acc, m.Hash())
+	w.Count++
+	w.SegMessages++
+	w.SegGas += gasLimit
+	w.SegBytes += uint32(len(payload))
+	return m, checkpointed, nil
+}

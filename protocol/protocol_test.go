@@ -1,0 +1,315 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	bn254fr "github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden vectors in testdata/protocol")
+
+func vectorsPath() string { return filepath.Join("..", VectorsFile) }
+
+func randomBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func randomHash(r *rand.Rand) common.Hash { return common.BytesToHash(randomBytes(r, 32)) }
+
+func randomAddress(r *rand.Rand) common.Address { return common.BytesToAddress(randomBytes(r, 20)) }
+
+// makeVectors builds the golden vectors from fixed seeds.
+func makeVectors() *Vectors {
+	r := rand.New(rand.NewPCG(2026, 11))
+	v := &Vectors{}
+	var acc Accumulator
+	for i, n := range []int{0, 1, 31, 32, 33, 64, 100, 1024} {
+		m := Message{
+			SrcDomain: 1, DstDomain: 2, Nonce: uint64(i),
+			Sender: randomAddress(r), Recipient: randomAddress(r),
+			GasLimit: uint64(r.IntN(MaxGasLimit + 1)), Payload: randomBytes(r, n),
+		}
+		acc.Append(m.Hash())
+		v.Messages = append(v.Messages, MessageVector{Message: m, Encoded: m.Encode(), Hash: m.Hash(), AccAfter: acc.Acc})
+	}
+	outbox, committee := randomAddress(r), randomHash(r)
+	for _, c := range []LaneClaim{
+		{SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 77, BlockHash: randomHash(r), Count: 3, Acc: v.Messages[2].AccAfter},
+		{SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 78, BlockHash: randomHash(r), Count: 8, Acc: v.Messages[7].AccAfter},
+		{SrcDomain: 0xfffffffe, DstDomain: 2, Outbox: randomAddress(r), Committee: randomHash(r), BlockNumber: 1<<64 - 1, BlockHash: randomHash(r), Count: 1<<64 - 1, Acc: randomHash(r)},
+	} {
+		v.LaneClaims = append(v.LaneClaims, LaneVector{Claim: c, Encoded: c.Encode(), Hash: c.Hash()})
+	}
+	for _, c := range []RotationClaim{
+		{SrcDomain: 1, Committee: committee, NextEpoch: 1, NextCommittee: randomHash(r)},
+		{SrcDomain: 0xfffffffe, Committee: randomHash(r), NextEpoch: 1<<64 - 1, NextCommittee: randomHash(r)},
+	} {
+		v.RotationClaims = append(v.RotationClaims, RotationVector{Claim: c, Encoded: c.Encode(), Hash: c.Hash()})
+	}
+	for _, sel := range [][2][]int{{{0}, {}}, {{0, 1, 2}, {0}}, {{}, {1}}, {{1, 0}, {0, 1}}} {
+		v.Statements = append(v.Statements, StatementVec{Lanes: sel[0], Rotations: sel[1]})
+		s := v.Statement(len(v.Statements) - 1)
+		v.Statements[len(v.Statements)-1].Hash = s.Hash()
+		v.Statements[len(v.Statements)-1].PublicInput = (*hexutil.Big)(s.PublicInput())
+	}
+	for _, sv := range []struct {
+		dst   uint32
+		count uint64
+	}{{2, 256}, {0, 0}, {0xffffffff, 1 << 40}} {
+		v.OutboxSlots = append(v.OutboxSlots, SlotVector{
+			DstDomain: sv.dst, LaneWordSlot: LaneWordSlot(sv.dst), LaneAccSlot: LaneAccSlot(sv.dst),
+			CheckpointCount: sv.count, CheckpointSlot: CheckpointSlot(sv.dst, sv.count),
+		})
+	}
+	return v
+}
+
+func TestGoldenVectors(t *testing.T) {
+	want, err := json.MarshalIndent(makeVectors(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, '\n')
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(vectorsPath()), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(vectorsPath(), want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile(vectorsPath())
+	if err != nil {
+		t.Fatalf("%v (run go test ./protocol -update)", err)
+	}
+	if !bytes.Equal(have, want) {
+		t.Fatalf("%s is stale or the encodings changed: run go test ./protocol -update and review the diff", VectorsFile)
+	}
+	// The file also loads back into what the other implementations read.
+	v, err := LoadVectors(vectorsPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, mv := range v.Messages {
+		if mv.Message.Hash() != mv.Hash {
+			t.Errorf("message %d: hash after reload %x, want %x", i, mv.Message.Hash(), mv.Hash)
+		}
+	}
+}
+
+// Encode must be exactly abi.encode of the seven fields: checked against go-ethereum's packer.
+func TestMessageEncodeIsABIEncode(t *testing.T) {
+	typ := func(s string) abi.Type {
+		ty, err := abi.NewType(s, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ty
+	}
+	args := abi.Arguments{
+		{Type: typ("uint32")}, {Type: typ("uint32")}, {Type: typ("uint64")}, {Type: typ("address")},
+		{Type: typ("address")}, {Type: typ("uint64")}, {Type: typ("bytes")},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		m := Message{
+			SrcDomain: r.Uint32(), DstDomain: r.Uint32(), Nonce: r.Uint64(), Sender: randomAddress(r),
+			Recipient: randomAddress(r), GasLimit: r.Uint64(), Payload: randomBytes(r, r.IntN(1100)),
+		}
+		want, err := args.Pack(m.SrcDomain, m.DstDomain, m.Nonce, m.Sender, m.Recipient, m.GasLimit, []byte(m.Payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(m.Encode(), want) {
+			t.Fatalf("message %d (payload %d bytes): Encode differs from abi.encode", i, len(m.Payload))
+		}
+		if m.Hash() != crypto.Keccak256Hash(want) {
+			t.Fatalf("message %d: Hash is not keccak256(abi.encode)", i)
+		}
+	}
+}
+
+func TestClaimEncodingLayout(t *testing.T) {
+	c := LaneClaim{
+		SrcDomain: 0x01020304, DstDomain: 0x05060708, Outbox: common.HexToAddress("0x1111111111111111111111111111111111111111"),
+		Committee: common.HexToHash("0x22"), BlockNumber: 0x0a0b0c0d0e0f1011, BlockHash: common.HexToHash("0x33"),
+		Count: 0x1213141516171819, Acc: common.HexToHash("0x44"),
+	}
+	enc := c.Encode()
+	if len(enc) != 140 {
+		t.Fatalf("lane claim encodes to %d bytes, want 140", len(enc))
+	}
+	want := hexutil.MustDecode("0x0102030405060708" + "1111111111111111111111111111111111111111" +
+		common.HexToHash("0x22").Hex()[2:] + "0a0b0c0d0e0f1011" + common.HexToHash("0x33").Hex()[2:] +
+		"1213141516171819" + common.HexToHash("0x44").Hex()[2:])
+	if !bytes.Equal(enc, want) {
+		t.Fatalf("lane claim encoding\n got %x\nwant %x", enc, want)
+	}
+	rc := RotationClaim{SrcDomain: 9, Committee: common.HexToHash("0x55"), NextEpoch: 3, NextCommittee: common.HexToHash("0x66")}
+	if got := len(rc.Encode()); got != 76 {
+		t.Fatalf("rotation claim encodes to %d bytes, want 76", got)
+	}
+	// Every field changes the hash: a claim cannot be altered without changing the statement.
+	base := Statement{Lanes: []LaneClaim{c}, Rotations: []RotationClaim{rc}}
+	h0 := base.Hash()
+	mutations := []func(s *Statement){
+		func(s *Statement) { s.Lanes[0].SrcDomain++ },
+		func(s *Statement) { s.Lanes[0].DstDomain++ },
+		func(s *Statement) { s.Lanes[0].Outbox[0] ^= 1 },
+		func(s *Statement) { s.Lanes[0].Committee[31] ^= 1 },
+		func(s *Statement) { s.Lanes[0].BlockNumber++ },
+		func(s *Statement) { s.Lanes[0].BlockHash[0] ^= 1 },
+		func(s *Statement) { s.Lanes[0].Count++ },
+		func(s *Statement) { s.Lanes[0].Acc[5] ^= 1 },
+		func(s *Statement) { s.Rotations[0].NextEpoch++ },
+		func(s *Statement) { s.Rotations[0].NextCommittee[0] ^= 1 },
+		func(s *Statement) { s.Lanes = append(s.Lanes, s.Lanes[0]) },
+		func(s *Statement) { s.Rotations = nil },
+		func(s *Statement) { s.Lanes, s.Rotations = nil, nil },
+	}
+	for i, mutate := range mutations {
+		s := Statement{Lanes: append([]LaneClaim(nil), base.Lanes...), Rotations: append([]RotationClaim(nil), base.Rotations...)}
+		mutate(&s)
+		if s.Hash() == h0 {
+			t.Errorf("mutation %d left the statement hash unchanged", i)
+		}
+	}
+}
+
+func TestPublicInputFitsBN254(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	limit := new(big.Int).Lsh(big.NewInt(1), 253)
+	if limit.Cmp(bn254fr.Modulus()) >= 0 {
+		t.Fatal("2^253 is not below the BN254 scalar field modulus")
+	}
+	for i := 0; i < 1000; i++ {
+		h := randomHash(r)
+		h[0] = 0xff // top bits set: they must be cleared
+		p := PublicInputOf(h)
+		if p.Cmp(limit) >= 0 {
+			t.Fatalf("public input %x not below 2^253", p)
+		}
+		if want := new(big.Int).Mod(new(big.Int).SetBytes(h[:]), limit); p.Cmp(want) != 0 {
+			t.Fatalf("public input %x is not the hash's low 253 bits %x", p, want)
+		}
+	}
+}
+
+func TestAccumulateRefusesGapsAndReorders(t *testing.T) {
+	lane := NewLane(1, 2)
+	var msgs []Message
+	for i := 0; i < 4; i++ {
+		m, _, err := lane.Send(common.Address{1}, common.Address{2}, 100_000, []byte{byte(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	got, err := Accumulator{}.Accumulate(msgs)
+	if err != nil || got != lane.Head() {
+		t.Fatalf("accumulate in order: %v, %+v, want %+v", err, got, lane.Head())
+	}
+	for name, bad := range map[string][]Message{
+		"reordered": {msgs[0], msgs[2], msgs[1], msgs[3]},
+		"skipped":   {msgs[0], msgs[2], msgs[3]},
+		"replayed":  {msgs[0], msgs[0]},
+	} {
+		if _, err := (Accumulator{}).Accumulate(bad); !errors.Is(err, ErrOutOfOrder) {
+			t.Errorf("%s: err = %v, want ErrOutOfOrder", name, err)
+		}
+	}
+}
+
+func TestLaneSegmentBounds(t *testing.T) {
+	tests := []struct {
+		name       string
+		gasLimit   uint64
+		payload    int
+		checkpoint uint64 // first count at which a checkpoint is stored
+	}{
+		{"messages", 0, 0, SegmentMaxMessages},
+		{"gas", MaxGasLimit / 2, 0, SegmentMaxGas / (MaxGasLimit / 2)},
+		{"bytes", 0, MaxPayload, SegmentMaxBytes / MaxPayload},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lane := NewLane(1, 2)
+			for i := uint64(0); i <= tc.checkpoint; i++ {
+				_, cp, err := lane.Send(common.Address{}, common.Address{}, tc.gasLimit, make([]byte, tc.payload))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cp != (i == tc.checkpoint) {
+					t.Fatalf("message %d: checkpointed = %v", i, cp)
+				}
+				if i == tc.checkpoint-1 {
+					if _, ok := lane.Checkpoints[tc.checkpoint]; ok {
+						t.Fatal("checkpoint stored before its segment closed")
+					}
+				}
+			}
+			acc, ok := lane.Checkpoints[tc.checkpoint]
+			if !ok || len(lane.Checkpoints) != 1 {
+				t.Fatalf("checkpoints %v, want one at %d", lane.Checkpoints, tc.checkpoint)
+			}
+			// The checkpoint is the accumulator of exactly the first `checkpoint` messages.
+			replay := NewLane(1, 2)
+			for i := uint64(0); i < tc.checkpoint; i++ {
+				if _, _, err := replay.Send(common.Address{}, common.Address{}, tc.gasLimit, make([]byte, tc.payload)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if replay.Acc != acc {
+				t.Fatal("checkpoint does not hold the accumulator at its count")
+			}
+			if lane.Word.SegMessages != 1 {
+				t.Fatalf("new segment holds %d messages, want 1", lane.Word.SegMessages)
+			}
+		})
+	}
+}
+
+func TestSendValidates(t *testing.T) {
+	lane := NewLane(1, 2)
+	if _, _, err := lane.Send(common.Address{}, common.Address{}, MaxGasLimit+1, nil); !errors.Is(err, ErrGasLimitTooHigh) {
+		t.Errorf("gas limit above max: %v", err)
+	}
+	if _, _, err := lane.Send(common.Address{}, common.Address{}, 0, make([]byte, MaxPayload+1)); !errors.Is(err, ErrPayloadTooLarge) {
+		t.Errorf("payload above max: %v", err)
+	}
+	if _, _, err := NewLane(3, 3).Send(common.Address{}, common.Address{}, 0, nil); !errors.Is(err, ErrSameDomain) {
+		t.Errorf("same domain: %v", err)
+	}
+	if lane.Word.Count != 0 {
+		t.Errorf("refused sends changed the lane: count %d", lane.Word.Count)
+	}
+}
+
+func TestLaneWordRoundTrip(t *testing.T) {
+	w := LaneWord{Count: 1<<64 - 1, SegMessages: 256, SegGas: 8_000_000, SegBytes: 1 << 17}
+	got, err := DecodeLaneWord(w.Encode())
+	if err != nil || got != w {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	bad := w.Encode()
+	bad[0] = 1
+	if _, err := DecodeLaneWord(bad); !errors.Is(err, ErrBadEncoding) {
+		t.Fatalf("high bits set: %v", err)
+	}
+}

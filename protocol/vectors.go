@@ -1,0 +1,87 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// VectorsFile is the golden-vector file, relative to the repository root.
+const VectorsFile = "testdata/protocol/vectors.json"
+
+// Vectors pins the protocol encodings for every implementation (Go, Solidity, circuits).
+type Vectors struct {
+	Messages       []MessageVector  `json:"messages"`
+	LaneClaims     []LaneVector     `json:"laneClaims"`
+	RotationClaims []RotationVector `json:"rotationClaims"`
+	Statements     []StatementVec   `json:"statements"`
+	OutboxSlots    []SlotVector     `json:"outboxSlots"`
+}
+
+// MessageVector is a message, its encoding and hash, and the lane accumulator after it
+// (the messages form one lane from acc_0 = 0).
+type MessageVector struct {
+	Message  Message       `json:"message"`
+	Encoded  hexutil.Bytes `json:"encoded"`
+	Hash     common.Hash   `json:"hash"`
+	AccAfter common.Hash   `json:"accAfter"`
+}
+
+// LaneVector is a lane claim with its packed encoding and hash.
+type LaneVector struct {
+	Claim   LaneClaim     `json:"claim"`
+	Encoded hexutil.Bytes `json:"encoded"`
+	Hash    common.Hash   `json:"hash"`
+}
+
+// RotationVector is a rotation claim with its packed encoding and hash.
+type RotationVector struct {
+	Claim   RotationClaim `json:"claim"`
+	Encoded hexutil.Bytes `json:"encoded"`
+	Hash    common.Hash   `json:"hash"`
+}
+
+// StatementVec is a statement given by indices into LaneClaims and RotationClaims.
+type StatementVec struct {
+	Lanes       []int        `json:"lanes"`
+	Rotations   []int        `json:"rotations"`
+	Hash        common.Hash  `json:"hash"`
+	PublicInput *hexutil.Big `json:"publicInput"`
+}
+
+// SlotVector gives the Outbox storage slots of one lane and one of its checkpoints.
+type SlotVector struct {
+	DstDomain       uint32      `json:"dstDomain"`
+	LaneWordSlot    common.Hash `json:"laneWordSlot"`
+	LaneAccSlot     common.Hash `json:"laneAccSlot"`
+	CheckpointCount uint64      `json:"checkpointCount"`
+	CheckpointSlot  common.Hash `json:"checkpointSlot"`
+}
+
+// Statement assembles statement i from the vectors' claims.
+func (v *Vectors) Statement(i int) Statement {
+	var s Statement
+	for _, j := range v.Statements[i].Lanes {
+		s.Lanes = append(s.Lanes, v.LaneClaims[j].Claim)
+	}
+	for _, j := range v.Statements[i].Rotations {
+		s.Rotations = append(s.Rotations, v.RotationClaims[j].Claim)
+	}
+	return s
+}
+
+// LoadVectors reads a golden-vector file.
+func LoadVectors(path string) (*Vectors, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read vectors: %w", err)
+	}
+	var v Vectors
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("decode vectors %s: %w", path, err)
+	}
+	return &v, nil
+}
