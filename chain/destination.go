@@ -1,0 +1,92 @@
+package chain
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// Destination is a destination chain's Inbox.
+type Destination struct {
+	Client *Client
+	Inbox  common.Address
+	Domain uint32
+	abi    *bindings.Inbox
+	bound  *bind.BoundContract
+}
+
+// NewDestination binds the Inbox at addr and reads its domain.
+func NewDestination(ctx context.Context, c *Client, addr common.Address) (*Destination, error) {
+	d := &Destination{Client: c, Inbox: addr, abi: bindings.NewInbox()}
+	d.bound = c.Contract(d.abi, addr)
+	domain, err := bind.Call(d.bound, &bind.CallOpts{Context: ctx}, d.abi.PackLocalDomain(), d.abi.UnpackLocalDomain)
+	if err != nil {
+		return nil, fmt.Errorf("inbox %s on %s: read localDomain (is it an Inbox?): %w", addr, c.URL, err)
+	}
+	d.Domain = domain
+	return d, nil
+}
+
+// DomainState is what the Inbox keeps about one source domain.
+type DomainState = bindings.InboxDomain
+
+// State reads the Inbox's state for srcDomain.
+func (d *Destination) State(ctx context.Context, srcDomain uint32) (DomainState, error) {
+	st, err := bind.Call(d.bound, &bind.CallOpts{Context: ctx}, d.abi.PackDomain(srcDomain), d.abi.UnpackDomain)
+	if err != nil {
+		return DomainState{}, fmt.Errorf("inbox domain %d: %w", srcDomain, err)
+	}
+	return st, nil
+}
+
+// SubmitBatch sends a batch proof with its statement.
+func (d *Destination) SubmitBatch(ctx context.Context, key *ecdsa.PrivateKey, proof []byte, s *protocol.Statement) (*types.Receipt, error) {
+	lanes, rotations := ToBindingStatement(s)
+	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackSubmitBatch(proof, lanes, rotations), 0, d.abi.UnpackError)
+	if err != nil {
+		return r, fmt.Errorf("submitBatch (statement %s): %w", s.Hash(), err)
+	}
+	return r, nil
+}
+
+// Deliver delivers messages of srcDomain's lane. gas 0 estimates it.
+func (d *Destination) Deliver(ctx context.Context, key *ecdsa.PrivateKey, srcDomain uint32, msgs []protocol.Message, gas uint64) (*DeliveryReport, error) {
+	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackDeliver(srcDomain, ToBindingMessages(msgs)), gas, d.abi.UnpackError)
+	if err != nil {
+		return nil, fmt.Errorf("deliver %d messages from domain %d: %w", len(msgs), srcDomain, err)
+	}
+	rep := &DeliveryReport{Receipt: r}
+	for _, l := range r.Logs {
+		if ev, err := d.abi.UnpackMessageFailedEvent(l); err == nil {
+			rep.Failed = append(rep.Failed, ev.Nonce)
+		}
+	}
+	return rep, nil
+}
+
+// DeliveryReport is what a deliver transaction did.
+type DeliveryReport struct {
+	Receipt *types.Receipt
+	Failed  []uint64 // nonces whose recipient failed, now awaiting retry
+}
+
+// Retry executes a failed message again.
+func (d *Destination) Retry(ctx context.Context, key *ecdsa.PrivateKey, m *protocol.Message) (*types.Receipt, error) {
+	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackRetry(toBindingMessage(m)), 0, d.abi.UnpackError)
+	if err != nil {
+		return r, fmt.Errorf("retry message %d from domain %d: %w", m.Nonce, m.SrcDomain, err)
+	}
+	return r, nil
+}
+
+// Failed reports whether a message awaits retry.
+func (d *Destination) Failed(ctx context.Context, m *protocol.Message) (bool, error) {
+	return bind.Call(d.bound, &bind.CallOpts{Context: ctx}, d.abi.PackFailed(m.Hash()), d.abi.UnpackFailed)
+}

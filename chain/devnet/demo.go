@@ -1,0 +1,173 @@
+package devnet
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// DemoConfig says what the demo sends.
+type DemoConfig struct {
+	Messages int    // messages to send
+	Seed     uint64 // seeds payloads and gas limits
+	Log      *slog.Logger
+}
+
+// Stage is one timed step of the demo.
+type Stage struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Delivery is one deliver transaction.
+type Delivery struct {
+	From, To uint64
+	GasUsed  uint64
+	Failed   []uint64
+}
+
+// DemoReport is what the demo did.
+type DemoReport struct {
+	Sent              int
+	SendGas           uint64 // total gas of the send transactions
+	Block             uint64
+	BlockHash         common.Hash
+	StateRoot         common.Hash
+	Head              protocol.Accumulator
+	Checkpoints       []uint64
+	AccountProofNodes int
+	StorageProofNodes int
+	Statement         common.Hash
+	SubmitGas         uint64
+	Deliveries        []Delivery
+	Received          uint64 // messages the recipient recorded
+	Stages            []Stage
+}
+
+// RunDemo runs the contracts-only flow on a started devnet: send messages on the source,
+// prove the lane's (count, acc) with a storage proof checked against the finalized block's
+// stateRoot, submit the batch to the destination Inbox (through the TestOnlyVerifier until
+// the Groth16 verifier lands), and deliver every message.
+func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rep := &DemoReport{}
+	stage := func(name string, start time.Time) {
+		rep.Stages = append(rep.Stages, Stage{name, time.Since(start)})
+	}
+	src, dst := d.Config.SourceDomain, d.Config.DestinationDomain
+
+	start := time.Now()
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		return nil, fmt.Errorf("deploy recipient: %w", err)
+	}
+	user := DevKey("user")
+	r := rand.New(rand.NewPCG(cfg.Seed, 0x15745))
+	var lastBlock uint64
+	for i := 0; i < cfg.Messages; i++ {
+		payload := make([]byte, r.IntN(1025))
+		for j := range payload {
+			payload[j] = byte(r.Uint32())
+		}
+		gasLimit := 100_000 + r.Uint64N(900_001)
+		m, err := d.Src.Send(ctx, user, dst, recipient, gasLimit, payload)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		rep.Sent++
+		if (i+1)%10 == 0 || i+1 == cfg.Messages {
+			log.Info("sent", "messages", i+1, "of", cfg.Messages, "nonce", m.Nonce)
+		}
+		lastBlock = d.Source.Head()
+	}
+	stage("send messages", start)
+
+	start = time.Now()
+	d.Source.Finalize(lastBlock)
+	header, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	state, err := d.Dst.State(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	checkpoints, err := d.Src.Checkpoints(ctx, dst, state.DeliveredCount, ^uint64(0), header.Number)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := d.Src.ProveLane(ctx, header, dst, checkpoints)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Head, err = proof.Head(); err != nil {
+		return nil, err
+	}
+	rep.Block, rep.BlockHash, rep.StateRoot = header.Number.Uint64(), header.Hash(), header.Root
+	rep.Checkpoints = checkpoints
+	rep.AccountProofNodes = len(proof.AccountProof)
+	rep.StorageProofNodes = len(proof.Word.Proof) + len(proof.Acc.Proof)
+	for _, cp := range proof.Checkpoints {
+		rep.StorageProofNodes += len(cp.Proof)
+	}
+	log.Info("lane proven against finalized stateRoot", "block", rep.Block, "count", rep.Head.Count,
+		"acc", rep.Head.Acc, "checkpoints", len(checkpoints))
+	stage("read and verify storage proof", start)
+
+	start = time.Now()
+	claims, err := proof.Claims(d.Config.Committee)
+	if err != nil {
+		return nil, err
+	}
+	statement := &protocol.Statement{Lanes: claims}
+	rep.Statement = statement.Hash()
+	receipt, err := d.Dst.SubmitBatch(ctx, d.Relayer, TestOnlyProof(statement.PublicInput()), statement)
+	if err != nil {
+		return nil, err
+	}
+	rep.SubmitGas = receipt.GasUsed
+	log.Info("batch accepted", "statement", rep.Statement, "claims", len(claims), "gas", receipt.GasUsed)
+	stage("submit batch", start)
+
+	start = time.Now()
+	msgs, err := d.Src.Messages(ctx, dst, state.DeliveredCount, rep.Head.Count, header.Number)
+	if err != nil {
+		return nil, err
+	}
+	rebuilt, err := protocol.Accumulator{Count: state.DeliveredCount, Acc: state.DeliveredAcc}.Accumulate(msgs)
+	if err != nil {
+		return nil, err
+	}
+	if rebuilt != rep.Head {
+		return nil, fmt.Errorf("%w: events give %+v, proven %+v", chain.ErrMissingMessages, rebuilt, rep.Head)
+	}
+	from := state.DeliveredCount
+	for _, c := range claims {
+		batch := msgs[from-state.DeliveredCount : c.Count-state.DeliveredCount]
+		dr, err := d.Dst.Deliver(ctx, d.Relayer, src, batch, 0)
+		if err != nil {
+			return nil, err
+		}
+		rep.Deliveries = append(rep.Deliveries, Delivery{From: from, To: c.Count, GasUsed: dr.Receipt.GasUsed, Failed: dr.Failed})
+		log.Info("delivered", "from", from, "to", c.Count, "gas", dr.Receipt.GasUsed, "failed", len(dr.Failed))
+		from = c.Count
+	}
+	stage("deliver", start)
+
+	rec := testbindings.NewTestRecordingRecipient()
+	if rep.Received, err = callUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount); err != nil {
+		return nil, fmt.Errorf("read recipient: %w", err)
+	}
+	return rep, nil
+}

@@ -1,0 +1,158 @@
+package devnet
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+)
+
+// Config says how to set up the devnet.
+type Config struct {
+	SourceDomain      uint32
+	DestinationDomain uint32
+	// Committee is the source domain's initial committee commitment the Inbox trusts.
+	Committee common.Hash
+	// RateCapacity and RateWindow set the Inbox's rate limit for the source domain (0: none).
+	RateCapacity uint64
+	RateWindow   uint32
+	// UpgradeDelay is the Inbox's verifier-upgrade delay (at least one day).
+	UpgradeDelay time.Duration
+}
+
+// DefaultConfig is domain 1 → domain 2, no rate limit, one-day upgrade delay.
+func DefaultConfig() Config {
+	return Config{
+		SourceDomain: 1, DestinationDomain: 2,
+		Committee:    crypto.Keccak256Hash([]byte("isthmus devnet committee, epoch 0")),
+		UpgradeDelay: 24 * time.Hour,
+	}
+}
+
+// DevKey returns the devnet's well-known key for a role: keccak256("isthmus devnet key: "+role).
+// These keys are public: devnet only. (A keccak output is a valid secp256k1 key but with
+// probability ~2^-128; TestDevKeysAreValid checks the roles used.)
+func DevKey(role string) *ecdsa.PrivateKey {
+	return crypto.ToECDSAUnsafe(crypto.Keccak256([]byte("isthmus devnet key: " + role)))
+}
+
+// Devnet is a source and a destination chain with the contracts deployed.
+type Devnet struct {
+	Config      Config
+	Source      *Chain
+	Destination *Chain
+	// Deployer deploys and owns the contracts; Relayer submits batches and delivers.
+	Deployer, Relayer *ecdsa.PrivateKey
+	Outbox            common.Address
+	Inbox             common.Address
+	// Verifier is the TestOnlyVerifier the Inbox uses until the Groth16 verifier lands.
+	Verifier common.Address
+
+	// Clients connected over JSON-RPC.
+	SourceClient, DestinationClient *chain.Client
+	Src                             *chain.Source
+	Dst                             *chain.Destination
+}
+
+// Start starts both chains and deploys Outbox, TestOnlyVerifier and Inbox.
+func Start(ctx context.Context, cfg Config) (d *Devnet, err error) {
+	d = &Devnet{Config: cfg, Deployer: DevKey("deployer"), Relayer: DevKey("relayer")}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	funds := new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))
+	alloc := types.GenesisAlloc{}
+	for _, k := range []*ecdsa.PrivateKey{d.Deployer, d.Relayer, DevKey("user")} {
+		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: funds}
+	}
+	if d.Source, err = StartChain(cfg.SourceDomain, alloc); err != nil {
+		return d, err
+	}
+	if d.Destination, err = StartChain(cfg.DestinationDomain, alloc); err != nil {
+		return d, err
+	}
+	if d.SourceClient, err = dial(ctx, d.Source.URL); err != nil {
+		return d, err
+	}
+	if d.DestinationClient, err = dial(ctx, d.Destination.URL); err != nil {
+		return d, err
+	}
+	if err = d.deploy(ctx); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func dial(ctx context.Context, url string) (*chain.Client, error) {
+	c, err := chain.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	c.PollInterval = BlockInterval / 2
+	return c, nil
+}
+
+func (d *Devnet) deploy(ctx context.Context) error {
+	cfg := d.Config
+	var err error
+	outbox := bindings.NewOutbox()
+	if d.Outbox, err = d.SourceClient.Deploy(ctx, d.Deployer, common.FromHex(bindings.OutboxMetaData.Bin), outbox.PackConstructor(cfg.SourceDomain)); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if d.Verifier, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestOnlyVerifierMetaData.Bin), nil); err != nil {
+		return fmt.Errorf("test-only verifier: %w", err)
+	}
+	inbox := bindings.NewInbox()
+	owner := crypto.PubkeyToAddress(d.Deployer.PublicKey)
+	args := inbox.PackConstructor(cfg.DestinationDomain, d.Verifier, owner, owner, big.NewInt(int64(cfg.UpgradeDelay/time.Second)))
+	if d.Inbox, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(bindings.InboxMetaData.Bin), args); err != nil {
+		return fmt.Errorf("inbox: %w", err)
+	}
+	bound := d.DestinationClient.Contract(inbox, d.Inbox)
+	data := inbox.PackAddDomain(cfg.SourceDomain, d.Outbox, cfg.Committee, cfg.RateCapacity, cfg.RateWindow)
+	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, bound, data, 0, inbox.UnpackError); err != nil {
+		return fmt.Errorf("inbox addDomain: %w", err)
+	}
+	if d.Src, err = chain.NewSource(ctx, d.SourceClient, d.Outbox); err != nil {
+		return err
+	}
+	if d.Dst, err = chain.NewDestination(ctx, d.DestinationClient, d.Inbox); err != nil {
+		return err
+	}
+	return nil
+}
+
+// TestOnlyProof is the "proof" the TestOnlyVerifier accepts for a public input. It proves
+// nothing: anyone can compute it. Devnet and tests only.
+func TestOnlyProof(publicInput *big.Int) []byte {
+	return crypto.Keccak256([]byte("isthmus.test-only-verifier"), common.BigToHash(publicInput).Bytes())
+}
+
+// Close stops everything that was started.
+func (d *Devnet) Close() error {
+	var errs []error
+	for _, c := range []*chain.Client{d.SourceClient, d.DestinationClient} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	for _, c := range []*Chain{d.Source, d.Destination} {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,138 @@
+package devnet
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/secp256k1"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+func startDevnet(t *testing.T) *Devnet {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := Start(ctx, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("close devnet: %v", err)
+		}
+	})
+	return d
+}
+
+func TestDevKeysAreValid(t *testing.T) {
+	for _, role := range []string{"deployer", "relayer", "user"} {
+		d := crypto.Keccak256([]byte("isthmus devnet key: " + role))
+		if v := new(big.Int).SetBytes(d); v.Sign() == 0 || v.Cmp(secp256k1.S256().Params().N) >= 0 {
+			t.Errorf("devnet key %q is not a valid secp256k1 scalar", role)
+		}
+	}
+}
+
+// The whole contracts-only flow over loopback JSON-RPC: what `make demo` runs.
+func TestDemoDeliversEveryMessage(t *testing.T) {
+	d := startDevnet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 40
+	rep, err := RunDemo(ctx, d, DemoConfig{Messages: n, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("deliveries: %+v", rep.Deliveries)
+	if rep.Sent != n || rep.Head.Count != n || rep.Received != n {
+		t.Fatalf("sent %d, proven count %d, received %d; want %d each", rep.Sent, rep.Head.Count, rep.Received, n)
+	}
+	if len(rep.Checkpoints) == 0 {
+		t.Fatal("gas limits up to 1M over 40 messages must close at least one 8M-gas segment")
+	}
+	last := rep.Deliveries[len(rep.Deliveries)-1]
+	if last.To != n || len(rep.Deliveries) != len(rep.Checkpoints)+1 {
+		t.Fatalf("deliveries %+v do not cover the checkpoints %v and the head", rep.Deliveries, rep.Checkpoints)
+	}
+	state, err := d.Dst.State(ctx, d.Config.SourceDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state.DeliveredCount != n || state.DeliveredAcc != rep.Head.Acc {
+		t.Fatalf("inbox delivered (%d, %x), want (%d, %x)", state.DeliveredCount, state.DeliveredAcc, n, rep.Head.Acc)
+	}
+
+	// A second round continues from the delivered state.
+	rep2, err := RunDemo(ctx, d, DemoConfig{Messages: 5, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep2.Head.Count != n+5 || rep2.Deliveries[0].From != n {
+		t.Fatalf("second round: head %d, first delivery from %d", rep2.Head.Count, rep2.Deliveries[0].From)
+	}
+}
+
+func TestLaneProofRefusesTampering(t *testing.T) {
+	d := startDevnet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	user := DevKey("user")
+	var msgs []protocol.Message
+	for i := 0; i < 3; i++ {
+		m, err := d.Src.Send(ctx, user, d.Config.DestinationDomain, common.Address{0xbe}, 21_000, []byte{byte(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, *m)
+	}
+	d.Source.Finalize(d.Source.Head())
+	header, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := d.Src.ProveLane(ctx, header, d.Config.DestinationDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := protocol.Accumulator{}.Accumulate(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head, err := proof.Head(); err != nil || head != want {
+		t.Fatalf("proven head %+v (%v), native twin %+v", head, err, want)
+	}
+
+	tamper := map[string]func(p *chain.LaneProof){
+		"account node byte": func(p *chain.LaneProof) { p.AccountProof[len(p.AccountProof)-1][7] ^= 1 },
+		"storage node byte": func(p *chain.LaneProof) { p.Acc.Proof[0][9] ^= 1 },
+		"acc value":         func(p *chain.LaneProof) { p.Acc.Value[31] ^= 1 },
+		"count value":       func(p *chain.LaneProof) { p.Word.Value[31]++ },
+		"storage root":      func(p *chain.LaneProof) { p.StorageRoot[0] ^= 1 },
+		"state root":        func(p *chain.LaneProof) { p.Header.Root[0] ^= 1 },
+		"other outbox":      func(p *chain.LaneProof) { p.Outbox[19] ^= 1 },
+		"other lane":        func(p *chain.LaneProof) { p.DstDomain++ },
+		"truncated":         func(p *chain.LaneProof) { p.Acc.Proof = p.Acc.Proof[:len(p.Acc.Proof)-1] },
+		"swapped slots":     func(p *chain.LaneProof) { p.Word, p.Acc = p.Acc, p.Word },
+	}
+	for name, f := range tamper {
+		t.Run(name, func(t *testing.T) {
+			p, err := d.Src.ProveLane(ctx, header, d.Config.DestinationDomain, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdr := *p.Header
+			p.Header = &hdr
+			f(p)
+			if err := p.Verify(); !errors.Is(err, chain.ErrBadProof) {
+				t.Fatalf("tampered proof: err = %v, want ErrBadProof", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,14 @@
+package chain
+
+import "errors"
+
+var (
+	// ErrUnreachable: the JSON-RPC endpoint did not answer.
+	ErrUnreachable = errors.New("rpc endpoint unreachable")
+	// ErrBadProof: a storage proof that does not verify against the block's stateRoot.
+	ErrBadProof = errors.New("storage proof does not verify")
+	// ErrNotFinalized: a block that the chain has not finalized yet.
+	ErrNotFinalized = errors.New("block not finalized")
+	// ErrMissingMessages: the events do not rebuild the proven accumulator.
+	ErrMissingMessages = errors.New("messages do not rebuild the lane accumulator")
+)

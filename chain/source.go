@@ -1,0 +1,156 @@
+package chain
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// Source is a source chain's Outbox.
+type Source struct {
+	Client *Client
+	Outbox common.Address
+	Domain uint32
+	abi    *bindings.Outbox
+	bound  *bind.BoundContract
+}
+
+// NewSource binds the Outbox at addr and reads its domain.
+func NewSource(ctx context.Context, c *Client, addr common.Address) (*Source, error) {
+	s := &Source{Client: c, Outbox: addr, abi: bindings.NewOutbox()}
+	s.bound = c.Contract(s.abi, addr)
+	domain, err := bind.Call(s.bound, &bind.CallOpts{Context: ctx}, s.abi.PackLocalDomain(), s.abi.UnpackLocalDomain)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s on %s: read localDomain (is it an Outbox?): %w", addr, c.URL, err)
+	}
+	s.Domain = domain
+	return s, nil
+}
+
+// Send sends one message from key and returns it as the Outbox recorded it.
+func (s *Source) Send(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, recipient common.Address, gasLimit uint64, payload []byte) (*protocol.Message, error) {
+	receipt, err := s.Client.Transact(ctx, key, s.bound, s.abi.PackSend(dst, recipient, gasLimit, payload), 0, s.abi.UnpackError)
+	if err != nil {
+		return nil, fmt.Errorf("send to domain %d: %w", dst, err)
+	}
+	for _, l := range receipt.Logs {
+		if ev, err := s.abi.UnpackMessageSentEvent(l); err == nil {
+			m := messageOf(ev)
+			return &m, nil
+		}
+	}
+	return nil, fmt.Errorf("send to domain %d: no MessageSent event in %s", dst, receipt.TxHash)
+}
+
+func messageOf(ev *bindings.OutboxMessageSent) protocol.Message {
+	return protocol.Message{
+		SrcDomain: ev.SrcDomain, DstDomain: ev.DstDomain, Nonce: ev.Nonce, Sender: ev.Sender,
+		Recipient: ev.Recipient, GasLimit: ev.GasLimit, Payload: ev.Payload,
+	}
+}
+
+// FinalizedHeader is the newest header the chain has finalized.
+func (s *Source) FinalizedHeader(ctx context.Context) (*types.Header, error) {
+	h, err := s.Client.Eth.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
+	if err != nil {
+		return nil, fmt.Errorf("finalized header: %w", err)
+	}
+	return h, nil
+}
+
+// ProveLane reads the lane towards dst at the block header, with the storage proofs of its
+// word, its accumulator and the stored checkpoints at the given counts, and verifies them
+// against the header's stateRoot.
+func (s *Source) ProveLane(ctx context.Context, header *types.Header, dst uint32, checkpoints []uint64) (*LaneProof, error) {
+	keys := []string{protocol.LaneWordSlot(dst).Hex(), protocol.LaneAccSlot(dst).Hex()}
+	for _, c := range checkpoints {
+		keys = append(keys, protocol.CheckpointSlot(dst, c).Hex())
+	}
+	res, err := s.Client.Geth.GetProof(ctx, s.Outbox, keys, header.Number)
+	if err != nil {
+		return nil, fmt.Errorf("eth_getProof of outbox %s at block %d: %w", s.Outbox, header.Number, err)
+	}
+	if len(res.StorageProof) != len(keys) {
+		return nil, fmt.Errorf("eth_getProof returned %d storage proofs for %d keys", len(res.StorageProof), len(keys))
+	}
+	p := &LaneProof{
+		SrcDomain: s.Domain, DstDomain: dst, Outbox: s.Outbox, Header: header,
+		StorageRoot: res.StorageHash, AccountProof: hexNodes(res.AccountProof),
+		Word: storageProofOf(res.StorageProof[0]), Acc: storageProofOf(res.StorageProof[1]),
+	}
+	for i, c := range checkpoints {
+		p.Checkpoints = append(p.Checkpoints, CheckpointProof{Count: c, StorageProof: storageProofOf(res.StorageProof[2+i])})
+	}
+	if err := p.Verify(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Messages returns the lane's messages with nonces in [from, to), read from MessageSent events
+// up to block toBlock, in nonce order. It fails unless every nonce is found exactly once.
+func (s *Source) Messages(ctx context.Context, dst uint32, from, to uint64, toBlock *big.Int) ([]protocol.Message, error) {
+	topic := common.BigToHash(new(big.Int).SetUint64(uint64(dst)))
+	logs, err := s.Client.Eth.FilterLogs(ctx, ethereum.FilterQuery{
+		ToBlock: toBlock, Addresses: []common.Address{s.Outbox},
+		Topics: [][]common.Hash{{s.abi.GetABI().Events[bindings.OutboxMessageSentEventName].ID}, {topic}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read MessageSent events: %w", err)
+	}
+	byNonce := map[uint64]protocol.Message{}
+	for i := range logs {
+		ev, err := s.abi.UnpackMessageSentEvent(&logs[i])
+		if err != nil {
+			return nil, fmt.Errorf("decode MessageSent in %s: %w", logs[i].TxHash, err)
+		}
+		if ev.Nonce >= from && ev.Nonce < to {
+			byNonce[ev.Nonce] = messageOf(ev)
+		}
+	}
+	msgs := make([]protocol.Message, 0, to-from)
+	for n := from; n < to; n++ {
+		m, ok := byNonce[n]
+		if !ok {
+			return nil, fmt.Errorf("lane %d→%d nonce %d: %w: no MessageSent event", s.Domain, dst, n, ErrMissingMessages)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// Checkpoints returns the counts of the lane's stored checkpoints in (after, upTo], from its
+// Checkpoint events up to block toBlock, ascending.
+func (s *Source) Checkpoints(ctx context.Context, dst uint32, after, upTo uint64, toBlock *big.Int) ([]uint64, error) {
+	topic := common.BigToHash(new(big.Int).SetUint64(uint64(dst)))
+	logs, err := s.Client.Eth.FilterLogs(ctx, ethereum.FilterQuery{
+		ToBlock: toBlock, Addresses: []common.Address{s.Outbox},
+		Topics: [][]common.Hash{{s.abi.GetABI().Events[bindings.OutboxCheckpointEventName].ID}, {topic}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read Checkpoint events: %w", err)
+	}
+	var counts []uint64
+	for i := range logs {
+		ev, err := s.abi.UnpackCheckpointEvent(&logs[i])
+		if err != nil {
+			return nil, fmt.Errorf("decode Checkpoint in %s: %w", logs[i].TxHash, err)
+		}
+		if ev.Count > after && ev.Count <= upTo {
+			counts = append(counts, ev.Count)
+		}
+	}
+	sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
+	return counts, nil
+}
