@@ -76,8 +76,9 @@ func (r *Revert) Error() string {
 // Unpacker decodes a contract's custom errors (the generated bindings' UnpackError).
 type Unpacker func(raw []byte) (any, error)
 
-// revertOf turns an RPC error that carries revert data into a *Revert.
-func revertOf(err error, unpack Unpacker) error {
+// DecodeRevert turns an RPC error that carries revert data into a *Revert; other errors pass
+// through unchanged.
+func DecodeRevert(err error, unpack Unpacker) error {
 	var de rpc.DataError
 	if !errors.As(err, &de) {
 		return err
@@ -103,7 +104,7 @@ func (c *Client) Transact(ctx context.Context, key *ecdsa.PrivateKey, contract *
 	opts.GasLimit = gas
 	tx, err := contract.RawTransact(opts, data)
 	if err != nil {
-		return nil, revertOf(err, unpack)
+		return nil, DecodeRevert(err, unpack)
 	}
 	receipt, err := c.WaitReceipt(ctx, tx.Hash())
 	if err != nil {
@@ -116,7 +117,7 @@ func (c *Client) Transact(ctx context.Context, key *ecdsa.PrivateKey, contract *
 		_, callErr := c.Eth.CallContract(ctx, ethereum.CallMsg{From: from, To: &to, Gas: tx.Gas(), Data: data},
 			new(big.Int).Sub(receipt.BlockNumber, big.NewInt(1)))
 		if callErr != nil {
-			return receipt, revertOf(callErr, unpack)
+			return receipt, DecodeRevert(callErr, unpack)
 		}
 		return receipt, fmt.Errorf("transaction %s failed (gas used %d of %d)", tx.Hash(), receipt.GasUsed, tx.Gas())
 	}

@@ -56,9 +56,16 @@ func (d *Destination) SubmitBatch(ctx context.Context, key *ecdsa.PrivateKey, pr
 	return r, nil
 }
 
-// Deliver delivers messages of srcDomain's lane. gas 0 estimates it.
+// Deliver delivers consecutive messages of srcDomain's lane, packed (protocol.PackDelivery).
+// gas 0 estimates it.
 func (d *Destination) Deliver(ctx context.Context, key *ecdsa.PrivateKey, srcDomain uint32, msgs []protocol.Message, gas uint64) (*DeliveryReport, error) {
-	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackDeliver(srcDomain, ToBindingMessages(msgs)), gas, d.abi.UnpackError)
+	for i := range msgs {
+		if msgs[i].SrcDomain != srcDomain || msgs[i].DstDomain != d.Domain || msgs[i].Nonce != msgs[0].Nonce+uint64(i) {
+			return nil, fmt.Errorf("deliver: message %d (%d→%d nonce %d): %w: want lane %d→%d, nonce %d",
+				i, msgs[i].SrcDomain, msgs[i].DstDomain, msgs[i].Nonce, ErrNotLaneSequence, srcDomain, d.Domain, msgs[0].Nonce+uint64(i))
+		}
+	}
+	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), gas, d.abi.UnpackError)
 	if err != nil {
 		return nil, fmt.Errorf("deliver %d messages from domain %d: %w", len(msgs), srcDomain, err)
 	}

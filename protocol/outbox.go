@@ -9,13 +9,15 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Limits the Outbox enforces, and the bounds of a lane segment (see Lane).
+// Limits the Outbox enforces, and the bounds of a lane segment (see Lane). SegmentMaxBytes
+// bounds the segment's packed delivery size (PackedOverhead + payload length per message), so
+// that a segment's delivery stays below go-ethereum's 128 KiB transaction size limit.
 const (
 	MaxPayload         = 64 * 1024
 	MaxGasLimit        = 5_000_000
 	SegmentMaxMessages = 256
 	SegmentMaxGas      = 8_000_000
-	SegmentMaxBytes    = 128 * 1024
+	SegmentMaxBytes    = 120_000
 )
 
 // Outbox storage: slot 0 holds mapping(uint32 dstDomain => Lane{word, acc}), slot 1 holds
@@ -89,7 +91,7 @@ func (w LaneWord) Encode() common.Hash {
 
 // Lane is the native twin of one Outbox lane: its accumulator, its open segment, and the
 // checkpoints stored so far. Before a message would take the open segment past
-// SegmentMaxMessages, SegmentMaxGas or SegmentMaxBytes, the accumulator is stored as a
+// SegmentMaxMessages, SegmentMaxGas or SegmentMaxBytes (packed size), the accumulator is stored as a
 // checkpoint under the current count and a new segment opens; so the messages between two
 // consecutive checkpoints always fit one destination transaction.
 type Lane struct {
@@ -118,8 +120,9 @@ func (l *Lane) Send(sender, recipient common.Address, gasLimit uint64, payload [
 		return Message{}, false, err
 	}
 	w := &l.Word
+	size := uint64(PackedSize(len(payload)))
 	if uint64(w.SegMessages)+1 > SegmentMaxMessages || w.SegGas+gasLimit > SegmentMaxGas ||
-		uint64(w.SegBytes)+uint64(len(payload)) > SegmentMaxBytes {
+		uint64(w.SegBytes)+size > SegmentMaxBytes {
 		l.Checkpoints[w.Count] = l.Acc
 		w.SegMessages, w.SegGas, w.SegBytes = 0, 0, 0
 		checkpointed = true
@@ -128,6 +131,6 @@ func (l *Lane) Send(sender, recipient common.Address, gasLimit uint64, payload [
 	w.Count++
 	w.SegMessages++
 	w.SegGas += gasLimit
-	w.SegBytes += uint32(len(payload))
+	w.SegBytes += uint32(size)
 	return m, checkpointed, nil
 }

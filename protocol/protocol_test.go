@@ -48,6 +48,11 @@ func makeVectors() *Vectors {
 		acc.Append(m.Hash())
 		v.Messages = append(v.Messages, MessageVector{Message: m, Encoded: m.Encode(), Hash: m.Hash(), AccAfter: acc.Acc})
 	}
+	var msgs []Message
+	for _, mv := range v.Messages {
+		msgs = append(msgs, mv.Message)
+	}
+	v.Delivery = PackDelivery(msgs)
 	outbox, committee := randomAddress(r), randomHash(r)
 	for _, c := range []LaneClaim{
 		{SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 77, BlockHash: randomHash(r), Count: 3, Acc: v.Messages[2].AccAfter},
@@ -241,16 +246,16 @@ func TestLaneSegmentBounds(t *testing.T) {
 		name       string
 		gasLimit   uint64
 		payload    int
-		checkpoint uint64 // first count at which a checkpoint is stored
+		checkpoint int // first count at which a checkpoint is stored
 	}{
 		{"messages", 0, 0, SegmentMaxMessages},
 		{"gas", MaxGasLimit / 2, 0, SegmentMaxGas / (MaxGasLimit / 2)},
-		{"bytes", 0, MaxPayload, SegmentMaxBytes / MaxPayload},
+		{"bytes", 0, MaxPayload, SegmentMaxBytes / PackedSize(MaxPayload)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			lane := NewLane(1, 2)
-			for i := uint64(0); i <= tc.checkpoint; i++ {
+			for i := 0; i <= tc.checkpoint; i++ {
 				_, cp, err := lane.Send(common.Address{}, common.Address{}, tc.gasLimit, make([]byte, tc.payload))
 				if err != nil {
 					t.Fatal(err)
@@ -259,18 +264,18 @@ func TestLaneSegmentBounds(t *testing.T) {
 					t.Fatalf("message %d: checkpointed = %v", i, cp)
 				}
 				if i == tc.checkpoint-1 {
-					if _, ok := lane.Checkpoints[tc.checkpoint]; ok {
+					if _, ok := lane.Checkpoints[uint64(tc.checkpoint)]; ok {
 						t.Fatal("checkpoint stored before its segment closed")
 					}
 				}
 			}
-			acc, ok := lane.Checkpoints[tc.checkpoint]
+			acc, ok := lane.Checkpoints[uint64(tc.checkpoint)]
 			if !ok || len(lane.Checkpoints) != 1 {
 				t.Fatalf("checkpoints %v, want one at %d", lane.Checkpoints, tc.checkpoint)
 			}
 			// The checkpoint is the accumulator of exactly the first `checkpoint` messages.
 			replay := NewLane(1, 2)
-			for i := uint64(0); i < tc.checkpoint; i++ {
+			for i := 0; i < tc.checkpoint; i++ {
 				if _, _, err := replay.Send(common.Address{}, common.Address{}, tc.gasLimit, make([]byte, tc.payload)); err != nil {
 					t.Fatal(err)
 				}
@@ -311,5 +316,33 @@ func TestLaneWordRoundTrip(t *testing.T) {
 	bad[0] = 1
 	if _, err := DecodeLaneWord(bad); !errors.Is(err, ErrBadEncoding) {
 		t.Fatalf("high bits set: %v", err)
+	}
+}
+
+func TestPackDeliveryRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	lane := NewLane(7, 9)
+	var msgs []Message
+	for i := 0; i < 50; i++ {
+		m, _, err := lane.Send(randomAddress(r), randomAddress(r), r.Uint64N(MaxGasLimit), randomBytes(r, r.IntN(300)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	packed := PackDelivery(msgs)
+	got, err := UnpackDelivery(7, 9, 0, packed)
+	if err != nil || len(got) != len(msgs) {
+		t.Fatalf("unpack: %d messages, %v", len(got), err)
+	}
+	for i := range msgs {
+		if got[i].Hash() != msgs[i].Hash() {
+			t.Fatalf("message %d differs after a round trip", i)
+		}
+	}
+	for _, cut := range []int{1, PackedOverhead - 1, PackedOverhead + 3} {
+		if _, err := UnpackDelivery(7, 9, 0, packed[:len(packed)-cut]); !errors.Is(err, ErrBadEncoding) {
+			t.Errorf("delivery cut by %d bytes: %v", cut, err)
+		}
 	}
 }

@@ -14,7 +14,9 @@ const VectorsFile = "testdata/protocol/vectors.json"
 
 // Vectors pins the protocol encodings for every implementation (Go, Solidity, circuits).
 type Vectors struct {
-	Messages       []MessageVector  `json:"messages"`
+	Messages []MessageVector `json:"messages"`
+	// Delivery is the messages packed as the Inbox's deliver takes them.
+	Delivery       hexutil.Bytes    `json:"delivery"`
 	LaneClaims     []LaneVector     `json:"laneClaims"`
 	RotationClaims []RotationVector `json:"rotationClaims"`
 	Statements     []StatementVec   `json:"statements"`

@@ -86,8 +86,6 @@ contract Inbox {
     error BlockNotForward(uint64 blockNumber, uint64 provenBlock);
     error AlreadyProven(uint64 count);
     error EmptyDelivery();
-    error WrongLane(uint256 index);
-    error UnexpectedNonce(uint64 expected, uint64 got);
     error NotProven(uint64 count);
     error AccumulatorMismatch(uint64 count, bytes32 proven, bytes32 computed);
     error RateLimited(uint256 requested, uint256 available);
@@ -184,42 +182,55 @@ contract Inbox {
 
     // ---------------------------------------------------------------- delivery
 
-    /// @notice Delivers the next messages of `srcDomain`'s lane. They must continue the
-    ///         delivered state and end exactly on a proven checkpoint. Each is executed with
-    ///         its gasLimit; a failing recipient marks its message for `retry` and the rest go on.
-    function deliver(uint32 srcDomain, Protocol.Message[] calldata messages) external whenNotPaused {
-        uint256 n = messages.length;
-        if (n == 0) revert EmptyDelivery();
+    /// @notice Delivers the next messages of `srcDomain`'s lane, packed back to back (see
+    ///         Protocol.unpack; nonces follow the delivered count). They must continue the
+    ///         delivered state and end exactly on a proven checkpoint. Each is executed with its
+    ///         gasLimit; a failing recipient marks its message for `retry` and the rest go on.
+    function deliver(uint32 srcDomain, bytes calldata messages) external whenNotPaused {
+        if (messages.length == 0) revert EmptyDelivery();
         Domain storage d = _knownDomain(srcDomain);
 
         uint64 from = d.deliveredCount;
         uint64 count = from;
         bytes32 acc = d.deliveredAcc;
-        for (uint256 i = 0; i < n; ++i) {
-            Protocol.Message calldata m = messages[i];
-            if (m.srcDomain != srcDomain || m.dstDomain != localDomain) revert WrongLane(i);
-            if (m.nonce != count) revert UnexpectedNonce(count, m.nonce);
-            acc = Protocol.fold(acc, Protocol.hash(m));
-            ++count;
+        for (uint256 p = 0; p < messages.length; ++count) {
+            bytes32 h;
+            (h, p) = Protocol.hashPacked(messages, p, srcDomain, localDomain, count);
+            acc = Protocol.fold(acc, h);
         }
         bytes32 proven = _proven[srcDomain][count];
         if (proven == bytes32(0)) revert NotProven(count);
         if (proven != acc) revert AccumulatorMismatch(count, proven, acc);
 
-        _consumeRateLimit(d, n);
+        _consumeRateLimit(d, count - from);
         d.deliveredCount = count;
         d.deliveredAcc = acc;
         emit Delivered(srcDomain, from, count, acc);
 
-        for (uint256 i = 0; i < n; ++i) {
-            Protocol.Message calldata m = messages[i];
-            if (gasleft() < m.gasLimit + m.gasLimit / 63 + EXECUTION_RESERVE) revert InsufficientGas(m.nonce);
-            if (!_execute(m, m.gasLimit)) {
-                bytes32 h = Protocol.hash(m);
-                failed[h] = true;
-                emit MessageFailed(srcDomain, m.nonce, h);
-            }
+        uint64 nonce = from;
+        for (uint256 p = 0; p < messages.length; ++nonce) {
+            p = _executePacked(srcDomain, nonce, messages, p);
         }
+    }
+
+    /// @dev Executes the packed message at byte `p`; a failure is recorded for retry.
+    function _executePacked(uint32 srcDomain, uint64 nonce, bytes calldata messages, uint256 p)
+        private
+        returns (uint256 next)
+    {
+        (address sender, address recipient, uint64 gasLimit, bytes calldata payload, uint256 n) =
+            Protocol.unpack(messages, p);
+        if (gasleft() < gasLimit + gasLimit / 63 + EXECUTION_RESERVE) revert InsufficientGas(nonce);
+        if (!_execute(srcDomain, sender, nonce, recipient, gasLimit, payload)) {
+            _recordFailure(srcDomain, nonce, messages, p);
+        }
+        return n;
+    }
+
+    function _recordFailure(uint32 srcDomain, uint64 nonce, bytes calldata messages, uint256 p) private {
+        (bytes32 h,) = Protocol.hashPacked(messages, p, srcDomain, localDomain, nonce);
+        failed[h] = true;
+        emit MessageFailed(srcDomain, nonce, h);
     }
 
     /// @notice Executes a failed message again, with all the gas the caller gives (at least its
@@ -230,19 +241,27 @@ contract Inbox {
         if (_domains[m.srcDomain].paused) revert DomainIsPaused(m.srcDomain);
         if (gasleft() < m.gasLimit + m.gasLimit / 63 + EXECUTION_RESERVE) revert InsufficientGas(m.nonce);
         failed[h] = false;
-        if (!_execute(m, gasleft() - EXECUTION_RESERVE)) revert RetryFailed(h);
+        if (!_execute(m.srcDomain, m.sender, m.nonce, m.recipient, gasleft() - EXECUTION_RESERVE, m.payload)) {
+            revert RetryFailed(h);
+        }
         emit MessageRetried(m.srcDomain, m.nonce, h);
     }
 
     /// @dev Calls the recipient without copying its return data (no return-data bomb) and
     ///      releases the memory of the call data afterwards.
-    function _execute(Protocol.Message calldata m, uint256 gasAmount) private returns (bool ok) {
+    function _execute(
+        uint32 srcDomain,
+        address sender,
+        uint64 nonce,
+        address recipient,
+        uint256 gasAmount,
+        bytes calldata payload
+    ) private returns (bool ok) {
         uint256 freePtr;
         assembly ("memory-safe") {
             freePtr := mload(0x40)
         }
-        bytes memory data = abi.encodeCall(IMessageRecipient.handleMessage, (m.srcDomain, m.sender, m.nonce, m.payload));
-        address recipient = m.recipient;
+        bytes memory data = abi.encodeCall(IMessageRecipient.handleMessage, (srcDomain, sender, nonce, payload));
         assembly ("memory-safe") {
             ok := call(gasAmount, recipient, 0, add(data, 0x20), mload(data), 0, 0)
             mstore(0x40, freePtr)

@@ -14,9 +14,10 @@ import {Protocol} from "./Protocol.sol";
 ///
 ///         A checkpoint stores the accumulator at the end of a segment: before a message would
 ///         take the open segment past SEGMENT_MAX_MESSAGES, SEGMENT_MAX_GAS (summed gasLimit)
-///         or SEGMENT_MAX_BYTES (summed payload), the accumulator so far is stored under the
-///         current count and a new segment opens. The messages between two consecutive
-///         checkpoints therefore always fit in one destination transaction.
+///         or SEGMENT_MAX_BYTES (summed packed size, PACKED_OVERHEAD + payload length), the
+///         accumulator so far is stored under the current count and a new segment opens. The
+///         messages between two consecutive checkpoints therefore always fit in one
+///         destination transaction.
 contract Outbox {
     struct Lane {
         uint64 count;
@@ -71,7 +72,7 @@ contract Outbox {
         if (
             uint256(l.segMessages) + 1 > Protocol.SEGMENT_MAX_MESSAGES
                 || uint256(l.segGas) + gasLimit > Protocol.SEGMENT_MAX_GAS
-                || uint256(l.segBytes) + payload.length > Protocol.SEGMENT_MAX_BYTES
+                || uint256(l.segBytes) + Protocol.PACKED_OVERHEAD + payload.length > Protocol.SEGMENT_MAX_BYTES
         ) {
             _checkpoints[dstDomain][nonce] = l.acc;
             emit Checkpoint(dstDomain, nonce, l.acc);
@@ -84,7 +85,7 @@ contract Outbox {
         l.count = nonce + 1;
         l.segMessages += 1;
         l.segGas += gasLimit;
-        l.segBytes += uint32(payload.length);
+        l.segBytes += uint32(Protocol.PACKED_OVERHEAD + payload.length);
         l.acc = Protocol.fold(l.acc, msgHash);
         _lanes[dstDomain] = l;
 

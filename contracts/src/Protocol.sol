@@ -48,10 +48,14 @@ library Protocol {
 
     // Outbox lane segments: the Outbox stores a checkpoint of the accumulator whenever the
     // next message would take the open segment past one of these bounds, so that the
-    // messages between two checkpoints always fit one destination transaction.
+    // messages between two checkpoints always fit one destination transaction (gas, and
+    // size: go-ethereum's transaction pool takes transactions of up to 128 KiB).
     uint256 internal constant SEGMENT_MAX_MESSAGES = 256;
     uint256 internal constant SEGMENT_MAX_GAS = 8_000_000;
-    uint256 internal constant SEGMENT_MAX_BYTES = 128 * 1024;
+    /// @notice Bound on the segment's packed delivery size: the sum of PACKED_OVERHEAD + payload length.
+    uint256 internal constant SEGMENT_MAX_BYTES = 120_000;
+    /// @notice Bytes of a packed message besides its payload: sender, recipient, gasLimit, length.
+    uint256 internal constant PACKED_OVERHEAD = 52;
     /// @notice Largest `gasLimit` of one message.
     uint256 internal constant MAX_GAS_LIMIT = 5_000_000;
     /// @notice Largest payload of one message, in bytes.
@@ -75,6 +79,60 @@ library Protocol {
         h = keccak256(abi.encode(srcDomain, dstDomain, nonce, sender, recipient, gasLimit, payload));
         assembly ("memory-safe") {
             mstore(0x40, freePtr)
+        }
+    }
+
+    /// @notice A packed delivery is not a sequence of whole packed messages.
+    error MalformedDelivery(uint256 offset);
+
+    /// @notice Reads the packed message at byte `p` of a delivery:
+    ///         sender (20) ‖ recipient (20) ‖ gasLimit (8) ‖ payload length (4) ‖ payload.
+    ///         A delivery is the lane's messages packed back to back; their nonces and domains
+    ///         are implied by the lane.
+    function unpack(bytes calldata data, uint256 p)
+        internal
+        pure
+        returns (address sender, address recipient, uint64 gasLimit, bytes calldata payload, uint256 next)
+    {
+        if (data.length < p + PACKED_OVERHEAD) revert MalformedDelivery(p);
+        sender = address(bytes20(data[p:p + 20]));
+        recipient = address(bytes20(data[p + 20:p + 40]));
+        gasLimit = uint64(bytes8(data[p + 40:p + 48]));
+        next = p + PACKED_OVERHEAD + uint32(bytes4(data[p + 48:p + 52]));
+        if (next > data.length) revert MalformedDelivery(p);
+        payload = data[p + PACKED_OVERHEAD:next];
+    }
+
+    /// @notice The hash of the packed message at byte `p` of a delivery, given its lane's
+    ///         domains and its nonce; `next` is where the following message starts.
+    /// @dev Lays abi.encode(srcDomain, dstDomain, nonce, sender, recipient, gasLimit, payload)
+    ///      out in scratch memory straight from calldata; the free memory pointer is not moved.
+    function hashPacked(bytes calldata data, uint256 p, uint32 srcDomain, uint32 dstDomain, uint64 nonce)
+        internal
+        pure
+        returns (bytes32 h, uint256 next)
+    {
+        if (data.length < p + PACKED_OVERHEAD) revert MalformedDelivery(p);
+        uint256 len;
+        assembly ("memory-safe") {
+            len := shr(224, calldataload(add(data.offset, add(p, 48))))
+        }
+        next = p + PACKED_OVERHEAD + len;
+        if (next > data.length) revert MalformedDelivery(p);
+        assembly ("memory-safe") {
+            let base := add(data.offset, p)
+            let m := mload(0x40)
+            mstore(m, srcDomain)
+            mstore(add(m, 0x20), dstDomain)
+            mstore(add(m, 0x40), nonce)
+            mstore(add(m, 0x60), shr(96, calldataload(base)))
+            mstore(add(m, 0x80), shr(96, calldataload(add(base, 20))))
+            mstore(add(m, 0xa0), shr(192, calldataload(add(base, 40))))
+            mstore(add(m, 0xc0), 0xe0)
+            mstore(add(m, 0xe0), len)
+            calldatacopy(add(m, 0x100), add(base, 52), len)
+            mstore(add(add(m, 0x100), len), 0) // zero the padding
+            h := keccak256(m, add(0x100, and(add(len, 31), not(31))))
         }
     }
 

@@ -16,6 +16,19 @@ contract ProtocolHarness {
         return acc;
     }
 
+    function accumulatePacked(uint32 srcDomain, uint32 dstDomain, uint64 nonce, bytes32 acc, bytes calldata data)
+        external
+        pure
+        returns (bytes32, uint64)
+    {
+        for (uint256 p = 0; p < data.length; ++nonce) {
+            bytes32 h;
+            (h, p) = Protocol.hashPacked(data, p, srcDomain, dstDomain, nonce);
+            acc = Protocol.fold(acc, h);
+        }
+        return (acc, nonce);
+    }
+
     function laneClaimHash(Protocol.LaneClaim calldata c) external pure returns (bytes32) {
         return Protocol.hash(c);
     }

@@ -1,0 +1,100 @@
+package contracts_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// Gas benchmarks (DESIGN §7) on Ethereum mainnet rules (Osaka), measured from receipts: what a
+// transaction pays, including the 21,000 base and calldata. Run with
+//
+//	go test ./contracts -run '^$' -bench 'BenchmarkGas' -benchtime 1x
+
+const benchPayload = 64
+
+// sendMany sends n messages of a 64-byte payload, many per block, and mirrors them in the
+// twin. It returns the gas each send used.
+func (e *env) sendMany(recipient common.Address, n int) []uint64 {
+	e.t.Helper()
+	client, ctx := e.b.Client(), context.Background()
+	nonce, err := client.PendingNonceAt(ctx, addr(e.user))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var hashes []common.Hash
+	flush := func() []uint64 {
+		e.b.Commit()
+		var gas []uint64
+		for _, h := range hashes {
+			r, err := client.TransactionReceipt(ctx, h)
+			if err != nil || r.Status != 1 {
+				e.t.Fatalf("send %s: %v", h, err)
+			}
+			gas = append(gas, r.GasUsed)
+		}
+		hashes = hashes[:0]
+		return gas
+	}
+	var gas []uint64
+	for i := 0; i < n; i++ {
+		payload := bytes.Repeat([]byte{byte(len(e.sent))}, benchPayload)
+		opts := bind.NewKeyedTransactor(e.user, big.NewInt(1337))
+		opts.Nonce, opts.GasLimit = new(big.Int).SetUint64(nonce), 300_000
+		nonce++
+		tx, err := e.outbox.RawTransact(opts, e.ob.PackSend(dstDomain, recipient, 100_000, payload))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		hashes = append(hashes, tx.Hash())
+		m, _, err := e.lane.Send(addr(e.user), recipient, 100_000, payload)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.sent = append(e.sent, m)
+		if len(hashes) == 200 {
+			gas = append(gas, flush()...)
+		}
+	}
+	return append(gas, flush()...)
+}
+
+// BenchmarkGasSend reports a send of a 64-byte payload on a lane in use, amortized over one
+// full segment (256 sends, of which one also stores the segment's checkpoint).
+func BenchmarkGasSend(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		e := newEnv(b)
+		gas := e.sendMany(common.Address{0xee}, 1+protocol.SegmentMaxMessages)
+		var sum uint64
+		for _, g := range gas[1:] {
+			sum += g
+		}
+		b.ReportMetric(float64(sum)/float64(len(gas)-1), "gas/send")
+	}
+}
+
+// BenchmarkGasDeliver reports deliver of N messages (64-byte payloads) to a no-op recipient,
+// divided by N, on a domain that has delivered before.
+func BenchmarkGasDeliver(b *testing.B) {
+	for _, n := range []int{1, 16, 256, 1024} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				e := newEnv(b)
+				noop := e.deploy(testbindings.TestNoopRecipientMetaData.Bin, nil)
+				e.sendMany(noop, 1+n)
+				e.prove(1, uint64(1+n))
+				e.must(e.deliver(e.sent[:1]))
+				r := e.must(e.deliver(e.sent[1 : 1+n]))
+				b.ReportMetric(float64(r.GasUsed)/float64(n), "gas/msg")
+			}
+		})
+	}
+}

@@ -1,0 +1,370 @@
+package contracts_test
+
+import (
+	"bytes"
+	"context"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// sendN sends n messages of 16 bytes to recipient, 200k gas each.
+func (e *env) sendN(recipient common.Address, n int) []protocol.Message {
+	var out []protocol.Message
+	for i := 0; i < n; i++ {
+		out = append(out, e.send(recipient, 200_000, bytes.Repeat([]byte{byte(len(e.sent))}, 16)))
+	}
+	return out
+}
+
+func TestInboxDeliversInOrderExactlyOnce(t *testing.T) {
+	e := newEnv(t)
+	rec, rc, rb := e.recorder()
+	msgs := e.sendN(rec, 5)
+	e.prove(5)
+	r := e.must(e.deliver(msgs))
+	if got := received(t, rc, rb); len(got) != 5 || got[0] != 0 || got[4] != 4 {
+		t.Fatalf("recipient saw nonces %v, want 0..4 in order", got)
+	}
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackDeliveredEvent(l); return err }) {
+		t.Fatal("no Delivered event")
+	}
+	if st := e.domainState(); st.DeliveredCount != 5 || st.DeliveredAcc != e.lane.Acc {
+		t.Fatalf("delivered state (%d, %x), want (5, %x)", st.DeliveredCount, st.DeliveredAcc, e.lane.Acc)
+	}
+	// Delivering the same messages again is a replay: they would take nonces 5..9, and the
+	// delivered count only grows.
+	_, err := e.deliver(msgs)
+	wantRevert(t, err, "InboxNotProven")
+	if got := received(t, rc, rb); len(got) != 5 {
+		t.Fatalf("replay executed messages again: %v", got)
+	}
+}
+
+func TestInboxRefusesBadDeliveries(t *testing.T) {
+	e := newEnv(t)
+	rec, _, _ := e.recorder()
+	msgs := e.sendN(rec, 6)
+	e.prove(5)
+	tampered := append([]protocol.Message(nil), msgs[:5]...)
+	tampered[2].Payload = append([]byte{0xff}, tampered[2].Payload[1:]...)
+	wrongGas := append([]protocol.Message(nil), msgs[:5]...)
+	wrongGas[1].GasLimit++
+	truncated := protocol.PackDelivery(msgs[:5])
+
+	for _, tc := range []struct {
+		name string
+		msgs []protocol.Message
+		want string
+	}{
+		{"reordered", []protocol.Message{msgs[0], msgs[2], msgs[1], msgs[3], msgs[4]}, "InboxAccumulatorMismatch"},
+		{"skipped", []protocol.Message{msgs[0], msgs[1], msgs[3], msgs[4], msgs[5]}, "InboxAccumulatorMismatch"},
+		{"extra", msgs[:6], "InboxNotProven"},
+		{"short of a checkpoint", msgs[:4], "InboxNotProven"},
+		{"tampered payload", tampered, "InboxAccumulatorMismatch"},
+		{"tampered gas limit", wrongGas, "InboxAccumulatorMismatch"},
+		{"empty", nil, "InboxEmptyDelivery"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.deliver(tc.msgs)
+			wantRevert(t, err, tc.want)
+		})
+	}
+	for _, cut := range []int{1, 20, protocol.PackedOverhead} {
+		_, err := e.tx(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, truncated[:len(truncated)-cut]))
+		wantRevert(t, err, "InboxMalformedDelivery")
+	}
+	if st := e.domainState(); st.DeliveredCount != 0 {
+		t.Fatalf("refused deliveries moved the delivered count to %d", st.DeliveredCount)
+	}
+	e.must(e.deliver(msgs[:5]))
+}
+
+func TestInboxSubmitBatchRefusals(t *testing.T) {
+	e := newEnv(t)
+	e.sendN(common.Address{0xee}, 4)
+	good := protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(2)}}
+
+	// A valid proof with a claim field changed in calldata: the statement hash differs.
+	changed := protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(2)}}
+	changed.Lanes[0].Acc[0] ^= 1
+	_, err := e.submitWithProof(changed, devnet.TestOnlyProof(good.PublicInput()))
+	wantRevert(t, err, "InboxInvalidProof")
+	// A proof of another batch.
+	other := protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(3)}}
+	_, err = e.submitWithProof(good, devnet.TestOnlyProof(other.PublicInput()))
+	wantRevert(t, err, "InboxInvalidProof")
+
+	mutate := func(f func(c *protocol.LaneClaim)) protocol.Statement {
+		c := e.claim(2)
+		f(&c)
+		return protocol.Statement{Lanes: []protocol.LaneClaim{c}}
+	}
+	for _, tc := range []struct {
+		name string
+		s    protocol.Statement
+		want string
+	}{
+		{"untrusted committee", mutate(func(c *protocol.LaneClaim) { c.Committee[0] ^= 1 }), "InboxWrongCommittee"},
+		{"other outbox", mutate(func(c *protocol.LaneClaim) { c.Outbox[0] ^= 1 }), "InboxWrongOutbox"},
+		{"other destination", mutate(func(c *protocol.LaneClaim) { c.DstDomain = 9 }), "InboxWrongDestination"},
+		{"unknown source", mutate(func(c *protocol.LaneClaim) { c.SrcDomain = 9 }), "InboxUnknownDomain"},
+		{"count zero", mutate(func(c *protocol.LaneClaim) { c.Count = 0 }), "InboxClaimNotForward"},
+		{"empty", protocol.Statement{}, "InboxEmptyBatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.submit(tc.s)
+			wantRevert(t, err, tc.want)
+		})
+	}
+
+	e.must(e.submit(good))
+	// The same batch again is a replay.
+	_, err = e.submit(good)
+	wantRevert(t, err, "InboxAlreadyProven")
+}
+
+func TestInboxCheckpointsOnlyMoveForward(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.sendN(common.Address{0xee}, 6)
+	e.block = 100
+	e.prove(3)
+	// An older block, even with a higher count: refused.
+	e.block = 90
+	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(5)}})
+	wantRevert(t, err, "InboxBlockNotForward")
+	// A count at or below what was delivered: refused.
+	e.block = 110
+	e.must(e.deliver(msgs[:3]))
+	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(2)}})
+	wantRevert(t, err, "InboxClaimNotForward")
+	// A checkpoint below the proven head but above the delivered count, at a newer block, is
+	// accepted: a relay can still prove a segment end it left out.
+	e.prove(6)
+	e.block = 120
+	e.prove(4)
+	e.must(e.deliver(msgs[3:4]))
+	e.must(e.deliver(msgs[4:6]))
+	if st := e.domainState(); st.DeliveredCount != 6 || st.ProvenCount != 6 || st.ProvenBlock != 120 {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestInboxFreezesOnContradiction(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.sendN(common.Address{0xee}, 3)
+	e.prove(3)
+	forged := e.claim(3)
+	forged.Acc = crypto.Keccak256Hash([]byte("another history"))
+	forged.BlockNumber++
+	r := e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackContradictionDetectedEvent(l); return err }) {
+		t.Fatal("no ContradictionDetected event")
+	}
+	if st := e.domainState(); !st.Paused {
+		t.Fatal("domain not frozen after a proven contradiction")
+	}
+	if acc, _ := bind.Call(e.inbox, nil, e.ib.PackProvenAcc(srcDomain, 3), e.ib.UnpackProvenAcc); acc != e.claim(3).Acc {
+		t.Fatal("the contradicting claim overwrote the proven checkpoint")
+	}
+	_, err := e.deliver(msgs)
+	wantRevert(t, err, "InboxDomainIsPaused")
+	// Only the owner lifts it.
+	_, err = e.tx(e.guardian, e.inbox, e.ib.PackUnpauseDomain(srcDomain))
+	wantRevert(t, err, "InboxUnauthorized")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpauseDomain(srcDomain)))
+	e.must(e.deliver(msgs))
+}
+
+func TestInboxPause(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.sendN(common.Address{0xee}, 2)
+	e.prove(2)
+	_, err := e.tx(e.relayer, e.inbox, e.ib.PackPause())
+	wantRevert(t, err, "InboxUnauthorized")
+	e.must(e.tx(e.guardian, e.inbox, e.ib.PackPause()))
+	_, err = e.deliver(msgs)
+	wantRevert(t, err, "InboxIsPaused")
+	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(1)}})
+	wantRevert(t, err, "InboxIsPaused")
+	_, err = e.tx(e.guardian, e.inbox, e.ib.PackUnpause())
+	wantRevert(t, err, "InboxUnauthorized")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpause()))
+
+	e.must(e.tx(e.guardian, e.inbox, e.ib.PackPauseDomain(srcDomain)))
+	_, err = e.deliver(msgs)
+	wantRevert(t, err, "InboxDomainIsPaused")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpauseDomain(srcDomain)))
+	e.must(e.deliver(msgs))
+}
+
+func TestInboxRateLimit(t *testing.T) {
+	const capacity, window = 256, 3600
+	e := newEnv(t, withRateLimit(capacity, window))
+	msgs := e.sendN(common.Address{0xee}, 300)
+	e.prove(200, 300)
+	e.must(e.deliver(msgs[:200]))
+	// 56 tokens left: 100 more messages exceed the limit.
+	_, err := e.deliver(msgs[200:300])
+	wantRevert(t, err, "InboxRateLimited")
+	// Half a window refills 128 tokens (capped at capacity).
+	if err := e.b.AdjustTime(window / 2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	e.must(e.deliver(msgs[200:300]))
+
+	// A capacity below one lane segment could stall a lane: refused.
+	_, err = e.tx(e.owner, e.inbox, e.ib.PackSetRateLimit(srcDomain, protocol.SegmentMaxMessages-1, window))
+	wantRevert(t, err, "InboxInvalidConfig")
+}
+
+func TestInboxFailingRecipientsDoNotBlock(t *testing.T) {
+	e := newEnv(t)
+	rec, rc, rb := e.recorder()
+	burner := e.deploy(testbindings.TestGasBurnerRecipientMetaData.Bin, nil)
+	e.must(e.tx(e.owner, rc, rb.PackSetFailing(true)))
+
+	msgs := []protocol.Message{
+		e.send(rec, 200_000, []byte("reverts")),
+		e.send(burner, 300_000, []byte("burns all its gas")),
+		e.send(common.Address{0xee}, 50_000, []byte("no code: a plain call succeeds")),
+	}
+	e.prove(3)
+	r := e.must(e.deliver(msgs))
+	var failed []uint64
+	for _, l := range r.Logs {
+		if ev, err := e.ib.UnpackMessageFailedEvent(l); err == nil {
+			failed = append(failed, ev.Nonce)
+		}
+	}
+	if len(failed) != 2 || failed[0] != 0 || failed[1] != 1 {
+		t.Fatalf("failed nonces %v, want [0 1]", failed)
+	}
+	if st := e.domainState(); st.DeliveredCount != 3 {
+		t.Fatalf("batch blocked: delivered %d", st.DeliveredCount)
+	}
+
+	retry := func(m protocol.Message) error {
+		_, err := e.tx(e.relayer, e.inbox, e.ib.PackRetry(toBinding(m)))
+		return err
+	}
+	// Still failing: the retry reverts and the message stays retryable.
+	wantRevert(t, retry(msgs[0]), "InboxRetryFailed")
+	wantRevert(t, retry(msgs[1]), "InboxRetryFailed")
+	e.must(e.tx(e.owner, rc, rb.PackSetFailing(false)))
+	if err := retry(msgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := received(t, rc, rb); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("recipient saw %v after retry, want [0]", got)
+	}
+	// Exactly once: a second retry and a retry of a delivered message are refused.
+	wantRevert(t, retry(msgs[0]), "InboxNotFailed")
+	wantRevert(t, retry(msgs[2]), "InboxNotFailed")
+}
+
+// A relayer cannot make a message fail by giving too little gas: the whole delivery reverts.
+func TestInboxRefusesTooLittleGasForAMessage(t *testing.T) {
+	e := newEnv(t)
+	rec, rc, rb := e.recorder()
+	msgs := []protocol.Message{e.send(rec, 4_000_000, nil)}
+	e.prove(1)
+	_, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), 1_000_000)
+	if err == nil {
+		t.Fatal("delivery with too little gas for the message's gasLimit went through")
+	}
+	inbox := e.inbox.Address()
+	_, err = e.b.Client().CallContract(context.Background(), ethereum.CallMsg{
+		From: addr(e.relayer), To: &inbox, Gas: 1_000_000, Data: e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)),
+	}, nil)
+	wantRevert(t, chain.DecodeRevert(err, e.ib.UnpackError), "InboxInsufficientGas")
+	if st := e.domainState(); st.DeliveredCount != 0 {
+		t.Fatal("a short-gas delivery changed the delivered count")
+	}
+	if ok, _ := bind.Call(e.inbox, nil, e.ib.PackFailed(msgs[0].Hash()), e.ib.UnpackFailed); ok {
+		t.Fatal("a short-gas delivery marked the message failed")
+	}
+	e.must(e.deliver(msgs))
+	if got := received(t, rc, rb); len(got) != 1 {
+		t.Fatalf("recipient saw %v", got)
+	}
+}
+
+func TestInboxCommitteeRotatesOnlyByProof(t *testing.T) {
+	e := newEnv(t)
+	e.sendN(common.Address{0xee}, 2)
+	next := crypto.Keccak256Hash([]byte("next committee"))
+	rot := protocol.RotationClaim{SrcDomain: srcDomain, Committee: devCommittee, NextEpoch: 1, NextCommittee: next}
+
+	// Signed by a committee that is not the trusted one: refused.
+	bad := rot
+	bad.Committee = next
+	_, err := e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{bad}})
+	wantRevert(t, err, "InboxWrongCommittee")
+	skip := rot
+	skip.NextEpoch = 2
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{skip}})
+	wantRevert(t, err, "InboxWrongEpoch")
+
+	e.must(e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{rot}}))
+	if st := e.domainState(); st.Committee != next || st.Epoch != 1 {
+		t.Fatalf("after rotation: committee %x epoch %d", st.Committee, st.Epoch)
+	}
+	// Replayed: refused.
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{rot}})
+	wantRevert(t, err, "InboxWrongCommittee")
+	// Claims of the old committee are no longer accepted; the new one's are.
+	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(1)}})
+	wantRevert(t, err, "InboxWrongCommittee")
+	c := e.claim(1)
+	c.Committee = next
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{c}}))
+	// The owner has no way to set a committee: re-adding the domain is refused.
+	_, err = e.tx(e.owner, e.inbox, e.ib.PackAddDomain(srcDomain, e.outbox.Address(), devCommittee, 0, 0))
+	wantRevert(t, err, "InboxDomainExists")
+}
+
+func TestInboxVerifierUpgradeWaitsForDelay(t *testing.T) {
+	e := newEnv(t)
+	newVerifier := e.deploy(testbindings.TestOnlyVerifierMetaData.Bin, nil)
+	_, err := e.tx(e.relayer, e.inbox, e.ib.PackProposeVerifier(newVerifier))
+	wantRevert(t, err, "InboxUnauthorized")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeVerifier(newVerifier)))
+	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier())
+	wantRevert(t, err, "InboxUpgradeNotReady")
+	if err := e.b.AdjustTime(dayS/2*time.Second + time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier())
+	wantRevert(t, err, "InboxUpgradeNotReady")
+	// The guardian can cancel; a cancelled proposal cannot be activated.
+	e.must(e.tx(e.guardian, e.inbox, e.ib.PackCancelVerifier()))
+	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier())
+	wantRevert(t, err, "InboxNoPendingVerifier")
+
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeVerifier(newVerifier)))
+	if err := e.b.AdjustTime(dayS*time.Second + time.Second); err != nil {
+		t.Fatal(err)
+	}
+	e.must(e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier()))
+	if v, _ := bind.Call(e.inbox, nil, e.ib.PackVerifier(), e.ib.UnpackVerifier); v != newVerifier {
+		t.Fatalf("verifier %s, want %s", v, newVerifier)
+	}
+	// The delay itself has a floor.
+	inbox := e.ib.PackConstructor(dstDomain, e.verifier, addr(e.owner), addr(e.guardian), big.NewInt(dayS-1))
+	opts := bind.NewKeyedTransactor(e.owner, big.NewInt(1337))
+	if _, _, err := bind.DeployContract(opts, common.FromHex(bindingsInboxBin()), e.b.Client(), inbox); err == nil {
+		t.Fatal("an Inbox with an upgrade delay below one day was deployed")
+	}
+}
