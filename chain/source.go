@@ -38,19 +38,19 @@ func NewSource(ctx context.Context, c *Client, addr common.Address) (*Source, er
 	return s, nil
 }
 
-// Send sends one message from key and returns it as the Outbox recorded it.
-func (s *Source) Send(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, recipient common.Address, gasLimit uint64, payload []byte) (*protocol.Message, error) {
+// Send sends one message from key and returns it as the Outbox recorded it, with the receipt.
+func (s *Source) Send(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, recipient common.Address, gasLimit uint64, payload []byte) (*protocol.Message, *types.Receipt, error) {
 	receipt, err := s.Client.Transact(ctx, key, s.bound, s.abi.PackSend(dst, recipient, gasLimit, payload), 0, s.abi.UnpackError)
 	if err != nil {
-		return nil, fmt.Errorf("send to domain %d: %w", dst, err)
+		return nil, nil, fmt.Errorf("send to domain %d: %w", dst, err)
 	}
 	for _, l := range receipt.Logs {
 		if ev, err := s.abi.UnpackMessageSentEvent(l); err == nil {
 			m := messageOf(ev)
-			return &m, nil
+			return &m, receipt, nil
 		}
 	}
-	return nil, fmt.Errorf("send to domain %d: no MessageSent event in %s", dst, receipt.TxHash)
+	return nil, receipt, fmt.Errorf("send to domain %d: no MessageSent event in %s", dst, receipt.TxHash)
 }
 
 func messageOf(ev *bindings.OutboxMessageSent) protocol.Message {

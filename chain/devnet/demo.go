@@ -81,11 +81,12 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 			payload[j] = byte(r.Uint32())
 		}
 		gasLimit := 100_000 + r.Uint64N(900_001)
-		m, err := d.Src.Send(ctx, user, dst, recipient, gasLimit, payload)
+		m, receipt, err := d.Src.Send(ctx, user, dst, recipient, gasLimit, payload)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
 		rep.Sent++
+		rep.SendGas += receipt.GasUsed
 		if (i+1)%10 == 0 || i+1 == cfg.Messages {
 			log.Info("sent", "messages", i+1, "of", cfg.Messages, "nonce", m.Nonce)
 		}

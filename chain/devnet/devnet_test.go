@@ -86,7 +86,7 @@ func TestLaneProofRefusesTampering(t *testing.T) {
 	user := DevKey("user")
 	var msgs []protocol.Message
 	for i := 0; i < 3; i++ {
-		m, err := d.Src.Send(ctx, user, d.Config.DestinationDomain, common.Address{0xbe}, 21_000, []byte{byte(i)})
+		m, _, err := d.Src.Send(ctx, user, d.Config.DestinationDomain, common.Address{0xbe}, 21_000, []byte{byte(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
