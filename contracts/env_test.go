@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -248,3 +249,22 @@ func toBinding(m protocol.Message) bindings.ProtocolMessage {
 }
 
 func bindingsInboxBin() string { return bindings.InboxMetaData.Bin }
+
+// adjustTime moves the chain's clock forward by d. The simulated beacon refuses while its
+// pool lists a pending transaction, and the pool drops mined transactions only when its
+// background loop sees the new head, so a transaction mined just before can still be listed:
+// wait for that, briefly.
+func (e *env) adjustTime(d time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := e.b.AdjustTime(d)
+		if err == nil {
+			return
+		}
+		if err.Error() != "could not adjust time on non-empty block" || time.Now().After(deadline) {
+			e.t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

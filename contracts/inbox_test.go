@@ -219,9 +219,7 @@ func TestInboxRateLimit(t *testing.T) {
 	_, err := e.deliver(msgs[200:300])
 	wantRevert(t, err, "InboxRateLimited")
 	// Half a window refills 128 tokens (capped at capacity).
-	if err := e.b.AdjustTime(window / 2 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	e.adjustTime(window / 2 * time.Second)
 	e.must(e.deliver(msgs[200:300]))
 
 	// A capacity below one lane segment could stall a lane: refused.
@@ -343,9 +341,7 @@ func TestInboxVerifierUpgradeWaitsForDelay(t *testing.T) {
 	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeVerifier(newVerifier)))
 	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier())
 	wantRevert(t, err, "InboxUpgradeNotReady")
-	if err := e.b.AdjustTime(dayS/2*time.Second + time.Second); err != nil {
-		t.Fatal(err)
-	}
+	e.adjustTime(dayS/2*time.Second + time.Second)
 	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier())
 	wantRevert(t, err, "InboxUpgradeNotReady")
 	// The guardian can cancel; a cancelled proposal cannot be activated.
@@ -354,9 +350,7 @@ func TestInboxVerifierUpgradeWaitsForDelay(t *testing.T) {
 	wantRevert(t, err, "InboxNoPendingVerifier")
 
 	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeVerifier(newVerifier)))
-	if err := e.b.AdjustTime(dayS*time.Second + time.Second); err != nil {
-		t.Fatal(err)
-	}
+	e.adjustTime(dayS*time.Second + time.Second)
 	e.must(e.tx(e.relayer, e.inbox, e.ib.PackActivateVerifier()))
 	if v, _ := bind.Call(e.inbox, nil, e.ib.PackVerifier(), e.ib.UnpackVerifier); v != newVerifier {
 		t.Fatalf("verifier %s, want %s", v, newVerifier)

@@ -128,13 +128,6 @@ func (c *Chain) Finalize(n uint64) {
 	}
 }
 
-// AdjustTime moves the chain's clock forward by d, sealing an empty block.
-func (c *Chain) AdjustTime(d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.beacon.AdjustTime(d)
-}
-
 // Close stops block production and the node.
 func (c *Chain) Close() error {
 	close(c.stop)
