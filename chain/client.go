@@ -59,6 +59,16 @@ func (c *Client) Contract(instance interface {
 	return instance.Instance(c.Eth, addr)
 }
 
+// localDomain reads the localDomain of an Outbox or Inbox (kind), which also checks that the
+// address holds one.
+func (c *Client) localDomain(ctx context.Context, bound *bind.BoundContract, data []byte, unpack func([]byte) (uint32, error), kind string) (uint32, error) {
+	domain, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, data, unpack)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s on %s: read localDomain (is it an %s?): %w", kind, bound.Address(), c.URL, kind, err)
+	}
+	return domain, nil
+}
+
 // Revert is a transaction or call that the contract refused, with its decoded custom error
 // when the ABI knows it.
 type Revert struct {

@@ -26,12 +26,9 @@ type Destination struct {
 func NewDestination(ctx context.Context, c *Client, addr common.Address) (*Destination, error) {
 	d := &Destination{Client: c, Inbox: addr, abi: bindings.NewInbox()}
 	d.bound = c.Contract(d.abi, addr)
-	domain, err := bind.Call(d.bound, &bind.CallOpts{Context: ctx}, d.abi.PackLocalDomain(), d.abi.UnpackLocalDomain)
-	if err != nil {
-		return nil, fmt.Errorf("inbox %s on %s: read localDomain (is it an Inbox?): %w", addr, c.URL, err)
-	}
-	d.Domain = domain
-	return d, nil
+	var err error
+	d.Domain, err = c.localDomain(ctx, d.bound, d.abi.PackLocalDomain(), d.abi.UnpackLocalDomain, "Inbox")
+	return d, err
 }
 
 // DomainState is what the Inbox keeps about one source domain.

@@ -30,12 +30,9 @@ type Source struct {
 func NewSource(ctx context.Context, c *Client, addr common.Address) (*Source, error) {
 	s := &Source{Client: c, Outbox: addr, abi: bindings.NewOutbox()}
 	s.bound = c.Contract(s.abi, addr)
-	domain, err := bind.Call(s.bound, &bind.CallOpts{Context: ctx}, s.abi.PackLocalDomain(), s.abi.UnpackLocalDomain)
-	if err != nil {
-		return nil, fmt.Errorf("outbox %s on %s: read localDomain (is it an Outbox?): %w", addr, c.URL, err)
-	}
-	s.Domain = domain
-	return s, nil
+	var err error
+	s.Domain, err = c.localDomain(ctx, s.bound, s.abi.PackLocalDomain(), s.abi.UnpackLocalDomain, "Outbox")
+	return s, err
 }
 
 // Send sends one message from key and returns it as the Outbox recorded it, with the receipt.
@@ -101,13 +98,9 @@ func (s *Source) ProveLane(ctx context.Context, header *types.Header, dst uint32
 // Messages returns the lane's messages with nonces in [from, to), read from MessageSent events
 // up to block toBlock, in nonce order. It fails unless every nonce is found exactly once.
 func (s *Source) Messages(ctx context.Context, dst uint32, from, to uint64, toBlock *big.Int) ([]protocol.Message, error) {
-	topic := common.BigToHash(new(big.Int).SetUint64(uint64(dst)))
-	logs, err := s.Client.Eth.FilterLogs(ctx, ethereum.FilterQuery{
-		ToBlock: toBlock, Addresses: []common.Address{s.Outbox},
-		Topics: [][]common.Hash{{s.abi.GetABI().Events[bindings.OutboxMessageSentEventName].ID}, {topic}},
-	})
+	logs, err := s.laneLogs(ctx, bindings.OutboxMessageSentEventName, dst, toBlock)
 	if err != nil {
-		return nil, fmt.Errorf("read MessageSent events: %w", err)
+		return nil, err
 	}
 	byNonce := map[uint64]protocol.Message{}
 	for i := range logs {
@@ -133,13 +126,9 @@ func (s *Source) Messages(ctx context.Context, dst uint32, from, to uint64, toBl
 // Checkpoints returns the counts of the lane's stored checkpoints in (after, upTo], from its
 // Checkpoint events up to block toBlock, ascending.
 func (s *Source) Checkpoints(ctx context.Context, dst uint32, after, upTo uint64, toBlock *big.Int) ([]uint64, error) {
-	topic := common.BigToHash(new(big.Int).SetUint64(uint64(dst)))
-	logs, err := s.Client.Eth.FilterLogs(ctx, ethereum.FilterQuery{
-		ToBlock: toBlock, Addresses: []common.Address{s.Outbox},
-		Topics: [][]common.Hash{{s.abi.GetABI().Events[bindings.OutboxCheckpointEventName].ID}, {topic}},
-	})
+	logs, err := s.laneLogs(ctx, bindings.OutboxCheckpointEventName, dst, toBlock)
 	if err != nil {
-		return nil, fmt.Errorf("read Checkpoint events: %w", err)
+		return nil, err
 	}
 	var counts []uint64
 	for i := range logs {
@@ -153,4 +142,17 @@ func (s *Source) Checkpoints(ctx context.Context, dst uint32, after, upTo uint64
 	}
 	sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
 	return counts, nil
+}
+
+// laneLogs returns the Outbox's events of one kind whose first topic is the lane's dstDomain,
+// from genesis to toBlock.
+func (s *Source) laneLogs(ctx context.Context, event string, dst uint32, toBlock *big.Int) ([]types.Log, error) {
+	logs, err := s.Client.Eth.FilterLogs(ctx, ethereum.FilterQuery{
+		ToBlock: toBlock, Addresses: []common.Address{s.Outbox},
+		Topics: [][]common.Hash{{s.abi.GetABI().Events[event].ID}, {common.BigToHash(new(big.Int).SetUint64(uint64(dst)))}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s events: %w", event, err)
+	}
+	return logs, nil
 }
