@@ -1,0 +1,80 @@
+package header
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
+)
+
+// Bounds of the headers the gadget takes.
+const (
+	// MaxLen: six keccak blocks of 136 bytes, less the one byte of padding.
+	MaxLen = 6*136 - 1
+	// MinLen: no mainnet header is shorter (the smallest, pre-London, are ~508 bytes).
+	MinLen = 3 * 136
+	// MinFields: the 15 fields of the original header; later forks append fields.
+	MinFields = 15
+	// MaxFields: Prague's 21 fields and room for three more.
+	MaxFields = 24
+)
+
+// Positions of the fields the gadget exposes.
+const (
+	fieldParentHash   = 0
+	fieldStateRoot    = 3
+	fieldReceiptsRoot = 5
+	fieldNumber       = 8
+	fieldTimestamp    = 11
+)
+
+// ErrBounds: a header outside the gadget's bounds.
+var ErrBounds = errors.New("header outside the gadget's bounds")
+
+// Fields are what the gadget exposes of a header.
+type Fields struct {
+	Hash         common.Hash
+	ParentHash   common.Hash
+	StateRoot    common.Hash
+	ReceiptsRoot common.Hash
+	Number       uint64
+	Timestamp    uint64
+}
+
+// DecodeNative is the native twin of Decode: it refuses what the gadget refuses.
+func DecodeNative(enc []byte) (*Fields, error) {
+	if len(enc) < MinLen || len(enc) > MaxLen {
+		return nil, fmt.Errorf("%w: %d bytes, want %d to %d", ErrBounds, len(enc), MinLen, MaxLen)
+	}
+	list, items, err := rlp.DecodeList(enc, 0)
+	if err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if list.End != len(enc) {
+		return nil, fmt.Errorf("header: %w: %d bytes after the list", rlp.ErrKind, len(enc)-list.End)
+	}
+	if len(items) < MinFields || len(items) > MaxFields {
+		return nil, fmt.Errorf("%w: %d fields, want %d to %d", ErrBounds, len(items), MinFields, MaxFields)
+	}
+	f := &Fields{Hash: crypto.Keccak256Hash(enc)}
+	for _, h := range []struct {
+		dst   *common.Hash
+		index int
+	}{{&f.ParentHash, fieldParentHash}, {&f.StateRoot, fieldStateRoot}, {&f.ReceiptsRoot, fieldReceiptsRoot}} {
+		b, err := rlp.Fixed(enc, items[h.index], 32)
+		if err != nil {
+			return nil, fmt.Errorf("header field %d: %w", h.index, err)
+		}
+		*h.dst = common.BytesToHash(b)
+	}
+	if f.Number, err = rlp.Uint(enc, items[fieldNumber], 8); err != nil {
+		return nil, fmt.Errorf("header number: %w", err)
+	}
+	if f.Timestamp, err = rlp.Uint(enc, items[fieldTimestamp], 8); err != nil {
+		return nil, fmt.Errorf("header timestamp: %w", err)
+	}
+	return f, nil
+}
