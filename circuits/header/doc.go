@@ -7,6 +7,7 @@
 // The native twin (DecodeNative) follows the same rules and is checked against go-ethereum's
 // types.Header; both refuse non-canonical RLP as Ethereum clients do.
 //
-// Cost (R1CS, BLS12-377): about 0.8M constraints, almost all of it keccak over six blocks;
-// the RLP decoding of the list and the five fields is about 5k (BenchmarkConstraints).
+// Cost (R1CS, BLS12-377, BenchmarkConstraints in circuits): 782,094 constraints, of which
+// keccak over up to six blocks is 777,138 and the RLP decoding of the list and the five
+// fields 4,956. Two linked headers share keccak's tables: 1,432,632.
 package header

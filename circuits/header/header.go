@@ -37,6 +37,19 @@ func Decode(api frontend.API, enc []uints.U8, length frontend.Variable) (*Decode
 	for i := range enc {
 		vals[i] = bf.Value(enc[i])
 	}
+	dec := DecodeFields(api, vals, length)
+	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(MinLen))
+	if err != nil {
+		return nil, fmt.Errorf("header: keccak: %w", err)
+	}
+	h.Write(enc)
+	dec.Hash = h.FixedLengthSum(length)
+	return dec, nil
+}
+
+// DecodeFields checks that vals[:length] (bytes, already range-checked) is a canonical RLP
+// header of MinFields to MaxFields fields and returns its fields; it does not hash it.
+func DecodeFields(api frontend.API, vals []frontend.Variable, length frontend.Variable) *Decoded {
 	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
 	bound.AssertIsLessEq(MinLen, length)
 	bound.AssertIsLessEq(length, MaxLen)
@@ -45,20 +58,13 @@ func Decode(api frontend.API, enc []uints.U8, length frontend.Variable) (*Decode
 	list, items, count := d.List(0, MaxFields)
 	api.AssertIsEqual(list.End, length)
 	bound.AssertIsLessEq(MinFields, count)
-
-	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(MinLen))
-	if err != nil {
-		return nil, fmt.Errorf("header: keccak: %w", err)
-	}
-	h.Write(enc)
 	return &Decoded{
-		Hash:         h.FixedLengthSum(length),
 		ParentHash:   d.Fixed(items[fieldParentHash], 32, 1),
 		StateRoot:    d.Fixed(items[fieldStateRoot], 32, 1),
 		ReceiptsRoot: d.Fixed(items[fieldReceiptsRoot], 32, 1),
 		Number:       d.Uint(items[fieldNumber], 8, 1),
 		Timestamp:    d.Uint(items[fieldTimestamp], 8, 1),
-	}, nil
+	}
 }
 
 // AssertChain asserts that each header's parent is the one before it: its parentHash is the

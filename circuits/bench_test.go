@@ -1,0 +1,151 @@
+package circuits_test
+
+import (
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/algebra/native/twistededwards"
+	"github.com/consensys/gnark/std/hash"
+	"github.com/consensys/gnark/std/hash/poseidon2"
+	"github.com/consensys/gnark/std/hash/sha3"
+	"github.com/consensys/gnark/std/math/uints"
+	"github.com/consensys/gnark/std/signature/eddsa"
+
+	tedwards "github.com/consensys/gnark-crypto/ecc/twistededwards"
+
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/circuits/header"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
+)
+
+// Run with: go test ./circuits -run '^$' -bench 'BenchmarkConstraints' -benchtime 1x
+
+var field = ecc.BLS12_377.ScalarField()
+
+type rlpItemCircuit struct{ Data [64]frontend.Variable }
+
+func (c *rlpItemCircuit) Define(api frontend.API) error {
+	rlp.New(api, c.Data[:]).Item(0, 1)
+	return nil
+}
+
+type rlpUintCircuit struct{ Data [64]frontend.Variable }
+
+func (c *rlpUintCircuit) Define(api frontend.API) error {
+	d := rlp.New(api, c.Data[:])
+	d.Uint(d.Item(0, 1), 8, 1)
+	return nil
+}
+
+type keccakCircuit struct {
+	In  []uints.U8
+	Len frontend.Variable
+	min int
+}
+
+func (c *keccakCircuit) Define(api frontend.API) error {
+	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(c.min))
+	if err != nil {
+		return err
+	}
+	h.Write(c.In)
+	if c.min == len(c.In) {
+		h.Sum()
+	} else {
+		h.FixedLengthSum(c.Len)
+	}
+	return nil
+}
+
+type headerFieldsCircuit struct {
+	RLP    [header.MaxLen]frontend.Variable
+	Length frontend.Variable
+}
+
+func (c *headerFieldsCircuit) Define(api frontend.API) error {
+	header.DecodeFields(api, c.RLP[:], c.Length)
+	return nil
+}
+
+type headerCircuit struct {
+	RLP    [header.MaxLen]uints.U8
+	Length frontend.Variable
+}
+
+func (c *headerCircuit) Define(api frontend.API) error {
+	_, err := header.Decode(api, c.RLP[:], c.Length)
+	return err
+}
+
+type eddsaCircuit struct {
+	PublicKey eddsa.PublicKey
+	Signature eddsa.Signature
+	Msg       frontend.Variable
+}
+
+func (c *eddsaCircuit) Define(api frontend.API) error {
+	curve, err := twistededwards.NewEdCurve(api, tedwards.BLS12_377)
+	if err != nil {
+		return err
+	}
+	h, err := poseidon2.New(api)
+	if err != nil {
+		return err
+	}
+	return eddsa.Verify(curve, c.Signature, c.Msg, c.PublicKey, h)
+}
+
+type committeeCircuit struct {
+	W                  committee.Witness
+	Commitment, Digest frontend.Variable
+}
+
+func (c *committeeCircuit) Define(api frontend.API) error {
+	return committee.AssertQuorum(api, c.W, c.Commitment, c.Digest)
+}
+
+func compile(b *testing.B, c frontend.Circuit) constraint.ConstraintSystem {
+	b.Helper()
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ccs
+}
+
+func circuitsUnderTest() []struct {
+	name string
+	c    frontend.Circuit
+} {
+	return []struct {
+		name string
+		c    frontend.Circuit
+	}{
+		{"rlp-item", &rlpItemCircuit{}},
+		{"rlp-uint64", &rlpUintCircuit{}},
+		{"keccak-136B", &keccakCircuit{In: make([]uints.U8, 136), min: 136}},
+		{"keccak-272B", &keccakCircuit{In: make([]uints.U8, 272), min: 272}},
+		{"keccak-header-variable-815B", &keccakCircuit{In: make([]uints.U8, header.MaxLen), min: header.MinLen}},
+		{"header-rlp-fields", &headerFieldsCircuit{}},
+		{"header", &headerCircuit{}},
+		{"eddsa-poseidon2", &eddsaCircuit{}},
+		{"committee-16", &committeeCircuit{W: committee.Placeholder(16)}},
+		{"committee-64", &committeeCircuit{W: committee.Placeholder(64)}},
+		{"header-leaf-16", leaf.NewHeaderCircuit(16)},
+		{"header-leaf-64", leaf.NewHeaderCircuit(64)},
+	}
+}
+
+func BenchmarkConstraints(b *testing.B) {
+	for _, tc := range circuitsUnderTest() {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.ReportMetric(float64(compile(b, tc.c).GetNbConstraints()), "constraints")
+			}
+		})
+	}
+}
