@@ -1,0 +1,164 @@
+package mpt
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash"
+	"github.com/consensys/gnark/std/hash/sha3"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
+	"github.com/consensys/gnark/std/math/cmp"
+	"github.com/consensys/gnark/std/math/uints"
+
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
+)
+
+// KeyNibbles is the length of a state or storage trie key: keccak256 output, in nibbles.
+const KeyNibbles = 64
+
+// MaxValueLen bounds a leaf's value: an account's RLP (nonce, balance, storageRoot,
+// codeHash) is at most 110 bytes; a storage value at most 33.
+const MaxValueLen = 112
+
+// StepOut is what one node step proves about a node on a key's path.
+type StepOut struct {
+	Hash      []uints.U8          // keccak256 of the node
+	IsLeaf    frontend.Variable   // 1 for a leaf, 0 for a branch or extension
+	NextDepth frontend.Variable   // key nibbles consumed after the node
+	Child     []frontend.Variable // branch or extension: the next node's hash (32 bytes)
+	Value     []frontend.Variable // leaf: the value's payload (MaxValueLen bytes, zero past ValueLen)
+	ValueLen  frontend.Variable
+}
+
+// StepNode checks that node[:length] is a trie node on the path of key (64 nibbles, each already
+// constrained below 16) at depth, and returns its hash and where the path continues: the
+// child a branch takes at the key's nibble, the child an extension's path leads to, or the
+// value of a leaf whose path completes the key. Children must be hash references (nodes of
+// 32 bytes or more): embedded children are refused.
+func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key []frontend.Variable, depth frontend.Variable) (*StepOut, error) {
+	if len(node) != MaxNodeLen || len(key) != KeyNibbles {
+		return nil, fmt.Errorf("mpt: node of %d bytes and key of %d nibbles, want %d and %d", len(node), len(key), MaxNodeLen, KeyNibbles)
+	}
+	bf, err := uints.NewBytes(api)
+	if err != nil {
+		return nil, fmt.Errorf("mpt: %w", err)
+	}
+	vals := make([]frontend.Variable, len(node))
+	for i := range node {
+		vals[i] = bf.Value(node[i])
+	}
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
+	bound.AssertIsLessEq(32, length)
+	bound.AssertIsLessEq(length, MaxNodeLen)
+	bound.AssertIsLessEq(depth, KeyNibbles)
+
+	keyT := logderivlookup.New(api)
+	for _, k := range key {
+		keyT.Insert(k)
+	}
+	for i := 0; i < KeyNibbles+1; i++ { // reads at depth+j past the key's end give 16: no nibble
+		keyT.Insert(16)
+	}
+
+	d := rlp.New(api, vals)
+	list, items, count := d.List(0, 17)
+	api.AssertIsEqual(list.End, length)
+	isBranch := api.IsZero(api.Sub(count, 17))
+	isShort := api.IsZero(api.Sub(count, 2))
+	api.AssertIsEqual(api.Add(isBranch, isShort), 1)
+
+	// Branch: the child at the key's nibble.
+	nibble := keyT.Lookup(depth)[0]
+	offsets, kinds, lens := logderivlookup.New(api), logderivlookup.New(api), logderivlookup.New(api)
+	for i := 0; i < 17; i++ { // entry 16 (the value) keeps index 16 in range; the assertion above refuses it
+		offsets.Insert(items[i].PayloadOffset)
+		kinds.Insert(items[i].IsList)
+		lens.Insert(items[i].PayloadLen)
+	}
+	// A short node's nibble lookup is unused: keep its index in range.
+	idx := api.Mul(isBranch, nibble)
+	branchChild := struct{ offset, isList, length frontend.Variable }{offsets.Lookup(idx)[0], kinds.Lookup(idx)[0], lens.Lookup(idx)[0]}
+	api.AssertIsEqual(api.Mul(isBranch, api.Sub(nibble, 16)), api.Mul(isBranch, api.Sub(nibble, 16))) // nibble is read below
+	bound.AssertIsLess(api.Mul(isBranch, nibble), 16)                                                 // the key does not end at a branch
+
+	// Short node: hex-prefix path in items[0], then a child (extension) or a value (leaf).
+	path := items[0]
+	api.AssertIsEqual(api.Mul(isShort, path.IsList), 0)
+	first := d.At(path.PayloadOffset)
+	fbits := api.ToBinary(first, 8)
+	odd, leafFlag := fbits[4], fbits[5]
+	api.AssertIsEqual(api.Mul(isShort, api.Add(fbits[6], fbits[7])), 0)                            // flag <= 3
+	api.AssertIsEqual(api.Mul(api.Mul(isShort, api.Sub(1, odd)), api.FromBinary(fbits[:4]...)), 0) // even: zero padding
+	pathLen := api.Sub(api.Add(api.Mul(api.Sub(path.PayloadLen, 1), 2), odd), 0)                   // nibbles
+	api.AssertIsEqual(api.Mul(isShort, api.IsZero(path.PayloadLen)), 0)
+	// Compare the path's nibbles with the key's from depth on.
+	pathBytes := d.Bytes(path.PayloadOffset, 33)
+	nibbleOf := func(b frontend.Variable, high bool) frontend.Variable {
+		bits := api.ToBinary(b, 8)
+		if high {
+			return api.FromBinary(bits[4:]...)
+		}
+		return api.FromBinary(bits[:4]...)
+	}
+	lowNibbles := make([]frontend.Variable, 33)
+	highNibbles := make([]frontend.Variable, 33)
+	for i, b := range pathBytes {
+		lowNibbles[i], highNibbles[i] = nibbleOf(b, false), nibbleOf(b, true)
+	}
+	for j := 0; j < KeyNibbles; j++ {
+		// odd: nibble j is nibble j+1 of the payload; even: nibble j+2.
+		var oddN, evenN frontend.Variable
+		if (j+1)%2 == 0 {
+			oddN = highNibbles[(j+1)/2]
+		} else {
+			oddN = lowNibbles[(j+1)/2]
+		}
+		if (j+2)%2 == 0 {
+			evenN = highNibbles[(j+2)/2]
+		} else {
+			evenN = lowNibbles[(j+2)/2]
+		}
+		if (j+2)/2 >= 33 {
+			evenN = 0
+		}
+		pn := api.Select(odd, oddN, evenN)
+		in := api.Mul(isShort, bound.IsLess(j, pathLen))
+		kn := keyT.Lookup(api.Add(depth, j))[0]
+		api.AssertIsEqual(api.Mul(in, api.Sub(pn, kn)), 0)
+	}
+	isLeaf := api.Mul(isShort, leafFlag)
+	isExt := api.Sub(isShort, isLeaf)
+	shortNext := api.Add(depth, api.Mul(isShort, pathLen))
+	api.AssertIsEqual(api.Mul(isLeaf, api.Sub(shortNext, KeyNibbles)), 0) // a leaf completes the key
+	bound.AssertIsLessEq(api.Mul(isExt, shortNext), KeyNibbles)
+
+	// The child: a 32-byte hash reference, in the branch's slot or the extension's item.
+	childOffset := api.Select(isBranch, branchChild.offset, items[1].PayloadOffset)
+	childIsList := api.Select(isBranch, branchChild.isList, items[1].IsList)
+	childLen := api.Select(isBranch, branchChild.length, items[1].PayloadLen)
+	hasChild := api.Add(isBranch, isExt)
+	api.AssertIsEqual(api.Mul(hasChild, childIsList), 0)
+	api.AssertIsEqual(api.Mul(hasChild, api.Sub(childLen, 32)), 0)
+
+	// The leaf's value: a string of at most MaxValueLen bytes.
+	value := items[1]
+	api.AssertIsEqual(api.Mul(isLeaf, value.IsList), 0)
+	bound.AssertIsLessEq(api.Mul(isLeaf, value.PayloadLen), MaxValueLen)
+	valueLen := api.Mul(isLeaf, value.PayloadLen)
+	vbytes := d.Bytes(value.PayloadOffset, MaxValueLen)
+	for i := range vbytes {
+		vbytes[i] = api.Mul(vbytes[i], bound.IsLess(i, valueLen))
+	}
+
+	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(32))
+	if err != nil {
+		return nil, fmt.Errorf("mpt: keccak: %w", err)
+	}
+	h.Write(node)
+	return &StepOut{
+		Hash: h.FixedLengthSum(length), IsLeaf: isLeaf,
+		NextDepth: api.Select(isBranch, api.Add(depth, 1), shortNext),
+		Child:     d.Bytes(childOffset, 32), Value: vbytes, ValueLen: valueLen,
+	}, nil
+}
