@@ -29,6 +29,10 @@ type StepOut struct {
 	Child     []frontend.Variable // branch or extension: the next node's hash (32 bytes)
 	Value     []frontend.Variable // leaf: the value's payload (MaxValueLen bytes, zero past ValueLen)
 	ValueLen  frontend.Variable
+	// ValueItem is the leaf's value item and Decoder reads the node, for decoding the value
+	// further (an account's fields, a storage word).
+	ValueItem rlp.CItem
+	Decoder   *rlp.Decoder
 }
 
 // StepNode checks that node[:length] is a trie node on the path of key (64 nibbles, each already
@@ -160,5 +164,6 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 		Hash: h.FixedLengthSum(length), IsLeaf: isLeaf,
 		NextDepth: api.Select(isBranch, api.Add(depth, 1), shortNext),
 		Child:     d.Bytes(childOffset, 32), Value: vbytes, ValueLen: valueLen,
+		ValueItem: value, Decoder: d,
 	}, nil
 }

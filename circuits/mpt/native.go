@@ -159,3 +159,30 @@ func VerifyNative(root common.Hash, key []byte, proof [][]byte) ([]byte, []Step,
 		steps = append(steps, st)
 	}
 }
+
+// StorageWord decodes a storage leaf's value (an RLP string of at most 32 bytes, a canonical
+// integer) into the 32-byte word it stores.
+func StorageWord(value []byte) (common.Hash, error) {
+	it, err := rlp.DecodeItem(value, 0)
+	if err != nil || it.End != len(value) {
+		return common.Hash{}, fmt.Errorf("%w: storage value %x: %v", ErrProof, value, err)
+	}
+	if it.IsList || it.PayloadLen > 32 || it.PayloadLen == 0 || value[it.PayloadOffset] == 0 {
+		return common.Hash{}, fmt.Errorf("%w: storage value %x is not a non-zero word", ErrProof, value)
+	}
+	return common.BytesToHash(value[it.PayloadOffset:it.End]), nil
+}
+
+// AccountStorageRoot decodes an account leaf's value [nonce, balance, storageRoot, codeHash]
+// and returns its storageRoot.
+func AccountStorageRoot(value []byte) (common.Hash, error) {
+	list, items, err := rlp.DecodeList(value, 0)
+	if err != nil || list.End != len(value) || len(items) != 4 {
+		return common.Hash{}, fmt.Errorf("%w: account %x: %v", ErrProof, value, err)
+	}
+	root, err := rlp.Fixed(value, items[2], 32)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("%w: account storageRoot: %v", ErrProof, err)
+	}
+	return common.BytesToHash(root), nil
+}

@@ -96,20 +96,25 @@ func (d *Decoder) Item(offset, active frontend.Variable) CItem {
 // List decodes the list at offset and up to maxItems items, which must fill it exactly. It
 // returns the list, the items (those at index >= count are inactive placeholders) and count.
 func (d *Decoder) List(offset frontend.Variable, maxItems int) (CItem, []CItem, frontend.Variable) {
+	return d.ListIf(offset, maxItems, 1)
+}
+
+// ListIf is List whose checks are enforced only when active is 1 (count is then 0 otherwise).
+func (d *Decoder) ListIf(offset frontend.Variable, maxItems int, active frontend.Variable) (CItem, []CItem, frontend.Variable) {
 	api := d.api
-	list := d.Item(offset, 1)
-	api.AssertIsEqual(list.IsList, 1)
+	list := d.Item(offset, active)
+	api.AssertIsEqual(api.Mul(active, api.Sub(list.IsList, 1)), 0)
 	p := list.PayloadOffset
 	var count frontend.Variable = 0
 	items := make([]CItem, maxItems)
 	for i := range items {
-		active := d.cmp.IsLess(p, list.End)
-		items[i] = d.Item(p, active)
-		p = api.Select(active, items[i].End, p)
-		count = api.Add(count, active)
+		itemActive := api.Mul(active, d.cmp.IsLess(p, list.End))
+		items[i] = d.Item(p, itemActive)
+		p = api.Select(itemActive, items[i].End, p)
+		count = api.Add(count, itemActive)
 	}
 	// Items that overrun the list, or a list with more than maxItems items, end elsewhere.
-	api.AssertIsEqual(p, list.End)
+	api.AssertIsEqual(api.Mul(active, api.Sub(p, list.End)), 0)
 	return list, items, count
 }
 

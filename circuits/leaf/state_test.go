@@ -1,0 +1,192 @@
+package leaf
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// stateProof is one key's proof in a trie, with what its leaf must give.
+type stateProof struct {
+	name    string
+	root    common.Hash
+	key     common.Hash
+	nodes   [][]byte
+	account bool
+	want    common.Hash // the account's storageRoot, or the storage word
+}
+
+func mainnetStateProofs(t *testing.T) []stateProof {
+	var block struct {
+		StateRoot common.Hash `json:"stateRoot"`
+	}
+	readMainnet(t, "state/block-21925176.json", &block)
+	var out []stateProof
+	for _, f := range []string{"state/getproof-21925176-deposit-contract.json", "state/getproof-21925176-fee-recipient.json"} {
+		var p struct {
+			Address      common.Address  `json:"address"`
+			AccountProof []hexutil.Bytes `json:"accountProof"`
+			StorageHash  common.Hash     `json:"storageHash"`
+			StorageProof []struct {
+				Key   common.Hash     `json:"key"`
+				Value hexutil.Big     `json:"value"`
+				Proof []hexutil.Bytes `json:"proof"`
+			} `json:"storageProof"`
+		}
+		readMainnet(t, f, &p)
+		out = append(out, stateProof{"account " + p.Address.Hex(), block.StateRoot, crypto.Keccak256Hash(p.Address[:]), byteNodes(p.AccountProof), true, p.StorageHash})
+		for _, sp := range p.StorageProof {
+			out = append(out, stateProof{"slot " + sp.Key.Hex(), p.StorageHash, crypto.Keccak256Hash(sp.Key[:]), byteNodes(sp.Proof), false,
+				common.BigToHash((*big.Int)(&sp.Value))})
+		}
+	}
+	return out
+}
+
+// devnetStateProofs are an Outbox's account proof and its lane's word and acc storage proofs,
+// read from the devnet's source chain with eth_getProof.
+func devnetStateProofs(t *testing.T) []stateProof {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for i := 0; i < 3; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, common.Address{0xbb}, 100_000, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slotProof := func(name string, sp chain.StorageProof) stateProof {
+		return stateProof{name, lp.StorageRoot, crypto.Keccak256Hash(sp.Slot[:]), byteNodes(sp.Proof), false, sp.Value}
+	}
+	return []stateProof{
+		{"devnet outbox account", h.Root, crypto.Keccak256Hash(lp.Outbox[:]), byteNodes(lp.AccountProof), true, lp.StorageRoot},
+		slotProof("devnet lane word", lp.Word),
+		slotProof("devnet lane acc", lp.Acc),
+	}
+}
+
+func readMainnet(t *testing.T, name string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "mainnet", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func byteNodes(p []hexutil.Bytes) [][]byte {
+	out := make([][]byte, len(p))
+	for i := range p {
+		out[i] = p[i]
+	}
+	return out
+}
+
+func TestStateStepOnMainnetAndDevnetProofs(t *testing.T) {
+	ccs := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
+	solve := func(a *StateStepCircuit) error { return circuittest.Solve(ccs, field, a) }
+	proofs := append(mainnetStateProofs(t), devnetStateProofs(t)...)
+	for _, sp := range proofs {
+		value, steps, err := mpt.VerifyNative(sp.root, sp.key[:], sp.nodes)
+		if err != nil {
+			t.Fatalf("%s: %v", sp.name, err)
+		}
+		for i := range steps {
+			a, pub, err := AssignStateStep(sp.key, steps, i, value, sp.account)
+			if err != nil {
+				t.Fatalf("%s step %d: %v", sp.name, i, err)
+			}
+			if i == 0 && pub.Node != sp.root {
+				t.Fatalf("%s: first node is not the root", sp.name)
+			}
+			if pub.IsLeaf && pub.Out != sp.want {
+				t.Fatalf("%s: leaf gives %s, eth_getProof says %s", sp.name, pub.Out, sp.want)
+			}
+			if err := solve(a); err != nil {
+				t.Fatalf("%s step %d (%s, depth %d): %v", sp.name, i, steps[i].Kind, steps[i].Depth, err)
+			}
+		}
+		refuseTamperedStep(t, solve, sp, steps, value)
+	}
+	// The lane's word decodes to the count sent.
+	for _, sp := range proofs {
+		if sp.name == "devnet lane word" {
+			w, err := protocol.DecodeLaneWord(sp.want)
+			if err != nil || w.Count != 3 {
+				t.Fatalf("lane word %s: count %d (%v), want 3", sp.want, w.Count, err)
+			}
+		}
+	}
+}
+
+func refuseTamperedStep(t *testing.T, solve func(*StateStepCircuit) error, sp stateProof, steps []mpt.Step, value []byte) {
+	t.Helper()
+	last := len(steps) - 1
+	bump := func(v frontend.Variable) frontend.Variable { return new(big.Int).Add(v.(*big.Int), big.NewInt(1)) }
+	assign := func(i int) *StateStepCircuit {
+		a, _, err := AssignStateStep(sp.key, steps, i, value, sp.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	cases := map[string]*StateStepCircuit{}
+	a := assign(last)
+	a.Out[1] = bump(a.Out[1])
+	cases["leaf gives another value"] = a
+	a = assign(last)
+	a.Account = boolVar(!sp.account)
+	cases["leaf read as the other trie's"] = a
+	a = assign(last)
+	a.IsLeaf = 0
+	cases["leaf flagged as not a leaf"] = a
+	// A branch reads one nibble of the key (at its depth 0): change that one.
+	a = assign(0)
+	a.Key[0] = new(big.Int).Xor(a.Key[0].(*big.Int), new(big.Int).Lsh(big.NewInt(1), 124))
+	cases["another key nibble where the node reads it"] = a
+	a = assign(0)
+	a.Node[0] = bump(a.Node[0])
+	cases["another node hash"] = a
+	a = assign(0)
+	a.NextDepth = steps[0].Next + 1
+	cases["another next depth"] = a
+	if last > 0 {
+		a = assign(0)
+		a.Out[0] = bump(a.Out[0])
+		cases["another child"] = a
+	}
+	for name, c := range cases {
+		if solve(c) == nil {
+			t.Errorf("%s: %s accepted", sp.name, name)
+		}
+	}
+}
