@@ -165,3 +165,36 @@ func boolVar(b bool) frontend.Variable {
 	}
 	return 0
 }
+
+// LinkStateSteps checks that state step publics form one proof under root, as the
+// aggregation circuit checks them: the first node is root, each step's Out is the next node,
+// depths run on from 0 to 64, key and trie are the same throughout, and only the last step is
+// a leaf. It returns the leaf's Out (an account's storageRoot or a storage word).
+func LinkStateSteps(root common.Hash, steps []*StateStepPublic) (common.Hash, error) {
+	if len(steps) == 0 {
+		return common.Hash{}, fmt.Errorf("%w: no steps", mpt.ErrProof)
+	}
+	if steps[0].Node != root || steps[0].Depth != 0 {
+		return common.Hash{}, fmt.Errorf("%w: first step is node %s at depth %d, want the root %s at 0", mpt.ErrProof, steps[0].Node, steps[0].Depth, root)
+	}
+	for i, s := range steps {
+		if s.Key != steps[0].Key || s.Account != steps[0].Account {
+			return common.Hash{}, fmt.Errorf("%w: step %d is for another key or trie", mpt.ErrProof, i)
+		}
+		last := i == len(steps)-1
+		if s.IsLeaf != last {
+			return common.Hash{}, fmt.Errorf("%w: step %d: leaf=%v, last=%v", mpt.ErrProof, i, s.IsLeaf, last)
+		}
+		if last {
+			if s.NextDepth != mpt.KeyNibbles {
+				return common.Hash{}, fmt.Errorf("%w: leaf ends at depth %d", mpt.ErrProof, s.NextDepth)
+			}
+			break
+		}
+		if next := steps[i+1]; next.Node != s.Out || next.Depth != s.NextDepth {
+			return common.Hash{}, fmt.Errorf("%w: step %d leads to %s at depth %d, step %d is %s at depth %d",
+				mpt.ErrProof, i, s.Out, s.NextDepth, i+1, next.Node, next.Depth)
+		}
+	}
+	return steps[len(steps)-1].Out, nil
+}

@@ -2,10 +2,7 @@ package leaf
 
 import (
 	"context"
-	"encoding/json"
 	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,7 +14,9 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -32,28 +31,13 @@ type stateProof struct {
 }
 
 func mainnetStateProofs(t *testing.T) []stateProof {
-	var block struct {
-		StateRoot common.Hash `json:"stateRoot"`
+	ps, err := mainnet.StateProofs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	readMainnet(t, "state/block-21925176.json", &block)
 	var out []stateProof
-	for _, f := range []string{"state/getproof-21925176-deposit-contract.json", "state/getproof-21925176-fee-recipient.json"} {
-		var p struct {
-			Address      common.Address  `json:"address"`
-			AccountProof []hexutil.Bytes `json:"accountProof"`
-			StorageHash  common.Hash     `json:"storageHash"`
-			StorageProof []struct {
-				Key   common.Hash     `json:"key"`
-				Value hexutil.Big     `json:"value"`
-				Proof []hexutil.Bytes `json:"proof"`
-			} `json:"storageProof"`
-		}
-		readMainnet(t, f, &p)
-		out = append(out, stateProof{"account " + p.Address.Hex(), block.StateRoot, crypto.Keccak256Hash(p.Address[:]), byteNodes(p.AccountProof), true, p.StorageHash})
-		for _, sp := range p.StorageProof {
-			out = append(out, stateProof{"slot " + sp.Key.Hex(), p.StorageHash, crypto.Keccak256Hash(sp.Key[:]), byteNodes(sp.Proof), false,
-				common.BigToHash((*big.Int)(&sp.Value))})
-		}
+	for _, p := range ps {
+		out = append(out, stateProof{p.Name, p.Root, common.BytesToHash(p.Key), p.Nodes, p.Account, p.Want})
 	}
 	return out
 }
@@ -89,17 +73,6 @@ func devnetStateProofs(t *testing.T) []stateProof {
 		{"devnet outbox account", h.Root, crypto.Keccak256Hash(lp.Outbox[:]), byteNodes(lp.AccountProof), true, lp.StorageRoot},
 		slotProof("devnet lane word", lp.Word),
 		slotProof("devnet lane acc", lp.Acc),
-	}
-}
-
-func readMainnet(t *testing.T, name string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "mainnet", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -189,4 +162,79 @@ func refuseTamperedStep(t *testing.T, solve func(*StateStepCircuit) error, sp st
 			t.Errorf("%s: %s accepted", sp.name, name)
 		}
 	}
+}
+
+func publics(t *testing.T, sp stateProof) ([]*StateStepPublic, []mpt.Step, []byte) {
+	t.Helper()
+	value, steps, err := mpt.VerifyNative(sp.root, sp.key[:], sp.nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pubs []*StateStepPublic
+	for i := range steps {
+		_, pub, err := AssignStateStep(sp.key, steps, i, value, sp.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, pub)
+	}
+	return pubs, steps, value
+}
+
+func TestLinkStateSteps(t *testing.T) {
+	for _, sp := range mainnetStateProofs(t) {
+		pubs, steps, _ := publics(t, sp)
+		out, err := LinkStateSteps(sp.root, pubs)
+		if err != nil || out != sp.want {
+			t.Fatalf("%s: linked to %s (%v), want %s", sp.name, out, err, sp.want)
+		}
+		clonePubs := func() []*StateStepPublic {
+			c := make([]*StateStepPublic, len(pubs))
+			for i, p := range pubs {
+				q := *p
+				c[i] = &q
+			}
+			return c
+		}
+		bad := map[string][]*StateStepPublic{}
+		c := clonePubs()
+		bad["truncated"] = c[:len(c)-1]
+		bad["first step dropped"] = clonePubs()[1:]
+		c = clonePubs()
+		c[0], c[1] = c[1], c[0]
+		bad["two steps swapped"] = c
+		// A branch's child hash swapped for its sibling's: the next node no longer links.
+		c = clonePubs()
+		node := steps[0].Node
+		sibling := siblingHash(t, node, int(mpt.Nibbles(sp.key[:])[0]))
+		c[0].Out = sibling
+		bad["a node's hash swapped for its sibling's"] = c
+		c = clonePubs()
+		c[len(c)-1].Key[0] ^= 1
+		bad["leaf for another key"] = c
+		for name, b := range bad {
+			if _, err := LinkStateSteps(sp.root, b); err == nil {
+				t.Errorf("%s: %s linked", sp.name, name)
+			}
+		}
+		if _, err := LinkStateSteps(crypto.Keccak256Hash(sp.root[:]), pubs); err == nil {
+			t.Errorf("%s: linked under another root", sp.name)
+		}
+	}
+}
+
+// siblingHash is a branch's child hash next to the one at nibble n.
+func siblingHash(t *testing.T, branch []byte, n int) common.Hash {
+	t.Helper()
+	_, items, err := rlp.DecodeList(branch, 0)
+	if err != nil || len(items) != 17 {
+		t.Fatalf("not a branch: %v", err)
+	}
+	for d := 1; d < 16; d++ {
+		if it := items[(n+d)%16]; !it.IsList && it.PayloadLen == 32 {
+			return common.BytesToHash(branch[it.PayloadOffset:it.End])
+		}
+	}
+	t.Fatal("no sibling")
+	return common.Hash{}
 }

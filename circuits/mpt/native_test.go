@@ -2,50 +2,16 @@ package mpt
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
-	gethrlp "github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 )
-
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "mainnet", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
-
-type getProof struct {
-	Address      common.Address  `json:"address"`
-	AccountProof []hexutil.Bytes `json:"accountProof"`
-	StorageHash  common.Hash     `json:"storageHash"`
-	StorageProof []struct {
-		Key   common.Hash     `json:"key"`
-		Value hexutil.Big     `json:"value"`
-		Proof []hexutil.Bytes `json:"proof"`
-	} `json:"storageProof"`
-}
-
-func nodes(p []hexutil.Bytes) [][]byte {
-	out := make([][]byte, len(p))
-	for i := range p {
-		out[i] = p[i]
-	}
-	return out
-}
 
 // gethVerify is go-ethereum's verification of the same proof.
 func gethVerify(t *testing.T, root common.Hash, key []byte, proof [][]byte) []byte {
@@ -72,34 +38,20 @@ type proofCase struct {
 }
 
 func mainnetCases(t *testing.T) []proofCase {
-	var block struct {
-		StateRoot    common.Hash `json:"stateRoot"`
-		ReceiptsRoot common.Hash `json:"receiptsRoot"`
+	state, err := mainnet.StateProofs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	readJSON(t, "state/block-21925176.json", &block)
 	var cases []proofCase
-	for _, f := range []string{"state/getproof-21925176-deposit-contract.json", "state/getproof-21925176-fee-recipient.json"} {
-		var p getProof
-		readJSON(t, f, &p)
-		cases = append(cases, proofCase{"account " + p.Address.Hex(), block.StateRoot, crypto.Keccak256(p.Address[:]), nodes(p.AccountProof), MaxNodeLen})
-		for _, sp := range p.StorageProof {
-			cases = append(cases, proofCase{"storage slot " + sp.Key.Hex(), p.StorageHash, crypto.Keccak256(sp.Key[:]), nodes(sp.Proof), MaxNodeLen})
-		}
+	for _, p := range state {
+		cases = append(cases, proofCase{p.Name, p.Root, p.Key, p.Nodes, MaxNodeLen})
 	}
-	var receipt struct {
-		Proof []hexutil.Bytes `json:"receiptProof"`
-	}
-	readJSON(t, "receipts/receipt-21925176-tx39-with-proof.json", &receipt)
-	if len(receipt.Proof) == 0 {
-		t.Fatal("receipt proof not found")
-	}
-	key, err := gethrlp.EncodeToBytes(uint(39))
+	r, err := mainnet.ReceiptProof()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A receipt trie's leaf holds the whole receipt, logs included: no 532-byte bound there.
-	cases = append(cases, proofCase{"receipt 39", block.ReceiptsRoot, key, nodes(receipt.Proof), 1 << 16})
-	return cases
+	return append(cases, proofCase{r.Name, r.Root, r.Key, r.Nodes, 1 << 16})
 }
 
 func TestVerifyNativeAgreesWithGoEthereum(t *testing.T) {
@@ -125,20 +77,34 @@ func TestVerifyNativeAgreesWithGoEthereum(t *testing.T) {
 	}
 }
 
-func TestVerifyNativeDecodesTheAccount(t *testing.T) {
-	var p getProof
-	readJSON(t, "state/getproof-21925176-deposit-contract.json", &p)
-	var block struct {
-		StateRoot common.Hash `json:"stateRoot"`
-	}
-	readJSON(t, "state/block-21925176.json", &block)
-	v, _, err := VerifyNative(block.StateRoot, crypto.Keccak256(p.Address[:]), nodes(p.AccountProof))
+// Every account leaf decodes to the storageRoot its proof source gives, every storage leaf to
+// its value (WETH's slot 2 is 18), and a proof runs through an extension node.
+func TestVerifyNativeDecodesLeaves(t *testing.T) {
+	state, err := mainnet.StateProofs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var acc types.StateAccount
-	if err := gethrlp.DecodeBytes(v, &acc); err != nil || acc.Root != p.StorageHash {
-		t.Fatalf("account %+v (%v), storageHash %s", acc, err, p.StorageHash)
+	extensions := 0
+	for _, p := range state {
+		v, steps, err := VerifyNative(p.Root, p.Key, p.Nodes)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		got, err := StorageWord(v)
+		if p.Account {
+			got, err = AccountStorageRoot(v)
+		}
+		if err != nil || got != p.Want {
+			t.Fatalf("%s: leaf gives %s (%v), want %s", p.Name, got, err, p.Want)
+		}
+		for _, s := range steps {
+			if s.Kind == Extension {
+				extensions++
+			}
+		}
+	}
+	if extensions == 0 {
+		t.Fatal("no mainnet proof runs through an extension node")
 	}
 }
 
