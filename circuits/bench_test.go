@@ -19,6 +19,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/header"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
@@ -99,6 +100,18 @@ func (c *eddsaCircuit) Define(api frontend.API) error {
 	return eddsa.Verify(curve, c.Signature, c.Msg, c.PublicKey, h)
 }
 
+type mptStepCircuit struct {
+	Node   [mpt.MaxNodeLen]uints.U8
+	Length frontend.Variable
+	Key    [mpt.KeyNibbles]frontend.Variable
+	Depth  frontend.Variable
+}
+
+func (c *mptStepCircuit) Define(api frontend.API) error {
+	_, err := mpt.StepNode(api, c.Node[:], c.Length, c.Key[:], c.Depth)
+	return err
+}
+
 type committeeCircuit struct {
 	W                  committee.Witness
 	Commitment, Digest frontend.Variable
@@ -135,6 +148,8 @@ func circuitsUnderTest() []struct {
 		{"eddsa-poseidon2", &eddsaCircuit{}},
 		{"committee-16", &committeeCircuit{W: committee.Placeholder(16)}},
 		{"committee-64", &committeeCircuit{W: committee.Placeholder(64)}},
+		{"mpt-step", &mptStepCircuit{}},
+		{"state-step", &leaf.StateStepCircuit{}},
 		{"header-leaf-16", leaf.NewHeaderCircuit(16)},
 		{"header-leaf-64", leaf.NewHeaderCircuit(64)},
 	}
