@@ -29,13 +29,9 @@ func Decode(api frontend.API, enc []uints.U8, length frontend.Variable) (*Decode
 	if len(enc) != MaxLen {
 		return nil, fmt.Errorf("header: %d input bytes, want %d", len(enc), MaxLen)
 	}
-	bf, err := uints.NewBytes(api)
+	vals, err := rlp.Values(api, enc)
 	if err != nil {
-		return nil, fmt.Errorf("header: bytes: %w", err)
-	}
-	vals := make([]frontend.Variable, len(enc))
-	for i := range enc {
-		vals[i] = bf.Value(enc[i])
+		return nil, fmt.Errorf("header: %w", err)
 	}
 	dec := DecodeFields(api, vals, length)
 	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(MinLen))

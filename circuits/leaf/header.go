@@ -13,6 +13,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/header"
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
 // HeaderCircuit proves that a block header of SrcDomain, with the given hash, number, state
@@ -46,13 +47,9 @@ func (c *HeaderCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return fmt.Errorf("header leaf: %w", err)
 	}
-	bf, err := uints.NewBytes(api)
+	hash, err := rlp.Values(api, dec.Hash)
 	if err != nil {
 		return fmt.Errorf("header leaf: %w", err)
-	}
-	hash := make([]frontend.Variable, 32)
-	for i := range hash {
-		hash[i] = bf.Value(dec.Hash[i])
 	}
 	assertHalves(api, hash, c.BlockHash)
 	assertHalves(api, dec.StateRoot, c.StateRoot)

@@ -91,45 +91,22 @@ func TestHeaderLeaf(t *testing.T) {
 		t.Fatalf("3 of 4 signed a mainnet Prague header: %v", err)
 	}
 	bump := func(v frontend.Variable) frontend.Variable { return new(big.Int).Add(v.(*big.Int), big.NewInt(1)) }
+	mutated := func(f func(a *HeaderCircuit)) *HeaderCircuit {
+		a := signedLeaf(t, 4, 4, 4, srcDomain)
+		f(a)
+		return a
+	}
 	cases := map[string]*HeaderCircuit{
 		"2 of 4 signed":             signedLeaf(t, 4, 4, 2, srcDomain),
 		"signed for another domain": signedLeaf(t, 4, 4, 4, srcDomain+1),
-		"another committee": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.Committee = bump(a.Committee)
-			return a
-		}(),
-		"wrong block hash (high)": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.BlockHash[0] = bump(a.BlockHash[0])
-			return a
-		}(),
-		"wrong block hash (low)": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.BlockHash[1] = bump(a.BlockHash[1])
-			return a
-		}(),
-		"wrong state root": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.StateRoot[1] = bump(a.StateRoot[1])
-			return a
-		}(),
-		"wrong receipts root": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.ReceiptsRoot[0] = bump(a.ReceiptsRoot[0])
-			return a
-		}(),
-		"wrong block number": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.BlockNumber = uint64(26050795)
-			return a
-		}(),
-		"domain above 32 bits": func() *HeaderCircuit {
-			a := signedLeaf(t, 4, 4, 4, srcDomain)
-			a.SrcDomain = uint64(1<<32 + srcDomain)
-			return a
-		}(),
-		"a flipped byte of the RLP": func() *HeaderCircuit { a := signedLeaf(t, 4, 4, 4, srcDomain); a.RLP[200].Val = 0x5a; return a }(),
+		"another committee":         mutated(func(a *HeaderCircuit) { a.Committee = bump(a.Committee) }),
+		"wrong block hash (high)":   mutated(func(a *HeaderCircuit) { a.BlockHash[0] = bump(a.BlockHash[0]) }),
+		"wrong block hash (low)":    mutated(func(a *HeaderCircuit) { a.BlockHash[1] = bump(a.BlockHash[1]) }),
+		"wrong state root":          mutated(func(a *HeaderCircuit) { a.StateRoot[1] = bump(a.StateRoot[1]) }),
+		"wrong receipts root":       mutated(func(a *HeaderCircuit) { a.ReceiptsRoot[0] = bump(a.ReceiptsRoot[0]) }),
+		"wrong block number":        mutated(func(a *HeaderCircuit) { a.BlockNumber = uint64(26050795) }),
+		"domain above 32 bits":      mutated(func(a *HeaderCircuit) { a.SrcDomain = uint64(1<<32 + srcDomain) }),
+		"a flipped byte of the RLP": mutated(func(a *HeaderCircuit) { a.RLP[200].Val = 0x5a }),
 	}
 	for name, a := range cases {
 		if solve(a) == nil {

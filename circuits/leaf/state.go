@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
 // StateStepCircuit proves one node of a Merkle-Patricia proof in the state trie (Account = 1)
@@ -49,13 +50,9 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return fmt.Errorf("state step: %w", err)
 	}
-	bf, err := uints.NewBytes(api)
+	hash, err := rlp.Values(api, out.Hash)
 	if err != nil {
 		return fmt.Errorf("state step: %w", err)
-	}
-	hash := make([]frontend.Variable, 32)
-	for i := range hash {
-		hash[i] = bf.Value(out.Hash[i])
 	}
 	assertHalves(api, hash, c.Node)
 	api.AssertIsEqual(out.IsLeaf, c.IsLeaf)

@@ -44,13 +44,9 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	if len(node) != MaxNodeLen || len(key) != KeyNibbles {
 		return nil, fmt.Errorf("mpt: node of %d bytes and key of %d nibbles, want %d and %d", len(node), len(key), MaxNodeLen, KeyNibbles)
 	}
-	bf, err := uints.NewBytes(api)
+	vals, err := rlp.Values(api, node)
 	if err != nil {
 		return nil, fmt.Errorf("mpt: %w", err)
-	}
-	vals := make([]frontend.Variable, len(node))
-	for i := range node {
-		vals[i] = bf.Value(node[i])
 	}
 	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
 	bound.AssertIsLessEq(32, length)

@@ -1,11 +1,13 @@
 package rlp
 
 import (
+	"fmt"
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/math/cmp"
+	"github.com/consensys/gnark/std/math/uints"
 )
 
 // readSlack is how far past the data a read may land: zero bytes, so that decoding an
@@ -141,4 +143,18 @@ func (d *Decoder) Fixed(it CItem, n int, active frontend.Variable) []frontend.Va
 	api.AssertIsEqual(api.Mul(active, it.IsList), 0)
 	api.AssertIsEqual(api.Mul(active, api.Sub(it.PayloadLen, n)), 0)
 	return d.Bytes(it.PayloadOffset, n)
+}
+
+// Values range-checks bytes and returns their values, as New and the hash outputs' users
+// take them.
+func Values(api frontend.API, data []uints.U8) ([]frontend.Variable, error) {
+	bf, err := uints.NewBytes(api)
+	if err != nil {
+		return nil, fmt.Errorf("rlp: bytes: %w", err)
+	}
+	vals := make([]frontend.Variable, len(data))
+	for i := range data {
+		vals[i] = bf.Value(data[i])
+	}
+	return vals, nil
 }
