@@ -81,13 +81,13 @@ func TestChainOfTenMainnetHeaders(t *testing.T) {
 	}
 }
 
-// pairCircuit decodes two headers in full (keccak included) and links them.
-type pairCircuit struct {
-	RLP    [2][MaxLen]uints.U8
-	Length [2]frontend.Variable
+// fullChainCircuit decodes linkN headers in full (keccak included) and links them.
+type fullChainCircuit struct {
+	RLP    [linkN][MaxLen]uints.U8
+	Length [linkN]frontend.Variable
 }
 
-func (c *pairCircuit) Define(api frontend.API) error {
+func (c *fullChainCircuit) Define(api frontend.API) error {
 	var hs []*Decoded
 	for i := range c.RLP {
 		d, err := Decode(api, c.RLP[i][:], c.Length[i])
@@ -99,18 +99,23 @@ func (c *pairCircuit) Define(api frontend.API) error {
 	return AssertChain(api, hs)
 }
 
-func TestChainGadgetWithKeccak(t *testing.T) {
+// The ten consecutive mainnet headers pass the chain gadget with every header hashed in
+// the circuit; with two of them swapped, or one replaced by another block, they do not.
+func TestChainOfTenWithKeccak(t *testing.T) {
 	if testing.Short() {
-		t.Skip("compiles a 1.6M-constraint circuit")
+		t.Skip("compiles a 6.6M-constraint circuit")
 	}
-	ccs := circuittest.Compile(t, "header pair", field, &pairCircuit{})
+	ccs := circuittest.Compile(t, "ten linked headers", field, &fullChainCircuit{})
 	var encs [][]byte
-	for _, h := range loadHeaders(t)[:3] { // blocks 1000001, 1000002, 1000003
-		encs = append(encs, h.RLP)
+	for _, h := range loadHeaders(t) {
+		if h.Number >= 1000001 && h.Number <= 1000010 {
+			encs = append(encs, h.RLP)
+		}
 	}
-	pair := func(a, b []byte) *pairCircuit {
-		c := &pairCircuit{Length: [2]frontend.Variable{len(a), len(b)}}
-		for i, enc := range [][]byte{a, b} {
+	assign := func(encs [][]byte) *fullChainCircuit {
+		c := &fullChainCircuit{}
+		for i, enc := range encs {
+			c.Length[i] = len(enc)
 			for k := range c.RLP[i] {
 				c.RLP[i][k] = uints.NewU8(0)
 				if k < len(enc) {
@@ -120,10 +125,16 @@ func TestChainGadgetWithKeccak(t *testing.T) {
 		}
 		return c
 	}
-	if err := circuittest.Solve(ccs, field, pair(encs[0], encs[1])); err != nil {
-		t.Fatalf("blocks 1000001 → 1000002: %v", err)
+	if err := circuittest.Solve(ccs, field, assign(encs)); err != nil {
+		t.Fatalf("blocks 1000001..1000010: %v", err)
 	}
-	if circuittest.Solve(ccs, field, pair(encs[0], encs[2])) == nil {
-		t.Fatal("blocks 1000001 → 1000003 accepted as parent and child")
+	swapped := append([][]byte(nil), encs...)
+	swapped[3], swapped[4] = swapped[4], swapped[3]
+	replaced := append([][]byte(nil), encs...)
+	replaced[9] = loadHeaders(t)[20].RLP
+	for name, bad := range map[string][][]byte{"two swapped": swapped, "last replaced by another block": replaced} {
+		if circuittest.Solve(ccs, field, assign(bad)) == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
