@@ -187,6 +187,34 @@ func TestInboxFreezesOnContradiction(t *testing.T) {
 	e.must(e.deliver(msgs))
 }
 
+// A valid proof about another lane of the same source (another destination, another Outbox,
+// or a committee not trusted here) with the same count and another accumulator is no
+// contradiction of this lane: it is refused and freezes nothing.
+func TestInboxOtherLanesDoNotFreeze(t *testing.T) {
+	e := newEnv(t)
+	e.sendN(common.Address{0xee}, 3)
+	e.prove(3)
+	other := crypto.Keccak256Hash([]byte("another lane's history"))
+	for _, tc := range []struct {
+		name   string
+		mutate func(c *protocol.LaneClaim)
+		want   string
+	}{
+		{"another destination", func(c *protocol.LaneClaim) { c.DstDomain = 9 }, "InboxWrongDestination"},
+		{"another outbox", func(c *protocol.LaneClaim) { c.Outbox = common.Address{0x0b} }, "InboxWrongOutbox"},
+		{"an untrusted committee", func(c *protocol.LaneClaim) { c.Committee = other }, "InboxWrongCommittee"},
+	} {
+		c := e.claim(3)
+		c.Acc, c.BlockNumber = other, c.BlockNumber+1
+		tc.mutate(&c)
+		_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{c}})
+		wantRevert(t, err, tc.want)
+		if e.domainState().Paused {
+			t.Fatalf("%s froze the domain", tc.name)
+		}
+	}
+}
+
 func TestInboxPause(t *testing.T) {
 	e := newEnv(t)
 	msgs := e.sendN(common.Address{0xee}, 2)

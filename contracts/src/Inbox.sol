@@ -133,14 +133,19 @@ contract Inbox {
         bytes32 statement = Protocol.statementHash(lanes, rotations);
         if (!verifier.verifyBatch(proof, Protocol.publicInput(statement))) revert InvalidProof(statement);
 
-        // A proven contradiction freezes its domain; nothing else of the batch is taken.
+        // A proven contradiction freezes its domain; nothing else of the batch is taken. Only a
+        // claim about this very lane, under the committee trusted now, is evidence: a valid
+        // proof of another lane (another destination, another Outbox) must not freeze this one.
         bool contradiction;
         for (uint256 i = 0; i < lanes.length; ++i) {
-            bytes32 proven = _proven[lanes[i].srcDomain][lanes[i].count];
-            if (proven != bytes32(0) && proven != lanes[i].acc) {
-                _domains[lanes[i].srcDomain].paused = true;
-                emit ContradictionDetected(lanes[i].srcDomain, lanes[i].count, proven, lanes[i].acc);
-                emit DomainPaused(lanes[i].srcDomain, true);
+            Protocol.LaneClaim calldata c = lanes[i];
+            Domain storage d = _domains[c.srcDomain];
+            if (c.dstDomain != localDomain || c.outbox != d.outbox || c.committee != d.committee) continue;
+            bytes32 proven = _proven[c.srcDomain][c.count];
+            if (proven != bytes32(0) && proven != c.acc) {
+                d.paused = true;
+                emit ContradictionDetected(c.srcDomain, c.count, proven, c.acc);
+                emit DomainPaused(c.srcDomain, true);
                 contradiction = true;
             }
         }
