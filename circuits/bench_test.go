@@ -108,7 +108,7 @@ type mptStepCircuit struct {
 }
 
 func (c *mptStepCircuit) Define(api frontend.API) error {
-	_, err := mpt.StepNode(api, c.Node[:], c.Length, c.Key[:], c.Depth)
+	_, err := mpt.StepNode(api, c.Node[:], c.Length, c.Key[:], mpt.KeyNibbles, c.Depth)
 	return err
 }
 

@@ -46,7 +46,7 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 			key = append(key, api.FromBinary(bits[4*j:4*j+4]...))
 		}
 	}
-	out, err := mpt.StepNode(api, c.Bytes[:], c.Length, key, c.Depth)
+	out, err := mpt.StepNode(api, c.Bytes[:], c.Length, key, mpt.KeyNibbles, c.Depth)
 	if err != nil {
 		return fmt.Errorf("state step: %w", err)
 	}

@@ -14,12 +14,9 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
-// KeyNibbles is the length of a state or storage trie key: keccak256 output, in nibbles.
+// KeyNibbles is the longest key, in nibbles: a state or storage trie key (keccak256 output).
+// Receipt-trie keys (rlp of the index) are shorter.
 const KeyNibbles = 64
-
-// MaxValueLen bounds a leaf's value: an account's RLP (nonce, balance, storageRoot,
-// codeHash) is at most 110 bytes; a storage value at most 33.
-const MaxValueLen = 112
 
 // StepOut is what one node step proves about a node on a key's path.
 type StepOut struct {
@@ -27,37 +24,39 @@ type StepOut struct {
 	IsLeaf    frontend.Variable   // 1 for a leaf, 0 for a branch or extension
 	NextDepth frontend.Variable   // key nibbles consumed after the node
 	Child     []frontend.Variable // branch or extension: the next node's hash (32 bytes)
-	Value     []frontend.Variable // leaf: the value's payload (MaxValueLen bytes, zero past ValueLen)
-	ValueLen  frontend.Variable
-	// ValueItem is the leaf's value item and Decoder reads the node, for decoding the value
-	// further (an account's fields, a storage word).
+	// ValueItem is a leaf's value (a string item; meaningless for other nodes) and Decoder
+	// reads the node, for decoding the value (an account, a storage word, a receipt).
 	ValueItem rlp.CItem
 	Decoder   *rlp.Decoder
 }
 
-// StepNode checks that node[:length] is a trie node on the path of key (64 nibbles, each already
-// constrained below 16) at depth, and returns its hash and where the path continues: the
-// child a branch takes at the key's nibble, the child an extension's path leads to, or the
-// value of a leaf whose path completes the key. Children must be hash references (nodes of
-// 32 bytes or more): embedded children are refused.
-func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key []frontend.Variable, depth frontend.Variable) (*StepOut, error) {
-	if len(node) != MaxNodeLen || len(key) != KeyNibbles {
-		return nil, fmt.Errorf("mpt: node of %d bytes and key of %d nibbles, want %d and %d", len(node), len(key), MaxNodeLen, KeyNibbles)
+// StepNode checks that node[:length] (len(node) is the capacity: MaxNodeLen for state and
+// storage tries, more for receipt leaves) is a trie node on the path of the key's first keyLen
+// nibbles (key holds KeyNibbles nibbles, each already constrained below 16) at depth. It
+// returns the node's hash and where the path continues: the child a branch takes at the key's
+// nibble, the child an extension's path leads to, or the value of a leaf whose path completes
+// the key. Children must be hash references (nodes of 32 bytes or more): embedded children
+// are refused (with 32-byte hashed keys they would need a trie some 16^8 slots deep).
+func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key []frontend.Variable, keyLen, depth frontend.Variable) (*StepOut, error) {
+	if len(node) < 32 || len(key) != KeyNibbles {
+		return nil, fmt.Errorf("mpt: node of %d bytes and key of %d nibbles, want at least 32 and %d", len(node), len(key), KeyNibbles)
 	}
 	vals, err := rlp.Values(api, node)
 	if err != nil {
 		return nil, fmt.Errorf("mpt: %w", err)
 	}
-	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
 	bound.AssertIsLessEq(32, length)
-	bound.AssertIsLessEq(length, MaxNodeLen)
-	bound.AssertIsLessEq(depth, KeyNibbles)
+	bound.AssertIsLessEq(length, len(node))
+	bound.AssertIsLessEq(keyLen, KeyNibbles)
+	bound.AssertIsLessEq(depth, keyLen)
 
+	// The key's nibbles, then 16 (no nibble) from keyLen on, and past the end for depth+j.
 	keyT := logderivlookup.New(api)
-	for _, k := range key {
-		keyT.Insert(k)
+	for i, k := range key {
+		keyT.Insert(api.Select(bound.IsLess(i, keyLen), k, 16))
 	}
-	for i := 0; i < KeyNibbles+1; i++ { // reads at depth+j past the key's end give 16: no nibble
+	for i := 0; i < KeyNibbles+1; i++ {
 		keyT.Insert(16)
 	}
 
@@ -130,8 +129,8 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	isLeaf := api.Mul(isShort, leafFlag)
 	isExt := api.Sub(isShort, isLeaf)
 	shortNext := api.Add(depth, api.Mul(isShort, pathLen))
-	api.AssertIsEqual(api.Mul(isLeaf, api.Sub(shortNext, KeyNibbles)), 0) // a leaf completes the key
-	bound.AssertIsLessEq(api.Mul(isExt, shortNext), KeyNibbles)
+	api.AssertIsEqual(api.Mul(isLeaf, api.Sub(shortNext, keyLen)), 0) // a leaf completes the key
+	bound.AssertIsLessEq(api.Mul(isExt, shortNext), keyLen)
 
 	// The child: a 32-byte hash reference, in the branch's slot or the extension's item.
 	childOffset := api.Select(isBranch, branchChild.offset, items[1].PayloadOffset)
@@ -141,15 +140,9 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	api.AssertIsEqual(api.Mul(hasChild, childIsList), 0)
 	api.AssertIsEqual(api.Mul(hasChild, api.Sub(childLen, 32)), 0)
 
-	// The leaf's value: a string of at most MaxValueLen bytes.
+	// The leaf's value is a string.
 	value := items[1]
 	api.AssertIsEqual(api.Mul(isLeaf, value.IsList), 0)
-	bound.AssertIsLessEq(api.Mul(isLeaf, value.PayloadLen), MaxValueLen)
-	valueLen := api.Mul(isLeaf, value.PayloadLen)
-	vbytes := d.Bytes(value.PayloadOffset, MaxValueLen)
-	for i := range vbytes {
-		vbytes[i] = api.Mul(vbytes[i], bound.IsLess(i, valueLen))
-	}
 
 	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(32))
 	if err != nil {
@@ -159,7 +152,6 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	return &StepOut{
 		Hash: h.FixedLengthSum(length), IsLeaf: isLeaf,
 		NextDepth: api.Select(isBranch, api.Add(depth, 1), shortNext),
-		Child:     d.Bytes(childOffset, 32), Value: vbytes, ValueLen: valueLen,
-		ValueItem: value, Decoder: d,
+		Child:     d.Bytes(childOffset, 32), ValueItem: value, Decoder: d,
 	}, nil
 }

@@ -2,11 +2,13 @@ package mpt
 
 import (
 	"bytes"
+	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/math/cmp"
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
@@ -15,28 +17,38 @@ import (
 	"github.com/ethereum/go-ethereum/triedb"
 
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 )
 
 var field = ecc.BLS12_377.ScalarField()
 
-// stepCircuit runs StepNode on one node and asserts its outputs equal the expected ones.
+// maxTestValue bounds the leaf values the step tests compare: an account's RLP is at most
+// 110 bytes; a receipt here at most 1,024.
+const maxTestValue = 1024
+
+// stepCircuit runs StepNode on one node of capacity len(Node) and asserts its outputs equal
+// the expected ones.
 type stepCircuit struct {
-	Node              [MaxNodeLen]uints.U8
+	Node              []uints.U8
 	Length            frontend.Variable
 	Key               [KeyNibbles]frontend.Variable
-	Depth             frontend.Variable
+	KeyLen, Depth     frontend.Variable
 	Hash              [32]frontend.Variable
 	IsLeaf, NextDepth frontend.Variable
 	Child             [32]frontend.Variable
-	Value             [MaxValueLen]frontend.Variable
+	Value             []frontend.Variable
 	ValueLen          frontend.Variable
+}
+
+func newStepCircuit(capacity, maxValue int) *stepCircuit {
+	return &stepCircuit{Node: make([]uints.U8, capacity), Value: make([]frontend.Variable, maxValue)}
 }
 
 func (c *stepCircuit) Define(api frontend.API) error {
 	for _, k := range c.Key {
 		api.ToBinary(k, 4)
 	}
-	out, err := StepNode(api, c.Node[:], c.Length, c.Key[:], c.Depth)
+	out, err := StepNode(api, c.Node, c.Length, c.Key[:], c.KeyLen, c.Depth)
 	if err != nil {
 		return err
 	}
@@ -49,27 +61,36 @@ func (c *stepCircuit) Define(api frontend.API) error {
 		api.AssertIsEqual(bf.Value(out.Hash[k]), c.Hash[k])
 		api.AssertIsEqual(api.Mul(notLeaf, api.Sub(out.Child[k], c.Child[k])), 0)
 	}
-	for k := range c.Value {
-		api.AssertIsEqual(out.Value[k], c.Value[k])
+	valueLen := api.Mul(out.IsLeaf, out.ValueItem.PayloadLen)
+	api.AssertIsEqual(valueLen, c.ValueLen)
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
+	for k, b := range out.Decoder.Bytes(api.Mul(out.IsLeaf, out.ValueItem.PayloadOffset), len(c.Value)) {
+		api.AssertIsEqual(api.Mul(bound.IsLess(k, valueLen), b), c.Value[k])
 	}
 	api.AssertIsEqual(out.IsLeaf, c.IsLeaf)
 	api.AssertIsEqual(out.NextDepth, c.NextDepth)
-	api.AssertIsEqual(out.ValueLen, c.ValueLen)
 	return nil
 }
 
-// stepAssignment is step i of a native walk, with key and the expected outputs.
-func stepAssignment(key []byte, steps []Step, i int, value []byte) *stepCircuit {
+// stepAssignment is step i of a native walk of key, with the expected outputs, for a circuit
+// of the given node capacity and value bound.
+func stepAssignment(key []byte, steps []Step, i int, value []byte, capacity, maxValue int) *stepCircuit {
 	s := steps[i]
-	a := &stepCircuit{Length: len(s.Node), Depth: s.Depth, NextDepth: s.Next, IsLeaf: 0, ValueLen: 0}
+	a := newStepCircuit(capacity, maxValue)
+	a.Length, a.Depth, a.NextDepth, a.IsLeaf, a.ValueLen = len(s.Node), s.Depth, s.Next, 0, 0
 	for j := range a.Node {
 		a.Node[j] = uints.NewU8(0)
 		if j < len(s.Node) {
 			a.Node[j] = uints.NewU8(s.Node[j])
 		}
 	}
-	for j, n := range Nibbles(key) {
-		a.Key[j] = n
+	nib := Nibbles(key)
+	a.KeyLen = len(nib)
+	for j := range a.Key {
+		a.Key[j] = byte(0)
+		if j < len(nib) {
+			a.Key[j] = nib[j]
+		}
 	}
 	for j := 0; j < 32; j++ {
 		a.Hash[j] = s.Hash[j]
@@ -118,9 +139,49 @@ func walkedCases(t *testing.T) []walked {
 	return out
 }
 
+const stateValue = 112 // an account's RLP is at most 110 bytes
+
 func compileStep(t *testing.T) func(*stepCircuit) error {
-	ccs := circuittest.Compile(t, "mpt step", field, &stepCircuit{})
+	ccs := circuittest.Compile(t, "mpt step", field, newStepCircuit(MaxNodeLen, stateValue))
 	return func(a *stepCircuit) error { return circuittest.Solve(ccs, field, a) }
+}
+
+// state is stepAssignment for the state-trie circuit.
+func state(key []byte, steps []Step, i int, value []byte) *stepCircuit {
+	return stepAssignment(key, steps, i, value, MaxNodeLen, stateValue)
+}
+
+// Receipt 39's proof: a short key (rlp(39), two nibbles) and a 915-byte leaf holding the
+// receipt, in a circuit of 1,024-byte node capacity.
+func TestStepNodeOnTheMainnetReceiptProof(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a circuit of 1,024-byte nodes")
+	}
+	r, err := mainnet.ReceiptProof()
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, steps, err := VerifyNative(r.Root, r.Key, r.Nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccs := circuittest.Compile(t, "mpt step, 1024-byte nodes", field, newStepCircuit(1024, maxTestValue))
+	for i := range steps {
+		if err := circuittest.Solve(ccs, field, stepAssignment(r.Key, steps, i, value, 1024, maxTestValue)); err != nil {
+			t.Fatalf("step %d (%s, %d bytes, depth %d): %v", i, steps[i].Kind, len(steps[i].Node), steps[i].Depth, err)
+		}
+	}
+	last := len(steps) - 1
+	a := stepAssignment(r.Key, steps, last, value, 1024, maxTestValue)
+	a.KeyLen = 4 // the key rlp(39) as if it were longer: the leaf no longer completes it
+	if circuittest.Solve(ccs, field, a) == nil {
+		t.Fatal("the receipt leaf accepted for a longer key")
+	}
+	a = stepAssignment(r.Key, steps, last, value, 1024, maxTestValue)
+	a.Value[100] = (a.Value[100].(byte)) ^ 1
+	if circuittest.Solve(ccs, field, a) == nil {
+		t.Fatal("another receipt accepted")
+	}
 }
 
 // Every node of the mainnet account and storage proofs passes with the twin's outputs.
@@ -129,7 +190,7 @@ func TestStepNodeOnMainnetProofs(t *testing.T) {
 	kinds := map[Kind]int{}
 	for _, w := range walkedCases(t) {
 		for i, s := range w.steps {
-			if err := solve(stepAssignment(w.key, w.steps, i, w.value)); err != nil {
+			if err := solve(state(w.key, w.steps, i, w.value)); err != nil {
 				t.Fatalf("%s: step %d (%s, %d bytes, depth %d): %v", w.name, i, s.Kind, len(s.Node), s.Depth, err)
 			}
 			kinds[s.Kind]++
@@ -147,31 +208,31 @@ func TestStepNodeRefuses(t *testing.T) {
 		leaf := w.steps[last]
 		cases := map[string]*stepCircuit{}
 
-		a := stepAssignment(w.key, w.steps, last, w.value)
+		a := state(w.key, w.steps, last, w.value)
 		a.Key[KeyNibbles-1] = (a.Key[KeyNibbles-1].(byte) + 1) % 16
 		cases["leaf path differs from the key"] = a
 
-		a = stepAssignment(w.key, w.steps, last, w.value)
+		a = state(w.key, w.steps, last, w.value)
 		a.Depth, a.NextDepth = leaf.Depth-1, leaf.Next-1
 		cases["leaf at the wrong depth"] = a
 
-		a = stepAssignment(w.key, w.steps, last, w.value)
+		a = state(w.key, w.steps, last, w.value)
 		a.Node[len(leaf.Node)-1] = uints.NewU8(leaf.Node[len(leaf.Node)-1] ^ 1)
 		cases["leaf value byte flipped"] = a
 
-		a = stepAssignment(w.key, w.steps, 0, w.value)
+		a = state(w.key, w.steps, 0, w.value)
 		a.Node[100] = uints.NewU8(w.steps[0].Node[100] ^ 1)
 		cases["branch byte flipped"] = a
 
-		a = stepAssignment(w.key, w.steps, 0, w.value)
+		a = state(w.key, w.steps, 0, w.value)
 		a.Length = len(w.steps[0].Node) - 1
 		cases["branch truncated"] = a
 
-		a = stepAssignment(w.key, w.steps, 0, w.value)
+		a = state(w.key, w.steps, 0, w.value)
 		a.Depth = KeyNibbles
 		cases["branch past the key's end"] = a
 
-		a = stepAssignment(w.key, w.steps, 0, w.value)
+		a = state(w.key, w.steps, 0, w.value)
 		a.Child[0] = (a.Child[0].(byte)) ^ 1
 		cases["wrong child"] = a
 
@@ -221,13 +282,13 @@ func TestStepNodeThroughExtensions(t *testing.T) {
 			}
 			if s.Kind == Extension {
 				extensions++
-				a := stepAssignment(k, steps, i, value)
+				a := state(k, steps, i, value)
 				a.Key[s.Depth+1] = (a.Key[s.Depth+1].(byte) + 1) % 16
 				if solve(a) == nil {
 					t.Fatalf("key %x leaves the extension's path, accepted", k)
 				}
 			}
-			if err := solve(stepAssignment(k, steps, i, value)); err != nil {
+			if err := solve(state(k, steps, i, value)); err != nil {
 				t.Fatalf("key %x step %d (%s): %v", k, i, s.Kind, err)
 			}
 		}
