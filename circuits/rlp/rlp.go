@@ -106,6 +106,18 @@ func (d *Decoder) ListIf(offset frontend.Variable, maxItems int, active frontend
 	api := d.api
 	list := d.Item(offset, active)
 	api.AssertIsEqual(api.Mul(active, api.Sub(list.IsList, 1)), 0)
+	items, count, end := d.Items(list, maxItems, active)
+	// Items that overrun the list, or a list with more than maxItems items, end elsewhere.
+	api.AssertIsEqual(api.Mul(active, api.Sub(end, list.End)), 0)
+	return list, items, count
+}
+
+// Items decodes the first maxItems items of a list (fewer if it has fewer: count says how
+// many; the rest are inactive placeholders) and returns where the last active one ends. It
+// does not require the list to end there: the caller checks that, or that an item it uses
+// ends within the list.
+func (d *Decoder) Items(list CItem, maxItems int, active frontend.Variable) ([]CItem, frontend.Variable, frontend.Variable) {
+	api := d.api
 	p := list.PayloadOffset
 	var count frontend.Variable = 0
 	items := make([]CItem, maxItems)
@@ -115,9 +127,7 @@ func (d *Decoder) ListIf(offset frontend.Variable, maxItems int, active frontend
 		p = api.Select(itemActive, items[i].End, p)
 		count = api.Add(count, itemActive)
 	}
-	// Items that overrun the list, or a list with more than maxItems items, end elsewhere.
-	api.AssertIsEqual(api.Mul(active, api.Sub(p, list.End)), 0)
-	return list, items, count
+	return items, count, p
 }
 
 // Uint decodes a canonical big-endian integer of at most maxBytes (<= 8) bytes from a string

@@ -1,0 +1,216 @@
+package receipt
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/trie"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
+	"github.com/isthmus-xyz/isthmus/circuits/rlp"
+)
+
+var field = ecc.BLS12_377.ScalarField()
+
+// blockReceipts are block 21,925,176's receipts, checked to rebuild its receiptsRoot.
+func blockReceipts(t *testing.T) types.Receipts {
+	t.Helper()
+	dir, err := mainnet.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "receipts", "receipts-21925176.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var rs types.Receipts
+	for i, r := range raw {
+		var rc types.Receipt
+		if err := json.Unmarshal(r, &rc); err != nil {
+			t.Fatalf("receipt %d: %v", i, err)
+		}
+		rs = append(rs, &rc)
+	}
+	proof, err := mainnet.ReceiptProof()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root := types.DeriveSha(rs, trie.NewStackTrie(nil)); root != proof.Root {
+		t.Fatalf("receipts rebuild %s, the header's receiptsRoot is %s", root, proof.Root)
+	}
+	return rs
+}
+
+func encode(t *testing.T, r *types.Receipt) []byte {
+	t.Helper()
+	enc, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
+}
+
+func TestDecodeLogNativeMatchesGoEthereum(t *testing.T) {
+	logs := 0
+	for i, r := range blockReceipts(t) {
+		enc := encode(t, r)
+		for j, want := range r.Logs {
+			got, err := DecodeLogNative(enc, j)
+			if err != nil {
+				t.Fatalf("receipt %d log %d: %v", i, j, err)
+			}
+			if got.Address != want.Address || !bytes.Equal(got.Data, want.Data) || len(got.Topics) != len(want.Topics) {
+				t.Fatalf("receipt %d log %d: twin %+v, go-ethereum %+v", i, j, got, want)
+			}
+			for k := range want.Topics {
+				if got.Topics[k] != want.Topics[k] {
+					t.Fatalf("receipt %d log %d topic %d differs", i, j, k)
+				}
+			}
+			logs++
+		}
+		if _, err := DecodeLogNative(enc, len(r.Logs)); err == nil {
+			t.Fatalf("receipt %d: a log past the last decoded", i)
+		}
+	}
+	if logs < 100 {
+		t.Fatalf("only %d logs checked", logs)
+	}
+}
+
+const (
+	testCapacity = 2048
+	testMaxData  = 1024
+)
+
+// logCircuit reads log Index of the receipt Data[:End] and asserts it is the expected log.
+type logCircuit struct {
+	Data      [testCapacity]frontend.Variable
+	End       frontend.Variable
+	Index     frontend.Variable
+	Address   [20]frontend.Variable
+	NumTopics frontend.Variable
+	Topics    [MaxTopics][32]frontend.Variable
+	DataLen   frontend.Variable
+	LogData   [testMaxData]frontend.Variable
+}
+
+func (c *logCircuit) Define(api frontend.API) error {
+	for _, b := range c.Data {
+		api.ToBinary(b, 8)
+	}
+	d := rlp.New(api, c.Data[:])
+	l := LogAt(api, d, 0, c.End, c.Index, testMaxData)
+	for k := range c.Address {
+		api.AssertIsEqual(l.Address[k], c.Address[k])
+	}
+	api.AssertIsEqual(l.NumTopics, c.NumTopics)
+	for i := range c.Topics {
+		for k := range c.Topics[i] {
+			api.AssertIsEqual(l.Topics[i][k], c.Topics[i][k])
+		}
+	}
+	api.AssertIsEqual(l.DataLen, c.DataLen)
+	for k := range c.LogData {
+		api.AssertIsEqual(l.Data[k], c.LogData[k])
+	}
+	return nil
+}
+
+func logAssignment(enc []byte, index int, l *types.Log) *logCircuit {
+	a := &logCircuit{End: len(enc), Index: index, NumTopics: len(l.Topics), DataLen: len(l.Data)}
+	for k := range a.Data {
+		a.Data[k] = 0
+		if k < len(enc) {
+			a.Data[k] = enc[k]
+		}
+	}
+	for k := range a.Address {
+		a.Address[k] = l.Address[k]
+	}
+	for i := range a.Topics {
+		for k := range a.Topics[i] {
+			a.Topics[i][k] = 0
+			if i < len(l.Topics) {
+				a.Topics[i][k] = l.Topics[i][k]
+			}
+		}
+	}
+	for k := range a.LogData {
+		a.LogData[k] = 0
+		if k < len(l.Data) {
+			a.LogData[k] = l.Data[k]
+		}
+	}
+	return a
+}
+
+func TestLogAtOnMainnetReceipts(t *testing.T) {
+	ccs := circuittest.Compile(t, "receipt log, 2048-byte receipts", field, &logCircuit{})
+	solve := func(a *logCircuit) error { return circuittest.Solve(ccs, field, a) }
+	rs := blockReceipts(t)
+	checked, legacy, multi := 0, 0, 0
+	for i, r := range rs {
+		enc := encode(t, r)
+		if len(enc) > testCapacity || len(r.Logs) == 0 {
+			continue
+		}
+		for j, l := range r.Logs {
+			if len(l.Data) > testMaxData || checked >= 40 && i != 39 && r.Type != types.LegacyTxType {
+				continue
+			}
+			if err := solve(logAssignment(enc, j, l)); err != nil {
+				t.Fatalf("receipt %d (type %d, %d bytes) log %d: %v", i, r.Type, len(enc), j, err)
+			}
+			checked++
+			if r.Type == types.LegacyTxType {
+				legacy++
+			}
+			if j > 0 {
+				multi++
+			}
+		}
+	}
+	if checked < 20 || legacy == 0 || multi == 0 {
+		t.Fatalf("weak sample: %d logs, %d legacy, %d past index 0", checked, legacy, multi)
+	}
+
+	// Receipt 39: the deposit contract's DepositEvent.
+	r := rs[39]
+	enc := encode(t, r)
+	if r.Logs[0].Address != common.HexToAddress("0x00000000219ab540356cBB839Cbe05303d7705Fa") {
+		t.Fatal("receipt 39 is not the deposit")
+	}
+	bad := map[string]*logCircuit{}
+	a := logAssignment(enc, 0, r.Logs[0])
+	a.LogData[17] = a.LogData[17].(byte) ^ 1
+	bad["other data"] = a
+	a = logAssignment(enc, 0, r.Logs[0])
+	a.Address[19] = a.Address[19].(byte) ^ 1
+	bad["other emitter"] = a
+	a = logAssignment(enc, 1, r.Logs[0])
+	bad["index past the last log"] = a
+	a = logAssignment(enc, 0, r.Logs[0])
+	a.End = len(enc) - 1
+	bad["receipt cut short"] = a
+	flipped := append([]byte(nil), enc...)
+	flipped[1] ^= 0x01 // the receipt list's length
+	bad["receipt list length changed"] = logAssignment(flipped, 0, r.Logs[0])
+	for name, c := range bad {
+		if solve(c) == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
