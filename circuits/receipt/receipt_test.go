@@ -9,12 +9,14 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/trie"
 
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
@@ -95,11 +97,8 @@ const (
 	testMaxData  = 1024
 )
 
-// logCircuit reads log Index of the receipt Data[:End] and asserts it is the expected log.
-type logCircuit struct {
-	Data      [testCapacity]frontend.Variable
-	End       frontend.Variable
-	Index     frontend.Variable
+// expectedLog is a log as circuit inputs.
+type expectedLog struct {
 	Address   [20]frontend.Variable
 	NumTopics frontend.Variable
 	Topics    [MaxTopics][32]frontend.Variable
@@ -107,51 +106,67 @@ type logCircuit struct {
 	LogData   [testMaxData]frontend.Variable
 }
 
+func (e *expectedLog) assert(api frontend.API, l *CLog) {
+	for k := range e.Address {
+		api.AssertIsEqual(l.Address[k], e.Address[k])
+	}
+	api.AssertIsEqual(l.NumTopics, e.NumTopics)
+	for i := range e.Topics {
+		for k := range e.Topics[i] {
+			api.AssertIsEqual(l.Topics[i][k], e.Topics[i][k])
+		}
+	}
+	api.AssertIsEqual(l.DataLen, e.DataLen)
+	for k := range e.LogData {
+		api.AssertIsEqual(l.Data[k], e.LogData[k])
+	}
+}
+
+func expect(l *types.Log) expectedLog {
+	e := expectedLog{NumTopics: len(l.Topics), DataLen: len(l.Data)}
+	for k := range e.Address {
+		e.Address[k] = l.Address[k]
+	}
+	for i := range e.Topics {
+		for k := range e.Topics[i] {
+			e.Topics[i][k] = 0
+			if i < len(l.Topics) {
+				e.Topics[i][k] = l.Topics[i][k]
+			}
+		}
+	}
+	for k := range e.LogData {
+		e.LogData[k] = 0
+		if k < len(l.Data) {
+			e.LogData[k] = l.Data[k]
+		}
+	}
+	return e
+}
+
+// logCircuit reads log Index of the receipt Data[:End] and asserts it is the expected log.
+type logCircuit struct {
+	Data  [testCapacity]frontend.Variable
+	End   frontend.Variable
+	Index frontend.Variable
+	Want  expectedLog
+}
+
 func (c *logCircuit) Define(api frontend.API) error {
 	for _, b := range c.Data {
 		api.ToBinary(b, 8)
 	}
 	d := rlp.New(api, c.Data[:])
-	l := LogAt(api, d, 0, c.End, c.Index, testMaxData)
-	for k := range c.Address {
-		api.AssertIsEqual(l.Address[k], c.Address[k])
-	}
-	api.AssertIsEqual(l.NumTopics, c.NumTopics)
-	for i := range c.Topics {
-		for k := range c.Topics[i] {
-			api.AssertIsEqual(l.Topics[i][k], c.Topics[i][k])
-		}
-	}
-	api.AssertIsEqual(l.DataLen, c.DataLen)
-	for k := range c.LogData {
-		api.AssertIsEqual(l.Data[k], c.LogData[k])
-	}
+	c.Want.assert(api, LogAt(api, d, 0, c.End, c.Index, testMaxData))
 	return nil
 }
 
 func logAssignment(enc []byte, index int, l *types.Log) *logCircuit {
-	a := &logCircuit{End: len(enc), Index: index, NumTopics: len(l.Topics), DataLen: len(l.Data)}
+	a := &logCircuit{End: len(enc), Index: index, Want: expect(l)}
 	for k := range a.Data {
 		a.Data[k] = 0
 		if k < len(enc) {
 			a.Data[k] = enc[k]
-		}
-	}
-	for k := range a.Address {
-		a.Address[k] = l.Address[k]
-	}
-	for i := range a.Topics {
-		for k := range a.Topics[i] {
-			a.Topics[i][k] = 0
-			if i < len(l.Topics) {
-				a.Topics[i][k] = l.Topics[i][k]
-			}
-		}
-	}
-	for k := range a.LogData {
-		a.LogData[k] = 0
-		if k < len(l.Data) {
-			a.LogData[k] = l.Data[k]
 		}
 	}
 	return a
@@ -195,10 +210,10 @@ func TestLogAtOnMainnetReceipts(t *testing.T) {
 	}
 	bad := map[string]*logCircuit{}
 	a := logAssignment(enc, 0, r.Logs[0])
-	a.LogData[17] = a.LogData[17].(byte) ^ 1
+	a.Want.LogData[17] = a.Want.LogData[17].(byte) ^ 1
 	bad["other data"] = a
 	a = logAssignment(enc, 0, r.Logs[0])
-	a.Address[19] = a.Address[19].(byte) ^ 1
+	a.Want.Address[19] = a.Want.Address[19].(byte) ^ 1
 	bad["other emitter"] = a
 	a = logAssignment(enc, 1, r.Logs[0])
 	bad["index past the last log"] = a
@@ -210,6 +225,98 @@ func TestLogAtOnMainnetReceipts(t *testing.T) {
 	bad["receipt list length changed"] = logAssignment(flipped, 0, r.Logs[0])
 	for name, c := range bad {
 		if solve(c) == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// inclusionCircuit proves log LogIndex of the receipt at Key under Root, through a proof of
+// three nodes (capacities 532, 532 and 1,024 bytes: receipt 39's proof has 308, 532 and 915).
+type inclusionCircuit struct {
+	Root     [32]frontend.Variable
+	Node0    [mpt.MaxNodeLen]uints.U8
+	Node1    [mpt.MaxNodeLen]uints.U8
+	Leaf     [1024]uints.U8
+	Lengths  [3]frontend.Variable
+	Key      [mpt.KeyNibbles]frontend.Variable
+	KeyLen   frontend.Variable
+	LogIndex frontend.Variable
+	Want     expectedLog
+}
+
+func (c *inclusionCircuit) Define(api frontend.API) error {
+	for _, k := range c.Key {
+		api.ToBinary(k, 4)
+	}
+	l, err := ProveLog(api, c.Root[:], [][]uints.U8{c.Node0[:], c.Node1[:], c.Leaf[:]}, c.Lengths[:], c.Key[:], c.KeyLen, c.LogIndex, testMaxData)
+	if err != nil {
+		return err
+	}
+	c.Want.assert(api, l)
+	return nil
+}
+
+func TestProveLogFromReceiptsRoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a 2.2M-constraint circuit")
+	}
+	proof, err := mainnet.ReceiptProof()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, steps, err := mpt.VerifyNative(proof.Root, proof.Key, proof.Nodes)
+	if err != nil || len(steps) != 3 {
+		t.Fatalf("receipt proof: %d steps, %v", len(steps), err)
+	}
+	deposit := blockReceipts(t)[39].Logs[0]
+	assign := func(root common.Hash, nodes [3][]byte, key []byte, logIndex int) *inclusionCircuit {
+		a := &inclusionCircuit{LogIndex: logIndex, Want: expect(deposit)}
+		for k := range a.Root {
+			a.Root[k] = root[k]
+		}
+		fill := func(dst []uints.U8, src []byte) {
+			for k := range dst {
+				dst[k] = uints.NewU8(0)
+				if k < len(src) {
+					dst[k] = uints.NewU8(src[k])
+				}
+			}
+		}
+		fill(a.Node0[:], nodes[0])
+		fill(a.Node1[:], nodes[1])
+		fill(a.Leaf[:], nodes[2])
+		for i := range nodes {
+			a.Lengths[i] = len(nodes[i])
+		}
+		nib := mpt.Nibbles(key)
+		a.KeyLen = len(nib)
+		for k := range a.Key {
+			a.Key[k] = byte(0)
+			if k < len(nib) {
+				a.Key[k] = nib[k]
+			}
+		}
+		return a
+	}
+	nodes := [3][]byte{steps[0].Node, steps[1].Node, steps[2].Node}
+	ccs := circuittest.Compile(t, "receipt inclusion, 3 levels", field, &inclusionCircuit{})
+	solve := func(a *inclusionCircuit) error { return circuittest.Solve(ccs, field, a) }
+	if err := solve(assign(proof.Root, nodes, proof.Key, 0)); err != nil {
+		t.Fatalf("receipt 39's deposit log under the receiptsRoot: %v", err)
+	}
+	swapped := nodes
+	swapped[0], swapped[1] = nodes[1], nodes[0]
+	leafFlipped := nodes
+	leafFlipped[2] = append([]byte(nil), nodes[2]...)
+	leafFlipped[2][700] ^= 1
+	for name, a := range map[string]*inclusionCircuit{
+		"another root":                  assign(common.Hash{1}, nodes, proof.Key, 0),
+		"another receipt key":           assign(proof.Root, nodes, []byte{0x26}, 0),
+		"nodes swapped":                 assign(proof.Root, swapped, proof.Key, 0),
+		"a leaf byte flipped":           assign(proof.Root, leafFlipped, proof.Key, 0),
+		"a log index past the last log": assign(proof.Root, nodes, proof.Key, 1),
+	} {
+		if solve(a) == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
