@@ -14,22 +14,26 @@ import (
 )
 
 // StateStepCircuit proves one node of a Merkle-Patricia proof in the state trie (Account = 1)
-// or a storage trie (Account = 0): the node with hash Node lies on the path of Key at Depth
-// and leads on at NextDepth to Out, which is the next node's hash, or at a leaf (IsLeaf = 1)
-// the account's storageRoot or the storage slot's 32-byte word. An account or storage proof
-// is a chain of these steps, which the aggregation circuit links: the first Node is the
-// header's stateRoot (or the account's storageRoot), each Out the next Node, each NextDepth
-// the next Depth, the last a leaf at depth 64, all with the same Key.
+// or a storage trie (Account = 0): the node referenced by Node (its hash, or with Embedded = 1
+// its bytes left-padded to 32: a node under 32 bytes sits inside its parent) lies on the path
+// of Key at Depth and leads on at NextDepth to Out, which references the next node (embedded
+// when OutEmbedded = 1), or at a leaf (IsLeaf = 1) is the account's storageRoot or the storage
+// slot's 32-byte word. An account or storage proof is a chain of these steps, which the
+// aggregation circuit links: the first Node is the header's stateRoot (or the account's
+// storageRoot), each Out and OutEmbedded the next Node and Embedded, each NextDepth the next
+// Depth, the last a leaf at depth 64, all with the same Key (LinkStateSteps).
 //
 // Cost (R1CS, BLS12-377): about 0.58M constraints, keccak of up to 532 bytes included.
 type StateStepCircuit struct {
-	Node      [2]frontend.Variable `gnark:",public"`
-	Key       [2]frontend.Variable `gnark:",public"`
-	Depth     frontend.Variable    `gnark:",public"`
-	NextDepth frontend.Variable    `gnark:",public"`
-	IsLeaf    frontend.Variable    `gnark:",public"`
-	Account   frontend.Variable    `gnark:",public"`
-	Out       [2]frontend.Variable `gnark:",public"`
+	Node        [2]frontend.Variable `gnark:",public"`
+	Key         [2]frontend.Variable `gnark:",public"`
+	Depth       frontend.Variable    `gnark:",public"`
+	NextDepth   frontend.Variable    `gnark:",public"`
+	IsLeaf      frontend.Variable    `gnark:",public"`
+	Account     frontend.Variable    `gnark:",public"`
+	Out         [2]frontend.Variable `gnark:",public"`
+	Embedded    frontend.Variable    `gnark:",public"`
+	OutEmbedded frontend.Variable    `gnark:",public"`
 
 	Bytes  [mpt.MaxNodeLen]uints.U8
 	Length frontend.Variable
@@ -38,6 +42,7 @@ type StateStepCircuit struct {
 // Define implements frontend.Circuit.
 func (c *StateStepCircuit) Define(api frontend.API) error {
 	api.AssertIsBoolean(c.Account)
+	api.AssertIsBoolean(c.Embedded)
 	// The key's 64 nibbles, high first, from its two 128-bit halves.
 	key := make([]frontend.Variable, 0, mpt.KeyNibbles)
 	for _, half := range c.Key {
@@ -54,11 +59,18 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return fmt.Errorf("state step: %w", err)
 	}
-	assertHalves(api, hash, c.Node)
+	d := out.Decoder
+	// The node's reference: its hash, or its own bytes when it is embedded (under 32 bytes).
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
+	bound.AssertIsLess(api.Mul(c.Embedded, c.Length), 32)
+	hashRef, inlineRef := mpt.Ref(api, hash), mpt.Ref(api, mpt.LeftPad32(api, d, 0, api.Select(c.Embedded, c.Length, 32)))
+	for h := 0; h < 2; h++ {
+		api.AssertIsEqual(api.Select(c.Embedded, inlineRef[h], hashRef[h]), c.Node[h])
+	}
 	api.AssertIsEqual(out.IsLeaf, c.IsLeaf)
 	api.AssertIsEqual(out.NextDepth, c.NextDepth)
+	api.AssertIsEqual(out.ChildEmbedded, c.OutEmbedded)
 
-	d := out.Decoder
 	accountLeaf := api.Mul(c.IsLeaf, c.Account)
 	storageLeaf := api.Sub(c.IsLeaf, accountLeaf)
 
@@ -76,31 +88,13 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(storageLeaf, api.Sub(word.End, out.ValueItem.End)), 0)
 	wordLen := api.Mul(storageLeaf, word.PayloadLen)
 	wordOffset := api.Mul(storageLeaf, word.PayloadOffset)
-	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
-	bound.AssertIsLessEq(wordLen, 32)
 	api.AssertIsEqual(api.Mul(storageLeaf, api.IsZero(wordLen)), 0)
 	api.AssertIsEqual(api.Mul(storageLeaf, api.IsZero(d.At(wordOffset))), 0)
-	// The word, left-padded: byte p is payload[p - (32 - len)] when p >= 32 - len.
-	pad := api.Sub(32, wordLen)
-	wordBytes := make([]frontend.Variable, 32)
-	for p := range wordBytes {
-		in := bound.IsLessEq(pad, p)
-		idx := api.Add(wordOffset, api.Mul(in, api.Sub(p, pad)))
-		wordBytes[p] = api.Mul(in, d.At(idx))
-	}
+	w := mpt.Ref(api, mpt.LeftPad32(api, d, wordOffset, wordLen))
 
+	child, root := mpt.Ref(api, out.Child), mpt.Ref(api, storageRoot)
 	for h := 0; h < 2; h++ {
-		var child, root, w frontend.Variable = 0, 0, 0
-		for _, b := range out.Child[16*h : 16*h+16] {
-			child = api.Add(api.Mul(child, 256), b)
-		}
-		for _, b := range storageRoot[16*h : 16*h+16] {
-			root = api.Add(api.Mul(root, 256), b)
-		}
-		for _, b := range wordBytes[16*h : 16*h+16] {
-			w = api.Add(api.Mul(w, 256), b)
-		}
-		got := api.Select(c.IsLeaf, api.Select(c.Account, root, w), child)
+		got := api.Select(c.IsLeaf, api.Select(c.Account, root[h], w[h]), child[h])
 		api.AssertIsEqual(got, c.Out[h])
 	}
 	return nil
@@ -108,29 +102,40 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 
 // StateStepPublic is what a state step proof attests.
 type StateStepPublic struct {
-	Node      common.Hash
-	Key       common.Hash
-	Depth     int
-	NextDepth int
-	IsLeaf    bool
-	Account   bool
-	Out       common.Hash
+	Node        common.Hash
+	Key         common.Hash
+	Depth       int
+	NextDepth   int
+	IsLeaf      bool
+	Account     bool
+	Out         common.Hash
+	Embedded    bool // Node is the node's bytes (left-padded), not its hash
+	OutEmbedded bool // Out is the next node's bytes (left-padded), not its hash
+}
+
+// ref is a step's node reference: its hash, or an embedded node's bytes left-padded to 32.
+func ref(s mpt.Step) common.Hash {
+	if s.Embedded {
+		return common.BytesToHash(s.Node)
+	}
+	return s.Hash
 }
 
 // AssignStateStep builds the witness of step i of a native walk of key (see mpt.VerifyNative)
 // whose leaf holds value, in the state trie (account) or a storage trie.
 func AssignStateStep(key common.Hash, steps []mpt.Step, i int, value []byte, account bool) (*StateStepCircuit, *StateStepPublic, error) {
 	s := steps[i]
-	if s.Embedded || len(s.Node) > mpt.MaxNodeLen {
-		return nil, nil, fmt.Errorf("state step %d: %w: embedded or %d-byte node", i, mpt.ErrProof, len(s.Node))
+	if len(s.Node) > mpt.MaxNodeLen {
+		return nil, nil, fmt.Errorf("state step %d: %w: %d-byte node", i, mpt.ErrProof, len(s.Node))
 	}
-	pub := &StateStepPublic{Node: s.Hash, Key: key, Depth: s.Depth, NextDepth: s.Next, IsLeaf: s.Kind == mpt.Leaf, Account: account}
+	pub := &StateStepPublic{Node: ref(s), Key: key, Depth: s.Depth, NextDepth: s.Next, IsLeaf: s.Kind == mpt.Leaf,
+		Account: account, Embedded: s.Embedded}
 	switch {
 	case !pub.IsLeaf:
 		if i+1 >= len(steps) {
 			return nil, nil, fmt.Errorf("state step %d: %w: no node after a %s", i, mpt.ErrProof, s.Kind)
 		}
-		pub.Out = steps[i+1].Hash
+		pub.Out, pub.OutEmbedded = ref(steps[i+1]), steps[i+1].Embedded
 	case account:
 		root, err := mpt.AccountStorageRoot(value)
 		if err != nil {
@@ -147,6 +152,7 @@ func AssignStateStep(key common.Hash, steps []mpt.Step, i int, value []byte, acc
 	a := &StateStepCircuit{
 		Node: halves(pub.Node), Key: halves(key), Depth: s.Depth, NextDepth: s.Next,
 		IsLeaf: boolVar(pub.IsLeaf), Account: boolVar(account), Out: halves(pub.Out), Length: len(s.Node),
+		Embedded: boolVar(pub.Embedded), OutEmbedded: boolVar(pub.OutEmbedded),
 	}
 	for j := range a.Bytes {
 		a.Bytes[j] = uints.NewU8(0)
@@ -172,7 +178,7 @@ func LinkStateSteps(root common.Hash, steps []*StateStepPublic) (common.Hash, er
 	if len(steps) == 0 {
 		return common.Hash{}, fmt.Errorf("%w: no steps", mpt.ErrProof)
 	}
-	if steps[0].Node != root || steps[0].Depth != 0 {
+	if steps[0].Node != root || steps[0].Depth != 0 || steps[0].Embedded {
 		return common.Hash{}, fmt.Errorf("%w: first step is node %s at depth %d, want the root %s at 0", mpt.ErrProof, steps[0].Node, steps[0].Depth, root)
 	}
 	for i, s := range steps {
@@ -189,7 +195,7 @@ func LinkStateSteps(root common.Hash, steps []*StateStepPublic) (common.Hash, er
 			}
 			break
 		}
-		if next := steps[i+1]; next.Node != s.Out || next.Depth != s.NextDepth {
+		if next := steps[i+1]; next.Node != s.Out || next.Embedded != s.OutEmbedded || next.Depth != s.NextDepth {
 			return common.Hash{}, fmt.Errorf("%w: step %d leads to %s at depth %d, step %d is %s at depth %d",
 				mpt.ErrProof, i, s.Out, s.NextDepth, i+1, next.Node, next.Depth)
 		}

@@ -3,6 +3,7 @@ package leaf
 import (
 	"context"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +238,61 @@ func siblingHash(t *testing.T, branch []byte, n int) common.Hash {
 	}
 	t.Fatal("no sibling")
 	return common.Hash{}
+}
+
+// A storage trie whose keys share 30 bytes and hold one-byte words: leaves (and a branch of
+// them) sit inside their parents. Every step passes, the chain links, and an embedded
+// reference taken for a hash does not.
+func TestStateStepThroughEmbeddedNodes(t *testing.T) {
+	ccs := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
+	solve := func(a *StateStepCircuit) error { return circuittest.Solve(ccs, field, a) }
+	prefix := strings.Repeat("c3", 30)
+	var keys, values [][]byte
+	for _, tail := range []string{"0001", "0002", "0010", "1000", "1001", "2f00"} {
+		keys = append(keys, common.FromHex("0x"+prefix+tail))
+		values = append(values, []byte{byte(len(keys))}) // rlp of a one-byte word is the byte
+	}
+	tr := circuittest.NewTrie(t, keys, values)
+	embedded := 0
+	for n, k := range keys {
+		value, steps, err := mpt.VerifyNative(tr.Root(), k, tr.Prove(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pubs []*StateStepPublic
+		for i := range steps {
+			a, pub, err := AssignStateStep(common.BytesToHash(k), steps, i, value, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := solve(a); err != nil {
+				t.Fatalf("key %x step %d (%s, embedded %v): %v", k, i, steps[i].Kind, steps[i].Embedded, err)
+			}
+			if pub.Embedded {
+				embedded++
+				a.Embedded = 0 // the same bytes taken for a hashed node
+				if solve(a) == nil {
+					t.Fatalf("key %x step %d: an embedded node accepted as hashed", k, i)
+				}
+			}
+			pubs = append(pubs, pub)
+		}
+		word, err := LinkStateSteps(tr.Root(), pubs)
+		if err != nil || word != common.BigToHash(big.NewInt(int64(n+1))) {
+			t.Fatalf("key %x: linked to %s (%v)", k, word, err)
+		}
+		for i := range pubs[:len(pubs)-1] {
+			if pubs[i].OutEmbedded {
+				q := *pubs[i]
+				q.OutEmbedded = false
+				bad := append(append(append([]*StateStepPublic(nil), pubs[:i]...), &q), pubs[i+1:]...)
+				if _, err := LinkStateSteps(tr.Root(), bad); err == nil {
+					t.Fatalf("key %x: an embedded link taken for a hash", k)
+				}
+			}
+		}
+	}
+	if embedded == 0 {
+		t.Fatal("no embedded node on any path")
+	}
 }

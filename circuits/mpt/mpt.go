@@ -20,10 +20,14 @@ const KeyNibbles = 64
 
 // StepOut is what one node step proves about a node on a key's path.
 type StepOut struct {
-	Hash      []uints.U8          // keccak256 of the node
-	IsLeaf    frontend.Variable   // 1 for a leaf, 0 for a branch or extension
-	NextDepth frontend.Variable   // key nibbles consumed after the node
-	Child     []frontend.Variable // branch or extension: the next node's hash (32 bytes)
+	Hash      []uints.U8        // keccak256 of the node
+	IsLeaf    frontend.Variable // 1 for a leaf, 0 for a branch or extension
+	NextDepth frontend.Variable // key nibbles consumed after the node
+	// Child is how a branch or extension references the next node: its hash, or, when
+	// ChildEmbedded is 1, the node itself (an RLP list shorter than 32 bytes), left-padded
+	// with zeros to 32 bytes (see Ref).
+	Child         []frontend.Variable
+	ChildEmbedded frontend.Variable
 	// ValueItem is a leaf's value (a string item; meaningless for other nodes) and Decoder
 	// reads the node, for decoding the value (an account, a storage word, a receipt).
 	ValueItem rlp.CItem
@@ -35,8 +39,9 @@ type StepOut struct {
 // nibbles (key holds KeyNibbles nibbles, each already constrained below 16) at depth. It
 // returns the node's hash and where the path continues: the child a branch takes at the key's
 // nibble, the child an extension's path leads to, or the value of a leaf whose path completes
-// the key. Children must be hash references (nodes of 32 bytes or more): embedded children
-// are refused (with 32-byte hashed keys they would need a trie some 16^8 slots deep).
+// the key. Children
+// may be hash references or embedded nodes (RLP lists shorter than 32 bytes, which the caller
+// steps through next with embedded set: it identifies such a node by its bytes, not its hash).
 func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key []frontend.Variable, keyLen, depth frontend.Variable) (*StepOut, error) {
 	if len(node) < 32 || len(key) != KeyNibbles {
 		return nil, fmt.Errorf("mpt: node of %d bytes and key of %d nibbles, want at least 32 and %d", len(node), len(key), KeyNibbles)
@@ -46,7 +51,7 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 		return nil, fmt.Errorf("mpt: %w", err)
 	}
 	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
-	bound.AssertIsLessEq(32, length)
+	bound.AssertIsLessEq(2, length)
 	bound.AssertIsLessEq(length, len(node))
 	bound.AssertIsLessEq(keyLen, KeyNibbles)
 	bound.AssertIsLessEq(depth, keyLen)
@@ -69,15 +74,18 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 
 	// Branch: the child at the key's nibble.
 	nibble := keyT.Lookup(depth)[0]
-	offsets, kinds, lens := logderivlookup.New(api), logderivlookup.New(api), logderivlookup.New(api)
+	offsets, kinds, lens, starts := logderivlookup.New(api), logderivlookup.New(api), logderivlookup.New(api), logderivlookup.New(api)
 	for i := 0; i < 17; i++ { // entry 16 (the value) keeps index 16 in range; the assertion above refuses it
 		offsets.Insert(items[i].PayloadOffset)
 		kinds.Insert(items[i].IsList)
 		lens.Insert(items[i].PayloadLen)
+		starts.Insert(items[i].Offset)
 	}
 	// A short node's nibble lookup is unused: keep its index in range.
 	idx := api.Mul(isBranch, nibble)
-	branchChild := struct{ offset, isList, length frontend.Variable }{offsets.Lookup(idx)[0], kinds.Lookup(idx)[0], lens.Lookup(idx)[0]}
+	branchChild := struct{ offset, isList, length, start frontend.Variable }{
+		offsets.Lookup(idx)[0], kinds.Lookup(idx)[0], lens.Lookup(idx)[0], starts.Lookup(idx)[0],
+	}
 	api.AssertIsEqual(api.Mul(isBranch, api.Sub(nibble, 16)), api.Mul(isBranch, api.Sub(nibble, 16))) // nibble is read below
 	bound.AssertIsLess(api.Mul(isBranch, nibble), 16)                                                 // the key does not end at a branch
 
@@ -133,18 +141,24 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	bound.AssertIsLessEq(api.Mul(isExt, shortNext), keyLen)
 
 	// The child: a 32-byte hash reference, in the branch's slot or the extension's item.
+	// The child: a 32-byte hash (a string) or an embedded node (a list of under 32 bytes), in
+	// the branch's slot or the extension's item.
 	childOffset := api.Select(isBranch, branchChild.offset, items[1].PayloadOffset)
 	childIsList := api.Select(isBranch, branchChild.isList, items[1].IsList)
 	childLen := api.Select(isBranch, branchChild.length, items[1].PayloadLen)
+	childStart := api.Select(isBranch, branchChild.start, items[1].Offset)
+	childSize := api.Sub(api.Add(childOffset, childLen), childStart) // the whole item, prefix included
 	hasChild := api.Add(isBranch, isExt)
-	api.AssertIsEqual(api.Mul(hasChild, childIsList), 0)
-	api.AssertIsEqual(api.Mul(hasChild, api.Sub(childLen, 32)), 0)
+	embedded := api.Mul(hasChild, childIsList)
+	api.AssertIsEqual(api.Mul(api.Sub(hasChild, embedded), api.Sub(childLen, 32)), 0)
+	bound.AssertIsLess(api.Mul(embedded, childSize), 32)
+	childRef := LeftPad32(api, d, api.Select(embedded, childStart, childOffset), api.Select(embedded, childSize, 32))
 
 	// The leaf's value is a string.
 	value := items[1]
 	api.AssertIsEqual(api.Mul(isLeaf, value.IsList), 0)
 
-	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(32))
+	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(2))
 	if err != nil {
 		return nil, fmt.Errorf("mpt: keccak: %w", err)
 	}
@@ -152,6 +166,35 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	return &StepOut{
 		Hash: h.FixedLengthSum(length), IsLeaf: isLeaf,
 		NextDepth: api.Select(isBranch, api.Add(depth, 1), shortNext),
-		Child:     d.Bytes(childOffset, 32), ValueItem: value, Decoder: d,
+		Child:     childRef, ChildEmbedded: embedded, ValueItem: value, Decoder: d,
 	}, nil
+}
+
+// LeftPad32 reads data[offset:offset+n] (n <= 32) through d, left-padded with zeros to 32
+// bytes: the big-endian value of the bytes. It serves storage words, and embedded nodes as
+// references.
+func LeftPad32(api frontend.API, d *rlp.Decoder, offset, n frontend.Variable) []frontend.Variable {
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
+	bound.AssertIsLessEq(n, 32)
+	pad := api.Sub(32, n)
+	out := make([]frontend.Variable, 32)
+	for p := range out {
+		in := bound.IsLessEq(pad, p)
+		out[p] = api.Mul(in, d.At(api.Add(offset, api.Mul(in, api.Sub(p, pad)))))
+	}
+	return out
+}
+
+// Ref is a node's reference as two 128-bit halves (high first): its hash, or for an embedded
+// node its bytes left-padded to 32.
+func Ref(api frontend.API, ref []frontend.Variable) [2]frontend.Variable {
+	var out [2]frontend.Variable
+	for h := range out {
+		var v frontend.Variable = 0
+		for _, b := range ref[16*h : 16*h+16] {
+			v = api.Add(api.Mul(v, 256), b)
+		}
+		out[h] = v
+	}
+	return out
 }

@@ -11,10 +11,7 @@ import (
 	"github.com/consensys/gnark/std/math/cmp"
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/rawdb"
-	"github.com/ethereum/go-ethereum/ethdb/memorydb"
-	"github.com/ethereum/go-ethereum/trie"
-	"github.com/ethereum/go-ethereum/triedb"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
@@ -36,6 +33,7 @@ type stepCircuit struct {
 	Hash              [32]frontend.Variable
 	IsLeaf, NextDepth frontend.Variable
 	Child             [32]frontend.Variable
+	ChildEmbedded     frontend.Variable
 	Value             []frontend.Variable
 	ValueLen          frontend.Variable
 }
@@ -69,6 +67,7 @@ func (c *stepCircuit) Define(api frontend.API) error {
 	}
 	api.AssertIsEqual(out.IsLeaf, c.IsLeaf)
 	api.AssertIsEqual(out.NextDepth, c.NextDepth)
+	api.AssertIsEqual(out.ChildEmbedded, c.ChildEmbedded)
 	return nil
 }
 
@@ -92,8 +91,10 @@ func stepAssignment(key []byte, steps []Step, i int, value []byte, capacity, max
 			a.Key[j] = nib[j]
 		}
 	}
+	hash := crypto.Keccak256Hash(s.Node) // embedded nodes are hashed too, their reference is their bytes
+	a.ChildEmbedded = 0
 	for j := 0; j < 32; j++ {
-		a.Hash[j] = s.Hash[j]
+		a.Hash[j] = hash[j]
 		a.Child[j] = 0
 	}
 	for j := range a.Value {
@@ -105,8 +106,13 @@ func stepAssignment(key []byte, steps []Step, i int, value []byte, capacity, max
 			a.Value[j] = b
 		}
 	} else {
+		next := steps[i+1]
+		ref := next.Hash
+		if next.Embedded {
+			ref, a.ChildEmbedded = common.BytesToHash(next.Node), 1
+		}
 		for j := 0; j < 32; j++ {
-			a.Child[j] = steps[i+1].Hash[j]
+			a.Child[j] = ref[j]
 		}
 	}
 	return a
@@ -248,27 +254,20 @@ func TestStepNodeRefuses(t *testing.T) {
 // extension nodes: every step passes, and a key that leaves the extension's path is refused.
 func TestStepNodeThroughExtensions(t *testing.T) {
 	solve := compileStep(t)
-	tr := trie.NewEmpty(triedb.NewDatabase(rawdb.NewMemoryDatabase(), nil))
-	var keys [][]byte
+	var keys, values [][]byte
 	for i := 0; i < 6; i++ {
 		k := common.HexToHash("0xabcdef0123" + strings.Repeat("0", 53) + string("0123456789abcdef"[i]))
-		keys = append(keys, k[:])
 		k2 := common.HexToHash("0x5a5a" + strings.Repeat("7", 58) + string("0123456789abcdef"[i]) + "1")
-		keys = append(keys, k2[:])
+		keys = append(keys, k[:], k2[:])
 	}
-	for i, k := range keys {
-		if err := tr.Update(k, common.LeftPadBytes([]byte{byte(i + 1), 0xee}, 40)); err != nil {
-			t.Fatal(err)
-		}
+	for i := range keys {
+		values = append(values, common.LeftPadBytes([]byte{byte(i + 1), 0xee}, 40))
 	}
-	root := tr.Hash()
+	tr := circuittest.NewTrie(t, keys, values)
+	root := tr.Root()
 	extensions := 0
 	for _, k := range keys {
-		db := memorydb.New()
-		if err := tr.Prove(k, db); err != nil {
-			t.Fatal(err)
-		}
-		proof := proofNodes(db)
+		proof := tr.Prove(k)
 		value, steps, err := VerifyNative(root, k, proof)
 		if err != nil {
 			t.Fatal(err)
@@ -298,13 +297,44 @@ func TestStepNodeThroughExtensions(t *testing.T) {
 	}
 }
 
-// proofNodes lists the nodes go-ethereum's Prove wrote.
-func proofNodes(db *memorydb.Database) [][]byte {
-	var out [][]byte
-	it := db.NewIterator(nil, nil)
-	defer it.Release()
-	for it.Next() {
-		out = append(out, append([]byte(nil), it.Value()...))
+// A trie whose keys share 30 bytes and hold one-byte values: its leaves, and a branch of
+// them, are shorter than 32 bytes and sit inside their parents. Every step passes, the
+// embedded ones referenced by their bytes.
+func TestStepNodeThroughEmbeddedNodes(t *testing.T) {
+	solve := compileStep(t)
+	prefix := strings.Repeat("c3", 30)
+	var keys, values [][]byte
+	for _, tail := range []string{"0001", "0002", "0010", "1000", "1001", "2f00"} {
+		keys = append(keys, common.FromHex("0x"+prefix+tail))
+		values = append(values, []byte{byte(len(keys))})
 	}
-	return out
+	tr := circuittest.NewTrie(t, keys, values)
+	embedded := 0
+	for _, k := range keys {
+		value, steps, err := VerifyNative(tr.Root(), k, tr.Prove(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := gethVerify(t, tr.Root(), k, tr.Prove(k)); !bytes.Equal(value, want) {
+			t.Fatalf("value %x, go-ethereum %x", value, want)
+		}
+		for i, s := range steps {
+			if s.Embedded {
+				embedded++
+			}
+			if err := solve(state(k, steps, i, value)); err != nil {
+				t.Fatalf("key %x step %d (%s, %d bytes, embedded %v): %v", k, i, s.Kind, len(s.Node), s.Embedded, err)
+			}
+			if i+1 < len(steps) && steps[i+1].Embedded {
+				a := state(k, steps, i, value)
+				a.ChildEmbedded = 0
+				if solve(a) == nil {
+					t.Fatalf("key %x step %d: an embedded child taken for a hash reference", k, i)
+				}
+			}
+		}
+	}
+	if embedded == 0 {
+		t.Fatal("no embedded node on any path")
+	}
 }

@@ -2,8 +2,10 @@ package receipt
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/math/cmp"
 	"github.com/consensys/gnark/std/math/uints"
 
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
@@ -18,7 +20,8 @@ func ProveLog(api frontend.API, root []frontend.Variable, nodes [][]uints.U8, le
 	if len(nodes) == 0 || len(nodes) != len(lengths) || len(root) != 32 {
 		return nil, fmt.Errorf("receipt: %d nodes, %d lengths, %d-byte root", len(nodes), len(lengths), len(root))
 	}
-	var depth frontend.Variable = 0
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
+	var depth, embedded frontend.Variable = 0, 0 // the root is referenced by hash
 	want := root
 	var last *mpt.StepOut
 	for i := range nodes {
@@ -30,15 +33,18 @@ func ProveLog(api frontend.API, root []frontend.Variable, nodes [][]uints.U8, le
 		if err != nil {
 			return nil, fmt.Errorf("receipt: %w", err)
 		}
+		// A node its parent embeds (under 32 bytes) is referenced by its bytes, not its hash.
+		bound.AssertIsLess(api.Mul(embedded, lengths[i]), 32)
+		inline := mpt.LeftPad32(api, out.Decoder, 0, api.Select(embedded, lengths[i], 32))
 		for k := range hash {
-			api.AssertIsEqual(hash[k], want[k])
+			api.AssertIsEqual(api.Select(embedded, inline[k], hash[k]), want[k])
 		}
 		isLast := 0
 		if i == len(nodes)-1 {
 			isLast = 1
 		}
 		api.AssertIsEqual(out.IsLeaf, isLast)
-		want, depth, last = out.Child, out.NextDepth, out
+		want, depth, embedded, last = out.Child, out.NextDepth, out.ChildEmbedded, out
 	}
 	v := last.ValueItem
 	return LogAt(api, last.Decoder, v.PayloadOffset, v.End, logIndex, maxData), nil
