@@ -74,13 +74,9 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 	accountLeaf := api.Mul(c.IsLeaf, c.Account)
 	storageLeaf := api.Sub(c.IsLeaf, accountLeaf)
 
-	// Account leaf: the value is [nonce, balance, storageRoot, codeHash].
-	// Inactive decodings start at offset 0 (the node's own list) so that every read stays
-	// inside the node.
-	accList, fields, count := d.ListIf(api.Mul(accountLeaf, out.ValueItem.PayloadOffset), 4, accountLeaf)
-	api.AssertIsEqual(api.Mul(accountLeaf, api.Sub(count, 4)), 0)
-	api.AssertIsEqual(api.Mul(accountLeaf, api.Sub(accList.End, out.ValueItem.End)), 0)
-	storageRoot := d.Fixed(fields[2], 32, accountLeaf)
+	// Account leaf: the value is [nonce, balance, storageRoot, codeHash]. Inactive decodings
+	// start at offset 0 (the node's own list) so that every read stays inside the node.
+	storageRoot := mpt.DecodeAccount(api, d, api.Mul(accountLeaf, out.ValueItem.PayloadOffset), out.ValueItem.End, accountLeaf).StorageRoot
 
 	// Storage leaf: the value is the RLP string of a non-zero word of up to 32 bytes.
 	word := d.Item(api.Mul(storageLeaf, out.ValueItem.PayloadOffset), storageLeaf)

@@ -172,17 +172,3 @@ func StorageWord(value []byte) (common.Hash, error) {
 	}
 	return common.BytesToHash(value[it.PayloadOffset:it.End]), nil
 }
-
-// AccountStorageRoot decodes an account leaf's value [nonce, balance, storageRoot, codeHash]
-// and returns its storageRoot.
-func AccountStorageRoot(value []byte) (common.Hash, error) {
-	list, items, err := rlp.DecodeList(value, 0)
-	if err != nil || list.End != len(value) || len(items) != 4 {
-		return common.Hash{}, fmt.Errorf("%w: account %x: %v", ErrProof, value, err)
-	}
-	root, err := rlp.Fixed(value, items[2], 32)
-	if err != nil {
-		return common.Hash{}, fmt.Errorf("%w: account storageRoot: %v", ErrProof, err)
-	}
-	return common.BytesToHash(root), nil
-}
