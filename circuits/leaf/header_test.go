@@ -18,6 +18,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
 var field = ecc.BLS12_377.ScalarField()
@@ -136,12 +137,18 @@ func TestHeaderLeafGroth16(t *testing.T) {
 		t.Skip("Groth16 setup at 2^20 takes minutes")
 	}
 	ccs := circuittest.Compile(t, "header leaf, capacity 4", field, NewHeaderCircuit(4))
-	start := time.Now()
-	pk, vk, err := groth16.Setup(ccs)
+	// Keys from the key store (ISTHMUS_KEY_DIR, or the user's cache): set up once per machine.
+	dir, err := prover.DefaultDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("setup: %s", time.Since(start).Round(time.Second))
+	start := time.Now()
+	keys, err := (&prover.Store{Dir: dir}).Keys("header-leaf-4", ccs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk := keys.PK, keys.VK
+	t.Logf("keys (loaded from the store: %v): %s; setup took %.0f s", keys.Loaded, time.Since(start).Round(time.Millisecond), keys.Manifest.SetupSeconds)
 	a := signedLeaf(t, 4, 4, 3, srcDomain)
 	w, err := frontend.NewWitness(a, field)
 	if err != nil {

@@ -1,0 +1,162 @@
+package prover
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+)
+
+type square struct {
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *square) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
+	return nil
+}
+
+type cube struct {
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *cube) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.X, c.X, c.X), c.Y)
+	return nil
+}
+
+func compile(t *testing.T, c frontend.Circuit) constraint.ConstraintSystem {
+	t.Helper()
+	ccs, err := frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs
+}
+
+// proveAndVerify checks that keys prove and verify 3² = 9.
+func proveAndVerify(t *testing.T, ccs constraint.ConstraintSystem, k *Keys) {
+	t.Helper()
+	w, err := frontend.NewWitness(&square{X: 3, Y: 9}, ecc.BLS12_377.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, k.PK, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groth16.Verify(proof, k.VK, pub); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreSetsUpOnceThenLoads(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	ccs := compile(t, &square{})
+	first, err := s.Keys("square", ccs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Loaded || !first.Manifest.Development || first.Manifest.Constraints != ccs.GetNbConstraints() {
+		t.Fatalf("first call: loaded=%v manifest %+v", first.Loaded, first.Manifest)
+	}
+	second, err := s.Keys("square", ccs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Loaded || second.Manifest.CreatedAt != first.Manifest.CreatedAt {
+		t.Fatal("second call did not load the stored keys")
+	}
+	if second.PK.IsDifferent(first.PK) || second.VK.IsDifferent(first.VK) {
+		t.Fatal("loaded keys differ from the stored ones")
+	}
+	proveAndVerify(t, ccs, second)
+
+	again, err := s.Keys("square", ccs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Loaded || !again.VK.IsDifferent(first.VK) {
+		t.Fatal("--force did not run a new setup")
+	}
+	proveAndVerify(t, ccs, again)
+}
+
+func TestStoreRefusesATamperedKey(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	ccs := compile(t, &square{})
+	k, err := s.Keys("square", ccs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := Digest(ccs)
+	if err != nil || digest != k.Manifest.Digest {
+		t.Fatalf("digest %s (%v), manifest %s", digest, err, k.Manifest.Digest)
+	}
+	path := filepath.Join(s.folder("square", digest), pkFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, load := range map[string]func() (*Keys, error){
+		"Load": func() (*Keys, error) { return s.Load("square", ccs) },
+		"Keys": func() (*Keys, error) { return s.Keys("square", ccs, false) },
+	} {
+		_, err := load()
+		if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), pkFile) {
+			t.Errorf("%s of a tampered key: %v, want ErrChecksum naming %s", name, err, pkFile)
+		}
+	}
+	if err := s.Check(); !errors.Is(err, ErrChecksum) {
+		t.Errorf("Check: %v", err)
+	}
+	// --force replaces it.
+	if _, err := s.Keys("square", ccs, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatalf("after --force: %v", err)
+	}
+}
+
+func TestStoreListAndRemove(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	if _, err := s.Load("square", compile(t, &square{})); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty store: %v", err)
+	}
+	for name, c := range map[string]frontend.Circuit{"square": &square{}, "cube": &cube{}} {
+		if _, err := s.Keys(name, compile(t, c), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := s.List()
+	if err != nil || len(ms) != 2 || ms[0].Circuit != "cube" || ms[1].Circuit != "square" || ms[0].Digest == ms[1].Digest {
+		t.Fatalf("list: %v, %v", ms, err)
+	}
+	if err := s.Remove("cube"); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := s.List(); len(ms) != 1 {
+		t.Fatalf("after remove: %d entries", len(ms))
+	}
+	if err := s.Remove("cube"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+}
