@@ -38,6 +38,7 @@ chain, where an Inbox contract checks that single proof.`,
 	cmd.AddCommand(
 		newVersionCmd(out),
 		newDevnetCmd(out),
+		newKeysCmd(out),
 	)
 	return cmd
 }

@@ -3,9 +3,17 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -48,5 +56,56 @@ func TestVersion(t *testing.T) {
 	out, err := run(t, "version")
 	if err != nil || !strings.HasPrefix(out, "isthmus ") {
 		t.Fatalf("version: %q, %v", out, err)
+	}
+}
+
+type squareCircuit struct {
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *squareCircuit) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
+	return nil
+}
+
+func TestKeysCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, err := run(t, "keys", "list", "--dir", dir)
+	if err != nil || !strings.Contains(out, "no keys") {
+		t.Fatalf("empty list: %q, %v", out, err)
+	}
+	ccs, err := frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, &squareCircuit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&prover.Store{Dir: dir}).Keys("square", ccs, false); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "keys", "list", "--dir", dir)
+	if err != nil || !regexp.MustCompile(`(?m)^square\s+bls12_377\s+\d+\s+[0-9a-f]{16}\s+\d+s\s+development`).MatchString(out) {
+		t.Fatalf("list: %q, %v", out, err)
+	}
+	if out, err = run(t, "keys", "check", "--dir", dir); err != nil {
+		t.Fatalf("check: %q, %v", out, err)
+	}
+	// A corrupted key is reported, with exit code 1.
+	files, _ := filepath.Glob(filepath.Join(dir, "square-*", "vk.bin"))
+	if len(files) != 1 {
+		t.Fatalf("stored files: %v", files)
+	}
+	if err := os.WriteFile(files[0], []byte("corrupt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, "keys", "check", "--dir", dir)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitFailure || !errors.Is(err, prover.ErrChecksum) {
+		t.Fatalf("check of a corrupted key: %v", err)
+	}
+	if _, err := run(t, "keys", "remove", "square", "--dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "keys", "remove", "square", "--dir", dir); !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Fatalf("removing twice: %v", err)
 	}
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/isthmus-xyz/isthmus/prover"
+)
+
+type keysOptions struct{ dir string }
+
+func newKeysCmd(out io.Writer) *cobra.Command {
+	o := &keysOptions{}
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "List, check and remove stored Groth16 keys",
+		Long: `Groth16 keys live in a cache directory outside the repository (--dir, or
+ISTHMUS_KEY_DIR, or isthmus/keys in the user's cache), one folder per compiled
+circuit, with a manifest of checksums. Keys made on this machine come from local
+randomness: they are development keys.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.PersistentFlags().StringVar(&o.dir, "dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+	cmd.AddCommand(
+		&cobra.Command{Use: "list", Short: "List stored keys", Args: cobra.NoArgs,
+			RunE: func(*cobra.Command, []string) error { return o.list(out) }},
+		&cobra.Command{Use: "check", Short: "Verify every stored key against its manifest", Args: cobra.NoArgs,
+			RunE: func(*cobra.Command, []string) error { return o.check(out) }},
+		&cobra.Command{Use: "remove CIRCUIT", Short: "Remove a circuit's stored keys", Args: cobra.ExactArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error { return o.remove(out, args[0]) }},
+	)
+	return cmd
+}
+
+func (o *keysOptions) store() (*prover.Store, error) {
+	dir := o.dir
+	if dir == "" {
+		var err error
+		if dir, err = prover.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return &prover.Store{Dir: dir}, nil
+}
+
+func (o *keysOptions) list(out io.Writer) error {
+	s, err := o.store()
+	if err != nil {
+		return err
+	}
+	ms, err := s.List()
+	if err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		fmt.Fprintf(out, "no keys in %s\n", s.Dir)
+		return nil
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "CIRCUIT\tCURVE\tCONSTRAINTS\tDIGEST\tSETUP\tKIND\tCREATED")
+	for _, m := range ms {
+		kind := "ceremony"
+		if m.Development {
+			kind = "development"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%.0fs\t%s\t%s\n", m.Circuit, m.Curve, m.Constraints, m.Digest[:16], m.SetupSeconds, kind, m.CreatedAt.Format("2006-01-02 15:04"))
+	}
+	return w.Flush()
+}
+
+func (o *keysOptions) check(out io.Writer) error {
+	s, err := o.store()
+	if err != nil {
+		return err
+	}
+	if err := s.Check(); err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
+	fmt.Fprintf(out, "every stored key matches its manifest (%s)\n", s.Dir)
+	return nil
+}
+
+func (o *keysOptions) remove(out io.Writer, name string) error {
+	s, err := o.store()
+	if err != nil {
+		return err
+	}
+	if err := s.Remove(name); err != nil {
+		if errors.Is(err, prover.ErrNotFound) {
+			return usageError(err)
+		}
+		return err
+	}
+	fmt.Fprintf(out, "removed the keys of %s\n", name)
+	return nil
+}
