@@ -1,4 +1,6 @@
 // Package circuits gathers the gnark circuits of Isthmus, one concern per package: rlp
-// (decoding), header (Ethereum block headers), committee (weighted EdDSA quorums), leaf (the
-// BLS12-377 leaf circuits). Its benchmarks report their sizes and costs (DESIGN.md §7).
+// (decoding), header (Ethereum block headers), committee (weighted EdDSA quorums), mpt
+// (Merkle-Patricia node steps and accounts), receipt (logs of receipts, receipt inclusion),
+// leaf (the BLS12-377 leaf circuits). Its benchmarks report their sizes and costs
+// (DESIGN.md §7).
 package circuits
