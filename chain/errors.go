@@ -7,8 +7,6 @@ var (
 	ErrUnreachable = errors.New("rpc endpoint unreachable")
 	// ErrBadProof: a storage proof that does not verify against the block's stateRoot.
 	ErrBadProof = errors.New("storage proof does not verify")
-	// ErrNotFinalized: a block that the chain has not finalized yet.
-	ErrNotFinalized = errors.New("block not finalized")
 	// ErrNotLaneSequence: messages that are not consecutive messages of one lane.
 	ErrNotLaneSequence = errors.New("messages are not a consecutive run of the lane")
 	// ErrMissingMessages: the events do not rebuild the proven accumulator.

@@ -248,8 +248,6 @@ func toBinding(m protocol.Message) bindings.ProtocolMessage {
 	return chain.ToBindingMessages([]protocol.Message{m})[0]
 }
 
-func bindingsInboxBin() string { return bindings.InboxMetaData.Bin }
-
 // adjustTime moves the chain's clock forward by d. The simulated beacon refuses while its
 // pool lists a pending transaction, and the pool drops mined transactions only when its
 // background loop sees the new head, so a transaction mined just before can still be listed:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -386,7 +387,7 @@ func TestInboxVerifierUpgradeWaitsForDelay(t *testing.T) {
 	// The delay itself has a floor.
 	inbox := e.ib.PackConstructor(dstDomain, e.verifier, addr(e.owner), addr(e.guardian), big.NewInt(dayS-1))
 	opts := bind.NewKeyedTransactor(e.owner, big.NewInt(1337))
-	if _, _, err := bind.DeployContract(opts, common.FromHex(bindingsInboxBin()), e.b.Client(), inbox); err == nil {
+	if _, _, err := bind.DeployContract(opts, common.FromHex(bindings.InboxMetaData.Bin), e.b.Client(), inbox); err == nil {
 		t.Fatal("an Inbox with an upgrade delay below one day was deployed")
 	}
 }

@@ -48,6 +48,11 @@ func ValueOf(c Committee, sigs map[int]*eddsanative.Signature, capacity int) (Wi
 	if err := c.Validate(capacity); err != nil {
 		return Witness{}, err
 	}
+	for i := range sigs {
+		if i < 0 || i >= len(c) {
+			return Witness{}, fmt.Errorf("%w: signature for member %d of %d", ErrCommittee, i, len(c))
+		}
+	}
 	w := Witness{Slots: make([]Slot, capacity), Size: len(c)}
 	for i := range w.Slots {
 		s := &w.Slots[i]
@@ -63,11 +68,6 @@ func ValueOf(c Committee, sigs map[int]*eddsanative.Signature, capacity int) (Wi
 		if sig, ok := sigs[i]; ok {
 			s.Signed = 1
 			s.Signature.Assign(tedwards.BLS12_377, sig.Bytes())
-		}
-	}
-	for i := range sigs {
-		if i < 0 || i >= len(c) {
-			return Witness{}, fmt.Errorf("%w: signature for member %d of %d", ErrCommittee, i, len(c))
 		}
 	}
 	return w, nil

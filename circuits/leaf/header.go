@@ -13,6 +13,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/header"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
@@ -68,13 +69,9 @@ func (c *HeaderCircuit) Define(api frontend.API) error {
 
 // assertHalves asserts that 32 bytes, big-endian, are the two 128-bit halves.
 func assertHalves(api frontend.API, b []frontend.Variable, halves [2]frontend.Variable) {
-	for h := 0; h < 2; h++ {
-		var v frontend.Variable = 0
-		for _, x := range b[16*h : 16*h+16] {
-			v = api.Add(api.Mul(v, 256), x)
-		}
-		api.AssertIsEqual(v, halves[h])
-	}
+	packed := mpt.Ref(api, b)
+	api.AssertIsEqual(packed[0], halves[0])
+	api.AssertIsEqual(packed[1], halves[1])
 }
 
 // halves splits a 32-byte value into its two 128-bit halves, high first.

@@ -185,8 +185,8 @@ func LeftPad32(api frontend.API, d *rlp.Decoder, offset, n frontend.Variable) []
 	return out
 }
 
-// Ref is a node's reference as two 128-bit halves (high first): its hash, or for an embedded
-// node its bytes left-padded to 32.
+// Ref packs 32 bytes, big-endian, into two 128-bit halves (high first): a node's reference
+// (its hash, or for an embedded node its bytes left-padded to 32), or any 32-byte value.
 func Ref(api frontend.API, ref []frontend.Variable) [2]frontend.Variable {
 	var out [2]frontend.Variable
 	for h := range out {

@@ -163,11 +163,8 @@ func (c *logCircuit) Define(api frontend.API) error {
 
 func logAssignment(enc []byte, index int, l *types.Log) *logCircuit {
 	a := &logCircuit{End: len(enc), Index: index, Want: expect(l)}
-	for k := range a.Data {
-		a.Data[k] = 0
-		if k < len(enc) {
-			a.Data[k] = enc[k]
-		}
+	for k, b := range padded(enc, len(a.Data)) {
+		a.Data[k] = b
 	}
 	return a
 }
@@ -275,12 +272,7 @@ func TestProveLogFromReceiptsRoot(t *testing.T) {
 			a.Root[k] = root[k]
 		}
 		fill := func(dst []uints.U8, src []byte) {
-			for k := range dst {
-				dst[k] = uints.NewU8(0)
-				if k < len(src) {
-					dst[k] = uints.NewU8(src[k])
-				}
-			}
+			copy(dst, uints.NewU8Array(padded(src, len(dst))))
 		}
 		fill(a.Node0[:], nodes[0])
 		fill(a.Node1[:], nodes[1])
@@ -320,4 +312,9 @@ func TestProveLogFromReceiptsRoot(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// padded is b followed by zeros up to n bytes.
+func padded(b []byte, n int) []byte {
+	return append(append([]byte(nil), b...), make([]byte, n-len(b))...)
 }
