@@ -7,6 +7,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/math/cmp"
 	"github.com/consensys/gnark/std/math/uints"
+	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
@@ -25,24 +26,58 @@ import (
 //
 // Cost (R1CS, BLS12-377): about 0.58M constraints, keccak of up to 532 bytes included.
 type StateStepCircuit struct {
-	Node        [2]frontend.Variable `gnark:",public"`
-	Key         [2]frontend.Variable `gnark:",public"`
-	Depth       frontend.Variable    `gnark:",public"`
-	NextDepth   frontend.Variable    `gnark:",public"`
-	IsLeaf      frontend.Variable    `gnark:",public"`
-	Account     frontend.Variable    `gnark:",public"`
-	Out         [2]frontend.Variable `gnark:",public"`
-	Embedded    frontend.Variable    `gnark:",public"`
-	OutEmbedded frontend.Variable    `gnark:",public"`
+	Node [2]frontend.Variable `gnark:",public"`
+	Key  [2]frontend.Variable `gnark:",public"`
+	Out  [2]frontend.Variable `gnark:",public"`
+	// Shape packs the step's small values into one public input (each public input costs the
+	// aggregation circuit a scalar multiplication): see PackShape.
+	Shape frontend.Variable `gnark:",public"`
+
+	Depth       frontend.Variable
+	NextDepth   frontend.Variable
+	IsLeaf      frontend.Variable
+	Account     frontend.Variable
+	Embedded    frontend.Variable
+	OutEmbedded frontend.Variable
 
 	Bytes  [mpt.MaxNodeLen]uints.U8
 	Length frontend.Variable
+}
+
+// Bit offsets of the packed shape: Depth and NextDepth take 8 bits each, the flags one.
+const (
+	shapeNextDepth, shapeIsLeaf, shapeAccount, shapeEmbedded, shapeOutEmbedded, ShapeBits = 8, 16, 17, 18, 19, 20
+)
+
+// PackShape is the Shape public input of a step.
+func PackShape(depth, nextDepth int, isLeaf, account, embedded, outEmbedded bool) uint64 {
+	b := func(f bool, at int) uint64 {
+		if f {
+			return 1 << at
+		}
+		return 0
+	}
+	return uint64(depth) | uint64(nextDepth)<<shapeNextDepth | b(isLeaf, shapeIsLeaf) | b(account, shapeAccount) |
+		b(embedded, shapeEmbedded) | b(outEmbedded, shapeOutEmbedded)
+}
+
+// SetShape sets Shape from the step's fields.
+func (c *StateStepCircuit) SetShape() {
+	v := func(x frontend.Variable) uint64 { return toBig(x).Uint64() }
+	c.Shape = v(c.Depth) | v(c.NextDepth)<<shapeNextDepth | v(c.IsLeaf)<<shapeIsLeaf | v(c.Account)<<shapeAccount |
+		v(c.Embedded)<<shapeEmbedded | v(c.OutEmbedded)<<shapeOutEmbedded
 }
 
 // Define implements frontend.Circuit.
 func (c *StateStepCircuit) Define(api frontend.API) error {
 	api.AssertIsBoolean(c.Account)
 	api.AssertIsBoolean(c.Embedded)
+	rc := rangecheck.New(api)
+	rc.Check(c.Depth, 8)
+	rc.Check(c.NextDepth, 8)
+	shape := api.Add(c.Depth, api.Mul(c.NextDepth, 1<<shapeNextDepth), api.Mul(c.IsLeaf, 1<<shapeIsLeaf),
+		api.Mul(c.Account, 1<<shapeAccount), api.Mul(c.Embedded, 1<<shapeEmbedded), api.Mul(c.OutEmbedded, 1<<shapeOutEmbedded))
+	api.AssertIsEqual(shape, c.Shape)
 	// The key's 64 nibbles, high first, from its two 128-bit halves.
 	key := make([]frontend.Variable, 0, mpt.KeyNibbles)
 	for _, half := range c.Key {
@@ -150,6 +185,7 @@ func AssignStateStep(key common.Hash, steps []mpt.Step, i int, value []byte, acc
 		IsLeaf: boolVar(pub.IsLeaf), Account: boolVar(account), Out: halves(pub.Out), Length: len(s.Node),
 		Embedded: boolVar(pub.Embedded), OutEmbedded: boolVar(pub.OutEmbedded),
 	}
+	a.SetShape()
 	for j := range a.Bytes {
 		a.Bytes[j] = uints.NewU8(0)
 		if j < len(s.Node) {
@@ -157,6 +193,21 @@ func AssignStateStep(key common.Hash, steps []mpt.Step, i int, value []byte, acc
 		}
 	}
 	return a, pub, nil
+}
+
+// toBig reads an assigned integer.
+func toBig(v frontend.Variable) *big.Int {
+	switch x := v.(type) {
+	case *big.Int:
+		return x
+	case int:
+		return big.NewInt(int64(x))
+	case uint32:
+		return new(big.Int).SetUint64(uint64(x))
+	case uint64:
+		return new(big.Int).SetUint64(x)
+	}
+	panic(fmt.Sprintf("unexpected assignment %T", v))
 }
 
 func boolVar(b bool) frontend.Variable {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -87,7 +88,7 @@ func byteNodes(p []hexutil.Bytes) [][]byte {
 
 func TestStateStepOnMainnetAndDevnetProofs(t *testing.T) {
 	ccs := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
-	solve := func(a *StateStepCircuit) error { return circuittest.Solve(ccs, field, a) }
+	solve := func(a *StateStepCircuit) error { a.SetShape(); return circuittest.Solve(ccs, field, a) }
 	proofs := append(mainnetStateProofs(t), devnetStateProofs(t)...)
 	for _, sp := range proofs {
 		value, steps, err := mpt.VerifyNative(sp.root, sp.key[:], sp.nodes)
@@ -109,7 +110,7 @@ func TestStateStepOnMainnetAndDevnetProofs(t *testing.T) {
 				t.Fatalf("%s step %d (%s, depth %d): %v", sp.name, i, steps[i].Kind, steps[i].Depth, err)
 			}
 		}
-		refuseTamperedStep(t, solve, sp, steps, value)
+		refuseTamperedStep(t, ccs, sp, steps, value)
 	}
 	// The lane's word decodes to the count sent.
 	for _, sp := range proofs {
@@ -122,8 +123,9 @@ func TestStateStepOnMainnetAndDevnetProofs(t *testing.T) {
 	}
 }
 
-func refuseTamperedStep(t *testing.T, solve func(*StateStepCircuit) error, sp stateProof, steps []mpt.Step, value []byte) {
+func refuseTamperedStep(t *testing.T, ccs constraint.ConstraintSystem, sp stateProof, steps []mpt.Step, value []byte) {
 	t.Helper()
+	solve := func(a *StateStepCircuit) error { a.SetShape(); return circuittest.Solve(ccs, field, a) }
 	last := len(steps) - 1
 	bump := func(v frontend.Variable) frontend.Variable { return new(big.Int).Add(v.(*big.Int), big.NewInt(1)) }
 	assign := func(i int) *StateStepCircuit {
@@ -162,6 +164,15 @@ func refuseTamperedStep(t *testing.T, solve func(*StateStepCircuit) error, sp st
 		if solve(c) == nil {
 			t.Errorf("%s: %s accepted", sp.name, name)
 		}
+	}
+	// The packed shape must be the fields': a shape one off (another depth) is refused.
+	a = assign(0)
+	if err := solve(a); err != nil {
+		t.Fatalf("%s: step 0: %v", sp.name, err)
+	}
+	a.Shape = toBig(a.Shape).Uint64() + 1
+	if circuittest.Solve(ccs, field, a) == nil {
+		t.Errorf("%s: a shape that is not the fields' accepted", sp.name)
 	}
 }
 
@@ -245,7 +256,7 @@ func siblingHash(t *testing.T, branch []byte, n int) common.Hash {
 // reference taken for a hash does not.
 func TestStateStepThroughEmbeddedNodes(t *testing.T) {
 	ccs := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
-	solve := func(a *StateStepCircuit) error { return circuittest.Solve(ccs, field, a) }
+	solve := func(a *StateStepCircuit) error { a.SetShape(); return circuittest.Solve(ccs, field, a) }
 	prefix := strings.Repeat("c3", 30)
 	var keys, values [][]byte
 	for _, tail := range []string{"0001", "0002", "0010", "1000", "1001", "2f00"} {
