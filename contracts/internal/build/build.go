@@ -6,16 +6,16 @@ package build
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/abigen"
+
+	"github.com/isthmus-xyz/isthmus/contracts/solc"
 )
 
 // EVMVersion is the hard fork the contracts are compiled for.
@@ -34,7 +34,7 @@ type Package struct {
 
 // Packages lists the binding packages: production contracts, and test doubles kept apart.
 var Packages = []Package{
-	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox"}},
+	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "Groth16BatchVerifier"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
 		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "ProtocolHarness",
 	}},
@@ -61,7 +61,7 @@ func Generate(contractsDir string) (Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	compiled, version, err := compile(contractsDir, sources)
+	compiled, version, err := solc.Compile(contractsDir, sources, solc.Settings{EVMVersion: EVMVersion, OptimizerRuns: OptimizerRuns})
 	if err != nil {
 		return nil, err
 	}
@@ -123,14 +123,6 @@ func Diff(contractsDir string, out Output) []string {
 	return stale
 }
 
-type compiledContract struct {
-	ABI json.RawMessage `json:"abi"`
-	EVM struct {
-		Bytecode         struct{ Object string } `json:"bytecode"`
-		DeployedBytecode struct{ Object string } `json:"deployedBytecode"`
-	} `json:"evm"`
-}
-
 func readSources(contractsDir string) (map[string]string, error) {
 	sources := map[string]string{}
 	for _, dir := range []string{"src", "test"} {
@@ -156,69 +148,14 @@ func readSources(contractsDir string) (map[string]string, error) {
 	return sources, nil
 }
 
-func compile(contractsDir string, sources map[string]string) (map[string]map[string]compiledContract, string, error) {
-	type source struct {
-		Content string `json:"content"`
-	}
-	input := map[string]any{
-		"language": "Solidity",
-		"sources": func() map[string]source {
-			m := map[string]source{}
-			for k, v := range sources {
-				m[k] = source{v}
-			}
-			return m
-		}(),
-		"settings": map[string]any{
-			"optimizer":       map[string]any{"enabled": true, "runs": OptimizerRuns},
-			"evmVersion":      EVMVersion,
-			"outputSelection": map[string]any{"*": map[string]any{"*": []string{"abi", "evm.bytecode.object", "evm.deployedBytecode.object"}}},
-		},
-	}
-	in, err := json.Marshal(input)
-	if err != nil {
-		return nil, "", err
-	}
-	cmd := exec.Command("node", filepath.Join(contractsDir, "solc.js"))
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, "", fmt.Errorf("run solc-js (is the pinned compiler installed? run 'make deps'): %w: %s", err, stderr.String())
-	}
-	var res struct {
-		Errors []struct {
-			Severity         string `json:"severity"`
-			FormattedMessage string `json:"formattedMessage"`
-		} `json:"errors"`
-		Contracts map[string]map[string]compiledContract `json:"contracts"`
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return nil, "", fmt.Errorf("decode solc output: %w", err)
-	}
-	var problems []string
-	for _, e := range res.Errors {
-		// Warnings fail the build too: the contracts compile clean.
-		problems = append(problems, e.FormattedMessage)
-	}
-	if len(problems) > 0 {
-		return nil, "", errors.New("solc:\n" + strings.Join(problems, "\n"))
-	}
-	version, err := exec.Command("node", filepath.Join(contractsDir, "solc.js"), "--version").Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("solc version: %w", err)
-	}
-	return res.Contracts, strings.TrimSpace(string(version)), nil
-}
-
 // find looks contract name up among the sources under dir.
-func find(compiled map[string]map[string]compiledContract, dir, name string) (string, compiledContract, bool) {
+func find(compiled map[string]map[string]solc.Contract, dir, name string) (string, solc.Contract, bool) {
 	for src, contracts := range compiled {
 		if c, ok := contracts[name]; ok && strings.HasPrefix(src, dir+"/") {
 			return src, c, true
 		}
 	}
-	return "", compiledContract{}, false
+	return "", solc.Contract{}, false
 }
 
 func sortedKeys(out Output) []string {
