@@ -160,3 +160,28 @@ func TestStoreListAndRemove(t *testing.T) {
 		t.Fatalf("removing twice: %v", err)
 	}
 }
+
+func TestStoreChecksAnAttachedFile(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	ccs := compile(t, &square{})
+	k, err := s.Keys("square", ccs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Attach(k, "Verifier.sol", []byte("contract Verifier {}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Attach(k, "../escape", nil); err == nil {
+		t.Fatal("attached a file outside the key folder")
+	}
+	if err := s.Check(); err != nil {
+		t.Fatalf("check after attach: %v", err)
+	}
+	path := filepath.Join(s.folder("square", k.Manifest.Digest), "Verifier.sol")
+	if err := os.WriteFile(path, []byte("contract Forged {}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("a changed verifier source: %v, want ErrChecksum", err)
+	}
+}
