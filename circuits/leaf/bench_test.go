@@ -12,9 +12,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
 // Setup and prove of the leaf circuits: the header leaf at committee capacity 4 (16 and 64
@@ -96,7 +96,7 @@ func BenchmarkProve(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportMetric(time.Since(start).Seconds(), "prove-s")
-				b.ReportMetric(circuittest.PeakGiB(), "peak-GiB")
+				b.ReportMetric(prover.PeakGiB(), "peak-GiB")
 			}
 		})
 	}

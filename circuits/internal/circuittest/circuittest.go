@@ -5,9 +5,6 @@ package circuittest
 import (
 	"fmt"
 	"math/big"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -45,22 +42,4 @@ func Solve(ccs constraint.ConstraintSystem, field *big.Int, assignment frontend.
 		return fmt.Errorf("witness: %w", err)
 	}
 	return ccs.IsSolved(w)
-}
-
-// PeakGiB is this process's peak resident memory so far (Linux VmHWM), 0 where unknown.
-func PeakGiB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			if err != nil {
-				return 0
-			}
-			return kb / (1 << 20)
-		}
-	}
-	return 0
 }

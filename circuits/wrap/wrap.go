@@ -1,0 +1,107 @@
+// Package wrap is the BN254 wrap circuit: it verifies one BW6-761 aggregation proof under its
+// fixed verifying key and exposes the batch statement as its one public input, the input of
+// the generated Solidity verifier.
+package wrap
+
+import (
+	"fmt"
+	"math/big"
+
+	frbw6761 "github.com/consensys/gnark-crypto/ecc/bw6-761/fr"
+
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/algebra/emulated/sw_bw6761"
+	"github.com/consensys/gnark/std/math/emulated"
+	"github.com/consensys/gnark/std/rangecheck"
+	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
+)
+
+type (
+	g1 = sw_bw6761.G1Affine
+	g2 = sw_bw6761.G2Affine
+	gt = sw_bw6761.GTEl
+	fr = sw_bw6761.ScalarField
+)
+
+// StatementBits is the width of the statement public input (protocol.PublicInputOf).
+const StatementBits = 253
+
+// Circuit verifies an aggregation proof whose one public input is Statement.
+type Circuit struct {
+	Statement frontend.Variable `gnark:",public"`
+
+	Proof   stdgroth16.Proof[g1, g2]
+	Witness stdgroth16.Witness[fr]
+
+	vk stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
+}
+
+// New returns the wrap circuit over the aggregation circuit's verifying key, which it fixes.
+func New(aggregation groth16.VerifyingKey) (*Circuit, error) {
+	vk, err := stdgroth16.ValueOfVerifyingKeyFixed[g1, g2, gt](aggregation)
+	if err != nil {
+		return nil, fmt.Errorf("wrap: aggregation key: %w", err)
+	}
+	if n := aggregation.NbPublicWitness(); n != 1 {
+		return nil, fmt.Errorf("wrap: the aggregation key has %d public inputs, want 1", n)
+	}
+	if len(vk.CommitmentKeys) != 0 {
+		return nil, fmt.Errorf("wrap: the aggregation key has %d commitments, want none", len(vk.CommitmentKeys))
+	}
+	return &Circuit{vk: vk, Witness: stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], 1)}}, nil
+}
+
+// Define implements frontend.Circuit.
+func (c *Circuit) Define(api frontend.API) error {
+	v, err := stdgroth16.NewVerifier[fr, g1, g2, gt](api)
+	if err != nil {
+		return fmt.Errorf("wrap: %w", err)
+	}
+	if err := v.AssertProof(c.vk, c.Proof, c.Witness); err != nil {
+		return fmt.Errorf("wrap: %w", err)
+	}
+	// The aggregation's public input, as limbs, is the statement below 2^253: limbs above
+	// are zero and the rest range-checked, so the limbs are its canonical encoding and the
+	// value fits BN254's scalar field unchanged.
+	var f fr
+	w := int(f.BitsPerLimb())
+	rc := rangecheck.New(api)
+	limbs := c.Witness.Public[0].Limbs
+	var value frontend.Variable = 0
+	for i := len(limbs) - 1; i >= 0; i-- {
+		if i*w >= StatementBits {
+			api.AssertIsEqual(limbs[i], 0)
+			continue
+		}
+		rc.Check(limbs[i], min(w, StatementBits-i*w))
+		value = api.Add(api.Mul(value, new(big.Int).Lsh(big.NewInt(1), uint(w))), limbs[i])
+	}
+	api.AssertIsEqual(value, c.Statement)
+	return nil
+}
+
+// Assign builds the wrap's assignment from an aggregation proof and its public witness.
+func Assign(aggregation groth16.VerifyingKey, proof groth16.Proof, public witness.Witness) (*Circuit, error) {
+	c, err := New(aggregation)
+	if err != nil {
+		return nil, err
+	}
+	if c.Proof, err = stdgroth16.ValueOfProof[g1, g2](proof); err != nil {
+		return nil, fmt.Errorf("wrap: %w", err)
+	}
+	if c.Witness, err = stdgroth16.ValueOfWitness[fr](public); err != nil {
+		return nil, fmt.Errorf("wrap: %w", err)
+	}
+	pub, err := public.Public()
+	if err != nil {
+		return nil, fmt.Errorf("wrap: %w", err)
+	}
+	vec, ok := pub.Vector().(frbw6761.Vector)
+	if !ok || len(vec) != 1 {
+		return nil, fmt.Errorf("wrap: the aggregation witness is not one BW6-761 scalar")
+	}
+	c.Statement = vec[0].BigInt(new(big.Int))
+	return c, nil
+}
