@@ -1,4 +1,4 @@
-package devnet
+package chain
 
 import (
 	"context"
@@ -6,11 +6,10 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-
-	"github.com/isthmus-xyz/isthmus/chain"
 )
 
-func callUint(ctx context.Context, c *chain.Client, instance interface {
+// CallUint calls a contract's view function that returns one unsigned integer.
+func CallUint(ctx context.Context, c *Client, instance interface {
 	Instance(bind.ContractBackend, common.Address) *bind.BoundContract
 }, addr common.Address, data []byte, unpack func([]byte) (*big.Int, error)) (uint64, error) {
 	v, err := bind.Call(c.Contract(instance, addr), &bind.CallOpts{Context: ctx}, data, unpack)

@@ -14,11 +14,26 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// DemoConfig says what the demo sends.
+// DemoConfig says what the demo sends and how it proves.
 type DemoConfig struct {
 	Messages int    // messages to send
 	Seed     uint64 // seeds payloads and gas limits
-	Log      *slog.Logger
+	// MaxGasLimit bounds the messages' gas limits, drawn from 100,000 up (0: 1,000,000).
+	MaxGasLimit uint64
+	Log         *slog.Logger
+	// Prove proves the lane's head at the finalized header for the Inbox's verifier. Nil
+	// submits the head and the stored checkpoints with a TestOnlyProof.
+	Prove BatchProver
+}
+
+// BatchProver proves a batch of one lane claim, the lane's head in lane.
+type BatchProver func(ctx context.Context, lane *chain.LaneProof) (*ProvedBatch, error)
+
+// ProvedBatch is a statement with the proof the Inbox's verifier takes.
+type ProvedBatch struct {
+	Statement *protocol.Statement
+	Proof     []byte
+	Stages    []Stage
 }
 
 // Stage is one timed step of the demo.
@@ -46,6 +61,7 @@ type DemoReport struct {
 	AccountProofNodes int
 	StorageProofNodes int
 	Statement         common.Hash
+	ProofSize         int
 	SubmitGas         uint64
 	Deliveries        []Delivery
 	Received          uint64 // messages the recipient recorded
@@ -72,6 +88,13 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 	if err != nil {
 		return nil, fmt.Errorf("deploy recipient: %w", err)
 	}
+	maxGas := cfg.MaxGasLimit
+	if maxGas == 0 {
+		maxGas = 1_000_000
+	}
+	if maxGas < 100_000 {
+		return nil, fmt.Errorf("max gas limit %d is below 100,000", maxGas)
+	}
 	user := DevKey("user")
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x15745))
 	var lastBlock uint64
@@ -80,7 +103,7 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 		for j := range payload {
 			payload[j] = byte(r.Uint32())
 		}
-		gasLimit := 100_000 + r.Uint64N(900_001)
+		gasLimit := 100_000 + r.Uint64N(maxGas-100_000+1)
 		m, receipt, err := d.Src.Send(ctx, user, dst, recipient, gasLimit, payload)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
@@ -126,14 +149,32 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 		"acc", rep.Head.Acc, "checkpoints", len(checkpoints))
 	stage("read and verify storage proof", start)
 
-	start = time.Now()
-	claims, err := proof.Claims(d.Config.Committee)
-	if err != nil {
-		return nil, err
+	var statement *protocol.Statement
+	var batchProof []byte
+	if cfg.Prove != nil {
+		if len(checkpoints) > 0 {
+			return nil, fmt.Errorf("the lane stored %d checkpoints since the last delivery; the circuits prove the lane head only: send fewer messages", len(checkpoints))
+		}
+		pb, err := cfg.Prove(ctx, proof)
+		if err != nil {
+			return nil, fmt.Errorf("prove: %w", err)
+		}
+		statement, batchProof = pb.Statement, pb.Proof
+		rep.Stages = append(rep.Stages, pb.Stages...)
+	} else {
+		claims, err := proof.Claims(d.Config.Committee)
+		if err != nil {
+			return nil, err
+		}
+		statement = &protocol.Statement{Lanes: claims}
+		batchProof = TestOnlyProof(statement.PublicInput())
 	}
-	statement := &protocol.Statement{Lanes: claims}
+	claims := statement.Lanes
+	rep.ProofSize = len(batchProof)
+
+	start = time.Now()
 	rep.Statement = statement.Hash()
-	receipt, err := d.Dst.SubmitBatch(ctx, d.Relayer, TestOnlyProof(statement.PublicInput()), statement)
+	receipt, err := d.Dst.SubmitBatch(ctx, d.Relayer, batchProof, statement)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +208,7 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 	stage("deliver", start)
 
 	rec := testbindings.NewTestRecordingRecipient()
-	if rep.Received, err = callUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount); err != nil {
+	if rep.Received, err = chain.CallUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount); err != nil {
 		return nil, fmt.Errorf("read recipient: %w", err)
 	}
 	return rep, nil

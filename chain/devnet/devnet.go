@@ -8,12 +8,14 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 )
@@ -29,15 +31,55 @@ type Config struct {
 	RateWindow   uint32
 	// UpgradeDelay is the Inbox's verifier-upgrade delay (at least one day).
 	UpgradeDelay time.Duration
+	// DeployVerifier deploys the IBatchVerifier the Inbox uses and returns its address; nil
+	// deploys the TestOnlyVerifier.
+	DeployVerifier func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error)
 }
 
-// DefaultConfig is domain 1 → domain 2, no rate limit, one-day upgrade delay.
+// DefaultConfig is domain 1 → domain 2 trusting the devnet committee, no rate limit,
+// one-day upgrade delay, the TestOnlyVerifier.
 func DefaultConfig() Config {
+	c, _ := Committee()
 	return Config{
 		SourceDomain: 1, DestinationDomain: 2,
-		Committee:    crypto.Keccak256Hash([]byte("isthmus devnet committee, epoch 0")),
+		Committee:    c.CommitmentHash(),
 		UpgradeDelay: 24 * time.Hour,
 	}
+}
+
+// CommitteeSize is the number of devnet attesters, of weight 10 each.
+const CommitteeSize = 4
+
+// Committee returns the source domain's devnet committee and its members' EdDSA keys,
+// derived from the public seeds keccak256("isthmus devnet attester: "+i). Devnet only.
+func Committee() (committee.Committee, []*eddsa.PrivateKey) {
+	var c committee.Committee
+	var keys []*eddsa.PrivateKey
+	for i := 0; i < CommitteeSize; i++ {
+		k, err := committee.KeyFromSeed(crypto.Keccak256Hash([]byte(fmt.Sprintf("isthmus devnet attester: %d", i))))
+		if err != nil {
+			panic(fmt.Sprintf("devnet attester key %d: %v", i, err)) // a fixed seed: cannot fail but by a bug
+		}
+		keys = append(keys, k)
+		c = append(c, committee.Member{PublicKey: k.PublicKey, Weight: 10})
+	}
+	return c, keys
+}
+
+// Attest signs a finalized header of srcDomain with the first signers devnet attesters, as
+// the header leaf checks: their signatures by member index.
+func Attest(srcDomain uint32, number uint64, hash common.Hash, signers int) (map[int]*eddsa.Signature, error) {
+	_, keys := Committee()
+	digest := committee.DigestNative(srcDomain, number, hash)
+	sigs := map[int]*eddsa.Signature{}
+	for i := 0; i < signers && i < len(keys); i++ {
+		s, err := committee.Sign(keys[i], digest)
+		if err != nil {
+			return nil, fmt.Errorf("attester %d: %w", i, err)
+		}
+		sigs[i] = s
+	}
+	return sigs, nil
 }
 
 // DevKey returns the devnet's well-known key for a role: keccak256("isthmus devnet key: "+role).
@@ -56,7 +98,8 @@ type Devnet struct {
 	Deployer, Relayer *ecdsa.PrivateKey
 	Outbox            common.Address
 	Inbox             common.Address
-	// Verifier is the TestOnlyVerifier the Inbox uses until the Groth16 verifier lands.
+	// Verifier is the IBatchVerifier the Inbox uses (Config.DeployVerifier's, or the
+	// TestOnlyVerifier).
 	Verifier common.Address
 
 	// Clients connected over JSON-RPC.
@@ -112,7 +155,11 @@ func (d *Devnet) deploy(ctx context.Context) error {
 	if d.Outbox, err = d.SourceClient.Deploy(ctx, d.Deployer, common.FromHex(bindings.OutboxMetaData.Bin), outbox.PackConstructor(cfg.SourceDomain)); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if d.Verifier, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestOnlyVerifierMetaData.Bin), nil); err != nil {
+	if cfg.DeployVerifier != nil {
+		if d.Verifier, err = cfg.DeployVerifier(ctx, d.DestinationClient, d.Deployer); err != nil {
+			return fmt.Errorf("verifier: %w", err)
+		}
+	} else if d.Verifier, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestOnlyVerifierMetaData.Bin), nil); err != nil {
 		return fmt.Errorf("test-only verifier: %w", err)
 	}
 	inbox := bindings.NewInbox()
