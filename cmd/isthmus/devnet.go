@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -11,15 +12,22 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 
+	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
 type devnetOptions struct {
 	messages int
 	seed     uint64
 	timeout  time.Duration
+	testOnly bool
+	keyDir   string
 }
 
 func newDevnetCmd(out io.Writer) *cobra.Command {
@@ -28,12 +36,15 @@ func newDevnetCmd(out io.Writer) *cobra.Command {
 		Use:   "devnet",
 		Short: "Run the end-to-end demo on two local chains",
 		Long: `Starts a source and a destination chain in this process (go-ethereum, JSON-RPC on
-loopback), deploys the Outbox and the Inbox, sends messages, proves the source lane's
-(count, acc) with a storage proof checked against the finalized block's stateRoot,
-submits the batch to the Inbox and delivers every message.
+loopback), deploys the Outbox, the generated Groth16 verifier and the Inbox, sends
+messages, has the devnet committee sign the finalized header, proves the batch
+(statement, header and state-step leaves on BLS12-377, their aggregation on BW6-761,
+the wrap on BN254), submits it to the Inbox and delivers every message.
 
-Until the Groth16 pipeline lands, the Inbox checks batches with the TestOnlyVerifier,
-which proves nothing: the demo shows the contracts and the chain plumbing only.`,
+Keys come from the key store (--key-dir, ISTHMUS_KEY_DIR, or the user's cache). The
+first run on a machine makes them: about 40 minutes on 2 cores, logged per circuit.
+--test-only-verifier skips the proofs: the Inbox then checks batches with the
+TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.messages < 1 {
@@ -43,9 +54,11 @@ which proves nothing: the demo shows the contracts and the chain plumbing only.`
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.messages, "messages", 40, "messages to send")
+	f.IntVar(&o.messages, "messages", 12, "messages to send (at most 12 with proofs: one segment)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the payloads and gas limits")
-	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
+	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
+	f.StringVar(&o.keyDir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
 	return cmd
 }
 
@@ -59,8 +72,59 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 	defer cancel()
 
 	log := slog.Default()
+	cfg := devnet.DefaultConfig()
+	demo := devnet.DemoConfig{Messages: o.messages, Seed: o.seed, Log: log}
+	var p *aggregator.Prover
+	if !o.testOnly {
+		if o.messages > 12 {
+			return usageError(errors.New("--messages: at most 12 with proofs (the circuits prove a lane head within one segment)"))
+		}
+		var err error
+		if p, err = o.prover(log); err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+		contracts, err := verifier.ContractsDir()
+		if err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+		compiled, err := p.Verifier(contracts)
+		if err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+		cfg.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
+			dep, err := verifier.Deploy(ctx, c, key, compiled)
+			if err != nil {
+				return common.Address{}, err
+			}
+			log.Info("generated Groth16 verifier deployed", "verifier", dep.Groth16, "adapter", dep.BatchVerifier)
+			return dep.BatchVerifier, nil
+		}
+		demo.MaxGasLimit = 600_000
+		demo.Prove = func(ctx context.Context, lane *chain.LaneProof) (*devnet.ProvedBatch, error) {
+			members, _ := devnet.Committee()
+			n := lane.Header.Number.Uint64()
+			sigs, err := devnet.Attest(lane.SrcDomain, n, lane.Header.Hash(), devnet.CommitteeSize)
+			if err != nil {
+				return nil, err
+			}
+			log.Info("finalized header attested", "block", n, "signers", len(sigs), "of", devnet.CommitteeSize)
+			bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
+			if err != nil {
+				return nil, err
+			}
+			calldata, err := verifier.Calldata(bp.Proof)
+			if err != nil {
+				return nil, err
+			}
+			pb := &devnet.ProvedBatch{Statement: &bp.Statement, Proof: calldata}
+			for _, s := range bp.Stages {
+				pb.Stages = append(pb.Stages, devnet.Stage{Name: fmt.Sprintf("prove: %s (%d)", s.Name, s.Proofs), Duration: s.Elapsed})
+			}
+			return pb, nil
+		}
+	}
 	start := time.Now()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	d, err := devnet.Start(ctx, cfg)
 	if err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("start devnet: %w", err)}
 	}
@@ -71,17 +135,35 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 	}()
 	log.Info("devnet up", "source", d.Source.URL, "destination", d.Destination.URL,
 		"outbox", d.Outbox, "inbox", d.Inbox, "elapsed", time.Since(start).Round(time.Millisecond))
-	log.Warn("batches are checked by the TestOnlyVerifier until the Groth16 verifier lands: it proves nothing")
+	if o.testOnly {
+		log.Warn("--test-only-verifier: batches are checked by the TestOnlyVerifier, which proves nothing")
+	}
 
-	rep, err := devnet.RunDemo(ctx, d, devnet.DemoConfig{Messages: o.messages, Seed: o.seed, Log: log})
+	rep, err := devnet.RunDemo(ctx, d, demo)
 	if err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("demo: %w", err)}
 	}
-	printReport(out, d, rep)
+	printReport(out, d, rep, p)
 	return nil
 }
 
-func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport) {
+// prover loads the devnet pipeline's circuits and keys, making the keys it lacks.
+func (o *devnetOptions) prover(log *slog.Logger) (*aggregator.Prover, error) {
+	dir := o.keyDir
+	if dir == "" {
+		var err error
+		if dir, err = prover.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	store := &prover.Store{Dir: dir, Log: log}
+	if ms, err := store.List(); err == nil && len(ms) < 5 {
+		log.Warn("making Groth16 keys on first use: about 40 minutes on 2 cores (later runs load them in seconds)", "dir", dir)
+	}
+	return aggregator.NewProver(store, aggregator.DevnetConfig(), log)
+}
+
+func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *aggregator.Prover) {
 	fmt.Fprintf(out, "\nIsthmus devnet: domain %d → domain %d\n\n", d.Config.SourceDomain, d.Config.DestinationDomain)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	row := func(label, format string, args ...any) {
@@ -97,7 +179,15 @@ func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport) {
 	row("storage proof", "verified against the state root: %d account nodes, %d storage nodes", rep.AccountProofNodes, rep.StorageProofNodes)
 	row("checkpoints", "%d stored segment ends proven too: %v", len(rep.Checkpoints), rep.Checkpoints)
 	row("batch statement", "%s", rep.Statement)
-	row("submitBatch", "%d gas (TestOnlyVerifier)", rep.SubmitGas)
+	if p == nil {
+		row("submitBatch", "%d gas (TestOnlyVerifier: no proof)", rep.SubmitGas)
+	} else {
+		for _, c := range []*aggregator.Circuit{p.Statement, p.Header, p.Step, p.Aggregate, p.Wrap} {
+			row("circuit "+c.Name, "%d constraints (%s)", c.CCS.GetNbConstraints(), c.Keys.Manifest.Curve)
+		}
+		row("batch proof", "%d bytes (Groth16 on BN254, one commitment)", rep.ProofSize)
+		row("submitBatch", "%d gas, through the generated Groth16 verifier", rep.SubmitGas)
+	}
 	var gas, msgs uint64
 	for _, dl := range rep.Deliveries {
 		n := dl.To - dl.From
@@ -108,5 +198,6 @@ func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport) {
 	for _, s := range rep.Stages {
 		row("time: "+s.Name, "%s", s.Duration.Round(time.Millisecond))
 	}
+	row("peak memory", "%.2f GiB", prover.PeakGiB())
 	w.Flush()
 }

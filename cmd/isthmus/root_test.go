@@ -26,7 +26,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDevnetCommandDeliversEveryMessage(t *testing.T) {
-	out, err := run(t, "devnet", "--messages", "4", "--log-level", "error")
+	out, err := run(t, "devnet", "--test-only-verifier", "--messages", "4", "--log-level", "error")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +40,7 @@ func TestDevnetCommandDeliversEveryMessage(t *testing.T) {
 func TestUsageErrorsExitWithTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"devnet", "--messages", "0"},
+		{"devnet", "--messages", "13"},
 		{"devnet", "--messages", "many"},
 		{"--log-level", "loud", "version"},
 		{"--log-format", "xml", "version"},

@@ -1,0 +1,409 @@
+// Package aggregator runs the proving pipeline of a batch: leaf proofs on BLS12-377 (the
+// statement, each claim's header and state steps), their aggregation on BW6-761, and the
+// BN254 wrap the destination's Solidity verifier checks.
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/solidity"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/wrap"
+	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+// Config is a deployment's circuit set: the committee capacity of the header leaf and the
+// aggregation circuit's shape.
+type Config struct {
+	CommitteeCapacity int
+	Shape             aggregate.Shape
+}
+
+// DevnetConfig is the smallest real pipeline: a committee of up to 4, one lane claim a
+// batch, account proofs of up to 4 nodes and storage proofs of up to 3 (the devnet's tries).
+func DevnetConfig() Config {
+	return Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3}}
+}
+
+// Circuit is a compiled circuit with its keys.
+type Circuit struct {
+	Name string
+	CCS  constraint.ConstraintSystem
+	Keys *prover.Keys
+}
+
+// Prover holds the pipeline's five circuits, compiled and keyed.
+type Prover struct {
+	Config                                   Config
+	Header, Step, Statement, Aggregate, Wrap *Circuit
+	log                                      *slog.Logger
+	store                                    *prover.Store
+}
+
+var (
+	bls12377 = ecc.BLS12_377.ScalarField()
+	bw6761   = ecc.BW6_761.ScalarField()
+	bn254    = ecc.BN254.ScalarField()
+)
+
+// NewProver compiles the circuits of cfg and loads their keys from the store, running the
+// Groth16 setup of those it does not hold (minutes each: the store logs an estimate). The
+// aggregation circuit fixes the leaf keys, and the wrap the aggregation's, so a new leaf key
+// means new keys above it.
+func NewProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, error) {
+	p, err := NewLeafProver(store, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.LoadAggregation(store)
+}
+
+// Verifier exports the wrap key's Solidity verifier, compiles it with the pinned compiler in
+// contractsDir, and keeps its source with the wrap's keys (checksummed in their manifest).
+func (p *Prover) Verifier(contractsDir string) (*verifier.Compiled, error) {
+	c, err := verifier.Compile(contractsDir, p.Wrap.Keys.VK)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.store.Attach(p.Wrap.Keys, "Verifier.sol", []byte(c.Source)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewLeafProver is a Prover of the leaf circuits only (ProveLeaves).
+func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Prover{Config: cfg, log: log, store: store}
+	var err error
+	if p.Header, err = keyed(store, log, fmt.Sprintf("header-leaf-%d", cfg.CommitteeCapacity), bls12377, leaf.NewHeaderCircuit(cfg.CommitteeCapacity)); err != nil {
+		return nil, err
+	}
+	if p.Step, err = keyed(store, log, "state-step", bls12377, &leaf.StateStepCircuit{}); err != nil {
+		return nil, err
+	}
+	if p.Statement, err = keyed(store, log, fmt.Sprintf("statement-leaf-%d", cfg.Shape.Claims), bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// AggregationCircuit is the aggregation circuit over the leaf keys, to compile or assign.
+func (p *Prover) AggregationCircuit() (*aggregate.Circuit, error) {
+	return aggregate.New(p.Config.Shape, p.leafKeys())
+}
+
+// LoadAggregation compiles and keys the aggregation and wrap circuits.
+func (p *Prover) LoadAggregation(store *prover.Store) error {
+	agg, err := p.AggregationCircuit()
+	if err != nil {
+		return err
+	}
+	if p.Aggregate, err = keyed(store, p.log, "aggregate-"+p.Config.Shape.String(), bw6761, agg); err != nil {
+		return err
+	}
+	wr, err := wrap.New(p.Aggregate.Keys.VK)
+	if err != nil {
+		return err
+	}
+	if p.Wrap, err = keyed(store, p.log, "wrap-"+p.Config.Shape.String(), bn254, wr); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (p *Prover) leafKeys() aggregate.Keys {
+	return aggregate.Keys{Statement: p.Statement.Keys.VK, Header: p.Header.Keys.VK, Step: p.Step.Keys.VK}
+}
+
+func keyed(store *prover.Store, log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
+	start := time.Now()
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w", name, err)
+	}
+	log.Info("compiled", "circuit", name, "constraints", ccs.GetNbConstraints(), "seconds", time.Since(start).Seconds())
+	if n := len(ccs.GetCommitments().CommitmentIndexes()); n > 1 {
+		return nil, fmt.Errorf("%s: %d Groth16 commitments; the verifiers take at most one", name, n)
+	}
+	keys, err := store.Keys(name, ccs, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Circuit{Name: name, CCS: ccs, Keys: keys}, nil
+}
+
+// ClaimInput is what proves one lane claim: the finalized header's signatures by the
+// committee, and the lane's state proof at that header.
+type ClaimInput struct {
+	Committee  committee.Committee
+	Signatures map[int]*eddsanative.Signature // by member index
+	Lane       *chain.LaneProof
+}
+
+// Claim is the lane claim the input proves: the lane's head at the header.
+func (in *ClaimInput) Claim() (protocol.LaneClaim, error) {
+	head, err := in.Lane.Head()
+	if err != nil {
+		return protocol.LaneClaim{}, err
+	}
+	return protocol.LaneClaim{
+		SrcDomain: in.Lane.SrcDomain, DstDomain: in.Lane.DstDomain, Outbox: in.Lane.Outbox,
+		Committee: in.Committee.CommitmentHash(), BlockNumber: in.Lane.Header.Number.Uint64(),
+		BlockHash: in.Lane.Header.Hash(), Count: head.Count, Acc: head.Acc,
+	}, nil
+}
+
+// Stage is one timed step of a proof's pipeline.
+type Stage struct {
+	Name    string        `json:"name"`
+	Proofs  int           `json:"proofs"`
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// BatchProof is a batch's final proof with what it attests.
+type BatchProof struct {
+	Statement   protocol.Statement
+	PublicInput *big.Int
+	Proof       groth16.Proof // BN254, for the generated Solidity verifier
+	Stages      []Stage
+}
+
+// ErrShape is returned for a batch the circuits' shape cannot hold.
+var ErrShape = errors.New("batch does not fit the circuit shape")
+
+// Leaves are a batch's leaf proofs.
+type Leaves struct {
+	Statement     protocol.Statement
+	StatementLeaf aggregate.Leaf
+	Claims        []aggregate.ClaimLeaves
+}
+
+// Prove proves a batch of lane claims: one proof per leaf, then the aggregation and the
+// wrap. Each proof is verified natively as it is made.
+func (p *Prover) Prove(ctx context.Context, inputs []ClaimInput) (*BatchProof, error) {
+	out := &BatchProof{}
+	leaves, err := p.ProveLeaves(ctx, inputs, out)
+	if err != nil {
+		return nil, err
+	}
+	agg, err := p.ProveAggregation(ctx, leaves, out)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.ProveWrap(ctx, agg, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (p *Prover) stage(out *BatchProof, name string, proofs int, start time.Time) {
+	out.Stages = append(out.Stages, Stage{name, proofs, time.Since(start)})
+	p.log.Info("stage done", "stage", name, "proofs", proofs, "seconds", time.Since(start).Seconds())
+}
+
+// ProveLeaves proves a batch's leaves; out records the statement and the stages.
+func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *BatchProof) (*Leaves, error) {
+	shape := p.Config.Shape
+	if len(inputs) != shape.Claims {
+		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Claims)
+	}
+	stage := func(name string, proofs int, start time.Time) { p.stage(out, name, proofs, start) }
+
+	// Plan: the claims, their words, and every state step, checked natively first.
+	claims := make([]protocol.LaneClaim, len(inputs))
+	words := make([]common.Hash, len(inputs))
+	type chainPlan struct {
+		key     common.Hash
+		account bool
+		steps   []mpt.Step
+		value   []byte
+	}
+	plans := make([][3]chainPlan, len(inputs))
+	for i := range inputs {
+		in := &inputs[i]
+		if err := in.Lane.Verify(); err != nil {
+			return nil, fmt.Errorf("claim %d: %w", i, err)
+		}
+		var err error
+		if claims[i], err = in.Claim(); err != nil {
+			return nil, fmt.Errorf("claim %d: %w", i, err)
+		}
+		words[i] = in.Lane.Word.Value
+		keys := leaf.KeysOf(claims[i], words[i])
+		proofs := [3]struct {
+			root  common.Hash
+			key   common.Hash
+			nodes [][]byte
+		}{
+			{in.Lane.Header.Root, keys.AccountKey, nodes(in.Lane.AccountProof)},
+			{in.Lane.StorageRoot, keys.WordKey, nodes(in.Lane.Word.Proof)},
+			{in.Lane.StorageRoot, keys.AccKey, nodes(in.Lane.Acc.Proof)},
+		}
+		for ch, pr := range proofs {
+			value, steps, err := mpt.VerifyNative(pr.root, pr.key[:], pr.nodes)
+			if err != nil {
+				return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
+			}
+			max := shape.AccountSteps
+			if ch != aggregate.AccountChain {
+				max = shape.StorageSteps
+			}
+			if len(steps) > max {
+				return nil, fmt.Errorf("%w: claim %d, chain %d: a proof of %d nodes, the circuits take %d", ErrShape, i, ch, len(steps), max)
+			}
+			plans[i][ch] = chainPlan{pr.key, ch == aggregate.AccountChain, steps, value}
+		}
+	}
+	out.Statement = protocol.Statement{Lanes: claims}
+	out.PublicInput = out.Statement.PublicInput()
+
+	leafOpt := stdgroth16.GetNativeProverOptions(bw6761, bls12377)
+	leafVerifyOpt := stdgroth16.GetNativeVerifierOptions(bw6761, bls12377)
+
+	// The statement leaf.
+	start := time.Now()
+	sa, _, err := leaf.AssignStatement(claims, words)
+	if err != nil {
+		return nil, err
+	}
+	stmtLeaf, err := prove(ctx, p.Statement, sa, bls12377, leafOpt, leafVerifyOpt)
+	if err != nil {
+		return nil, err
+	}
+	stage("statement leaf", 1, start)
+
+	// Header leaves.
+	start = time.Now()
+	claimLeaves := make([]aggregate.ClaimLeaves, len(inputs))
+	for i := range inputs {
+		in := &inputs[i]
+		enc, err := rlp.EncodeToBytes(in.Lane.Header)
+		if err != nil {
+			return nil, fmt.Errorf("claim %d: header: %w", i, err)
+		}
+		ha, _, err := leaf.AssignHeader(in.Lane.SrcDomain, enc, in.Committee, in.Signatures, p.Config.CommitteeCapacity)
+		if err != nil {
+			return nil, fmt.Errorf("claim %d: %w", i, err)
+		}
+		if claimLeaves[i].Header, err = prove(ctx, p.Header, ha, bls12377, leafOpt, leafVerifyOpt); err != nil {
+			return nil, fmt.Errorf("claim %d: header leaf: %w", i, err)
+		}
+	}
+	stage("header leaves", len(inputs), start)
+
+	// State steps.
+	start = time.Now()
+	n := 0
+	for i := range plans {
+		for ch, pl := range plans[i] {
+			for j := range pl.steps {
+				sa, _, err := leaf.AssignStateStep(pl.key, pl.steps, j, pl.value, pl.account)
+				if err != nil {
+					return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
+				}
+				l, err := prove(ctx, p.Step, sa, bls12377, leafOpt, leafVerifyOpt)
+				if err != nil {
+					return nil, fmt.Errorf("claim %d, chain %d, step %d: %w", i, ch, j, err)
+				}
+				claimLeaves[i].Chains[ch] = append(claimLeaves[i].Chains[ch], l)
+				n++
+				p.log.Info("state step proven", "claim", i, "chain", ch, "step", j+1, "of", len(pl.steps))
+			}
+		}
+	}
+	stage("state steps", n, start)
+	return &Leaves{Statement: out.Statement, StatementLeaf: stmtLeaf, Claims: claimLeaves}, nil
+}
+
+// AggregationAssignment is the aggregation circuit's assignment for a batch's leaves.
+func (p *Prover) AggregationAssignment(l *Leaves) (*aggregate.Circuit, error) {
+	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims)
+}
+
+// ProveAggregation proves the aggregation of a batch's leaves.
+func (p *Prover) ProveAggregation(ctx context.Context, l *Leaves, out *BatchProof) (aggregate.Leaf, error) {
+	start := time.Now()
+	aa, err := p.AggregationAssignment(l)
+	if err != nil {
+		return aggregate.Leaf{}, err
+	}
+	agg, err := prove(ctx, p.Aggregate, aa, bw6761, stdgroth16.GetNativeProverOptions(bn254, bw6761), stdgroth16.GetNativeVerifierOptions(bn254, bw6761))
+	if err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("aggregation: %w", err)
+	}
+	p.stage(out, "aggregation", 1, start)
+	return agg, nil
+}
+
+// ProveWrap wraps an aggregation proof for the Solidity verifier into out.Proof.
+func (p *Prover) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchProof) error {
+	start := time.Now()
+	wa, err := wrap.Assign(p.Aggregate.Keys.VK, agg.Proof, agg.Public)
+	if err != nil {
+		return err
+	}
+	final, err := prove(ctx, p.Wrap, wa, bn254, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16))
+	if err != nil {
+		return fmt.Errorf("wrap: %w", err)
+	}
+	p.stage(out, "wrap", 1, start)
+	out.Proof = final.Proof
+	return nil
+}
+
+// prove proves an assignment and verifies the proof natively.
+func prove(ctx context.Context, c *Circuit, assignment frontend.Circuit, field *big.Int, opt backend.ProverOption, vopt backend.VerifierOption) (aggregate.Leaf, error) {
+	if err := ctx.Err(); err != nil {
+		return aggregate.Leaf{}, err
+	}
+	w, err := frontend.NewWitness(assignment, field)
+	if err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("%s: witness: %w", c.Name, err)
+	}
+	proof, err := groth16.Prove(c.CCS, c.Keys.PK, w, opt)
+	if err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("%s: prove: %w", c.Name, err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		return aggregate.Leaf{}, err
+	}
+	if err := groth16.Verify(proof, c.Keys.VK, pub, vopt); err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("%s: the proof does not verify: %w", c.Name, err)
+	}
+	return aggregate.Leaf{Proof: proof, Public: pub}, nil
+}
+
+func nodes(p []hexutil.Bytes) [][]byte {
+	out := make([][]byte, len(p))
+	for i := range p {
+		out[i] = p[i]
+	}
+	return out
+}

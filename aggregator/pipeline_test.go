@@ -1,0 +1,340 @@
+package aggregator
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"log/slog"
+	"math/big"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	frbls12377 "github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+type testLog struct{ t testing.TB }
+
+func (w testLog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// The whole pipeline with real proofs at every layer, checked by the generated Solidity
+// verifier on the devnet: send → attest → leaf proofs → aggregation → wrap → submitBatch →
+// deliver. Keys come from the key store (set up once per machine: ~40 min the first time).
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real proofs at every layer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
+	dir, err := prover.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProver(&prover.Store{Dir: dir, Log: log}, DevnetConfig(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := p.Verifier(filepath.Join("..", "contracts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := devnet.DefaultConfig()
+	cfg.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
+		dep, err := verifier.Deploy(ctx, c, key, compiled)
+		if err != nil {
+			return common.Address{}, err
+		}
+		return dep.BatchVerifier, nil
+	}
+	d, err := devnet.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	src, dst := cfg.SourceDomain, cfg.DestinationDomain
+
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	for i := 0; i < n; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, recipient, 200_000, []byte{byte(i), 0xee}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane, err := d.Src.ProveLane(ctx, h, dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("lane proof at block %d: %d account nodes, %d word nodes, %d acc nodes", h.Number, len(lane.AccountProof), len(lane.Word.Proof), len(lane.Acc.Proof))
+	members, _ := devnet.Committee()
+	sigs, err := devnet.Attest(src, h.Number.Uint64(), h.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	bp := &BatchProof{}
+	leaves, err := p.ProveLeaves(ctx, []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuseForgedAggregations(t, ctx, p, d, lane, leaves)
+	agg, err := p.ProveAggregation(ctx, leaves, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProveWrap(ctx, agg, bp); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("batch proven in %s: %+v", time.Since(start).Round(time.Second), bp.Stages)
+	if err := verifier.Verify(p.Wrap.Keys.VK, bp.Proof, bp.PublicInput); err != nil {
+		t.Fatal(err)
+	}
+	calldata, err := verifier.Calldata(bp.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := verifier.FromCalldata(calldata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifier.Verify(p.Wrap.Keys.VK, back, bp.PublicInput); err != nil {
+		t.Fatalf("decoded calldata: %v", err)
+	}
+
+	// Natively, the proof is bound to its statement.
+	other := bp.Statement
+	other.Lanes = append([]protocol.LaneClaim(nil), other.Lanes...)
+	other.Lanes[0].Count--
+	if verifier.Verify(p.Wrap.Keys.VK, bp.Proof, other.PublicInput()) == nil {
+		t.Fatal("the proof verifies natively for another statement")
+	}
+
+	// On-chain: any claim field changed in calldata is refused by the verifier.
+	mutations := map[string]func(c *protocol.LaneClaim){
+		"count":        func(c *protocol.LaneClaim) { c.Count-- },
+		"acc":          func(c *protocol.LaneClaim) { c.Acc[0] ^= 1 },
+		"block number": func(c *protocol.LaneClaim) { c.BlockNumber++ },
+		"block hash":   func(c *protocol.LaneClaim) { c.BlockHash[31] ^= 1 },
+		"source":       func(c *protocol.LaneClaim) { c.SrcDomain++ },
+	}
+	for name, mutate := range mutations {
+		s := protocol.Statement{Lanes: append([]protocol.LaneClaim(nil), bp.Statement.Lanes...)}
+		mutate(&s.Lanes[0])
+		_, err := d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &s)
+		wantRevert(t, name, err, "InboxInvalidProof")
+	}
+	// Flipped proof bytes are refused.
+	bad := append([]byte(nil), calldata...)
+	bad[100] ^= 1
+	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, bad, &bp.Statement)
+	wantRevert(t, "a flipped proof byte", err, "InboxInvalidProof")
+
+	// The valid batch.
+	r, err := d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("submitBatch: %d gas, proof %d bytes", r.GasUsed, len(calldata))
+	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
+	wantRevert(t, "the batch replayed", err, "InboxAlreadyProven")
+
+	msgs, err := d.Src.Messages(ctx, dst, 0, n, h.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, err := d.Dst.Deliver(ctx, d.Relayer, src, msgs, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dr.Failed) != 0 {
+		t.Fatalf("failed deliveries: %v", dr.Failed)
+	}
+	rec := testbindings.NewTestRecordingRecipient()
+	got, err := chain.CallUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Fatalf("recipient received %d messages, want %d", got, n)
+	}
+	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
+	wantRevert(t, "the batch replayed after delivery", err, "InboxClaimNotForward")
+
+	// An Inbox trusting another committee refuses the same valid proof.
+	cfg2 := cfg
+	cfg2.Committee = crypto.Keccak256Hash([]byte("another committee"))
+	d2, err := devnet.Start(ctx, cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	if d2.Outbox != d.Outbox {
+		t.Fatalf("the second devnet's Outbox is %s, want %s", d2.Outbox, d.Outbox)
+	}
+	_, err = d2.Dst.SubmitBatch(ctx, d2.Relayer, calldata, &bp.Statement)
+	wantRevert(t, "an untrusted committee", err, "InboxWrongCommittee")
+}
+
+func wantRevert(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	var r *chain.Revert
+	if !errors.As(err, &r) || r.Decoded == nil {
+		t.Fatalf("%s: want revert %s, got %v", what, want, err)
+	}
+	if got := reflect.TypeOf(r.Decoded).Elem().Name(); got != want {
+		t.Fatalf("%s: want revert %s, got %s%+v", what, want, got, r.Decoded)
+	}
+}
+
+// anyStepCircuit is a test double: a circuit with a state step's public inputs that
+// constrains nothing, so its proofs "prove" any step.
+type anyStepCircuit struct {
+	P [7]frontend.Variable `gnark:",public"`
+}
+
+func (c *anyStepCircuit) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.P[6], 1), c.P[6])
+	return nil
+}
+
+// refuseForgedAggregations checks in-circuit refusals on the aggregation's constraint system:
+// a proof of another circuit in a step slot, a state proof under another stateRoot, another
+// block's header, chains swapped or dropped, and unused slots made to count.
+func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *devnet.Devnet, lane *chain.LaneProof, leaves *Leaves) {
+	t.Helper()
+	solve := func(l *Leaves, edit func(c *aggregate.Circuit)) error {
+		a, err := p.AggregationAssignment(l)
+		if err != nil {
+			return err
+		}
+		if edit != nil {
+			edit(a)
+		}
+		w, err := frontend.NewWitness(a, ecc.BW6_761.ScalarField())
+		if err != nil {
+			return err
+		}
+		return p.Aggregate.CCS.IsSolved(w)
+	}
+	if err := solve(leaves, nil); err != nil {
+		t.Fatalf("the valid leaves do not solve the aggregation: %v", err)
+	}
+	clone := func() *Leaves {
+		c := *leaves
+		c.Claims = []aggregate.ClaimLeaves{leaves.Claims[0]}
+		for ch := range c.Claims[0].Chains {
+			c.Claims[0].Chains[ch] = append([]aggregate.Leaf(nil), leaves.Claims[0].Chains[ch]...)
+		}
+		return &c
+	}
+	refuse := func(name string, l *Leaves, edit func(c *aggregate.Circuit)) {
+		t.Helper()
+		if solve(l, edit) == nil {
+			t.Errorf("aggregation accepted %s", name)
+		}
+	}
+
+	// A proof of another circuit with the step's public inputs.
+	ccs, err := frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, &anyStepCircuit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := leaves.Claims[0].Chains[aggregate.AccountChain][0]
+	var fake anyStepCircuit
+	for i, v := range real.Public.Vector().(frbls12377.Vector) {
+		fake.P[i] = v.BigInt(new(big.Int))
+	}
+	fw, err := frontend.NewWitness(&fake, ecc.BLS12_377.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := groth16.Prove(ccs, pk, fw, stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), ecc.BLS12_377.ScalarField()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fpub, _ := fw.Public()
+	l := clone()
+	l.Claims[0].Chains[aggregate.AccountChain][0] = aggregate.Leaf{Proof: fp, Public: fpub}
+	refuse("a proof of another circuit in a step slot", l, nil)
+
+	// Swapped and dropped chains.
+	l = clone()
+	l.Claims[0].Chains[aggregate.WordChain] = leaves.Claims[0].Chains[aggregate.AccChain]
+	refuse("the accumulator's proof as the word's", l, nil)
+	l = clone()
+	l.Claims[0].Chains[aggregate.AccChain] = leaves.Claims[0].Chains[aggregate.WordChain]
+	refuse("the word's proof as the accumulator's", l, nil)
+	l = clone()
+	l.Claims[0].Chains[aggregate.AccountChain] = l.Claims[0].Chains[aggregate.AccountChain][1:]
+	refuse("an account proof without its root node", l, nil)
+
+	// Unused slots: one made to count, or the last real step left out.
+	word := len(leaves.Claims[0].Chains[aggregate.WordChain])
+	if word < p.Config.Shape.StorageSteps {
+		refuse("an unused slot marked used", leaves, func(c *aggregate.Circuit) { c.Claims[0].Chains[aggregate.WordChain].Used[word] = 1 })
+	}
+	refuse("the leaf step marked unused", leaves, func(c *aggregate.Circuit) { c.Claims[0].Chains[aggregate.WordChain].Used[word-1] = 0 })
+	refuse("another statement", leaves, func(c *aggregate.Circuit) {
+		c.Statement = new(big.Int).Add(leaves.Statement.PublicInput(), big.NewInt(1))
+	})
+
+	// Another block: a state change that leaves the Outbox alone (a contract deployed).
+	if _, err := d.SourceClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestNoopRecipientMetaData.Bin), nil); err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	h2, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane2, err := d.Src.ProveLane(ctx, h2, d.Config.DestinationDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lane2.StorageRoot != lane.StorageRoot || h2.Root == lane.Header.Root {
+		t.Fatalf("block %d: want the same Outbox storage under another stateRoot", h2.Number)
+	}
+	members, _ := devnet.Committee()
+	sigs, err := devnet.Attest(d.Config.SourceDomain, h2.Number.Uint64(), h2.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := p.ProveLeaves(ctx, []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane2}}, &BatchProof{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = clone()
+	l.Claims[0].Chains[aggregate.AccountChain] = other.Claims[0].Chains[aggregate.AccountChain]
+	refuse("an account proof under another block's stateRoot", l, nil)
+	l = clone()
+	l.Claims[0].Header = other.Claims[0].Header
+	refuse("another block's header", l, nil)
+}

@@ -1,0 +1,167 @@
+// Package verifier checks batch proofs natively, exports and deploys their Solidity
+// verifier, and encodes proofs as the destination Inbox takes them.
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/solidity"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	"github.com/isthmus-xyz/isthmus/contracts/solc"
+)
+
+// Pragma is the Solidity version the verifier is exported for: the pinned compiler's.
+const Pragma = "0.8.30"
+
+// ErrInvalid is returned for a proof that does not verify.
+var ErrInvalid = errors.New("invalid batch proof")
+
+// ErrEncoding is returned for proof bytes that do not decode.
+var ErrEncoding = errors.New("malformed batch proof")
+
+// publicWitness is the wrap circuit's public witness: the statement.
+func publicWitness(publicInput *big.Int) (witness.Witness, error) {
+	w, err := witness.New(ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, err
+	}
+	values := make(chan any, 1)
+	values <- publicInput
+	close(values)
+	if err := w.Fill(1, 0, values); err != nil {
+		return nil, fmt.Errorf("public input %s: %w", publicInput, err)
+	}
+	return w, nil
+}
+
+// Verify checks a wrap proof natively for a statement's public input, as the Solidity
+// verifier does.
+func Verify(vk groth16.VerifyingKey, proof groth16.Proof, publicInput *big.Int) error {
+	w, err := publicWitness(publicInput)
+	if err != nil {
+		return err
+	}
+	if err := groth16.Verify(proof, vk, w, solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16)); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// Calldata is the proof as the Inbox's submitBatch takes it (the generated verifier's
+// uncompressed encoding: A, B, C, then the commitment and its proof of knowledge).
+func Calldata(proof groth16.Proof) ([]byte, error) {
+	p, ok := proof.(*groth16bn254.Proof)
+	if !ok {
+		return nil, fmt.Errorf("%w: a %T, want a BN254 proof", ErrEncoding, proof)
+	}
+	return p.MarshalSolidity(), nil
+}
+
+// ProofSize is the calldata size of a wrap proof with one commitment.
+const ProofSize = 256 + 2*64
+
+// FromCalldata decodes a proof from its calldata encoding.
+func FromCalldata(data []byte) (groth16.Proof, error) {
+	if len(data) != ProofSize {
+		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrEncoding, len(data), ProofSize)
+	}
+	// MarshalSolidity is gnark's raw encoding without the commitments' 4-byte count.
+	p := new(groth16bn254.Proof)
+	var raw bytes.Buffer
+	raw.Write(data[:256])
+	raw.Write([]byte{0, 0, 0, 1})
+	raw.Write(data[256:])
+	if _, err := p.ReadFrom(&raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	return p, nil
+}
+
+// ExportSolidity writes the Solidity verifier of a wrap key.
+func ExportSolidity(vk groth16.VerifyingKey, w io.Writer) error {
+	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma))
+}
+
+// Compiled is the generated verifier's creation code.
+type Compiled struct {
+	Source   string
+	Bytecode []byte
+	Compiler string
+}
+
+// Compile exports a wrap key's verifier and compiles it with the pinned compiler found in
+// contractsDir (see ContractsDir).
+func Compile(contractsDir string, vk groth16.VerifyingKey) (*Compiled, error) {
+	var src bytes.Buffer
+	if err := ExportSolidity(vk, &src); err != nil {
+		return nil, fmt.Errorf("export verifier: %w", err)
+	}
+	out, version, err := solc.Compile(contractsDir, map[string]string{"Groth16Verifier.sol": src.String()},
+		solc.Settings{EVMVersion: "cancun", OptimizerRuns: 200, AllowWarnings: true})
+	if err != nil {
+		return nil, fmt.Errorf("compile verifier: %w", err)
+	}
+	c, ok := out["Groth16Verifier.sol"]["Verifier"]
+	if !ok {
+		return nil, errors.New("compile verifier: no contract Verifier in the exported source")
+	}
+	return &Compiled{Source: src.String(), Bytecode: common.FromHex(c.EVM.Bytecode.Object), Compiler: version}, nil
+}
+
+// ContractsDir finds the repository's contracts folder (with solc.js and the pinned
+// compiler) from the working directory upwards, or ISTHMUS_CONTRACTS_DIR.
+func ContractsDir() (string, error) {
+	if d := os.Getenv("ISTHMUS_CONTRACTS_DIR"); d != "" {
+		return d, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "contracts", "solc.js")); err == nil {
+			return filepath.Join(dir, "contracts"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("contracts/solc.js not found above the working directory: run from the repository or set ISTHMUS_CONTRACTS_DIR")
+		}
+		dir = parent
+	}
+}
+
+// Deployed are the addresses of a deployed verifier: the generated Groth16 verifier and the
+// IBatchVerifier adapter the Inbox calls.
+type Deployed struct {
+	Groth16, BatchVerifier common.Address
+}
+
+// Deploy deploys a compiled verifier and its IBatchVerifier adapter.
+func Deploy(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, compiled *Compiled) (*Deployed, error) {
+	d := &Deployed{}
+	var err error
+	if d.Groth16, err = c.Deploy(ctx, key, compiled.Bytecode, nil); err != nil {
+		return nil, fmt.Errorf("deploy Groth16 verifier: %w", err)
+	}
+	adapter := bindings.NewGroth16BatchVerifier()
+	if d.BatchVerifier, err = c.Deploy(ctx, key, common.FromHex(bindings.Groth16BatchVerifierMetaData.Bin), adapter.PackConstructor(d.Groth16)); err != nil {
+		return nil, fmt.Errorf("deploy batch verifier: %w", err)
+	}
+	return d, nil
+}
