@@ -21,11 +21,11 @@ deps: $(SOLC_STAMP)
 build:
 	$(GO) build -o bin/isthmus ./cmd/isthmus
 
-demo:
+demo: deps
 	$(GO) run ./cmd/isthmus devnet
 
 test: deps vet fmt-check
-	$(GO) test -timeout 45m $(PKGS)
+	$(GO) test -timeout 85m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"path/filepath"
@@ -33,27 +34,34 @@ type testLog struct{ t testing.TB }
 
 func (w testLog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
-// The whole pipeline with real proofs at every layer, checked by the generated Solidity
-// verifier on the devnet: send → attest → leaf proofs → aggregation → wrap → submitBatch →
-// deliver. Keys come from the key store (set up once per machine: ~40 min the first time).
-func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real proofs at every layer")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
+// pipelineEnv is a devnet whose Inbox checks batches with the generated verifier of the
+// devnet pipeline's keys, and a lane of messages sent and proven at a finalized block.
+type pipelineEnv struct {
+	p         *Prover
+	d         *devnet.Devnet
+	recipient common.Address
+	lane      *chain.LaneProof
+	input     ClaimInput
+	messages  int
+}
+
+func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineEnv {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(testLog{tb}, nil))
 	dir, err := prover.DefaultDir()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	p, err := NewProver(&prover.Store{Dir: dir, Log: log}, DevnetConfig(), log)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
+	}
+	for _, c := range []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate, p.Wrap} {
+		tb.Logf("%s: %d constraints, setup %.0f s, keys %s", c.Name, c.CCS.GetNbConstraints(), c.Keys.Manifest.SetupSeconds, sizes(c.Keys.Manifest))
 	}
 	compiled, err := p.Verifier(filepath.Join("..", "contracts"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg := devnet.DefaultConfig()
 	cfg.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
@@ -65,39 +73,60 @@ func TestEndToEnd(t *testing.T) {
 	}
 	d, err := devnet.Start(ctx, cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer d.Close()
-	src, dst := cfg.SourceDomain, cfg.DestinationDomain
-
-	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
-	if err != nil {
-		t.Fatal(err)
+	tb.Cleanup(func() { d.Close() })
+	e := &pipelineEnv{p: p, d: d, messages: messages}
+	if e.recipient, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil); err != nil {
+		tb.Fatal(err)
 	}
-	const n = 5
-	for i := 0; i < n; i++ {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, recipient, 200_000, []byte{byte(i), 0xee}); err != nil {
-			t.Fatal(err)
+	for i := 0; i < messages; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, e.recipient, 200_000, []byte{byte(i), 0xee}); err != nil {
+			tb.Fatal(err)
 		}
 	}
 	d.Source.Finalize(d.Source.Head())
 	h, err := d.Src.FinalizedHeader(ctx)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	lane, err := d.Src.ProveLane(ctx, h, dst, nil)
-	if err != nil {
-		t.Fatal(err)
+	if e.lane, err = d.Src.ProveLane(ctx, h, cfg.DestinationDomain, nil); err != nil {
+		tb.Fatal(err)
 	}
-	t.Logf("lane proof at block %d: %d account nodes, %d word nodes, %d acc nodes", h.Number, len(lane.AccountProof), len(lane.Word.Proof), len(lane.Acc.Proof))
+	tb.Logf("lane proof at block %d: %d account nodes, %d word nodes, %d acc nodes", h.Number, len(e.lane.AccountProof), len(e.lane.Word.Proof), len(e.lane.Acc.Proof))
 	members, _ := devnet.Committee()
-	sigs, err := devnet.Attest(src, h.Number.Uint64(), h.Hash(), 3)
+	sigs, err := devnet.Attest(cfg.SourceDomain, h.Number.Uint64(), h.Hash(), 3)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	e.input = ClaimInput{Committee: members, Signatures: sigs, Lane: e.lane}
+	return e
+}
+
+func sizes(m *prover.Manifest) string {
+	out := ""
+	for f, sum := range m.Files {
+		out += fmt.Sprintf("%s %.1f MiB ", f, float64(sum.Size)/(1<<20))
+	}
+	return out
+}
+
+// The whole pipeline with real proofs at every layer, checked by the generated Solidity
+// verifier on the devnet: send → attest → leaf proofs → aggregation → wrap → submitBatch →
+// deliver. Keys come from the key store (set up once per machine: ~40 min the first time).
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real proofs at every layer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
+	defer cancel()
+	e := newPipelineEnv(t, ctx, 5)
+	p, d, lane, recipient, n := e.p, e.d, e.lane, e.recipient, e.messages
+	src, dst := d.Config.SourceDomain, d.Config.DestinationDomain
+	h := lane.Header
 	start := time.Now()
 	bp := &BatchProof{}
-	leaves, err := p.ProveLeaves(ctx, []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}, bp)
+	leaves, err := p.ProveLeaves(ctx, []ClaimInput{e.input}, bp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +191,7 @@ func TestEndToEnd(t *testing.T) {
 	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
 	wantRevert(t, "the batch replayed", err, "InboxAlreadyProven")
 
-	msgs, err := d.Src.Messages(ctx, dst, 0, n, h.Number)
+	msgs, err := d.Src.Messages(ctx, dst, 0, uint64(n), h.Number)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,14 +207,14 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != n {
+	if got != uint64(n) {
 		t.Fatalf("recipient received %d messages, want %d", got, n)
 	}
 	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
 	wantRevert(t, "the batch replayed after delivery", err, "InboxClaimNotForward")
 
 	// An Inbox trusting another committee refuses the same valid proof.
-	cfg2 := cfg
+	cfg2 := d.Config
 	cfg2.Committee = crypto.Keccak256Hash([]byte("another committee"))
 	d2, err := devnet.Start(ctx, cfg2)
 	if err != nil {
@@ -337,4 +366,44 @@ func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *d
 	l = clone()
 	l.Claims[0].Header = other.Claims[0].Header
 	refuse("another block's header", l, nil)
+}
+
+// BenchmarkProve/pipeline: one batch (one lane claim on the devnet) through every layer,
+// keys loaded; and BenchmarkGasSubmitBatch: its submitBatch through the generated verifier.
+func BenchmarkProve(b *testing.B) {
+	b.Run("pipeline-"+DevnetConfig().Shape.String(), func(b *testing.B) {
+		ctx := context.Background()
+		e := newPipelineEnv(b, ctx, 5)
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			if _, err := e.p.Prove(ctx, []ClaimInput{e.input}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(time.Since(start).Seconds(), "prove-s")
+			b.ReportMetric(prover.PeakGiB(), "peak-GiB")
+		}
+	})
+}
+
+func BenchmarkGasSubmitBatch(b *testing.B) {
+	ctx := context.Background()
+	e := newPipelineEnv(b, ctx, 5)
+	bp, err := e.p.Prove(ctx, []ClaimInput{e.input})
+	if err != nil {
+		b.Fatal(err)
+	}
+	calldata, err := verifier.Calldata(bp.Proof)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		r, err := e.d.Dst.SubmitBatch(ctx, e.d.Relayer, calldata, &bp.Statement)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(r.GasUsed), "gas/batch")
+		if i+1 < b.N {
+			b.Fatal("a batch is accepted once: run with -benchtime 1x")
+		}
+	}
 }

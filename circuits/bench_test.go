@@ -16,11 +16,14 @@ import (
 
 	tedwards "github.com/consensys/gnark-crypto/ecc/twistededwards"
 
+	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/header"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
+	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 )
 
 // Run with: go test ./circuits -run '^$' -bench 'BenchmarkConstraints' -benchtime 1x
@@ -163,4 +166,46 @@ func BenchmarkConstraints(b *testing.B) {
 			}
 		})
 	}
+	// The recursion: aggregations over stand-in keys shaped like the leaves' (within ~2% of
+	// the count over the real keys), and the wrap of one aggregation proof.
+	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 2, AccountSteps: 10, StorageSteps: 8}} {
+		b.Run("aggregate-"+shape.String(), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.ReportMetric(float64(compileAggregation(b, shape).GetNbConstraints()), "constraints")
+			}
+		})
+	}
+	b.Run("wrap", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			c, err := wrap.New(circuittest.StandInKey(b, ecc.BW6_761.ScalarField(), 1, false))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
+		}
+	})
+}
+
+func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.ConstraintSystem {
+	keys := aggregate.Keys{
+		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Claims), true),
+		Header:    circuittest.StandInKey(b, field, aggregate.HeaderInputs, true),
+		Step:      circuittest.StandInKey(b, field, aggregate.StepInputs, true),
+	}
+	c, err := aggregate.New(shape, keys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ccs, err := frontend.Compile(ecc.BW6_761.ScalarField(), r1cs.NewBuilder, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := len(ccs.GetCommitments().CommitmentIndexes()); n != 0 {
+		b.Fatalf("the aggregation carries %d commitments", n)
+	}
+	return ccs
 }

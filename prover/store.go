@@ -376,3 +376,35 @@ func (s *Store) writeManifest(dir string, m *Manifest) error {
 	}
 	return nil
 }
+
+// VerifyingKey loads the verifying key of the newest stored keys of circuit name, after
+// checking it against its manifest, without compiling the circuit or reading its proving
+// key. It returns ErrNotFound when the store holds no keys of that name.
+func (s *Store) VerifyingKey(name string) (groth16.VerifyingKey, *Manifest, error) {
+	ms, err := s.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	var m *Manifest
+	for _, c := range ms {
+		if c.Circuit == name && (m == nil || c.CreatedAt.After(m.CreatedAt)) {
+			m = c
+		}
+	}
+	if m == nil {
+		return nil, nil, fmt.Errorf("%w: no keys of circuit %q in %s (run 'isthmus setup')", ErrNotFound, name, s.Dir)
+	}
+	curve, ok := map[string]ecc.ID{ecc.BN254.String(): ecc.BN254, ecc.BLS12_377.String(): ecc.BLS12_377, ecc.BW6_761.String(): ecc.BW6_761}[m.Curve]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %s: unknown curve %q", ErrChecksum, name, m.Curve)
+	}
+	path := filepath.Join(s.folder(m.Circuit, m.Digest), vkFile)
+	if err := checkFile(path, m.Files[vkFile]); err != nil {
+		return nil, nil, err
+	}
+	vk := groth16.NewVerifyingKey(curve)
+	if err := readWith(path, func(r io.Reader) error { _, err := vk.ReadFrom(r); return err }); err != nil {
+		return nil, nil, fmt.Errorf("load verifying key: %w", err)
+	}
+	return vk, m, nil
+}

@@ -185,3 +185,34 @@ func TestStoreChecksAnAttachedFile(t *testing.T) {
 		t.Fatalf("a changed verifier source: %v, want ErrChecksum", err)
 	}
 }
+
+func TestStoreLoadsAVerifyingKeyByName(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	if _, _, err := s.VerifyingKey("square"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty store: %v, want ErrNotFound", err)
+	}
+	ccs := compile(t, &square{})
+	k, err := s.Keys("square", ccs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, m, err := s.VerifyingKey("square")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vk.IsDifferent(k.VK) || m.Digest != k.Manifest.Digest {
+		t.Fatal("another verifying key loaded")
+	}
+	path := filepath.Join(s.folder("square", m.Digest), vkFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.VerifyingKey("square"); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("a tampered verifying key: %v, want ErrChecksum", err)
+	}
+}

@@ -131,7 +131,7 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		name string
 		vk   groth16.VerifyingKey
 		want int
-	}{{"statement", keys.Statement, statementInputs(shape.Claims)}, {"header", keys.Header, headerInputs}, {"step", keys.Step, stepInputs}} {
+	}{{"statement", keys.Statement, StatementInputs(shape.Claims)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}} {
 		if _, ok := k.vk.(*groth16bls12377.VerifyingKey); !ok {
 			return nil, fmt.Errorf("aggregate: the %s key is a %T, want BLS12-377", k.name, k.vk)
 		}
@@ -156,13 +156,14 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 
 // Public input layouts of the leaf circuits (their fields in declaration order).
 const (
-	headerInputs   = 9  // SrcDomain, Committee, BlockNumber, BlockHash[2], StateRoot[2], ReceiptsRoot[2]
-	stepInputs     = 7  // Node[2], Key[2], Out[2], Shape
+	HeaderInputs   = 9  // SrcDomain, Committee, BlockNumber, BlockHash[2], StateRoot[2], ReceiptsRoot[2]
+	StepInputs     = 7  // Node[2], Key[2], Out[2], Shape
 	claimInputs    = 15 // leaf.ClaimPublic
 	statementFixed = 2  // Statement[2]
 )
 
-func statementInputs(claims int) int { return statementFixed + claims*claimInputs }
+// StatementInputs is the number of public inputs of a statement leaf of claims claims.
+func StatementInputs(claims int) int { return statementFixed + claims*claimInputs }
 
 // plainAPI hides the builder's commitment support, so that range checks decompose into bits
 // instead of a lookup argument: the aggregation proof then carries no Groth16 commitment and
@@ -183,7 +184,7 @@ func (c *Circuit) Define(native frontend.API) error {
 		return fmt.Errorf("aggregate: statement leaf: %w", err)
 	}
 	sp := c.StatementLeaf.Witness.Public
-	if len(sp) != statementInputs(len(c.Claims)) {
+	if len(sp) != StatementInputs(len(c.Claims)) {
 		return errors.New("aggregate: statement leaf inputs do not match the claims")
 	}
 	// The public input: the statement hash's low 253 bits.

@@ -1,0 +1,46 @@
+package aggregate
+
+import (
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+)
+
+// standInKeys are verifying keys of stand-in circuits with the leaves' public inputs.
+func standInKeys(t testing.TB, claims int) Keys {
+	f := ecc.BLS12_377.ScalarField()
+	return Keys{
+		Statement: circuittest.StandInKey(t, f, StatementInputs(claims), true),
+		Header:    circuittest.StandInKey(t, f, HeaderInputs, true),
+		Step:      circuittest.StandInKey(t, f, StepInputs, true),
+	}
+}
+
+func TestNewRefusesKeysOfAnotherShape(t *testing.T) {
+	one, two := standInKeys(t, 1), standInKeys(t, 2)
+	if _, err := New(Shape{1, 4, 3}, one); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Shape{2, 4, 3}, one); err == nil {
+		t.Error("a statement key of 1 claim taken for a shape of 2")
+	}
+	swapped := one
+	swapped.Header, swapped.Step = one.Step, one.Header
+	if _, err := New(Shape{1, 4, 3}, swapped); err == nil {
+		t.Error("header and step keys swapped were taken")
+	}
+	if _, err := New(Shape{2, 4, 3}, two); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Shape{1, 0, 3}, one); err == nil {
+		t.Error("an empty account chain was taken")
+	}
+	bn := circuittest.StandInKey(t, ecc.BN254.ScalarField(), StepInputs, true)
+	wrongCurve := one
+	wrongCurve.Step = bn
+	if _, err := New(Shape{1, 4, 3}, wrongCurve); err == nil {
+		t.Error("a BN254 key taken for a leaf")
+	}
+}
