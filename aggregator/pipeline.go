@@ -137,6 +137,11 @@ func (p *Prover) LoadAggregation(store *prover.Store) error {
 	return nil
 }
 
+// Circuits lists the pipeline's circuits, leaves first.
+func (p *Prover) Circuits() []*Circuit {
+	return []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate, p.Wrap}
+}
+
 func (p *Prover) leafKeys() aggregate.Keys {
 	return aggregate.Keys{Statement: p.Statement.Keys.VK, Header: p.Header.Keys.VK, Step: p.Step.Keys.VK}
 }
@@ -166,11 +171,18 @@ type ClaimInput struct {
 	Lane       *chain.LaneProof
 }
 
+// ErrEmptyLane is returned for a lane that has sent no message: there is nothing to prove.
+var ErrEmptyLane = errors.New("the lane has sent no message")
+
 // Claim is the lane claim the input proves: the lane's head at the header.
 func (in *ClaimInput) Claim() (protocol.LaneClaim, error) {
 	head, err := in.Lane.Head()
 	if err != nil {
 		return protocol.LaneClaim{}, err
+	}
+	if head.Count == 0 {
+		return protocol.LaneClaim{}, fmt.Errorf("%w: lane %d→%d of Outbox %s at block %d", ErrEmptyLane,
+			in.Lane.SrcDomain, in.Lane.DstDomain, in.Lane.Outbox, in.Lane.Header.Number)
 	}
 	return protocol.LaneClaim{
 		SrcDomain: in.Lane.SrcDomain, DstDomain: in.Lane.DstDomain, Outbox: in.Lane.Outbox,

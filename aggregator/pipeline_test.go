@@ -56,7 +56,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineE
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, c := range []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate, p.Wrap} {
+	for _, c := range p.Circuits() {
 		tb.Logf("%s: %d constraints, setup %.0f s, keys %s", c.Name, c.CCS.GetNbConstraints(), c.Keys.Manifest.SetupSeconds, sizes(c.Keys.Manifest))
 	}
 	compiled, err := p.Verifier(filepath.Join("..", "contracts"))

@@ -62,6 +62,13 @@ func (c *Client) Contract(instance interface {
 // localDomain reads the localDomain of an Outbox or Inbox (kind), which also checks that the
 // address holds one.
 func (c *Client) localDomain(ctx context.Context, bound *bind.BoundContract, data []byte, unpack func([]byte) (uint32, error), kind string) (uint32, error) {
+	code, err := c.Eth.CodeAt(ctx, bound.Address(), nil)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s on %s: %w", kind, bound.Address(), c.URL, err)
+	}
+	if len(code) == 0 {
+		return 0, fmt.Errorf("%s %s on %s: %w", kind, bound.Address(), c.URL, ErrNoContract)
+	}
 	domain, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, data, unpack)
 	if err != nil {
 		return 0, fmt.Errorf("%s %s on %s: read localDomain (is it an %s?): %w", kind, bound.Address(), c.URL, kind, err)

@@ -5,6 +5,10 @@ import "errors"
 var (
 	// ErrUnreachable: the JSON-RPC endpoint did not answer.
 	ErrUnreachable = errors.New("rpc endpoint unreachable")
+	// ErrNoContract: no contract at the address given (another chain, or a typo).
+	ErrNoContract = errors.New("no contract at this address on this chain")
+	// ErrNotOutbox: a contract that is not an Outbox where one was expected.
+	ErrNotOutbox = errors.New("not an Outbox")
 	// ErrBadProof: a storage proof that does not verify against the block's stateRoot.
 	ErrBadProof = errors.New("storage proof does not verify")
 	// ErrNotLaneSequence: messages that are not consecutive messages of one lane.

@@ -59,6 +59,10 @@ func storageProofOf(r gethclient.StorageResult) StorageProof {
 
 // verifyMPT returns the value stored under keccak256(key) in the trie with the given root.
 func verifyMPT(root common.Hash, key []byte, nodes []hexutil.Bytes) ([]byte, error) {
+	// The empty trie holds nothing; its proofs have no node.
+	if root == types.EmptyRootHash && len(nodes) == 0 {
+		return nil, nil
+	}
 	db := memorydb.New()
 	for _, n := range nodes {
 		if err := db.Put(crypto.Keccak256(n), n); err != nil {

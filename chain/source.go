@@ -31,8 +31,14 @@ func NewSource(ctx context.Context, c *Client, addr common.Address) (*Source, er
 	s := &Source{Client: c, Outbox: addr, abi: bindings.NewOutbox()}
 	s.bound = c.Contract(s.abi, addr)
 	var err error
-	s.Domain, err = c.localDomain(ctx, s.bound, s.abi.PackLocalDomain(), s.abi.UnpackLocalDomain, "Outbox")
-	return s, err
+	if s.Domain, err = c.localDomain(ctx, s.bound, s.abi.PackLocalDomain(), s.abi.UnpackLocalDomain, "Outbox"); err != nil {
+		return s, err
+	}
+	// An Inbox has a localDomain too: only an Outbox has lanes.
+	if _, err := bind.Call(s.bound, &bind.CallOpts{Context: ctx}, s.abi.PackLane(0), s.abi.UnpackLane); err != nil {
+		return s, fmt.Errorf("Outbox %s on %s: %w: it has no lane(): %v", addr, c.URL, ErrNotOutbox, err)
+	}
+	return s, nil
 }
 
 // Send sends one message from key and returns it as the Outbox recorded it, with the receipt.

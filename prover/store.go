@@ -62,6 +62,8 @@ type Keys struct {
 type Store struct {
 	Dir string
 	Log *slog.Logger
+	// ForceSetup makes Keys run the setup even for stored keys (isthmus setup --force).
+	ForceSetup bool
 }
 
 // DefaultDir is $ISTHMUS_KEY_DIR, or isthmus/keys in the user's cache directory.
@@ -103,7 +105,7 @@ func (s *Store) Keys(name string, ccs constraint.ConstraintSystem, force bool) (
 	if err != nil {
 		return nil, err
 	}
-	if !force {
+	if !force && !s.ForceSetup {
 		k, err := s.load(name, digest, ccs)
 		if err == nil {
 			return k, nil

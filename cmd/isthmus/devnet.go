@@ -27,7 +27,7 @@ type devnetOptions struct {
 	seed     uint64
 	timeout  time.Duration
 	testOnly bool
-	keyDir   string
+	store    storeFlag
 }
 
 func newDevnetCmd(out io.Writer) *cobra.Command {
@@ -58,7 +58,7 @@ TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the payloads and gas limits")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
-	f.StringVar(&o.keyDir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+	o.store.register(cmd)
 	return cmd
 }
 
@@ -149,16 +149,12 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 
 // prover loads the devnet pipeline's circuits and keys, making the keys it lacks.
 func (o *devnetOptions) prover(log *slog.Logger) (*aggregator.Prover, error) {
-	dir := o.keyDir
-	if dir == "" {
-		var err error
-		if dir, err = prover.DefaultDir(); err != nil {
-			return nil, err
-		}
+	store, err := o.store.store()
+	if err != nil {
+		return nil, err
 	}
-	store := &prover.Store{Dir: dir, Log: log}
 	if ms, err := store.List(); err == nil && len(ms) < 5 {
-		log.Warn("making Groth16 keys on first use: about 40 minutes on 2 cores (later runs load them in seconds)", "dir", dir)
+		log.Warn("making Groth16 keys on first use: about 40 minutes on 2 cores (later runs load them in seconds)", "dir", store.Dir)
 	}
 	return aggregator.NewProver(store, aggregator.DevnetConfig(), log)
 }
@@ -182,7 +178,7 @@ func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *agg
 	if p == nil {
 		row("submitBatch", "%d gas (TestOnlyVerifier: no proof)", rep.SubmitGas)
 	} else {
-		for _, c := range []*aggregator.Circuit{p.Statement, p.Header, p.Step, p.Aggregate, p.Wrap} {
+		for _, c := range p.Circuits() {
 			row("circuit "+c.Name, "%d constraints (%s)", c.CCS.GetNbConstraints(), c.Keys.Manifest.Curve)
 		}
 		row("batch proof", "%d bytes (Groth16 on BN254, one commitment)", rep.ProofSize)

@@ -18,13 +18,13 @@ func newKeysCmd(out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "List, check and remove stored Groth16 keys",
-		Long: `Groth16 keys live in a cache directory outside the repository (--dir, or
+		Long: `Groth16 keys live in a cache directory outside the repository (--key-dir, or
 ISTHMUS_KEY_DIR, or isthmus/keys in the user's cache), one folder per compiled
 circuit, with a manifest of checksums. Keys made on this machine come from local
 randomness: they are development keys.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().StringVar(&o.dir, "dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+	cmd.PersistentFlags().StringVar(&o.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
 	cmd.AddCommand(
 		&cobra.Command{Use: "list", Short: "List stored keys", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return o.list(out) }},

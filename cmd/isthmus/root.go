@@ -39,6 +39,10 @@ chain, where an Inbox contract checks that single proof.`,
 		newVersionCmd(out),
 		newDevnetCmd(out),
 		newKeysCmd(out),
+		newSetupCmd(out),
+		newProveCmd(out),
+		newVerifyCmd(out),
+		newExportSolidityCmd(out),
 	)
 	return cmd
 }

@@ -72,7 +72,7 @@ func (c *squareCircuit) Define(api frontend.API) error {
 
 func TestKeysCommand(t *testing.T) {
 	dir := t.TempDir()
-	out, err := run(t, "keys", "list", "--dir", dir)
+	out, err := run(t, "keys", "list", "--key-dir", dir)
 	if err != nil || !strings.Contains(out, "no keys") {
 		t.Fatalf("empty list: %q, %v", out, err)
 	}
@@ -83,11 +83,11 @@ func TestKeysCommand(t *testing.T) {
 	if _, err := (&prover.Store{Dir: dir}).Keys("square", ccs, false); err != nil {
 		t.Fatal(err)
 	}
-	out, err = run(t, "keys", "list", "--dir", dir)
+	out, err = run(t, "keys", "list", "--key-dir", dir)
 	if err != nil || !regexp.MustCompile(`(?m)^square\s+bls12_377\s+\d+\s+[0-9a-f]{16}\s+\d+s\s+development`).MatchString(out) {
 		t.Fatalf("list: %q, %v", out, err)
 	}
-	if out, err = run(t, "keys", "check", "--dir", dir); err != nil {
+	if out, err = run(t, "keys", "check", "--key-dir", dir); err != nil {
 		t.Fatalf("check: %q, %v", out, err)
 	}
 	// A corrupted key is reported, with exit code 1.
@@ -98,15 +98,15 @@ func TestKeysCommand(t *testing.T) {
 	if err := os.WriteFile(files[0], []byte("corrupt"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = run(t, "keys", "check", "--dir", dir)
+	_, err = run(t, "keys", "check", "--key-dir", dir)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != exitFailure || !errors.Is(err, prover.ErrChecksum) {
 		t.Fatalf("check of a corrupted key: %v", err)
 	}
-	if _, err := run(t, "keys", "remove", "square", "--dir", dir); err != nil {
+	if _, err := run(t, "keys", "remove", "square", "--key-dir", dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(t, "keys", "remove", "square", "--dir", dir); !errors.As(err, &ee) || ee.code != exitUsage {
+	if _, err := run(t, "keys", "remove", "square", "--key-dir", dir); !errors.As(err, &ee) || ee.code != exitUsage {
 		t.Fatalf("removing twice: %v", err)
 	}
 }

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/spf13/cobra"
+
+	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+// storeFlag is the key directory flag the pipeline commands share.
+type storeFlag struct{ dir string }
+
+func (s *storeFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+}
+
+func (s *storeFlag) store() (*prover.Store, error) {
+	dir := s.dir
+	if dir == "" {
+		var err error
+		if dir, err = prover.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return &prover.Store{Dir: dir, Log: slog.Default()}, nil
+}
+
+// wrapCircuit is the name of the devnet pipeline's wrap circuit, whose key verifies batches.
+func wrapCircuit() string { return "wrap-" + aggregator.DevnetConfig().Shape.String() }
+
+func newSetupCmd(out io.Writer) *cobra.Command {
+	var s storeFlag
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Make (or check and load) the Groth16 keys of every pipeline circuit",
+		Long: `Compiles the five circuits of the pipeline (statement, header and state-step leaves
+on BLS12-377, the aggregation on BW6-761, the wrap on BN254) and makes the keys the
+store lacks: about 40 minutes on 2 cores the first time, logged per circuit with an
+estimate. Keys from local randomness are development keys. Stored keys are checked
+against their manifest and loaded.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			st, err := s.store()
+			if err != nil {
+				return err
+			}
+			st.ForceSetup = force
+			p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), slog.Default())
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "CIRCUIT\tCURVE\tCONSTRAINTS\tSETUP\tSTATE")
+			for _, c := range p.Circuits() {
+				state := "made now"
+				if c.Keys.Loaded {
+					state = "loaded"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%d\t%.0f s\t%s\n", c.Name, c.Keys.Manifest.Curve, c.CCS.GetNbConstraints(), c.Keys.Manifest.SetupSeconds, state)
+			}
+			return w.Flush()
+		},
+	}
+	s.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "run the setup again even for stored keys")
+	return cmd
+}
+
+type proveOptions struct {
+	store   storeFlag
+	rpc     string
+	outbox  string
+	dst     uint32
+	block   int64
+	devnet  bool
+	out     string
+	timeout time.Duration
+	signers int
+}
+
+func newProveCmd(out io.Writer) *cobra.Command {
+	o := &proveOptions{}
+	cmd := &cobra.Command{
+		Use:   "prove",
+		Short: "Prove a lane's head at a finalized source block into a batch file",
+		Long: `Reads the lane towards --dst of the Outbox at --outbox from the source chain's
+JSON-RPC endpoint (--rpc) at its finalized block (or --block), checks the storage
+proofs, has the header signed, and proves the batch through every layer into a batch
+file (--out, format isthmus.batch.v1) that 'isthmus verify' checks and the Inbox's
+submitBatch takes.
+
+Header signatures come from the source domain's committee. Until 'isthmus attest'
+serves them, only the devnet committee can sign: --devnet-attesters signs with its
+public keys, which is meaningful on a devnet only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.rpc == "" || o.out == "" || !common.IsHexAddress(o.outbox) {
+				return usageError(errors.New("--rpc, --outbox (an address) and --out are required"))
+			}
+			if !o.devnet {
+				return usageError(errors.New("no attesters to sign the header: pass --devnet-attesters on a devnet ('isthmus attest' is not built yet)"))
+			}
+			return o.run(cmd.Context(), out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.rpc, "rpc", "", "source chain JSON-RPC endpoint")
+	f.StringVar(&o.outbox, "outbox", "", "Outbox address")
+	f.Uint32Var(&o.dst, "dst", 2, "destination domain of the lane")
+	f.Int64Var(&o.block, "block", -1, "block number (default: the finalized block)")
+	f.BoolVar(&o.devnet, "devnet-attesters", false, "sign the header with the devnet committee's public keys")
+	f.IntVar(&o.signers, "signers", devnet.CommitteeSize, "devnet attesters that sign")
+	f.StringVar(&o.out, "out", "", "batch file to write")
+	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
+	o.store.register(cmd)
+	return cmd
+}
+
+func (o *proveOptions) run(parent context.Context, out io.Writer) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, o.timeout)
+	defer cancel()
+	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+	client, err := chain.Dial(ctx, o.rpc)
+	if err != nil {
+		return fail(err)
+	}
+	src, err := chain.NewSource(ctx, client, common.HexToAddress(o.outbox))
+	if err != nil {
+		return fail(fmt.Errorf("outbox %s: %w", o.outbox, err))
+	}
+	var h *types.Header
+	if o.block < 0 {
+		h, err = src.FinalizedHeader(ctx)
+	} else {
+		h, err = client.Eth.HeaderByNumber(ctx, big.NewInt(o.block))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	lane, err := src.ProveLane(ctx, h, o.dst, nil)
+	if err != nil {
+		return fail(err)
+	}
+	members, _ := devnet.Committee()
+	// Refuse what cannot be proven before loading the keys.
+	if _, err := (&aggregator.ClaimInput{Committee: members, Lane: lane}).Claim(); err != nil {
+		return fail(err)
+	}
+	sigs, err := devnet.Attest(src.Domain, h.Number.Uint64(), h.Hash(), o.signers)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := o.store.store()
+	if err != nil {
+		return fail(err)
+	}
+	p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), slog.Default())
+	if err != nil {
+		return fail(err)
+	}
+	bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
+	if err != nil {
+		return fail(err)
+	}
+	b, err := verifier.NewBatch(p.Wrap.Name, bp.Statement, bp.Proof)
+	if err != nil {
+		return fail(err)
+	}
+	if err := verifier.WriteBatch(o.out, b); err != nil {
+		return fail(err)
+	}
+	c := bp.Statement.Lanes[0]
+	fmt.Fprintf(out, "batch %s: domain %d → %d, count %d at block %d, written to %s\n", b.Hash, c.SrcDomain, c.DstDomain, c.Count, c.BlockNumber, o.out)
+	for _, s := range bp.Stages {
+		fmt.Fprintf(out, "  %-16s %d proofs, %s\n", s.Name, s.Proofs, s.Elapsed.Round(time.Millisecond))
+	}
+	return nil
+}
+
+func newVerifyCmd(out io.Writer) *cobra.Command {
+	var s storeFlag
+	cmd := &cobra.Command{
+		Use:   "verify BATCH",
+		Short: "Verify a batch file's proof natively, as the Solidity verifier does",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			b, proof, err := verifier.ReadBatch(args[0])
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			st, err := s.store()
+			if err != nil {
+				return err
+			}
+			vk, _, err := st.VerifyingKey(b.Circuit)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			if err := verifier.Verify(vk, proof, b.Statement.PublicInput()); err != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("%s: %w", args[0], err)}
+			}
+			fmt.Fprintf(out, "valid: statement %s, %d lane claims, %d rotations\n", b.Hash, len(b.Statement.Lanes), len(b.Statement.Rotations))
+			return nil
+		},
+	}
+	s.register(cmd)
+	return cmd
+}
+
+func newExportSolidityCmd(out io.Writer) *cobra.Command {
+	var s storeFlag
+	var file, circuit string
+	cmd := &cobra.Command{
+		Use:   "export-solidity",
+		Short: "Write the Solidity verifier of the stored wrap key",
+		Long: `Exports the Groth16 verifier of the wrap circuit's stored key (pragma pinned to the
+project's solc), the contract the Inbox calls through Groth16BatchVerifier.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			st, err := s.store()
+			if err != nil {
+				return err
+			}
+			vk, m, err := st.VerifyingKey(circuit)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			w := out
+			if file != "" {
+				f, err := os.Create(file)
+				if err != nil {
+					return &exitError{code: exitFailure, err: err}
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := verifier.ExportSolidity(vk, w); err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			slog.Info("verifier exported", "circuit", m.Circuit, "digest", m.Digest[:16], "development", m.Development)
+			return nil
+		},
+	}
+	s.register(cmd)
+	cmd.Flags().StringVar(&file, "out", "", "file to write (default: standard output)")
+	cmd.Flags().StringVar(&circuit, "circuit", wrapCircuit(), "wrap circuit whose key to export")
+	return cmd
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+// wantFailure checks that a command failed with exit code 1 and an error that names want.
+func wantFailure(t *testing.T, err error, want string, args []string) {
+	t.Helper()
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitFailure {
+		t.Errorf("%v: %v, want a failure (exit 1)", args, err)
+		return
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("%v: %q does not name %q", args, err, want)
+	}
+}
+
+func TestPipelineCommandsRefuseBadInput(t *testing.T) {
+	dir := t.TempDir()
+	keys := t.TempDir()
+	truncated := filepath.Join(dir, "truncated.json")
+	if err := os.WriteFile(truncated, []byte(`{"format": "isthmus.batch.v1", "statement": {"lanes": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.Source.Finalize(d.Source.Head())
+
+	for _, tc := range []struct {
+		args []string
+		want string
+		is   error
+	}{
+		{[]string{"verify", filepath.Join(dir, "missing.json")}, "no such file", os.ErrNotExist},
+		{[]string{"verify", truncated}, "truncated", verifier.ErrEncoding},
+		{[]string{"export-solidity", "--key-dir", keys}, "no keys of circuit", prover.ErrNotFound},
+		{[]string{"prove", "--rpc", "http://127.0.0.1:1", "--outbox", d.Outbox.Hex(), "--out", filepath.Join(dir, "b.json"), "--devnet-attesters", "--key-dir", keys},
+			chain.ErrUnreachable.Error(), chain.ErrUnreachable},
+		// An account without code (the relayer's), and the Inbox on the other chain.
+		{[]string{"prove", "--rpc", d.Source.URL, "--outbox", crypto.PubkeyToAddress(d.Relayer.PublicKey).Hex(), "--out", filepath.Join(dir, "b.json"), "--devnet-attesters", "--key-dir", keys},
+			"outbox", chain.ErrNoContract},
+		{[]string{"prove", "--rpc", d.Destination.URL, "--outbox", d.Inbox.Hex(), "--out", filepath.Join(dir, "b.json"), "--devnet-attesters", "--key-dir", keys},
+			"outbox", chain.ErrNotOutbox},
+		// The Outbox has sent nothing towards domain 7: no lane head to prove.
+		{[]string{"prove", "--rpc", d.Source.URL, "--outbox", d.Outbox.Hex(), "--dst", "7", "--out", filepath.Join(dir, "b.json"), "--devnet-attesters", "--key-dir", keys},
+			"lane", aggregator.ErrEmptyLane},
+	} {
+		_, err := run(t, tc.args...)
+		wantFailure(t, err, tc.want, tc.args)
+		if !errors.Is(err, tc.is) {
+			t.Errorf("%v: %v, want %v", tc.args, err, tc.is)
+		}
+	}
+
+	// A well-formed batch file whose circuit has no key here.
+	b := filepath.Join(dir, "batch.json")
+	if err := os.WriteFile(b, validBatchWithoutKey(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, "verify", b, "--key-dir", keys)
+	wantFailure(t, err, "no keys of circuit", []string{"verify", b})
+	if !errors.Is(err, prover.ErrNotFound) {
+		t.Errorf("verify without keys: %v, want ErrNotFound", err)
+	}
+
+	var ee *exitError
+	if _, err := run(t, "prove", "--rpc", d.Source.URL, "--outbox", d.Outbox.Hex(), "--out", b); !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Errorf("prove without attesters: %v, want a usage error", err)
+	}
+}
+
+// validBatchWithoutKey is a batch file that decodes (its proof's points are generators, on
+// the curve) but names a circuit no store holds.
+func validBatchWithoutKey(t *testing.T) []byte {
+	t.Helper()
+	_, _, g1, g2 := bn254.Generators()
+	proof := &groth16bn254.Proof{Ar: g1, Bs: g2, Krs: g1, Commitments: []bn254.G1Affine{g1}, CommitmentPok: g1}
+	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{SrcDomain: 1, DstDomain: 2, Count: 5, BlockNumber: 3}}}
+	b, err := verifier.NewBatch("wrap-none", stmt, proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
