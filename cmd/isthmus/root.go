@@ -43,6 +43,7 @@ chain, where an Inbox contract checks that single proof.`,
 		newProveCmd(out),
 		newVerifyCmd(out),
 		newExportSolidityCmd(out),
+		newBenchCmd(out),
 	)
 	return cmd
 }
