@@ -11,12 +11,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/spf13/cobra"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
@@ -83,15 +85,17 @@ against their manifest and loaded.`,
 }
 
 type proveOptions struct {
-	store   storeFlag
-	rpc     string
-	outbox  string
-	dst     uint32
-	block   int64
-	devnet  bool
-	out     string
-	timeout time.Duration
-	signers int
+	store     storeFlag
+	rpc       string
+	outbox    string
+	dst       uint32
+	block     int64
+	devnet    bool
+	attesters []string
+	committee string
+	out       string
+	timeout   time.Duration
+	signers   int
 }
 
 func newProveCmd(out io.Writer) *cobra.Command {
@@ -105,16 +109,17 @@ proofs, has the header signed, and proves the batch through every layer into a b
 file (--out, format isthmus.batch.v1) that 'isthmus verify' checks and the Inbox's
 submitBatch takes.
 
-Header signatures come from the source domain's committee. Until 'isthmus attest'
-serves them, only the devnet committee can sign: --devnet-attesters signs with its
-public keys, which is meaningful on a devnet only.`,
+Header signatures come from the source domain's committee: --attesters lists the URLs
+of its attesters ('isthmus attest'), --committee its members (a JSON file of public keys
+and weights; default: the devnet committee). --devnet-attesters instead signs with the
+devnet committee's public seeds, which is meaningful on a devnet only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.rpc == "" || o.out == "" || !common.IsHexAddress(o.outbox) {
 				return usageError(errors.New("--rpc, --outbox (an address) and --out are required"))
 			}
-			if !o.devnet {
-				return usageError(errors.New("no attesters to sign the header: pass --devnet-attesters on a devnet ('isthmus attest' is not built yet)"))
+			if !o.devnet && len(o.attesters) == 0 {
+				return usageError(errors.New("no attesters to sign the header: pass --attesters URL,... (or --devnet-attesters on a devnet)"))
 			}
 			return o.run(cmd.Context(), out)
 		},
@@ -124,7 +129,9 @@ public keys, which is meaningful on a devnet only.`,
 	f.StringVar(&o.outbox, "outbox", "", "Outbox address")
 	f.Uint32Var(&o.dst, "dst", 2, "destination domain of the lane")
 	f.Int64Var(&o.block, "block", -1, "block number (default: the finalized block)")
-	f.BoolVar(&o.devnet, "devnet-attesters", false, "sign the header with the devnet committee's public keys")
+	f.BoolVar(&o.devnet, "devnet-attesters", false, "sign the header with the devnet committee's public seeds")
+	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs to collect the header's signatures from")
+	f.StringVar(&o.committee, "committee", "", "committee file (default: the devnet committee)")
 	f.IntVar(&o.signers, "signers", devnet.CommitteeSize, "devnet attesters that sign")
 	f.StringVar(&o.out, "out", "", "batch file to write")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
@@ -161,11 +168,25 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 		return fail(err)
 	}
 	members, _ := devnet.Committee()
+	if o.committee != "" {
+		data, err := os.ReadFile(o.committee)
+		if err != nil {
+			return fail(err)
+		}
+		if members, err = attest.DecodeCommittee(data); err != nil {
+			return fail(fmt.Errorf("%s: %w", o.committee, err))
+		}
+	}
 	// Refuse what cannot be proven before loading the keys.
 	if _, err := (&aggregator.ClaimInput{Committee: members, Lane: lane}).Claim(); err != nil {
 		return fail(err)
 	}
-	sigs, err := devnet.Attest(src.Domain, h.Number.Uint64(), h.Hash(), o.signers)
+	var sigs map[int]*eddsa.Signature
+	if o.devnet {
+		sigs, err = devnet.Attest(src.Domain, h.Number.Uint64(), h.Hash(), o.signers)
+	} else {
+		sigs, err = attest.Collect(ctx, o.attesters, members, src.Domain, h.Number.Uint64(), h.Hash(), slog.Default())
+	}
 	if err != nil {
 		return fail(err)
 	}

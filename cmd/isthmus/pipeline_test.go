@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
@@ -92,6 +96,49 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 	var ee *exitError
 	if _, err := run(t, "prove", "--rpc", d.Source.URL, "--outbox", d.Outbox.Hex(), "--out", b); !errors.As(err, &ee) || ee.code != exitUsage {
 		t.Errorf("prove without attesters: %v, want a usage error", err)
+	}
+
+	// Two of the four devnet attesters, who have signed the finalized block: no quorum.
+	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, d.Outbox, 100_000, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, attesterKeys := devnet.Committee()
+	var urls []string
+	for i := 0; i < 2; i++ {
+		c, err := chain.Dial(ctx, d.Source.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := &attest.Attester{Domain: d.Config.SourceDomain, Index: i, Key: attesterKeys[i], Client: c, Poll: 10 * time.Millisecond}
+		go a.Run(ctx)
+		srv := httptest.NewServer(a.Handler())
+		defer srv.Close()
+		for {
+			resp, err := http.Get(fmt.Sprintf("%s/attestations/%d", srv.URL, h.Number))
+			if err == nil && resp.StatusCode == http.StatusOK {
+				resp.Body.Close()
+				break
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+			if ctx.Err() != nil {
+				t.Fatal("attester did not sign")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		urls = append(urls, srv.URL)
+	}
+	args := []string{"prove", "--rpc", d.Source.URL, "--outbox", d.Outbox.Hex(), "--block", h.Number.String(), "--out", b, "--attesters", strings.Join(urls, ","), "--key-dir", keys}
+	_, err = run(t, args...)
+	wantFailure(t, err, "too few attestations", args)
+	if !errors.Is(err, attest.ErrNoQuorum) {
+		t.Errorf("two of four attesters: %v, want ErrNoQuorum", err)
 	}
 }
 

@@ -44,6 +44,7 @@ chain, where an Inbox contract checks that single proof.`,
 		newVerifyCmd(out),
 		newExportSolidityCmd(out),
 		newBenchCmd(out),
+		newAttestCmd(out),
 	)
 	return cmd
 }

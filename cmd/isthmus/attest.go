@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
+	"github.com/spf13/cobra"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/attest"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
+)
+
+type attestOptions struct {
+	rpc       string
+	domain    uint32
+	index     int
+	seedFile  string
+	devnetKey bool
+	listen    string
+	poll      time.Duration
+}
+
+func newAttestCmd(out io.Writer) *cobra.Command {
+	o := &attestOptions{}
+	cmd := &cobra.Command{
+		Use:   "attest",
+		Short: "Run an attester: sign the source chain's finalized headers, serve the signatures",
+		Long: `Watches the finalized headers of a source chain (--rpc) and signs each with this
+committee member's EdDSA key, the digest (domain, number, hash) the header leaf checks.
+Signatures are served over HTTP on --listen: GET /attestations/{number|latest}.
+
+The key comes from --seed-file (32 bytes, hex) or, on a devnet, --devnet-key (the public
+seed of member --index).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.rpc == "" || o.domain == 0 {
+				return usageError(errors.New("--rpc and --domain are required"))
+			}
+			if o.devnetKey == (o.seedFile != "") {
+				return usageError(errors.New("give one of --seed-file and --devnet-key"))
+			}
+			return o.run(cmd.Context(), out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.rpc, "rpc", "", "source chain JSON-RPC endpoint")
+	f.Uint32Var(&o.domain, "domain", 0, "the source chain's protocol domain")
+	f.IntVar(&o.index, "index", 0, "this member's index in the committee")
+	f.StringVar(&o.seedFile, "seed-file", "", "file holding the 32-byte key seed in hex")
+	f.BoolVar(&o.devnetKey, "devnet-key", false, "use the devnet committee's public seed of --index (devnet only)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:7450", "HTTP address to serve attestations on")
+	f.DurationVar(&o.poll, "poll", time.Second, "how often to read the finalized header")
+	return cmd
+}
+
+func (o *attestOptions) key() (*eddsa.PrivateKey, error) {
+	if o.devnetKey {
+		_, keys := devnet.Committee()
+		if o.index < 0 || o.index >= len(keys) {
+			return nil, usageError(fmt.Errorf("--index %d: the devnet committee has %d members", o.index, len(keys)))
+		}
+		return keys[o.index], nil
+	}
+	data, err := os.ReadFile(o.seedFile)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(string(data)), "0x"))
+	if err != nil || len(seed) != 32 {
+		return nil, fmt.Errorf("%s: want 32 bytes in hex", o.seedFile)
+	}
+	return committee.KeyFromSeed([32]byte(seed))
+}
+
+func (o *attestOptions) run(parent context.Context, out io.Writer) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	key, err := o.key()
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return &exitError{code: exitFailure, err: err}
+	}
+	client, err := chain.Dial(ctx, o.rpc)
+	if err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
+	a := &attest.Attester{Domain: o.domain, Index: o.index, Key: key, Client: client, Poll: o.poll, Log: slog.Default()}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(out, "attester %d of domain %d serving on http://%s\n", o.index, o.domain, ln.Addr())
+	err = a.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+	return err
+}
