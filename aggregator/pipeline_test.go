@@ -462,3 +462,32 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkKeys/<circuit>: each pipeline circuit's stored keys: the proving key's size, the
+// time to check and load them, and the setup seconds recorded when they were made.
+func BenchmarkKeys(b *testing.B) {
+	dir, err := prover.DefaultDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := &prover.Store{Dir: dir}
+	p, err := NewProver(store, DevnetConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range p.Circuits() {
+		b.Run(c.Name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				k, err := store.Load(c.Name, c.CCS)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(time.Since(start).Seconds(), "load-s")
+				b.ReportMetric(float64(k.Manifest.Files["pk.dump"].Size)/(1<<20), "pk-MiB")
+				b.ReportMetric(k.Manifest.SetupSeconds, "setup-s")
+				b.ReportMetric(float64(c.CCS.GetNbConstraints()), "constraints")
+			}
+		})
+	}
+}

@@ -175,6 +175,15 @@ func BenchmarkConstraints(b *testing.B) {
 			}
 		})
 	}
+	// One more step slot (its Groth16 verification and its links): the recursion's cost per
+	// leaf proof.
+	b.Run("aggregate-per-step-proof", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			small := compileAggregation(b, aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3})
+			big := compileAggregation(b, aggregate.Shape{Claims: 1, AccountSteps: 5, StorageSteps: 3})
+			b.ReportMetric(float64(big.GetNbConstraints()-small.GetNbConstraints()), "constraints")
+		}
+	})
 	b.Run("wrap", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			c, err := wrap.New(circuittest.StandInKey(b, ecc.BW6_761.ScalarField(), 1, false))

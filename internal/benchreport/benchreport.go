@@ -61,7 +61,7 @@ var Plans = map[string][]Plan{
 		{[]string{"./contracts"}, "BenchmarkGas"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
 		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve"},
-		{[]string{"./aggregator"}, "BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline"},
+		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline"},
 	},
 }
 
@@ -229,6 +229,7 @@ func (r *Report) markdown(plots map[string]string) string {
 		{"Setup and proving", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSetup") || strings.HasPrefix(x.Name, "BenchmarkProve")
 		}},
+		{"Keys (setup-s: recorded when the key was made)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkKeys") }},
 		{"Pipeline stages and latency (seconds)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkPipeline") }},
 	}
 	for _, s := range sections {
