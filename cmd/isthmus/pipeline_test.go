@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -158,4 +159,64 @@ func validBatchWithoutKey(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// The relay command, configured from a file and the environment, relays a devnet lane with
+// TestOnlyProofs until stopped.
+func TestRelayCommandFromConfigAndEnvironment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "relay.json")
+	conf := fmt.Sprintf(`{"src-rpc": %q, "outbox": %q, "inbox": %q, "batch-messages": 2, "poll": "20ms", "metrics": "", "state-dir": %q}`,
+		d.Source.URL, d.Outbox.Hex(), d.Inbox.Hex(), filepath.Join(dir, "state"))
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ISTHMUS_DST_RPC", d.Destination.URL)
+	for i := 0; i < 2; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, d.Outbox, 100_000, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Source.Finalize(d.Source.Head())
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() {
+		var out bytes.Buffer
+		cmd := NewRootCmd(&out, []string{"relay", "--config", cfg, "--devnet-relayer", "--test-only-proofs", "--log-level", "error"})
+		cmd.SetErr(&bytes.Buffer{})
+		done <- cmd.ExecuteContext(runCtx)
+	}()
+	for {
+		st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("delivered %d of 2", st.DeliveredCount)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("relay after a graceful stop: %v", err)
+	}
+	// A config file with an unknown setting is a usage error.
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"src-rpcc": "x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ee *exitError
+	if _, err := run(t, "relay", "--config", bad); !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "src-rpcc") {
+		t.Fatalf("unknown config setting: %v", err)
+	}
 }

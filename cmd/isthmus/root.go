@@ -45,6 +45,7 @@ chain, where an Inbox contract checks that single proof.`,
 		newExportSolidityCmd(out),
 		newBenchCmd(out),
 		newAttestCmd(out),
+		newRelayCmd(out),
 	)
 	return cmd
 }

@@ -1,0 +1,188 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/big"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/attest"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// testOnlyProver is a test double of the batch prover: it collects a quorum of attestations
+// from the attester nodes, as the real one does, then returns a TestOnlyProof (which the
+// devnet's TestOnlyVerifier accepts) instead of proving. It counts its calls.
+type testOnlyProver struct {
+	urls  []string
+	calls int
+}
+
+func (p *testOnlyProver) prove(ctx context.Context, lane *chain.LaneProof) (*Batch, error) {
+	p.calls++
+	members, _ := devnet.Committee()
+	h := lane.Header
+	if _, err := attest.Collect(ctx, p.urls, members, lane.SrcDomain, h.Number.Uint64(), h.Hash(), nil); err != nil {
+		return nil, err
+	}
+	claims, err := lane.Claims(members.CommitmentHash())
+	if err != nil {
+		return nil, err
+	}
+	s := protocol.Statement{Lanes: claims[len(claims)-1:]}
+	return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+}
+
+// Attesters and a relay against the two devnet chains over loopback JSON-RPC. The relay is
+// killed after proving (before submission) and in the middle of a delivery, and restarted;
+// every message is delivered exactly once, in order.
+func TestRelayResumesAfterKills(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, keys := devnet.Committee()
+	prover := &testOnlyProver{}
+	for i, k := range keys {
+		c, err := chain.Dial(ctx, d.Source.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := &attest.Attester{Domain: d.Config.SourceDomain, Index: i, Key: k, Client: c, Poll: 10 * time.Millisecond}
+		go a.Run(ctx)
+		srv := httptest.NewServer(a.Handler())
+		defer srv.Close()
+		prover.urls = append(prover.urls, srv.URL)
+	}
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Source.Finalize(d.Source.Head())
+	}
+	stateDir := t.TempDir()
+	newRelay := func() *Relay {
+		return &Relay{
+			Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
+				Poll: 20 * time.Millisecond, StateDir: stateDir, Key: d.Relayer},
+			Src: d.Src, Dst: d.Dst, Prove: prover.prove, Metrics: &Metrics{},
+		}
+	}
+	// Steps until the attesters have signed (the prover fails until then) or the step is killed.
+	step := func(r *Relay, ctx context.Context) error {
+		for {
+			err := r.Step(ctx)
+			if err == nil || ctx.Err() != nil || !errors.Is(err, attest.ErrNoQuorum) {
+				return err
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	send(5)
+
+	// Killed after proving, before submission.
+	r1 := newRelay()
+	kill1, stop1 := context.WithCancel(ctx)
+	r1.afterSave = stop1
+	if err := step(r1, kill1); err == nil {
+		t.Fatal("the killed relay's step succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(stateDir, pendingFile)); err != nil {
+		t.Fatalf("no pending batch saved: %v", err)
+	}
+	if st, err := d.Dst.State(ctx, d.Config.SourceDomain); err != nil || st.ProvenCount != 0 {
+		t.Fatalf("proven %d before submission (%v)", st.ProvenCount, err)
+	}
+	calls := prover.calls
+
+	// Restarted: submits the saved batch without proving again, then is killed mid-delivery.
+	r2 := newRelay()
+	if err := r2.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if prover.calls != calls {
+		t.Fatal("the restarted relay proved again instead of submitting the saved batch")
+	}
+	st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+	if err != nil || st.ProvenCount != 5 || st.DeliveredCount != 0 {
+		t.Fatalf("after the restart: proven %d delivered %d (%v)", st.ProvenCount, st.DeliveredCount, err)
+	}
+	kill2, stop2 := context.WithTimeout(ctx, 5*time.Millisecond) // the delivery takes a block or more
+	defer stop2()
+	_ = r2.Step(kill2)
+
+	// Restarted again, and more messages: everything arrives once, in order.
+	send(3)
+	r3 := newRelay()
+	run, stop3 := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- r3.Run(run) }()
+	rec := testbindings.NewTestRecordingRecipient()
+	for {
+		n, err := chain.CallUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= 8 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d of 8 messages delivered", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // a duplicate would land now
+	stop3()
+	<-done
+	bound := d.DestinationClient.Contract(rec, recipient)
+	n, err := chain.CallUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount)
+	if err != nil || n != 8 {
+		t.Fatalf("recipient received %d messages (%v), want 8", n, err)
+	}
+	for i := uint64(0); i < n; i++ {
+		got, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, rec.PackReceived(new(big.Int).SetUint64(i)), rec.UnpackReceived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Nonce != i {
+			t.Fatalf("message %d has nonce %d: out of order", i, got.Nonce)
+		}
+	}
+	if r3.Metrics.Delivered == 0 && r2.Metrics.Delivered == 0 {
+		t.Fatal("no delivery counted")
+	}
+	// The metrics endpoint.
+	srv := httptest.NewServer(r3.Metrics.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "isthmus_relay_batches_total 1") {
+		t.Fatalf("metrics:\n%s", body)
+	}
+}

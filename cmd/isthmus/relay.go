@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/aggregator/relay"
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/attest"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+type relayOptions struct {
+	config         string
+	srcRPC, dstRPC string
+	outbox, inbox  string
+	dst            uint32
+	keyFile        string
+	devnetRelayer  bool
+	attesters      []string
+	committee      string
+	batchMessages  uint64
+	maxAge         time.Duration
+	poll           time.Duration
+	stateDir       string
+	metrics        string
+	testOnlyProofs bool
+	store          storeFlag
+}
+
+func newRelayCmd(out io.Writer) *cobra.Command {
+	o := &relayOptions{}
+	cmd := &cobra.Command{
+		Use:   "relay",
+		Short: "Run the relay: watch an Outbox lane, prove batches, submit them, deliver",
+		Long: `Watches the lane from a source Outbox (--src-rpc, --outbox) to a destination Inbox
+(--dst-rpc, --inbox). When --batch-messages wait, or the oldest has waited --max-age, it
+proves the lane head at the source's finalized block (header signatures from --attesters),
+submits the batch and delivers the messages. The Inbox is its ledger: killed at any point
+and restarted, it resumes without losing or duplicating a message; a batch proven but not
+yet accepted is kept in --state-dir and submitted on restart. Counters are served in
+Prometheus format on --metrics.
+
+Every flag can come from the environment (ISTHMUS_ and the flag in capitals, dashes as
+underscores, e.g. ISTHMUS_SRC_RPC) or from a JSON config file (--config, keys are flag
+names); the command line wins, then the environment, then the file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfig(cmd.Flags(), o.config); err != nil {
+				return usageError(err)
+			}
+			if o.srcRPC == "" || o.dstRPC == "" || !common.IsHexAddress(o.outbox) || !common.IsHexAddress(o.inbox) {
+				return usageError(errors.New("--src-rpc, --dst-rpc, --outbox and --inbox are required"))
+			}
+			if o.devnetRelayer == (o.keyFile != "") {
+				return usageError(errors.New("give one of --key-file and --devnet-relayer"))
+			}
+			if !o.testOnlyProofs && len(o.attesters) == 0 {
+				return usageError(errors.New("--attesters: the URLs of the source committee's attesters"))
+			}
+			return o.run(cmd.Context(), out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.config, "config", "", "JSON config file (keys are flag names)")
+	f.StringVar(&o.srcRPC, "src-rpc", "", "source chain JSON-RPC endpoint")
+	f.StringVar(&o.dstRPC, "dst-rpc", "", "destination chain JSON-RPC endpoint")
+	f.StringVar(&o.outbox, "outbox", "", "source Outbox address")
+	f.StringVar(&o.inbox, "inbox", "", "destination Inbox address")
+	f.StringVar(&o.keyFile, "key-file", "", "file holding the relayer's secp256k1 key in hex")
+	f.BoolVar(&o.devnetRelayer, "devnet-relayer", false, "use the devnet's public relayer key (devnet only)")
+	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs")
+	f.StringVar(&o.committee, "committee", "", "committee file (default: the devnet committee)")
+	f.Uint64Var(&o.batchMessages, "batch-messages", 64, "prove once this many messages wait")
+	f.DurationVar(&o.maxAge, "max-age", 10*time.Minute, "or once the oldest waiting message has waited this long")
+	f.DurationVar(&o.poll, "poll", 2*time.Second, "how often to look at both chains")
+	f.StringVar(&o.stateDir, "state-dir", "isthmus-relay", "folder for the batch proven but not yet accepted")
+	f.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "loopback address serving Prometheus metrics (empty: none)")
+	f.BoolVar(&o.testOnlyProofs, "test-only-proofs", false, "submit TestOnlyProofs instead of proving (an Inbox with the TestOnlyVerifier only)")
+	o.store.register(cmd)
+	return cmd
+}
+
+// applyConfig fills the flags not given on the command line from the environment, then from
+// the JSON config file.
+func applyConfig(fs *pflag.FlagSet, file string) error {
+	values := map[string]any{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--config: %w", err)
+		}
+		if err := json.Unmarshal(data, &values); err != nil {
+			return fmt.Errorf("--config %s: %w", file, err)
+		}
+		for k := range values {
+			if fs.Lookup(k) == nil {
+				return fmt.Errorf("--config %s: unknown setting %q", file, k)
+			}
+		}
+	}
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			return
+		}
+		env := "ISTHMUS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+			return
+		}
+		v, ok := values[f.Name]
+		if !ok {
+			return
+		}
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case []any:
+			var parts []string
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			s = strings.Join(parts, ",")
+		default:
+			s = fmt.Sprint(x)
+		}
+		if err := f.Value.Set(s); err != nil {
+			errs = append(errs, fmt.Errorf("config %s: %w", f.Name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (o *relayOptions) key() (*ecdsa.PrivateKey, error) {
+	if o.devnetRelayer {
+		return devnet.DevKey("relayer"), nil
+	}
+	data, err := os.ReadFile(o.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	k, err := crypto.HexToECDSA(strings.TrimPrefix(strings.TrimSpace(string(data)), "0x"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.keyFile, err)
+	}
+	return k, nil
+}
+
+func (o *relayOptions) run(parent context.Context, out io.Writer) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+	log := slog.Default()
+	key, err := o.key()
+	if err != nil {
+		return fail(err)
+	}
+	srcClient, err := chain.Dial(ctx, o.srcRPC)
+	if err != nil {
+		return fail(err)
+	}
+	dstClient, err := chain.Dial(ctx, o.dstRPC)
+	if err != nil {
+		return fail(err)
+	}
+	src, err := chain.NewSource(ctx, srcClient, common.HexToAddress(o.outbox))
+	if err != nil {
+		return fail(err)
+	}
+	dst, err := chain.NewDestination(ctx, dstClient, common.HexToAddress(o.inbox))
+	if err != nil {
+		return fail(err)
+	}
+	members, _ := devnet.Committee()
+	if o.committee != "" {
+		data, err := os.ReadFile(o.committee)
+		if err != nil {
+			return fail(err)
+		}
+		if members, err = attest.DecodeCommittee(data); err != nil {
+			return fail(err)
+		}
+	}
+	var prove relay.Prover
+	if o.testOnlyProofs {
+		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
+		prove = func(ctx context.Context, lane *chain.LaneProof) (*relay.Batch, error) {
+			claim, err := (&aggregator.ClaimInput{Committee: members, Lane: lane}).Claim()
+			if err != nil {
+				return nil, err
+			}
+			s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
+			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+		}
+	} else {
+		st, err := o.store.store()
+		if err != nil {
+			return fail(err)
+		}
+		p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), log)
+		if err != nil {
+			return fail(err)
+		}
+		prove = func(ctx context.Context, lane *chain.LaneProof) (*relay.Batch, error) {
+			h := lane.Header
+			sigs, err := attest.Collect(ctx, o.attesters, members, lane.SrcDomain, h.Number.Uint64(), h.Hash(), log)
+			if err != nil {
+				return nil, err
+			}
+			bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
+			if err != nil {
+				return nil, err
+			}
+			calldata, err := verifier.Calldata(bp.Proof)
+			if err != nil {
+				return nil, err
+			}
+			return &relay.Batch{Statement: bp.Statement, Proof: calldata}, nil
+		}
+	}
+	r := &relay.Relay{
+		Config: relay.Config{SrcDomain: src.Domain, DstDomain: dst.Domain, BatchMessages: o.batchMessages, MaxAge: o.maxAge,
+			Poll: o.poll, StateDir: o.stateDir, Key: key},
+		Src: src, Dst: dst, Prove: prove, Metrics: &relay.Metrics{}, Log: log,
+	}
+	if o.metrics != "" {
+		ln, err := net.Listen("tcp", o.metrics)
+		if err != nil {
+			return fail(fmt.Errorf("--metrics: %w", err))
+		}
+		srv := &http.Server{Handler: r.Metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	}
+	fmt.Fprintf(out, "relay %d → %d: Outbox %s, Inbox %s\n", src.Domain, dst.Domain, src.Outbox, dst.Inbox)
+	if err := r.Run(ctx); err != nil {
+		return fail(err)
+	}
+	log.Info("relay stopped")
+	return nil
+}
