@@ -61,6 +61,9 @@ type Prover struct {
 	Header, Step, Statement, Aggregate, Wrap *Circuit
 	log                                      *slog.Logger
 	store                                    *prover.Store
+	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
+	Progress    func(stage string, done, total int)
+	done, total int
 }
 
 var (
@@ -239,12 +242,20 @@ func (p *Prover) stage(out *BatchProof, name string, proofs int, start time.Time
 	p.log.Info("stage done", "stage", name, "proofs", proofs, "seconds", time.Since(start).Seconds())
 }
 
+func (p *Prover) proved(stage string) {
+	p.done++
+	if p.Progress != nil {
+		p.Progress(stage, p.done, p.total)
+	}
+}
+
 // ProveLeaves proves a batch's leaves; out records the statement and the stages.
 func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *BatchProof) (*Leaves, error) {
 	shape := p.Config.Shape
 	if len(inputs) != shape.Claims {
 		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Claims)
 	}
+	p.done, p.total = 0, 0
 	stage := func(name string, proofs int, start time.Time) { p.stage(out, name, proofs, start) }
 
 	// Plan: the claims, their words, and every state step, checked natively first.
@@ -294,6 +305,12 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 	}
 	out.Statement = protocol.Statement{Lanes: claims}
 	out.PublicInput = out.Statement.PublicInput()
+	p.total = 1 + len(inputs) + 2 // statement, headers, aggregation, wrap
+	for i := range plans {
+		for _, pl := range plans[i] {
+			p.total += len(pl.steps)
+		}
+	}
 
 	leafOpt := stdgroth16.GetNativeProverOptions(bw6761, bls12377)
 	leafVerifyOpt := stdgroth16.GetNativeVerifierOptions(bw6761, bls12377)
@@ -308,6 +325,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 	if err != nil {
 		return nil, err
 	}
+	p.proved("statement leaf")
 	stage("statement leaf", 1, start)
 
 	// Header leaves.
@@ -326,6 +344,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 		if claimLeaves[i].Header, err = prove(ctx, p.Header, ha, bls12377, leafOpt, leafVerifyOpt); err != nil {
 			return nil, fmt.Errorf("claim %d: header leaf: %w", i, err)
 		}
+		p.proved("header leaves")
 	}
 	stage("header leaves", len(inputs), start)
 
@@ -345,6 +364,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 				}
 				claimLeaves[i].Chains[ch] = append(claimLeaves[i].Chains[ch], l)
 				n++
+				p.proved("state steps")
 				p.log.Info("state step proven", "claim", i, "chain", ch, "step", j+1, "of", len(pl.steps))
 			}
 		}
@@ -370,6 +390,7 @@ func (p *Prover) ProveAggregation(ctx context.Context, l *Leaves, out *BatchProo
 		return aggregate.Leaf{}, fmt.Errorf("aggregation: %w", err)
 	}
 	p.stage(out, "aggregation", 1, start)
+	p.proved("aggregation")
 	return agg, nil
 }
 
@@ -385,6 +406,7 @@ func (p *Prover) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchPr
 		return fmt.Errorf("wrap: %w", err)
 	}
 	p.stage(out, "wrap", 1, start)
+	p.proved("wrap")
 	out.Proof = final.Proof
 	return nil
 }

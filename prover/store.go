@@ -64,6 +64,9 @@ type Store struct {
 	Log *slog.Logger
 	// ForceSetup makes Keys run the setup even for stored keys (isthmus setup --force).
 	ForceSetup bool
+	// OnSetup, if set, is told when a setup starts, with its estimated duration; the
+	// function it returns is called when the setup ends (a progress display).
+	OnSetup func(circuit string, expect time.Duration) (done func())
 }
 
 // DefaultDir is $ISTHMUS_KEY_DIR, or isthmus/keys in the user's cache directory.
@@ -176,7 +179,14 @@ func (s *Store) setup(name, digest string, ccs constraint.ConstraintSystem) (*Ke
 	s.log().Info("running Groth16 setup: development keys from local randomness", "circuit", name,
 		"constraints", n, "curve", curve.String(), "expect", estimate(curve, n).String())
 	start := time.Now()
+	var done func()
+	if s.OnSetup != nil {
+		done = s.OnSetup(name, estimate(curve, n))
+	}
 	pk, vk, err := groth16.Setup(ccs)
+	if done != nil {
+		done()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("setup %s: %w", name, err)
 	}

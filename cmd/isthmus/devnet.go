@@ -156,7 +156,7 @@ func (o *devnetOptions) prover(log *slog.Logger) (*aggregator.Prover, error) {
 	if ms, err := store.List(); err == nil && len(ms) < 5 {
 		log.Warn("making Groth16 keys on first use: about 40 minutes on 2 cores (later runs load them in seconds)", "dir", store.Dir)
 	}
-	return aggregator.NewProver(store, aggregator.DevnetConfig(), log)
+	return newPipelineProver(store, log)
 }
 
 func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *aggregator.Prover) {

@@ -63,7 +63,7 @@ against their manifest and loaded.`,
 				return err
 			}
 			st.ForceSetup = force
-			p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), slog.Default())
+			p, err := newPipelineProver(st, slog.Default())
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
@@ -194,7 +194,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), slog.Default())
+	p, err := newPipelineProver(st, slog.Default())
 	if err != nil {
 		return fail(err)
 	}

@@ -224,7 +224,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		if err != nil {
 			return fail(err)
 		}
-		p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), log)
+		p, err := newPipelineProver(st, log)
 		if err != nil {
 			return fail(err)
 		}
