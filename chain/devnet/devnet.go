@@ -16,7 +16,6 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
-	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 )
 
@@ -151,9 +150,8 @@ func dial(ctx context.Context, url string) (*chain.Client, error) {
 func (d *Devnet) deploy(ctx context.Context) error {
 	cfg := d.Config
 	var err error
-	outbox := bindings.NewOutbox()
-	if d.Outbox, err = d.SourceClient.Deploy(ctx, d.Deployer, common.FromHex(bindings.OutboxMetaData.Bin), outbox.PackConstructor(cfg.SourceDomain)); err != nil {
-		return fmt.Errorf("outbox: %w", err)
+	if d.Outbox, err = chain.DeployOutbox(ctx, d.SourceClient, d.Deployer, cfg.SourceDomain); err != nil {
+		return err
 	}
 	if cfg.DeployVerifier != nil {
 		if d.Verifier, err = cfg.DeployVerifier(ctx, d.DestinationClient, d.Deployer); err != nil {
@@ -162,16 +160,10 @@ func (d *Devnet) deploy(ctx context.Context) error {
 	} else if d.Verifier, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestOnlyVerifierMetaData.Bin), nil); err != nil {
 		return fmt.Errorf("test-only verifier: %w", err)
 	}
-	inbox := bindings.NewInbox()
-	owner := crypto.PubkeyToAddress(d.Deployer.PublicKey)
-	args := inbox.PackConstructor(cfg.DestinationDomain, d.Verifier, owner, owner, big.NewInt(int64(cfg.UpgradeDelay/time.Second)))
-	if d.Inbox, err = d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(bindings.InboxMetaData.Bin), args); err != nil {
-		return fmt.Errorf("inbox: %w", err)
-	}
-	bound := d.DestinationClient.Contract(inbox, d.Inbox)
-	data := inbox.PackAddDomain(cfg.SourceDomain, d.Outbox, cfg.Committee, cfg.RateCapacity, cfg.RateWindow)
-	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, bound, data, 0, inbox.UnpackError); err != nil {
-		return fmt.Errorf("inbox addDomain: %w", err)
+	if d.Inbox, err = chain.DeployInbox(ctx, d.DestinationClient, d.Deployer, chain.InboxConfig{
+		Domain: cfg.DestinationDomain, Verifier: d.Verifier, UpgradeDelay: cfg.UpgradeDelay,
+	}); err != nil {
+		return err
 	}
 	if d.Src, err = chain.NewSource(ctx, d.SourceClient, d.Outbox); err != nil {
 		return err
@@ -179,7 +171,9 @@ func (d *Devnet) deploy(ctx context.Context) error {
 	if d.Dst, err = chain.NewDestination(ctx, d.DestinationClient, d.Inbox); err != nil {
 		return err
 	}
-	return nil
+	return d.Dst.AddDomain(ctx, d.Deployer, chain.SourceDomain{
+		Domain: cfg.SourceDomain, Outbox: d.Outbox, Committee: cfg.Committee, RateCapacity: cfg.RateCapacity, RateWindow: cfg.RateWindow,
+	})
 }
 
 // TestOnlyProof is the "proof" the TestOnlyVerifier accepts for a public input. It proves

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
@@ -219,4 +221,49 @@ func TestRelayCommandFromConfigAndEnvironment(t *testing.T) {
 	if _, err := run(t, "relay", "--config", bad); !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "src-rpcc") {
 		t.Fatalf("unknown config setting: %v", err)
 	}
+}
+
+// deploy outbox and deploy inbox on the devnet's chains; the Inbox trusts the source.
+func TestDeployCommands(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	out, err := run(t, "deploy", "outbox", "--rpc", d.Source.URL, "--domain", "7", "--devnet-deployer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Outbox of domain 7: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("deploy outbox: %q", out)
+	}
+	src, err := chain.NewSource(ctx, d.SourceClient, common.HexToAddress(m[1]))
+	if err != nil || src.Domain != 7 {
+		t.Fatalf("the deployed Outbox: domain %d, %v", src.Domain, err)
+	}
+	out, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
+		"--verifier", d.Verifier.Hex(), "--devnet-deployer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := regexp.MustCompile(`Inbox of domain 8: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(out)
+	if im == nil {
+		t.Fatalf("deploy inbox: %q", out)
+	}
+	dst, err := chain.NewDestination(ctx, d.DestinationClient, common.HexToAddress(im[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := dst.State(ctx, 7)
+	members, _ := devnet.Committee()
+	if err != nil || st.Outbox != common.HexToAddress(m[1]) || st.Committee != members.CommitmentHash() {
+		t.Fatalf("the Inbox's source domain: %+v, %v", st, err)
+	}
+	// Without a stored wrap key, the generated verifier cannot be deployed.
+	_, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
+		"--devnet-deployer", "--key-dir", t.TempDir())
+	wantFailure(t, err, "no keys of circuit", nil)
 }

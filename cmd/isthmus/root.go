@@ -46,6 +46,7 @@ chain, where an Inbox contract checks that single proof.`,
 		newBenchCmd(out),
 		newAttestCmd(out),
 		newRelayCmd(out),
+		newDeployCmd(out),
 	)
 	return cmd
 }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/spf13/cobra"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/attest"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+// deployerFlags is how the deploy commands reach a chain and sign.
+type deployerFlags struct {
+	rpc     string
+	keyFile string
+	devnet  bool
+	timeout time.Duration
+}
+
+func (d *deployerFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&d.rpc, "rpc", "", "JSON-RPC endpoint of the chain to deploy to")
+	f.StringVar(&d.keyFile, "key-file", "", "file holding the deployer's secp256k1 key in hex")
+	f.BoolVar(&d.devnet, "devnet-deployer", false, "use the devnet's public deployer key (devnet only)")
+	f.DurationVar(&d.timeout, "timeout", 5*time.Minute, "give up after this long")
+}
+
+func (d *deployerFlags) connect(parent context.Context) (context.Context, context.CancelFunc, *chain.Client, *ecdsa.PrivateKey, error) {
+	if d.rpc == "" {
+		return nil, nil, nil, nil, usageError(errors.New("--rpc is required"))
+	}
+	if d.devnet == (d.keyFile != "") {
+		return nil, nil, nil, nil, usageError(errors.New("give one of --key-file and --devnet-deployer"))
+	}
+	var key *ecdsa.PrivateKey
+	if d.devnet {
+		key = devnet.DevKey("deployer")
+	} else {
+		data, err := os.ReadFile(d.keyFile)
+		if err != nil {
+			return nil, nil, nil, nil, &exitError{code: exitFailure, err: err}
+		}
+		if key, err = crypto.HexToECDSA(strings.TrimPrefix(strings.TrimSpace(string(data)), "0x")); err != nil {
+			return nil, nil, nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("%s: %w", d.keyFile, err)}
+		}
+	}
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, d.timeout)
+	c, err := chain.Dial(ctx, d.rpc)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, nil, &exitError{code: exitFailure, err: err}
+	}
+	return ctx, cancel, c, key, nil
+}
+
+func newDeployCmd(out io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "deploy", Short: "Deploy the Outbox, or a verifier and an Inbox", Args: cobra.NoArgs}
+
+	var ob deployerFlags
+	var obDomain uint32
+	outbox := &cobra.Command{
+		Use: "outbox", Short: "Deploy an Outbox on a source chain", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if obDomain == 0 {
+				return usageError(errors.New("--domain is required"))
+			}
+			ctx, cancel, c, key, err := ob.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			addr, err := chain.DeployOutbox(ctx, c, key, obDomain)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			fmt.Fprintf(out, "Outbox of domain %d: %s\n", obDomain, addr)
+			return nil
+		},
+	}
+	ob.register(outbox)
+	outbox.Flags().Uint32Var(&obDomain, "domain", 0, "the source chain's protocol domain")
+
+	var ib deployerFlags
+	var store storeFlag
+	var ibDomain, srcDomain uint32
+	var srcOutbox, verifierAddr, committeeFile string
+	var delay time.Duration
+	inbox := &cobra.Command{
+		Use:   "inbox",
+		Short: "Deploy the generated verifier and an Inbox trusting a source domain",
+		Long: `Deploys the Groth16 verifier exported from the stored wrap key (or uses --verifier, an
+IBatchVerifier already deployed) and an Inbox that checks batches with it, then registers
+the source domain (--src-domain, --outbox) with its committee's commitment (--committee,
+a committee file; default: the devnet committee).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ibDomain == 0 || srcDomain == 0 || !common.IsHexAddress(srcOutbox) {
+				return usageError(errors.New("--domain, --src-domain and --outbox are required"))
+			}
+			if verifierAddr != "" && !common.IsHexAddress(verifierAddr) {
+				return usageError(fmt.Errorf("--verifier %q is not an address", verifierAddr))
+			}
+			ctx, cancel, c, key, err := ib.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer cancel()
+			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+			members, _ := devnet.Committee()
+			if committeeFile != "" {
+				data, err := os.ReadFile(committeeFile)
+				if err != nil {
+					return fail(err)
+				}
+				if members, err = attest.DecodeCommittee(data); err != nil {
+					return fail(err)
+				}
+			}
+			v := common.HexToAddress(verifierAddr)
+			if verifierAddr == "" {
+				st, err := store.store()
+				if err != nil {
+					return fail(err)
+				}
+				vk, _, err := st.VerifyingKey(wrapCircuit())
+				if err != nil {
+					return fail(err)
+				}
+				dir, err := verifier.ContractsDir()
+				if err != nil {
+					return fail(err)
+				}
+				compiled, err := verifier.Compile(dir, vk)
+				if err != nil {
+					return fail(err)
+				}
+				dep, err := verifier.Deploy(ctx, c, key, compiled)
+				if err != nil {
+					return fail(err)
+				}
+				fmt.Fprintf(out, "Groth16 verifier: %s\nbatch verifier (IBatchVerifier): %s\n", dep.Groth16, dep.BatchVerifier)
+				v = dep.BatchVerifier
+			}
+			addr, err := chain.DeployInbox(ctx, c, key, chain.InboxConfig{Domain: ibDomain, Verifier: v, UpgradeDelay: delay})
+			if err != nil {
+				return fail(err)
+			}
+			dst, err := chain.NewDestination(ctx, c, addr)
+			if err != nil {
+				return fail(err)
+			}
+			if err := dst.AddDomain(ctx, key, chain.SourceDomain{Domain: srcDomain, Outbox: common.HexToAddress(srcOutbox), Committee: members.CommitmentHash()}); err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(out, "Inbox of domain %d: %s (source domain %d, Outbox %s, committee %s)\n", ibDomain, addr, srcDomain, common.HexToAddress(srcOutbox), members.CommitmentHash())
+			return nil
+		},
+	}
+	ib.register(inbox)
+	store.register(inbox)
+	f := inbox.Flags()
+	f.Uint32Var(&ibDomain, "domain", 0, "the destination chain's protocol domain")
+	f.Uint32Var(&srcDomain, "src-domain", 0, "the source domain to trust")
+	f.StringVar(&srcOutbox, "outbox", "", "the source domain's Outbox")
+	f.StringVar(&verifierAddr, "verifier", "", "an IBatchVerifier already deployed (default: deploy the generated one)")
+	f.StringVar(&committeeFile, "committee", "", "committee file of the source domain (default: the devnet committee)")
+	f.DurationVar(&delay, "upgrade-delay", 24*time.Hour, "verifier upgrade delay (at least a day)")
+
+	cmd.AddCommand(outbox, inbox)
+	return cmd
+}
