@@ -199,6 +199,7 @@ type Stage struct {
 	Name    string        `json:"name"`
 	Proofs  int           `json:"proofs"`
 	Elapsed time.Duration `json:"elapsed"`
+	PeakGiB float64       `json:"peakGiB"` // the process's peak resident memory during the stage
 }
 
 // BatchProof is a batch's final proof with what it attests.
@@ -238,8 +239,10 @@ func (p *Prover) Prove(ctx context.Context, inputs []ClaimInput) (*BatchProof, e
 }
 
 func (p *Prover) stage(out *BatchProof, name string, proofs int, start time.Time) {
-	out.Stages = append(out.Stages, Stage{name, proofs, time.Since(start)})
-	p.log.Info("stage done", "stage", name, "proofs", proofs, "seconds", time.Since(start).Seconds())
+	s := Stage{name, proofs, time.Since(start), prover.PeakGiB()}
+	out.Stages = append(out.Stages, s)
+	p.log.Info("stage done", "stage", name, "proofs", proofs, "seconds", s.Elapsed.Seconds(), "peakGiB", s.PeakGiB)
+	prover.ResetPeak()
 }
 
 func (p *Prover) proved(stage string) {
@@ -257,6 +260,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 	}
 	p.done, p.total = 0, 0
 	stage := func(name string, proofs int, start time.Time) { p.stage(out, name, proofs, start) }
+	prover.ResetPeak()
 
 	// Plan: the claims, their words, and every state step, checked natively first.
 	claims := make([]protocol.LaneClaim, len(inputs))

@@ -23,3 +23,9 @@ func PeakGiB() float64 {
 	}
 	return 0
 }
+
+// ResetPeak restarts the peak measured by PeakGiB (Linux: clear_refs 5), so that a stage's
+// own peak can be read; it reports whether the kernel allowed it.
+func ResetPeak() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}

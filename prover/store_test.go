@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -214,5 +216,22 @@ func TestStoreLoadsAVerifyingKeyByName(t *testing.T) {
 	}
 	if _, _, err := s.VerifyingKey("square"); !errors.Is(err, ErrChecksum) {
 		t.Fatalf("a tampered verifying key: %v, want ErrChecksum", err)
+	}
+}
+
+func TestPeakResets(t *testing.T) {
+	big := make([]byte, 256<<20)
+	for i := range big {
+		big[i] = 1
+	}
+	before := PeakGiB()
+	big = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	if !ResetPeak() {
+		t.Skip("this kernel does not reset the peak")
+	}
+	if after := PeakGiB(); after >= before {
+		t.Fatalf("peak %.2f GiB after reset, %.2f before", after, before)
 	}
 }

@@ -11,6 +11,7 @@ type Metrics struct {
 	mu             sync.Mutex
 	Batches        float64 // batches accepted by the Inbox
 	Delivered      float64 // messages delivered
+	Failed         float64 // of which the recipient reverted (stored for retry)
 	ProvingSeconds float64
 	Gas            float64 // gas of submitBatch and deliver transactions
 	Errors         float64 // failed steps (retried)
@@ -37,6 +38,7 @@ func (m *Metrics) Handler() http.Handler {
 		}{
 			{"isthmus_relay_batches_total", "Batches the Inbox accepted.", m.Batches},
 			{"isthmus_relay_messages_delivered_total", "Messages delivered.", m.Delivered},
+			{"isthmus_relay_messages_failed_total", "Delivered messages whose recipient reverted (stored for retry).", m.Failed},
 			{"isthmus_relay_proving_seconds_total", "Seconds spent proving batches.", m.ProvingSeconds},
 			{"isthmus_relay_gas_used_total", "Gas of the relay's submitBatch and deliver transactions.", m.Gas},
 			{"isthmus_relay_step_errors_total", "Relay steps that failed and were retried.", m.Errors},

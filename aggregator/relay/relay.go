@@ -169,14 +169,21 @@ func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) erro
 			r.Metrics.add(&r.Metrics.Gas, float64(rec.GasUsed))
 			r.log().Info("batch accepted", "statement", b.Statement.Hash(), "count", top, "gas", rec.GasUsed)
 		case errors.As(err, &rv):
-			// Refused for good (for instance proven meanwhile by another relay): drop it.
-			r.log().Warn("batch refused by the Inbox; dropping it", "statement", b.Statement.Hash(), "err", err)
+			// Refused for good (an invalid proof, or proven meanwhile by another relay): drop
+			// it, so that the next step proves the lane again, and report why.
+			if rmErr := os.Remove(filepath.Join(r.Config.StateDir, pendingFile)); rmErr != nil {
+				return rmErr
+			}
+			return fmt.Errorf("%w: %w", ErrRefused, err)
 		default:
 			return err // not sent, or not known: keep it and retry
 		}
 	}
 	return os.Remove(filepath.Join(r.Config.StateDir, pendingFile))
 }
+
+// ErrRefused is returned when the Inbox refuses a batch; the relay drops it.
+var ErrRefused = errors.New("the Inbox refused the batch")
 
 func (r *Relay) deliver(ctx context.Context, st chain.DomainState) error {
 	cfg := r.Config
@@ -192,8 +199,12 @@ func (r *Relay) deliver(ctx context.Context, st chain.DomainState) error {
 		return err
 	}
 	r.Metrics.add(&r.Metrics.Delivered, float64(len(msgs)))
+	r.Metrics.add(&r.Metrics.Failed, float64(len(rep.Failed)))
 	r.Metrics.add(&r.Metrics.Gas, float64(rep.Receipt.GasUsed))
 	r.log().Info("delivered", "from", st.DeliveredCount, "to", st.ProvenCount, "failed", len(rep.Failed), "gas", rep.Receipt.GasUsed)
+	if len(rep.Failed) > 0 {
+		r.log().Warn("recipients reverted: their messages are stored for retry", "nonces", rep.Failed)
+	}
 	return nil
 }
 

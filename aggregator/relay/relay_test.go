@@ -186,3 +186,61 @@ func TestRelayResumesAfterKills(t *testing.T) {
 		t.Fatalf("metrics:\n%s", body)
 	}
 }
+
+// An Inbox that refuses the batch (a bad proof) and a recipient that reverts: the relay
+// names the refusal, drops the batch and proves again; the failing message is delivered as
+// failed (stored for retry) and the lane goes on.
+func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := testbindings.NewTestRecordingRecipient()
+	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, d.DestinationClient.Contract(rec, recipient), rec.PackSetFailing(true), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	bad := true
+	members, _ := devnet.Committee()
+	prove := func(ctx context.Context, lane *chain.LaneProof) (*Batch, error) {
+		claims, err := lane.Claims(members.CommitmentHash())
+		if err != nil {
+			return nil, err
+		}
+		s := protocol.Statement{Lanes: claims[len(claims)-1:]}
+		proof := devnet.TestOnlyProof(s.PublicInput())
+		if bad {
+			proof[0] ^= 1 // what a broken prover would send
+			bad = false
+		}
+		return &Batch{Statement: s, Proof: proof}, nil
+	}
+	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
+		StateDir: t.TempDir(), Key: d.Relayer}, Src: d.Src, Dst: d.Dst, Prove: prove}
+	err = r.Step(ctx)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "InvalidProof") {
+		t.Fatalf("a refused batch: %v, want ErrRefused naming InvalidProof", err)
+	}
+	for i := 0; i < 2; i++ { // prove again and submit; then deliver
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+	if err != nil || st.DeliveredCount != 1 {
+		t.Fatalf("delivered %d (%v), want 1", st.DeliveredCount, err)
+	}
+	if r.Metrics.Failed != 1 {
+		t.Fatalf("failed deliveries counted: %v, want 1", r.Metrics.Failed)
+	}
+}

@@ -118,7 +118,7 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 			}
 			pb := &devnet.ProvedBatch{Statement: &bp.Statement, Proof: calldata}
 			for _, s := range bp.Stages {
-				pb.Stages = append(pb.Stages, devnet.Stage{Name: fmt.Sprintf("prove: %s (%d)", s.Name, s.Proofs), Duration: s.Elapsed})
+				pb.Stages = append(pb.Stages, devnet.Stage{Name: fmt.Sprintf("prove: %s (%d proofs, peak %.2f GiB)", s.Name, s.Proofs, s.PeakGiB), Duration: s.Elapsed})
 			}
 			return pb, nil
 		}
@@ -194,6 +194,6 @@ func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *agg
 	for _, s := range rep.Stages {
 		row("time: "+s.Name, "%s", s.Duration.Round(time.Millisecond))
 	}
-	row("peak memory", "%.2f GiB", prover.PeakGiB())
+	row("peak memory", "%.2f GiB since the last proving stage (each stage's own above)", prover.PeakGiB())
 	w.Flush()
 }
