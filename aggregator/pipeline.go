@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -121,23 +123,57 @@ func (p *Prover) AggregationCircuit() (*aggregate.Circuit, error) {
 	return aggregate.New(p.Config.Shape, p.leafKeys())
 }
 
-// LoadAggregation compiles and keys the aggregation and wrap circuits.
+// LoadAggregation compiles and keys the aggregation and wrap circuits. Before a setup it
+// lets go of the proving keys already loaded, and loads them again after, so that the
+// process holds one setup's memory at a time.
 func (p *Prover) LoadAggregation(store *prover.Store) error {
 	agg, err := p.AggregationCircuit()
 	if err != nil {
 		return err
 	}
-	if p.Aggregate, err = keyed(store, p.log, "aggregate-"+p.Config.Shape.String(), bw6761, agg); err != nil {
+	if p.Aggregate, err = p.keyedAlone(store, "aggregate-"+p.Config.Shape.String(), bw6761, agg); err != nil {
 		return err
 	}
 	wr, err := wrap.New(p.Aggregate.Keys.VK)
 	if err != nil {
 		return err
 	}
-	if p.Wrap, err = keyed(store, p.log, "wrap-"+p.Config.Shape.String(), bn254, wr); err != nil {
+	if p.Wrap, err = p.keyedAlone(store, "wrap-"+p.Config.Shape.String(), bn254, wr); err != nil {
 		return err
 	}
 	return nil
+}
+
+// keyedAlone is keyed, with the other circuits' proving keys released during a setup.
+func (p *Prover) keyedAlone(store *prover.Store, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
+	ccs, err := compile(p.log, name, field, c)
+	if err != nil {
+		return nil, err
+	}
+	if store.Has(name, ccs) && !store.ForceSetup {
+		return load(store, name, ccs)
+	}
+	var held []*Circuit
+	for _, h := range []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate} {
+		if h != nil && h.Keys.PK != nil {
+			h.Keys.PK = nil
+			held = append(held, h)
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	k, err := load(store, name, ccs)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range held {
+		again, err := store.Load(h.Name, h.CCS)
+		if err != nil {
+			return nil, err
+		}
+		h.Keys = again
+	}
+	return k, nil
 }
 
 // Circuits lists the pipeline's circuits, leaves first.
@@ -150,6 +186,14 @@ func (p *Prover) leafKeys() aggregate.Keys {
 }
 
 func keyed(store *prover.Store, log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
+	ccs, err := compile(log, name, field, c)
+	if err != nil {
+		return nil, err
+	}
+	return load(store, name, ccs)
+}
+
+func compile(log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (constraint.ConstraintSystem, error) {
 	start := time.Now()
 	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
 	if err != nil {
@@ -159,6 +203,11 @@ func keyed(store *prover.Store, log *slog.Logger, name string, field *big.Int, c
 	if n := len(ccs.GetCommitments().CommitmentIndexes()); n > 1 {
 		return nil, fmt.Errorf("%s: %d Groth16 commitments; the verifiers take at most one", name, n)
 	}
+	return ccs, nil
+}
+
+// load returns a compiled circuit's keys from the store, setting them up if it lacks them.
+func load(store *prover.Store, name string, ccs constraint.ConstraintSystem) (*Circuit, error) {
 	keys, err := store.Keys(name, ccs, false)
 	if err != nil {
 		return nil, err

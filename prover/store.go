@@ -120,6 +120,17 @@ func (s *Store) Keys(name string, ccs constraint.ConstraintSystem, force bool) (
 	return s.setup(name, digest, ccs)
 }
 
+// Has reports whether the store holds keys of circuit name compiled as ccs (a manifest of
+// its digest; Load checks the files).
+func (s *Store) Has(name string, ccs constraint.ConstraintSystem) bool {
+	digest, err := Digest(ccs)
+	if err != nil {
+		return false
+	}
+	m, err := readManifest(s.folder(name, digest))
+	return err == nil && m.Digest == digest
+}
+
 // Load returns the stored keys of circuit name compiled as ccs, ErrNotFound if there are
 // none, ErrChecksum if a file does not match its manifest.
 func (s *Store) Load(name string, ccs constraint.ConstraintSystem) (*Keys, error) {

@@ -68,12 +68,18 @@ func proveAndVerify(t *testing.T, ccs constraint.ConstraintSystem, k *Keys) {
 func TestStoreSetsUpOnceThenLoads(t *testing.T) {
 	s := &Store{Dir: t.TempDir()}
 	ccs := compile(t, &square{})
+	if s.Has("square", ccs) {
+		t.Fatal("an empty store has keys")
+	}
 	first, err := s.Keys("square", ccs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Loaded || !first.Manifest.Development || first.Manifest.Constraints != ccs.GetNbConstraints() {
 		t.Fatalf("first call: loaded=%v manifest %+v", first.Loaded, first.Manifest)
+	}
+	if !s.Has("square", ccs) || s.Has("cube", ccs) {
+		t.Fatal("Has does not tell the stored keys")
 	}
 	second, err := s.Keys("square", ccs, false)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -151,6 +152,17 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 	}
 	if call(data[:200], stmt) {
 		t.Fatal("the generated verifier accepted a truncated proof")
+	}
+	// Gas of a verification, as a call would use it inside submitBatch: through the adapter
+	// and the generated verifier alone (without the transaction's 21,000 and calldata).
+	for name, msg := range map[string]ethereum.CallMsg{
+		"adapter": {To: &dep.BatchVerifier, Data: adapter.PackVerifyBatch(data, stmt)},
+	} {
+		gas, err := client.Eth.EstimateGas(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("verifyBatch through the %s: %d gas (estimate, with the 21,000 of a transaction and its calldata)", name, gas)
 	}
 }
 
