@@ -83,7 +83,11 @@ func NewProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, erro
 	if err != nil {
 		return nil, err
 	}
-	return p, p.LoadAggregation(store)
+	if err := p.LoadAggregation(store); err != nil {
+		return nil, err
+	}
+	p.release(p.Circuits()...) // each stage loads its own
+	return p, nil
 }
 
 // Verifier exports the wrap key's Solidity verifier, compiles it with the pinned compiler in
@@ -124,8 +128,8 @@ func (p *Prover) AggregationCircuit() (*aggregate.Circuit, error) {
 }
 
 // LoadAggregation compiles and keys the aggregation and wrap circuits. Before a setup it
-// lets go of the proving keys already loaded, and loads them again after, so that the
-// process holds one setup's memory at a time.
+// lets go of the proving keys already loaded, so that the process holds one setup's memory
+// at a time.
 func (p *Prover) LoadAggregation(store *prover.Store) error {
 	agg, err := p.AggregationCircuit()
 	if err != nil {
@@ -144,7 +148,7 @@ func (p *Prover) LoadAggregation(store *prover.Store) error {
 	return nil
 }
 
-// keyedAlone is keyed, with the other circuits' proving keys released during a setup.
+// keyedAlone is keyed, with the other circuits' proving keys released before a setup.
 func (p *Prover) keyedAlone(store *prover.Store, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
 	ccs, err := compile(p.log, name, field, c)
 	if err != nil {
@@ -155,25 +159,22 @@ func (p *Prover) keyedAlone(store *prover.Store, name string, field *big.Int, c 
 	}
 	var held []*Circuit
 	for _, h := range []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate} {
-		if h != nil && h.Keys.PK != nil {
-			h.Keys.PK = nil
+		if h != nil {
 			held = append(held, h)
 		}
 	}
+	p.release(held...) // loaded again when a stage needs them
+	return load(store, name, ccs)
+}
+
+// release lets go of circuits' proving keys after their stage, and returns the memory to
+// the system: a batch then holds one stage's keys at a time. prove loads them again.
+func (p *Prover) release(cs ...*Circuit) {
+	for _, c := range cs {
+		c.Keys.PK = nil
+	}
 	runtime.GC()
 	debug.FreeOSMemory()
-	k, err := load(store, name, ccs)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range held {
-		again, err := store.Load(h.Name, h.CCS)
-		if err != nil {
-			return nil, err
-		}
-		h.Keys = again
-	}
-	return k, nil
 }
 
 // Circuits lists the pipeline's circuits, leaves first.
@@ -374,7 +375,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 	if err != nil {
 		return nil, err
 	}
-	stmtLeaf, err := prove(ctx, p.Statement, sa, bls12377, leafOpt, leafVerifyOpt)
+	stmtLeaf, err := p.prove(ctx, p.Statement, sa, bls12377, leafOpt, leafVerifyOpt)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +395,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 		if err != nil {
 			return nil, fmt.Errorf("claim %d: %w", i, err)
 		}
-		if claimLeaves[i].Header, err = prove(ctx, p.Header, ha, bls12377, leafOpt, leafVerifyOpt); err != nil {
+		if claimLeaves[i].Header, err = p.prove(ctx, p.Header, ha, bls12377, leafOpt, leafVerifyOpt); err != nil {
 			return nil, fmt.Errorf("claim %d: header leaf: %w", i, err)
 		}
 		p.proved("header leaves")
@@ -411,7 +412,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 				if err != nil {
 					return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
 				}
-				l, err := prove(ctx, p.Step, sa, bls12377, leafOpt, leafVerifyOpt)
+				l, err := p.prove(ctx, p.Step, sa, bls12377, leafOpt, leafVerifyOpt)
 				if err != nil {
 					return nil, fmt.Errorf("claim %d, chain %d, step %d: %w", i, ch, j, err)
 				}
@@ -423,6 +424,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 		}
 	}
 	stage("state steps", n, start)
+	p.release(p.Statement, p.Header, p.Step)
 	return &Leaves{Statement: out.Statement, StatementLeaf: stmtLeaf, Claims: claimLeaves}, nil
 }
 
@@ -438,10 +440,11 @@ func (p *Prover) ProveAggregation(ctx context.Context, l *Leaves, out *BatchProo
 	if err != nil {
 		return aggregate.Leaf{}, err
 	}
-	agg, err := prove(ctx, p.Aggregate, aa, bw6761, stdgroth16.GetNativeProverOptions(bn254, bw6761), stdgroth16.GetNativeVerifierOptions(bn254, bw6761))
+	agg, err := p.prove(ctx, p.Aggregate, aa, bw6761, stdgroth16.GetNativeProverOptions(bn254, bw6761), stdgroth16.GetNativeVerifierOptions(bn254, bw6761))
 	if err != nil {
 		return aggregate.Leaf{}, fmt.Errorf("aggregation: %w", err)
 	}
+	p.release(p.Aggregate)
 	p.stage(out, "aggregation", 1, start)
 	p.proved("aggregation")
 	return agg, nil
@@ -454,10 +457,11 @@ func (p *Prover) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchPr
 	if err != nil {
 		return err
 	}
-	final, err := prove(ctx, p.Wrap, wa, bn254, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16))
+	final, err := p.prove(ctx, p.Wrap, wa, bn254, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16))
 	if err != nil {
 		return fmt.Errorf("wrap: %w", err)
 	}
+	p.release(p.Wrap)
 	p.stage(out, "wrap", 1, start)
 	p.proved("wrap")
 	out.Proof = final.Proof
@@ -465,9 +469,16 @@ func (p *Prover) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchPr
 }
 
 // prove proves an assignment and verifies the proof natively.
-func prove(ctx context.Context, c *Circuit, assignment frontend.Circuit, field *big.Int, opt backend.ProverOption, vopt backend.VerifierOption) (aggregate.Leaf, error) {
+func (p *Prover) prove(ctx context.Context, c *Circuit, assignment frontend.Circuit, field *big.Int, opt backend.ProverOption, vopt backend.VerifierOption) (aggregate.Leaf, error) {
 	if err := ctx.Err(); err != nil {
 		return aggregate.Leaf{}, err
+	}
+	if c.Keys.PK == nil { // released after its last stage: load it again (about a second)
+		k, err := p.store.Load(c.Name, c.CCS)
+		if err != nil {
+			return aggregate.Leaf{}, err
+		}
+		c.Keys = k
 	}
 	w, err := frontend.NewWitness(assignment, field)
 	if err != nil {
