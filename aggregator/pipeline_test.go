@@ -133,9 +133,45 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	refuseForgedAggregations(t, ctx, p, d, lane, leaves)
+	// Through the files between the steps, as `prove --leaves-only`, `aggregate` and `wrap`
+	// pass them on.
+	dir := t.TempDir()
+	lf, err := leaves.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(filepath.Join(dir, "leaves.json"), lf); err != nil {
+		t.Fatal(err)
+	}
+	var lf2 LeavesFile
+	if err := ReadJSON(filepath.Join(dir, "leaves.json"), &lf2); err != nil {
+		t.Fatal(err)
+	}
+	leaves, err = lf2.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
 	agg, err := p.ProveAggregation(ctx, leaves, bp)
 	if err != nil {
 		t.Fatal(err)
+	}
+	af, err := EncodeAggregation(leaves.Statement, agg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(filepath.Join(dir, "aggregation.json"), af); err != nil {
+		t.Fatal(err)
+	}
+	var af2 AggregationFile
+	if err := ReadJSON(filepath.Join(dir, "aggregation.json"), &af2); err != nil {
+		t.Fatal(err)
+	}
+	if agg, err = af2.Decode(); err != nil {
+		t.Fatal(err)
+	}
+	af2.Statement.Lanes[0].Count++
+	if _, err := af2.Decode(); !errors.Is(err, ErrFile) {
+		t.Fatalf("an aggregation file of another statement: %v", err)
 	}
 	if err := p.ProveWrap(ctx, agg, bp); err != nil {
 		t.Fatal(err)

@@ -85,17 +85,18 @@ against their manifest and loaded.`,
 }
 
 type proveOptions struct {
-	store     storeFlag
-	rpc       string
-	outbox    string
-	dst       uint32
-	block     int64
-	devnet    bool
-	attesters []string
-	committee string
-	out       string
-	timeout   time.Duration
-	signers   int
+	store      storeFlag
+	rpc        string
+	outbox     string
+	dst        uint32
+	block      int64
+	devnet     bool
+	attesters  []string
+	committee  string
+	out        string
+	timeout    time.Duration
+	signers    int
+	leavesOnly bool
 }
 
 func newProveCmd(out io.Writer) *cobra.Command {
@@ -133,7 +134,8 @@ devnet committee's public seeds, which is meaningful on a devnet only.`,
 	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs to collect the header's signatures from")
 	f.StringVar(&o.committee, "committee", "", "committee file (default: the devnet committee)")
 	f.IntVar(&o.signers, "signers", devnet.CommitteeSize, "devnet attesters that sign")
-	f.StringVar(&o.out, "out", "", "batch file to write")
+	f.StringVar(&o.out, "out", "", "batch file to write (with --leaves-only: the leaf proofs file)")
+	f.BoolVar(&o.leavesOnly, "leaves-only", false, "prove the leaves only, into a file for 'isthmus aggregate'")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	o.store.register(cmd)
 	return cmd
@@ -198,19 +200,41 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
+	inputs := []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}
+	if o.leavesOnly {
+		bp := &aggregator.BatchProof{}
+		leaves, err := p.ProveLeaves(ctx, inputs, bp)
+		if err != nil {
+			return fail(err)
+		}
+		lf, err := leaves.Encode()
+		if err != nil {
+			return fail(err)
+		}
+		if err := aggregator.WriteJSON(o.out, lf); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(out, "leaf proofs of statement %s written to %s (next: isthmus aggregate)\n", leaves.Statement.Hash(), o.out)
+		return nil
+	}
+	bp, err := p.Prove(ctx, inputs)
 	if err != nil {
 		return fail(err)
 	}
+	return writeBatch(out, p, bp, o.out)
+}
+
+func writeBatch(out io.Writer, p *aggregator.Prover, bp *aggregator.BatchProof, path string) error {
+	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
 	b, err := verifier.NewBatch(p.Wrap.Name, bp.Statement, bp.Proof)
 	if err != nil {
 		return fail(err)
 	}
-	if err := verifier.WriteBatch(o.out, b); err != nil {
+	if err := verifier.WriteBatch(path, b); err != nil {
 		return fail(err)
 	}
 	c := bp.Statement.Lanes[0]
-	fmt.Fprintf(out, "batch %s: domain %d → %d, count %d at block %d, written to %s\n", b.Hash, c.SrcDomain, c.DstDomain, c.Count, c.BlockNumber, o.out)
+	fmt.Fprintf(out, "batch %s: domain %d → %d, count %d at block %d, written to %s\n", b.Hash, c.SrcDomain, c.DstDomain, c.Count, c.BlockNumber, path)
 	for _, s := range bp.Stages {
 		fmt.Fprintf(out, "  %-16s %d proofs, %s\n", s.Name, s.Proofs, s.Elapsed.Round(time.Millisecond))
 	}
@@ -285,4 +309,102 @@ project's solc), the contract the Inbox calls through Groth16BatchVerifier.`,
 	cmd.Flags().StringVar(&file, "out", "", "file to write (default: standard output)")
 	cmd.Flags().StringVar(&circuit, "circuit", wrapCircuit(), "wrap circuit whose key to export")
 	return cmd
+}
+
+func newAggregateCmd(out io.Writer) *cobra.Command {
+	var s storeFlag
+	var in, file string
+	cmd := &cobra.Command{
+		Use:   "aggregate --leaves FILE --out FILE",
+		Short: "Aggregate a batch's leaf proofs (from prove --leaves-only) on BW6-761",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in == "" || file == "" {
+				return usageError(errors.New("--leaves and --out are required"))
+			}
+			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+			var lf aggregator.LeavesFile
+			if err := aggregator.ReadJSON(in, &lf); err != nil {
+				return fail(err)
+			}
+			leaves, err := lf.Decode()
+			if err != nil {
+				return fail(fmt.Errorf("%s: %w", in, err))
+			}
+			p, err := s.prover()
+			if err != nil {
+				return fail(err)
+			}
+			bp := &aggregator.BatchProof{}
+			agg, err := p.ProveAggregation(cmdContext(cmd), leaves, bp)
+			if err != nil {
+				return fail(err)
+			}
+			af, err := aggregator.EncodeAggregation(leaves.Statement, agg)
+			if err != nil {
+				return fail(err)
+			}
+			if err := aggregator.WriteJSON(file, af); err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(out, "aggregation of statement %s written to %s in %s (next: isthmus wrap)\n", leaves.Statement.Hash(), file, bp.Stages[0].Elapsed.Round(time.Millisecond))
+			return nil
+		},
+	}
+	s.register(cmd)
+	cmd.Flags().StringVar(&in, "leaves", "", "leaf proofs file")
+	cmd.Flags().StringVar(&file, "out", "", "aggregation file to write")
+	return cmd
+}
+
+func newWrapCmd(out io.Writer) *cobra.Command {
+	var s storeFlag
+	var in, file string
+	cmd := &cobra.Command{
+		Use:   "wrap --in FILE --out FILE",
+		Short: "Wrap an aggregation proof on BN254 into a batch file for the Inbox",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in == "" || file == "" {
+				return usageError(errors.New("--in and --out are required"))
+			}
+			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+			var af aggregator.AggregationFile
+			if err := aggregator.ReadJSON(in, &af); err != nil {
+				return fail(err)
+			}
+			agg, err := af.Decode()
+			if err != nil {
+				return fail(fmt.Errorf("%s: %w", in, err))
+			}
+			p, err := s.prover()
+			if err != nil {
+				return fail(err)
+			}
+			bp := &aggregator.BatchProof{Statement: af.Statement, PublicInput: af.Statement.PublicInput()}
+			if err := p.ProveWrap(cmdContext(cmd), agg, bp); err != nil {
+				return fail(err)
+			}
+			return writeBatch(out, p, bp, file)
+		},
+	}
+	s.register(cmd)
+	cmd.Flags().StringVar(&in, "in", "", "aggregation file")
+	cmd.Flags().StringVar(&file, "out", "", "batch file to write")
+	return cmd
+}
+
+func (s *storeFlag) prover() (*aggregator.Prover, error) {
+	st, err := s.store()
+	if err != nil {
+		return nil, err
+	}
+	return newPipelineProver(st, slog.Default())
+}
+
+func cmdContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
 }

@@ -50,6 +50,10 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 	if err := os.WriteFile(truncated, []byte(`{"format": "isthmus.batch.v1", "statement": {"lanes": [`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	otherFormat := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(otherFormat, []byte(`{"format": "isthmus.leaves.v0", "statement": {"lanes": [], "rotations": []}, "claims": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, err := devnet.Start(ctx, devnet.DefaultConfig())
@@ -67,6 +71,9 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 		{[]string{"verify", filepath.Join(dir, "missing.json")}, "no such file", os.ErrNotExist},
 		{[]string{"verify", truncated}, "truncated", verifier.ErrEncoding},
 		{[]string{"export-solidity", "--key-dir", keys}, "no keys of circuit", prover.ErrNotFound},
+		{[]string{"aggregate", "--leaves", truncated, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, "malformed pipeline file", aggregator.ErrFile},
+		{[]string{"aggregate", "--leaves", otherFormat, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, "isthmus.leaves.v1", aggregator.ErrFile},
+		{[]string{"wrap", "--in", filepath.Join(dir, "missing.json"), "--out", filepath.Join(dir, "b.json"), "--key-dir", keys}, "no such file", os.ErrNotExist},
 		{[]string{"prove", "--rpc", "http://127.0.0.1:1", "--outbox", d.Outbox.Hex(), "--out", filepath.Join(dir, "b.json"), "--devnet-attesters", "--key-dir", keys},
 			chain.ErrUnreachable.Error(), chain.ErrUnreachable},
 		// An account without code (the relayer's), and the Inbox on the other chain.

@@ -47,6 +47,8 @@ chain, where an Inbox contract checks that single proof.`,
 		newAttestCmd(out),
 		newRelayCmd(out),
 		newDeployCmd(out),
+		newAggregateCmd(out),
+		newWrapCmd(out),
 	)
 	return cmd
 }
