@@ -86,7 +86,7 @@ func NewProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, erro
 	if err := p.LoadAggregation(store); err != nil {
 		return nil, err
 	}
-	p.release(p.Circuits()...) // each stage loads its own
+	p.release(p.Circuits()...) // each stage loads its proving keys
 	return p, nil
 }
 
@@ -127,44 +127,24 @@ func (p *Prover) AggregationCircuit() (*aggregate.Circuit, error) {
 	return aggregate.New(p.Config.Shape, p.leafKeys())
 }
 
-// LoadAggregation compiles and keys the aggregation and wrap circuits. Before a setup it
-// lets go of the proving keys already loaded, so that the process holds one setup's memory
-// at a time.
+// LoadAggregation compiles and keys the aggregation and wrap circuits. No proving key is
+// held while they are set up: the process holds one setup's memory at a time.
 func (p *Prover) LoadAggregation(store *prover.Store) error {
 	agg, err := p.AggregationCircuit()
 	if err != nil {
 		return err
 	}
-	if p.Aggregate, err = p.keyedAlone(store, "aggregate-"+p.Config.Shape.String(), bw6761, agg); err != nil {
+	if p.Aggregate, err = keyed(store, p.log, "aggregate-"+p.Config.Shape.String(), bw6761, agg); err != nil {
 		return err
 	}
 	wr, err := wrap.New(p.Aggregate.Keys.VK)
 	if err != nil {
 		return err
 	}
-	if p.Wrap, err = p.keyedAlone(store, "wrap-"+p.Config.Shape.String(), bn254, wr); err != nil {
+	if p.Wrap, err = keyed(store, p.log, "wrap-"+p.Config.Shape.String(), bn254, wr); err != nil {
 		return err
 	}
 	return nil
-}
-
-// keyedAlone is keyed, with the other circuits' proving keys released before a setup.
-func (p *Prover) keyedAlone(store *prover.Store, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
-	ccs, err := compile(p.log, name, field, c)
-	if err != nil {
-		return nil, err
-	}
-	if store.Has(name, ccs) && !store.ForceSetup {
-		return load(store, name, ccs)
-	}
-	var held []*Circuit
-	for _, h := range []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate} {
-		if h != nil {
-			held = append(held, h)
-		}
-	}
-	p.release(held...) // loaded again when a stage needs them
-	return load(store, name, ccs)
 }
 
 // release lets go of circuits' proving keys after their stage, and returns the memory to
@@ -207,9 +187,10 @@ func compile(log *slog.Logger, name string, field *big.Int, c frontend.Circuit) 
 	return ccs, nil
 }
 
-// load returns a compiled circuit's keys from the store, setting them up if it lacks them.
+// load returns a compiled circuit with its verifying key, setting its keys up if the store
+// lacks them; its proving key is read when a stage needs it.
 func load(store *prover.Store, name string, ccs constraint.ConstraintSystem) (*Circuit, error) {
-	keys, err := store.Keys(name, ccs, false)
+	keys, err := store.Ensure(name, ccs)
 	if err != nil {
 		return nil, err
 	}

@@ -120,6 +120,37 @@ func (s *Store) Keys(name string, ccs constraint.ConstraintSystem, force bool) (
 	return s.setup(name, digest, ccs)
 }
 
+// Ensure makes sure the store holds keys of circuit name compiled as ccs, running the setup
+// if it does not, and returns them without the proving key (Load reads it when it is
+// needed): the verifying key, checked against the manifest, and the manifest.
+func (s *Store) Ensure(name string, ccs constraint.ConstraintSystem) (*Keys, error) {
+	digest, err := Digest(ccs)
+	if err != nil {
+		return nil, err
+	}
+	dir := s.folder(name, digest)
+	if m, err := readManifest(dir); err == nil && m.Digest == digest && !s.ForceSetup {
+		curve, err := curveOf(ccs)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkFile(filepath.Join(dir, vkFile), m.Files[vkFile]); err != nil {
+			return nil, err
+		}
+		vk := groth16.NewVerifyingKey(curve)
+		if err := readWith(filepath.Join(dir, vkFile), func(r io.Reader) error { _, err := vk.ReadFrom(r); return err }); err != nil {
+			return nil, fmt.Errorf("load verifying key: %w", err)
+		}
+		return &Keys{VK: vk, Manifest: m, Loaded: true}, nil
+	}
+	k, err := s.setup(name, digest, ccs)
+	if err != nil {
+		return nil, err
+	}
+	k.PK = nil
+	return k, nil
+}
+
 // Has reports whether the store holds keys of circuit name compiled as ccs (a manifest of
 // its digest; Load checks the files).
 func (s *Store) Has(name string, ccs constraint.ConstraintSystem) bool {

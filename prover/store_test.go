@@ -241,3 +241,27 @@ func TestPeakResets(t *testing.T) {
 		t.Fatalf("peak %.2f GiB after reset, %.2f before", after, before)
 	}
 }
+
+func TestStoreEnsureSetsUpOnceWithoutLoadingTheProvingKey(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	ccs := compile(t, &square{})
+	first, err := s.Ensure("square", ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Loaded || first.PK != nil || first.VK == nil {
+		t.Fatalf("first Ensure: loaded=%v pk=%v", first.Loaded, first.PK != nil)
+	}
+	again, err := s.Ensure("square", ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Loaded || again.PK != nil || again.VK.IsDifferent(first.VK) {
+		t.Fatal("second Ensure did not return the stored verifying key alone")
+	}
+	k, err := s.Load("square", ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proveAndVerify(t, ccs, k)
+}
