@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	gnarklogger "github.com/consensys/gnark/logger"
 	"github.com/spf13/cobra"
 )
 
@@ -69,5 +70,11 @@ func (o *rootOptions) setupLogging(w io.Writer) error {
 		return usageError(fmt.Errorf("--log-format %q: want text or json", o.logFormat))
 	}
 	slog.SetDefault(slog.New(h))
+	// gnark logs its compiler and prover steps (to stdout by default): on stderr, at debug.
+	if level <= slog.LevelDebug {
+		gnarklogger.SetOutput(w)
+	} else {
+		gnarklogger.Disable()
+	}
 	return nil
 }
