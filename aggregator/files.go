@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/internal/fileio"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -184,14 +185,4 @@ func ReadJSON(path string, v any) error {
 }
 
 // WriteJSON writes a pipeline file atomically.
-func WriteJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func WriteJSON(path string, v any) error { return fileio.WriteJSON(path, v) }

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
+	"github.com/isthmus-xyz/isthmus/internal/fileio"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -81,14 +82,4 @@ func ReadBatch(path string) (*Batch, groth16.Proof, error) {
 }
 
 // WriteBatch writes a batch file, atomically.
-func WriteBatch(path string, b *Batch) error {
-	data, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func WriteBatch(path string, b *Batch) error { return fileio.WriteJSON(path, b) }

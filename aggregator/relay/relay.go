@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/internal/fileio"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -227,25 +228,5 @@ func (r *Relay) savePending(b *Batch) error {
 	if err := os.MkdirAll(r.Config.StateDir, 0o755); err != nil {
 		return err
 	}
-	data, err := json.Marshal(b)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(r.Config.StateDir, pendingFile)
-	f, err := os.CreateTemp(r.Config.StateDir, pendingFile+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return fileio.WriteJSON(filepath.Join(r.Config.StateDir, pendingFile), b)
 }

@@ -108,11 +108,7 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 				return nil, err
 			}
 			log.Info("finalized header attested", "block", n, "signers", len(sigs), "of", devnet.CommitteeSize)
-			bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
-			if err != nil {
-				return nil, err
-			}
-			calldata, err := verifier.Calldata(bp.Proof)
+			bp, calldata, err := proveForInbox(ctx, p, members, sigs, lane)
 			if err != nil {
 				return nil, err
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/prover"
 )
 
-type keysOptions struct{ dir string }
+type keysOptions struct{ storeFlag }
 
 func newKeysCmd(out io.Writer) *cobra.Command {
 	o := &keysOptions{}
@@ -24,7 +24,7 @@ circuit, with a manifest of checksums. Keys made on this machine come from local
 randomness: they are development keys.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().StringVar(&o.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+	o.registerPersistent(cmd)
 	cmd.AddCommand(
 		&cobra.Command{Use: "list", Short: "List stored keys", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return o.list(out) }},
@@ -34,17 +34,6 @@ randomness: they are development keys.`,
 			RunE: func(_ *cobra.Command, args []string) error { return o.remove(out, args[0]) }},
 	)
 	return cmd
-}
-
-func (o *keysOptions) store() (*prover.Store, error) {
-	dir := o.dir
-	if dir == "" {
-		var err error
-		if dir, err = prover.DefaultDir(); err != nil {
-			return nil, err
-		}
-	}
-	return &prover.Store{Dir: dir}, nil
 }
 
 func (o *keysOptions) list(out io.Writer) error {

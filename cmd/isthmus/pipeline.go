@@ -31,6 +31,11 @@ func (s *storeFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
 }
 
+// registerPersistent registers the flag for a command's subcommands too.
+func (s *storeFlag) registerPersistent(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&s.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+}
+
 func (s *storeFlag) store() (*prover.Store, error) {
 	dir := s.dir
 	if dir == "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -9,8 +10,13 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
+
 	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
 // progress shows setup and proving progress bars on stderr when it is a terminal; logs say
@@ -84,4 +90,18 @@ func newPipelineProver(st *prover.Store, log *slog.Logger) (*aggregator.Prover, 
 	}
 	p.Progress = pg.prove
 	return p, nil
+}
+
+// proveForInbox proves a lane head signed by sigs and returns the batch with the proof as
+// the Inbox takes it.
+func proveForInbox(ctx context.Context, p *aggregator.Prover, members committee.Committee, sigs map[int]*eddsa.Signature, lane *chain.LaneProof) (*aggregator.BatchProof, []byte, error) {
+	bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
+	if err != nil {
+		return nil, nil, err
+	}
+	calldata, err := verifier.Calldata(bp.Proof)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bp, calldata, nil
 }

@@ -27,7 +27,6 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/protocol"
-	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
 type relayOptions struct {
@@ -234,11 +233,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			if err != nil {
 				return nil, err
 			}
-			bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
-			if err != nil {
-				return nil, err
-			}
-			calldata, err := verifier.Calldata(bp.Proof)
+			bp, calldata, err := proveForInbox(ctx, p, members, sigs, lane)
 			if err != nil {
 				return nil, err
 			}
