@@ -67,11 +67,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineE
 	}
 	cfg := devnet.DefaultConfig()
 	cfg.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
-		dep, err := verifier.Deploy(ctx, c, key, compiled)
-		if err != nil {
-			return common.Address{}, err
-		}
-		return dep.BatchVerifier, nil
+		return verifier.Deploy(ctx, c, key, compiled)
 	}
 	d, err := devnet.Start(ctx, cfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
@@ -22,7 +23,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/chain"
-	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/solc"
 )
 
@@ -93,14 +93,21 @@ func FromCalldata(data []byte) (groth16.Proof, error) {
 	return p, nil
 }
 
-// ExportSolidity writes the Solidity verifier of a wrap key.
+// ExportSolidity writes the Solidity verifier of a wrap key: the verifier gnark generates,
+// with IBatchVerifier's verifyBatch added (one pairing call instead of two, see fold.go), so
+// that the Inbox calls it directly.
 func ExportSolidity(vk groth16.VerifyingKey, w io.Writer) error {
-	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma))
+	fn, err := verifyBatchFunction(vk)
+	if err != nil {
+		return fmt.Errorf("wrap key: %w", err)
+	}
+	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma), solidity.WithFunctions(strings.NewReader(fn)))
 }
 
 // Compiled is the generated verifier's creation code.
 type Compiled struct {
 	Source   string
+	ABI      []byte // JSON: gnark's verifyProof and friends, and IBatchVerifier's verifyBatch
 	Bytecode []byte
 	Compiler string
 }
@@ -121,7 +128,7 @@ func Compile(contractsDir string, vk groth16.VerifyingKey) (*Compiled, error) {
 	if !ok {
 		return nil, errors.New("compile verifier: no contract Verifier in the exported source")
 	}
-	return &Compiled{Source: src.String(), Bytecode: common.FromHex(c.EVM.Bytecode.Object), Compiler: version}, nil
+	return &Compiled{Source: src.String(), ABI: c.ABI, Bytecode: common.FromHex(c.EVM.Bytecode.Object), Compiler: version}, nil
 }
 
 // ContractsDir finds the repository's contracts folder (with solc.js and the pinned
@@ -146,22 +153,12 @@ func ContractsDir() (string, error) {
 	}
 }
 
-// Deployed are the addresses of a deployed verifier: the generated Groth16 verifier and the
-// IBatchVerifier adapter the Inbox calls.
-type Deployed struct {
-	Groth16, BatchVerifier common.Address
-}
-
-// Deploy deploys a compiled verifier and its IBatchVerifier adapter.
-func Deploy(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, compiled *Compiled) (*Deployed, error) {
-	d := &Deployed{}
-	var err error
-	if d.Groth16, err = c.Deploy(ctx, key, compiled.Bytecode, nil); err != nil {
-		return nil, fmt.Errorf("deploy Groth16 verifier: %w", err)
+// Deploy deploys a compiled verifier and returns its address: the IBatchVerifier the Inbox
+// calls.
+func Deploy(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, compiled *Compiled) (common.Address, error) {
+	addr, err := c.Deploy(ctx, key, compiled.Bytecode, nil)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("deploy Groth16 verifier: %w", err)
 	}
-	adapter := bindings.NewGroth16BatchVerifier()
-	if d.BatchVerifier, err = c.Deploy(ctx, key, common.FromHex(bindings.Groth16BatchVerifierMetaData.Bin), adapter.PackConstructor(d.Groth16)); err != nil {
-		return nil, fmt.Errorf("deploy batch verifier: %w", err)
-	}
-	return d, nil
+	return addr, nil
 }

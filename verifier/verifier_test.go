@@ -1,7 +1,9 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/solidity"
@@ -17,6 +20,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -98,8 +102,9 @@ func TestCalldataRoundTripAndNativeVerify(t *testing.T) {
 	}
 }
 
-// The generated verifier, compiled with the pinned solc and deployed behind the
-// Groth16BatchVerifier adapter, accepts the proof for its statement only.
+// The generated verifier, compiled with the pinned solc, accepts through verifyBatch (the
+// Inbox's IBatchVerifier) exactly what gnark's own verifyProof and the native verifier
+// accept: the proof for its statement, and none of its tamperings, in any of its points.
 func TestGeneratedVerifierOnChain(t *testing.T) {
 	vk, proof, stmt := proveSmall(t, 987654321)
 	compiled, err := Compile(filepath.Join("..", "contracts"), vk)
@@ -109,7 +114,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 	if !strings.Contains(compiled.Source, "pragma solidity "+Pragma) {
 		t.Fatal("the exported verifier does not pin the compiler version")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	key := devnet.DevKey("deployer")
 	c, err := devnet.StartChain(9, types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}})
@@ -122,7 +127,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	client.PollInterval = devnet.BlockInterval / 2
-	dep, err := Deploy(ctx, client, key, compiled)
+	addr, err := Deploy(ctx, client, key, compiled)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,40 +135,107 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapter := bindings.NewGroth16BatchVerifier()
-	bound := client.Contract(adapter, dep.BatchVerifier)
-	call := func(proof []byte, input *big.Int) bool {
-		ok, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, adapter.PackVerifyBatch(proof, input), adapter.UnpackVerifyBatch)
+	gnarkABI, err := abi.JSON(bytes.NewReader(compiled.ABI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := bindings.NewIBatchVerifier()
+	bound := client.Contract(batch, addr)
+	verifyBatch := func(proof []byte, input *big.Int) bool {
+		ok, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, batch.PackVerifyBatch(proof, input), batch.UnpackVerifyBatch)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("verifyBatch reverted: %v", err)
 		}
 		return ok
 	}
-	if !call(data, stmt) {
-		t.Fatal("the generated verifier refused a valid proof")
+	verifyProof := func(proof []byte, input *big.Int) bool {
+		call, err := gnarkABI.Pack("verifyProof", proof, [1]*big.Int{input})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.Eth.CallContract(ctx, ethereum.CallMsg{To: &addr, Data: call}, nil)
+		return err == nil
 	}
-	if call(data, new(big.Int).Add(stmt, big.NewInt(1))) {
-		t.Fatal("the generated verifier accepted another statement")
+	// The native verifier reduces the input; the contracts refuse one that is not reduced.
+	native := func(data []byte, input *big.Int) bool {
+		p, err := FromCalldata(data)
+		return err == nil && input.Cmp(ecc.BN254.ScalarField()) < 0 && Verify(vk, p, input) == nil
 	}
-	bad := append([]byte(nil), data...)
-	bad[300] ^= 1
-	if call(bad, stmt) {
-		t.Fatal("the generated verifier accepted a tampered commitment")
+
+	type tc struct {
+		proof []byte
+		input *big.Int
 	}
-	if call(data[:200], stmt) {
-		t.Fatal("the generated verifier accepted a truncated proof")
+	cases := map[string]tc{
+		"valid":             {data, stmt},
+		"another statement": {data, new(big.Int).Add(stmt, big.NewInt(1))},
+		"statement + r":     {data, new(big.Int).Add(stmt, ecc.BN254.ScalarField())},
+		"truncated":         {data[:200], stmt},
+		"one byte more":     {append(append([]byte(nil), data...), 0), stmt},
 	}
-	// Gas of a verification, as a call would use it inside submitBatch: through the adapter
-	// and the generated verifier alone (without the transaction's 21,000 and calldata).
+	// A flipped bit in each coordinate: A (0x00), B (0x40), C (0xc0), the commitment D
+	// (0x100) and its proof of knowledge (0x140).
+	for _, at := range []int{0x1f, 0x3f, 0x5f, 0x7f, 0x9f, 0xbf, 0xdf, 0xff, 0x11f, 0x13f, 0x15f, 0x17f} {
+		bad := append([]byte(nil), data...)
+		bad[at] ^= 1
+		cases[fmt.Sprintf("bit flipped at byte %#x", at)] = tc{bad, stmt}
+	}
+	// Points that stay on their curves: A negated, and the commitment swapped with its proof
+	// of knowledge.
+	negA := append([]byte(nil), data...)
+	copy(negA[0x20:0x40], negY(data[0x20:0x40]))
+	cases["A negated"] = tc{negA, stmt}
+	swapped := append([]byte(nil), data...)
+	copy(swapped[0x100:0x140], data[0x140:0x180])
+	copy(swapped[0x140:0x180], data[0x100:0x140])
+	cases["commitment and proof of knowledge swapped"] = tc{swapped, stmt}
+	// The Groth16 equation intact and the commitment's proof of knowledge off by the
+	// generator: only the commitment check refuses it.
+	var pok, gen bn254.G1Affine
+	if err := pok.Unmarshal(data[0x140:0x180]); err != nil {
+		t.Fatal(err)
+	}
+	_, _, gen, _ = bn254.Generators()
+	pok.Add(&pok, &gen)
+	badPok := append([]byte(nil), data...)
+	copy(badPok[0x140:0x180], pok.Marshal())
+	cases["proof of knowledge moved"] = tc{badPok, stmt}
+
+	for name, c := range cases {
+		want := native(c.proof, c.input)
+		if got := verifyProof(c.proof, c.input); got != want {
+			t.Errorf("%s: gnark's verifyProof says %v, native %v", name, got, want)
+		}
+		if got := verifyBatch(c.proof, c.input); got != want {
+			t.Errorf("%s: verifyBatch says %v, native %v", name, got, want)
+		}
+	}
+	if !native(data, stmt) {
+		t.Fatal("the valid proof does not verify natively")
+	}
+
+	// Gas of a verification as the Inbox makes it, and through gnark's verifyProof, each in a
+	// transaction of its own (with the 21,000 and the calldata).
+	call, err := gnarkABI.Pack("verifyProof", data, [1]*big.Int{stmt})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, msg := range map[string]ethereum.CallMsg{
-		"adapter": {To: &dep.BatchVerifier, Data: adapter.PackVerifyBatch(data, stmt)},
+		"verifyBatch (one pairing call)":  {To: &addr, Data: batch.PackVerifyBatch(data, stmt)},
+		"gnark's verifyProof (two calls)": {To: &addr, Data: call},
 	} {
 		gas, err := client.Eth.EstimateGas(ctx, msg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("verifyBatch through the %s: %d gas (estimate, with the 21,000 of a transaction and its calldata)", name, gas)
+		t.Logf("%s: %d gas", name, gas)
 	}
+}
+
+// negY is p − y for a big-endian coordinate y of BN254's base field.
+func negY(y []byte) []byte {
+	v := new(big.Int).Sub(ecc.BN254.BaseField(), new(big.Int).SetBytes(y))
+	return v.FillBytes(make([]byte, 32))
 }
 
 func TestBatchFileRefusesBadInput(t *testing.T) {

@@ -148,12 +148,10 @@ a committee file; default: the devnet committee).`,
 				if err != nil {
 					return fail(err)
 				}
-				dep, err := verifier.Deploy(ctx, c, key, compiled)
-				if err != nil {
+				if v, err = verifier.Deploy(ctx, c, key, compiled); err != nil {
 					return fail(err)
 				}
-				fmt.Fprintf(out, "Groth16 verifier: %s\nbatch verifier (IBatchVerifier): %s\n", dep.Groth16, dep.BatchVerifier)
-				v = dep.BatchVerifier
+				fmt.Fprintf(out, "batch verifier (generated Groth16, IBatchVerifier): %s\n", v)
 			}
 			addr, err := chain.DeployInbox(ctx, c, key, chain.InboxConfig{Domain: ibDomain, Verifier: v, UpgradeDelay: delay})
 			if err != nil {

@@ -92,12 +92,12 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 			return &exitError{code: exitFailure, err: err}
 		}
 		cfg.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
-			dep, err := verifier.Deploy(ctx, c, key, compiled)
+			addr, err := verifier.Deploy(ctx, c, key, compiled)
 			if err != nil {
 				return common.Address{}, err
 			}
-			log.Info("generated Groth16 verifier deployed", "verifier", dep.Groth16, "adapter", dep.BatchVerifier)
-			return dep.BatchVerifier, nil
+			log.Info("generated Groth16 verifier deployed", "verifier", addr)
+			return addr, nil
 		}
 		demo.MaxGasLimit = 600_000
 		demo.Prove = func(ctx context.Context, lane *chain.LaneProof) (*devnet.ProvedBatch, error) {

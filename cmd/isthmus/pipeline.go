@@ -283,7 +283,7 @@ func newExportSolidityCmd(out io.Writer) *cobra.Command {
 		Use:   "export-solidity",
 		Short: "Write the Solidity verifier of the stored wrap key",
 		Long: `Exports the Groth16 verifier of the wrap circuit's stored key (pragma pinned to the
-project's solc), the contract the Inbox calls through Groth16BatchVerifier.`,
+project's solc), the contract the Inbox calls (IBatchVerifier).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			st, err := s.store()

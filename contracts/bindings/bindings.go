@@ -73,83 +73,35 @@ type ProtocolRotationClaim struct {
 	NextCommittee [32]byte
 }
 
-// Groth16BatchVerifierMetaData contains all meta data concerning the Groth16BatchVerifier contract.
-var Groth16BatchVerifierMetaData = bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"contractIGroth16Verifier\",\"name\":\"groth16_\",\"type\":\"address\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[],\"name\":\"groth16\",\"outputs\":[{\"internalType\":\"contractIGroth16Verifier\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256\",\"name\":\"publicInput\",\"type\":\"uint256\"}],\"name\":\"verifyBatch\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
-	ID:  "Groth16BatchVerifier",
-	Bin: "0x60a0604052348015600e575f5ffd5b5060405161030e38038061030e833981016040819052602b91603b565b6001600160a01b03166080526066565b5f60208284031215604a575f5ffd5b81516001600160a01b0381168114605f575f5ffd5b9392505050565b60805161028b6100835f395f81816065015260f7015261028b5ff3fe608060405234801561000f575f5ffd5b5060043610610034575f3560e01c80633aa14dcf14610038578063502f13ab14610060575b5f5ffd5b61004b61004636600461016b565b6100ac565b60405190151581526020015b60405180910390f35b6100877f000000000000000000000000000000000000000000000000000000000000000081565b60405173ffffffffffffffffffffffffffffffffffffffff9091168152602001610057565b6040805160208101825282815290517f8d8f8a5c0000000000000000000000000000000000000000000000000000000081525f9173ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001691638d8f8a5c9161012e91889188916004016101dd565b5f6040518083038186803b158015610144575f5ffd5b505afa925050508015610155575060015b61016057505f610164565b5060015b9392505050565b5f5f5f6040848603121561017d575f5ffd5b833567ffffffffffffffff811115610193575f5ffd5b8401601f810186136101a3575f5ffd5b803567ffffffffffffffff8111156101b9575f5ffd5b8660208284010111156101ca575f5ffd5b6020918201979096509401359392505050565b60408152826040820152828460608301375f606084830101525f60607fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f860116830101905060208201835f5b600181101561024a57815183526020928301929091019060010161022b565b50505094935050505056fea264697066735822122062e28bfbcaa86d2083f2ae8a04f63e6da25477c7d81e6cb41c1c130890d0f00364736f6c634300081e0033",
+// IBatchVerifierMetaData contains all meta data concerning the IBatchVerifier contract.
+var IBatchVerifierMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256\",\"name\":\"publicInput\",\"type\":\"uint256\"}],\"name\":\"verifyBatch\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	ID:  "IBatchVerifier",
 }
 
-// Groth16BatchVerifier is an auto generated Go binding around an Ethereum contract.
-type Groth16BatchVerifier struct {
+// IBatchVerifier is an auto generated Go binding around an Ethereum contract.
+type IBatchVerifier struct {
 	abi abi.ABI
 }
 
 // GetABI returns the ABI associated with this contract binding.
-func (c *Groth16BatchVerifier) GetABI() abi.ABI {
+func (c *IBatchVerifier) GetABI() abi.ABI {
 	return c.abi
 }
 
-// NewGroth16BatchVerifier creates a new instance of Groth16BatchVerifier.
-func NewGroth16BatchVerifier() *Groth16BatchVerifier {
-	parsed, err := Groth16BatchVerifierMetaData.ParseABI()
+// NewIBatchVerifier creates a new instance of IBatchVerifier.
+func NewIBatchVerifier() *IBatchVerifier {
+	parsed, err := IBatchVerifierMetaData.ParseABI()
 	if err != nil {
 		panic(errors.New("invalid ABI: " + err.Error()))
 	}
-	return &Groth16BatchVerifier{abi: *parsed}
+	return &IBatchVerifier{abi: *parsed}
 }
 
 // Instance creates a wrapper for a deployed contract instance at the given address.
 // Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
-func (c *Groth16BatchVerifier) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+func (c *IBatchVerifier) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
 	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
-}
-
-// PackConstructor is the Go binding used to pack the parameters required for
-// contract deployment.
-//
-// Solidity: constructor(address groth16_) returns()
-func (groth16BatchVerifier *Groth16BatchVerifier) PackConstructor(groth16_ common.Address) []byte {
-	enc, err := groth16BatchVerifier.abi.Pack("", groth16_)
-	if err != nil {
-		panic(err)
-	}
-	return enc
-}
-
-// PackGroth16 is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0x502f13ab.  This method will panic if any
-// invalid/nil inputs are passed.
-//
-// Solidity: function groth16() view returns(address)
-func (groth16BatchVerifier *Groth16BatchVerifier) PackGroth16() []byte {
-	enc, err := groth16BatchVerifier.abi.Pack("groth16")
-	if err != nil {
-		panic(err)
-	}
-	return enc
-}
-
-// TryPackGroth16 is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0x502f13ab.  This method will return an error
-// if any inputs are invalid/nil.
-//
-// Solidity: function groth16() view returns(address)
-func (groth16BatchVerifier *Groth16BatchVerifier) TryPackGroth16() ([]byte, error) {
-	return groth16BatchVerifier.abi.Pack("groth16")
-}
-
-// UnpackGroth16 is the Go binding that unpacks the parameters returned
-// from invoking the contract method with ID 0x502f13ab.
-//
-// Solidity: function groth16() view returns(address)
-func (groth16BatchVerifier *Groth16BatchVerifier) UnpackGroth16(data []byte) (common.Address, error) {
-	out, err := groth16BatchVerifier.abi.Unpack("groth16", data)
-	if err != nil {
-		return *new(common.Address), err
-	}
-	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
-	return out0, nil
 }
 
 // PackVerifyBatch is the Go binding used to pack the parameters required for calling
@@ -157,8 +109,8 @@ func (groth16BatchVerifier *Groth16BatchVerifier) UnpackGroth16(data []byte) (co
 // invalid/nil inputs are passed.
 //
 // Solidity: function verifyBatch(bytes proof, uint256 publicInput) view returns(bool)
-func (groth16BatchVerifier *Groth16BatchVerifier) PackVerifyBatch(proof []byte, publicInput *big.Int) []byte {
-	enc, err := groth16BatchVerifier.abi.Pack("verifyBatch", proof, publicInput)
+func (iBatchVerifier *IBatchVerifier) PackVerifyBatch(proof []byte, publicInput *big.Int) []byte {
+	enc, err := iBatchVerifier.abi.Pack("verifyBatch", proof, publicInput)
 	if err != nil {
 		panic(err)
 	}
@@ -170,16 +122,16 @@ func (groth16BatchVerifier *Groth16BatchVerifier) PackVerifyBatch(proof []byte, 
 // if any inputs are invalid/nil.
 //
 // Solidity: function verifyBatch(bytes proof, uint256 publicInput) view returns(bool)
-func (groth16BatchVerifier *Groth16BatchVerifier) TryPackVerifyBatch(proof []byte, publicInput *big.Int) ([]byte, error) {
-	return groth16BatchVerifier.abi.Pack("verifyBatch", proof, publicInput)
+func (iBatchVerifier *IBatchVerifier) TryPackVerifyBatch(proof []byte, publicInput *big.Int) ([]byte, error) {
+	return iBatchVerifier.abi.Pack("verifyBatch", proof, publicInput)
 }
 
 // UnpackVerifyBatch is the Go binding that unpacks the parameters returned
 // from invoking the contract method with ID 0x3aa14dcf.
 //
 // Solidity: function verifyBatch(bytes proof, uint256 publicInput) view returns(bool)
-func (groth16BatchVerifier *Groth16BatchVerifier) UnpackVerifyBatch(data []byte) (bool, error) {
-	out, err := groth16BatchVerifier.abi.Unpack("verifyBatch", data)
+func (iBatchVerifier *IBatchVerifier) UnpackVerifyBatch(data []byte) (bool, error) {
+	out, err := iBatchVerifier.abi.Unpack("verifyBatch", data)
 	if err != nil {
 		return *new(bool), err
 	}

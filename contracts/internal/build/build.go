@@ -34,7 +34,7 @@ type Package struct {
 
 // Packages lists the binding packages: production contracts, and test doubles kept apart.
 var Packages = []Package{
-	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "Groth16BatchVerifier"}},
+	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
 		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "ProtocolHarness",
 	}},
