@@ -43,8 +43,9 @@ contract Inbox {
 
     address public owner;
     address public guardian;
-    bool public paused;
+    // One slot: submitBatch reads both.
     IBatchVerifier public verifier;
+    bool public paused;
     IBatchVerifier public pendingVerifier;
     uint256 public pendingVerifierReadyAt;
 
