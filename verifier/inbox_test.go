@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"context"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -16,12 +15,9 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/isthmus-xyz/isthmus/chain"
-	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -55,23 +51,7 @@ func TestInboxWithGeneratedVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	key := devnet.DevKey("deployer")
-	c, err := devnet.StartChain(9, types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	client, err := chain.Dial(ctx, c.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client.PollInterval = devnet.BlockInterval / 2
-	v, err := Deploy(ctx, client, key, compiled)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, client, key, v := deployOnChain(t, compiled)
 	const src, dst = 7, 9
 	addr, err := chain.DeployInbox(ctx, client, key, chain.InboxConfig{Domain: dst, Verifier: v, UpgradeDelay: 24 * time.Hour})
 	if err != nil {

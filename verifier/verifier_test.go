@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"math/big"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
@@ -114,23 +116,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 	if !strings.Contains(compiled.Source, "pragma solidity "+Pragma) {
 		t.Fatal("the exported verifier does not pin the compiler version")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	key := devnet.DevKey("deployer")
-	c, err := devnet.StartChain(9, types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	client, err := chain.Dial(ctx, c.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client.PollInterval = devnet.BlockInterval / 2
-	addr, err := Deploy(ctx, client, key, compiled)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, client, _, addr := deployOnChain(t, compiled)
 	data, err := Calldata(proof)
 	if err != nil {
 		t.Fatal(err)
@@ -230,6 +216,30 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 		}
 		t.Logf("%s: %d gas", name, gas)
 	}
+}
+
+// deployOnChain starts a chain with a funded deployer (closed with the test) and deploys a
+// compiled verifier on it.
+func deployOnChain(t *testing.T, compiled *Compiled) (context.Context, *chain.Client, *ecdsa.PrivateKey, common.Address) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	key := devnet.DevKey("deployer")
+	c, err := devnet.StartChain(9, types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	client, err := chain.Dial(ctx, c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.PollInterval = devnet.BlockInterval / 2
+	addr, err := Deploy(ctx, client, key, compiled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, client, key, addr
 }
 
 // negY is p − y for a big-endian coordinate y of BN254's base field.
