@@ -44,6 +44,18 @@ type Config struct {
 	Shape             aggregate.Shape
 }
 
+// String names the aggregation and wrap circuits of the config: the shape, and the committee
+// capacity where it is not the devnet's 4 (their keys depend on the header leaf's).
+func (c Config) String() string {
+	if c.CommitteeCapacity == DevnetConfig().CommitteeCapacity {
+		return c.Shape.String()
+	}
+	return fmt.Sprintf("%s-c%d", c.Shape, c.CommitteeCapacity)
+}
+
+// WrapCircuit is the name of the config's wrap circuit, whose key verifies its batches.
+func (c Config) WrapCircuit() string { return "wrap-" + c.String() }
+
 // DevnetConfig is the smallest real pipeline: a committee of up to 4, one lane claim a
 // batch, account proofs of up to 4 nodes and storage proofs of up to 3 (the devnet's tries).
 func DevnetConfig() Config {
@@ -134,14 +146,14 @@ func (p *Prover) LoadAggregation(store *prover.Store) error {
 	if err != nil {
 		return err
 	}
-	if p.Aggregate, err = keyed(store, p.log, "aggregate-"+p.Config.Shape.String(), bw6761, agg); err != nil {
+	if p.Aggregate, err = keyed(store, p.log, "aggregate-"+p.Config.String(), bw6761, agg); err != nil {
 		return err
 	}
 	wr, err := wrap.New(p.Aggregate.Keys.VK)
 	if err != nil {
 		return err
 	}
-	if p.Wrap, err = keyed(store, p.log, "wrap-"+p.Config.Shape.String(), bn254, wr); err != nil {
+	if p.Wrap, err = keyed(store, p.log, p.Config.WrapCircuit(), bn254, wr); err != nil {
 		return err
 	}
 	return nil

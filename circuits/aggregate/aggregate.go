@@ -68,6 +68,19 @@ func (s Shape) String() string {
 	return fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
 }
 
+// ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE, such as 1x9x7.
+func ParseShape(text string) (Shape, error) {
+	var s Shape
+	var rest string
+	if n, _ := fmt.Sscanf(text, "%dx%dx%d%s", &s.Claims, &s.AccountSteps, &s.StorageSteps, &rest); n != 3 || s.String() != text {
+		return Shape{}, fmt.Errorf("shape %q: want CLAIMSxACCOUNTxSTORAGE, such as 1x9x7", text)
+	}
+	if s.Claims < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 {
+		return Shape{}, fmt.Errorf("shape %q: every size must be at least 1", text)
+	}
+	return s, nil
+}
+
 func (s Shape) steps(chain int) int {
 	if chain == AccountChain {
 		return s.AccountSteps

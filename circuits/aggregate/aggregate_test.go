@@ -44,3 +44,17 @@ func TestNewRefusesKeysOfAnotherShape(t *testing.T) {
 		t.Error("a BN254 key taken for a leaf")
 	}
 }
+
+func TestParseShape(t *testing.T) {
+	for _, s := range []Shape{{1, 4, 3}, {1, 9, 7}, {16, 10, 8}} {
+		got, err := ParseShape(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseShape(%q) = %v, %v", s, got, err)
+		}
+	}
+	for _, text := range []string{"", "1x4", "1x4x3x2", "1x4x3 ", "0x4x3", "1x0x3", "1x4x-3", "01x4x3", "axbxc", "1*4*3"} {
+		if s, err := ParseShape(text); err == nil {
+			t.Errorf("ParseShape(%q) = %v, want an error", text, s)
+		}
+	}
+}

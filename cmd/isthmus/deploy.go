@@ -136,7 +136,11 @@ a committee file; default: the devnet committee).`,
 				if err != nil {
 					return fail(err)
 				}
-				vk, _, err := st.VerifyingKey(wrapCircuit())
+				cfg, err := store.config()
+				if err != nil {
+					return err
+				}
+				vk, _, err := st.VerifyingKey(cfg.WrapCircuit())
 				if err != nil {
 					return fail(err)
 				}
@@ -169,7 +173,7 @@ a committee file; default: the devnet committee).`,
 		},
 	}
 	ib.register(inbox)
-	store.register(inbox)
+	store.registerCircuits(inbox)
 	f := inbox.Flags()
 	f.Uint32Var(&ibDomain, "domain", 0, "the destination chain's protocol domain")
 	f.Uint32Var(&srcDomain, "src-domain", 0, "the source domain to trust")

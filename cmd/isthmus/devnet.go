@@ -58,7 +58,7 @@ TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the payloads and gas limits")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
-	o.store.register(cmd)
+	o.store.registerCircuits(cmd)
 	return cmd
 }
 
@@ -152,7 +152,11 @@ func (o *devnetOptions) prover(log *slog.Logger) (*aggregator.Prover, error) {
 	if ms, err := store.List(); err == nil && len(ms) < 5 {
 		log.Warn("making Groth16 keys on first use: about 40 minutes on 2 cores (later runs load them in seconds)", "dir", store.Dir)
 	}
-	return newPipelineProver(store, log)
+	cfg, err := o.store.config()
+	if err != nil {
+		return nil, err
+	}
+	return newPipelineProver(store, cfg, log)
 }
 
 func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *aggregator.Prover) {

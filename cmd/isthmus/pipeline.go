@@ -20,15 +20,42 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// storeFlag is the key directory flag the pipeline commands share.
-type storeFlag struct{ dir string }
+// storeFlag is the key directory flag the pipeline commands share, with the sizes of their
+// circuits (registerCircuits).
+type storeFlag struct {
+	dir      string
+	shape    string
+	capacity int
+}
 
 func (s *storeFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
+}
+
+// registerCircuits registers the key directory and the circuit sizes: --shape and
+// --committee-capacity (default: the devnet's).
+func (s *storeFlag) registerCircuits(cmd *cobra.Command) {
+	s.register(cmd)
+	dev := aggregator.DevnetConfig()
+	cmd.Flags().StringVar(&s.shape, "shape", dev.Shape.String(), "aggregation shape CLAIMSxACCOUNTxSTORAGE: lane claims a batch, most nodes of the account proof and of each storage proof (mainnet depth: 1x9x7)")
+	cmd.Flags().IntVar(&s.capacity, "committee-capacity", dev.CommitteeCapacity, "most members of a committee the header leaf takes")
+}
+
+// config is the circuit set the flags of registerCircuits name.
+func (s *storeFlag) config() (aggregator.Config, error) {
+	shape, err := aggregate.ParseShape(s.shape)
+	if err != nil {
+		return aggregator.Config{}, usageError(fmt.Errorf("--shape: %w", err))
+	}
+	if s.capacity < 1 {
+		return aggregator.Config{}, usageError(fmt.Errorf("--committee-capacity %d: at least 1", s.capacity))
+	}
+	return aggregator.Config{CommitteeCapacity: s.capacity, Shape: shape}, nil
 }
 
 // registerPersistent registers the flag for a command's subcommands too.
@@ -46,9 +73,6 @@ func (s *storeFlag) store() (*prover.Store, error) {
 	}
 	return &prover.Store{Dir: dir, Log: slog.Default()}, nil
 }
-
-// wrapCircuit is the name of the devnet pipeline's wrap circuit, whose key verifies batches.
-func wrapCircuit() string { return "wrap-" + aggregator.DevnetConfig().Shape.String() }
 
 func newSetupCmd(out io.Writer) *cobra.Command {
 	var s storeFlag
@@ -68,7 +92,11 @@ against their manifest and loaded.`,
 				return err
 			}
 			st.ForceSetup = force
-			p, err := newPipelineProver(st, slog.Default())
+			cfg, err := s.config()
+			if err != nil {
+				return err
+			}
+			p, err := newPipelineProver(st, cfg, slog.Default())
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
@@ -84,7 +112,7 @@ against their manifest and loaded.`,
 			return w.Flush()
 		},
 	}
-	s.register(cmd)
+	s.registerCircuits(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "run the setup again even for stored keys")
 	return cmd
 }
@@ -142,7 +170,7 @@ devnet committee's public seeds, which is meaningful on a devnet only.`,
 	f.StringVar(&o.out, "out", "", "batch file to write (with --leaves-only: the leaf proofs file)")
 	f.BoolVar(&o.leavesOnly, "leaves-only", false, "prove the leaves only, into a file for 'isthmus aggregate'")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
-	o.store.register(cmd)
+	o.store.registerCircuits(cmd)
 	return cmd
 }
 
@@ -197,11 +225,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	st, err := o.store.store()
-	if err != nil {
-		return fail(err)
-	}
-	p, err := newPipelineProver(st, slog.Default())
+	p, err := o.store.prover()
 	if err != nil {
 		return fail(err)
 	}
@@ -290,6 +314,13 @@ project's solc), the contract the Inbox calls (IBatchVerifier).`,
 			if err != nil {
 				return err
 			}
+			if circuit == "" {
+				cfg, err := s.config()
+				if err != nil {
+					return err
+				}
+				circuit = cfg.WrapCircuit()
+			}
 			vk, m, err := st.VerifyingKey(circuit)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
@@ -310,9 +341,9 @@ project's solc), the contract the Inbox calls (IBatchVerifier).`,
 			return nil
 		},
 	}
-	s.register(cmd)
+	s.registerCircuits(cmd)
 	cmd.Flags().StringVar(&file, "out", "", "file to write (default: standard output)")
-	cmd.Flags().StringVar(&circuit, "circuit", wrapCircuit(), "wrap circuit whose key to export")
+	cmd.Flags().StringVar(&circuit, "circuit", "", "wrap circuit whose key to export (default: the wrap of --shape and --committee-capacity)")
 	return cmd
 }
 
@@ -356,7 +387,7 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	s.register(cmd)
+	s.registerCircuits(cmd)
 	cmd.Flags().StringVar(&in, "leaves", "", "leaf proofs file")
 	cmd.Flags().StringVar(&file, "out", "", "aggregation file to write")
 	return cmd
@@ -393,7 +424,7 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 			return writeBatch(out, p, bp, file)
 		},
 	}
-	s.register(cmd)
+	s.registerCircuits(cmd)
 	cmd.Flags().StringVar(&in, "in", "", "aggregation file")
 	cmd.Flags().StringVar(&file, "out", "", "batch file to write")
 	return cmd
@@ -404,7 +435,11 @@ func (s *storeFlag) prover() (*aggregator.Prover, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newPipelineProver(st, slog.Default())
+	cfg, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	return newPipelineProver(st, cfg, slog.Default())
 }
 
 func cmdContext(cmd *cobra.Command) context.Context {

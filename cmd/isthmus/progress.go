@@ -79,12 +79,12 @@ func (p *progress) prove(stage string, done, total int) {
 	}
 }
 
-// newPipelineProver loads the devnet pipeline's circuits and keys with progress bars on setup
-// and proving.
-func newPipelineProver(st *prover.Store, log *slog.Logger) (*aggregator.Prover, error) {
+// newPipelineProver loads a pipeline's circuits and keys with progress bars on setup and
+// proving.
+func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger) (*aggregator.Prover, error) {
 	pg := newProgress()
 	st.OnSetup = pg.setup
-	p, err := aggregator.NewProver(st, aggregator.DevnetConfig(), log)
+	p, err := aggregator.NewProver(st, cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ names); the command line wins, then the environment, then the file.`,
 	f.StringVar(&o.stateDir, "state-dir", "isthmus-relay", "folder for the batch proven but not yet accepted")
 	f.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "loopback address serving Prometheus metrics (empty: none)")
 	f.BoolVar(&o.testOnlyProofs, "test-only-proofs", false, "submit TestOnlyProofs instead of proving (an Inbox with the TestOnlyVerifier only)")
-	o.store.register(cmd)
+	o.store.registerCircuits(cmd)
 	return cmd
 }
 
@@ -219,11 +219,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
 		}
 	} else {
-		st, err := o.store.store()
-		if err != nil {
-			return fail(err)
-		}
-		p, err := newPipelineProver(st, log)
+		p, err := o.store.prover()
 		if err != nil {
 			return fail(err)
 		}

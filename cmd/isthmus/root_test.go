@@ -44,6 +44,9 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 		{"devnet", "--messages", "many"},
 		{"--log-level", "loud", "version"},
 		{"--log-format", "xml", "version"},
+		{"setup", "--shape", "1x4"},
+		{"setup", "--committee-capacity", "0", "--shape", "1x4x3"},
+		{"export-solidity", "--shape", "0x4x3"},
 	} {
 		_, err := run(t, args...)
 		var ee *exitError
