@@ -258,7 +258,11 @@ func (r *Report) markdown(plots map[string]string) string {
 		b.WriteString("\n")
 	}
 	if _, ok := plots["gas-per-message.svg"]; ok {
-		b.WriteString("## Gas per delivered message\n\n![gas per message](gas-per-message.svg)\n\nReference lines (published figures, not measured here):\n\n")
+		b.WriteString("## Gas per delivered message\n\n![gas per message](gas-per-message.svg)\n\n")
+		if batch, ok := r.find("BenchmarkGasSubmitBatch", "gas/batch"); ok {
+			fmt.Fprintf(&b, "The green line is the destination's whole cost per message: deliver, plus the %s gas of the batch's submitBatch shared by its N messages.\n\n", format(batch))
+		}
+		b.WriteString("Reference lines (published figures, not measured here):\n\n")
 		for _, ref := range References {
 			fmt.Fprintf(&b, "- %s: %s gas per message, %s\n", ref.Label, format(ref.Gas), ref.Source)
 		}

@@ -22,6 +22,7 @@ pkg: github.com/isthmus-xyz/isthmus/aggregator
 BenchmarkProve/pipeline-1x4x3-2    	       1	        1 ns/op	       231.5 prove-s	        10.75 peak-GiB
 BenchmarkPipeline/stage=statement-leaf-2	1	1 ns/op	        21.2 s
 BenchmarkPipeline/stage=wrap-2     	       1	        1 ns/op	       110.9 s
+BenchmarkGasSubmitBatch-2          	       1	        1 ns/op	    373436 gas/batch
 ok  	github.com/isthmus-xyz/isthmus/aggregator	400.1s
 `
 
@@ -30,8 +31,8 @@ func TestParseAndWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 8 {
-		t.Fatalf("%d results, want 8: %+v", len(results), results)
+	if len(results) != 9 {
+		t.Fatalf("%d results, want 9: %+v", len(results), results)
 	}
 	r := &Report{Mode: "test", Results: results, Machine: machine()}
 	if v, ok := r.find("BenchmarkGasDeliver/N=256", "gas/msg"); !ok || v != 6542 {
@@ -60,13 +61,17 @@ func TestParseAndWrite(t *testing.T) {
 	if err != nil || !strings.Contains(string(svg), "6,407") || !strings.HasPrefix(string(svg), "<svg") {
 		t.Fatalf("gas plot: %v", err)
 	}
+	// The whole cost per message at N = 1024: 6,407 + 373,436 / 1024 = 6,772 (rounded).
+	if !strings.Contains(string(svg), "6,772") || !strings.Contains(string(md), "373,436 gas of the batch") {
+		t.Error("the gas plot lacks deliver + submitBatch/N")
+	}
 	stages, err := os.ReadFile(filepath.Join(dir, "pipeline-stages.svg"))
 	if err != nil || !strings.Contains(string(stages), "110.9 s") {
 		t.Fatalf("stage plot: %v", err)
 	}
 	var back Report
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err != nil || json.Unmarshal(data, &back) != nil || len(back.Results) != 8 {
+	if err != nil || json.Unmarshal(data, &back) != nil || len(back.Results) != 9 {
 		t.Fatalf("report.json: %v", err)
 	}
 }
