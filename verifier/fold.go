@@ -24,8 +24,10 @@ import (
 // 113,000 + 181,000 for the two calls: with the two scalar multiplications by ρ (12,000),
 // ~33,000 less.
 //
-// It never reverts: a point off its curve or outside its group makes a precompile fail,
-// and the proof is refused.
+// A point off its curve or outside its group makes a precompile fail and the proof is
+// refused; as in gnark's verifier, the failing call uses up the gas it was given (all but a
+// 64th), so the caller may run out of gas instead of reading false. Either way the batch is
+// refused.
 const verifyBatchSolidity = `
     /// @notice IBatchVerifier: whether ` + "`proof`" + ` (A, B, C, the commitment D and its proof of
     ///         knowledge, {{.ProofSize}} bytes as verifyProof takes them) proves the statement
