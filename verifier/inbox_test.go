@@ -7,13 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend"
-	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/backend/solidity"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -21,33 +14,12 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// sqrtWrap is a test double of the wrap circuit with its shape (one public input, one
-// commitment from a range check) that proves any statement with a square root mod r.
-type sqrtWrap struct {
-	Statement frontend.Variable `gnark:",public"`
-	Root      frontend.Variable
-	Small     frontend.Variable
-}
-
-func (c *sqrtWrap) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.Root, c.Root), c.Statement)
-	rangecheck.New(api).Check(c.Small, 64)
-	return nil
-}
-
 // The Inbox behind the generated verifier (of a circuit of the wrap's shape) takes a batch
 // proven for its statement and refuses one with a claim changed; the gas of submitBatch is
 // that of the real pipeline's, whose verifier does the same work.
 func TestInboxWithGeneratedVerifier(t *testing.T) {
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &sqrtWrap{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, vk, err := groth16.Setup(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := Compile(filepath.Join("..", "contracts"), vk)
+	k := setupSqrt(t)
+	compiled, err := Compile(filepath.Join("..", "contracts"), k.vk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,17 +46,9 @@ func TestInboxWithGeneratedVerifier(t *testing.T) {
 				BlockNumber: 100 + count, BlockHash: crypto.Keccak256Hash(big.NewInt(i).Bytes()),
 				Count: count, Acc: crypto.Keccak256Hash([]byte{byte(count)}),
 			}}}
-			root := new(big.Int).ModSqrt(s.PublicInput(), ecc.BN254.ScalarField())
-			if root == nil {
+			proof := k.prove(t, s.PublicInput())
+			if proof == nil {
 				continue
-			}
-			w, err := frontend.NewWitness(&sqrtWrap{Statement: s.PublicInput(), Root: root, Small: 5}, ecc.BN254.ScalarField())
-			if err != nil {
-				t.Fatal(err)
-			}
-			proof, err := groth16.Prove(ccs, pk, w, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
-			if err != nil {
-				t.Fatal(err)
 			}
 			data, err := Calldata(proof)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/solidity"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
@@ -34,23 +35,31 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// smallWrap is a test double of the wrap circuit: one public input (the statement), one
-// commitment (from a range check), as the wrap has; it knows a square root of the statement.
-type smallWrap struct {
+// sqrtWrap is a test double of the wrap circuit with its shape: one public input (the
+// statement) and one commitment (from a range check). It proves a statement that has a
+// square root mod r.
+type sqrtWrap struct {
 	Statement frontend.Variable `gnark:",public"`
 	Root      frontend.Variable
+	Small     frontend.Variable
 }
 
-func (c *smallWrap) Define(api frontend.API) error {
+func (c *sqrtWrap) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(c.Root, c.Root), c.Statement)
-	rangecheck.New(api).Check(c.Root, 120)
+	rangecheck.New(api).Check(c.Small, 64)
 	return nil
 }
 
-// proveSmall proves smallWrap for root² with the Solidity target, and returns its key.
-func proveSmall(t *testing.T, root int64) (groth16.VerifyingKey, groth16.Proof, *big.Int) {
+// sqrtKeys is sqrtWrap compiled and set up.
+type sqrtKeys struct {
+	ccs constraint.ConstraintSystem
+	pk  groth16.ProvingKey
+	vk  groth16.VerifyingKey
+}
+
+func setupSqrt(t *testing.T) *sqrtKeys {
 	t.Helper()
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &smallWrap{})
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &sqrtWrap{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,16 +67,33 @@ func proveSmall(t *testing.T, root int64) (groth16.VerifyingKey, groth16.Proof, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &sqrtKeys{ccs, pk, vk}
+}
+
+// prove proves stmt with the Solidity target, or returns nil if it has no square root.
+func (k *sqrtKeys) prove(t *testing.T, stmt *big.Int) groth16.Proof {
+	t.Helper()
+	root := new(big.Int).ModSqrt(stmt, ecc.BN254.ScalarField())
+	if root == nil {
+		return nil
+	}
+	w, err := frontend.NewWitness(&sqrtWrap{Statement: stmt, Root: root, Small: 5}, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(k.ccs, k.pk, w, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proof
+}
+
+// proveSmall proves the statement root² and returns the key, the proof and the statement.
+func proveSmall(t *testing.T, root int64) (groth16.VerifyingKey, groth16.Proof, *big.Int) {
+	t.Helper()
+	k := setupSqrt(t)
 	stmt := big.NewInt(root * root)
-	w, err := frontend.NewWitness(&smallWrap{Statement: stmt, Root: root}, ecc.BN254.ScalarField())
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof, err := groth16.Prove(ccs, pk, w, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vk, proof, stmt
+	return k.vk, k.prove(t, stmt), stmt
 }
 
 func TestCalldataRoundTripAndNativeVerify(t *testing.T) {
