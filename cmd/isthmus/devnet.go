@@ -149,9 +149,6 @@ func (o *devnetOptions) prover(log *slog.Logger) (*aggregator.Prover, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ms, err := store.List(); err == nil && len(ms) < 5 {
-		log.Warn("making Groth16 keys on first use: about 40 minutes on 2 cores (later runs load them in seconds)", "dir", store.Dir)
-	}
 	cfg, err := o.store.config()
 	if err != nil {
 		return nil, err

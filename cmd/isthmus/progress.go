@@ -82,6 +82,21 @@ func (p *progress) prove(stage string, done, total int) {
 // newPipelineProver loads a pipeline's circuits and keys with progress bars on setup and
 // proving.
 func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger) (*aggregator.Prover, error) {
+	if ms, err := st.List(); err == nil {
+		stored := map[string]bool{}
+		for _, m := range ms {
+			stored[m.Circuit] = true
+		}
+		var missing []string
+		for _, name := range cfg.Circuits() {
+			if !stored[name] {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			log.Warn("making Groth16 keys on first use, each logged with its estimate (all five: about 40 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
+		}
+	}
 	pg := newProgress()
 	st.OnSetup = pg.setup
 	p, err := aggregator.NewProver(st, cfg, log)
