@@ -10,9 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
@@ -87,10 +85,7 @@ func (o *attestOptions) key() (*eddsa.PrivateKey, error) {
 }
 
 func (o *attestOptions) run(parent context.Context, out io.Writer) error {
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(parent)
 	defer stop()
 	key, err := o.key()
 	if err != nil {

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -40,11 +36,7 @@ gas (a few minutes); the full run adds Groth16 setup and proving and one end-to-
 			if quick {
 				mode = "quick"
 			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			rep, err := benchreport.Run(ctx, filepath.Dir(contracts), mode, cmd.ErrOrStderr())
 			if err != nil {

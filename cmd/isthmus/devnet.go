@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os/signal"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -63,10 +61,7 @@ TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
 }
 
 func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := interruptible(parent)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

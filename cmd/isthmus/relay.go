@@ -11,9 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -170,10 +168,7 @@ func (o *relayOptions) key() (*ecdsa.PrivateKey, error) {
 }
 
 func (o *relayOptions) run(parent context.Context, out io.Writer) error {
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(parent)
 	defer stop()
 	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
 	log := slog.Default()
