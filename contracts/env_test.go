@@ -64,7 +64,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e := &env{t: t, owner: key(t), guardian: key(t), relayer: key(t), user: key(t),
+	// Fixed keys: the addresses, and so the calldata and the gas figures, are the same every run.
+	e := &env{t: t, owner: devnet.DevKey("owner"), guardian: devnet.DevKey("guardian"), relayer: devnet.DevKey("relayer"), user: devnet.DevKey("user"),
 		ob: bindings.NewOutbox(), ib: bindings.NewInbox(), lane: protocol.NewLane(srcDomain, dstDomain), block: 100}
 	funds := new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))
 	alloc := types.GenesisAlloc{}
@@ -81,14 +82,6 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.inbox = e.ib.Instance(e.b.Client(), inboxAddr)
 	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(srcDomain, e.outbox.Address(), devCommittee, cfg.rateCapacity, uint32(cfg.rateWindow))))
 	return e
-}
-
-func key(t testing.TB) *ecdsa.PrivateKey {
-	k, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func addr(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
