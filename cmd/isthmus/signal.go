@@ -15,13 +15,17 @@ func interruptible(parent context.Context) (context.Context, context.CancelFunc)
 	if parent == nil {
 		parent = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
-		if parent.Err() == nil {
+		defer signal.Stop(sigs)
+		select {
+		case <-sigs:
 			slog.Warn("stopping after the current step; interrupt again to quit now")
+			cancel()
+		case <-ctx.Done():
 		}
 	}()
-	return ctx, stop
+	return ctx, cancel
 }
