@@ -56,12 +56,24 @@ func (c Config) String() string {
 // WrapCircuit is the name of the config's wrap circuit, whose key verifies its batches.
 func (c Config) WrapCircuit() string { return "wrap-" + c.String() }
 
-// Circuits names the config's five circuits (their keys' names in the store): the header,
-// state-step and statement leaves, the aggregation and the wrap.
-func (c Config) Circuits() [5]string {
-	return [5]string{
-		fmt.Sprintf("header-leaf-%d", c.CommitteeCapacity), "state-step", fmt.Sprintf("statement-leaf-%d", c.Shape.Claims),
-		"aggregate-" + c.String(), c.WrapCircuit(),
+// CircuitNames are the names of a config's five circuits (their keys' names in the store).
+type CircuitNames struct {
+	Header, Step, Statement, Aggregate, Wrap string
+}
+
+// All lists the names in pipeline order.
+func (n CircuitNames) All() []string {
+	return []string{n.Header, n.Step, n.Statement, n.Aggregate, n.Wrap}
+}
+
+// Circuits names the config's circuits.
+func (c Config) Circuits() CircuitNames {
+	return CircuitNames{
+		Header:    fmt.Sprintf("header-leaf-%d", c.CommitteeCapacity),
+		Step:      "state-step",
+		Statement: fmt.Sprintf("statement-leaf-%d", c.Shape.Claims),
+		Aggregate: "aggregate-" + c.String(),
+		Wrap:      c.WrapCircuit(),
 	}
 }
 
@@ -131,13 +143,13 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 	}
 	p := &Prover{Config: cfg, log: log, store: store}
 	var err error
-	if p.Header, err = keyed(store, log, cfg.Circuits()[0], bls12377, leaf.NewHeaderCircuit(cfg.CommitteeCapacity)); err != nil {
+	if p.Header, err = keyed(store, log, cfg.Circuits().Header, bls12377, leaf.NewHeaderCircuit(cfg.CommitteeCapacity)); err != nil {
 		return nil, err
 	}
-	if p.Step, err = keyed(store, log, cfg.Circuits()[1], bls12377, &leaf.StateStepCircuit{}); err != nil {
+	if p.Step, err = keyed(store, log, cfg.Circuits().Step, bls12377, &leaf.StateStepCircuit{}); err != nil {
 		return nil, err
 	}
-	if p.Statement, err = keyed(store, log, cfg.Circuits()[2], bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims)); err != nil {
+	if p.Statement, err = keyed(store, log, cfg.Circuits().Statement, bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims)); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -155,7 +167,7 @@ func (p *Prover) LoadAggregation(store *prover.Store) error {
 	if err != nil {
 		return err
 	}
-	if p.Aggregate, err = keyed(store, p.log, p.Config.Circuits()[3], bw6761, agg); err != nil {
+	if p.Aggregate, err = keyed(store, p.log, p.Config.Circuits().Aggregate, bw6761, agg); err != nil {
 		return err
 	}
 	wr, err := wrap.New(p.Aggregate.Keys.VK)

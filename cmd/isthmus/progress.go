@@ -88,7 +88,7 @@ func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger
 			stored[m.Circuit] = true
 		}
 		var missing []string
-		for _, name := range cfg.Circuits() {
+		for _, name := range cfg.Circuits().All() {
 			if !stored[name] {
 				missing = append(missing, name)
 			}
