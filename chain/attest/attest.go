@@ -234,6 +234,9 @@ func DecodeCommittee(data []byte) (committee.Committee, error) {
 		if _, err := c[i].PublicKey.SetBytes(m.PublicKey); err != nil {
 			return nil, fmt.Errorf("committee file: member %d: public key: %w", i, err)
 		}
+		if committee.LowOrder(&c[i].PublicKey) {
+			return nil, fmt.Errorf("committee file: member %d: public key of small order (anyone can sign for it)", i)
+		}
 		c[i].Weight = m.Weight
 	}
 	return c, nil

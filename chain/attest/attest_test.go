@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/chain"
@@ -109,6 +111,25 @@ func TestCommitteeFileRoundTrip(t *testing.T) {
 	} {
 		if _, err := DecodeCommittee([]byte(bad)); err == nil {
 			t.Errorf("%s committee file decoded", name)
+		}
+	}
+}
+
+// A committee file holding a key of small order (anyone can sign for it) is refused.
+func TestHardeningCommitteeFileRefusesLowOrderKeys(t *testing.T) {
+	members, _ := devnet.Committee()
+	var minusOne fr.Element
+	minusOne.SetOne()
+	minusOne.Neg(&minusOne)
+	for name, key := range map[string]twistededwards.PointAffine{"identity": {Y: fr.One()}, "order 2": {Y: minusOne}} {
+		bad := append(committee.Committee(nil), members...)
+		bad[1].PublicKey.A = key
+		data, err := EncodeCommittee(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeCommittee(data); err == nil {
+			t.Errorf("%s key: the committee file decoded", name)
 		}
 	}
 }

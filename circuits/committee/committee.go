@@ -84,6 +84,10 @@ func AssertQuorum(api frontend.API, w Witness, commitment, digest frontend.Varia
 	if err != nil {
 		return fmt.Errorf("committee: poseidon2: %w", err)
 	}
+	cofactor := curve.Params().Cofactor
+	if cofactor.BitLen() < 2 || new(big.Int).Lsh(big.NewInt(1), uint(cofactor.BitLen()-1)).Cmp(cofactor) != 0 {
+		return fmt.Errorf("committee: cofactor %s is not a power of two", cofactor)
+	}
 	rc := rangecheck.New(api)
 	n := len(w.Slots)
 	bound := cmp.NewBoundedComparator(api, big.NewInt(int64(2*n+2)), false)
@@ -101,6 +105,13 @@ func AssertQuorum(api frontend.API, w Witness, commitment, digest frontend.Varia
 		api.AssertIsEqual(api.Mul(inactive, s.Weight), 0)
 		api.AssertIsEqual(api.Mul(inactive, s.Signed), 0)
 		curve.AssertIsOnCurve(s.PublicKey.A)
+		// A key of small order carries no weight: [cofactor]A is the identity exactly when
+		// its x is 0 (the only other point with x = 0, (0, -1), would need order 2·cofactor).
+		torsion := s.PublicKey.A
+		for k := 1; k < cofactor.BitLen(); k++ {
+			torsion = curve.Double(torsion)
+		}
+		api.AssertIsEqual(api.Mul(api.IsZero(torsion.X), s.Weight), 0)
 
 		next := perm.Compress(perm.Compress(perm.Compress(state, s.PublicKey.A.X), s.PublicKey.A.Y), s.Weight)
 		state = api.Select(active, next, state)

@@ -226,3 +226,76 @@ func TestQuorumCircuitRefusesOverflowingWeights(t *testing.T) {
 		t.Fatal("a weight of -1 was accepted")
 	}
 }
+
+// lowOrderKeys are the points of the curve that the cofactor sends to the identity.
+func lowOrderKeys(t *testing.T) map[string]twistededwards.PointAffine {
+	var minusOne fr.Element
+	minusOne.SetOne()
+	minusOne.Neg(&minusOne)
+	keys := map[string]twistededwards.PointAffine{"identity (0, 1)": {Y: fr.One()}, "order 2 (0, -1)": {Y: minusOne}}
+	// Order 4: (±1/sqrt(a), 0).
+	params := twistededwards.GetEdwardsCurve()
+	var x fr.Element
+	x.Inverse(&params.A)
+	if x.Sqrt(&x) == nil {
+		t.Fatal("1/a has no square root")
+	}
+	keys["order 4 (1/sqrt(a), 0)"] = twistededwards.PointAffine{X: x}
+	for name, k := range keys {
+		if !k.IsOnCurve() {
+			t.Fatalf("%s: not on the curve", name)
+		}
+	}
+	return keys
+}
+
+// A low-order key can be signed for by anyone: R = [S]G passes cofactored verification for
+// any message. A committee holding one, with 7 of 28 weight forged that way, would reach a
+// quorum with two honest signers.
+func TestHardeningLowOrderKeyRefused(t *testing.T) {
+	solve := solver(t)
+	for name, key := range lowOrderKeys(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, 7, 7, 7, 7)
+			f.committee[3].PublicKey.A = key
+			if !LowOrder(&f.committee[3].PublicKey) {
+				t.Fatal("LowOrder misses it")
+			}
+			if err := f.committee.Validate(testCapacity); err == nil {
+				t.Error("the native twin accepts the committee")
+			}
+			b := key.Bytes()
+			var pub eddsanative.PublicKey
+			if _, err := pub.SetBytes(b[:]); err == nil {
+				t.Error("the public key decoder accepts it")
+			}
+
+			sigs := f.sign(t, 0, 1)
+			w, err := ValueOf(f.committee[:3], sigs, testCapacity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The forgery: R = [S]G, for the low-order key and any digest.
+			var r twistededwards.PointAffine
+			s := big.NewInt(123456789)
+			r.ScalarMultiplicationBase(s)
+			w.Size = 4
+			w.Slots[3].PublicKey.A.X, w.Slots[3].PublicKey.A.Y = key.X.BigInt(new(big.Int)), key.Y.BigInt(new(big.Int))
+			w.Slots[3].Weight, w.Slots[3].Signed = 7, 1
+			w.Slots[3].Signature.R.X, w.Slots[3].Signature.R.Y = r.X.BigInt(new(big.Int)), r.Y.BigInt(new(big.Int))
+			w.Slots[3].Signature.S = s
+			c := f.committee.Commitment()
+			hi, lo := HashHalves(f.blockHash)
+			a := &quorumCircuit{Committee: w, Commitment: c.BigInt(new(big.Int)), SrcDomain: f.srcDomain, Number: f.number,
+				HashHi: hi.BigInt(new(big.Int)), HashLo: lo.BigInt(new(big.Int))}
+			if solve(a) == nil {
+				t.Fatal("the circuit accepts a quorum completed by a low-order key's forged signature")
+			}
+			// The same forgery on an honest key fails, so the refusal above is the key's.
+			a.Committee.Slots[3].PublicKey.A.X, a.Committee.Slots[3].PublicKey.A.Y = f.keys[3].PublicKey.A.X.BigInt(new(big.Int)), f.keys[3].PublicKey.A.Y.BigInt(new(big.Int))
+			if solve(a) == nil {
+				t.Fatal("a forged signature passes for an honest key")
+			}
+		})
+	}
+}

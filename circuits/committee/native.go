@@ -8,6 +8,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr/poseidon2"
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards"
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -53,8 +54,19 @@ func mdHash(elems ...fr.Element) fr.Element {
 	return out
 }
 
-// Validate checks what the circuit requires: weights, and keys distinct in y (so that neither
-// a repeated key nor a key and its negation count twice).
+// LowOrder reports whether a public key is of small order: the identity or a point that the
+// cofactor sends to it. EdDSA verification multiplies by the cofactor, so anyone can forge a
+// signature of such a key; the circuit gives it no weight.
+func LowOrder(pub *eddsa.PublicKey) bool {
+	var p twistededwards.PointAffine
+	cofactor := twistededwards.GetEdwardsCurve().Cofactor
+	p.ScalarMultiplication(&pub.A, cofactor.BigInt(new(big.Int)))
+	return p.IsZero()
+}
+
+// Validate checks what the circuit requires: weights, keys on the curve and not of small order
+// (LowOrder), and keys distinct in y (so that neither a repeated key nor a key and its
+// negation count twice).
 func (c Committee) Validate(capacity int) error {
 	if len(c) == 0 || len(c) > capacity {
 		return fmt.Errorf("%w: %d members, capacity %d", ErrCommittee, len(c), capacity)
@@ -63,6 +75,12 @@ func (c Committee) Validate(capacity int) error {
 	for i, m := range c {
 		if m.Weight == 0 {
 			return fmt.Errorf("%w: member %d has no weight", ErrCommittee, i)
+		}
+		if !m.PublicKey.A.IsOnCurve() {
+			return fmt.Errorf("%w: member %d: public key not on the curve", ErrCommittee, i)
+		}
+		if LowOrder(&m.PublicKey) {
+			return fmt.Errorf("%w: member %d: public key of small order (anyone can sign for it)", ErrCommittee, i)
 		}
 		if j, ok := seen[m.PublicKey.A.Y]; ok {
 			return fmt.Errorf("%w: members %d and %d share a key (up to sign)", ErrCommittee, j, i)
