@@ -1,0 +1,171 @@
+package aggregate
+
+import (
+	"math/big"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	bls12377 "github.com/consensys/gnark-crypto/ecc/bls12-377"
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/fp"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bls12377 "github.com/consensys/gnark/backend/groth16/bls12-377"
+	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+)
+
+// batchOfStandIns is a valid assignment of the aggregation of shape 1x1x1 over stand-in
+// leaves: public inputs chosen to link as real leaves' do (one claim, each chain a single
+// leaf step), proofs of stand-in circuits that prove any inputs.
+type batchOfStandIns struct {
+	keys   Keys
+	stmt   Leaf
+	claims []ClaimLeaves
+	public *big.Int
+}
+
+func newBatchOfStandIns(t *testing.T) *batchOfStandIns {
+	f := ecc.BLS12_377.ScalarField()
+	stmt := circuittest.NewStandIn(t, f, StatementInputs(1), true)
+	hdr := circuittest.NewStandIn(t, f, HeaderInputs, true)
+	step := circuittest.NewStandIn(t, f, StepInputs, true)
+	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), f)
+	ints := func(vs ...int64) []*big.Int {
+		out := make([]*big.Int, len(vs))
+		for i, v := range vs {
+			out[i] = big.NewInt(v)
+		}
+		return out
+	}
+	leafOf := func(s *circuittest.StandIn, public []*big.Int) Leaf {
+		p, w := s.Prove(t, public, opt)
+		return Leaf{Proof: p, Public: w}
+	}
+	const (
+		src, committee, number = 7, 5, 100
+		hashHi, hashLo         = 11, 12
+		stateHi, stateLo       = 21, 22
+		storageHi, storageLo   = 31, 32
+	)
+	accountKey, wordKey, accKey := ints(41, 42), ints(43, 44), ints(45, 46)
+	word, acc := ints(51, 52), ints(53, 54)
+	stmtHi, stmtLo := big.NewInt(3), big.NewInt(9)
+
+	stmtInputs := append(ints(0, 0, src, committee, number, hashHi, hashLo), append(append(append(append(accountKey, wordKey...), accKey...), word...), acc...)...)
+	stmtInputs[0], stmtInputs[1] = stmtHi, stmtLo
+	stepOf := func(node, key, out []*big.Int, account bool) Leaf {
+		shape := leaf.PackShape(0, mpt.KeyNibbles, true, account, false, false)
+		in := append(append(append(append([]*big.Int{}, node...), key...), out...), new(big.Int).SetUint64(shape))
+		return leafOf(step, in)
+	}
+	b := &batchOfStandIns{
+		keys:   Keys{Statement: stmt.VK, Header: hdr.VK, Step: step.VK},
+		stmt:   leafOf(stmt, stmtInputs),
+		public: new(big.Int).Add(new(big.Int).Lsh(stmtHi, 128), stmtLo),
+	}
+	var cl ClaimLeaves
+	cl.Header = leafOf(hdr, ints(src, committee, number, hashHi, hashLo, stateHi, stateLo, 61, 62))
+	cl.Chains[AccountChain] = []Leaf{stepOf(ints(stateHi, stateLo), accountKey, ints(storageHi, storageLo), true)}
+	cl.Chains[WordChain] = []Leaf{stepOf(ints(storageHi, storageLo), wordKey, word, false)}
+	cl.Chains[AccChain] = []Leaf{stepOf(ints(storageHi, storageLo), accKey, acc, false)}
+	b.claims = []ClaimLeaves{cl}
+	return b
+}
+
+// g1Torsion is a point of BLS12-377's G1 curve outside the prime-order subgroup: [r]P for a
+// point P of the curve, whose order divides the cofactor.
+func g1Torsion(t *testing.T) bls12377.G1Affine {
+	var x, y, one fp.Element
+	one.SetOne()
+	for x.SetUint64(2); ; x.Add(&x, &one) {
+		var rhs fp.Element
+		rhs.Square(&x).Mul(&rhs, &x).Add(&rhs, &one) // y² = x³ + 1
+		if y.Sqrt(&rhs) != nil {
+			break
+		}
+	}
+	p := bls12377.G1Affine{X: x, Y: y}
+	var pj, acc bls12377.G1Jac
+	pj.FromAffine(&p)
+	r := ecc.BLS12_377.ScalarField()
+	for i := r.BitLen() - 1; i >= 0; i-- { // double-and-add: GLV assumes the subgroup
+		acc.DoubleAssign()
+		if r.Bit(i) == 1 {
+			acc.AddAssign(&pj)
+		}
+	}
+	var out bls12377.G1Affine
+	out.FromJacobian(&acc)
+	if out.IsInfinity() || !out.IsOnCurve() || out.IsInSubGroup() {
+		t.Fatal("no torsion point outside the subgroup")
+	}
+	return out
+}
+
+// An inner proof whose points are off the curve or outside the prime-order subgroup is refused,
+// which Groth16's soundness assumes (stdgroth16.WithSubgroupCheck on every leaf).
+func TestHardeningAggregationRefusesPointsOutsideTheGroup(t *testing.T) {
+	b := newBatchOfStandIns(t)
+	shape := Shape{Claims: 1, AccountSteps: 1, StorageSteps: 1}
+	placeholder, err := New(shape, b.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := ecc.BW6_761.ScalarField()
+	ccs := circuittest.Compile(t, "aggregate-1x1x1-standins", field, placeholder)
+	solve := func(stmt Leaf, claims []ClaimLeaves) error {
+		a, err := Assign(shape, b.keys, b.public, stmt, claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return circuittest.Solve(ccs, field, a)
+	}
+	if err := solve(b.stmt, b.claims); err != nil {
+		t.Fatalf("the valid batch is refused: %v", err)
+	}
+
+	torsion := g1Torsion(t)
+	add := func(p *bls12377.G1Affine) { p.Add(p, &torsion) }
+	offCurve := func(p *bls12377.G1Affine) {
+		var one fp.Element
+		one.SetOne()
+		p.Y.Add(&p.Y, &one)
+	}
+	mutations := map[string]func(*groth16bls12377.Proof){
+		"A off the curve":                  func(p *groth16bls12377.Proof) { offCurve(&p.Ar) },
+		"A outside the subgroup":           func(p *groth16bls12377.Proof) { add(&p.Ar) },
+		"C outside the subgroup":           func(p *groth16bls12377.Proof) { add(&p.Krs) },
+		"commitment outside the subgroup":  func(p *groth16bls12377.Proof) { add(&p.Commitments[0]) },
+		"proof of knowledge off the curve": func(p *groth16bls12377.Proof) { offCurve(&p.CommitmentPok) },
+		"B off the twist": func(p *groth16bls12377.Proof) {
+			var one fp.Element
+			one.SetOne()
+			p.Bs.Y.A0.Add(&p.Bs.Y.A0, &one)
+		},
+	}
+	for name, mutate := range mutations {
+		for _, where := range []string{"statement leaf", "header leaf", "state step"} {
+			t.Run(name+" in the "+where, func(t *testing.T) {
+				stmt, claims := b.stmt, append([]ClaimLeaves(nil), b.claims...)
+				target := &stmt
+				switch where {
+				case "header leaf":
+					target = &claims[0].Header
+				case "state step":
+					claims[0].Chains[WordChain] = append([]Leaf(nil), claims[0].Chains[WordChain]...)
+					target = &claims[0].Chains[WordChain][0]
+				}
+				p := *target.Proof.(*groth16bls12377.Proof)
+				p.Commitments = append([]bls12377.G1Affine(nil), p.Commitments...)
+				mutate(&p)
+				var proof groth16.Proof = &p
+				target.Proof = proof
+				if err := solve(stmt, claims); err == nil {
+					t.Fatal("accepted")
+				}
+			})
+		}
+	}
+}
