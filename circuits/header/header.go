@@ -23,8 +23,8 @@ type Decoded struct {
 	Timestamp    frontend.Variable
 }
 
-// Decode checks that enc[:length] is a canonical RLP header of MinFields to MaxFields fields,
-// hashes it, and returns its fields. enc has MaxLen bytes; those past length are ignored.
+// Decode checks that enc[:length] is a canonical RLP header (DecodeFields), hashes it, and
+// returns its fields. enc has MaxLen bytes; those past length are ignored.
 func Decode(api frontend.API, enc []uints.U8, length frontend.Variable) (*Decoded, error) {
 	if len(enc) != MaxLen {
 		return nil, fmt.Errorf("header: %d input bytes, want %d", len(enc), MaxLen)
@@ -44,7 +44,8 @@ func Decode(api frontend.API, enc []uints.U8, length frontend.Variable) (*Decode
 }
 
 // DecodeFields checks that vals[:length] (bytes, already range-checked) is a canonical RLP
-// header of MinFields to MaxFields fields and returns its fields; it does not hash it.
+// header with a fork's field count (ForkFields), each field of the kind and size of schema,
+// and returns its fields; it does not hash it.
 func DecodeFields(api frontend.API, vals []frontend.Variable, length frontend.Variable) *Decoded {
 	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<12), false)
 	bound.AssertIsLessEq(MinLen, length)
@@ -53,7 +54,28 @@ func DecodeFields(api frontend.API, vals []frontend.Variable, length frontend.Va
 	d := rlp.New(api, vals)
 	list, items, count := d.List(0, MaxFields)
 	api.AssertIsEqual(list.End, length)
-	bound.AssertIsLessEq(MinFields, count)
+	// A field count that some fork's header has.
+	var forks frontend.Variable = 1
+	for _, n := range ForkFields {
+		forks = api.Mul(forks, api.Sub(count, n))
+	}
+	api.AssertIsEqual(forks, 0)
+	// Every present field of its kind and size, as go-ethereum decodes it: one changed length
+	// prefix would otherwise shift the later fields' boundaries and still decode.
+	for i, r := range schema {
+		var present frontend.Variable = 1
+		if i >= MinFields {
+			present = bound.IsLess(i, count)
+		}
+		switch r.kind {
+		case kindFixed:
+			d.AssertFixed(items[i], r.size, present)
+		case kindUint:
+			d.AssertCanonicalUint(items[i], r.size, present)
+		case kindBytes:
+			d.AssertString(items[i], r.size, present)
+		}
+	}
 	return &Decoded{
 		ParentHash:   d.Fixed(items[fieldParentHash], 32, 1),
 		StateRoot:    d.Fixed(items[fieldStateRoot], 32, 1),

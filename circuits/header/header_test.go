@@ -235,3 +235,113 @@ func headerLen(b byte) int {
 }
 
 func uint32Bytes(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
+
+// laxerInGoEthereum are the refused headers that go-ethereum's RLP decoder takes: extraData
+// is bounded by consensus (params.MaximumExtraDataSize), difficulty is a big.Int there, and
+// its later fields are optional one by one.
+var laxerInGoEthereum = map[string]bool{
+	"extraData of 33 bytes": true, "difficulty of 33 bytes": true, "18 fields": true, "19 fields": true, "22 fields": true,
+}
+
+// relist rebuilds a header's RLP list from items.
+func relist(items [][]byte) []byte {
+	var payload []byte
+	for _, it := range items {
+		payload = append(payload, it...)
+	}
+	n := len(payload)
+	return append([]byte{0xf9, byte(n >> 8), byte(n)}, payload...)
+}
+
+// Every field of the header is of its kind and size, as go-ethereum decodes it, and the field
+// count is some fork's: the twin and the gadget refuse a string re-encoded as a list, an
+// integer or a fixed-size string of another size, and a count no fork has. Before, each of
+// these passed the gadget (the keccak binds the bytes to a signed hash, so none was forgeable,
+// but a changed length prefix shifts the boundaries of every later field).
+func TestHardeningHeaderFieldsExact(t *testing.T) {
+	solve := compileHeader(t)
+	hs := loadHeaders(t)
+	for _, h := range []mainnetHeader{hs[0], hs[len(hs)-1]} { // pre-London and Prague
+		t.Run(h.Fork, func(t *testing.T) {
+			f, err := DecodeNative(h.RLP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, its, err := rlp.DecodeList(h.RLP, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			items := make([][]byte, len(its))
+			for i, it := range its {
+				items[i] = h.RLP[it.Offset:it.End]
+			}
+			with := func(i int, item []byte) []byte {
+				c := append([][]byte(nil), items...)
+				c[i] = item
+				return relist(c)
+			}
+			wrapped := func(item []byte) []byte { // item as the one element of a list
+				if len(item) < 56 {
+					return append([]byte{0xc0 + byte(len(item))}, item...)
+				}
+				return append([]byte{0xf9, byte(len(item) >> 8), byte(len(item))}, item...)
+			}
+			cases := map[string][]byte{}
+			for _, fi := range []int{fieldCoinbase, fieldTxRoot, fieldBloom, fieldDifficulty, fieldGasUsed, fieldExtra, fieldNonce} {
+				cases[schema[fi].name+" (a string) as a list"] = with(fi, wrapped(items[fi]))
+			}
+			cases["gasUsed of 9 bytes"] = with(fieldGasUsed, []byte{0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0})
+			cases["difficulty with a leading zero"] = with(fieldDifficulty, []byte{0x82, 0, 1})
+			cases["difficulty of 33 bytes"] = with(fieldDifficulty, append([]byte{0xa1, 1}, make([]byte, 32)...))
+			cases["nonce of 7 bytes"] = with(fieldNonce, append([]byte{0x87}, make([]byte, 7)...))
+			cases["miner of 21 bytes"] = with(fieldCoinbase, append([]byte{0x95}, make([]byte, 21)...))
+			cases["extraData of 33 bytes"] = with(fieldExtra, append([]byte{0xa1}, make([]byte, 33)...))
+			hash := append([]byte{0xa0}, make([]byte, 32)...)
+			if len(items) == 21 { // Prague: counts no fork has, around it
+				cases["18 fields"] = relist(items[:18])
+				cases["19 fields"] = relist(items[:19])
+				cases["22 fields"] = relist(append(append([][]byte(nil), items...), hash))
+				cases["24 fields"] = relist(append(append([][]byte(nil), items...), hash, []byte{0x05}, []byte{0x05}))
+			}
+			for name, enc := range cases {
+				t.Run(name, func(t *testing.T) {
+					if _, err := DecodeNative(enc); err == nil {
+						t.Error("the twin accepts it")
+					}
+					// go-ethereum's decoder refuses the same, but for what consensus, not RLP,
+					// bounds (extraData), integers it holds as big.Int, and its optional fields.
+					var gh types.Header
+					gethAccepts := gethrlp.DecodeBytes(enc, &gh) == nil
+					if want := laxerInGoEthereum[name]; gethAccepts != want {
+						t.Errorf("go-ethereum accepts it: %v, want %v", gethAccepts, want)
+					}
+					// The gadget, expecting what it would read were the rule missing.
+					g := *f
+					g.Hash = crypto.Keccak256Hash(enc)
+					if solve(assignment(enc, len(enc), g)) == nil {
+						t.Error("the gadget accepts it")
+					}
+				})
+			}
+			if len(items) == 21 {
+				t.Run("Amsterdam's 23 fields", func(t *testing.T) {
+					enc := relist(append(append([][]byte(nil), items...), hash, []byte{0x05}))
+					var gh types.Header
+					if err := gethrlp.DecodeBytes(enc, &gh); err != nil || gh.SlotNumber == nil || *gh.SlotNumber != 5 {
+						t.Fatalf("go-ethereum: %v", err)
+					}
+					got, err := DecodeNative(enc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.Hash != gh.Hash() {
+						t.Fatal("the twin's hash is not go-ethereum's")
+					}
+					if err := solve(assignment(enc, len(enc), *got)); err != nil {
+						t.Fatalf("the gadget refuses it: %v", err)
+					}
+				})
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package header
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -18,17 +19,24 @@ const (
 	MinLen = 3 * 136
 	// MinFields: the 15 fields of the original header; later forks append fields.
 	MinFields = 15
-	// MaxFields: Prague's 21 fields and room for three more.
-	MaxFields = 24
+	// MaxFields: every field of the schema, Amsterdam's 23.
+	MaxFields = 23
 )
 
-// Positions of the fields the gadget exposes.
+// Positions of fields in schema.
 const (
 	fieldParentHash   = 0
+	fieldCoinbase     = 2
 	fieldStateRoot    = 3
+	fieldTxRoot       = 4
 	fieldReceiptsRoot = 5
+	fieldBloom        = 6
+	fieldDifficulty   = 7
 	fieldNumber       = 8
+	fieldGasUsed      = 10
 	fieldTimestamp    = 11
+	fieldExtra        = 12
+	fieldNonce        = 14
 )
 
 // ErrBounds: a header outside the gadget's bounds.
@@ -56,8 +64,23 @@ func DecodeNative(enc []byte) (*Fields, error) {
 	if list.End != len(enc) {
 		return nil, fmt.Errorf("header: %w: %d bytes after the list", rlp.ErrKind, len(enc)-list.End)
 	}
-	if len(items) < MinFields || len(items) > MaxFields {
-		return nil, fmt.Errorf("%w: %d fields, want %d to %d", ErrBounds, len(items), MinFields, MaxFields)
+	if !slices.Contains(ForkFields, len(items)) {
+		return nil, fmt.Errorf("%w: %d fields, no fork's header has that many (%v)", rlp.ErrKind, len(items), ForkFields)
+	}
+	for i, it := range items {
+		r := schema[i]
+		var err error
+		switch r.kind {
+		case kindFixed:
+			_, err = rlp.Fixed(enc, it, r.size)
+		case kindUint:
+			err = rlp.CanonicalUint(enc, it, r.size)
+		case kindBytes:
+			_, err = rlp.String(enc, it, r.size)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("header field %d (%s): %w", i, r.name, err)
+		}
 	}
 	f := &Fields{Hash: crypto.Keccak256Hash(enc)}
 	for _, h := range []struct {

@@ -97,22 +97,39 @@ func DecodeList(data []byte, offset int) (Item, []Item, error) {
 	return list, items, nil
 }
 
-// Uint decodes a canonical big-endian integer of at most maxBytes bytes.
+// Uint decodes a canonical big-endian integer of at most maxBytes (<= 8) bytes.
 func Uint(data []byte, it Item, maxBytes int) (uint64, error) {
-	if it.IsList {
-		return 0, fmt.Errorf("offset %d: %w: want an integer", it.Offset, ErrKind)
-	}
-	if it.PayloadLen > maxBytes {
-		return 0, fmt.Errorf("offset %d: %w: %d-byte integer", it.Offset, ErrKind, it.PayloadLen)
-	}
-	if it.PayloadLen > 0 && data[it.PayloadOffset] == 0 {
-		return 0, fmt.Errorf("offset %d: %w: integer with a leading zero", it.Offset, ErrNonCanonical)
+	if err := CanonicalUint(data, it, min(maxBytes, 8)); err != nil {
+		return 0, err
 	}
 	var v uint64
 	for _, b := range data[it.PayloadOffset:it.End] {
 		v = v<<8 | uint64(b)
 	}
 	return v, nil
+}
+
+// CanonicalUint checks that an item is a canonical big-endian integer of at most maxBytes
+// bytes (any size, unlike Uint, which returns its value).
+func CanonicalUint(data []byte, it Item, maxBytes int) error {
+	if it.IsList {
+		return fmt.Errorf("offset %d: %w: want an integer", it.Offset, ErrKind)
+	}
+	if it.PayloadLen > maxBytes {
+		return fmt.Errorf("offset %d: %w: %d-byte integer, at most %d", it.Offset, ErrKind, it.PayloadLen, maxBytes)
+	}
+	if it.PayloadLen > 0 && data[it.PayloadOffset] == 0 {
+		return fmt.Errorf("offset %d: %w: integer with a leading zero", it.Offset, ErrNonCanonical)
+	}
+	return nil
+}
+
+// String returns the payload of a string of at most maxLen bytes.
+func String(data []byte, it Item, maxLen int) ([]byte, error) {
+	if it.IsList || it.PayloadLen > maxLen {
+		return nil, fmt.Errorf("offset %d: %w: want a string of at most %d bytes", it.Offset, ErrKind, maxLen)
+	}
+	return data[it.PayloadOffset:it.End], nil
 }
 
 // Fixed returns the payload of a string of exactly n bytes.

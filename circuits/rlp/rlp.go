@@ -147,11 +147,34 @@ func (d *Decoder) Uint(it CItem, maxBytes int, active frontend.Variable) fronten
 	return v
 }
 
-// Fixed returns the payload of a string item of exactly n bytes, when active is 1.
-func (d *Decoder) Fixed(it CItem, n int, active frontend.Variable) []frontend.Variable {
+// AssertCanonicalUint asserts, when active is 1, that a string item is a canonical integer
+// of at most maxBytes bytes (any size; it reads only the first byte). See Uint for its value.
+func (d *Decoder) AssertCanonicalUint(it CItem, maxBytes int, active frontend.Variable) {
+	api := d.api
+	api.AssertIsEqual(api.Mul(active, it.IsList), 0)
+	d.cmp.AssertIsLessEq(api.Mul(active, it.PayloadLen), maxBytes)
+	nonEmpty := api.Sub(1, api.IsZero(it.PayloadLen))
+	api.AssertIsEqual(api.Mul(api.Mul(active, nonEmpty), api.IsZero(d.At(it.PayloadOffset))), 0)
+}
+
+// AssertString asserts, when active is 1, that an item is a string of at most maxLen bytes.
+func (d *Decoder) AssertString(it CItem, maxLen int, active frontend.Variable) {
+	api := d.api
+	api.AssertIsEqual(api.Mul(active, it.IsList), 0)
+	d.cmp.AssertIsLessEq(api.Mul(active, it.PayloadLen), maxLen)
+}
+
+// AssertFixed asserts, when active is 1, that an item is a string of exactly n bytes (see
+// Fixed for its bytes).
+func (d *Decoder) AssertFixed(it CItem, n int, active frontend.Variable) {
 	api := d.api
 	api.AssertIsEqual(api.Mul(active, it.IsList), 0)
 	api.AssertIsEqual(api.Mul(active, api.Sub(it.PayloadLen, n)), 0)
+}
+
+// Fixed returns the payload of a string item of exactly n bytes, when active is 1.
+func (d *Decoder) Fixed(it CItem, n int, active frontend.Variable) []frontend.Variable {
+	d.AssertFixed(it, n, active)
 	return d.Bytes(it.PayloadOffset, n)
 }
 
