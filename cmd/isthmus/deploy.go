@@ -17,6 +17,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
@@ -96,8 +97,10 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 
 	var ib deployerFlags
 	var store storeFlag
+	var trust committeeFlags
 	var ibDomain, srcDomain uint32
-	var srcOutbox, verifierAddr, committeeFile string
+	var srcOutbox, verifierAddr string
+	var allowDevKeys bool
 	var delay time.Duration
 	inbox := &cobra.Command{
 		Use:   "inbox",
@@ -105,7 +108,11 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 		Long: `Deploys the Groth16 verifier exported from the stored wrap key (or uses --verifier, an
 IBatchVerifier already deployed) and an Inbox that checks batches with it, then registers
 the source domain (--src-domain, --outbox) with its committee's commitment (--committee,
-a committee file; default: the devnet committee).`,
+a committee file; --devnet-committee for the devnet's, whose keys are public).
+
+Keys made by 'isthmus setup' are development keys: whoever ran the setup could have kept
+its randomness and can then prove any statement. Deploying a verifier from them needs
+--allow-development-keys; production verifiers come from a multi-party ceremony.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ibDomain == 0 || srcDomain == 0 || !common.IsHexAddress(srcOutbox) {
@@ -114,22 +121,19 @@ a committee file; default: the devnet committee).`,
 			if verifierAddr != "" && !common.IsHexAddress(verifierAddr) {
 				return usageError(fmt.Errorf("--verifier %q is not an address", verifierAddr))
 			}
+			if err := trust.check(); err != nil {
+				return err
+			}
+			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+			members, err := trust.committee()
+			if err != nil {
+				return fail(err)
+			}
 			ctx, cancel, c, key, err := ib.connect(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer cancel()
-			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
-			members, _ := devnet.Committee()
-			if committeeFile != "" {
-				data, err := os.ReadFile(committeeFile)
-				if err != nil {
-					return fail(err)
-				}
-				if members, err = attest.DecodeCommittee(data); err != nil {
-					return fail(err)
-				}
-			}
 			v := common.HexToAddress(verifierAddr)
 			if verifierAddr == "" {
 				st, err := store.store()
@@ -140,9 +144,12 @@ a committee file; default: the devnet committee).`,
 				if err != nil {
 					return err
 				}
-				vk, _, err := st.VerifyingKey(cfg.WrapCircuit())
+				vk, m, err := st.VerifyingKey(cfg.WrapCircuit())
 				if err != nil {
 					return fail(err)
+				}
+				if m.Development && !allowDevKeys {
+					return usageError(fmt.Errorf("the %s key in %s is a development key (one party's local randomness: whoever ran the setup can prove anything); --allow-development-keys deploys its verifier anyway, for tests and devnets", m.Circuit, st.Dir))
 				}
 				dir, err := verifier.ContractsDir()
 				if err != nil {
@@ -179,9 +186,42 @@ a committee file; default: the devnet committee).`,
 	f.Uint32Var(&srcDomain, "src-domain", 0, "the source domain to trust")
 	f.StringVar(&srcOutbox, "outbox", "", "the source domain's Outbox")
 	f.StringVar(&verifierAddr, "verifier", "", "an IBatchVerifier already deployed (default: deploy the generated one)")
-	f.StringVar(&committeeFile, "committee", "", "committee file of the source domain (default: the devnet committee)")
+	trust.register(inbox, "the source domain's committee file")
+	f.BoolVar(&allowDevKeys, "allow-development-keys", false, "deploy a verifier from development keys (made by 'isthmus setup': not for value)")
 	f.DurationVar(&delay, "upgrade-delay", 24*time.Hour, "verifier upgrade delay (at least a day)")
 
 	cmd.AddCommand(outbox, inbox)
 	return cmd
+}
+
+// committeeFlags name the committee a command trusts: a committee file, or the devnet's
+// (whose keys come from public seeds) only when asked for by name.
+type committeeFlags struct {
+	file   string
+	devnet bool
+}
+
+func (c *committeeFlags) register(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&c.file, "committee", "", what+" (JSON: publicKey, weight per member)")
+	cmd.Flags().BoolVar(&c.devnet, "devnet-committee", false, "trust the devnet committee, whose keys are public (devnet only)")
+}
+
+// check refuses neither or both flags, naming --committee.
+func (c *committeeFlags) check() error {
+	if c.devnet == (c.file != "") {
+		return usageError(errors.New("--committee is required: the committee file of the source domain (or --devnet-committee on a devnet; its keys are public)"))
+	}
+	return nil
+}
+
+func (c *committeeFlags) committee() (committee.Committee, error) {
+	if c.devnet {
+		members, _ := devnet.Committee()
+		return members, nil
+	}
+	data, err := os.ReadFile(c.file)
+	if err != nil {
+		return nil, err
+	}
+	return attest.DecodeCommittee(data)
 }

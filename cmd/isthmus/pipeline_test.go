@@ -18,6 +18,10 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -198,7 +202,7 @@ func TestRelayCommandFromConfigAndEnvironment(t *testing.T) {
 	done := make(chan error)
 	go func() {
 		var out bytes.Buffer
-		cmd := NewRootCmd(&out, []string{"relay", "--config", cfg, "--devnet-relayer", "--test-only-proofs", "--log-level", "error"})
+		cmd := NewRootCmd(&out, []string{"relay", "--config", cfg, "--devnet-relayer", "--devnet-committee", "--test-only-proofs", "--log-level", "error"})
 		cmd.SetErr(&bytes.Buffer{})
 		done <- cmd.ExecuteContext(runCtx)
 	}()
@@ -252,7 +256,7 @@ func TestDeployCommands(t *testing.T) {
 		t.Fatalf("the deployed Outbox: domain %d, %v", src.Domain, err)
 	}
 	out, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
-		"--verifier", d.Verifier.Hex(), "--devnet-deployer")
+		"--verifier", d.Verifier.Hex(), "--devnet-deployer", "--devnet-committee")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,6 +275,77 @@ func TestDeployCommands(t *testing.T) {
 	}
 	// Without a stored wrap key, the generated verifier cannot be deployed.
 	_, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
-		"--devnet-deployer", "--key-dir", t.TempDir())
+		"--devnet-deployer", "--devnet-committee", "--key-dir", t.TempDir())
 	wantFailure(t, err, "no keys of circuit", nil)
+}
+
+// wantUsage checks that a command failed with exit code 2 and an error that names want.
+func wantUsage(t *testing.T, err error, want string, args []string) {
+	t.Helper()
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Errorf("%v: %v, want a usage error (exit 2)", args, err)
+		return
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("%v: %q does not name %q", args, err, want)
+	}
+}
+
+// No public committee by default: deploy inbox and relay need --committee (or, on a devnet,
+// --devnet-committee by name), and say so. Both at once are refused too.
+func TestHardeningCommitteeIsExplicit(t *testing.T) {
+	inbox := []string{"deploy", "inbox", "--rpc", "http://127.0.0.1:1", "--domain", "8", "--src-domain", "7",
+		"--outbox", "0x00000000000000000000000000000000000000aa", "--verifier", "0x00000000000000000000000000000000000000bb", "--devnet-deployer"}
+	relay := []string{"relay", "--src-rpc", "http://127.0.0.1:1", "--dst-rpc", "http://127.0.0.1:1", "--outbox", "0x00000000000000000000000000000000000000aa",
+		"--inbox", "0x00000000000000000000000000000000000000bb", "--devnet-relayer", "--attesters", "http://127.0.0.1:1"}
+	for _, args := range [][]string{inbox, relay} {
+		_, err := run(t, args...)
+		wantUsage(t, err, "--committee", args)
+		both := append(append([]string(nil), args...), "--devnet-committee", "--committee", "members.json")
+		_, err = run(t, both...)
+		wantUsage(t, err, "--committee", both)
+	}
+}
+
+// A verifier from development keys is deployed only with --allow-development-keys.
+func TestHardeningDevelopmentKeysNeedTheFlag(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// A small BN254 circuit stored under the wrap's name stands in for the wrap's keys.
+	keys := t.TempDir()
+	st := &prover.Store{Dir: keys}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &oneInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Ensure(aggregator.DevnetConfig().WrapCircuit(), ccs); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", d.Outbox.Hex(),
+		"--devnet-deployer", "--devnet-committee", "--key-dir", keys}
+	_, err = run(t, args...)
+	wantUsage(t, err, "--allow-development-keys", args)
+	out, err := run(t, append(args, "--allow-development-keys")...)
+	if err != nil || !strings.Contains(out, "Inbox of domain 8") {
+		t.Fatalf("with --allow-development-keys: %q, %v", out, err)
+	}
+}
+
+// oneInput is a test double of the wrap's shape: one public input and, through a range
+// check, one commitment.
+type oneInput struct {
+	Statement frontend.Variable `gnark:",public"`
+	Secret    frontend.Variable
+}
+
+func (c *oneInput) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.Statement, 1), c.Statement)
+	rangecheck.New(api).Check(c.Secret, 8)
+	return nil
 }

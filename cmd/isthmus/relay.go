@@ -35,7 +35,7 @@ type relayOptions struct {
 	keyFile        string
 	devnetRelayer  bool
 	attesters      []string
-	committee      string
+	trust          committeeFlags
 	batchMessages  uint64
 	maxAge         time.Duration
 	poll           time.Duration
@@ -72,6 +72,9 @@ names); the command line wins, then the environment, then the file.`,
 			if o.devnetRelayer == (o.keyFile != "") {
 				return usageError(errors.New("give one of --key-file and --devnet-relayer"))
 			}
+			if err := o.trust.check(); err != nil {
+				return err
+			}
 			if !o.testOnlyProofs && len(o.attesters) == 0 {
 				return usageError(errors.New("--attesters: the URLs of the source committee's attesters"))
 			}
@@ -87,7 +90,7 @@ names); the command line wins, then the environment, then the file.`,
 	f.StringVar(&o.keyFile, "key-file", "", "file holding the relayer's secp256k1 key in hex")
 	f.BoolVar(&o.devnetRelayer, "devnet-relayer", false, "use the devnet's public relayer key (devnet only)")
 	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs")
-	f.StringVar(&o.committee, "committee", "", "committee file (default: the devnet committee)")
+	o.trust.register(cmd, "the source domain's committee file")
 	f.Uint64Var(&o.batchMessages, "batch-messages", 64, "prove once this many messages wait")
 	f.DurationVar(&o.maxAge, "max-age", 10*time.Minute, "or once the oldest waiting message has waited this long")
 	f.DurationVar(&o.poll, "poll", 2*time.Second, "how often to look at both chains")
@@ -192,15 +195,9 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	members, _ := devnet.Committee()
-	if o.committee != "" {
-		data, err := os.ReadFile(o.committee)
-		if err != nil {
-			return fail(err)
-		}
-		if members, err = attest.DecodeCommittee(data); err != nil {
-			return fail(err)
-		}
+	members, err := o.trust.committee()
+	if err != nil {
+		return fail(err)
 	}
 	var prove relay.Prover
 	if o.testOnlyProofs {
