@@ -265,7 +265,7 @@ func TestInboxFailingRecipientsDoNotBlock(t *testing.T) {
 	msgs := []protocol.Message{
 		e.send(rec, 200_000, []byte("reverts")),
 		e.send(burner, 300_000, []byte("burns all its gas")),
-		e.send(common.Address{0xee}, 50_000, []byte("no code: a plain call succeeds")),
+		e.send(common.Address{0xee}, 50_000, []byte("no code: fails, retriable once code is there")),
 	}
 	e.prove(3)
 	r := e.must(e.deliver(msgs))
@@ -275,8 +275,8 @@ func TestInboxFailingRecipientsDoNotBlock(t *testing.T) {
 			failed = append(failed, ev.Nonce)
 		}
 	}
-	if len(failed) != 2 || failed[0] != 0 || failed[1] != 1 {
-		t.Fatalf("failed nonces %v, want [0 1]", failed)
+	if len(failed) != 3 || failed[0] != 0 || failed[1] != 1 || failed[2] != 2 {
+		t.Fatalf("failed nonces %v, want [0 1 2]", failed)
 	}
 	if st := e.domainState(); st.DeliveredCount != 3 {
 		t.Fatalf("batch blocked: delivered %d", st.DeliveredCount)
@@ -298,7 +298,67 @@ func TestInboxFailingRecipientsDoNotBlock(t *testing.T) {
 	}
 	// Exactly once: a second retry and a retry of a delivered message are refused.
 	wantRevert(t, retry(msgs[0]), "InboxNotFailed")
-	wantRevert(t, retry(msgs[2]), "InboxNotFailed")
+	wantRevert(t, retry(msgs[2]), "InboxRetryFailed") // still no code there
+}
+
+// A recipient cannot run a later delivery from inside its own: the re-entrant deliver is
+// refused and the messages arrive in nonce order. Before the lock, the recorder saw 2 before 1.
+func TestHardeningReentrantRecipientCannotReorder(t *testing.T) {
+	e := newEnv(t)
+	rec, rc, rb := e.recorder()
+	rr := testbindings.NewTestReentrantRecipient()
+	reentrant := e.deploy(testbindings.TestReentrantRecipientMetaData.Bin, nil)
+	rrc := rr.Instance(e.b.Client(), reentrant)
+	msgs := []protocol.Message{e.send(reentrant, 500_000, nil), e.send(rec, 200_000, nil), e.send(rec, 200_000, nil)}
+	e.prove(2, 3)
+	e.must(e.tx(e.owner, rrc, rr.PackArm(e.inbox.Address(), srcDomain, protocol.PackDelivery(msgs[2:]))))
+	e.must(e.deliver(msgs[:2]))
+	reentered, err := bind.Call(rrc, nil, rr.PackReentered(), rr.UnpackReentered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reentered {
+		t.Error("the recipient delivered the next batch from inside its own delivery")
+	}
+	if st := e.domainState(); st.DeliveredCount != 2 {
+		t.Fatalf("delivered %d, want 2", st.DeliveredCount)
+	}
+	e.must(e.deliver(msgs[2:]))
+	if got := received(t, rc, rb); len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Fatalf("the recorder saw nonces %v, want [1 2]", got)
+	}
+}
+
+// A message to an address without code fails and stays retriable; once a contract is deployed
+// there, retry delivers it. Before, the call succeeded and the message was lost.
+func TestHardeningCodelessRecipientIsRetriable(t *testing.T) {
+	e := newEnv(t)
+	nonce, err := e.b.Client().PendingNonceAt(context.Background(), addr(e.owner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := crypto.CreateAddress(addr(e.owner), nonce) // the next contract the owner deploys
+	msgs := []protocol.Message{e.send(later, 200_000, []byte("for a contract not yet deployed"))}
+	e.prove(1)
+	r := e.must(e.deliver(msgs))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackMessageFailedEvent(l); return err }) {
+		t.Fatal("a message to an address without code counted as delivered")
+	}
+	retry := func() error {
+		_, err := e.tx(e.relayer, e.inbox, e.ib.PackRetry(toBinding(msgs[0])))
+		return err
+	}
+	wantRevert(t, retry(), "InboxRetryFailed")
+	rec, rc, rb := e.recorder()
+	if rec != later {
+		t.Fatalf("the recorder is at %s, want %s", rec, later)
+	}
+	if err := retry(); err != nil {
+		t.Fatal(err)
+	}
+	if got := received(t, rc, rb); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("the recipient saw %v, want [0]", got)
+	}
 }
 
 // A relayer cannot make a message fail by giving too little gas: the whole delivery reverts.

@@ -16,6 +16,9 @@ import {IMessageRecipient} from "./IMessageRecipient.sol";
 ///         checkpoint is a replay and is refused; one that gives another accumulator for a
 ///         proven count is a proven contradiction: the domain is frozen and nothing else in
 ///         the batch takes effect. Rotations in a batch apply before its lane claims.
+///
+///         A recipient cannot enter `deliver` or `retry` again from its own delivery (a
+///         transient lock), and a recipient without code counts as failed, retriable.
 contract Inbox {
     /// @notice Per source domain state.
     struct Domain {
@@ -53,6 +56,9 @@ contract Inbox {
     mapping(uint32 => mapping(uint64 => bytes32)) private _proven;
     /// @notice Messages whose execution failed, awaiting `retry`.
     mapping(bytes32 => bool) public failed;
+    /// @dev Set while `deliver` or `retry` runs: a recipient cannot enter either again, so it
+    ///      cannot run a later delivery before the rest of its own.
+    bool private transient _entered;
 
     event BatchAccepted(bytes32 indexed statement, uint256 lanes, uint256 rotations);
     event CheckpointProven(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 blockNumber);
@@ -95,6 +101,7 @@ contract Inbox {
     error RetryFailed(bytes32 msgHash);
     error NoPendingVerifier();
     error UpgradeNotReady(uint256 readyAt);
+    error Reentrant();
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert Unauthorized(msg.sender);
@@ -109,6 +116,13 @@ contract Inbox {
     modifier whenNotPaused() {
         if (paused) revert IsPaused();
         _;
+    }
+
+    modifier nonReentrant() {
+        if (_entered) revert Reentrant();
+        _entered = true;
+        _;
+        _entered = false;
     }
 
     constructor(uint32 localDomain_, IBatchVerifier verifier_, address owner_, address guardian_, uint256 upgradeDelay_) {
@@ -192,7 +206,7 @@ contract Inbox {
     ///         Protocol.unpack; nonces follow the delivered count). They must continue the
     ///         delivered state and end exactly on a proven checkpoint. Each is executed with its
     ///         gasLimit; a failing recipient marks its message for `retry` and the rest go on.
-    function deliver(uint32 srcDomain, bytes calldata messages) external whenNotPaused {
+    function deliver(uint32 srcDomain, bytes calldata messages) external whenNotPaused nonReentrant {
         if (messages.length == 0) revert EmptyDelivery();
         Domain storage d = _knownDomain(srcDomain);
 
@@ -241,7 +255,7 @@ contract Inbox {
 
     /// @notice Executes a failed message again, with all the gas the caller gives (at least its
     ///         gasLimit). Reverts, leaving it retryable, if the recipient fails again.
-    function retry(Protocol.Message calldata m) external whenNotPaused {
+    function retry(Protocol.Message calldata m) external whenNotPaused nonReentrant {
         bytes32 h = Protocol.hash(m);
         if (!failed[h]) revert NotFailed(h);
         if (_domains[m.srcDomain].paused) revert DomainIsPaused(m.srcDomain);
@@ -254,7 +268,9 @@ contract Inbox {
     }
 
     /// @dev Calls the recipient without copying its return data (no return-data bomb) and
-    ///      releases the memory of the call data afterwards.
+    ///      releases the memory of the call data afterwards. A recipient without code fails
+    ///      (a call to it would succeed and lose the message): `retry` delivers it once code is
+    ///      there, e.g. a contract deployed later at a CREATE2 address.
     function _execute(
         uint32 srcDomain,
         address sender,
@@ -263,6 +279,7 @@ contract Inbox {
         uint256 gasAmount,
         bytes calldata payload
     ) private returns (bool ok) {
+        if (recipient.code.length == 0) return false;
         uint256 freePtr;
         assembly ("memory-safe") {
             freePtr := mload(0x40)

@@ -48,3 +48,31 @@ contract TestGasBurnerRecipient is IMessageRecipient {
         }
     }
 }
+
+interface IDeliver {
+    function deliver(uint32 srcDomain, bytes calldata messages) external;
+}
+
+/// @title TEST ONLY: a recipient that, on its first message, delivers the lane's next batch
+///        from inside its own delivery (and succeeds whether or not that is refused)
+contract TestReentrantRecipient is IMessageRecipient {
+    IDeliver public inbox;
+    uint32 public srcDomain;
+    bytes public next;
+    bool public reentered;
+
+    function arm(IDeliver inbox_, uint32 srcDomain_, bytes calldata next_) external {
+        inbox = inbox_;
+        srcDomain = srcDomain_;
+        next = next_;
+    }
+
+    function handleMessage(uint32, address, uint64, bytes calldata) external {
+        if (next.length == 0) return;
+        bytes memory batch = next;
+        delete next;
+        try inbox.deliver(srcDomain, batch) {
+            reentered = true;
+        } catch {}
+    }
+}

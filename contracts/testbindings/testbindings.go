@@ -362,7 +362,7 @@ func (protocolHarness *ProtocolHarness) UnpackMalformedDeliveryError(raw []byte)
 var TestGasBurnerRecipientMetaData = bind.MetaData{
 	ABI: "[{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"sink\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
 	ID:  "TestGasBurnerRecipient",
-	Bin: "0x6080604052348015600e575f5ffd5b506101ce8061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610034575f3560e01c8063c74e820e14610038578063e61b2cc814610052575b5f5ffd5b6100405f5481565b60405190815260200160405180910390f35b610065610060366004610083565b610067565b005b60015f5f828254610078919061015a565b909155506100679050565b5f5f5f5f5f60808688031215610097575f5ffd5b853563ffffffff811681146100aa575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff811681146100d2575f5ffd5b9350604086013567ffffffffffffffff811681146100ee575f5ffd5b9250606086013567ffffffffffffffff811115610109575f5ffd5b86015f80601f83018a1361011b575f5ffd5b50813567ffffffffffffffff811115610132575f5ffd5b602083019150896020828501011115610149575f5ffd5b969995985093965092949392505050565b80820180821115610192577f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b9291505056fea2646970667358221220368fcacfcf2fe0a2f7c7391d61337e454cfc85c4a5cfd9b22fc175b9de98fee564736f6c634300081e0033",
+	Bin: "0x6080604052348015600e575f5ffd5b506101ce8061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610034575f3560e01c8063c74e820e14610038578063e61b2cc814610052575b5f5ffd5b6100405f5481565b60405190815260200160405180910390f35b610065610060366004610083565b610067565b005b60015f5f828254610078919061015a565b909155506100679050565b5f5f5f5f5f60808688031215610097575f5ffd5b853563ffffffff811681146100aa575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff811681146100d2575f5ffd5b9350604086013567ffffffffffffffff811681146100ee575f5ffd5b9250606086013567ffffffffffffffff811115610109575f5ffd5b86015f80601f83018a1361011b575f5ffd5b50813567ffffffffffffffff811115610132575f5ffd5b602083019150896020828501011115610149575f5ffd5b969995985093965092949392505050565b80820180821115610192577f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b9291505056fea26469706673582212209a9483a6b7574036fa24cccb423c5bb99cf08e9e0f306db5ee02e3f6a997ee9864736f6c634300081e0033",
 }
 
 // TestGasBurnerRecipient is an auto generated Go binding around an Ethereum contract.
@@ -451,7 +451,7 @@ func (testGasBurnerRecipient *TestGasBurnerRecipient) UnpackSink(data []byte) (*
 var TestNoopRecipientMetaData = bind.MetaData{
 	ABI: "[{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
 	ID:  "TestNoopRecipient",
-	Bin: "0x6080604052348015600e575f5ffd5b506101518061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610029575f3560e01c8063e61b2cc81461002d575b5f5ffd5b61004261003b366004610044565b5050505050565b005b5f5f5f5f5f60808688031215610058575f5ffd5b853563ffffffff8116811461006b575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff81168114610093575f5ffd5b9350604086013567ffffffffffffffff811681146100af575f5ffd5b9250606086013567ffffffffffffffff8111156100ca575f5ffd5b86015f80601f83018a136100dc575f5ffd5b50813567ffffffffffffffff8111156100f3575f5ffd5b60208301915089602082850101111561010a575f5ffd5b96999598509396509294939250505056fea264697066735822122047c7e25471151dda92caa863f36b776dcb514ff10203eb4b034180e7bbedb9d264736f6c634300081e0033",
+	Bin: "0x6080604052348015600e575f5ffd5b506101518061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610029575f3560e01c8063e61b2cc81461002d575b5f5ffd5b61004261003b366004610044565b5050505050565b005b5f5f5f5f5f60808688031215610058575f5ffd5b853563ffffffff8116811461006b575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff81168114610093575f5ffd5b9350604086013567ffffffffffffffff811681146100af575f5ffd5b9250606086013567ffffffffffffffff8111156100ca575f5ffd5b86015f80601f83018a136100dc575f5ffd5b50813567ffffffffffffffff8111156100f3575f5ffd5b60208301915089602082850101111561010a575f5ffd5b96999598509396509294939250505056fea264697066735822122056397ee613972c86cab8ade06ba929819b2508774b9e9942a9eb5499b11f155664736f6c634300081e0033",
 }
 
 // TestNoopRecipient is an auto generated Go binding around an Ethereum contract.
@@ -572,7 +572,7 @@ func (testOnlyVerifier *TestOnlyVerifier) UnpackVerifyBatch(data []byte) (bool, 
 var TestRecordingRecipientMetaData = bind.MetaData{
 	ABI: "[{\"inputs\":[],\"name\":\"failing\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"i\",\"type\":\"uint256\"}],\"name\":\"received\",\"outputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"}],\"internalType\":\"structTestRecordingRecipient.Received\",\"name\":\"\",\"type\":\"tuple\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"receivedCount\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bool\",\"name\":\"failing_\",\"type\":\"bool\"}],\"name\":\"setFailing\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
 	ID:  "TestRecordingRecipient",
-	Bin: "0x6080604052348015600e575f5ffd5b5061053e8061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610064575f3560e01c8063ba9d06381161004d578063ba9d0638146100cb578063e61b2cc8146100db578063e66f0a77146100ee575f5ffd5b8063049ddbf8146100685780631118b879146100a9575b5f5ffd5b6100a76100763660046103b8565b600180547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0016911515919091179055565b005b6001546100b69060ff1681565b60405190151581526020015b60405180910390f35b5f546040519081526020016100c2565b6100a76100e93660046103de565b61015a565b6101016100fc3660046104b5565b6102fa565b6040516100c29190815163ffffffff16815260208083015173ffffffffffffffffffffffffffffffffffffffff169082015260408083015167ffffffffffffffff16908201526060918201519181019190915260800190565b60015460ff16156101cb576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152601f60248201527f546573745265636f7264696e67526563697069656e743a206661696c696e6700604482015260640160405180910390fd5b5f60405180608001604052808763ffffffff1681526020018673ffffffffffffffffffffffffffffffffffffffff1681526020018567ffffffffffffffff168152602001848460405161021f9291906104cc565b60408051918290039091209091528254600181810185555f94855260209485902084516002909302018054958501519385015167ffffffffffffffff1678010000000000000000000000000000000000000000000000000277ffffffffffffffffffffffffffffffffffffffffffffffff73ffffffffffffffffffffffffffffffffffffffff909516640100000000027fffffffffffffffff00000000000000000000000000000000000000000000000090971663ffffffff9094169390931795909517929092161783556060909101519101555050505050565b604080516080810182525f8082526020820181905291810182905260608101919091525f828154811061032f5761032f6104db565b5f91825260209182902060408051608081018252600293909302909101805463ffffffff81168452640100000000810473ffffffffffffffffffffffffffffffffffffffff1694840194909452780100000000000000000000000000000000000000000000000090930467ffffffffffffffff1690820152600190910154606082015292915050565b5f602082840312156103c8575f5ffd5b813580151581146103d7575f5ffd5b9392505050565b5f5f5f5f5f608086880312156103f2575f5ffd5b853563ffffffff81168114610405575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff8116811461042d575f5ffd5b9350604086013567ffffffffffffffff81168114610449575f5ffd5b9250606086013567ffffffffffffffff811115610464575f5ffd5b86015f80601f83018a13610476575f5ffd5b50813567ffffffffffffffff81111561048d575f5ffd5b6020830191508960208285010111156104a4575f5ffd5b969995985093965092949392505050565b5f602082840312156104c5575f5ffd5b5035919050565b818382375f9101908152919050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffdfea26469706673582212206b91229259a531968de80c6abf24ba47d8b1111daa5cc292c883ecb7df3e820b64736f6c634300081e0033",
+	Bin: "0x6080604052348015600e575f5ffd5b5061053e8061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610064575f3560e01c8063ba9d06381161004d578063ba9d0638146100cb578063e61b2cc8146100db578063e66f0a77146100ee575f5ffd5b8063049ddbf8146100685780631118b879146100a9575b5f5ffd5b6100a76100763660046103b8565b600180547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0016911515919091179055565b005b6001546100b69060ff1681565b60405190151581526020015b60405180910390f35b5f546040519081526020016100c2565b6100a76100e93660046103de565b61015a565b6101016100fc3660046104b5565b6102fa565b6040516100c29190815163ffffffff16815260208083015173ffffffffffffffffffffffffffffffffffffffff169082015260408083015167ffffffffffffffff16908201526060918201519181019190915260800190565b60015460ff16156101cb576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152601f60248201527f546573745265636f7264696e67526563697069656e743a206661696c696e6700604482015260640160405180910390fd5b5f60405180608001604052808763ffffffff1681526020018673ffffffffffffffffffffffffffffffffffffffff1681526020018567ffffffffffffffff168152602001848460405161021f9291906104cc565b60408051918290039091209091528254600181810185555f94855260209485902084516002909302018054958501519385015167ffffffffffffffff1678010000000000000000000000000000000000000000000000000277ffffffffffffffffffffffffffffffffffffffffffffffff73ffffffffffffffffffffffffffffffffffffffff909516640100000000027fffffffffffffffff00000000000000000000000000000000000000000000000090971663ffffffff9094169390931795909517929092161783556060909101519101555050505050565b604080516080810182525f8082526020820181905291810182905260608101919091525f828154811061032f5761032f6104db565b5f91825260209182902060408051608081018252600293909302909101805463ffffffff81168452640100000000810473ffffffffffffffffffffffffffffffffffffffff1694840194909452780100000000000000000000000000000000000000000000000090930467ffffffffffffffff1690820152600190910154606082015292915050565b5f602082840312156103c8575f5ffd5b813580151581146103d7575f5ffd5b9392505050565b5f5f5f5f5f608086880312156103f2575f5ffd5b853563ffffffff81168114610405575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff8116811461042d575f5ffd5b9350604086013567ffffffffffffffff81168114610449575f5ffd5b9250606086013567ffffffffffffffff811115610464575f5ffd5b86015f80601f83018a13610476575f5ffd5b50813567ffffffffffffffff81111561048d575f5ffd5b6020830191508960208285010111156104a4575f5ffd5b969995985093965092949392505050565b5f602082840312156104c5575f5ffd5b5035919050565b818382375f9101908152919050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffdfea2646970667358221220b2672d2724805e7701fcdd112afdfa25627298d7c87ea303853f5c4483327bf164736f6c634300081e0033",
 }
 
 // TestRecordingRecipient is an auto generated Go binding around an Ethereum contract.
@@ -747,4 +747,220 @@ func (testRecordingRecipient *TestRecordingRecipient) PackSetFailing(failing boo
 // Solidity: function setFailing(bool failing_) returns()
 func (testRecordingRecipient *TestRecordingRecipient) TryPackSetFailing(failing bool) ([]byte, error) {
 	return testRecordingRecipient.abi.Pack("setFailing", failing)
+}
+
+// TestReentrantRecipientMetaData contains all meta data concerning the TestReentrantRecipient contract.
+var TestReentrantRecipientMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"contractIDeliver\",\"name\":\"inbox_\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"srcDomain_\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"next_\",\"type\":\"bytes\"}],\"name\":\"arm\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"contractIDeliver\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"next\",\"outputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"reentered\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"srcDomain\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	ID:  "TestReentrantRecipient",
+	Bin: "0x6080604052348015600e575f5ffd5b506108218061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061006f575f3560e01c806388954af91161004d57806388954af9146100bf578063e61b2cc8146100fb578063fb0e722b1461010e575f5ffd5b8063073bba29146100735780633f09775e146100885780634c8fe526146100aa575b5f5ffd5b6100866100813660046104a3565b610152565b005b6002546100959060ff1681565b60405190151581526020015b60405180910390f35b6100b26101c6565b6040516100a1919061054e565b5f546100e69074010000000000000000000000000000000000000000900463ffffffff1681565b60405163ffffffff90911681526020016100a1565b610086610109366004610567565b610252565b5f5461012d9073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff90911681526020016100a1565b5f805463ffffffff851674010000000000000000000000000000000000000000027fffffffffffffffff00000000000000000000000000000000000000000000000090911673ffffffffffffffffffffffffffffffffffffffff87161717905560016101bf8284836106af565b5050505050565b600180546101d390610615565b80601f01602080910402602001604051908101604052809291908181526020018280546101ff90610615565b801561024a5780601f106102215761010080835404028352916020019161024a565b820191905f5260205f20905b81548152906001019060200180831161022d57829003601f168201915b505050505081565b6001805461025f90610615565b1590506101bf575f6001805461027490610615565b80601f01602080910402602001604051908101604052809291908181526020018280546102a090610615565b80156102eb5780601f106102c2576101008083540402835291602001916102eb565b820191905f5260205f20905b8154815290600101906020018083116102ce57829003601f168201915b5050505050905060015f6102ff91906103d3565b5f546040517f1afb77ad00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff821691631afb77ad916103729174010000000000000000000000000000000000000000900463ffffffff169085906004016107c5565b5f604051808303815f87803b158015610389575f5ffd5b505af192505050801561039a575060015b156103cb57600280547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff001660011790555b505050505050565b5080546103df90610615565b5f825580601f106103ee575050565b601f0160209004905f5260205f209081019061040a919061040d565b50565b5b80821115610421575f815560010161040e565b5090565b73ffffffffffffffffffffffffffffffffffffffff8116811461040a575f5ffd5b803563ffffffff81168114610459575f5ffd5b919050565b5f5f83601f84011261046e575f5ffd5b50813567ffffffffffffffff811115610485575f5ffd5b60208301915083602082850101111561049c575f5ffd5b9250929050565b5f5f5f5f606085870312156104b6575f5ffd5b84356104c181610425565b93506104cf60208601610446565b9250604085013567ffffffffffffffff8111156104ea575f5ffd5b6104f68782880161045e565b95989497509550505050565b5f81518084528060208401602086015e5f6020828601015260207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011685010191505092915050565b602081525f6105606020830184610502565b9392505050565b5f5f5f5f5f6080868803121561057b575f5ffd5b61058486610446565b9450602086013561059481610425565b9350604086013567ffffffffffffffff811681146105b0575f5ffd5b9250606086013567ffffffffffffffff8111156105cb575f5ffd5b6105d78882890161045e565b969995985093965092949392505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b600181811c9082168061062957607f821691505b602082108103610660577f4e487b71000000000000000000000000000000000000000000000000000000005f52602260045260245ffd5b50919050565b601f8211156106aa57805f5260205f20601f840160051c8101602085101561068b5750805b601f840160051c820191505b818110156101bf575f8155600101610697565b505050565b67ffffffffffffffff8311156106c7576106c76105e8565b6106db836106d58354610615565b83610666565b5f601f84116001811461072b575f85156106f55750838201355b7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff600387901b1c1916600186901b1783556101bf565b5f838152602081207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08716915b828110156107785786850135825560209485019460019092019101610758565b50868210156107b3577fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff60f88860031b161c19848701351681555b505060018560011b0183555050505050565b63ffffffff83168152604060208201525f6107e36040830184610502565b94935050505056fea26469706673582212203a1515d7500f270467c321b24e12ce6380c290b050c6f4244b315d3d0aba552a64736f6c634300081e0033",
+}
+
+// TestReentrantRecipient is an auto generated Go binding around an Ethereum contract.
+type TestReentrantRecipient struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *TestReentrantRecipient) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewTestReentrantRecipient creates a new instance of TestReentrantRecipient.
+func NewTestReentrantRecipient() *TestReentrantRecipient {
+	parsed, err := TestReentrantRecipientMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &TestReentrantRecipient{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *TestReentrantRecipient) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackArm is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x073bba29.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function arm(address inbox_, uint32 srcDomain_, bytes next_) returns()
+func (testReentrantRecipient *TestReentrantRecipient) PackArm(inbox common.Address, srcDomain uint32, next []byte) []byte {
+	enc, err := testReentrantRecipient.abi.Pack("arm", inbox, srcDomain, next)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackArm is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x073bba29.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function arm(address inbox_, uint32 srcDomain_, bytes next_) returns()
+func (testReentrantRecipient *TestReentrantRecipient) TryPackArm(inbox common.Address, srcDomain uint32, next []byte) ([]byte, error) {
+	return testReentrantRecipient.abi.Pack("arm", inbox, srcDomain, next)
+}
+
+// PackHandleMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe61b2cc8.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function handleMessage(uint32 , address , uint64 , bytes ) returns()
+func (testReentrantRecipient *TestReentrantRecipient) PackHandleMessage(arg0 uint32, arg1 common.Address, arg2 uint64, arg3 []byte) []byte {
+	enc, err := testReentrantRecipient.abi.Pack("handleMessage", arg0, arg1, arg2, arg3)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHandleMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe61b2cc8.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function handleMessage(uint32 , address , uint64 , bytes ) returns()
+func (testReentrantRecipient *TestReentrantRecipient) TryPackHandleMessage(arg0 uint32, arg1 common.Address, arg2 uint64, arg3 []byte) ([]byte, error) {
+	return testReentrantRecipient.abi.Pack("handleMessage", arg0, arg1, arg2, arg3)
+}
+
+// PackInbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfb0e722b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function inbox() view returns(address)
+func (testReentrantRecipient *TestReentrantRecipient) PackInbox() []byte {
+	enc, err := testReentrantRecipient.abi.Pack("inbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackInbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfb0e722b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function inbox() view returns(address)
+func (testReentrantRecipient *TestReentrantRecipient) TryPackInbox() ([]byte, error) {
+	return testReentrantRecipient.abi.Pack("inbox")
+}
+
+// UnpackInbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xfb0e722b.
+//
+// Solidity: function inbox() view returns(address)
+func (testReentrantRecipient *TestReentrantRecipient) UnpackInbox(data []byte) (common.Address, error) {
+	out, err := testReentrantRecipient.abi.Unpack("inbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackNext is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4c8fe526.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function next() view returns(bytes)
+func (testReentrantRecipient *TestReentrantRecipient) PackNext() []byte {
+	enc, err := testReentrantRecipient.abi.Pack("next")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackNext is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4c8fe526.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function next() view returns(bytes)
+func (testReentrantRecipient *TestReentrantRecipient) TryPackNext() ([]byte, error) {
+	return testReentrantRecipient.abi.Pack("next")
+}
+
+// UnpackNext is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x4c8fe526.
+//
+// Solidity: function next() view returns(bytes)
+func (testReentrantRecipient *TestReentrantRecipient) UnpackNext(data []byte) ([]byte, error) {
+	out, err := testReentrantRecipient.abi.Unpack("next", data)
+	if err != nil {
+		return *new([]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([]byte)).(*[]byte)
+	return out0, nil
+}
+
+// PackReentered is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3f09775e.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function reentered() view returns(bool)
+func (testReentrantRecipient *TestReentrantRecipient) PackReentered() []byte {
+	enc, err := testReentrantRecipient.abi.Pack("reentered")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackReentered is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3f09775e.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function reentered() view returns(bool)
+func (testReentrantRecipient *TestReentrantRecipient) TryPackReentered() ([]byte, error) {
+	return testReentrantRecipient.abi.Pack("reentered")
+}
+
+// UnpackReentered is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x3f09775e.
+//
+// Solidity: function reentered() view returns(bool)
+func (testReentrantRecipient *TestReentrantRecipient) UnpackReentered(data []byte) (bool, error) {
+	out, err := testReentrantRecipient.abi.Unpack("reentered", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// PackSrcDomain is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x88954af9.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function srcDomain() view returns(uint32)
+func (testReentrantRecipient *TestReentrantRecipient) PackSrcDomain() []byte {
+	enc, err := testReentrantRecipient.abi.Pack("srcDomain")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSrcDomain is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x88954af9.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function srcDomain() view returns(uint32)
+func (testReentrantRecipient *TestReentrantRecipient) TryPackSrcDomain() ([]byte, error) {
+	return testReentrantRecipient.abi.Pack("srcDomain")
+}
+
+// UnpackSrcDomain is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x88954af9.
+//
+// Solidity: function srcDomain() view returns(uint32)
+func (testReentrantRecipient *TestReentrantRecipient) UnpackSrcDomain(data []byte) (uint32, error) {
+	out, err := testReentrantRecipient.abi.Unpack("srcDomain", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
 }
