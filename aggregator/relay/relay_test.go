@@ -64,7 +64,7 @@ func TestRelayResumesAfterKills(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := &attest.Attester{Domain: d.Config.SourceDomain, Index: i, Key: k, Client: c, Poll: 10 * time.Millisecond}
+		a := &attest.Attester{Domain: d.Config.SourceDomain, Index: i, Key: k, Chain: c.Eth, Poll: 10 * time.Millisecond}
 		go a.Run(ctx)
 		srv := httptest.NewServer(a.Handler())
 		defer srv.Close()

@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"math/big"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -19,10 +22,11 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 
-	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/internal/fileio"
 )
 
 // Attestation is one attester's signature of a finalized header.
@@ -34,22 +38,55 @@ type Attestation struct {
 	Signature hexutil.Bytes `json:"signature"`
 }
 
+// HeaderReader is what an attester reads of its source chain (ethclient.Client has it).
+type HeaderReader interface {
+	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
+	HeaderByHash(ctx context.Context, hash common.Hash) (*types.Header, error)
+}
+
+// Refusals: the attester signs only a finalized header above the one it signed last whose
+// ancestors lead to it, so it never signs two hashes at one height nor a re-orged chain.
+var (
+	ErrNotForward = errors.New("attest: not above the last signed block")
+	ErrReorged    = errors.New("attest: does not descend from the last signed block")
+	ErrGap        = errors.New("attest: too far above the last signed block to link")
+)
+
+// DefaultMaxGap is how many blocks an attester walks back by parent hash, at most, to link a
+// new finalized header to the last one it signed (about 27 hours of Ethereum blocks).
+const DefaultMaxGap = 8192
+
+// Signed is the last block an attester signed, as its state file keeps it.
+type Signed struct {
+	Domain uint32      `json:"domain"`
+	Number uint64      `json:"number"`
+	Hash   common.Hash `json:"hash"`
+}
+
 // Attester signs the finalized headers of one source domain.
 type Attester struct {
 	Domain uint32
 	Index  int
 	Key    *eddsa.PrivateKey
-	Client *chain.Client
+	Chain  HeaderReader
 	Poll   time.Duration
 	Keep   int // attestations kept (the newest); 0 keeps 1,024
 	Log    *slog.Logger
+	// StateFile keeps the last signed block across restarts (written before its signature is
+	// served); empty keeps it in memory only.
+	StateFile string
+	// MaxGap bounds the walk back to the last signed block; 0 is DefaultMaxGap.
+	MaxGap uint64
 
 	mu     sync.RWMutex
 	signed map[uint64]Attestation
 	latest uint64
+	last   *Signed
+	loaded bool
 }
 
-// Run signs every new finalized header until ctx ends.
+// Run signs every new finalized header until ctx ends. A header it refuses is logged with
+// the reason, and not signed.
 func (a *Attester) Run(ctx context.Context) error {
 	poll := a.Poll
 	if poll == 0 {
@@ -59,11 +96,14 @@ func (a *Attester) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := a.load(); err != nil {
+		return err
+	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		if err := a.signFinalized(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("attest: finalized header", "err", err)
+		if err := a.SignFinalized(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("attest: finalized header not signed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -73,25 +113,79 @@ func (a *Attester) Run(ctx context.Context) error {
 	}
 }
 
-func (a *Attester) signFinalized(ctx context.Context) error {
-	h, err := a.Client.Eth.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
-	if err != nil {
-		return err
-	}
-	n := h.Number.Uint64()
-	a.mu.RLock()
-	_, done := a.signed[n]
-	a.mu.RUnlock()
-	if done {
-		return nil
-	}
-	sig, err := committee.Sign(a.Key, committee.DigestNative(a.Domain, n, h.Hash()))
-	if err != nil {
-		return err
-	}
-	at := Attestation{Domain: a.Domain, Number: n, Hash: h.Hash(), Signer: a.Index, Signature: sig.Bytes()}
+// load reads the state file once.
+func (a *Attester) load() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.loaded {
+		return nil
+	}
+	a.loaded = true
+	if a.StateFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(a.StateFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("attest: state: %w", err)
+	}
+	var st Signed
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("attest: state %s: %w", a.StateFile, err)
+	}
+	if st.Domain != a.Domain {
+		return fmt.Errorf("attest: state %s is of domain %d, not %d", a.StateFile, st.Domain, a.Domain)
+	}
+	a.last = &st
+	return nil
+}
+
+// LastSigned is the last block the attester signed, if any.
+func (a *Attester) LastSigned() *Signed {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.last == nil {
+		return nil
+	}
+	s := *a.last
+	return &s
+}
+
+// SignFinalized signs the source chain's finalized header if it is new and links to the last
+// signed one.
+func (a *Attester) SignFinalized(ctx context.Context) error {
+	if err := a.load(); err != nil {
+		return err
+	}
+	h, err := a.Chain.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
+	if err != nil {
+		return err
+	}
+	n, hash := h.Number.Uint64(), h.Hash()
+	if last := a.LastSigned(); last != nil {
+		if n == last.Number && hash == last.Hash {
+			return nil
+		}
+		if err := a.link(ctx, h, last); err != nil {
+			return err
+		}
+	}
+	sig, err := committee.Sign(a.Key, committee.DigestNative(a.Domain, n, hash))
+	if err != nil {
+		return err
+	}
+	st := Signed{Domain: a.Domain, Number: n, Hash: hash}
+	if a.StateFile != "" {
+		if err := fileio.WriteJSON(a.StateFile, st); err != nil {
+			return fmt.Errorf("attest: state: %w", err)
+		}
+	}
+	at := Attestation{Domain: a.Domain, Number: n, Hash: hash, Signer: a.Index, Signature: sig.Bytes()}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.last = &st
 	if a.signed == nil {
 		a.signed = map[uint64]Attestation{}
 	}
@@ -110,7 +204,38 @@ func (a *Attester) signFinalized(ctx context.Context) error {
 		}
 	}
 	if a.Log != nil {
-		a.Log.Info("attested", "domain", a.Domain, "block", n, "hash", h.Hash())
+		a.Log.Info("attested", "domain", a.Domain, "block", n, "hash", hash)
+	}
+	return nil
+}
+
+// link checks that h is above last and descends from it, walking back by parent hash.
+func (a *Attester) link(ctx context.Context, h *types.Header, last *Signed) error {
+	n := h.Number.Uint64()
+	if n <= last.Number {
+		return fmt.Errorf("%w: the finalized block %d (%s) is not above block %d (%s), signed before", ErrNotForward, n, h.Hash(), last.Number, last.Hash)
+	}
+	maxGap := a.MaxGap
+	if maxGap == 0 {
+		maxGap = DefaultMaxGap
+	}
+	if n-last.Number > maxGap {
+		return fmt.Errorf("%w: the finalized block %d is %d blocks above block %d, signed before (at most %d)", ErrGap, n, n-last.Number, last.Number, maxGap)
+	}
+	p := h
+	for p.Number.Uint64() > last.Number+1 {
+		parent, err := a.Chain.HeaderByHash(ctx, p.ParentHash)
+		if err != nil {
+			return fmt.Errorf("attest: parent of block %d: %w", p.Number, err)
+		}
+		if parent.Hash() != p.ParentHash || parent.Number.Uint64()+1 != p.Number.Uint64() {
+			return fmt.Errorf("%w: the chain served as the parent of block %d is block %d (%s)", ErrReorged, p.Number, parent.Number, parent.Hash())
+		}
+		p = parent
+	}
+	if p.ParentHash != last.Hash {
+		return fmt.Errorf("%w: the finalized block %d (%s) descends from %s at height %d, but block %d signed before is %s: the source chain re-orged a finalized block, or its RPC is wrong",
+			ErrReorged, n, h.Hash(), p.ParentHash, last.Number, last.Number, last.Hash)
 	}
 	return nil
 }
@@ -146,43 +271,74 @@ func (a *Attester) Handler() http.Handler {
 // less.
 var ErrNoQuorum = errors.New("too few attestations for a quorum")
 
-// Collect asks every attester URL for its attestation of block number of domain, keeps the
-// ones whose signature verifies under the committee member they claim to be, and returns
-// them by member index once they hold a quorum. Attesters that are down, unaware of the
-// block or wrong are logged and skipped.
+const (
+	// CollectDeadline bounds Collect when its context has no earlier deadline: an attester
+	// that hangs holds no one past it.
+	CollectDeadline = 30 * time.Second
+	// maxAttestationBytes bounds what Collect reads of one answer (an attestation is ~300).
+	maxAttestationBytes = 16 << 10
+)
+
+// httpClient is Collect's: every request also ends with Collect's context.
+var httpClient = &http.Client{Timeout: CollectDeadline}
+
+// Collect asks every attester URL at once for its attestation of block number of domain,
+// keeps the ones whose signature verifies under the committee member they claim to be, and
+// returns them by member index as soon as they hold a quorum. Attesters that are down, slow
+// past the deadline (the context's, at most CollectDeadline), unaware of the block, wrong, or
+// that answer more than a few KiB are logged and skipped.
 func Collect(ctx context.Context, urls []string, c committee.Committee, domain uint32, number uint64, hash common.Hash, log *slog.Logger) (map[int]*eddsa.Signature, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ctx, cancel := context.WithTimeout(ctx, CollectDeadline)
+	defer cancel()
 	digest := committee.DigestNative(domain, number, hash)
+	type answer struct {
+		url    string
+		signer int
+		sig    *eddsa.Signature
+		err    error
+	}
+	answers := make(chan answer, len(urls))
+	for _, u := range urls {
+		go func() {
+			at, err := fetch(ctx, u, number)
+			if err == nil && (at.Domain != domain || at.Number != number || at.Hash != hash) {
+				err = fmt.Errorf("it attests block %d (%s) of domain %d", at.Number, at.Hash, at.Domain)
+			}
+			if err == nil && (at.Signer < 0 || at.Signer >= len(c)) {
+				err = fmt.Errorf("signer %d is not a member", at.Signer)
+			}
+			var sig eddsa.Signature
+			if err == nil {
+				if _, err = sig.SetBytes(at.Signature); err == nil && !committee.Verify(&c[at.Signer].PublicKey, digest, &sig) {
+					err = fmt.Errorf("member %d's signature does not verify", at.Signer)
+				}
+			}
+			if err != nil {
+				answers <- answer{url: u, err: err}
+				return
+			}
+			answers <- answer{url: u, signer: at.Signer, sig: &sig}
+		}()
+	}
 	sigs := map[int]*eddsa.Signature{}
 	signed := make([]bool, len(c))
 	var problems []string
-	for _, u := range urls {
-		at, err := fetch(ctx, u, number)
-		if err == nil && (at.Domain != domain || at.Number != number || at.Hash != hash) {
-			err = fmt.Errorf("it attests block %d (%s) of domain %d", at.Number, at.Hash, at.Domain)
-		}
-		if err == nil && (at.Signer < 0 || at.Signer >= len(c)) {
-			err = fmt.Errorf("signer %d is not a member", at.Signer)
-		}
-		var sig eddsa.Signature
-		if err == nil {
-			if _, err = sig.SetBytes(at.Signature); err == nil && !committee.Verify(&c[at.Signer].PublicKey, digest, &sig) {
-				err = fmt.Errorf("member %d's signature does not verify", at.Signer)
-			}
-		}
-		if err != nil {
-			log.Warn("attester skipped", "url", u, "err", err)
-			problems = append(problems, fmt.Sprintf("%s: %v", u, err))
+	for range urls {
+		a := <-answers
+		if a.err != nil {
+			log.Warn("attester skipped", "url", a.url, "err", a.err)
+			problems = append(problems, fmt.Sprintf("%s: %v", a.url, a.err))
 			continue
 		}
-		sigs[at.Signer], signed[at.Signer] = &sig, true
+		sigs[a.signer], signed[a.signer] = a.sig, true
+		if c.HasQuorum(signed) {
+			return sigs, nil
+		}
 	}
-	if !c.HasQuorum(signed) {
-		return nil, fmt.Errorf("%w: block %d of domain %d signed by %d of %d members %v", ErrNoQuorum, number, domain, len(sigs), len(c), problems)
-	}
-	return sigs, nil
+	return nil, fmt.Errorf("%w: block %d of domain %d signed by %d of %d members %v", ErrNoQuorum, number, domain, len(sigs), len(c), problems)
 }
 
 func fetch(ctx context.Context, base string, number uint64) (*Attestation, error) {
@@ -190,7 +346,7 @@ func fetch(ctx context.Context, base string, number uint64) (*Attestation, error
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +354,15 @@ func fetch(ctx context.Context, base string, number uint64) (*Attestation, error
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP %s", resp.Status)
 	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAttestationBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read attestation: %w", err)
+	}
+	if len(body) > maxAttestationBytes {
+		return nil, fmt.Errorf("attestation larger than %d bytes", maxAttestationBytes)
+	}
 	var at Attestation
-	if err := json.NewDecoder(resp.Body).Decode(&at); err != nil {
+	if err := json.Unmarshal(body, &at); err != nil {
 		return nil, fmt.Errorf("decode attestation: %w", err)
 	}
 	return &at, nil

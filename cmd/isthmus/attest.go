@@ -30,6 +30,8 @@ type attestOptions struct {
 	devnetKey bool
 	listen    string
 	poll      time.Duration
+	stateFile string
+	maxGap    uint64
 }
 
 func newAttestCmd(out io.Writer) *cobra.Command {
@@ -40,6 +42,10 @@ func newAttestCmd(out io.Writer) *cobra.Command {
 		Long: `Watches the finalized headers of a source chain (--rpc) and signs each with this
 committee member's EdDSA key, the digest (domain, number, hash) the header leaf checks.
 Signatures are served over HTTP on --listen: GET /attestations/{number|latest}.
+
+It signs only a finalized header above the last one it signed whose parent hashes lead back
+to it (at most --max-gap blocks), so never two hashes at one height; --state-file keeps
+the last one across restarts. A header it refuses is logged with the reason.
 
 The key comes from --seed-file (32 bytes, hex) or, on a devnet, --devnet-key (the public
 seed of member --index).`,
@@ -62,6 +68,8 @@ seed of member --index).`,
 	f.BoolVar(&o.devnetKey, "devnet-key", false, "use the devnet committee's public seed of --index (devnet only)")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:7450", "HTTP address to serve attestations on")
 	f.DurationVar(&o.poll, "poll", time.Second, "how often to read the finalized header")
+	f.StringVar(&o.stateFile, "state-file", "isthmus-attester.json", "file keeping the last block signed, across restarts")
+	f.Uint64Var(&o.maxGap, "max-gap", attest.DefaultMaxGap, "most blocks walked back by parent hash to link a new finalized header to the last one signed")
 	return cmd
 }
 
@@ -99,7 +107,8 @@ func (o *attestOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
-	a := &attest.Attester{Domain: o.domain, Index: o.index, Key: key, Client: client, Poll: o.poll, Log: slog.Default()}
+	a := &attest.Attester{Domain: o.domain, Index: o.index, Key: key, Chain: client.Eth, Poll: o.poll, Log: slog.Default(),
+		StateFile: o.stateFile, MaxGap: o.maxGap}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}

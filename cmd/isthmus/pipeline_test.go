@@ -128,7 +128,7 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := &attest.Attester{Domain: d.Config.SourceDomain, Index: i, Key: attesterKeys[i], Client: c, Poll: 10 * time.Millisecond}
+		a := &attest.Attester{Domain: d.Config.SourceDomain, Index: i, Key: attesterKeys[i], Chain: c.Eth, Poll: 10 * time.Millisecond}
 		go a.Run(ctx)
 		srv := httptest.NewServer(a.Handler())
 		defer srv.Close()
