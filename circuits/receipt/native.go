@@ -9,6 +9,7 @@ package receipt
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -17,8 +18,8 @@ import (
 
 // Bounds of what the gadget reads.
 const (
-	// MaxLogs is how many logs of a receipt the gadget walks: a log at a higher index cannot
-	// be read (a mainnet block's receipts reach 27 logs in the test data).
+	// MaxLogs is how many logs a receipt may hold for the gadget, which checks every one of
+	// them (a mainnet block's receipts reach 27 logs in the test data).
 	MaxLogs = 32
 	// MaxTopics is the EVM's limit.
 	MaxTopics = 4
@@ -34,46 +35,102 @@ type Log struct {
 	Data    []byte
 }
 
-// DecodeLogNative decodes log index of a receipt's consensus encoding.
+// TxTypes are the EIP-2718 receipt types go-ethereum v1.17.10 decodes: access list, dynamic
+// fee, blob and set code. A receipt starting with another byte below 0x80 is refused.
+var TxTypes = []byte{1, 2, 3, 4}
+
+// DecodeLogNative decodes log index of a receipt's consensus encoding, after checking the
+// whole receipt as go-ethereum decodes it (types.Receipt.UnmarshalBinary): a known type, the
+// status (empty, 0x01 or a 32-byte post-state root), a canonical cumulative gas of at most 8
+// bytes, a 256-byte bloom, and every log of three fields (a 20-byte emitter, at most
+// MaxTopics 32-byte topics, a data string). Unlike go-ethereum it takes at most MaxLogs logs
+// and MaxTopics topics a log (the EVM emits no more), as the gadget does.
 func DecodeLogNative(enc []byte, index int) (*Log, error) {
+	logs, err := decodeReceipt(enc)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= len(logs) {
+		return nil, fmt.Errorf("%w: log %d of %d", ErrReceipt, index, len(logs))
+	}
+	return logs[index], nil
+}
+
+func decodeReceipt(enc []byte) ([]*Log, error) {
 	if len(enc) == 0 {
 		return nil, fmt.Errorf("%w: empty", ErrReceipt)
 	}
 	off := 0
 	if enc[0] < 0x80 {
-		if enc[0] == 0 {
-			return nil, fmt.Errorf("%w: type byte 0", ErrReceipt)
+		if !slices.Contains(TxTypes, enc[0]) {
+			return nil, fmt.Errorf("%w: type %d (known: %v)", ErrReceipt, enc[0], TxTypes)
 		}
 		off = 1
 	}
 	list, items, err := rlp.DecodeList(enc, off)
-	if err != nil || list.End != len(enc) || len(items) != 4 || !items[3].IsList {
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrReceipt, err)
 	}
-	_, logs, err := rlp.DecodeList(enc[:items[3].End], items[3].Offset)
+	if list.End != len(enc) || len(items) != 4 {
+		return nil, fmt.Errorf("%w: a list of %d fields ending at %d of %d bytes, want 4 fields to the end", ErrReceipt, len(items), list.End, len(enc))
+	}
+	status, err := rlp.String(enc, items[0], 32)
+	if err != nil || !(len(status) == 0 || len(status) == 32 || len(status) == 1 && status[0] == 1) {
+		return nil, fmt.Errorf("%w: status %x (%v)", ErrReceipt, status, err)
+	}
+	if err := rlp.CanonicalUint(enc, items[1], 8); err != nil {
+		return nil, fmt.Errorf("%w: cumulative gas: %v", ErrReceipt, err)
+	}
+	if _, err := rlp.Fixed(enc, items[2], 256); err != nil {
+		return nil, fmt.Errorf("%w: bloom: %v", ErrReceipt, err)
+	}
+	if !items[3].IsList {
+		return nil, fmt.Errorf("%w: logs are not a list", ErrReceipt)
+	}
+	_, logItems, err := rlp.DecodeList(enc[:items[3].End], items[3].Offset)
 	if err != nil {
 		return nil, fmt.Errorf("%w: logs: %v", ErrReceipt, err)
 	}
-	if index < 0 || index >= len(logs) || index >= MaxLogs {
-		return nil, fmt.Errorf("%w: log %d of %d (the gadget reads the first %d)", ErrReceipt, index, len(logs), MaxLogs)
+	if len(logItems) > MaxLogs {
+		return nil, fmt.Errorf("%w: %d logs (the gadget reads receipts of at most %d)", ErrReceipt, len(logItems), MaxLogs)
 	}
-	_, fields, err := rlp.DecodeList(enc[:logs[index].End], logs[index].Offset)
-	if err != nil || len(fields) != 3 || !fields[1].IsList || fields[2].IsList {
-		return nil, fmt.Errorf("%w: log %d: %v", ErrReceipt, index, err)
+	logs := make([]*Log, len(logItems))
+	for i, li := range logItems {
+		if logs[i], err = decodeLog(enc, li); err != nil {
+			return nil, fmt.Errorf("%w: log %d: %v", ErrReceipt, i, err)
+		}
+	}
+	return logs, nil
+}
+
+func decodeLog(enc []byte, it rlp.Item) (*Log, error) {
+	if !it.IsList {
+		return nil, fmt.Errorf("%w: a log is a list", rlp.ErrKind)
+	}
+	_, fields, err := rlp.DecodeList(enc[:it.End], it.Offset)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) != 3 || !fields[1].IsList {
+		return nil, fmt.Errorf("%w: %d fields, want [emitter, [topics], data]", rlp.ErrKind, len(fields))
 	}
 	addr, err := rlp.Fixed(enc, fields[0], 20)
 	if err != nil {
-		return nil, fmt.Errorf("%w: log %d address: %v", ErrReceipt, index, err)
+		return nil, fmt.Errorf("emitter: %w", err)
 	}
 	_, topics, err := rlp.DecodeList(enc[:fields[1].End], fields[1].Offset)
 	if err != nil || len(topics) > MaxTopics {
-		return nil, fmt.Errorf("%w: log %d: %d topics (%v)", ErrReceipt, index, len(topics), err)
+		return nil, fmt.Errorf("%w: %d topics (%v)", rlp.ErrKind, len(topics), err)
 	}
-	l := &Log{Address: common.BytesToAddress(addr), Data: enc[fields[2].PayloadOffset:fields[2].End]}
+	data, err := rlp.String(enc, fields[2], len(enc))
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	l := &Log{Address: common.BytesToAddress(addr), Data: data}
 	for _, tp := range topics {
 		b, err := rlp.Fixed(enc, tp, 32)
 		if err != nil {
-			return nil, fmt.Errorf("%w: log %d topic: %v", ErrReceipt, index, err)
+			return nil, fmt.Errorf("topic: %w", err)
 		}
 		l.Topics = append(l.Topics, common.BytesToHash(b))
 	}

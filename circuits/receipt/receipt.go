@@ -21,23 +21,53 @@ type CLog struct {
 
 // LogAt reads log index of the receipt whose consensus encoding is data[offset:end], read
 // through d (a decoder over the bytes holding it, e.g. a receipt-trie leaf's). The log's data
-// must fit maxData bytes and its index be below MaxLogs and the receipt's log count.
+// must fit maxData bytes and its index be below the receipt's log count. The whole receipt
+// is checked as DecodeLogNative checks it: a known type, status, cumulative gas, bloom, and
+// each of at most MaxLogs logs (~870 constraints a log slot: with a 2,048-byte receipt and
+// 1,024 data bytes, 80,399 constraints, of which 27,713 check the other logs and fields).
 func LogAt(api frontend.API, d *rlp.Decoder, offset, end, index frontend.Variable, maxData int) *CLog {
 	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
 
-	// An EIP-2718 type byte (1..0x7f) or none (legacy: the list's own prefix, >= 0xc0).
+	// An EIP-2718 type byte go-ethereum knows (TxTypes) or none (legacy: the list's own
+	// prefix, >= 0x80).
 	first := d.At(offset)
 	typed := api.Sub(1, api.ToBinary(first, 8)[7])
-	api.AssertIsEqual(api.Mul(typed, api.IsZero(first)), 0)
+	var known frontend.Variable = 1
+	for _, t := range TxTypes {
+		known = api.Mul(known, api.Sub(first, t))
+	}
+	api.AssertIsEqual(api.Mul(typed, known), 0)
 	list, fields, count := d.List(api.Add(offset, typed), 4)
 	api.AssertIsEqual(count, 4)
 	api.AssertIsEqual(list.End, end)
 
-	// The logs: walk the first MaxLogs, take the one at index.
+	// Status: empty (failed), the byte 1 (success) or a 32-byte post-state root.
+	d.AssertString(fields[0], 32, 1)
+	sl := fields[0].PayloadLen
+	api.AssertIsEqual(api.Mul(sl, api.Mul(api.Sub(sl, 1), api.Sub(sl, 32))), 0)
+	api.AssertIsEqual(api.Mul(api.IsZero(api.Sub(sl, 1)), api.Sub(d.At(fields[0].PayloadOffset), 1)), 0)
+	d.AssertCanonicalUint(fields[1], 8, 1) // cumulative gas used
+	d.AssertFixed(fields[2], 256, 1)       // bloom
+
+	// The logs: at most MaxLogs, every one well formed; take the one at index.
 	logs := fields[3]
 	api.AssertIsEqual(logs.IsList, 1)
-	items, nLogs, _ := d.Items(logs, MaxLogs, 1)
+	items, nLogs, logsEnd := d.Items(logs, MaxLogs, 1)
+	api.AssertIsEqual(logsEnd, logs.End)
 	bound.AssertIsLess(index, nLogs)
+	for i, it := range items {
+		active := bound.IsLess(i, nLogs)
+		_, lf, lc := d.ListIf(it.Offset, 3, active) // at most three fields: ListIf ends on the list's end
+		api.AssertIsEqual(api.Mul(active, api.Sub(lc, 3)), 0)
+		lfTopics, nt, tEnd := d.Items(lf[1], MaxTopics, api.Mul(active, lf[1].IsList))
+		api.AssertIsEqual(api.Mul(active, api.Sub(lf[1].IsList, 1)), 0)
+		api.AssertIsEqual(api.Mul(active, api.Sub(tEnd, lf[1].End)), 0) // at most MaxTopics
+		d.AssertFixed(lf[0], 20, active)
+		for k, tp := range lfTopics {
+			d.AssertFixed(tp, 32, api.Mul(active, bound.IsLess(k, nt)))
+		}
+		api.AssertIsEqual(api.Mul(active, lf[2].IsList), 0)
+	}
 	offsets := logderivlookup.New(api)
 	for _, it := range items {
 		offsets.Insert(it.Offset)

@@ -23,7 +23,7 @@ import (
 var field = ecc.BLS12_377.ScalarField()
 
 // blockReceipts are block 21,925,176's receipts, checked to rebuild its receiptsRoot.
-func blockReceipts(t *testing.T) types.Receipts {
+func blockReceipts(t testing.TB) types.Receipts {
 	t.Helper()
 	dir, err := mainnet.Dir()
 	if err != nil {
