@@ -188,6 +188,53 @@ func TestInboxFreezesOnContradiction(t *testing.T) {
 	e.must(e.deliver(msgs))
 }
 
+// After a proven contradiction the owner restores the domain, and the same evidence cannot
+// freeze it again (before, anyone could resubmit it right after the unpause, for ever). The
+// committee that signed both histories is replaced by a re-seat behind the upgrade delay;
+// claims under it are refused from then on.
+func TestLivenessContradictionFreezesOnce(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.sendN(common.Address{0xee}, 3)
+	e.prove(3)
+	forged := e.claim(3)
+	forged.Acc = crypto.Keccak256Hash([]byte("another history"))
+	forged.BlockNumber++
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
+	if !e.domainState().Paused {
+		t.Fatal("not frozen by the contradiction")
+	}
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpauseDomain(srcDomain)))
+	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}})
+	wantRevert(t, err, "InboxAlreadyProven")
+	if e.domainState().Paused {
+		t.Fatal("the same contradiction froze the domain again")
+	}
+	e.must(e.deliver(msgs))
+
+	// Re-seat the committee: only the owner proposes, only after the delay, the guardian
+	// can cancel; anyone activates.
+	next := crypto.Keccak256Hash([]byte("the next committee"))
+	_, err = e.tx(e.guardian, e.inbox, e.ib.PackProposeCommittee(srcDomain, next))
+	wantRevert(t, err, "InboxUnauthorized")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeCommittee(srcDomain, next)))
+	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(srcDomain))
+	wantRevert(t, err, "InboxUpgradeNotReady")
+	e.must(e.tx(e.guardian, e.inbox, e.ib.PackCancelCommittee(srcDomain)))
+	e.adjustTime(dayS * time.Second)
+	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(srcDomain))
+	wantRevert(t, err, "InboxNoPendingCommittee")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeCommittee(srcDomain, next)))
+	e.adjustTime(dayS * time.Second)
+	e.must(e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(srcDomain)))
+	if st := e.domainState(); st.Committee != next || st.Epoch != 1 {
+		t.Fatalf("after the re-seat: committee %x epoch %d", st.Committee, st.Epoch)
+	}
+	e.sendN(common.Address{0xee}, 1)
+	e.block++
+	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(4)}}) // under the old committee
+	wantRevert(t, err, "InboxWrongCommittee")
+}
+
 // A valid proof about another lane of the same source (another destination, another Outbox,
 // or a committee not trusted here) with the same count and another accumulator is no
 // contradiction of this lane: it is refused and freezes nothing.

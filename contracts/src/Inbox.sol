@@ -56,6 +56,18 @@ contract Inbox {
     mapping(uint32 => mapping(uint64 => bytes32)) private _proven;
     /// @notice Messages whose execution failed, awaiting `retry`.
     mapping(bytes32 => bool) public failed;
+    /// @notice Contradicting claims that froze a domain once, by hash: they cannot freeze it
+    ///         again after the owner restores it.
+    mapping(bytes32 => bool) public contradictionSeen;
+    /// @notice A committee the owner re-seats after the upgrade delay (e.g. after a proven
+    ///         contradiction), by source domain.
+    mapping(uint32 => PendingCommittee) public pendingCommittee;
+
+    struct PendingCommittee {
+        bytes32 committee;
+        uint64 readyAt;
+    }
+
     /// @dev Set while `deliver` or `retry` runs: a recipient cannot enter either again, so it
     ///      cannot run a later delivery before the rest of its own.
     bool private transient _entered;
@@ -71,6 +83,8 @@ contract Inbox {
     event DomainPaused(uint32 indexed srcDomain, bool paused);
     event Paused(bool paused);
     event RateLimitSet(uint32 indexed srcDomain, uint64 capacity, uint32 window);
+    event CommitteeProposed(uint32 indexed srcDomain, bytes32 committee, uint256 readyAt);
+    event CommitteeCancelled(uint32 indexed srcDomain, bytes32 committee);
     event VerifierProposed(address verifier, uint256 readyAt);
     event VerifierCancelled(address verifier);
     event VerifierActivated(address verifier);
@@ -100,6 +114,7 @@ contract Inbox {
     error NotFailed(bytes32 msgHash);
     error RetryFailed(bytes32 msgHash);
     error NoPendingVerifier();
+    error NoPendingCommittee(uint32 srcDomain);
     error UpgradeNotReady(uint256 readyAt);
     error Reentrant();
 
@@ -158,6 +173,11 @@ contract Inbox {
             if (c.dstDomain != localDomain || c.outbox != d.outbox || c.committee != d.committee) continue;
             bytes32 proven = _proven[c.srcDomain][c.count];
             if (proven != bytes32(0) && proven != c.acc) {
+                // The same evidence freezes once: after the owner restores the domain it is a
+                // refused claim (AlreadyProven), not a new freeze.
+                bytes32 evidence = keccak256(abi.encode(c.srcDomain, c.count, c.committee, c.acc));
+                if (contradictionSeen[evidence]) continue;
+                contradictionSeen[evidence] = true;
                 d.paused = true;
                 emit ContradictionDetected(c.srcDomain, c.count, proven, c.acc);
                 emit DomainPaused(c.srcDomain, true);
@@ -373,6 +393,36 @@ contract Inbox {
     function unpauseDomain(uint32 srcDomain) external onlyOwner {
         _domains[srcDomain].paused = false;
         emit DomainPaused(srcDomain, false);
+    }
+
+    /// @notice Starts the delay after which `committee` may replace `srcDomain`'s committee: the
+    ///         way to restore a domain whose committee proved a contradiction, when no rotation
+    ///         proof can come from it. The guardian or the owner can cancel it meanwhile.
+    function proposeCommittee(uint32 srcDomain, bytes32 committee) external onlyOwner {
+        if (_domains[srcDomain].outbox == address(0)) revert UnknownDomain(srcDomain);
+        if (committee == bytes32(0)) revert InvalidConfig();
+        uint64 readyAt = uint64(block.timestamp + upgradeDelay);
+        pendingCommittee[srcDomain] = PendingCommittee(committee, readyAt);
+        emit CommitteeProposed(srcDomain, committee, readyAt);
+    }
+
+    function cancelCommittee(uint32 srcDomain) external onlyOwnerOrGuardian {
+        emit CommitteeCancelled(srcDomain, pendingCommittee[srcDomain].committee);
+        delete pendingCommittee[srcDomain];
+    }
+
+    /// @notice Anyone may seat the proposed committee once its delay has passed; it takes the
+    ///         next epoch, as a rotation would. A paused domain stays paused until the owner
+    ///         lifts it.
+    function activateCommittee(uint32 srcDomain) external {
+        PendingCommittee memory p = pendingCommittee[srcDomain];
+        if (p.committee == bytes32(0)) revert NoPendingCommittee(srcDomain);
+        if (block.timestamp < p.readyAt) revert UpgradeNotReady(p.readyAt);
+        delete pendingCommittee[srcDomain];
+        Domain storage d = _domains[srcDomain];
+        d.committee = p.committee;
+        d.epoch += 1;
+        emit CommitteeRotated(srcDomain, d.epoch, p.committee);
     }
 
     /// @notice Starts the delay after which `next` may replace the verifier.
