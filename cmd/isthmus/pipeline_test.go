@@ -37,9 +37,20 @@ import (
 // wantFailure checks that a command failed with exit code 1 and an error that names want.
 func wantFailure(t *testing.T, err error, want string, args []string) {
 	t.Helper()
+	wantExit(t, err, exitFailure, want, args)
+}
+
+// wantUsage checks that a command failed with exit code 2 and an error that names want.
+func wantUsage(t *testing.T, err error, want string, args []string) {
+	t.Helper()
+	wantExit(t, err, exitUsage, want, args)
+}
+
+func wantExit(t *testing.T, err error, code int, want string, args []string) {
+	t.Helper()
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitFailure {
-		t.Errorf("%v: %v, want a failure (exit 1)", args, err)
+	if !errors.As(err, &ee) || ee.code != code {
+		t.Errorf("%v: %v, want exit %d", args, err, code)
 		return
 	}
 	if !strings.Contains(err.Error(), want) {
@@ -277,19 +288,6 @@ func TestDeployCommands(t *testing.T) {
 	_, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
 		"--devnet-deployer", "--devnet-committee", "--key-dir", t.TempDir())
 	wantFailure(t, err, "no keys of circuit", nil)
-}
-
-// wantUsage checks that a command failed with exit code 2 and an error that names want.
-func wantUsage(t *testing.T, err error, want string, args []string) {
-	t.Helper()
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitUsage {
-		t.Errorf("%v: %v, want a usage error (exit 2)", args, err)
-		return
-	}
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("%v: %q does not name %q", args, err, want)
-	}
 }
 
 // No public committee by default: deploy inbox and relay need --committee (or, on a devnet,
