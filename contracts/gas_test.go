@@ -68,7 +68,7 @@ func (e *env) sendMany(recipient common.Address, n int) []uint64 {
 }
 
 // BenchmarkGasSend reports a send of a 64-byte payload on a lane in use, amortized over one
-// full segment (256 sends, of which one also stores the segment's checkpoint).
+// full segment (128 sends, of which one also stores the segment's checkpoint).
 func BenchmarkGasSend(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		e := newEnv(b)

@@ -11,11 +11,14 @@ import (
 
 // Limits the Outbox enforces, and the bounds of a lane segment (see Lane). SegmentMaxBytes
 // bounds the segment's packed delivery size (PackedOverhead + payload length per message), so
-// that a segment's delivery stays below go-ethereum's 128 KiB transaction size limit.
+// that a segment's delivery stays below go-ethereum's 128 KiB transaction size limit. The
+// bounds are derived from the Inbox's measured worst case (contracts/src/Protocol.sol has the
+// derivation; contracts/liveness_test.go the measurement): a maximal segment of cold,
+// failing, gas-burning recipients needs 14,194,464 gas, under 90% of the 2^24 cap.
 const (
 	MaxPayload         = 64 * 1024
 	MaxGasLimit        = 5_000_000
-	SegmentMaxMessages = 256
+	SegmentMaxMessages = 128
 	SegmentMaxGas      = 8_000_000
 	SegmentMaxBytes    = 120_000
 )

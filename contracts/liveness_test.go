@@ -1,0 +1,210 @@
+package contracts_test
+
+import (
+	"context"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// txGasCap is the transaction gas cap of EIP-7825 (Osaka).
+const txGasCap = 1 << 24
+
+// worstSegment sends n messages to n distinct burners (each burns all its gas and fails,
+// each cold in the delivery), with payloads of random non-zero bytes of the given sizes and
+// the given gas limits, many per block. It returns the messages.
+func (e *env) worstSegment(sizes []int, gas []uint64) []protocol.Message {
+	e.t.Helper()
+	client, ctx := e.b.Client(), context.Background()
+	deployer := bind.NewKeyedTransactor(e.owner, big.NewInt(1337))
+	ownerNonce, err := client.PendingNonceAt(ctx, addr(e.owner))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	burners := make([]common.Address, len(sizes))
+	for i := range burners {
+		deployer.Nonce = new(big.Int).SetUint64(ownerNonce)
+		ownerNonce++
+		a, _, err := bind.DeployContract(deployer, common.FromHex(testbindings.TestGasBurnerRecipientMetaData.Bin), client, nil)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		burners[i] = a
+		if i%100 == 99 {
+			e.b.Commit()
+		}
+	}
+	e.b.Commit()
+	r := rand.New(rand.NewPCG(1, 2))
+	nonce, err := client.PendingNonceAt(ctx, addr(e.user))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var hashes []common.Hash
+	// flush seals blocks until every pending send is mined (a block takes as many as its gas
+	// limit holds).
+	flush := func() {
+		for tries := 0; len(hashes) > 0; tries++ {
+			e.b.Commit()
+			var pending []common.Hash
+			for _, h := range hashes {
+				rc, err := client.TransactionReceipt(ctx, h)
+				if err != nil && tries < 100 {
+					pending = append(pending, h)
+					continue
+				}
+				if err != nil || rc.Status != types.ReceiptStatusSuccessful {
+					e.t.Fatalf("send %s: %v", h, err)
+				}
+			}
+			hashes = pending
+		}
+	}
+	var msgs []protocol.Message
+	for i, n := range sizes {
+		payload := make([]byte, n)
+		for k := range payload {
+			payload[k] = byte(1 + r.IntN(255))
+		}
+		opts := bind.NewKeyedTransactor(e.user, big.NewInt(1337))
+		opts.Nonce, opts.GasLimit = new(big.Int).SetUint64(nonce), uint64(300_000+40*n)
+		nonce++
+		tx, err := e.outbox.RawTransact(opts, e.ob.PackSend(dstDomain, burners[i], gas[i], payload))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		hashes = append(hashes, tx.Hash())
+		m, _, err := e.lane.Send(addr(e.user), burners[i], gas[i], payload)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.sent = append(e.sent, m)
+		msgs = append(msgs, m)
+		if len(hashes) == 100 {
+			flush()
+		}
+	}
+	flush()
+	return msgs
+}
+
+// livenessBudget is what a segment's delivery may need, worst case: 90% of the transaction
+// gas cap (a 10% margin for what the measurement does not see: other gas schedules, a
+// recipient's refund-free paths, calldata repricings).
+const livenessBudget = txGasCap * 9 / 10
+
+// A segment at the Outbox's bounds (protocol.SegmentMaxMessages messages, summed gasLimit
+// protocol.SegmentMaxGas, packed size protocol.SegmentMaxBytes) to recipients that are cold,
+// burn all their gas and fail, with payloads of random non-zero bytes, is delivered in one
+// transaction within livenessBudget, with the reserve deliver demands before the last call.
+// Before, the bounds (256 messages) left out the Inbox's own ~32,000 gas a failing message:
+// such a segment needed 18.9M gas and could never be delivered.
+func TestLivenessMaximalSegmentDelivers(t *testing.T) {
+	e := newEnv(t)
+	n := protocol.SegmentMaxMessages
+	payloadBytes := protocol.SegmentMaxBytes - n*protocol.PackedOverhead
+	sizes, gas := make([]int, n), make([]uint64, n)
+	var gasSum uint64
+	for i := range sizes {
+		sizes[i] = payloadBytes / n
+		if i < payloadBytes%n {
+			sizes[i]++
+		}
+		rest := uint64(protocol.SegmentMaxGas - protocol.MaxGasLimit)
+		gas[i] = rest / uint64(n-1)
+		if uint64(i) < rest%uint64(n-1) {
+			gas[i]++
+		}
+		if i == n-1 {
+			gas[i] = protocol.MaxGasLimit // the largest last: its reserve is the largest
+		}
+		gasSum += gas[i]
+	}
+	if gas[n-1] > protocol.MaxGasLimit || gasSum != protocol.SegmentMaxGas {
+		t.Fatalf("segment gas %d, last %d", gasSum, gas[n-1])
+	}
+	msgs := e.worstSegment(sizes, gas)
+	packed := protocol.PackDelivery(msgs)
+	if len(packed) != protocol.SegmentMaxBytes {
+		t.Fatalf("packed %d bytes, want the bound %d", len(packed), protocol.SegmentMaxBytes)
+	}
+	if st := e.laneState(); st.checkpoint != (common.Hash{}) {
+		t.Fatal("the Outbox closed the segment before its bounds")
+	}
+	e.prove(uint64(n))
+	data := e.ib.PackDeliver(srcDomain, packed)
+	r, err := e.txGas(e.relayer, e.inbox, data, txGasCap)
+	if err != nil {
+		t.Fatalf("the maximal segment is not delivered: %v", err)
+	}
+	failed := 0
+	for _, l := range r.Logs {
+		if _, err := e.ib.UnpackMessageFailedEvent(l); err == nil {
+			failed++
+		}
+	}
+	if failed != n {
+		t.Fatalf("%d of %d messages failed, want all", failed, n)
+	}
+	need := r.GasUsed + protocol.MaxGasLimit/63 + 40_000 // deliver's check before the last call
+	floor := 21_000 + 64*uint64(len(data))               // EIP-7976's calldata floor
+	t.Logf("maximal segment: %d messages, %d bytes of calldata: %d gas used, %d needed (budget %d), calldata floor %d",
+		n, len(data), r.GasUsed, need, livenessBudget, floor)
+	if need > livenessBudget || floor > livenessBudget {
+		t.Fatalf("the maximal segment needs %d gas (floor %d), above the budget %d", need, floor, livenessBudget)
+	}
+	if len(data)+256 > 128*1024 {
+		t.Fatalf("%d bytes of calldata: above go-ethereum's 128 KiB transaction", len(data))
+	}
+	// The next message opens a new segment, behind a checkpoint at the bound.
+	e.worstSegment([]int{0}, []uint64{1})
+	if st := e.laneState(); st.checkpoint == (common.Hash{}) {
+		t.Fatal("the Outbox did not close the segment at its bounds")
+	}
+}
+
+// The largest single message (MaxPayload bytes, MaxGasLimit gas) to a cold burner is
+// delivered alone within the budget: send refuses nothing that fits, and what it refuses
+// (PayloadTooLarge, GasLimitTooHigh) is all that could not.
+func TestLivenessLargestMessageDelivers(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.worstSegment([]int{protocol.MaxPayload}, []uint64{protocol.MaxGasLimit})
+	e.prove(1)
+	r, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), txGasCap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := r.GasUsed + protocol.MaxGasLimit/63 + 40_000
+	t.Logf("largest message: %d gas used, %d needed", r.GasUsed, need)
+	if need > livenessBudget {
+		t.Fatalf("the largest message needs %d gas, above the budget %d", need, livenessBudget)
+	}
+	for _, tc := range []struct {
+		gas     uint64
+		payload int
+		want    string
+	}{{protocol.MaxGasLimit + 1, 0, "OutboxGasLimitTooHigh"}, {1, protocol.MaxPayload + 1, "OutboxPayloadTooLarge"}} {
+		_, err := e.tx(e.user, e.outbox, e.ob.PackSend(dstDomain, common.Address{0xee}, tc.gas, make([]byte, tc.payload)))
+		wantRevert(t, err, tc.want)
+	}
+}
+
+type laneState struct{ checkpoint common.Hash }
+
+// laneState reads the checkpoint stored at the twin's current count, if any.
+func (e *env) laneState() laneState {
+	e.t.Helper()
+	count := uint64(len(e.sent)) - 1
+	cp, err := bind.Call(e.outbox, nil, e.ob.PackCheckpoint(dstDomain, count), e.ob.UnpackCheckpoint)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return laneState{checkpoint: cp}
+}
