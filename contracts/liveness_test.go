@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -207,4 +208,33 @@ func (e *env) laneState() laneState {
 		e.t.Fatal(err)
 	}
 	return laneState{checkpoint: cp}
+}
+
+// A span between two proven counts larger than the rate limit's bucket (here one proven head
+// after SegmentMaxMessages+1 messages, the bucket holding SegmentMaxMessages) is delivered
+// once the bucket is full, and empties it: the limit delays the lane, never stalls it.
+// Before, RateLimited(129, 128) refused it for ever.
+func TestLivenessRateLimitDelaysNeverStalls(t *testing.T) {
+	const window = 3600
+	capacity := uint64(protocol.SegmentMaxMessages)
+	e := newEnv(t, withRateLimit(capacity, window))
+	msgs := e.sendN(common.Address{0xee}, int(capacity)+11)
+	e.prove(10, capacity+11)
+	e.must(e.deliver(msgs[:10]))
+	// The bucket is not full: the larger span waits.
+	_, err := e.deliver(msgs[10:])
+	wantRevert(t, err, "InboxRateLimited")
+	e.adjustTime(window * time.Second)
+	e.must(e.deliver(msgs[10:]))
+	if st := e.domainState(); st.DeliveredCount != capacity+11 || st.RateAvailable != 0 {
+		t.Fatalf("delivered %d, %d tokens left; want %d and 0", st.DeliveredCount, st.RateAvailable, capacity+11)
+	}
+	// The next delivery waits for tokens again.
+	more := e.sendN(common.Address{0xee}, 1)
+	e.block++
+	e.prove(capacity + 12)
+	_, err = e.deliver(more)
+	wantRevert(t, err, "InboxRateLimited")
+	e.adjustTime(window / 2 * time.Second)
+	e.must(e.deliver(more))
 }

@@ -316,7 +316,13 @@ contract Inbox {
         if (capacity == 0) return;
         uint256 available = d.rateAvailable + (block.timestamp - d.rateUpdated) * capacity / d.rateWindow;
         if (available > capacity) available = capacity;
-        if (n > available) revert RateLimited(n, available);
+        if (n > available) {
+            // A delivery larger than the bucket (a span between two proven counts can be) goes
+            // through once the bucket is full, and empties it: the limit delays a lane, it
+            // never stalls it.
+            if (available < capacity) revert RateLimited(n, available);
+            available = n;
+        }
         d.rateAvailable = uint64(available - n);
         d.rateUpdated = uint64(block.timestamp);
     }
@@ -357,7 +363,7 @@ contract Inbox {
 
     /// @notice Limits delivery from `srcDomain` to `capacity` messages per `window` seconds
     ///         (a token bucket). Zero capacity lifts the limit. A capacity below one lane
-    ///         segment could stall the lane, so it is refused.
+    ///         segment is refused; a delivery above the capacity waits for a full bucket.
     function setRateLimit(uint32 srcDomain, uint64 capacity, uint32 window) external onlyOwner {
         Domain storage d = _domains[srcDomain];
         if (d.outbox == address(0)) revert UnknownDomain(srcDomain);
