@@ -59,6 +59,7 @@ const DefaultMaxGap = 8192
 // Signed is the last block an attester signed, as its state file keeps it.
 type Signed struct {
 	Domain uint32      `json:"domain"`
+	Signer int         `json:"signer"`
 	Number uint64      `json:"number"`
 	Hash   common.Hash `json:"hash"`
 }
@@ -120,12 +121,13 @@ func (a *Attester) load() error {
 	if a.loaded {
 		return nil
 	}
-	a.loaded = true
 	if a.StateFile == "" {
+		a.loaded = true
 		return nil
 	}
 	data, err := os.ReadFile(a.StateFile)
 	if errors.Is(err, fs.ErrNotExist) {
+		a.loaded = true
 		return nil
 	}
 	if err != nil {
@@ -135,10 +137,10 @@ func (a *Attester) load() error {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("attest: state %s: %w", a.StateFile, err)
 	}
-	if st.Domain != a.Domain {
-		return fmt.Errorf("attest: state %s is of domain %d, not %d", a.StateFile, st.Domain, a.Domain)
+	if st.Domain != a.Domain || st.Signer != a.Index {
+		return fmt.Errorf("attest: state %s is member %d's of domain %d, not member %d's of domain %d", a.StateFile, st.Signer, st.Domain, a.Index, a.Domain)
 	}
-	a.last = &st
+	a.last, a.loaded = &st, true
 	return nil
 }
 
@@ -176,7 +178,7 @@ func (a *Attester) SignFinalized(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st := Signed{Domain: a.Domain, Number: n, Hash: hash}
+	st := Signed{Domain: a.Domain, Signer: a.Index, Number: n, Hash: hash}
 	if a.StateFile != "" {
 		if err := fileio.WriteJSON(a.StateFile, st); err != nil {
 			return fmt.Errorf("attest: state: %w", err)

@@ -235,10 +235,14 @@ func TestHardeningAttesterSignsOnlyForwardAndLinked(t *testing.T) {
 	step(a[7], ErrNotForward)
 	step(b[5], ErrReorged)
 	step(a[10], nil)
-	// A state file of another domain is refused at start.
-	other := &Attester{Domain: 2, Key: keys[0], Chain: &ch, StateFile: state}
-	if err := other.SignFinalized(ctx); err == nil || !strings.Contains(err.Error(), "domain 1") {
-		t.Fatalf("a state file of another domain: %v", err)
+	// A state file of another domain or member is refused, every time (it signs nothing
+	// until the file is right).
+	for _, other := range []*Attester{{Domain: 2, Key: keys[0], Chain: &ch, StateFile: state}, {Domain: 1, Index: 1, Key: keys[1], Chain: &ch, StateFile: state}} {
+		for range 2 {
+			if err := other.SignFinalized(ctx); err == nil || !strings.Contains(err.Error(), "member 0's of domain 1") {
+				t.Fatalf("a state file of another attester: %v", err)
+			}
+		}
 	}
 }
 
