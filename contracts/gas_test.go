@@ -32,13 +32,8 @@ func (e *env) sendMany(recipient common.Address, n int) []uint64 {
 	}
 	var hashes []common.Hash
 	flush := func() []uint64 {
-		e.b.Commit()
 		var gas []uint64
-		for _, h := range hashes {
-			r, err := client.TransactionReceipt(ctx, h)
-			if err != nil || r.Status != 1 {
-				e.t.Fatalf("send %s: %v", h, err)
-			}
+		for _, r := range e.mine(hashes) {
 			gas = append(gas, r.GasUsed)
 		}
 		hashes = hashes[:0]

@@ -162,13 +162,20 @@ func TestInboxCheckpointsOnlyMoveForward(t *testing.T) {
 	}
 }
 
+// contradiction is a claim of another accumulator for count, at a later block: evidence that
+// the committee signed two histories of the lane.
+func (e *env) contradiction(count uint64) protocol.LaneClaim {
+	c := e.claim(count)
+	c.Acc = crypto.Keccak256Hash([]byte("another history"))
+	c.BlockNumber++
+	return c
+}
+
 func TestInboxFreezesOnContradiction(t *testing.T) {
 	e := newEnv(t)
 	msgs := e.sendN(common.Address{0xee}, 3)
 	e.prove(3)
-	forged := e.claim(3)
-	forged.Acc = crypto.Keccak256Hash([]byte("another history"))
-	forged.BlockNumber++
+	forged := e.contradiction(3)
 	r := e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
 	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackContradictionDetectedEvent(l); return err }) {
 		t.Fatal("no ContradictionDetected event")
@@ -196,9 +203,7 @@ func TestLivenessContradictionFreezesOnce(t *testing.T) {
 	e := newEnv(t)
 	msgs := e.sendN(common.Address{0xee}, 3)
 	e.prove(3)
-	forged := e.claim(3)
-	forged.Acc = crypto.Keccak256Hash([]byte("another history"))
-	forged.BlockNumber++
+	forged := e.contradiction(3)
 	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
 	if !e.domainState().Paused {
 		t.Fatal("not frozen by the contradiction")

@@ -49,25 +49,7 @@ func (e *env) worstSegment(sizes []int, gas []uint64) []protocol.Message {
 		e.t.Fatal(err)
 	}
 	var hashes []common.Hash
-	// flush seals blocks until every pending send is mined (a block takes as many as its gas
-	// limit holds).
-	flush := func() {
-		for tries := 0; len(hashes) > 0; tries++ {
-			e.b.Commit()
-			var pending []common.Hash
-			for _, h := range hashes {
-				rc, err := client.TransactionReceipt(ctx, h)
-				if err != nil && tries < 100 {
-					pending = append(pending, h)
-					continue
-				}
-				if err != nil || rc.Status != types.ReceiptStatusSuccessful {
-					e.t.Fatalf("send %s: %v", h, err)
-				}
-			}
-			hashes = pending
-		}
-	}
+	flush := func() { e.mine(hashes); hashes = hashes[:0] }
 	var msgs []protocol.Message
 	for i, n := range sizes {
 		payload := make([]byte, n)
@@ -237,4 +219,33 @@ func TestLivenessRateLimitDelaysNeverStalls(t *testing.T) {
 	wantRevert(t, err, "InboxRateLimited")
 	e.adjustTime(window / 2 * time.Second)
 	e.must(e.deliver(more))
+}
+
+// mine seals blocks until every transaction of hashes is mined (a block takes as many as its
+// gas limit holds), and returns their receipts, all successful.
+func (e *env) mine(hashes []common.Hash) []*types.Receipt {
+	e.t.Helper()
+	client, ctx := e.b.Client(), context.Background()
+	receipts := make([]*types.Receipt, len(hashes))
+	for tries := 0; ; tries++ {
+		e.b.Commit()
+		pending := 0
+		for i, h := range hashes {
+			if receipts[i] != nil {
+				continue
+			}
+			rc, err := client.TransactionReceipt(ctx, h)
+			if err != nil && tries < 100 {
+				pending++
+				continue
+			}
+			if err != nil || rc.Status != types.ReceiptStatusSuccessful {
+				e.t.Fatalf("transaction %s: %v", h, err)
+			}
+			receipts[i] = rc
+		}
+		if pending == 0 {
+			return receipts
+		}
+	}
 }

@@ -69,13 +69,7 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 	if err := os.WriteFile(otherFormat, []byte(`{"format": "isthmus.leaves.v0", "statement": {"lanes": [], "rotations": []}, "claims": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	ctx, d := startDevnet(t)
 	d.Source.Finalize(d.Source.Head())
 
 	for _, tc := range []struct {
@@ -112,7 +106,7 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 	if err := os.WriteFile(b, validBatchWithoutKey(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = run(t, "verify", b, "--key-dir", keys)
+	_, err := run(t, "verify", b, "--key-dir", keys)
 	wantFailure(t, err, "no keys of circuit", []string{"verify", b})
 	if !errors.Is(err, prover.ErrNotFound) {
 		t.Errorf("verify without keys: %v, want ErrNotFound", err)
@@ -188,13 +182,7 @@ func validBatchWithoutKey(t *testing.T) []byte {
 // The relay command, configured from a file and the environment, relays a devnet lane with
 // TestOnlyProofs until stopped.
 func TestRelayCommandFromConfigAndEnvironment(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	ctx, d := startDevnet(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "relay.json")
 	conf := fmt.Sprintf(`{"src-rpc": %q, "outbox": %q, "inbox": %q, "batch-messages": 2, "poll": "20ms", "metrics": "", "state-dir": %q}`,
@@ -247,13 +235,7 @@ func TestRelayCommandFromConfigAndEnvironment(t *testing.T) {
 
 // deploy outbox and deploy inbox on the devnet's chains; the Inbox trusts the source.
 func TestDeployCommands(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	ctx, d := startDevnet(t)
 	out, err := run(t, "deploy", "outbox", "--rpc", d.Source.URL, "--domain", "7", "--devnet-deployer")
 	if err != nil {
 		t.Fatal(err)
@@ -308,13 +290,7 @@ func TestHardeningCommitteeIsExplicit(t *testing.T) {
 
 // A verifier from development keys is deployed only with --allow-development-keys.
 func TestHardeningDevelopmentKeysNeedTheFlag(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	_, d := startDevnet(t)
 	// A small BN254 circuit stored under the wrap's name stands in for the wrap's keys.
 	keys := t.TempDir()
 	st := &prover.Store{Dir: keys}
@@ -346,4 +322,17 @@ func (c *oneInput) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(c.Statement, 1), c.Statement)
 	rangecheck.New(api).Check(c.Secret, 8)
 	return nil
+}
+
+// startDevnet starts the devnet for a test, with a context of a minute; both end with it.
+func startDevnet(t *testing.T) (context.Context, *devnet.Devnet) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return ctx, d
 }
