@@ -23,7 +23,7 @@ import (
 // `wrap`): JSON, with each Groth16 proof in gnark's compressed encoding and each public
 // witness in gnark's binary encoding, both hex.
 const (
-	LeavesFormat      = "isthmus.leaves.v1"
+	LeavesFormat      = "isthmus.leaves.v2"
 	AggregationFormat = "isthmus.aggregation.v1"
 )
 
@@ -36,13 +36,14 @@ type ProofFile struct {
 	Public hexutil.Bytes `json:"public"`
 }
 
-// LeavesFile is a batch's leaf proofs: the statement leaf, and per claim its header leaf and
-// the steps of its account, word and accumulator proofs.
+// LeavesFile is a batch's leaf proofs: the statement leaf, per lane claim its header leaf and
+// the steps of its account, word and accumulator proofs, and a rotation leaf per rotation slot.
 type LeavesFile struct {
 	Format        string             `json:"format"`
 	Statement     protocol.Statement `json:"statement"`
 	StatementLeaf ProofFile          `json:"statementLeaf"`
 	Claims        []ClaimFile        `json:"claims"`
+	Rotations     []ProofFile        `json:"rotations"`
 }
 
 // ClaimFile is one claim's leaf proofs.
@@ -108,6 +109,13 @@ func (l *Leaves) Encode() (*LeavesFile, error) {
 		}
 		f.Claims = append(f.Claims, cf)
 	}
+	for _, r := range l.Rotations {
+		rf, err := encodeProof(r)
+		if err != nil {
+			return nil, err
+		}
+		f.Rotations = append(f.Rotations, rf)
+	}
 	return f, nil
 }
 
@@ -139,6 +147,16 @@ func (f *LeavesFile) Decode() (*Leaves, error) {
 			}
 		}
 		l.Claims = append(l.Claims, c)
+	}
+	if len(f.Rotations) < len(f.Statement.Rotations) {
+		return nil, fmt.Errorf("%w: %d rotation leaves for a statement of %d rotations", ErrFile, len(f.Rotations), len(f.Statement.Rotations))
+	}
+	for i, rf := range f.Rotations {
+		r, err := decodeProof(rf, ecc.BLS12_377, fmt.Sprintf("rotation %d", i))
+		if err != nil {
+			return nil, err
+		}
+		l.Rotations = append(l.Rotations, r)
 	}
 	return l, nil
 }

@@ -56,31 +56,42 @@ func (c Config) String() string {
 // WrapCircuit is the name of the config's wrap circuit, whose key verifies its batches.
 func (c Config) WrapCircuit() string { return "wrap-" + c.String() }
 
-// CircuitNames are the names of a config's five circuits (their keys' names in the store).
+// CircuitNames are the names of a config's circuits (their keys' names in the store); Rotation
+// is empty for a shape without rotation slots.
 type CircuitNames struct {
-	Header, Step, Statement, Aggregate, Wrap string
+	Header, Step, Statement, Rotation, Aggregate, Wrap string
 }
 
 // All lists the names in pipeline order.
 func (n CircuitNames) All() []string {
-	return []string{n.Header, n.Step, n.Statement, n.Aggregate, n.Wrap}
+	out := []string{n.Header, n.Step, n.Statement}
+	if n.Rotation != "" {
+		out = append(out, n.Rotation)
+	}
+	return append(out, n.Aggregate, n.Wrap)
 }
 
 // Circuits names the config's circuits.
 func (c Config) Circuits() CircuitNames {
-	return CircuitNames{
+	n := CircuitNames{
 		Header:    fmt.Sprintf("header-leaf-%d", c.CommitteeCapacity),
 		Step:      "state-step",
 		Statement: fmt.Sprintf("statement-leaf-%d", c.Shape.Claims),
 		Aggregate: "aggregate-" + c.String(),
 		Wrap:      c.WrapCircuit(),
 	}
+	if c.Shape.Rotations > 0 {
+		n.Statement = fmt.Sprintf("statement-leaf-%dr%d", c.Shape.Claims, c.Shape.Rotations)
+		n.Rotation = fmt.Sprintf("rotation-leaf-%d", c.CommitteeCapacity)
+	}
+	return n
 }
 
 // DevnetConfig is the smallest real pipeline: a committee of up to 4, one lane claim a
-// batch, account proofs of up to 4 nodes and storage proofs of up to 3 (the devnet's tries).
+// batch (a head or a checkpoint), account proofs of up to 4 nodes and storage proofs of up
+// to 3 (the devnet's tries), and one rotation slot.
 func DevnetConfig() Config {
-	return Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3}}
+	return Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}}
 }
 
 // Circuit is a compiled circuit with its keys.
@@ -90,12 +101,13 @@ type Circuit struct {
 	Keys *prover.Keys
 }
 
-// Prover holds the pipeline's five circuits, compiled and keyed.
+// Prover holds the pipeline's circuits, compiled and keyed (Rotation nil for a shape
+// without rotation slots).
 type Prover struct {
-	Config                                   Config
-	Header, Step, Statement, Aggregate, Wrap *Circuit
-	log                                      *slog.Logger
-	store                                    *prover.Store
+	Config                                             Config
+	Header, Step, Statement, Rotation, Aggregate, Wrap *Circuit
+	log                                                *slog.Logger
+	store                                              *prover.Store
 	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
 	Progress    func(stage string, done, total int)
 	done, total int
@@ -149,8 +161,13 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 	if p.Step, err = keyed(store, log, cfg.Circuits().Step, bls12377, &leaf.StateStepCircuit{}); err != nil {
 		return nil, err
 	}
-	if p.Statement, err = keyed(store, log, cfg.Circuits().Statement, bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims)); err != nil {
+	if p.Statement, err = keyed(store, log, cfg.Circuits().Statement, bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims, cfg.Shape.Rotations)); err != nil {
 		return nil, err
+	}
+	if cfg.Shape.Rotations > 0 {
+		if p.Rotation, err = keyed(store, log, cfg.Circuits().Rotation, bls12377, leaf.NewRotationCircuit(cfg.CommitteeCapacity)); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -192,11 +209,23 @@ func (p *Prover) release(cs ...*Circuit) {
 
 // Circuits lists the pipeline's circuits, leaves first.
 func (p *Prover) Circuits() []*Circuit {
-	return []*Circuit{p.Statement, p.Header, p.Step, p.Aggregate, p.Wrap}
+	return append(p.leaves(), p.Aggregate, p.Wrap)
+}
+
+func (p *Prover) leaves() []*Circuit {
+	out := []*Circuit{p.Statement, p.Header, p.Step}
+	if p.Rotation != nil {
+		out = append(out, p.Rotation)
+	}
+	return out
 }
 
 func (p *Prover) leafKeys() aggregate.Keys {
-	return aggregate.Keys{Statement: p.Statement.Keys.VK, Header: p.Header.Keys.VK, Step: p.Step.Keys.VK}
+	k := aggregate.Keys{Statement: p.Statement.Keys.VK, Header: p.Header.Keys.VK, Step: p.Step.Keys.VK}
+	if p.Rotation != nil {
+		k.Rotation = p.Rotation.Keys.VK
+	}
+	return k
 }
 
 func keyed(store *prover.Store, log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
@@ -231,28 +260,79 @@ func load(store *prover.Store, name string, ccs constraint.ConstraintSystem) (*C
 }
 
 // ClaimInput is what proves one lane claim: the finalized header's signatures by the
-// committee, and the lane's state proof at that header.
+// committee, and the lane's state proof at that header. The claim is the lane's head, or,
+// when Checkpoint is not zero, the checkpoint the Outbox stored at that count (its storage
+// proof among Lane.Checkpoints).
 type ClaimInput struct {
 	Committee  committee.Committee
 	Signatures map[int]*eddsanative.Signature // by member index
 	Lane       *chain.LaneProof
+	Checkpoint uint64
+}
+
+// RotationInput is what proves one rotation claim: the signatures of the rotation by the
+// current committee, which the claim names.
+type RotationInput struct {
+	Claim      protocol.RotationClaim
+	Committee  committee.Committee
+	Signatures map[int]*eddsanative.Signature // by member index
+}
+
+// Batch is what one batch proof proves: its lane claims (as many as the shape's) and its
+// rotations (up to the shape's rotation slots), in this order in its statement.
+type Batch struct {
+	Claims    []ClaimInput
+	Rotations []RotationInput
+}
+
+// ErrNoCheckpoint is returned for a checkpoint claim whose storage proof the lane proof lacks.
+var ErrNoCheckpoint = errors.New("no proof of the checkpoint")
+
+// checkpoint is the storage proof of the input's checkpoint.
+func (in *ClaimInput) checkpoint() (*chain.StorageProof, error) {
+	for i := range in.Lane.Checkpoints {
+		if cp := &in.Lane.Checkpoints[i]; cp.Count == in.Checkpoint {
+			return &cp.StorageProof, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: lane %d→%d at block %d holds no proof of a checkpoint at %d", ErrNoCheckpoint,
+		in.Lane.SrcDomain, in.Lane.DstDomain, in.Lane.Header.Number, in.Checkpoint)
+}
+
+// storage returns the input's two storage proofs: a head's word and accumulator, or a
+// checkpoint's proof twice.
+func (in *ClaimInput) storage() (word, acc *chain.StorageProof, err error) {
+	if in.Checkpoint == 0 {
+		return &in.Lane.Word, &in.Lane.Acc, nil
+	}
+	cp, err := in.checkpoint()
+	return cp, cp, err
 }
 
 // ErrEmptyLane is returned for a lane that has sent no message: there is nothing to prove.
 var ErrEmptyLane = errors.New("the lane has sent no message")
 
-// Claim is the lane claim the input proves: the lane's head at the header.
+// Claim is the lane claim the input proves: the lane's head at the header, or its
+// checkpoint.
 func (in *ClaimInput) Claim() (protocol.LaneClaim, error) {
 	head, err := in.Lane.Head()
 	if err != nil {
 		return protocol.LaneClaim{}, err
+	}
+	kind := protocol.KindLaneHead
+	if in.Checkpoint != 0 {
+		cp, err := in.checkpoint()
+		if err != nil {
+			return protocol.LaneClaim{}, err
+		}
+		kind, head = protocol.KindLaneCheckpoint, protocol.Accumulator{Count: in.Checkpoint, Acc: cp.Value}
 	}
 	if head.Count == 0 {
 		return protocol.LaneClaim{}, fmt.Errorf("%w: lane %d→%d of Outbox %s at block %d", ErrEmptyLane,
 			in.Lane.SrcDomain, in.Lane.DstDomain, in.Lane.Outbox, in.Lane.Header.Number)
 	}
 	return protocol.LaneClaim{
-		SrcDomain: in.Lane.SrcDomain, DstDomain: in.Lane.DstDomain, Outbox: in.Lane.Outbox,
+		Kind: kind, SrcDomain: in.Lane.SrcDomain, DstDomain: in.Lane.DstDomain, Outbox: in.Lane.Outbox,
 		Committee: in.Committee.CommitmentHash(), BlockNumber: in.Lane.Header.Number.Uint64(),
 		BlockHash: in.Lane.Header.Hash(), Count: head.Count, Acc: head.Acc,
 	}, nil
@@ -277,18 +357,20 @@ type BatchProof struct {
 // ErrShape is returned for a batch the circuits' shape cannot hold.
 var ErrShape = errors.New("batch does not fit the circuit shape")
 
-// Leaves are a batch's leaf proofs.
+// Leaves are a batch's leaf proofs: the statement leaf, each lane claim's, and a rotation
+// leaf for each rotation slot (the padding one for an unused slot).
 type Leaves struct {
 	Statement     protocol.Statement
 	StatementLeaf aggregate.Leaf
 	Claims        []aggregate.ClaimLeaves
+	Rotations     []aggregate.Leaf
 }
 
-// Prove proves a batch of lane claims: one proof per leaf, then the aggregation and the
-// wrap. Each proof is verified natively as it is made.
-func (p *Prover) Prove(ctx context.Context, inputs []ClaimInput) (*BatchProof, error) {
+// Prove proves a batch: one proof per leaf, then the aggregation and the wrap. Each proof is
+// verified natively as it is made.
+func (p *Prover) Prove(ctx context.Context, b Batch) (*BatchProof, error) {
 	out := &BatchProof{}
-	leaves, err := p.ProveLeaves(ctx, inputs, out)
+	leaves, err := p.ProveLeaves(ctx, b, out)
 	if err != nil {
 		return nil, err
 	}
@@ -317,10 +399,13 @@ func (p *Prover) proved(stage string) {
 }
 
 // ProveLeaves proves a batch's leaves; out records the statement and the stages.
-func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *BatchProof) (*Leaves, error) {
-	shape := p.Config.Shape
+func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Leaves, error) {
+	shape, inputs := p.Config.Shape, b.Claims
 	if len(inputs) != shape.Claims {
 		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Claims)
+	}
+	if len(b.Rotations) > shape.Rotations {
+		return nil, fmt.Errorf("%w: %d rotations, the circuits take up to %d", ErrShape, len(b.Rotations), shape.Rotations)
 	}
 	p.done, p.total = 0, 0
 	stage := func(name string, proofs int, start time.Time) { p.stage(out, name, proofs, start) }
@@ -345,7 +430,11 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 		if claims[i], err = in.Claim(); err != nil {
 			return nil, fmt.Errorf("claim %d: %w", i, err)
 		}
-		words[i] = in.Lane.Word.Value
+		word, acc, err := in.storage()
+		if err != nil {
+			return nil, fmt.Errorf("claim %d: %w", i, err)
+		}
+		words[i] = word.Value
 		keys := leaf.KeysOf(claims[i], words[i])
 		proofs := [3]struct {
 			root  common.Hash
@@ -353,8 +442,8 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 			nodes [][]byte
 		}{
 			{in.Lane.Header.Root, keys.AccountKey, nodes(in.Lane.AccountProof)},
-			{in.Lane.StorageRoot, keys.WordKey, nodes(in.Lane.Word.Proof)},
-			{in.Lane.StorageRoot, keys.AccKey, nodes(in.Lane.Acc.Proof)},
+			{in.Lane.StorageRoot, keys.WordKey, nodes(word.Proof)},
+			{in.Lane.StorageRoot, keys.AccKey, nodes(acc.Proof)},
 		}
 		for ch, pr := range proofs {
 			value, steps, err := mpt.VerifyNative(pr.root, pr.key[:], pr.nodes)
@@ -372,8 +461,11 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 		}
 	}
 	out.Statement = protocol.Statement{Lanes: claims}
+	for _, r := range b.Rotations {
+		out.Statement.Rotations = append(out.Statement.Rotations, r.Claim)
+	}
 	out.PublicInput = out.Statement.PublicInput()
-	p.total = 1 + len(inputs) + 2 // statement, headers, aggregation, wrap
+	p.total = 1 + len(inputs) + shape.Rotations + 2 // statement, headers, rotations, aggregation, wrap
 	for i := range plans {
 		for _, pl := range plans[i] {
 			p.total += len(pl.steps)
@@ -385,7 +477,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 
 	// The statement leaf.
 	start := time.Now()
-	sa, _, err := leaf.AssignStatement(claims, words)
+	sa, _, err := leaf.AssignStatement(out.Statement, words, shape.Rotations)
 	if err != nil {
 		return nil, err
 	}
@@ -438,13 +530,37 @@ func (p *Prover) ProveLeaves(ctx context.Context, inputs []ClaimInput, out *Batc
 		}
 	}
 	stage("state steps", n, start)
-	p.release(p.Statement, p.Header, p.Step)
-	return &Leaves{Statement: out.Statement, StatementLeaf: stmtLeaf, Claims: claimLeaves}, nil
+
+	// Rotation leaves: the batch's rotations, then the padding of the unused slots.
+	var rotationLeaves []aggregate.Leaf
+	if shape.Rotations > 0 {
+		start = time.Now()
+		for r := range shape.Rotations {
+			var ra *leaf.RotationCircuit
+			if r < len(b.Rotations) {
+				in := &b.Rotations[r]
+				if ra, _, err = leaf.AssignRotation(in.Claim, in.Committee, in.Signatures, p.Config.CommitteeCapacity); err != nil {
+					return nil, fmt.Errorf("rotation %d: %w", r, err)
+				}
+			} else if ra, err = leaf.PaddingRotation(p.Config.CommitteeCapacity); err != nil {
+				return nil, err
+			}
+			l, err := p.prove(ctx, p.Rotation, ra, bls12377, leafOpt, leafVerifyOpt)
+			if err != nil {
+				return nil, fmt.Errorf("rotation %d: %w", r, err)
+			}
+			rotationLeaves = append(rotationLeaves, l)
+			p.proved("rotation leaves")
+		}
+		stage("rotation leaves", shape.Rotations, start)
+	}
+	p.release(p.leaves()...)
+	return &Leaves{Statement: out.Statement, StatementLeaf: stmtLeaf, Claims: claimLeaves, Rotations: rotationLeaves}, nil
 }
 
 // AggregationAssignment is the aggregation circuit's assignment for a batch's leaves.
 func (p *Prover) AggregationAssignment(l *Leaves) (*aggregate.Circuit, error) {
-	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims)
+	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, l.Rotations)
 }
 
 // ProveAggregation proves the aggregation of a batch's leaves.

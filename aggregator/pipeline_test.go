@@ -26,6 +26,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
@@ -37,15 +38,21 @@ type testLog struct{ t testing.TB }
 func (w testLog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 // pipelineEnv is a devnet whose Inbox checks batches with the generated verifier of the
-// devnet pipeline's keys, and a lane of messages sent and proven at a finalized block.
+// devnet pipeline's keys, and a lane of messages sent and proven at a finalized block. Each
+// message has gasLimit pipelineGasLimit, so the Outbox closes a segment every two messages:
+// the lane proof holds the first checkpoint's storage proof, at count 2.
 type pipelineEnv struct {
-	p         *Prover
-	d         *devnet.Devnet
-	recipient common.Address
-	lane      *chain.LaneProof
-	input     ClaimInput
-	messages  int
+	p          *Prover
+	d          *devnet.Devnet
+	recipient  common.Address
+	lane       *chain.LaneProof
+	input      ClaimInput // the head
+	checkpoint ClaimInput // the checkpoint at 2
+	messages   int
 }
+
+// pipelineGasLimit makes two messages a segment: a third would take it past SegmentMaxGas.
+const pipelineGasLimit = protocol.SegmentMaxGas/2 - 1
 
 func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineEnv {
 	tb.Helper()
@@ -79,7 +86,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineE
 		tb.Fatal(err)
 	}
 	for i := 0; i < messages; i++ {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, e.recipient, 200_000, []byte{byte(i), 0xee}); err != nil {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, e.recipient, pipelineGasLimit, []byte{byte(i), 0xee}); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -88,16 +95,18 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineE
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if e.lane, err = d.Src.ProveLane(ctx, h, cfg.DestinationDomain, nil); err != nil {
+	if e.lane, err = d.Src.ProveLane(ctx, h, cfg.DestinationDomain, []uint64{2}); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("lane proof at block %d: %d account nodes, %d word nodes, %d acc nodes", h.Number, len(e.lane.AccountProof), len(e.lane.Word.Proof), len(e.lane.Acc.Proof))
+	tb.Logf("lane proof at block %d: %d account nodes, %d word nodes, %d acc nodes, %d checkpoint nodes", h.Number,
+		len(e.lane.AccountProof), len(e.lane.Word.Proof), len(e.lane.Acc.Proof), len(e.lane.Checkpoints[0].Proof))
 	members, _ := devnet.Committee()
 	sigs, err := devnet.Attest(cfg.SourceDomain, h.Number.Uint64(), h.Hash(), 3)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.input = ClaimInput{Committee: members, Signatures: sigs, Lane: e.lane}
+	e.checkpoint = ClaimInput{Committee: members, Signatures: sigs, Lane: e.lane, Checkpoint: 2}
 	return e
 }
 
@@ -111,7 +120,10 @@ func sizes(m *prover.Manifest) string {
 
 // The whole pipeline with real proofs at every layer, checked by the generated Solidity
 // verifier on the devnet: send → attest → leaf proofs → aggregation → wrap → submitBatch →
-// deliver. Keys come from the key store (set up once per machine: ~40 min the first time).
+// deliver. The batch holds the two claim kinds a head-only pipeline could not prove: a lane
+// checkpoint (a segment end, as the relay proves when a span needs more than one delivery)
+// and a committee rotation signed by the current committee. Keys come from the key store
+// (set up once per machine: ~45 min the first time).
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real proofs at every layer")
@@ -119,14 +131,23 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
 	defer cancel()
 	e := newPipelineEnv(t, ctx, 5)
-	p, d, lane, recipient, n := e.p, e.d, e.lane, e.recipient, e.messages
+	p, d, lane, recipient := e.p, e.d, e.lane, e.recipient
 	src, dst := d.Config.SourceDomain, d.Config.DestinationDomain
 	h := lane.Header
-	start := time.Now()
-	bp := &BatchProof{}
-	leaves, err := p.ProveLeaves(ctx, []ClaimInput{e.input}, bp)
+	rot, rotSigs, err := devnet.AttestRotation(src, 1, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	members, _ := devnet.Committee()
+	batch := Batch{Claims: []ClaimInput{e.checkpoint}, Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
+	start := time.Now()
+	bp := &BatchProof{}
+	leaves, err := p.ProveLeaves(ctx, batch, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := leaves.Statement.Lanes[0]; c.Kind != protocol.KindLaneCheckpoint || c.Count != 2 || len(leaves.Statement.Rotations) != 1 {
+		t.Fatalf("statement %+v: want the checkpoint at 2 and the rotation", leaves.Statement)
 	}
 	refuseForgedAggregations(t, ctx, p, d, lane, leaves)
 	// Through the files between the steps, as `prove --leaves-only`, `aggregate` and `wrap`
@@ -196,17 +217,24 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("the proof verifies natively for another statement")
 	}
 
-	// On-chain: any claim field changed in calldata is refused by the verifier.
-	mutations := map[string]func(c *protocol.LaneClaim){
-		"count":        func(c *protocol.LaneClaim) { c.Count-- },
-		"acc":          func(c *protocol.LaneClaim) { c.Acc[0] ^= 1 },
-		"block number": func(c *protocol.LaneClaim) { c.BlockNumber++ },
-		"block hash":   func(c *protocol.LaneClaim) { c.BlockHash[31] ^= 1 },
-		"source":       func(c *protocol.LaneClaim) { c.SrcDomain++ },
+	// On-chain: any claim field changed in calldata is refused by the verifier, a checkpoint
+	// presented as a head included, and the rotation left out or changed.
+	mutations := map[string]func(s *protocol.Statement){
+		"count":                        func(s *protocol.Statement) { s.Lanes[0].Count-- },
+		"acc":                          func(s *protocol.Statement) { s.Lanes[0].Acc[0] ^= 1 },
+		"block number":                 func(s *protocol.Statement) { s.Lanes[0].BlockNumber++ },
+		"block hash":                   func(s *protocol.Statement) { s.Lanes[0].BlockHash[31] ^= 1 },
+		"source":                       func(s *protocol.Statement) { s.Lanes[0].SrcDomain++ },
+		"the checkpoint as a head":     func(s *protocol.Statement) { s.Lanes[0].Kind = protocol.KindLaneHead },
+		"the rotation left out":        func(s *protocol.Statement) { s.Rotations = nil },
+		"another next committee":       func(s *protocol.Statement) { s.Rotations[0].NextCommittee[31] ^= 1 },
+		"another epoch":                func(s *protocol.Statement) { s.Rotations[0].NextEpoch++ },
+		"the rotation of a domain":     func(s *protocol.Statement) { s.Rotations[0].SrcDomain++ },
+		"the rotation's own committee": func(s *protocol.Statement) { s.Rotations[0].Committee[0] ^= 1 },
 	}
 	for name, mutate := range mutations {
-		s := protocol.Statement{Lanes: append([]protocol.LaneClaim(nil), bp.Statement.Lanes...)}
-		mutate(&s.Lanes[0])
+		s := protocol.Statement{Lanes: append([]protocol.LaneClaim(nil), bp.Statement.Lanes...), Rotations: append([]protocol.RotationClaim(nil), bp.Statement.Rotations...)}
+		mutate(&s)
 		_, err := d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &s)
 		wantRevert(t, name, err, "InboxInvalidProof")
 	}
@@ -216,16 +244,24 @@ func TestEndToEnd(t *testing.T) {
 	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, bad, &bp.Statement)
 	wantRevert(t, "a flipped proof byte", err, "InboxInvalidProof")
 
-	// The valid batch.
+	// The valid batch: the checkpoint is proven, then the committee rotates.
 	r, err := d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("submitBatch: %d gas, proof %d bytes", r.GasUsed, len(calldata))
+	st, err := d.Dst.State(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch != 1 || st.Committee != rot.NextCommittee || st.ProvenCount != 2 {
+		t.Fatalf("after the batch: epoch %d, committee %s, proven %d; want epoch 1, %s, 2", st.Epoch, st.Committee, st.ProvenCount, rot.NextCommittee)
+	}
+	// Replayed, its lane claim names a committee the Inbox no longer trusts.
 	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
-	wantRevert(t, "the batch replayed", err, "InboxAlreadyProven")
+	wantRevert(t, "the batch replayed", err, "InboxWrongCommittee")
 
-	msgs, err := d.Src.Messages(ctx, dst, 0, uint64(n), h.Number)
+	msgs, err := d.Src.Messages(ctx, dst, 0, 2, h.Number)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +277,9 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != uint64(n) {
-		t.Fatalf("recipient received %d messages, want %d", got, n)
+	if got != 2 {
+		t.Fatalf("recipient received %d messages, want the checkpoint's 2", got)
 	}
-	_, err = d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
-	wantRevert(t, "the batch replayed after delivery", err, "InboxClaimNotForward")
 
 	// An Inbox trusting another committee refuses the same valid proof.
 	cfg2 := d.Config
@@ -284,9 +318,11 @@ func (c *anyStepCircuit) Define(api frontend.API) error {
 	return nil
 }
 
-// refuseForgedAggregations checks in-circuit refusals on the aggregation's constraint system:
-// a proof of another circuit in a step slot, a state proof under another stateRoot, another
-// block's header, chains swapped or dropped, and unused slots made to count.
+// refuseForgedAggregations checks in-circuit refusals on the aggregation's constraint system,
+// for leaves of a checkpoint claim and a rotation: a proof of another circuit in a step slot,
+// a state proof under another stateRoot, another block's header, unused slots made to count,
+// a head presented as a checkpoint and the reverse, the rotation's leaf left out; and, on a
+// head claim's leaves (another block's), its word and accumulator chains swapped or dropped.
 func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *devnet.Devnet, lane *chain.LaneProof, leaves *Leaves) {
 	t.Helper()
 	solve := func(l *Leaves, edit func(c *aggregate.Circuit)) error {
@@ -306,12 +342,13 @@ func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *d
 	if err := solve(leaves, nil); err != nil {
 		t.Fatalf("the valid leaves do not solve the aggregation: %v", err)
 	}
-	clone := func() *Leaves {
-		c := *leaves
-		c.Claims = []aggregate.ClaimLeaves{leaves.Claims[0]}
+	clone := func(of *Leaves) *Leaves {
+		c := *of
+		c.Claims = []aggregate.ClaimLeaves{of.Claims[0]}
 		for ch := range c.Claims[0].Chains {
-			c.Claims[0].Chains[ch] = append([]aggregate.Leaf(nil), leaves.Claims[0].Chains[ch]...)
+			c.Claims[0].Chains[ch] = append([]aggregate.Leaf(nil), of.Claims[0].Chains[ch]...)
 		}
+		c.Rotations = append([]aggregate.Leaf(nil), of.Rotations...)
 		return &c
 	}
 	refuse := func(name string, l *Leaves, edit func(c *aggregate.Circuit)) {
@@ -344,18 +381,10 @@ func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *d
 		t.Fatal(err)
 	}
 	fpub, _ := fw.Public()
-	l := clone()
+	l := clone(leaves)
 	l.Claims[0].Chains[aggregate.AccountChain][0] = aggregate.Leaf{Proof: fp, Public: fpub}
 	refuse("a proof of another circuit in a step slot", l, nil)
-
-	// Swapped and dropped chains.
-	l = clone()
-	l.Claims[0].Chains[aggregate.WordChain] = leaves.Claims[0].Chains[aggregate.AccChain]
-	refuse("the accumulator's proof as the word's", l, nil)
-	l = clone()
-	l.Claims[0].Chains[aggregate.AccChain] = leaves.Claims[0].Chains[aggregate.WordChain]
-	refuse("the word's proof as the accumulator's", l, nil)
-	l = clone()
+	l = clone(leaves)
 	l.Claims[0].Chains[aggregate.AccountChain] = l.Claims[0].Chains[aggregate.AccountChain][1:]
 	refuse("an account proof without its root node", l, nil)
 
@@ -369,7 +398,21 @@ func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *d
 		c.Statement = new(big.Int).Add(leaves.Statement.PublicInput(), big.NewInt(1))
 	})
 
-	// Another block: a state change that leaves the Outbox alone (a contract deployed).
+	// The rotation's slot holding the padding leaf (valid, of another claim).
+	pad, err := leaf.PaddingRotation(p.Config.CommitteeCapacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	padLeaf, err := p.prove(ctx, p.Rotation, pad, bls12377, stdgroth16.GetNativeProverOptions(bw6761, bls12377), stdgroth16.GetNativeVerifierOptions(bw6761, bls12377))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = clone(leaves)
+	l.Rotations[0] = padLeaf
+	refuse("the rotation's leaf replaced by the padding", l, nil)
+
+	// Another block: a state change that leaves the Outbox alone (a contract deployed). Its
+	// head claim's leaves.
 	if _, err := d.SourceClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestNoopRecipientMetaData.Bin), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -390,16 +433,38 @@ func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *d
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := p.ProveLeaves(ctx, []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane2}}, &BatchProof{})
+	other, err := p.ProveLeaves(ctx, Batch{Claims: []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane2}}}, &BatchProof{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l = clone()
+	if err := solve(other, nil); err != nil {
+		t.Fatalf("the head's valid leaves do not solve the aggregation: %v", err)
+	}
+	l = clone(leaves)
 	l.Claims[0].Chains[aggregate.AccountChain] = other.Claims[0].Chains[aggregate.AccountChain]
 	refuse("an account proof under another block's stateRoot", l, nil)
-	l = clone()
+	l = clone(leaves)
 	l.Claims[0].Header = other.Claims[0].Header
 	refuse("another block's header", l, nil)
+
+	// A head presented as a checkpoint: the head's word and accumulator proofs (under the same
+	// storageRoot) in the checkpoint claim's slots; and the reverse.
+	l = clone(leaves)
+	l.Claims[0].Chains[aggregate.WordChain] = other.Claims[0].Chains[aggregate.WordChain]
+	l.Claims[0].Chains[aggregate.AccChain] = other.Claims[0].Chains[aggregate.AccChain]
+	refuse("a head's proofs for a checkpoint claim", l, nil)
+	l = clone(other)
+	l.Claims[0].Chains[aggregate.WordChain] = leaves.Claims[0].Chains[aggregate.WordChain]
+	l.Claims[0].Chains[aggregate.AccChain] = leaves.Claims[0].Chains[aggregate.AccChain]
+	refuse("a checkpoint's proofs for a head claim", l, nil)
+
+	// Swapped and dropped chains of the head.
+	l = clone(other)
+	l.Claims[0].Chains[aggregate.WordChain] = other.Claims[0].Chains[aggregate.AccChain]
+	refuse("the accumulator's proof as the word's", l, nil)
+	l = clone(other)
+	l.Claims[0].Chains[aggregate.AccChain] = other.Claims[0].Chains[aggregate.WordChain]
+	refuse("the word's proof as the accumulator's", l, nil)
 }
 
 // benchRun is one batch proven, submitted and delivered on the devnet, shared by the
@@ -425,7 +490,7 @@ func sharedRun(b *testing.B) *benchRun {
 		e := newPipelineEnv(b, ctx, 5)
 		r := &benchRun{env: e}
 		start := time.Now()
-		if r.proof, benchErr = e.p.Prove(ctx, []ClaimInput{e.input}); benchErr != nil {
+		if r.proof, benchErr = e.p.Prove(ctx, Batch{Claims: []ClaimInput{e.input}}); benchErr != nil {
 			return
 		}
 		r.proveS, r.peakGiB = time.Since(start).Seconds(), prover.PeakGiB()

@@ -43,10 +43,22 @@ func (d *Destination) State(ctx context.Context, srcDomain uint32) (DomainState,
 	return st, nil
 }
 
+// ProvenAcc is the accumulator the Inbox holds as proven for srcDomain's lane at count (zero
+// if that count is not proven).
+func (d *Destination) ProvenAcc(ctx context.Context, srcDomain uint32, count uint64) (common.Hash, error) {
+	acc, err := bind.Call(d.bound, &bind.CallOpts{Context: ctx}, d.abi.PackProvenAcc(srcDomain, count), d.abi.UnpackProvenAcc)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("inbox provenAcc(%d, %d): %w", srcDomain, count, err)
+	}
+	return acc, nil
+}
+
 // SubmitBatch sends a batch proof with its statement.
 func (d *Destination) SubmitBatch(ctx context.Context, key *ecdsa.PrivateKey, proof []byte, s *protocol.Statement) (*types.Receipt, error) {
-	lanes, rotations := ToBindingStatement(s)
-	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackSubmitBatch(proof, lanes, rotations), 0, d.abi.UnpackError)
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("submitBatch: %w", err)
+	}
+	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackSubmitBatch(proof, s.Claims()), 0, d.abi.UnpackError)
 	if err != nil {
 		return r, fmt.Errorf("submitBatch (statement %s): %w", s.Hash(), err)
 	}

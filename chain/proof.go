@@ -144,9 +144,9 @@ func (p *LaneProof) Head() (protocol.Accumulator, error) {
 // Claims returns the lane claims this proof supports, for the committee that finalized its
 // block: one per stored checkpoint, then the head, in ascending count.
 func (p *LaneProof) Claims(committee common.Hash) ([]protocol.LaneClaim, error) {
-	claim := func(count uint64, acc common.Hash) protocol.LaneClaim {
+	claim := func(kind protocol.ClaimKind, count uint64, acc common.Hash) protocol.LaneClaim {
 		return protocol.LaneClaim{
-			SrcDomain: p.SrcDomain, DstDomain: p.DstDomain, Outbox: p.Outbox, Committee: committee,
+			Kind: kind, SrcDomain: p.SrcDomain, DstDomain: p.DstDomain, Outbox: p.Outbox, Committee: committee,
 			BlockNumber: p.Header.Number.Uint64(), BlockHash: p.Header.Hash(), Count: count, Acc: acc,
 		}
 	}
@@ -157,8 +157,8 @@ func (p *LaneProof) Claims(committee common.Hash) ([]protocol.LaneClaim, error) 
 	var out []protocol.LaneClaim
 	for _, cp := range p.Checkpoints {
 		if cp.Count < head.Count {
-			out = append(out, claim(cp.Count, cp.Value))
+			out = append(out, claim(protocol.KindLaneCheckpoint, cp.Count, cp.Value))
 		}
 	}
-	return append(out, claim(head.Count, head.Acc)), nil
+	return append(out, claim(protocol.KindLaneHead, head.Count, head.Acc)), nil
 }

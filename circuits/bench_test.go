@@ -155,6 +155,8 @@ func circuitsUnderTest() []struct {
 		{"state-step", &leaf.StateStepCircuit{}},
 		{"header-leaf-16", leaf.NewHeaderCircuit(16)},
 		{"header-leaf-64", leaf.NewHeaderCircuit(64)},
+		{"statement-leaf-1r1", leaf.NewStatementCircuit(1, 1)},
+		{"rotation-leaf-4", leaf.NewRotationCircuit(4)},
 	}
 }
 
@@ -168,7 +170,7 @@ func BenchmarkConstraints(b *testing.B) {
 	}
 	// The recursion: aggregations over stand-in keys shaped like the leaves' (within ~2% of
 	// the count over the real keys), and the wrap of one aggregation proof.
-	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 2, AccountSteps: 10, StorageSteps: 8}} {
+	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}, {Claims: 2, AccountSteps: 10, StorageSteps: 8, Rotations: 1}} {
 		b.Run("aggregate-"+shape.String(), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.ReportMetric(float64(compileAggregation(b, shape).GetNbConstraints()), "constraints")
@@ -201,9 +203,12 @@ func BenchmarkConstraints(b *testing.B) {
 
 func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.ConstraintSystem {
 	keys := aggregate.Keys{
-		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Claims), true),
+		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Claims, shape.Rotations), true),
 		Header:    circuittest.StandInKey(b, field, aggregate.HeaderInputs, true),
 		Step:      circuittest.StandInKey(b, field, aggregate.StepInputs, true),
+	}
+	if shape.Rotations > 0 {
+		keys.Rotation = circuittest.StandInKey(b, field, aggregate.RotationInputs, true)
 	}
 	c, err := aggregate.New(shape, keys)
 	if err != nil {

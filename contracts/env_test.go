@@ -167,7 +167,7 @@ func (e *env) claim(count uint64) protocol.LaneClaim {
 		e.t.Fatal(err)
 	}
 	return protocol.LaneClaim{
-		SrcDomain: srcDomain, DstDomain: dstDomain, Outbox: e.outbox.Address(), Committee: devCommittee,
+		Kind: protocol.KindLaneHead, SrcDomain: srcDomain, DstDomain: dstDomain, Outbox: e.outbox.Address(), Committee: devCommittee,
 		BlockNumber: e.block, BlockHash: crypto.Keccak256Hash(big.NewInt(int64(e.block)).Bytes()), Count: count, Acc: acc.Acc,
 	}
 }
@@ -178,8 +178,7 @@ func (e *env) submit(s protocol.Statement) (*types.Receipt, error) {
 }
 
 func (e *env) submitWithProof(s protocol.Statement, proof []byte) (*types.Receipt, error) {
-	lanes, rotations := chain.ToBindingStatement(&s)
-	return e.tx(e.relayer, e.inbox, e.ib.PackSubmitBatch(proof, lanes, rotations))
+	return e.tx(e.relayer, e.inbox, e.ib.PackSubmitBatch(proof, s.Claims()))
 }
 
 func (e *env) prove(counts ...uint64) {
@@ -258,4 +257,14 @@ func (e *env) adjustTime(d time.Duration) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// provenAcc is the accumulator the Inbox holds as proven for count (zero if none).
+func (e *env) provenAcc(count uint64) common.Hash {
+	e.t.Helper()
+	acc, err := bind.Call(e.inbox, nil, e.ib.PackProvenAcc(srcDomain, count), e.ib.UnpackProvenAcc)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return acc
 }

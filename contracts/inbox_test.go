@@ -121,7 +121,8 @@ func TestInboxSubmitBatchRefusals(t *testing.T) {
 		{"other outbox", mutate(func(c *protocol.LaneClaim) { c.Outbox[0] ^= 1 }), "InboxWrongOutbox"},
 		{"other destination", mutate(func(c *protocol.LaneClaim) { c.DstDomain = 9 }), "InboxWrongDestination"},
 		{"unknown source", mutate(func(c *protocol.LaneClaim) { c.SrcDomain = 9 }), "InboxUnknownDomain"},
-		{"count zero", mutate(func(c *protocol.LaneClaim) { c.Count = 0 }), "InboxClaimNotForward"},
+		{"no kind", mutate(func(c *protocol.LaneClaim) { c.Kind = 0 }), "InboxMalformedClaim"},
+		{"rotation kind", mutate(func(c *protocol.LaneClaim) { c.Kind = protocol.KindRotation }), "InboxMalformedClaim"},
 		{"empty", protocol.Statement{}, "InboxEmptyBatch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,9 +132,16 @@ func TestInboxSubmitBatchRefusals(t *testing.T) {
 	}
 
 	e.must(e.submit(good))
-	// The same batch again is a replay.
-	_, err = e.submit(good)
-	wantRevert(t, err, "InboxAlreadyProven")
+	// The same batch again, or a claim of count zero, changes nothing: it is skipped.
+	before := e.domainState()
+	for _, s := range []protocol.Statement{good, mutate(func(c *protocol.LaneClaim) { c.Count = 0 })} {
+		if r := e.must(e.submit(s)); !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackClaimSkippedEvent(l); return err }) {
+			t.Fatalf("claim of count %d not skipped", s.Lanes[0].Count)
+		}
+	}
+	if after := e.domainState(); after != before {
+		t.Fatalf("skipped claims changed the domain: %+v, was %+v", after, before)
+	}
 }
 
 func TestInboxCheckpointsOnlyMoveForward(t *testing.T) {
@@ -145,11 +153,16 @@ func TestInboxCheckpointsOnlyMoveForward(t *testing.T) {
 	e.block = 90
 	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(5)}})
 	wantRevert(t, err, "InboxBlockNotForward")
-	// A count at or below what was delivered: refused.
+	// A count at or below what was delivered: skipped, recording nothing.
 	e.block = 110
 	e.must(e.deliver(msgs[:3]))
-	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(2)}})
-	wantRevert(t, err, "InboxClaimNotForward")
+	r := e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(2)}}))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackClaimSkippedEvent(l); return err }) {
+		t.Fatal("a claim below the delivered count was not skipped")
+	}
+	if acc := e.provenAcc(2); acc != (common.Hash{}) {
+		t.Fatalf("a skipped claim recorded %x", acc)
+	}
 	// A checkpoint below the proven head but above the delivered count, at a newer block, is
 	// accepted: a relay can still prove a segment end it left out.
 	e.prove(6)

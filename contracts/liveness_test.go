@@ -249,3 +249,89 @@ func (e *env) mine(hashes []common.Hash) []*types.Receipt {
 		}
 	}
 }
+
+// checkpointClaim is the claim of the checkpoint the Outbox stored at count, at e.block.
+func (e *env) checkpointClaim(count uint64) protocol.LaneClaim {
+	e.t.Helper()
+	acc, ok := e.lane.Checkpoints[count]
+	if !ok {
+		e.t.Fatalf("the lane stored no checkpoint at %d", count)
+	}
+	c := e.claim(count)
+	c.Kind, c.Acc = protocol.KindLaneCheckpoint, acc
+	return c
+}
+
+// deliverSegments delivers msgs (the lane from what was delivered) from proven count to
+// proven count, each in one transaction under the 2^24 cap, and checks that every message
+// was delivered once, in order, its failure recorded and still retriable.
+func (e *env) deliverSegments(msgs []protocol.Message, ends []uint64) {
+	e.t.Helper()
+	from := e.domainState().DeliveredCount
+	for _, end := range ends {
+		seg := msgs[from-msgs[0].Nonce : end-msgs[0].Nonce]
+		r, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(seg)), txGasCap)
+		if err != nil {
+			e.t.Fatalf("segment %d..%d not delivered: %v", from, end, err)
+		}
+		var nonces []uint64
+		for _, l := range r.Logs {
+			if ev, err := e.ib.UnpackMessageFailedEvent(l); err == nil {
+				nonces = append(nonces, ev.Nonce)
+			}
+		}
+		for i, m := range seg {
+			if i >= len(nonces) || nonces[i] != m.Nonce {
+				e.t.Fatalf("segment %d..%d: failed nonces %v", from, end, nonces)
+			}
+			if ok, err := bind.Call(e.inbox, nil, e.ib.PackFailed(m.Hash()), e.ib.UnpackFailed); err != nil || !ok {
+				e.t.Fatalf("message %d is not retriable (%v)", m.Nonce, err)
+			}
+		}
+		e.t.Logf("segment %d..%d delivered: %d gas", from, end, r.GasUsed)
+		from = end
+	}
+	if st := e.domainState(); st.DeliveredCount != msgs[len(msgs)-1].Nonce+1 {
+		e.t.Fatalf("delivered %d, want %d", st.DeliveredCount, msgs[len(msgs)-1].Nonce+1)
+	}
+}
+
+// Four messages of gasLimit MaxGasLimit to burners, sent in one block: before, they formed
+// one span between two provable heads, whose delivery (15.2M gas) reverted under the cap,
+// and nothing shorter could be proven: the lane stalled for ever. Now the Outbox closes a
+// segment before each (SegmentMaxGas), the checkpoints are provable claims, and every
+// message is delivered in order, once, its failure retriable.
+func TestLivenessBurstOfHighGasMessages(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.worstSegment(make([]int, 4), []uint64{protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit})
+	e.block = 100
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.checkpointClaim(1), e.checkpointClaim(2), e.checkpointClaim(3), e.claim(4)}}))
+	e.deliverSegments(msgs, []uint64{1, 2, 3, 4})
+}
+
+// Someone else proves a later head first, whose span from the delivered count is longer
+// than one transaction: the relay's older head claim is refused (BlockNotForward), but
+// checkpoints are accepted at any block (they never change once written), so the relay
+// proves them at its older block and delivers segment by segment.
+func TestLivenessLaterHeadSubmittedFirst(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.worstSegment(make([]int, 4), []uint64{protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit})
+	e.block = 200
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(4)}})) // the other prover's head
+	// The whole span in one delivery does not fit the cap.
+	if _, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), txGasCap); err == nil {
+		t.Fatal("four messages of MaxGasLimit delivered in one transaction: the test proves nothing")
+	}
+	e.block = 150 // the relay's head, proven when the lane held three messages
+	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(3)}})
+	wantRevert(t, err, "InboxBlockNotForward")
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.checkpointClaim(1), e.checkpointClaim(2), e.checkpointClaim(3)}}))
+	e.deliverSegments(msgs, []uint64{1, 2, 3, 4})
+	// A checkpoint's kind is in its hash: the same fields as a head are another claim.
+	head := e.checkpointClaim(2)
+	head.Kind = protocol.KindLaneHead
+	cp := e.checkpointClaim(2)
+	if head.Hash() == cp.Hash() {
+		t.Fatal("a checkpoint hashes as a head")
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/chain"
-	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -43,43 +42,32 @@ func TestSolidityMatchesGoldenVectors(t *testing.T) {
 		t.Fatalf("packed delivery: solidity (%x, %d) (%v), vector (%x, %d)", packed.Arg0, packed.Arg1, err, last.AccAfter, len(v.Messages))
 	}
 	for i, lv := range v.LaneClaims {
-		s := protocol.Statement{Lanes: []protocol.LaneClaim{lv.Claim}}
-		lanes, _ := chain.ToBindingStatement(&s)
-		got, err := bind.Call(c, nil, h.PackLaneClaimHash(testbindings.ProtocolLaneClaim(lanes[0])), h.UnpackLaneClaimHash)
-		if err != nil || common.Hash(got) != lv.Hash {
-			t.Fatalf("lane claim %d: solidity %x (%v), vector %x", i, got, err, lv.Hash)
+		got, err := bind.Call(c, nil, h.PackDecodeLane(lv.Encoded), h.UnpackDecodeLane)
+		want := lv.Claim
+		if err != nil || got.Kind != uint8(want.Kind) || got.SrcDomain != want.SrcDomain || got.DstDomain != want.DstDomain ||
+			got.Outbox != want.Outbox || got.Committee != want.Committee || got.BlockNumber != want.BlockNumber ||
+			got.BlockHash != want.BlockHash || got.Count != want.Count || got.Acc != want.Acc {
+			t.Fatalf("lane claim %d: solidity decodes %+v (%v), vector %+v", i, got, err, want)
 		}
 	}
 	for i, rv := range v.RotationClaims {
-		s := protocol.Statement{Rotations: []protocol.RotationClaim{rv.Claim}}
-		_, rots := chain.ToBindingStatement(&s)
-		got, err := bind.Call(c, nil, h.PackRotationClaimHash(testbindings.ProtocolRotationClaim(rots[0])), h.UnpackRotationClaimHash)
-		if err != nil || common.Hash(got) != rv.Hash {
-			t.Fatalf("rotation claim %d: solidity %x (%v), vector %x", i, got, err, rv.Hash)
+		got, err := bind.Call(c, nil, h.PackDecodeRotation(rv.Encoded), h.UnpackDecodeRotation)
+		want := rv.Claim
+		if err != nil || got.SrcDomain != want.SrcDomain || got.Committee != want.Committee || got.NextEpoch != want.NextEpoch || got.NextCommittee != want.NextCommittee {
+			t.Fatalf("rotation claim %d: solidity decodes %+v (%v), vector %+v", i, got, err, want)
 		}
 	}
 	for i, sv := range v.Statements {
 		s := v.Statement(i)
-		lanes, rots := chain.ToBindingStatement(&s)
-		got, err := bind.Call(c, nil, h.PackStatementHash(toHarnessLanes(lanes), toHarnessRotations(rots)), h.UnpackStatementHash)
+		got, err := bind.Call(c, nil, h.PackStatementHash(s.Claims()), h.UnpackStatementHash)
 		if err != nil || common.Hash(got.Statement) != sv.Hash || got.PublicInput.Cmp(sv.PublicInput.ToInt()) != 0 {
 			t.Fatalf("statement %d: solidity (%x, %x) (%v), vector (%x, %x)", i, got.Statement, got.PublicInput, err, sv.Hash, sv.PublicInput.ToInt())
 		}
 	}
-}
-
-func toHarnessLanes(in []bindings.ProtocolLaneClaim) []testbindings.ProtocolLaneClaim {
-	out := make([]testbindings.ProtocolLaneClaim, len(in))
-	for i, c := range in {
-		out[i] = testbindings.ProtocolLaneClaim(c)
+	// Malformed claims are refused by name: an unknown kind, a lane kind at a rotation's length.
+	for _, bad := range [][]byte{{}, append([]byte{0}, v.LaneClaims[0].Encoded[1:]...), append([]byte{byte(protocol.KindLaneHead)}, v.RotationClaims[0].Encoded[1:]...)} {
+		if _, err := bind.Call(c, nil, h.PackDecodeLane(bad), h.UnpackDecodeLane); err == nil {
+			t.Fatalf("claim %x decoded", bad)
+		}
 	}
-	return out
-}
-
-func toHarnessRotations(in []bindings.ProtocolRotationClaim) []testbindings.ProtocolRotationClaim {
-	out := make([]testbindings.ProtocolRotationClaim, len(in))
-	for i, c := range in {
-		out[i] = testbindings.ProtocolRotationClaim(c)
-	}
-	return out
 }

@@ -2,28 +2,61 @@ package protocol
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// LaneClaimSize and RotationClaimSize are the lengths of the packed claim encodings.
+// ClaimKind is a claim's first encoded byte: no claim of one kind hashes as another.
+type ClaimKind uint8
+
+// The claim kinds. A new kind takes the next number, a leaf circuit, a slot in the
+// aggregation's registry and a rule in the Inbox.
 const (
-	LaneClaimSize     = 4 + 4 + 20 + 32 + 8 + 32 + 8 + 32
-	RotationClaimSize = 4 + 32 + 8 + 32
+	// KindLaneHead: at a block the lane held (count, acc) in its word and accumulator slots.
+	KindLaneHead ClaimKind = 1
+	// KindLaneCheckpoint: the Outbox stored acc at CheckpointSlot(dst, count); it never changes.
+	KindLaneCheckpoint ClaimKind = 2
+	// KindRotation: a domain's committee signed the commitment of its next epoch.
+	KindRotation ClaimKind = 3
 )
 
-// StatementTag opens every statement: keccak256("isthmus.statement.v1").
-var StatementTag = crypto.Keccak256Hash([]byte("isthmus.statement.v1"))
+func (k ClaimKind) String() string {
+	switch k {
+	case KindLaneHead:
+		return "lane head"
+	case KindLaneCheckpoint:
+		return "lane checkpoint"
+	case KindRotation:
+		return "rotation"
+	}
+	return fmt.Sprintf("kind %d", uint8(k))
+}
+
+// IsLane reports whether claims of the kind are LaneClaims.
+func (k ClaimKind) IsLane() bool { return k == KindLaneHead || k == KindLaneCheckpoint }
+
+// LaneClaimSize and RotationClaimSize are the lengths of the packed claim encodings, kind
+// byte included.
+const (
+	LaneClaimSize     = 1 + 4 + 4 + 20 + 32 + 8 + 32 + 8 + 32
+	RotationClaimSize = 1 + 4 + 32 + 8 + 32
+)
+
+// StatementTag opens every statement: keccak256("isthmus.statement.v2").
+var StatementTag = crypto.Keccak256Hash([]byte("isthmus.statement.v2"))
 
 // publicInputMask keeps the low 253 bits of the statement hash.
 var publicInputMask = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 253), big.NewInt(1))
 
 // LaneClaim states that at BlockNumber (hash BlockHash) of SrcDomain, finalized by the
 // committee whose commitment is Committee, the Outbox had accumulated Acc after Count messages
-// towards DstDomain. Count is the lane head or one of its stored checkpoints.
+// towards DstDomain. Kind says how: the lane's head (its word and accumulator slots), or a
+// checkpoint the Outbox stored when a segment closed at Count.
 type LaneClaim struct {
+	Kind        ClaimKind      `json:"kind"`
 	SrcDomain   uint32         `json:"srcDomain"`
 	DstDomain   uint32         `json:"dstDomain"`
 	Outbox      common.Address `json:"outbox"`
@@ -34,9 +67,10 @@ type LaneClaim struct {
 	Acc         common.Hash    `json:"acc"`
 }
 
-// Encode returns the 140-byte packed encoding.
+// Encode returns the 141-byte packed encoding, kind first.
 func (c *LaneClaim) Encode() []byte {
 	out := make([]byte, 0, LaneClaimSize)
+	out = append(out, byte(c.Kind))
 	out = binary.BigEndian.AppendUint32(out, c.SrcDomain)
 	out = binary.BigEndian.AppendUint32(out, c.DstDomain)
 	out = append(out, c.Outbox[:]...)
@@ -59,9 +93,10 @@ type RotationClaim struct {
 	NextCommittee common.Hash `json:"nextCommittee"`
 }
 
-// Encode returns the 76-byte packed encoding.
+// Encode returns the 77-byte packed encoding, kind first.
 func (c *RotationClaim) Encode() []byte {
 	out := make([]byte, 0, RotationClaimSize)
+	out = append(out, byte(KindRotation))
 	out = binary.BigEndian.AppendUint32(out, c.SrcDomain)
 	out = append(out, c.Committee[:]...)
 	out = binary.BigEndian.AppendUint64(out, c.NextEpoch)
@@ -71,25 +106,47 @@ func (c *RotationClaim) Encode() []byte {
 // Hash is keccak256 of Encode.
 func (c *RotationClaim) Hash() common.Hash { return crypto.Keccak256Hash(c.Encode()) }
 
-// Statement is what one batch proof attests: its lane claims and committee rotations.
+// Statement is what one batch proof attests: a list of typed claims, its lane claims first,
+// then its rotations. The Inbox takes them in this order.
 type Statement struct {
 	Lanes     []LaneClaim     `json:"lanes"`
 	Rotations []RotationClaim `json:"rotations"`
 }
 
-// Hash is keccak256(StatementTag ‖ uint32(#lanes) ‖ laneHashes ‖ uint32(#rotations) ‖ rotationHashes).
-func (s *Statement) Hash() common.Hash {
-	buf := make([]byte, 0, 32+4+32*len(s.Lanes)+4+32*len(s.Rotations))
-	buf = append(buf, StatementTag[:]...)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(s.Lanes)))
+// Claims returns the statement's claims, encoded, in order: what the Inbox's submitBatch takes.
+func (s *Statement) Claims() [][]byte {
+	out := make([][]byte, 0, len(s.Lanes)+len(s.Rotations))
 	for i := range s.Lanes {
-		h := s.Lanes[i].Hash()
-		buf = append(buf, h[:]...)
+		out = append(out, s.Lanes[i].Encode())
 	}
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(s.Rotations)))
 	for i := range s.Rotations {
-		h := s.Rotations[i].Hash()
-		buf = append(buf, h[:]...)
+		out = append(out, s.Rotations[i].Encode())
+	}
+	return out
+}
+
+// Validate refuses a statement the Inbox would refuse for its form: no claim, or a lane
+// claim of a kind that is not a lane's.
+func (s *Statement) Validate() error {
+	if len(s.Lanes)+len(s.Rotations) == 0 {
+		return fmt.Errorf("%w: empty statement", ErrBadEncoding)
+	}
+	for i := range s.Lanes {
+		if !s.Lanes[i].Kind.IsLane() {
+			return fmt.Errorf("%w: lane claim %d is of %s", ErrBadEncoding, i, s.Lanes[i].Kind)
+		}
+	}
+	return nil
+}
+
+// Hash is keccak256(StatementTag ‖ uint32(#claims) ‖ keccak256(claim)…) over Claims.
+func (s *Statement) Hash() common.Hash {
+	claims := s.Claims()
+	buf := make([]byte, 0, 32+4+32*len(claims))
+	buf = append(buf, StatementTag[:]...)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(claims)))
+	for _, c := range claims {
+		buf = append(buf, crypto.Keccak256(c)...)
 	}
 	return crypto.Keccak256Hash(buf)
 }

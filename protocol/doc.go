@@ -1,15 +1,31 @@
 // Package protocol is the native core of the Isthmus protocol: the cross-chain Message and its
 // hash, the per-lane accumulator, the Outbox storage layout and segment rule, and the batch
-// statement (lane claims and committee rotations) whose hash is the one public input of a
-// batch proof.
+// statement (a list of typed claims) whose hash is the one public input of a batch proof.
 //
 // Everything here is computed identically by the Solidity library contracts/src/Protocol.sol;
 // the golden vectors in testdata/protocol pin both. The encodings:
 //
 //	msgHash        = keccak256(abi.encode(srcDomain, dstDomain, nonce, sender, recipient, gasLimit, payload))
 //	acc_0          = 0, acc_{i+1} = keccak256(acc_i ‖ msgHash_i)
-//	laneClaimHash  = keccak256(srcDomain ‖ dstDomain ‖ outbox ‖ committee ‖ blockNumber ‖ blockHash ‖ count ‖ acc)   140 bytes, big-endian
-//	rotationHash   = keccak256(srcDomain ‖ committee ‖ nextEpoch ‖ nextCommittee)                                        76 bytes
-//	statementHash  = keccak256(keccak256("isthmus.statement.v1") ‖ uint32(#lanes) ‖ laneClaimHash… ‖ uint32(#rotations) ‖ rotationHash…)
+//	laneClaim      = kind ‖ srcDomain ‖ dstDomain ‖ outbox ‖ committee ‖ blockNumber ‖ blockHash ‖ count ‖ acc    141 bytes, big-endian
+//	rotationClaim  = kind ‖ srcDomain ‖ committee ‖ nextEpoch ‖ nextCommittee                                         77 bytes
+//	statementHash  = keccak256(keccak256("isthmus.statement.v2") ‖ uint32(#claims) ‖ keccak256(claim)…)
 //	publicInput    = statementHash with its top three bits cleared (< 2^253 < BN254's r)
+//
+// Typed claims. A claim's first byte is its kind (ClaimKind), so no claim of one kind hashes
+// as another; the Inbox's submitBatch takes the packed claims as bytes[] and applies them in
+// order, and the statement lists the lane claims first, then the rotations. The kinds, each
+// with its leaf circuit (circuits/leaf), its place in the aggregation's registry of
+// verifying keys (circuits/aggregate.Keys) and its Inbox rule:
+//
+//	1 lane head        the lane's word and accumulator slots at a block    statement leaf + state steps    not older than the newest head
+//	2 lane checkpoint  CheckpointSlot(dst, count) holds acc                 statement leaf + state steps    at any finalized block
+//	3 rotation         the committee signed (srcDomain, nextEpoch, next)   rotation leaf                   epoch = current + 1
+//
+// A new kind takes the next number, its encoding here and in Protocol.sol, a leaf circuit, a
+// key in the registry with its slots in the aggregation's shape, and a branch in the Inbox.
+//
+// Outbox storage: a lane's base slot is keccak256(pad32(dstDomain) ‖ pad32(0)); base + 0
+// holds the lane word (count and open segment), base + 1 the accumulator, base + 2 + count
+// the checkpoint stored when a segment closed at count.
 package protocol

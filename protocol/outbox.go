@@ -23,12 +23,12 @@ const (
 	SegmentMaxBytes    = 120_000
 )
 
-// Outbox storage: slot 0 holds mapping(uint32 dstDomain => Lane{word, acc}), slot 1 holds
-// mapping(uint32 dstDomain => mapping(uint64 count => bytes32 acc)) of checkpoints.
-const (
-	lanesSlot       = 0
-	checkpointsSlot = 1
-)
+// Outbox storage: slot 0 holds mapping(uint32 dstDomain => Lane). A lane's base slot is
+// keccak256(pad32(dstDomain) ‖ pad32(0)); base + 0 holds its word, base + 1 its accumulator,
+// and base + 2 + count the checkpoint stored when a segment closed at count. Keeping the
+// checkpoints beside the word makes a checkpoint's slot one addition away from the word's,
+// so a circuit derives both storage keys with the same keccak permutations.
+const lanesSlot = 0
 
 // mappingSlot is Solidity's slot of mapping[key] for a mapping at slot base.
 func mappingSlot(key uint64, base common.Hash) common.Hash {
@@ -41,6 +41,13 @@ func slotAt(n uint64) common.Hash {
 	return common.BigToHash(new(big.Int).SetUint64(n))
 }
 
+// laneSlot is the lane's base slot plus offset, modulo 2^256.
+func laneSlot(dstDomain uint32, offset *big.Int) common.Hash {
+	s := new(big.Int).SetBytes(LaneWordSlot(dstDomain).Bytes())
+	s.Add(s, offset)
+	return common.BytesToHash(s.Bytes()) // keeps the low 32 bytes
+}
+
 // LaneWordSlot is the storage slot of the lane's packed word (count and open segment).
 func LaneWordSlot(dstDomain uint32) common.Hash {
 	return mappingSlot(uint64(dstDomain), slotAt(lanesSlot))
@@ -48,14 +55,14 @@ func LaneWordSlot(dstDomain uint32) common.Hash {
 
 // LaneAccSlot is the storage slot of the lane's accumulator.
 func LaneAccSlot(dstDomain uint32) common.Hash {
-	s := new(big.Int).SetBytes(LaneWordSlot(dstDomain).Bytes())
-	return common.BigToHash(s.Add(s, big.NewInt(1)))
+	return laneSlot(dstDomain, big.NewInt(1))
 }
 
 // CheckpointSlot is the storage slot of the accumulator stored when the lane's segment
-// closed at count.
+// closed at count: the lane's base slot + 2 + count.
 func CheckpointSlot(dstDomain uint32, count uint64) common.Hash {
-	return mappingSlot(count, mappingSlot(uint64(dstDomain), slotAt(checkpointsSlot)))
+	off := new(big.Int).SetUint64(count)
+	return laneSlot(dstDomain, off.Add(off, big.NewInt(2)))
 }
 
 // LaneWord is the Outbox's packed per-lane word: count in bits 0-63, then the open segment's

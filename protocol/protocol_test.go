@@ -55,9 +55,9 @@ func makeVectors() *Vectors {
 	v.Delivery = PackDelivery(msgs)
 	outbox, committee := randomAddress(r), randomHash(r)
 	for _, c := range []LaneClaim{
-		{SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 77, BlockHash: randomHash(r), Count: 3, Acc: v.Messages[2].AccAfter},
-		{SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 78, BlockHash: randomHash(r), Count: 8, Acc: v.Messages[7].AccAfter},
-		{SrcDomain: 0xfffffffe, DstDomain: 2, Outbox: randomAddress(r), Committee: randomHash(r), BlockNumber: 1<<64 - 1, BlockHash: randomHash(r), Count: 1<<64 - 1, Acc: randomHash(r)},
+		{Kind: KindLaneCheckpoint, SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 77, BlockHash: randomHash(r), Count: 3, Acc: v.Messages[2].AccAfter},
+		{Kind: KindLaneHead, SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 78, BlockHash: randomHash(r), Count: 8, Acc: v.Messages[7].AccAfter},
+		{Kind: KindLaneHead, SrcDomain: 0xfffffffe, DstDomain: 2, Outbox: randomAddress(r), Committee: randomHash(r), BlockNumber: 1<<64 - 1, BlockHash: randomHash(r), Count: 1<<64 - 1, Acc: randomHash(r)},
 	} {
 		v.LaneClaims = append(v.LaneClaims, LaneVector{Claim: c, Encoded: c.Encode(), Hash: c.Hash()})
 	}
@@ -152,28 +152,29 @@ func TestMessageEncodeIsABIEncode(t *testing.T) {
 
 func TestClaimEncodingLayout(t *testing.T) {
 	c := LaneClaim{
-		SrcDomain: 0x01020304, DstDomain: 0x05060708, Outbox: common.HexToAddress("0x1111111111111111111111111111111111111111"),
+		Kind: KindLaneHead, SrcDomain: 0x01020304, DstDomain: 0x05060708, Outbox: common.HexToAddress("0x1111111111111111111111111111111111111111"),
 		Committee: common.HexToHash("0x22"), BlockNumber: 0x0a0b0c0d0e0f1011, BlockHash: common.HexToHash("0x33"),
 		Count: 0x1213141516171819, Acc: common.HexToHash("0x44"),
 	}
 	enc := c.Encode()
-	if len(enc) != 140 {
-		t.Fatalf("lane claim encodes to %d bytes, want 140", len(enc))
+	if len(enc) != 141 {
+		t.Fatalf("lane claim encodes to %d bytes, want 141", len(enc))
 	}
-	want := hexutil.MustDecode("0x0102030405060708" + "1111111111111111111111111111111111111111" +
+	want := hexutil.MustDecode("0x01" + "0102030405060708" + "1111111111111111111111111111111111111111" +
 		common.HexToHash("0x22").Hex()[2:] + "0a0b0c0d0e0f1011" + common.HexToHash("0x33").Hex()[2:] +
 		"1213141516171819" + common.HexToHash("0x44").Hex()[2:])
 	if !bytes.Equal(enc, want) {
 		t.Fatalf("lane claim encoding\n got %x\nwant %x", enc, want)
 	}
 	rc := RotationClaim{SrcDomain: 9, Committee: common.HexToHash("0x55"), NextEpoch: 3, NextCommittee: common.HexToHash("0x66")}
-	if got := len(rc.Encode()); got != 76 {
-		t.Fatalf("rotation claim encodes to %d bytes, want 76", got)
+	if got := rc.Encode(); len(got) != 77 || got[0] != byte(KindRotation) {
+		t.Fatalf("rotation claim encodes to %x, want 77 bytes opening with its kind", got)
 	}
 	// Every field changes the hash: a claim cannot be altered without changing the statement.
 	base := Statement{Lanes: []LaneClaim{c}, Rotations: []RotationClaim{rc}}
 	h0 := base.Hash()
 	mutations := []func(s *Statement){
+		func(s *Statement) { s.Lanes[0].Kind = KindLaneCheckpoint },
 		func(s *Statement) { s.Lanes[0].SrcDomain++ },
 		func(s *Statement) { s.Lanes[0].DstDomain++ },
 		func(s *Statement) { s.Lanes[0].Outbox[0] ^= 1 },

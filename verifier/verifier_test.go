@@ -276,7 +276,7 @@ func negY(y []byte) []byte {
 
 func TestBatchFileRefusesBadInput(t *testing.T) {
 	_, proof, _ := proveSmall(t, 5)
-	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{SrcDomain: 1, DstDomain: 2, Count: 3, BlockNumber: 7}}}
+	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{Kind: protocol.KindLaneHead, SrcDomain: 1, DstDomain: 2, Count: 3, BlockNumber: 7}}}
 	b, err := NewBatch("wrap-test", stmt, proof)
 	if err != nil {
 		t.Fatal(err)

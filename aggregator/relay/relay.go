@@ -1,6 +1,14 @@
 // Package relay is the long-running service between a source Outbox and a destination Inbox:
-// it watches the lane, proves its head at a finalized block when enough messages wait or the
+// it watches the lane, proves it at a finalized block when enough messages wait or the
 // oldest has waited long enough, submits the batch, and delivers the messages.
+//
+// Every delivery ends at the next segment end: the first checkpoint the Outbox stored after
+// the delivered count, or the head when there is none. The Outbox's segment bounds make each
+// such span fit one destination transaction, whatever its senders chose (the liveness rule),
+// so the relay proves that count, as a checkpoint claim or a head claim, and delivers up to
+// it, segment after segment. A head proven by someone else whose span holds checkpoints is
+// delivered the same way: the relay proves the checkpoints inside it (the Inbox accepts a
+// checkpoint at any finalized block).
 //
 // The Inbox is the relay's ledger: what is proven and delivered is read from it at every
 // step, so a relay killed at any point and restarted resumes without losing or duplicating a
@@ -20,15 +28,24 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/internal/fileio"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// Prover proves a batch of one lane claim, the head of lane.
-type Prover func(ctx context.Context, lane *chain.LaneProof) (*Batch, error)
+// Claim is what the relay asks its prover for: the claim of Lane's checkpoint at Checkpoint
+// (whose storage proof Lane holds), or of its head when Checkpoint is zero.
+type Claim struct {
+	Lane       *chain.LaneProof
+	Checkpoint uint64
+}
+
+// Prover proves a batch of one lane claim.
+type Prover func(ctx context.Context, c Claim) (*Batch, error)
 
 // Batch is a proven batch: the statement and the proof the Inbox's verifier takes.
 type Batch struct {
@@ -97,8 +114,9 @@ func (r *Relay) log() *slog.Logger {
 	return r.Log
 }
 
-// Step does the next thing the lane needs: submit a saved batch, deliver proven messages, or
-// prove the head when a batch is due.
+// Step does the next thing the lane needs: submit a saved batch, deliver the next proven
+// segment, prove a checkpoint a delivery needs, or prove the next segment end when a batch
+// is due.
 func (r *Relay) Step(ctx context.Context) error {
 	if r.Metrics == nil {
 		r.Metrics = &Metrics{}
@@ -113,12 +131,31 @@ func (r *Relay) Step(ctx context.Context) error {
 	} else if b != nil {
 		return r.submit(ctx, b, st)
 	}
-	if st.ProvenCount > st.DeliveredCount {
-		return r.deliver(ctx, st)
-	}
 	h, err := r.Src.FinalizedHeader(ctx)
 	if err != nil {
 		return err
+	}
+	d := st.DeliveredCount
+	cps, err := r.Src.Checkpoints(ctx, cfg.DstDomain, d, ^uint64(0), h.Number)
+	if err != nil {
+		return err
+	}
+	if st.ProvenCount > d {
+		// Deliver up to the next segment end, once it is proven.
+		end := st.ProvenCount
+		if len(cps) > 0 && cps[0] < end {
+			end = cps[0]
+		}
+		acc, err := r.Dst.ProvenAcc(ctx, cfg.SrcDomain, end)
+		if err != nil {
+			return err
+		}
+		if acc != (common.Hash{}) {
+			return r.deliver(ctx, d, end)
+		}
+		r.log().Info("the proven count lies beyond a segment end: proving the checkpoint", "delivered", d,
+			"proven", st.ProvenCount, "checkpoint", end)
+		return r.prove(ctx, h, end, st)
 	}
 	lane, err := r.Src.ProveLane(ctx, h, cfg.DstDomain, nil)
 	if err != nil {
@@ -128,21 +165,43 @@ func (r *Relay) Step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if head.Count <= st.ProvenCount {
+	if head.Count <= d {
 		r.waitingSince = time.Time{}
 		return nil
 	}
 	if r.waitingSince.IsZero() {
 		r.waitingSince = time.Now()
 	}
-	waiting := head.Count - st.ProvenCount
+	waiting := head.Count - d
 	due := waiting >= max(cfg.BatchMessages, 1) || (cfg.MaxAge > 0 && time.Since(r.waitingSince) >= cfg.MaxAge)
-	if !due {
+	// A closed segment is due at once: it will not grow.
+	if !due && (len(cps) == 0 || cps[0] >= head.Count) {
 		return nil
 	}
-	r.log().Info("proving the lane head", "block", h.Number, "count", head.Count, "waiting", waiting)
+	end := uint64(0) // the head
+	if len(cps) > 0 && cps[0] < head.Count {
+		end = cps[0]
+	}
+	return r.prove(ctx, h, end, st)
+}
+
+// prove proves the lane at h, its checkpoint at count (its head for zero), and submits it.
+func (r *Relay) prove(ctx context.Context, h *types.Header, count uint64, st chain.DomainState) error {
+	var want []uint64
+	if count != 0 {
+		want = []uint64{count}
+	}
+	lane, err := r.Src.ProveLane(ctx, h, r.Config.DstDomain, want)
+	if err != nil {
+		return err
+	}
+	kind := "head"
+	if count != 0 {
+		kind = "checkpoint"
+	}
+	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "delivered", st.DeliveredCount)
 	start := time.Now()
-	b, err := r.Prove(ctx, lane)
+	b, err := r.Prove(ctx, Claim{Lane: lane, Checkpoint: count})
 	if err != nil {
 		return fmt.Errorf("prove: %w", err)
 	}
@@ -156,12 +215,22 @@ func (r *Relay) Step(ctx context.Context) error {
 	return r.submit(ctx, b, st)
 }
 
+// submit sends a saved batch unless the Inbox holds all it proves already, then forgets it.
 func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) error {
+	needed := len(b.Statement.Rotations) > 0
 	top := uint64(0)
 	for _, c := range b.Statement.Lanes {
 		top = max(top, c.Count)
+		if c.Count <= st.DeliveredCount || needed {
+			continue
+		}
+		acc, err := r.Dst.ProvenAcc(ctx, r.Config.SrcDomain, c.Count)
+		if err != nil {
+			return err
+		}
+		needed = acc == (common.Hash{})
 	}
-	if top > st.ProvenCount {
+	if needed {
 		rec, err := r.Dst.SubmitBatch(ctx, r.Config.Key, b.Proof, &b.Statement)
 		var rv *chain.Revert
 		switch {
@@ -170,8 +239,8 @@ func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) erro
 			r.Metrics.add(&r.Metrics.Gas, float64(rec.GasUsed))
 			r.log().Info("batch accepted", "statement", b.Statement.Hash(), "count", top, "gas", rec.GasUsed)
 		case errors.As(err, &rv):
-			// Refused for good (an invalid proof, or proven meanwhile by another relay): drop
-			// it, so that the next step proves the lane again, and report why.
+			// Refused for good (an invalid proof, or a head older than one proven
+			// meanwhile): drop it, so that the next step proves the lane again, and report why.
 			if rmErr := os.Remove(filepath.Join(r.Config.StateDir, pendingFile)); rmErr != nil {
 				return rmErr
 			}
@@ -186,9 +255,10 @@ func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) erro
 // ErrRefused is returned when the Inbox refuses a batch; the relay drops it.
 var ErrRefused = errors.New("the Inbox refused the batch")
 
-func (r *Relay) deliver(ctx context.Context, st chain.DomainState) error {
+// deliver delivers the lane's messages [from, to), to a proven count.
+func (r *Relay) deliver(ctx context.Context, from, to uint64) error {
 	cfg := r.Config
-	msgs, err := r.Src.Messages(ctx, cfg.DstDomain, st.DeliveredCount, st.ProvenCount, nil)
+	msgs, err := r.Src.Messages(ctx, cfg.DstDomain, from, to, nil)
 	if err != nil {
 		return err
 	}
@@ -202,7 +272,7 @@ func (r *Relay) deliver(ctx context.Context, st chain.DomainState) error {
 	r.Metrics.add(&r.Metrics.Delivered, float64(len(msgs)))
 	r.Metrics.add(&r.Metrics.Failed, float64(len(rep.Failed)))
 	r.Metrics.add(&r.Metrics.Gas, float64(rep.Receipt.GasUsed))
-	r.log().Info("delivered", "from", st.DeliveredCount, "to", st.ProvenCount, "failed", len(rep.Failed), "gas", rep.Receipt.GasUsed)
+	r.log().Info("delivered", "from", from, "to", to, "failed", len(rep.Failed), "gas", rep.Receipt.GasUsed)
 	if len(rep.Failed) > 0 {
 		r.log().Warn("recipients reverted: their messages are stored for retry", "nonces", rep.Failed)
 	}

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http/httptest"
@@ -31,19 +32,48 @@ type testOnlyProver struct {
 	calls int
 }
 
-func (p *testOnlyProver) prove(ctx context.Context, lane *chain.LaneProof) (*Batch, error) {
+func (p *testOnlyProver) prove(ctx context.Context, c Claim) (*Batch, error) {
 	p.calls++
 	members, _ := devnet.Committee()
-	h := lane.Header
-	if _, err := attest.Collect(ctx, p.urls, members, lane.SrcDomain, h.Number.Uint64(), h.Hash(), nil); err != nil {
-		return nil, err
+	h := c.Lane.Header
+	if p.urls != nil {
+		if _, err := attest.Collect(ctx, p.urls, members, c.Lane.SrcDomain, h.Number.Uint64(), h.Hash(), nil); err != nil {
+			return nil, err
+		}
 	}
-	claims, err := lane.Claims(members.CommitmentHash())
+	return testOnlyBatch(c)
+}
+
+// testOnlyBatch is the batch of the claim c asks for, with a TestOnlyProof.
+func testOnlyBatch(c Claim) (*Batch, error) {
+	members, _ := devnet.Committee()
+	claims, err := c.Lane.Claims(members.CommitmentHash())
 	if err != nil {
 		return nil, err
 	}
-	s := protocol.Statement{Lanes: claims[len(claims)-1:]}
-	return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+	for _, cl := range claims {
+		if (c.Checkpoint == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == c.Checkpoint) {
+			s := protocol.Statement{Lanes: []protocol.LaneClaim{cl}}
+			return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+		}
+	}
+	return nil, fmt.Errorf("no claim for checkpoint %d in the lane proof", c.Checkpoint)
+}
+
+// startWithRecipient starts a devnet, closed with the test, and deploys a recipient of the
+// given bytecode on its destination chain.
+func startWithRecipient(t *testing.T, ctx context.Context, bin string) (*devnet.Devnet, common.Address) {
+	t.Helper()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, recipient
 }
 
 // Attesters and a relay against the two devnet chains over loopback JSON-RPC. The relay is
@@ -193,15 +223,7 @@ func TestRelayResumesAfterKills(t *testing.T) {
 func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, recipient := startWithRecipient(t, ctx, testbindings.TestRecordingRecipientMetaData.Bin)
 	rec := testbindings.NewTestRecordingRecipient()
 	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, d.DestinationClient.Contract(rec, recipient), rec.PackSetFailing(true), 0, nil); err != nil {
 		t.Fatal(err)
@@ -211,23 +233,20 @@ func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
 	}
 	d.Source.Finalize(d.Source.Head())
 	bad := true
-	members, _ := devnet.Committee()
-	prove := func(ctx context.Context, lane *chain.LaneProof) (*Batch, error) {
-		claims, err := lane.Claims(members.CommitmentHash())
+	prove := func(ctx context.Context, c Claim) (*Batch, error) {
+		b, err := testOnlyBatch(c)
 		if err != nil {
 			return nil, err
 		}
-		s := protocol.Statement{Lanes: claims[len(claims)-1:]}
-		proof := devnet.TestOnlyProof(s.PublicInput())
 		if bad {
-			proof[0] ^= 1 // what a broken prover would send
+			b.Proof[0] ^= 1 // what a broken prover would send
 			bad = false
 		}
-		return &Batch{Statement: s, Proof: proof}, nil
+		return b, nil
 	}
 	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
 		StateDir: t.TempDir(), Key: d.Relayer}, Src: d.Src, Dst: d.Dst, Prove: prove}
-	err = r.Step(ctx)
+	err := r.Step(ctx)
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "InvalidProof") {
 		t.Fatalf("a refused batch: %v, want ErrRefused naming InvalidProof", err)
 	}
@@ -242,5 +261,90 @@ func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
 	}
 	if r.Metrics.Failed != 1 {
 		t.Fatalf("failed deliveries counted: %v, want 1", r.Metrics.Failed)
+	}
+}
+
+// A burst of messages of MaxGasLimit to a recipient that burns its gas: the Outbox closed a
+// segment before each, and no delivery of two fits a transaction. Someone else proves the
+// head first; the relay proves the checkpoints inside the span (at its own, later finalized
+// block) and delivers segment by segment: every message once, in order, failed ones
+// retriable. Then a lane with no one else: the relay proves checkpoint after checkpoint.
+func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, burner := startWithRecipient(t, ctx, testbindings.TestGasBurnerRecipientMetaData.Bin)
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.MaxGasLimit, []byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Source.Finalize(d.Source.Head())
+	}
+	send(4)
+	// Another prover's head, first.
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := testOnlyBatch(Claim{Lane: lane})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, head.Proof, &head.Statement); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Dst.Deliver(ctx, d.Relayer, d.Config.SourceDomain, msgs, 1<<24); err == nil {
+		t.Fatal("four messages of MaxGasLimit delivered in one transaction: the test proves nothing")
+	}
+	d.Source.Finalize(d.Source.Head()) // the relay's block is a later one
+
+	prover := &testOnlyProver{}
+	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
+		StateDir: t.TempDir(), Key: d.Relayer}, Src: d.Src, Dst: d.Dst, Prove: prover.prove}
+	steps := func(want uint64) {
+		t.Helper()
+		for i := 0; i < 20; i++ {
+			st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.DeliveredCount == want {
+				return
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Fatalf("not delivered up to %d in 20 steps", want)
+	}
+	steps(4)
+	if prover.calls != 3 {
+		t.Fatalf("the relay proved %d batches, want the 3 checkpoints", prover.calls)
+	}
+	send(3) // segments end at 5 and 6: two checkpoints, then the head
+	steps(7)
+	if prover.calls != 6 {
+		t.Fatalf("the relay proved %d batches, want 6", prover.calls)
+	}
+	if r.Metrics.Failed != 7 || r.Metrics.Delivered != 7 {
+		t.Fatalf("delivered %v, failed %v: want all 7 delivered, failed and retriable", r.Metrics.Delivered, r.Metrics.Failed)
+	}
+	all, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, 7, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if ok, err := d.Dst.Failed(ctx, &m); err != nil || !ok {
+			t.Fatalf("message %d is not retriable (%v)", m.Nonce, err)
+		}
 	}
 }

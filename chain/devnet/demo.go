@@ -21,13 +21,15 @@ type DemoConfig struct {
 	// MaxGasLimit bounds the messages' gas limits, drawn from 100,000 up (0: 1,000,000).
 	MaxGasLimit uint64
 	Log         *slog.Logger
-	// Prove proves the lane's head at the finalized header for the Inbox's verifier. Nil
-	// submits the head and the stored checkpoints with a TestOnlyProof.
+	// Prove proves the lane at the finalized header for the Inbox's verifier, one batch a
+	// segment end (each stored checkpoint, then the head), each delivered before the next.
+	// Nil submits them all in one batch with a TestOnlyProof.
 	Prove BatchProver
 }
 
-// BatchProver proves a batch of one lane claim, the lane's head in lane.
-type BatchProver func(ctx context.Context, lane *chain.LaneProof) (*ProvedBatch, error)
+// BatchProver proves a batch of one lane claim: the checkpoint of lane at checkpoint (its
+// storage proof in lane), or the lane's head when checkpoint is zero.
+type BatchProver func(ctx context.Context, lane *chain.LaneProof, checkpoint uint64) (*ProvedBatch, error)
 
 // ProvedBatch is a statement with the proof the Inbox's verifier takes.
 type ProvedBatch struct {
@@ -60,9 +62,10 @@ type DemoReport struct {
 	Checkpoints       []uint64
 	AccountProofNodes int
 	StorageProofNodes int
-	Statement         common.Hash
+	Statement         common.Hash // of the last batch
+	Batches           int
 	ProofSize         int
-	SubmitGas         uint64
+	SubmitGas         uint64 // of all batches
 	Deliveries        []Delivery
 	Received          uint64 // messages the recipient recorded
 	Stages            []Stage
@@ -149,40 +152,10 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 		"acc", rep.Head.Acc, "checkpoints", len(checkpoints))
 	stage("read and verify storage proof", start)
 
-	var statement *protocol.Statement
-	var batchProof []byte
-	if cfg.Prove != nil {
-		if len(checkpoints) > 0 {
-			return nil, fmt.Errorf("the lane stored %d checkpoints since the last delivery; the circuits prove the lane head only: send fewer messages", len(checkpoints))
-		}
-		pb, err := cfg.Prove(ctx, proof)
-		if err != nil {
-			return nil, fmt.Errorf("prove: %w", err)
-		}
-		statement, batchProof = pb.Statement, pb.Proof
-		rep.Stages = append(rep.Stages, pb.Stages...)
-	} else {
-		claims, err := proof.Claims(d.Config.Committee)
-		if err != nil {
-			return nil, err
-		}
-		statement = &protocol.Statement{Lanes: claims}
-		batchProof = TestOnlyProof(statement.PublicInput())
-	}
-	claims := statement.Lanes
-	rep.ProofSize = len(batchProof)
-
-	start = time.Now()
-	rep.Statement = statement.Hash()
-	receipt, err := d.Dst.SubmitBatch(ctx, d.Relayer, batchProof, statement)
+	claims, err := proof.Claims(d.Config.Committee) // the checkpoints, then the head
 	if err != nil {
 		return nil, err
 	}
-	rep.SubmitGas = receipt.GasUsed
-	log.Info("batch accepted", "statement", rep.Statement, "claims", len(claims), "gas", receipt.GasUsed)
-	stage("submit batch", start)
-
-	start = time.Now()
 	msgs, err := d.Src.Messages(ctx, dst, state.DeliveredCount, rep.Head.Count, header.Number)
 	if err != nil {
 		return nil, err
@@ -194,18 +167,58 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 	if rebuilt != rep.Head {
 		return nil, fmt.Errorf("%w: events give %+v, proven %+v", chain.ErrMissingMessages, rebuilt, rep.Head)
 	}
+	rounds := [][]protocol.LaneClaim{claims}
+	if cfg.Prove != nil {
+		rounds = nil
+		for _, c := range claims {
+			rounds = append(rounds, []protocol.LaneClaim{c})
+		}
+	}
 	from := state.DeliveredCount
-	for _, c := range claims {
-		batch := msgs[from-state.DeliveredCount : c.Count-state.DeliveredCount]
-		dr, err := d.Dst.Deliver(ctx, d.Relayer, src, batch, 0)
+	for _, round := range rounds {
+		var statement *protocol.Statement
+		var batchProof []byte
+		if cfg.Prove != nil {
+			checkpoint := uint64(0)
+			if round[0].Kind == protocol.KindLaneCheckpoint {
+				checkpoint = round[0].Count
+			}
+			pb, err := cfg.Prove(ctx, proof, checkpoint)
+			if err != nil {
+				return nil, fmt.Errorf("prove: %w", err)
+			}
+			statement, batchProof = pb.Statement, pb.Proof
+			rep.Stages = append(rep.Stages, pb.Stages...)
+		} else {
+			statement = &protocol.Statement{Lanes: round}
+			batchProof = TestOnlyProof(statement.PublicInput())
+		}
+		rep.ProofSize = len(batchProof)
+
+		start = time.Now()
+		rep.Statement = statement.Hash()
+		receipt, err := d.Dst.SubmitBatch(ctx, d.Relayer, batchProof, statement)
 		if err != nil {
 			return nil, err
 		}
-		rep.Deliveries = append(rep.Deliveries, Delivery{From: from, To: c.Count, GasUsed: dr.Receipt.GasUsed, Failed: dr.Failed})
-		log.Info("delivered", "from", from, "to", c.Count, "gas", dr.Receipt.GasUsed, "failed", len(dr.Failed))
-		from = c.Count
+		rep.Batches++
+		rep.SubmitGas += receipt.GasUsed
+		log.Info("batch accepted", "statement", rep.Statement, "claims", len(statement.Lanes), "gas", receipt.GasUsed)
+		stage("submit batch", start)
+
+		start = time.Now()
+		for _, c := range statement.Lanes {
+			batch := msgs[from-state.DeliveredCount : c.Count-state.DeliveredCount]
+			dr, err := d.Dst.Deliver(ctx, d.Relayer, src, batch, 0)
+			if err != nil {
+				return nil, err
+			}
+			rep.Deliveries = append(rep.Deliveries, Delivery{From: from, To: c.Count, GasUsed: dr.Receipt.GasUsed, Failed: dr.Failed})
+			log.Info("delivered", "from", from, "to", c.Count, "gas", dr.Receipt.GasUsed, "failed", len(dr.Failed))
+			from = c.Count
+		}
+		stage("deliver", start)
 	}
-	stage("deliver", start)
 
 	rec := testbindings.NewTestRecordingRecipient()
 	if rep.Received, err = chain.CallUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount); err != nil {

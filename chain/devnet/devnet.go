@@ -17,6 +17,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 // Config says how to set up the devnet.
@@ -51,11 +52,20 @@ const CommitteeSize = 4
 
 // Committee returns the source domain's devnet committee and its members' EdDSA keys,
 // derived from the public seeds keccak256("isthmus devnet attester: "+i). Devnet only.
-func Committee() (committee.Committee, []*eddsa.PrivateKey) {
+func Committee() (committee.Committee, []*eddsa.PrivateKey) { return CommitteeOfEpoch(0) }
+
+// CommitteeOfEpoch is the devnet committee of an epoch: epoch 0's is Committee; a later
+// epoch's keys come from the public seeds keccak256("isthmus devnet attester: epoch E: "+i).
+// Devnet only.
+func CommitteeOfEpoch(epoch uint64) (committee.Committee, []*eddsa.PrivateKey) {
 	var c committee.Committee
 	var keys []*eddsa.PrivateKey
 	for i := 0; i < CommitteeSize; i++ {
-		k, err := committee.KeyFromSeed(crypto.Keccak256Hash([]byte(fmt.Sprintf("isthmus devnet attester: %d", i))))
+		seed := fmt.Sprintf("isthmus devnet attester: %d", i)
+		if epoch > 0 {
+			seed = fmt.Sprintf("isthmus devnet attester: epoch %d: %d", epoch, i)
+		}
+		k, err := committee.KeyFromSeed(crypto.Keccak256Hash([]byte(seed)))
 		if err != nil {
 			panic(fmt.Sprintf("devnet attester key %d: %v", i, err)) // a fixed seed: cannot fail but by a bug
 		}
@@ -196,4 +206,26 @@ func (d *Devnet) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// AttestRotation signs, with the first signers members of the committee of epoch
+// nextEpoch-1, the hand-over of srcDomain to the committee of nextEpoch: the rotation claim
+// and its signatures by member index, as the rotation leaf checks.
+func AttestRotation(srcDomain uint32, nextEpoch uint64, signers int) (protocol.RotationClaim, map[int]*eddsa.Signature, error) {
+	if nextEpoch == 0 {
+		return protocol.RotationClaim{}, nil, fmt.Errorf("no rotation to epoch 0")
+	}
+	current, keys := CommitteeOfEpoch(nextEpoch - 1)
+	next, _ := CommitteeOfEpoch(nextEpoch)
+	r := protocol.RotationClaim{SrcDomain: srcDomain, Committee: current.CommitmentHash(), NextEpoch: nextEpoch, NextCommittee: next.CommitmentHash()}
+	digest := committee.RotationDigestNative(srcDomain, nextEpoch, r.NextCommittee)
+	sigs := map[int]*eddsa.Signature{}
+	for i := 0; i < signers && i < len(keys); i++ {
+		s, err := committee.Sign(keys[i], digest)
+		if err != nil {
+			return protocol.RotationClaim{}, nil, fmt.Errorf("attester %d: %w", i, err)
+		}
+		sigs[i] = s
+	}
+	return r, sigs, nil
 }

@@ -1,7 +1,8 @@
 // Package aggregate is the BW6-761 aggregation circuit: it verifies a batch's BLS12-377 leaf
-// proofs (the statement leaf, and for each lane claim a header leaf and its state steps)
-// under fixed verifying keys, links their public inputs, and exposes the batch statement as
-// its one public input.
+// proofs (the statement leaf; for each lane claim a header leaf and its state steps; for each
+// rotation slot a rotation leaf) under a registry of fixed verifying keys, one per leaf
+// circuit, links their public inputs, and exposes the batch statement as its one public
+// input. A new claim kind adds a leaf circuit, its key in Keys and its slots in Shape.
 package aggregate
 
 import (
@@ -59,24 +60,30 @@ type Claim struct {
 }
 
 // Shape is an aggregation circuit's compile-time size: the number of lane claims of a batch
-// (exactly), and the most nodes of an account proof and of a storage proof.
+// (exactly; heads or checkpoints), the most nodes of an account proof and of a storage
+// proof, and the number of rotation slots (a batch holds up to that many rotations).
 type Shape struct {
-	Claims, AccountSteps, StorageSteps int
+	Claims, AccountSteps, StorageSteps, Rotations int
 }
 
 func (s Shape) String() string {
-	return fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
+	if s.Rotations == 0 {
+		return fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
+	}
+	return fmt.Sprintf("%dx%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps, s.Rotations)
 }
 
-// ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE, such as 1x9x7.
+// ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE[xROTATIONS], such as
+// 1x9x7 or 1x9x7x1.
 func ParseShape(text string) (Shape, error) {
 	var s Shape
 	var rest string
-	if n, _ := fmt.Sscanf(text, "%dx%dx%d%s", &s.Claims, &s.AccountSteps, &s.StorageSteps, &rest); n != 3 || s.String() != text {
-		return Shape{}, fmt.Errorf("shape %q: want CLAIMSxACCOUNTxSTORAGE, such as 1x9x7", text)
+	n, _ := fmt.Sscanf(text, "%dx%dx%dx%d%s", &s.Claims, &s.AccountSteps, &s.StorageSteps, &s.Rotations, &rest)
+	if n < 3 || n > 4 || s.String() != text {
+		return Shape{}, fmt.Errorf("shape %q: want CLAIMSxACCOUNTxSTORAGE[xROTATIONS], such as 1x9x7 or 1x9x7x1", text)
 	}
-	if s.Claims < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 {
-		return Shape{}, fmt.Errorf("shape %q: every size must be at least 1", text)
+	if s.Claims < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 {
+		return Shape{}, fmt.Errorf("shape %q: every size must be at least 1, rotations at least 0", text)
 	}
 	return s, nil
 }
@@ -89,12 +96,13 @@ func (s Shape) steps(chain int) int {
 }
 
 // Proofs is the number of leaf proofs the circuit verifies.
-func (s Shape) Proofs() int { return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) }
+func (s Shape) Proofs() int { return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) + s.Rotations }
 
-// Keys are the leaf circuits' verifying keys (BLS12-377), fixed in the circuit: the
-// statement leaf's (for Shape.Claims claims), the header leaf's and the state step's.
+// Keys is the registry of leaf verifying keys (BLS12-377), fixed in the circuit: the
+// statement leaf's (for the shape's claims and rotations), the header leaf's, the state
+// step's, and the rotation leaf's (nil for a shape without rotations).
 type Keys struct {
-	Statement, Header, Step groth16.VerifyingKey
+	Statement, Header, Step, Rotation groth16.VerifyingKey
 }
 
 // Circuit verifies a batch. Its public input is the statement's low 253 bits
@@ -104,16 +112,20 @@ type Circuit struct {
 
 	StatementLeaf Slot
 	Claims        []Claim
+	Rotations     []Slot
 
-	statementVK, headerVK, stepVK stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
+	statementVK, headerVK, stepVK, rotationVK stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
 }
 
 // New returns the circuit of a shape over fixed leaf keys, as placeholder or to assign.
 func New(shape Shape, keys Keys) (*Circuit, error) {
-	if shape.Claims < 1 || shape.AccountSteps < 1 || shape.StorageSteps < 1 {
+	if shape.Claims < 1 || shape.AccountSteps < 1 || shape.StorageSteps < 1 || shape.Rotations < 0 {
 		return nil, fmt.Errorf("aggregate: shape %s: every size must be at least 1", shape)
 	}
-	c := &Circuit{Claims: make([]Claim, shape.Claims)}
+	if (shape.Rotations > 0) != (keys.Rotation != nil) {
+		return nil, fmt.Errorf("aggregate: shape %s takes a rotation key exactly when it has rotation slots", shape)
+	}
+	c := &Circuit{Claims: make([]Claim, shape.Claims), Rotations: make([]Slot, shape.Rotations)}
 	var err error
 	fixed := func(name string, vk groth16.VerifyingKey, dst *stdgroth16.VerifyingKey[g1, g2, gt]) {
 		if err != nil {
@@ -126,6 +138,9 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 	fixed("statement", keys.Statement, &c.statementVK)
 	fixed("header", keys.Header, &c.headerVK)
 	fixed("step", keys.Step, &c.stepVK)
+	if keys.Rotation != nil {
+		fixed("rotation", keys.Rotation, &c.rotationVK)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +155,19 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		s.Witness.Public = make([]emulated.Element[fr], inputs(vk))
 		return s
 	}
-	for _, k := range []struct {
+	registry := []struct {
 		name string
 		vk   groth16.VerifyingKey
 		want int
-	}{{"statement", keys.Statement, StatementInputs(shape.Claims)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}} {
+	}{{"statement", keys.Statement, StatementInputs(shape.Claims, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
+	if keys.Rotation != nil {
+		registry = append(registry, struct {
+			name string
+			vk   groth16.VerifyingKey
+			want int
+		}{"rotation", keys.Rotation, RotationInputs})
+	}
+	for _, k := range registry {
 		if _, ok := k.vk.(*groth16bls12377.VerifyingKey); !ok {
 			return nil, fmt.Errorf("aggregate: the %s key is a %T, want BLS12-377", k.name, k.vk)
 		}
@@ -164,6 +187,9 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 			c.Claims[i].Chains[ch] = chain
 		}
 	}
+	for r := range c.Rotations {
+		c.Rotations[r] = placeholder(keys.Rotation)
+	}
 	return c, nil
 }
 
@@ -171,12 +197,16 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 const (
 	HeaderInputs   = 9  // SrcDomain, Committee, BlockNumber, BlockHash[2], StateRoot[2], ReceiptsRoot[2]
 	StepInputs     = 7  // Node[2], Key[2], Out[2], Shape
+	RotationInputs = 2  // ClaimHash[2]
 	claimInputs    = 15 // leaf.ClaimPublic
 	statementFixed = 2  // Statement[2]
 )
 
-// StatementInputs is the number of public inputs of a statement leaf of claims claims.
-func StatementInputs(claims int) int { return statementFixed + claims*claimInputs }
+// StatementInputs is the number of public inputs of a statement leaf of claims lane claims
+// and rotations rotation slots (a claim hash each).
+func StatementInputs(claims, rotations int) int {
+	return statementFixed + claims*claimInputs + rotations*RotationInputs
+}
 
 // plainAPI hides the builder's commitment support, so that range checks decompose into bits
 // instead of a lookup argument: the aggregation proof then carries no Groth16 commitment and
@@ -200,7 +230,7 @@ func (c *Circuit) Define(native frontend.API) error {
 		return fmt.Errorf("aggregate: statement leaf: %w", err)
 	}
 	sp := c.StatementLeaf.Witness.Public
-	if len(sp) != StatementInputs(len(c.Claims)) {
+	if len(sp) != StatementInputs(len(c.Claims), len(c.Rotations)) {
 		return errors.New("aggregate: statement leaf inputs do not match the claims")
 	}
 	// The public input: the statement hash's low 253 bits.
@@ -211,10 +241,13 @@ func (c *Circuit) Define(native frontend.API) error {
 	for i := range c.Claims {
 		cl := &c.Claims[i]
 		in := sp[statementFixed+i*claimInputs : statementFixed+(i+1)*claimInputs]
-		claim := struct{ src, number, hash, accountKey, wordKey, accKey, word, acc []frontend.Variable }{
+		claim := struct {
+			src, number, hash                      []frontend.Variable
+			accountKey, wordKey, accKey, word, acc [][]frontend.Variable
+		}{
 			src: l.smalls(in[0:1], 32), number: l.smalls(in[2:3], 64), hash: l.smalls(in[3:5], 128),
-			accountKey: l.smalls(in[5:7], 128), wordKey: l.smalls(in[7:9], 128), accKey: l.smalls(in[9:11], 128),
-			word: l.smalls(in[11:13], 128), acc: l.smalls(in[13:15], 128),
+			accountKey: l.canon(in[5:7], 128), wordKey: l.canon(in[7:9], 128), accKey: l.canon(in[9:11], 128),
+			word: l.canon(in[11:13], 128), acc: l.canon(in[13:15], 128),
 		}
 
 		if err := v.AssertProof(c.headerVK, cl.Header.Proof, cl.Header.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
@@ -228,7 +261,7 @@ func (c *Circuit) Define(native frontend.API) error {
 		l.equal(hp[1].Limbs, in[1].Limbs)
 		l.equal(l.smalls(hp[2:3], 64), claim.number)
 		l.equal(l.smalls(hp[3:5], 128), claim.hash)
-		stateRoot := l.smalls(hp[5:7], 128)
+		stateRoot := l.canon(hp[5:7], 128)
 
 		for ch := range cl.Chains {
 			for j, s := range cl.Chains[ch].Steps {
@@ -238,8 +271,23 @@ func (c *Circuit) Define(native frontend.API) error {
 			}
 		}
 		storageRoot := l.chain(&cl.Chains[AccountChain], stateRoot, claim.accountKey, 1)
-		l.equal(l.chain(&cl.Chains[WordChain], storageRoot, claim.wordKey, 0), claim.word)
-		l.equal(l.chain(&cl.Chains[AccChain], storageRoot, claim.accKey, 0), claim.acc)
+		l.equalLimbs(l.chain(&cl.Chains[WordChain], storageRoot, claim.wordKey, 0), claim.word)
+		l.equalLimbs(l.chain(&cl.Chains[AccChain], storageRoot, claim.accKey, 0), claim.acc)
+	}
+
+	// Rotation slots: a used slot (a non-zero hash in the statement) is the claim of a valid
+	// rotation leaf; an unused one holds any valid rotation leaf, ignored.
+	base := statementFixed + len(c.Claims)*claimInputs
+	for r := range c.Rotations {
+		if err := v.AssertProof(c.rotationVK, c.Rotations[r].Proof, c.Rotations[r].Witness, stdgroth16.WithSubgroupCheck()); err != nil {
+			return fmt.Errorf("aggregate: rotation %d: %w", r, err)
+		}
+		want := l.smalls(sp[base+r*RotationInputs:base+(r+1)*RotationInputs], 128)
+		got := l.smalls(c.Rotations[r].Witness.Public[0:2], 128)
+		used := api.Sub(1, api.IsZero(api.Add(want[0], want[1])))
+		for h := range want {
+			api.AssertIsEqual(api.Mul(used, api.Sub(got[h], want[h])), 0)
+		}
 	}
 	return nil
 }
@@ -281,17 +329,49 @@ func (l *linker) equal(a, b []frontend.Variable) {
 	}
 }
 
-// step is a state step's public inputs, unpacked.
+// canon asserts that each element encodes a value below 2^bits canonically (as small does)
+// and returns their limbs: an element whose limbs equal a canonical element's is canonical
+// and of the same value, so it needs no range check of its own.
+func (l *linker) canon(es []emulated.Element[fr], bits int) [][]frontend.Variable {
+	out := make([][]frontend.Variable, len(es))
+	for i := range es {
+		l.small(&es[i], bits)
+		out[i] = es[i].Limbs
+	}
+	return out
+}
+
+func (l *linker) equalLimbs(a, b [][]frontend.Variable) {
+	for i := range a {
+		l.equal(a[i], b[i])
+	}
+}
+
+func limbsOf(es []emulated.Element[fr]) [][]frontend.Variable {
+	out := make([][]frontend.Variable, len(es))
+	for i := range es {
+		out[i] = es[i].Limbs
+	}
+	return out
+}
+
+// step is a state step's public inputs, unpacked: its node and key as raw limbs (a used
+// step's are asserted equal to canonical limbs: its predecessor's Out or the root, and the
+// statement's key), its Out checked canonical.
 type step struct {
-	node, key, out                                        []frontend.Variable
+	node, key, out                                        [][]frontend.Variable
 	depth, nextDepth, isLeaf, account, embedded, outEmbed frontend.Variable
 }
 
 func (l *linker) step(s *Slot) step {
 	p := s.Witness.Public
-	shape := l.api.ToBinary(l.small(&p[6], leaf.ShapeBits), leaf.ShapeBits)
+	// The shape fits the low limb; ToBinary bounds it.
+	for _, limb := range p[6].Limbs[1:] {
+		l.api.AssertIsEqual(limb, 0)
+	}
+	shape := l.api.ToBinary(p[6].Limbs[0], leaf.ShapeBits)
 	return step{
-		node: l.smalls(p[0:2], 128), key: l.smalls(p[2:4], 128), out: l.smalls(p[4:6], 128),
+		node: limbsOf(p[0:2]), key: limbsOf(p[2:4]), out: l.canon(p[4:6], 128),
 		depth: l.api.FromBinary(shape[0:8]...), nextDepth: l.api.FromBinary(shape[8:16]...),
 		isLeaf: shape[16], account: shape[17], embedded: shape[18], outEmbed: shape[19],
 	}
@@ -300,8 +380,8 @@ func (l *linker) step(s *Slot) step {
 // chain links a Merkle-Patricia proof's steps as leaf.LinkStateSteps does: the first used
 // step is root at depth 0, each used step continues its predecessor's Out at its NextDepth,
 // all are of key in the trie kind account, only the last used one is a leaf, ending at depth
-// 64. It returns that leaf's Out.
-func (l *linker) chain(c *Chain, root, key []frontend.Variable, account int) []frontend.Variable {
+// 64. root and key are canonical limbs. It returns the limbs of that leaf's Out.
+func (l *linker) chain(c *Chain, root, key [][]frontend.Variable, account int) [][]frontend.Variable {
 	api := l.api
 	n := len(c.Steps)
 	steps := make([]step, n)
@@ -314,11 +394,17 @@ func (l *linker) chain(c *Chain, root, key []frontend.Variable, account int) []f
 	}
 	api.AssertIsEqual(c.Used[0], 1)
 	first := steps[0]
-	l.equal(first.node, root)
+	l.equalLimbs(first.node, root)
 	api.AssertIsEqual(first.depth, 0)
 	api.AssertIsEqual(first.embedded, 0)
 
-	out := []frontend.Variable{0, 0}
+	out := make([][]frontend.Variable, len(root))
+	for h := range out {
+		out[h] = make([]frontend.Variable, len(root[h]))
+		for k := range out[h] {
+			out[h][k] = 0
+		}
+	}
 	for j, s := range steps {
 		used := c.Used[j]
 		var next frontend.Variable = 0
@@ -328,7 +414,9 @@ func (l *linker) chain(c *Chain, root, key []frontend.Variable, account int) []f
 		last := api.Sub(used, next) // 1 at the last used step only
 		when := func(cond, a, b frontend.Variable) { api.AssertIsEqual(api.Mul(cond, api.Sub(a, b)), 0) }
 		for h := range key {
-			when(used, s.key[h], key[h])
+			for k := range key[h] {
+				when(used, s.key[h][k], key[h][k])
+			}
 		}
 		when(used, s.account, account)
 		api.AssertIsEqual(api.Mul(used, s.isLeaf), last)
@@ -336,13 +424,17 @@ func (l *linker) chain(c *Chain, root, key []frontend.Variable, account int) []f
 		if j > 0 {
 			prev := steps[j-1]
 			for h := range s.node {
-				when(used, s.node[h], prev.out[h])
+				for k := range s.node[h] {
+					when(used, s.node[h][k], prev.out[h][k])
+				}
 			}
 			when(used, s.depth, prev.nextDepth)
 			when(used, s.embedded, prev.outEmbed)
 		}
 		for h := range out {
-			out[h] = api.Add(out[h], api.Mul(last, s.out[h]))
+			for k := range out[h] {
+				out[h][k] = api.Add(out[h][k], api.Mul(last, s.out[h][k]))
+			}
 		}
 	}
 	return out
@@ -361,10 +453,15 @@ type ClaimLeaves struct {
 	Chains [nChains][]Leaf
 }
 
-// Assign builds the circuit's assignment for a batch whose public input is statement.
-func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves) (*Circuit, error) {
+// Assign builds the circuit's assignment for a batch whose public input is statement: its
+// statement leaf, its lane claims' leaves and a rotation leaf for every rotation slot (the
+// padding leaf, leaf.PaddingRotation, for an unused one).
+func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, rotations []Leaf) (*Circuit, error) {
 	if len(claims) != shape.Claims {
 		return nil, fmt.Errorf("aggregate: %d claims for a circuit of %d", len(claims), shape.Claims)
+	}
+	if len(rotations) != shape.Rotations {
+		return nil, fmt.Errorf("aggregate: %d rotation leaves for a circuit of %d rotation slots", len(rotations), shape.Rotations)
 	}
 	c, err := New(shape, keys)
 	if err != nil {
@@ -394,6 +491,11 @@ func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []Clai
 					c.Claims[i].Chains[ch].Used[j] = 1
 				}
 			}
+		}
+	}
+	for r, rl := range rotations {
+		if c.Rotations[r], err = slot(rl); err != nil {
+			return nil, fmt.Errorf("aggregate: rotation %d: %w", r, err)
 		}
 	}
 	return c, nil

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"math/big"
+	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -16,19 +17,58 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 )
 
-// batchOfStandIns is a valid assignment of the aggregation of shape 1x1x1 over stand-in
+// batchOfStandIns is a valid assignment of the aggregation of shape 1x1x1x1 over stand-in
 // leaves: public inputs chosen to link as real leaves' do (one claim, each chain a single
-// leaf step), proofs of stand-in circuits that prove any inputs.
+// leaf step, one rotation), proofs of stand-in circuits that prove any inputs.
 type batchOfStandIns struct {
-	keys   Keys
-	stmt   Leaf
-	claims []ClaimLeaves
-	public *big.Int
+	keys      Keys
+	stmt      Leaf
+	claims    []ClaimLeaves
+	rotations []Leaf
+	public    *big.Int
+
+	// statementWith is the statement leaf with another rotation hash; rotationOf a rotation
+	// leaf of a claim hash.
+	statementWith func(rotHi, rotLo int64) Leaf
+	rotationOf    func(hi, lo int64) Leaf
 }
 
+var standInShape = Shape{Claims: 1, AccountSteps: 1, StorageSteps: 1, Rotations: 1}
+
+func (b *batchOfStandIns) solve(t *testing.T, stmt Leaf, claims []ClaimLeaves, rotations []Leaf) error {
+	t.Helper()
+	placeholder, err := New(standInShape, b.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := ecc.BW6_761.ScalarField()
+	ccs := circuittest.Compile(t, "aggregate-1x1x1x1-standins", field, placeholder)
+	a, err := Assign(standInShape, b.keys, b.public, stmt, claims, rotations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return circuittest.Solve(ccs, field, a)
+}
+
+// newBatchOfStandIns returns the batch of stand-ins, made once per test binary: the compiled
+// aggregation fixes its keys.
 func newBatchOfStandIns(t *testing.T) *batchOfStandIns {
+	standInsOnce.Do(func() { standIns = makeBatchOfStandIns(t) })
+	if standIns == nil {
+		t.Fatal("no batch of stand-ins")
+	}
+	return standIns
+}
+
+var (
+	standInsOnce sync.Once
+	standIns     *batchOfStandIns
+)
+
+func makeBatchOfStandIns(t *testing.T) *batchOfStandIns {
 	f := ecc.BLS12_377.ScalarField()
-	stmt := circuittest.NewStandIn(t, f, StatementInputs(1), true)
+	stmt := circuittest.NewStandIn(t, f, StatementInputs(1, 1), true)
+	rot := circuittest.NewStandIn(t, f, RotationInputs, true)
 	hdr := circuittest.NewStandIn(t, f, HeaderInputs, true)
 	step := circuittest.NewStandIn(t, f, StepInputs, true)
 	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), f)
@@ -55,16 +95,22 @@ func newBatchOfStandIns(t *testing.T) *batchOfStandIns {
 
 	stmtInputs := append(ints(0, 0, src, committee, number, hashHi, hashLo), append(append(append(append(accountKey, wordKey...), accKey...), word...), acc...)...)
 	stmtInputs[0], stmtInputs[1] = stmtHi, stmtLo
+	const rotHi, rotLo = 71, 72
 	stepOf := func(node, key, out []*big.Int, account bool) Leaf {
 		shape := leaf.PackShape(0, mpt.KeyNibbles, true, account, false, false)
 		in := append(append(append(append([]*big.Int{}, node...), key...), out...), new(big.Int).SetUint64(shape))
 		return leafOf(step, in)
 	}
 	b := &batchOfStandIns{
-		keys:   Keys{Statement: stmt.VK, Header: hdr.VK, Step: step.VK},
-		stmt:   leafOf(stmt, stmtInputs),
+		keys:   Keys{Statement: stmt.VK, Header: hdr.VK, Step: step.VK, Rotation: rot.VK},
 		public: new(big.Int).Add(new(big.Int).Lsh(stmtHi, 128), stmtLo),
+		statementWith: func(hi, lo int64) Leaf {
+			return leafOf(stmt, append(append([]*big.Int{}, stmtInputs...), ints(hi, lo)...))
+		},
+		rotationOf: func(hi, lo int64) Leaf { return leafOf(rot, ints(hi, lo)) },
 	}
+	b.stmt = b.statementWith(rotHi, rotLo)
+	b.rotations = []Leaf{b.rotationOf(rotHi, rotLo)}
 	var cl ClaimLeaves
 	cl.Header = leafOf(hdr, ints(src, committee, number, hashHi, hashLo, stateHi, stateLo, 61, 62))
 	cl.Chains[AccountChain] = []Leaf{stepOf(ints(stateHi, stateLo), accountKey, ints(storageHi, storageLo), true)}
@@ -108,21 +154,10 @@ func g1Torsion(t *testing.T) bls12377.G1Affine {
 // which Groth16's soundness assumes (stdgroth16.WithSubgroupCheck on every leaf).
 func TestHardeningAggregationRefusesPointsOutsideTheGroup(t *testing.T) {
 	b := newBatchOfStandIns(t)
-	shape := Shape{Claims: 1, AccountSteps: 1, StorageSteps: 1}
-	placeholder, err := New(shape, b.keys)
-	if err != nil {
-		t.Fatal(err)
+	solve := func(stmt Leaf, claims []ClaimLeaves, rotations []Leaf) error {
+		return b.solve(t, stmt, claims, rotations)
 	}
-	field := ecc.BW6_761.ScalarField()
-	ccs := circuittest.Compile(t, "aggregate-1x1x1-standins", field, placeholder)
-	solve := func(stmt Leaf, claims []ClaimLeaves) error {
-		a, err := Assign(shape, b.keys, b.public, stmt, claims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return circuittest.Solve(ccs, field, a)
-	}
-	if err := solve(b.stmt, b.claims); err != nil {
+	if err := solve(b.stmt, b.claims, b.rotations); err != nil {
 		t.Fatalf("the valid batch is refused: %v", err)
 	}
 
@@ -146,11 +181,13 @@ func TestHardeningAggregationRefusesPointsOutsideTheGroup(t *testing.T) {
 		},
 	}
 	for name, mutate := range mutations {
-		for _, where := range []string{"statement leaf", "header leaf", "state step"} {
+		for _, where := range []string{"statement leaf", "header leaf", "state step", "rotation leaf"} {
 			t.Run(name+" in the "+where, func(t *testing.T) {
-				stmt, claims := b.stmt, append([]ClaimLeaves(nil), b.claims...)
+				stmt, claims, rotations := b.stmt, append([]ClaimLeaves(nil), b.claims...), append([]Leaf(nil), b.rotations...)
 				target := &stmt
 				switch where {
+				case "rotation leaf":
+					target = &rotations[0]
 				case "header leaf":
 					target = &claims[0].Header
 				case "state step":
@@ -162,10 +199,31 @@ func TestHardeningAggregationRefusesPointsOutsideTheGroup(t *testing.T) {
 				mutate(&p)
 				var proof groth16.Proof = &p
 				target.Proof = proof
-				if err := solve(stmt, claims); err == nil {
+				if err := solve(stmt, claims, rotations); err == nil {
 					t.Fatal("accepted")
 				}
 			})
 		}
+	}
+}
+
+// A used rotation slot (a non-zero hash in the statement) takes only the rotation leaf of that
+// claim; an unused one (hash zero) takes any valid rotation leaf, and the statement leaf
+// counts it out of the statement.
+func TestAggregationLinksRotations(t *testing.T) {
+	b := newBatchOfStandIns(t)
+	if err := b.solve(t, b.stmt, b.claims, []Leaf{b.rotationOf(71, 72)}); err != nil {
+		t.Fatalf("the rotation's own leaf is refused: %v", err)
+	}
+	for name, rot := range map[string]Leaf{"high half": b.rotationOf(70, 72), "low half": b.rotationOf(71, 73)} {
+		if b.solve(t, b.stmt, b.claims, []Leaf{rot}) == nil {
+			t.Errorf("a rotation leaf of another claim (%s) accepted", name)
+		}
+	}
+	if err := b.solve(t, b.statementWith(0, 0), b.claims, []Leaf{b.rotationOf(5, 6)}); err != nil {
+		t.Fatalf("an unused slot with any leaf is refused: %v", err)
+	}
+	if b.solve(t, b.statementWith(0, 72), b.claims, []Leaf{b.rotationOf(5, 6)}) == nil {
+		t.Error("a used slot of hash (0, 72) took another claim's leaf")
 	}
 }

@@ -154,3 +154,14 @@ func Digest(api frontend.API, srcDomain, number, blockHashHi, blockHashLo fronte
 	h.Write(tagHeader.BigInt(new(big.Int)), srcDomain, number, blockHashHi, blockHashLo)
 	return h.Sum(), nil
 }
+
+// RotationDigest computes in-circuit the digest validators sign to hand a domain over to its
+// next committee (see the native RotationDigestNative).
+func RotationDigest(api frontend.API, srcDomain, nextEpoch, nextHi, nextLo frontend.Variable) (frontend.Variable, error) {
+	h, err := poseidon2.New(api)
+	if err != nil {
+		return nil, fmt.Errorf("committee: rotation digest: %w", err)
+	}
+	h.Write(tagRotation.BigInt(new(big.Int)), srcDomain, nextEpoch, nextHi, nextLo)
+	return h.Sum(), nil
+}

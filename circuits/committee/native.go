@@ -17,6 +17,7 @@ import (
 var (
 	tagCommittee = tag("isthmus.committee.v1")
 	tagHeader    = tag("isthmus.header.v1")
+	tagRotation  = tag("isthmus.rotation.v1")
 )
 
 func tag(s string) fr.Element {
@@ -116,6 +117,14 @@ func HashHalves(h common.Hash) (hi, lo fr.Element) {
 func DigestNative(srcDomain uint32, number uint64, blockHash common.Hash) fr.Element {
 	hi, lo := HashHalves(blockHash)
 	return mdHash(tagHeader, fr.NewElement(uint64(srcDomain)), fr.NewElement(number), hi, lo)
+}
+
+// RotationDigestNative is what validators sign to hand srcDomain over to the committee
+// whose commitment is next, as epoch nextEpoch (the twin of RotationDigest). The
+// commitment enters as its two 128-bit halves, so the signature binds its exact bytes.
+func RotationDigestNative(srcDomain uint32, nextEpoch uint64, next common.Hash) fr.Element {
+	hi, lo := HashHalves(next)
+	return mdHash(tagRotation, fr.NewElement(uint64(srcDomain)), fr.NewElement(nextEpoch), hi, lo)
 }
 
 // Sign signs a digest.

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -33,34 +34,49 @@ type ClaimPublic struct {
 	Acc  [2]frontend.Variable `gnark:",public"`
 }
 
-// StatementCircuit hashes a batch of exactly len(Claims) lane claims (no rotations) into the
-// batch statement (protocol.Statement.Hash), and exposes, for each claim, the header fields,
-// trie keys and storage values the aggregation circuit links to the claim's other proofs. It
-// keeps keccak out of the BW6-761 aggregation circuit: every keccak of the statement and of
-// the trie keys (keccak(outbox), keccak(slot)) is computed here, on BLS12-377.
+// StatementCircuit hashes a batch of typed claims into the batch statement
+// (protocol.Statement.Hash): exactly len(Claims) lane claims, heads or checkpoints, then up
+// to len(Rotations) rotation claims. For each lane claim it exposes the header fields, trie
+// keys and storage values the aggregation circuit links to the claim's other proofs; for each
+// rotation slot the claim's hash, which the aggregation links to a rotation leaf (zero for an
+// unused slot: the used ones come first). It keeps keccak out of the BW6-761 aggregation
+// circuit: every keccak of the statement and of the trie keys (keccak(outbox), keccak(slot))
+// is computed here, on BLS12-377.
 //
-// Cost (R1CS, BLS12-377): one claim ~0.87M constraints (seven keccak permutations).
+// A head's keys are the lane's word and accumulator slots, and its word's low 64 bits are its
+// count. A checkpoint's key is its CheckpointSlot (the lane's base slot + 2 + count), for
+// both storage proofs: the checkpoint's value is its accumulator, and the word proof repeats
+// it. The kind byte picks the slot; both kinds cost the same keccak permutations.
+//
+// Cost (R1CS, BLS12-377): one lane claim ~0.87M constraints (seven keccak permutations).
 type StatementCircuit struct {
 	Statement [2]frontend.Variable `gnark:",public"`
 	Claims    []ClaimPublic
+	Rotations [][2]frontend.Variable `gnark:",public"`
 
-	Encoded [][protocol.LaneClaimSize]uints.U8
+	Encoded        [][protocol.LaneClaimSize]uints.U8
+	RotationHashes [][32]uints.U8
 }
 
-// NewStatementCircuit is the placeholder of a statement leaf of n claims.
-func NewStatementCircuit(n int) *StatementCircuit {
-	return &StatementCircuit{Claims: make([]ClaimPublic, n), Encoded: make([][protocol.LaneClaimSize]uints.U8, n)}
+// NewStatementCircuit is the placeholder of a statement leaf of n lane claims and up to
+// rotations rotation claims.
+func NewStatementCircuit(n, rotations int) *StatementCircuit {
+	return &StatementCircuit{
+		Claims: make([]ClaimPublic, n), Encoded: make([][protocol.LaneClaimSize]uints.U8, n),
+		Rotations: make([][2]frontend.Variable, rotations), RotationHashes: make([][32]uints.U8, rotations),
+	}
 }
 
 // Offsets of the fields of a packed lane claim (protocol.LaneClaim.Encode).
 const (
-	offSrc, offDst, offOutbox, offCommittee, offNumber, offHash, offCount, offAcc = 0, 4, 8, 28, 60, 68, 100, 108
+	offKind, offSrc, offDst, offOutbox, offCommittee, offNumber, offHash, offCount, offAcc = 0, 1, 5, 9, 29, 61, 69, 101, 109
 )
 
 // Define implements frontend.Circuit.
 func (c *StatementCircuit) Define(api frontend.API) error {
-	if len(c.Claims) == 0 || len(c.Claims) != len(c.Encoded) {
-		return fmt.Errorf("statement leaf: %d claims, %d encodings", len(c.Claims), len(c.Encoded))
+	if len(c.Claims) == 0 || len(c.Claims) != len(c.Encoded) || len(c.Rotations) != len(c.RotationHashes) {
+		return fmt.Errorf("statement leaf: %d claims, %d encodings, %d rotations, %d rotation hashes",
+			len(c.Claims), len(c.Encoded), len(c.Rotations), len(c.RotationHashes))
 	}
 	bf, err := uints.NewBytes(api)
 	if err != nil {
@@ -90,24 +106,32 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 	}
 	assertHalvesOf := func(bs []uints.U8, h [2]frontend.Variable) { assertHalves(api, values(bs), h) }
 
-	stmt := append(constBytes(protocol.StatementTag[:]), constBytes(binary.BigEndian.AppendUint32(nil, uint32(len(c.Claims))))...)
+	var hashes []uints.U8
 	for i := range c.Claims {
 		enc, pub := c.Encoded[i][:], &c.Claims[i]
+		// The kind: a head (1) or a checkpoint (2).
+		kind := bf.Value(enc[offKind])
+		api.AssertIsEqual(api.Mul(api.Sub(kind, uint8(protocol.KindLaneHead)), api.Sub(kind, uint8(protocol.KindLaneCheckpoint))), 0)
+		isHead := api.Sub(uint8(protocol.KindLaneCheckpoint), kind)
+		count := number(enc[offCount:offAcc])
+
 		api.AssertIsEqual(number(enc[offSrc:offDst]), pub.SrcDomain)
 		api.AssertIsEqual(number(enc[offCommittee:offNumber]), pub.Committee)
 		api.AssertIsEqual(number(enc[offNumber:offHash]), pub.BlockNumber)
 		assertHalvesOf(enc[offHash:offCount], pub.BlockHash)
 		assertHalvesOf(enc[offAcc:], pub.Acc)
-		// The word's low 64 bits are the count; the bits above (the open segment) are free.
+		// A head's word holds its count in the low 64 bits; the bits above (the open
+		// segment) are free. A checkpoint's "word" is its own slot's value.
 		low := api.ToBinary(pub.Word[1], 128)
-		api.AssertIsEqual(api.FromBinary(low[:64]...), number(enc[offCount:offAcc]))
+		api.AssertIsEqual(api.Mul(isHead, api.Sub(api.FromBinary(low[:64]...), count)), 0)
 
 		accountKey, err := keccak(enc[offOutbox:offCommittee])
 		if err != nil {
 			return err
 		}
 		assertHalvesOf(accountKey, pub.AccountKey)
-		// The word slot is keccak(pad32(dstDomain) ‖ pad32(0)); the accumulator's is the next.
+		// The lane's base slot is keccak(pad32(dstDomain) ‖ pad32(0)): the word's slot. The
+		// accumulator's is the next; a checkpoint's is base + 2 + count.
 		wordSlot, err := keccak(append(append(constBytes(make([]byte, 28)), enc[offDst:offOutbox]...), constBytes(make([]byte, 32))...))
 		if err != nil {
 			return err
@@ -116,38 +140,68 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 		if err != nil {
 			return err
 		}
-		assertHalvesOf(wordKey, pub.WordKey)
-		accKey, err := keccak(increment(api, bf, wordSlot))
+		offset := api.Select(isHead, 1, api.Add(count, 2))
+		accKey, err := keccak(addSmall(api, bf, wordSlot, offset, 9))
 		if err != nil {
 			return err
 		}
 		assertHalvesOf(accKey, pub.AccKey)
+		wk, ak := mpt.Ref(api, values(wordKey)), mpt.Ref(api, values(accKey))
+		for h := range pub.WordKey {
+			api.AssertIsEqual(pub.WordKey[h], api.Select(isHead, wk[h], ak[h]))
+		}
 
 		claimHash, err := keccak(enc)
 		if err != nil {
 			return err
 		}
-		stmt = append(stmt, claimHash...)
+		hashes = append(hashes, claimHash...)
 	}
-	stmt = append(stmt, constBytes(make([]byte, 4))...) // no rotations
-	h, err := keccak(stmt)
+	// Rotation slots: a zero hash is an unused slot; the used ones come first.
+	n := frontend.Variable(len(c.Claims))
+	var prev frontend.Variable = 1
+	for r := range c.Rotations {
+		assertHalvesOf(c.RotationHashes[r][:], c.Rotations[r])
+		used := api.Sub(1, api.IsZero(api.Add(c.Rotations[r][0], c.Rotations[r][1])))
+		api.AssertIsEqual(api.Mul(used, api.Sub(1, prev)), 0)
+		prev = used
+		n = api.Add(n, used)
+		hashes = append(hashes, c.RotationHashes[r][:]...)
+	}
+	stmt := append(constBytes(protocol.StatementTag[:]), constBytes(make([]byte, 3))...)
+	stmt = append(stmt, bf.ValueOf(n)) // at most 255 claims
+	stmt = append(stmt, hashes...)
+	h, err := sha3.NewLegacyKeccak256(api)
 	if err != nil {
-		return err
+		return fmt.Errorf("statement leaf: keccak: %w", err)
 	}
-	assertHalvesOf(h, c.Statement)
+	h.Write(stmt)
+	var digest []uints.U8
+	if len(c.Rotations) == 0 {
+		digest = h.Sum()
+	} else {
+		digest = h.FixedLengthSum(api.Add(32+4, api.Mul(n, 32)))
+	}
+	assertHalvesOf(digest, c.Statement)
 	return nil
 }
 
 func constBytes(b []byte) []uints.U8 { return uints.NewU8Array(b) }
 
-// increment returns the 32-byte big-endian b + 1 modulo 2^256.
-func increment(api frontend.API, bf *uints.Bytes, b []uints.U8) []uints.U8 {
+// addSmall returns the 32-byte big-endian b + v modulo 2^256, for v below 2^(8·width).
+func addSmall(api frontend.API, bf *uints.Bytes, b []uints.U8, v frontend.Variable, width int) []uints.U8 {
+	vb := api.ToBinary(v, 8*width)
 	out := make([]uints.U8, len(b))
-	var carry frontend.Variable = 1
+	var carry frontend.Variable = 0
 	for i := len(b) - 1; i >= 0; i-- {
 		s := api.Add(bf.Value(b[i]), carry)
-		carry = api.IsZero(api.Sub(s, 256))
-		out[i] = bf.ValueOf(api.Sub(s, api.Mul(carry, 256)))
+		if k := len(b) - 1 - i; k < width {
+			s = api.Add(s, api.FromBinary(vb[8*k:8*k+8]...))
+		}
+		// s < 2·256: the carry is its ninth bit.
+		bits := api.ToBinary(s, 9)
+		carry = bits[8]
+		out[i] = bf.ValueOf(api.FromBinary(bits[:8]...))
 	}
 	return out
 }
@@ -156,39 +210,69 @@ func increment(api frontend.API, bf *uints.Bytes, b []uints.U8) []uints.U8 {
 type StatementPublic struct {
 	Statement common.Hash
 	Claims    []ClaimKeys
+	// Rotations are the rotation slots' claim hashes, zero for an unused slot.
+	Rotations []common.Hash
 }
 
-// ClaimKeys are a claim's trie keys and storage values, as the statement leaf exposes them.
+// ClaimKeys are a lane claim's trie keys and storage values, as the statement leaf exposes
+// them: the slots its two storage proofs open, and the value of the first.
 type ClaimKeys struct {
 	Claim                       protocol.LaneClaim
 	AccountKey, WordKey, AccKey common.Hash
 	Word                        common.Hash
 }
 
-// KeysOf derives a claim's trie keys natively; word is the lane word's storage value.
+// Slots are the storage slots of a lane claim's two storage proofs: a head's word and
+// accumulator slots, or a checkpoint's slot twice.
+func Slots(c protocol.LaneClaim) (word, acc common.Hash) {
+	if c.Kind == protocol.KindLaneCheckpoint {
+		s := protocol.CheckpointSlot(c.DstDomain, c.Count)
+		return s, s
+	}
+	return protocol.LaneWordSlot(c.DstDomain), protocol.LaneAccSlot(c.DstDomain)
+}
+
+// KeysOf derives a claim's trie keys natively; word is the value of its first storage proof
+// (a head's lane word; a checkpoint's accumulator).
 func KeysOf(c protocol.LaneClaim, word common.Hash) ClaimKeys {
+	ws, as := Slots(c)
 	return ClaimKeys{
 		Claim:      c,
 		AccountKey: crypto.Keccak256Hash(c.Outbox[:]),
-		WordKey:    crypto.Keccak256Hash(protocol.LaneWordSlot(c.DstDomain).Bytes()),
-		AccKey:     crypto.Keccak256Hash(protocol.LaneAccSlot(c.DstDomain).Bytes()),
+		WordKey:    crypto.Keccak256Hash(ws[:]),
+		AccKey:     crypto.Keccak256Hash(as[:]),
 		Word:       word,
 	}
 }
 
-// AssignStatement builds a statement leaf's witness for claims, whose lane words (storage
-// values) are words. It refuses a word whose count is not the claim's.
-func AssignStatement(claims []protocol.LaneClaim, words []common.Hash) (*StatementCircuit, *StatementPublic, error) {
+// AssignStatement builds the witness of a statement leaf with room for rotations rotation
+// claims, for a statement whose lane claims' first storage values are words (a head's lane
+// word, a checkpoint's accumulator). It refuses a head whose word's count is not the claim's,
+// a checkpoint whose value is not its accumulator, and more rotations than the room.
+func AssignStatement(stmt protocol.Statement, words []common.Hash, rotations int) (*StatementCircuit, *StatementPublic, error) {
+	claims := stmt.Lanes
 	if len(claims) == 0 || len(claims) != len(words) {
 		return nil, nil, fmt.Errorf("statement leaf: %d claims, %d words", len(claims), len(words))
 	}
-	stmt := protocol.Statement{Lanes: claims}
-	pub := &StatementPublic{Statement: stmt.Hash()}
-	a := NewStatementCircuit(len(claims))
+	if len(stmt.Rotations) > rotations {
+		return nil, nil, fmt.Errorf("statement leaf: %d rotations, room for %d", len(stmt.Rotations), rotations)
+	}
+	if err := stmt.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("statement leaf: %w", err)
+	}
+	pub := &StatementPublic{Statement: stmt.Hash(), Rotations: make([]common.Hash, rotations)}
+	a := NewStatementCircuit(len(claims), rotations)
 	a.Statement = halves(pub.Statement)
 	for i, c := range claims {
-		if got := binary.BigEndian.Uint64(words[i][24:]); got != c.Count {
-			return nil, nil, fmt.Errorf("statement leaf: claim %d: lane word holds count %d, the claim %d", i, got, c.Count)
+		switch c.Kind {
+		case protocol.KindLaneHead:
+			if got := binary.BigEndian.Uint64(words[i][24:]); got != c.Count {
+				return nil, nil, fmt.Errorf("statement leaf: claim %d: lane word holds count %d, the claim %d", i, got, c.Count)
+			}
+		case protocol.KindLaneCheckpoint:
+			if words[i] != c.Acc {
+				return nil, nil, fmt.Errorf("statement leaf: claim %d: checkpoint %d holds %s, the claim %s", i, c.Count, words[i], c.Acc)
+			}
 		}
 		k := KeysOf(c, words[i])
 		pub.Claims = append(pub.Claims, k)
@@ -198,6 +282,13 @@ func AssignStatement(claims []protocol.LaneClaim, words []common.Hash) (*Stateme
 			AccKey: halves(k.AccKey), Word: halves(k.Word), Acc: halves(c.Acc),
 		}
 		copy(a.Encoded[i][:], uints.NewU8Array(c.Encode()))
+	}
+	for r := range rotations {
+		if r < len(stmt.Rotations) {
+			pub.Rotations[r] = stmt.Rotations[r].Hash()
+		}
+		a.Rotations[r] = halves(pub.Rotations[r])
+		copy(a.RotationHashes[r][:], uints.NewU8Array(pub.Rotations[r][:]))
 	}
 	return a, pub, nil
 }

@@ -95,7 +95,7 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 			return addr, nil
 		}
 		demo.MaxGasLimit = 600_000
-		demo.Prove = func(ctx context.Context, lane *chain.LaneProof) (*devnet.ProvedBatch, error) {
+		demo.Prove = func(ctx context.Context, lane *chain.LaneProof, checkpoint uint64) (*devnet.ProvedBatch, error) {
 			members, _ := devnet.Committee()
 			n := lane.Header.Number.Uint64()
 			sigs, err := devnet.Attest(lane.SrcDomain, n, lane.Header.Hash(), devnet.CommitteeSize)
@@ -103,7 +103,8 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 				return nil, err
 			}
 			log.Info("finalized header attested", "block", n, "signers", len(sigs), "of", devnet.CommitteeSize)
-			bp, calldata, err := proveForInbox(ctx, p, members, sigs, lane)
+			bp, calldata, err := proveForInbox(ctx, p, aggregator.Batch{Claims: []aggregator.ClaimInput{
+				{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: checkpoint}}})
 			if err != nil {
 				return nil, err
 			}
@@ -166,15 +167,15 @@ func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *agg
 	row("lane accumulator", "%s", rep.Head.Acc)
 	row("storage proof", "verified against the state root: %d account nodes, %d storage nodes", rep.AccountProofNodes, rep.StorageProofNodes)
 	row("checkpoints", "%d stored segment ends proven too: %v", len(rep.Checkpoints), rep.Checkpoints)
-	row("batch statement", "%s", rep.Statement)
+	row("batch statement", "%s (the last of %d batches)", rep.Statement, rep.Batches)
 	if p == nil {
-		row("submitBatch", "%d gas (TestOnlyVerifier: no proof)", rep.SubmitGas)
+		row("submitBatch", "%d gas in all (TestOnlyVerifier: no proof)", rep.SubmitGas)
 	} else {
 		for _, c := range p.Circuits() {
 			row("circuit "+c.Name, "%d constraints (%s)", c.CCS.GetNbConstraints(), c.Keys.Manifest.Curve)
 		}
 		row("batch proof", "%d bytes (Groth16 on BN254, one commitment)", rep.ProofSize)
-		row("submitBatch", "%d gas, through the generated Groth16 verifier", rep.SubmitGas)
+		row("submitBatch", "%d gas in all, through the generated Groth16 verifier", rep.SubmitGas)
 	}
 	var gas, msgs uint64
 	for _, dl := range rep.Deliveries {

@@ -229,7 +229,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	inputs := []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}
+	inputs := aggregator.Batch{Claims: []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}}
 	if o.leavesOnly {
 		bp := &aggregator.BatchProof{}
 		leaves, err := p.ProveLeaves(ctx, inputs, bp)

@@ -81,7 +81,7 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 		{[]string{"verify", truncated}, "truncated", verifier.ErrEncoding},
 		{[]string{"export-solidity", "--key-dir", keys}, "no keys of circuit", prover.ErrNotFound},
 		{[]string{"aggregate", "--leaves", truncated, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, "malformed pipeline file", aggregator.ErrFile},
-		{[]string{"aggregate", "--leaves", otherFormat, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, "isthmus.leaves.v1", aggregator.ErrFile},
+		{[]string{"aggregate", "--leaves", otherFormat, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, aggregator.LeavesFormat, aggregator.ErrFile},
 		{[]string{"wrap", "--in", filepath.Join(dir, "missing.json"), "--out", filepath.Join(dir, "b.json"), "--key-dir", keys}, "no such file", os.ErrNotExist},
 		{[]string{"prove", "--rpc", "http://127.0.0.1:1", "--outbox", d.Outbox.Hex(), "--out", filepath.Join(dir, "b.json"), "--devnet-attesters", "--key-dir", keys},
 			chain.ErrUnreachable.Error(), chain.ErrUnreachable},
@@ -167,7 +167,7 @@ func validBatchWithoutKey(t *testing.T) []byte {
 	t.Helper()
 	_, _, g1, g2 := bn254.Generators()
 	proof := &groth16bn254.Proof{Ar: g1, Bs: g2, Krs: g1, Commitments: []bn254.G1Affine{g1}, CommitmentPok: g1}
-	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{SrcDomain: 1, DstDomain: 2, Count: 5, BlockNumber: 3}}}
+	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{Kind: protocol.KindLaneHead, SrcDomain: 1, DstDomain: 2, Count: 5, BlockNumber: 3}}}
 	b, err := verifier.NewBatch("wrap-none", stmt, proof)
 	if err != nil {
 		t.Fatal(err)

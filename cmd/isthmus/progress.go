@@ -10,11 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
-
 	"github.com/isthmus-xyz/isthmus/aggregator"
-	"github.com/isthmus-xyz/isthmus/chain"
-	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
@@ -107,10 +103,9 @@ func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger
 	return p, nil
 }
 
-// proveForInbox proves a lane head signed by sigs and returns the batch with the proof as
-// the Inbox takes it.
-func proveForInbox(ctx context.Context, p *aggregator.Prover, members committee.Committee, sigs map[int]*eddsa.Signature, lane *chain.LaneProof) (*aggregator.BatchProof, []byte, error) {
-	bp, err := p.Prove(ctx, []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}})
+// proveForInbox proves a batch and returns it with the proof as the Inbox takes it.
+func proveForInbox(ctx context.Context, p *aggregator.Prover, b aggregator.Batch) (*aggregator.BatchProof, []byte, error) {
+	bp, err := p.Prove(ctx, b)
 	if err != nil {
 		return nil, nil, err
 	}

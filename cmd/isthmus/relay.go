@@ -202,8 +202,8 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	var prove relay.Prover
 	if o.testOnlyProofs {
 		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
-		prove = func(ctx context.Context, lane *chain.LaneProof) (*relay.Batch, error) {
-			claim, err := (&aggregator.ClaimInput{Committee: members, Lane: lane}).Claim()
+		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
+			claim, err := (&aggregator.ClaimInput{Committee: members, Lane: c.Lane, Checkpoint: c.Checkpoint}).Claim()
 			if err != nil {
 				return nil, err
 			}
@@ -215,13 +215,14 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		if err != nil {
 			return fail(err)
 		}
-		prove = func(ctx context.Context, lane *chain.LaneProof) (*relay.Batch, error) {
-			h := lane.Header
-			sigs, err := attest.Collect(ctx, o.attesters, members, lane.SrcDomain, h.Number.Uint64(), h.Hash(), log)
+		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
+			h := c.Lane.Header
+			sigs, err := attest.Collect(ctx, o.attesters, members, c.Lane.SrcDomain, h.Number.Uint64(), h.Hash(), log)
 			if err != nil {
 				return nil, err
 			}
-			bp, calldata, err := proveForInbox(ctx, p, members, sigs, lane)
+			bp, calldata, err := proveForInbox(ctx, p, aggregator.Batch{Claims: []aggregator.ClaimInput{
+				{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: c.Checkpoint}}})
 			if err != nil {
 				return nil, err
 			}

@@ -6,16 +6,19 @@ import {IBatchVerifier} from "./IBatchVerifier.sol";
 import {IMessageRecipient} from "./IMessageRecipient.sol";
 
 /// @title Isthmus Inbox
-/// @notice Destination-chain end of Isthmus. `submitBatch` accepts a batch proof of lane
-///         checkpoints `(count, acc)` and committee rotations; `deliver` accepts exactly the
-///         messages that rebuild a proven checkpoint from the delivered state, in order, once.
+/// @notice Destination-chain end of Isthmus. `submitBatch` accepts a batch proof of typed
+///         claims (Protocol: lane heads, lane checkpoints, committee rotations) and applies
+///         them in order; `deliver` accepts exactly the messages that rebuild a proven count
+///         from the delivered state, in order, once.
 ///
 ///         Rules for a lane claim, besides the proof: its lane ends here, it names the domain's
-///         Outbox and its current committee, its count lies beyond what was delivered, and its
-///         block is not older than the newest proven block. A claim that repeats a proven
-///         checkpoint is a replay and is refused; one that gives another accumulator for a
-///         proven count is a proven contradiction: the domain is frozen and nothing else in
-///         the batch takes effect. Rotations in a batch apply before its lane claims.
+///         Outbox and its current committee. A head's block is not older than the newest head
+///         proven; a checkpoint is accepted at any block (it never changes once written), so
+///         a long span can always be cut where a delivery must end. A claim at or below the
+///         delivered count, or repeating a proven count with its accumulator, changes nothing
+///         and is skipped (a rotation may travel with the lane's unchanged head). One that
+///         gives another accumulator for a proven count is a proven contradiction: the
+///         domain is frozen and nothing else in the batch takes effect.
 ///
 ///         A recipient cannot enter `deliver` or `retry` again from its own delivery (a
 ///         transient lock), and a recipient without code counts as failed, retriable.
@@ -27,7 +30,7 @@ contract Inbox {
         uint64 epoch; // committee epoch
         bool paused; // frozen by the guardian or by a proven contradiction
         uint64 provenCount; // highest proven count
-        uint64 provenBlock; // newest block a claim was proven at
+        uint64 provenBlock; // newest block a lane head was proven at
         uint64 deliveredCount; // messages delivered so far
         bytes32 deliveredAcc; // accumulator of the delivered messages
         uint64 rateCapacity; // most messages in one burst; zero for no limit
@@ -74,6 +77,7 @@ contract Inbox {
 
     event BatchAccepted(bytes32 indexed statement, uint256 lanes, uint256 rotations);
     event CheckpointProven(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 blockNumber);
+    event ClaimSkipped(uint32 indexed srcDomain, uint64 count);
     event CommitteeRotated(uint32 indexed srcDomain, uint64 epoch, bytes32 committee);
     event ContradictionDetected(uint32 indexed srcDomain, uint64 count, bytes32 provenAcc, bytes32 claimedAcc);
     event Delivered(uint32 indexed srcDomain, uint64 fromCount, uint64 toCount, bytes32 acc);
@@ -103,7 +107,6 @@ contract Inbox {
     error WrongOutbox(address outbox);
     error WrongCommittee(bytes32 committee);
     error WrongEpoch(uint64 expected, uint64 got);
-    error ClaimNotForward(uint64 count, uint64 delivered);
     error BlockNotForward(uint64 blockNumber, uint64 provenBlock);
     error AlreadyProven(uint64 count);
     error EmptyDelivery();
@@ -153,22 +156,23 @@ contract Inbox {
 
     // ---------------------------------------------------------------- batches
 
-    /// @notice Verifies a batch proof over `lanes` and `rotations` and records what it proves.
-    function submitBatch(
-        bytes calldata proof,
-        Protocol.LaneClaim[] calldata lanes,
-        Protocol.RotationClaim[] calldata rotations
-    ) external whenNotPaused {
-        if (lanes.length + rotations.length == 0) revert EmptyBatch();
-        bytes32 statement = Protocol.statementHash(lanes, rotations);
+    /// @notice Verifies a batch proof over `claims` (packed, kind first: Protocol) and applies
+    ///         them in order.
+    function submitBatch(bytes calldata proof, bytes[] calldata claims) external whenNotPaused {
+        if (claims.length == 0) revert EmptyBatch();
+        for (uint256 i = 0; i < claims.length; ++i) {
+            Protocol.kindOf(claims[i], i);
+        }
+        bytes32 statement = Protocol.statementHash(claims);
         if (!verifier.verifyBatch(proof, Protocol.publicInput(statement))) revert InvalidProof(statement);
 
         // A proven contradiction freezes its domain; nothing else of the batch is taken. Only a
         // claim about this very lane, under the committee trusted now, is evidence: a valid
         // proof of another lane (another destination, another Outbox) must not freeze this one.
         bool contradiction;
-        for (uint256 i = 0; i < lanes.length; ++i) {
-            Protocol.LaneClaim calldata c = lanes[i];
+        for (uint256 i = 0; i < claims.length; ++i) {
+            if (uint8(claims[i][0]) == Protocol.KIND_ROTATION) continue;
+            Protocol.LaneClaim memory c = Protocol.decodeLane(claims[i]);
             Domain storage d = _domains[c.srcDomain];
             if (c.dstDomain != localDomain || c.outbox != d.outbox || c.committee != d.committee) continue;
             bytes32 proven = _proven[c.srcDomain][c.count];
@@ -186,16 +190,19 @@ contract Inbox {
         }
         if (contradiction) return;
 
-        for (uint256 i = 0; i < rotations.length; ++i) {
-            _rotate(rotations[i]);
+        uint256 rotations;
+        for (uint256 i = 0; i < claims.length; ++i) {
+            if (uint8(claims[i][0]) == Protocol.KIND_ROTATION) {
+                _rotate(Protocol.decodeRotation(claims[i]));
+                ++rotations;
+            } else {
+                _prove(Protocol.decodeLane(claims[i]));
+            }
         }
-        for (uint256 i = 0; i < lanes.length; ++i) {
-            _prove(lanes[i]);
-        }
-        emit BatchAccepted(statement, lanes.length, rotations.length);
+        emit BatchAccepted(statement, claims.length - rotations, rotations);
     }
 
-    function _rotate(Protocol.RotationClaim calldata r) private {
+    function _rotate(Protocol.RotationClaim memory r) private {
         Domain storage d = _knownDomain(r.srcDomain);
         if (r.committee != d.committee) revert WrongCommittee(r.committee);
         if (r.nextEpoch != d.epoch + 1) revert WrongEpoch(d.epoch + 1, r.nextEpoch);
@@ -205,17 +212,22 @@ contract Inbox {
         emit CommitteeRotated(r.srcDomain, r.nextEpoch, r.nextCommittee);
     }
 
-    function _prove(Protocol.LaneClaim calldata c) private {
+    function _prove(Protocol.LaneClaim memory c) private {
         Domain storage d = _knownDomain(c.srcDomain);
         if (c.dstDomain != localDomain) revert WrongDestination(c.dstDomain);
         if (c.outbox != d.outbox) revert WrongOutbox(c.outbox);
         if (c.committee != d.committee) revert WrongCommittee(c.committee);
-        if (c.count <= d.deliveredCount) revert ClaimNotForward(c.count, d.deliveredCount);
-        if (c.blockNumber < d.provenBlock) revert BlockNotForward(c.blockNumber, d.provenBlock);
-        if (_proven[c.srcDomain][c.count] != bytes32(0)) revert AlreadyProven(c.count);
-
+        bytes32 proven = _proven[c.srcDomain][c.count];
+        if (proven != bytes32(0) && proven != c.acc) revert AlreadyProven(c.count);
+        if (c.count <= d.deliveredCount || proven != bytes32(0)) {
+            emit ClaimSkipped(c.srcDomain, c.count);
+            return;
+        }
+        if (c.kind == Protocol.KIND_LANE_HEAD) {
+            if (c.blockNumber < d.provenBlock) revert BlockNotForward(c.blockNumber, d.provenBlock);
+            d.provenBlock = c.blockNumber;
+        }
         _proven[c.srcDomain][c.count] = c.acc;
-        d.provenBlock = c.blockNumber;
         if (c.count > d.provenCount) d.provenCount = c.count;
         emit CheckpointProven(c.srcDomain, c.count, c.acc, c.blockNumber);
     }

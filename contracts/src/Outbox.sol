@@ -8,9 +8,14 @@ import {Protocol} from "./Protocol.sol";
 ///         its lane (one lane per destination domain). The storage layout is part of the
 ///         protocol, since provers read it with eth_getProof; it must never change:
 ///
-///         slot 0: mapping(uint32 dstDomain => Lane)   Lane = { word, acc } at keccak256(dst . 0) + {0, 1}
-///                 word = count (bits 0-63) | segMessages (64-95) | segGas (96-159) | segBytes (160-191)
-///         slot 1: mapping(uint32 dstDomain => mapping(uint64 count => bytes32 acc)) checkpoints
+///         slot 0: mapping(uint32 dstDomain => Lane) with base = keccak256(dst . 0):
+///                 base + 0: word = count (bits 0-63) | segMessages (64-95) | segGas (96-159) | segBytes (160-191)
+///                 base + 1: acc
+///                 base + 2 + count: the checkpoint stored when a segment closed at count
+///
+///         The checkpoints sit beside the lane (as a dynamic array's elements sit at a hashed
+///         base), so that a circuit derives a checkpoint's storage key from the word's slot by
+///         one addition: proving a checkpoint costs no more keccak than proving the head.
 ///
 ///         A checkpoint stores the accumulator at the end of a segment: before a message would
 ///         take the open segment past SEGMENT_MAX_MESSAGES, SEGMENT_MAX_GAS (summed gasLimit)
@@ -28,7 +33,6 @@ contract Outbox {
     }
 
     mapping(uint32 => Lane) private _lanes;
-    mapping(uint32 => mapping(uint64 => bytes32)) private _checkpoints;
 
     /// @notice This chain's protocol domain.
     uint32 public immutable localDomain;
@@ -74,7 +78,11 @@ contract Outbox {
                 || uint256(l.segGas) + gasLimit > Protocol.SEGMENT_MAX_GAS
                 || uint256(l.segBytes) + Protocol.PACKED_OVERHEAD + payload.length > Protocol.SEGMENT_MAX_BYTES
         ) {
-            _checkpoints[dstDomain][nonce] = l.acc;
+            bytes32 acc = l.acc;
+            uint256 slot = _checkpointSlot(dstDomain, nonce);
+            assembly ("memory-safe") {
+                sstore(slot, acc)
+            }
             emit Checkpoint(dstDomain, nonce, l.acc);
             l.segMessages = 0;
             l.segGas = 0;
@@ -99,7 +107,19 @@ contract Outbox {
     }
 
     /// @notice The accumulator stored when the lane's segment closed at `count` (zero if none).
-    function checkpoint(uint32 dstDomain, uint64 count) external view returns (bytes32) {
-        return _checkpoints[dstDomain][count];
+    function checkpoint(uint32 dstDomain, uint64 count) external view returns (bytes32 acc) {
+        uint256 slot = _checkpointSlot(dstDomain, count);
+        assembly ("memory-safe") {
+            acc := sload(slot)
+        }
+    }
+
+    /// @dev base + 2 + count, base being the lane's slot (keccak256(dst . 0)).
+    function _checkpointSlot(uint32 dstDomain, uint64 count) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, dstDomain)
+            mstore(0x20, _lanes.slot)
+            slot := add(keccak256(0x00, 0x40), add(2, count))
+        }
     }
 }

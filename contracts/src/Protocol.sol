@@ -16,11 +16,25 @@ library Protocol {
         bytes payload;
     }
 
+    // Claim kinds: the first byte of a claim's packed encoding, so that no claim of one kind
+    // hashes as another. A new kind takes the next number, a leaf circuit, a slot in the
+    // aggregation's registry of verifying keys, and a rule in the Inbox.
+    uint8 internal constant KIND_LANE_HEAD = 1;
+    uint8 internal constant KIND_LANE_CHECKPOINT = 2;
+    uint8 internal constant KIND_ROTATION = 3;
+
+    /// @notice Lengths of the packed claims, kind byte included.
+    uint256 internal constant LANE_CLAIM_SIZE = 141;
+    uint256 internal constant ROTATION_CLAIM_SIZE = 77;
+
     /// @notice A proven fact about one lane: at `blockNumber` (hash `blockHash`) of `srcDomain`,
     ///         finalized by the committee `committee`, the Outbox `outbox` had accumulated
-    ///         `acc` after `count` messages towards `dstDomain`. `count` is either the lane's
-    ///         head or one of its stored checkpoints.
+    ///         `acc` after `count` messages towards `dstDomain`: its head (KIND_LANE_HEAD) or a
+    ///         checkpoint it stored when a segment closed at `count` (KIND_LANE_CHECKPOINT).
+    ///         Packed: kind ‖ srcDomain ‖ dstDomain ‖ outbox ‖ committee ‖ blockNumber ‖
+    ///         blockHash ‖ count ‖ acc (141 bytes, big-endian).
     struct LaneClaim {
+        uint8 kind;
         uint32 srcDomain;
         uint32 dstDomain;
         address outbox;
@@ -32,7 +46,8 @@ library Protocol {
     }
 
     /// @notice A proven committee hand-over: the committee `committee` of `srcDomain` signed
-    ///         `nextCommittee` as the commitment of epoch `nextEpoch`.
+    ///         `nextCommittee` as the commitment of epoch `nextEpoch`. Packed: kind ‖ srcDomain
+    ///         ‖ committee ‖ nextEpoch ‖ nextCommittee (77 bytes).
     struct RotationClaim {
         uint32 srcDomain;
         bytes32 committee;
@@ -40,8 +55,11 @@ library Protocol {
         bytes32 nextCommittee;
     }
 
-    /// @notice Domain tag that opens every statement: keccak256("isthmus.statement.v1").
-    bytes32 internal constant STATEMENT_TAG = keccak256("isthmus.statement.v1");
+    /// @notice A claim that is not one of a known kind at its length.
+    error MalformedClaim(uint256 index);
+
+    /// @notice Domain tag that opens every statement: keccak256("isthmus.statement.v2").
+    bytes32 internal constant STATEMENT_TAG = keccak256("isthmus.statement.v2");
 
     /// @notice The statement hash is reduced to this many low bits to fit one BN254 scalar.
     uint256 internal constant PUBLIC_INPUT_MASK = (uint256(1) << 253) - 1;
@@ -162,39 +180,47 @@ library Protocol {
         }
     }
 
-    /// @notice keccak256 of the claim's 140-byte packed encoding.
-    function hash(LaneClaim calldata c) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encodePacked(
-                c.srcDomain, c.dstDomain, c.outbox, c.committee, c.blockNumber, c.blockHash, c.count, c.acc
-            )
-        );
+    /// @notice The kind of claim `i`, checked against its length.
+    function kindOf(bytes calldata c, uint256 i) internal pure returns (uint8 kind) {
+        if (c.length == 0) revert MalformedClaim(i);
+        kind = uint8(c[0]);
+        if (kind == KIND_LANE_HEAD || kind == KIND_LANE_CHECKPOINT) {
+            if (c.length != LANE_CLAIM_SIZE) revert MalformedClaim(i);
+        } else if (kind == KIND_ROTATION) {
+            if (c.length != ROTATION_CLAIM_SIZE) revert MalformedClaim(i);
+        } else {
+            revert MalformedClaim(i);
+        }
     }
 
-    /// @notice keccak256 of the claim's 76-byte packed encoding.
-    function hash(RotationClaim calldata c) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(c.srcDomain, c.committee, c.nextEpoch, c.nextCommittee));
+    /// @notice Reads a packed lane claim (its kind and length checked by kindOf).
+    function decodeLane(bytes calldata c) internal pure returns (LaneClaim memory l) {
+        l.kind = uint8(c[0]);
+        l.srcDomain = uint32(bytes4(c[1:5]));
+        l.dstDomain = uint32(bytes4(c[5:9]));
+        l.outbox = address(bytes20(c[9:29]));
+        l.committee = bytes32(c[29:61]);
+        l.blockNumber = uint64(bytes8(c[61:69]));
+        l.blockHash = bytes32(c[69:101]);
+        l.count = uint64(bytes8(c[101:109]));
+        l.acc = bytes32(c[109:141]);
     }
 
-    /// @notice keccak256(STATEMENT_TAG ‖ uint32(#lanes) ‖ laneHash... ‖ uint32(#rotations) ‖ rotationHash...).
-    function statementHash(LaneClaim[] calldata lanes, RotationClaim[] calldata rotations)
-        internal
-        pure
-        returns (bytes32)
-    {
-        bytes32[] memory laneHashes = new bytes32[](lanes.length);
-        for (uint256 i = 0; i < lanes.length; ++i) {
-            laneHashes[i] = hash(lanes[i]);
+    /// @notice Reads a packed rotation claim (its kind and length checked by kindOf).
+    function decodeRotation(bytes calldata c) internal pure returns (RotationClaim memory r) {
+        r.srcDomain = uint32(bytes4(c[1:5]));
+        r.committee = bytes32(c[5:37]);
+        r.nextEpoch = uint64(bytes8(c[37:45]));
+        r.nextCommittee = bytes32(c[45:77]);
+    }
+
+    /// @notice keccak256(STATEMENT_TAG ‖ uint32(#claims) ‖ keccak256(claim)…), the claims packed.
+    function statementHash(bytes[] calldata claims) internal pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](claims.length);
+        for (uint256 i = 0; i < claims.length; ++i) {
+            hashes[i] = keccak256(claims[i]);
         }
-        bytes32[] memory rotationHashes = new bytes32[](rotations.length);
-        for (uint256 i = 0; i < rotations.length; ++i) {
-            rotationHashes[i] = hash(rotations[i]);
-        }
-        return keccak256(
-            abi.encodePacked(
-                STATEMENT_TAG, uint32(lanes.length), laneHashes, uint32(rotations.length), rotationHashes
-            )
-        );
+        return keccak256(abi.encodePacked(STATEMENT_TAG, uint32(claims.length), hashes));
     }
 
     /// @notice The one public input of the batch proof: the statement hash with its top three

@@ -29,20 +29,18 @@ contract ProtocolHarness {
         return (acc, nonce);
     }
 
-    function laneClaimHash(Protocol.LaneClaim calldata c) external pure returns (bytes32) {
-        return Protocol.hash(c);
+    function decodeLane(bytes calldata c) external pure returns (Protocol.LaneClaim memory) {
+        Protocol.kindOf(c, 0);
+        return Protocol.decodeLane(c);
     }
 
-    function rotationClaimHash(Protocol.RotationClaim calldata c) external pure returns (bytes32) {
-        return Protocol.hash(c);
+    function decodeRotation(bytes calldata c) external pure returns (Protocol.RotationClaim memory) {
+        Protocol.kindOf(c, 0);
+        return Protocol.decodeRotation(c);
     }
 
-    function statementHash(Protocol.LaneClaim[] calldata lanes, Protocol.RotationClaim[] calldata rotations)
-        external
-        pure
-        returns (bytes32 statement, uint256 publicInput)
-    {
-        statement = Protocol.statementHash(lanes, rotations);
+    function statementHash(bytes[] calldata claims) external pure returns (bytes32 statement, uint256 publicInput) {
+        statement = Protocol.statementHash(claims);
         publicInput = Protocol.publicInput(statement);
     }
 }

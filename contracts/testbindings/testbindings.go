@@ -28,6 +28,7 @@ var (
 
 // ProtocolLaneClaim is an auto generated low-level Go binding around an user-defined struct.
 type ProtocolLaneClaim struct {
+	Kind        uint8
 	SrcDomain   uint32
 	DstDomain   uint32
 	Outbox      common.Address
@@ -67,9 +68,9 @@ type TestRecordingRecipientReceived struct {
 
 // ProtocolHarnessMetaData contains all meta data concerning the ProtocolHarness contract.
 var ProtocolHarnessMetaData = bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"offset\",\"type\":\"uint256\"}],\"name\":\"MalformedDelivery\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"},{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"recipient\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"gasLimit\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"internalType\":\"structProtocol.Message[]\",\"name\":\"messages\",\"type\":\"tuple[]\"}],\"name\":\"accumulate\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"data\",\"type\":\"bytes\"}],\"name\":\"accumulatePacked\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"outbox\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"committee\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"count\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"}],\"internalType\":\"structProtocol.LaneClaim\",\"name\":\"c\",\"type\":\"tuple\"}],\"name\":\"laneClaimHash\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"recipient\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"gasLimit\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"internalType\":\"structProtocol.Message\",\"name\":\"m\",\"type\":\"tuple\"}],\"name\":\"messageHash\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"committee\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"nextEpoch\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"nextCommittee\",\"type\":\"bytes32\"}],\"internalType\":\"structProtocol.RotationClaim\",\"name\":\"c\",\"type\":\"tuple\"}],\"name\":\"rotationClaimHash\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"outbox\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"committee\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"count\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"}],\"internalType\":\"structProtocol.LaneClaim[]\",\"name\":\"lanes\",\"type\":\"tuple[]\"},{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"committee\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"nextEpoch\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"nextCommittee\",\"type\":\"bytes32\"}],\"internalType\":\"structProtocol.RotationClaim[]\",\"name\":\"rotations\",\"type\":\"tuple[]\"}],\"name\":\"statementHash\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"statement\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"publicInput\",\"type\":\"uint256\"}],\"stateMutability\":\"pure\",\"type\":\"function\"}]",
+	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"index\",\"type\":\"uint256\"}],\"name\":\"MalformedClaim\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"offset\",\"type\":\"uint256\"}],\"name\":\"MalformedDelivery\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"},{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"recipient\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"gasLimit\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"internalType\":\"structProtocol.Message[]\",\"name\":\"messages\",\"type\":\"tuple[]\"}],\"name\":\"accumulate\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"data\",\"type\":\"bytes\"}],\"name\":\"accumulatePacked\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"c\",\"type\":\"bytes\"}],\"name\":\"decodeLane\",\"outputs\":[{\"components\":[{\"internalType\":\"uint8\",\"name\":\"kind\",\"type\":\"uint8\"},{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"outbox\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"committee\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"count\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"}],\"internalType\":\"structProtocol.LaneClaim\",\"name\":\"\",\"type\":\"tuple\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"c\",\"type\":\"bytes\"}],\"name\":\"decodeRotation\",\"outputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"committee\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"nextEpoch\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"nextCommittee\",\"type\":\"bytes32\"}],\"internalType\":\"structProtocol.RotationClaim\",\"name\":\"\",\"type\":\"tuple\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"recipient\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"gasLimit\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"internalType\":\"structProtocol.Message\",\"name\":\"m\",\"type\":\"tuple\"}],\"name\":\"messageHash\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes[]\",\"name\":\"claims\",\"type\":\"bytes[]\"}],\"name\":\"statementHash\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"statement\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"publicInput\",\"type\":\"uint256\"}],\"stateMutability\":\"pure\",\"type\":\"function\"}]",
 	ID:  "ProtocolHarness",
-	Bin: "0x6080604052348015600e575f5ffd5b50610daf8061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061006f575f3560e01c8063d13376471161004d578063d1337647146100dd578063ef82bb6f146100f0578063f56bf2b214610103575f5ffd5b80633ba870bf146100735780634af4d050146100995780638de37cd7146100ac575b5f5ffd5b61008661008136600461078f565b61012b565b6040519081526020015b60405180910390f35b6100866100a73660046107a8565b61013b565b6100bf6100ba366004610851565b610197565b6040805192835267ffffffffffffffff909116602083015201610090565b6100866100eb3660046108f9565b6101ec565b6100866100fe366004610937565b6101f6565b610116610111366004610991565b610200565b60408051928352602083019190915201610090565b5f61013582610224565b92915050565b5f805b8281101561018e576101848561017686868581811061015f5761015f610a2c565b90506020028101906101719190610a59565b6102de565b5f9182526020526040902090565b945060010161013e565b50929392505050565b5f80805b838110156101dd575f6101b28686848d8d8d610351565b925090506101c987825f9182526020526040902090565b965050866101d690610ac2565b965061019b565b50939794965093945050505050565b5f610135826102de565b5f61013582610476565b5f5f61020e86868686610590565b915061021982610719565b905094509492505050565b5f6102326020830183610aee565b60208301356102476060850160408601610b07565b84606001356040516020016102c1949392919060e09490941b7fffffffff00000000000000000000000000000000000000000000000000000000168452600484019290925260c01b7fffffffffffffffff000000000000000000000000000000000000000000000000166024830152602c820152604c0190565b604051602081830303815290604052805190602001209050919050565b5f6101356102ef6020840184610aee565b6102ff6040850160208601610aee565b61030f6060860160408701610b07565b61031f6080870160608801610b20565b61032f60a0880160808901610b20565b61033f60c0890160a08a01610b07565b61034c60c08a018a610b53565b61074d565b5f8061035e603487610bb4565b87101561039f576040517f1d1568e5000000000000000000000000000000000000000000000000000000008152600481018790526024015b60405180910390fd5b8786016030013560e01c806103b5603489610bb4565b6103bf9190610bb4565b9150878211156103fe576040517f1d1568e500000000000000000000000000000000000000000000000000000000815260048101889052602401610396565b868901604051878152866020820152856040820152813560601c6060820152601482013560601c6080820152602882013560c01c60a082015260e060c08201528260e082015282603483016101008301375f8361010083010152601f19601f8401166101000181209450505050965096945050505050565b5f6104846020830183610aee565b6104946040840160208501610aee565b6104a46060850160408601610b20565b60608501356104b960a0870160808801610b07565b60a08701356104ce60e0890160c08a01610b07565b60405160e097881b7fffffffff00000000000000000000000000000000000000000000000000000000908116602083015296881b909616602487015260609490941b7fffffffffffffffffffffffffffffffffffffffff000000000000000000000000166028860152603c85019290925260c090811b7fffffffffffffffff000000000000000000000000000000000000000000000000908116605c86015260648501929092529190911b16608482015290830135608c82015260ac016102c1565b5f808467ffffffffffffffff8111156105ab576105ab610bc7565b6040519080825280602002602001820160405280156105d4578160200160208202803683370190505b5090505f5b85811015610627576106028787838181106105f6576105f6610a2c565b90506101000201610476565b82828151811061061457610614610a2c565b60209081029190910101526001016105d9565b505f8367ffffffffffffffff81111561064257610642610bc7565b60405190808252806020026020018201604052801561066b578160200160208202803683370190505b5090505f5b848110156106bd5761069886868381811061068d5761068d610a2c565b905060800201610224565b8282815181106106aa576106aa610a2c565b6020908102919091010152600101610670565b506040516106f7907f58b105c35e570f409fec1eec97fe6e572a45039f6e470b334a9a3d3972bb3731908890859088908690602001610c25565b6040516020818303038152906040528051906020012092505050949350505050565b5f61074560017f2000000000000000000000000000000000000000000000000000000000000000610ca2565b909116919050565b6040515f906107668a8a8a8a8a8a8a8a60208a01610cb5565b604051602081830303815290604052805190602001209150806040525098975050505050505050565b5f60808284031280156107a0575f5ffd5b509092915050565b5f5f5f604084860312156107ba575f5ffd5b83359250602084013567ffffffffffffffff8111156107d7575f5ffd5b8401601f810186136107e7575f5ffd5b803567ffffffffffffffff8111156107fd575f5ffd5b8660208260051b8401011115610811575f5ffd5b939660209190910195509293505050565b803563ffffffff81168114610835575f5ffd5b919050565b803567ffffffffffffffff81168114610835575f5ffd5b5f5f5f5f5f5f60a08789031215610866575f5ffd5b61086f87610822565b955061087d60208801610822565b945061088b6040880161083a565b935060608701359250608087013567ffffffffffffffff8111156108ad575f5ffd5b8701601f810189136108bd575f5ffd5b803567ffffffffffffffff8111156108d3575f5ffd5b8960208284010111156108e4575f5ffd5b60208201935080925050509295509295509295565b5f60208284031215610909575f5ffd5b813567ffffffffffffffff81111561091f575f5ffd5b820160e08185031215610930575f5ffd5b9392505050565b5f6101008284031280156107a0575f5ffd5b5f5f83601f840112610959575f5ffd5b50813567ffffffffffffffff811115610970575f5ffd5b6020830191508360208260071b850101111561098a575f5ffd5b9250929050565b5f5f5f5f604085870312156109a4575f5ffd5b843567ffffffffffffffff8111156109ba575f5ffd5b8501601f810187136109ca575f5ffd5b803567ffffffffffffffff8111156109e0575f5ffd5b8760208260081b84010111156109f4575f5ffd5b60209182019550935085013567ffffffffffffffff811115610a14575f5ffd5b610a2087828801610949565b95989497509550505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffd5b5f82357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff21833603018112610a8b575f5ffd5b9190910192915050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b5f67ffffffffffffffff821667ffffffffffffffff8103610ae557610ae5610a95565b60010192915050565b5f60208284031215610afe575f5ffd5b61093082610822565b5f60208284031215610b17575f5ffd5b6109308261083a565b5f60208284031215610b30575f5ffd5b813573ffffffffffffffffffffffffffffffffffffffff81168114610930575f5ffd5b5f5f83357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe1843603018112610b86575f5ffd5b83018035915067ffffffffffffffff821115610ba0575f5ffd5b60200191503681900382131561098a575f5ffd5b8082018082111561013557610135610a95565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b5f8151602083015f5b82811015610c1b578151865260209586019590910190600101610bfd565b5093949350505050565b8581527fffffffff000000000000000000000000000000000000000000000000000000008560e01b1660208201525f610c616024830186610bf4565b7fffffffff000000000000000000000000000000000000000000000000000000008560e01b168152610c966004820185610bf4565b98975050505050505050565b8181038181111561013557610135610a95565b63ffffffff8916815263ffffffff8816602082015267ffffffffffffffff8716604082015273ffffffffffffffffffffffffffffffffffffffff8616606082015273ffffffffffffffffffffffffffffffffffffffff8516608082015267ffffffffffffffff841660a082015260e060c08201528160e082015281836101008301375f81830161010090810191909152601f9092017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe016010197965050505050505056fea2646970667358221220eda4039898e3675a065c1ac0b72f294d422d88a569d0899defa82d28310bb59e64736f6c634300081e0033",
+	Bin: "0x6080604052348015600e575f5ffd5b5061110e8061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061006f575f3560e01c8063acf60c041161004d578063acf60c04146100ee578063d133764714610116578063eb52755c14610129575f5ffd5b80632cd0ebee146100735780634af4d0501461009c5780638de37cd7146100bd575b5f5ffd5b61008661008136600461099c565b61017f565b60405161009391906109db565b60405180910390f35b6100af6100aa366004610ad6565b6101e6565b604051908152602001610093565b6100d06100cb366004610b4d565b610245565b6040805192835267ffffffffffffffff909116602083015201610093565b6101016100fc366004610bc7565b61029a565b60408051928352602083019190915201610093565b6100af610124366004610bfa565b6102ba565b61013c61013736600461099c565b6102c4565b6040516100939190815163ffffffff1681526020808301519082015260408083015167ffffffffffffffff16908201526060918201519181019190915260800190565b60408051610120810182525f80825260208201819052918101829052606081018290526080810182905260a0810182905260c0810182905260e081018290526101008101919091526101d283835f6102fd565b506101dd8383610451565b90505b92915050565b5f805b828110156102395761022f8561022186868581811061020a5761020a610c31565b905060200281019061021c9190610c5e565b6105ad565b5f9182526020526040902090565b94506001016101e9565b508390505b9392505050565b5f80805b8381101561028b575f6102608686848d8d8d610620565b9250905061027787825f9182526020526040902090565b9650508661028490610cc7565b9650610249565b50939794965093945050505050565b5f5f6102a68484610740565b91506102b182610845565b90509250929050565b5f6101e0826105ad565b604080516080810182525f8082526020820181905291810182905260608101919091526102f283835f6102fd565b506101dd8383610879565b5f82810361033f576040517f8f05e161000000000000000000000000000000000000000000000000000000008152600481018390526024015b60405180910390fd5b83835f81811061035157610351610c31565b919091013560f81c915050600181148061036e575060ff81166002145b156103b557608d83146103b0576040517f8f05e16100000000000000000000000000000000000000000000000000000000815260048101839052602401610336565b61023e565b7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd60ff82160161041c57604d83146103b0576040517f8f05e16100000000000000000000000000000000000000000000000000000000815260048101839052602401610336565b6040517f8f05e16100000000000000000000000000000000000000000000000000000000815260048101839052602401610336565b60408051610120810182525f80825260208201819052918101829052606081018290526080810182905260a0810182905260c0810182905260e0810182905261010081019190915282825f8181106104ab576104ab610c31565b919091013560f81c8252506104c4600560018486610cf3565b6104cd91610d1a565b60e01c60208201526104e3600960058486610cf3565b6104ec91610d1a565b60e01c6040820152610502601d60098486610cf3565b61050b91610d80565b606090811c90820152610522603d601d8486610cf3565b61052b91610de5565b608082015261053e6045603d8486610cf3565b61054791610e21565b60c01c60a082015261055d606560458486610cf3565b61056691610de5565b60c0820152610579606d60658486610cf3565b61058291610e21565b60c01c60e0820152610598608d606d8486610cf3565b6105a191610de5565b61010082015292915050565b5f6101e06105be6020840184610e86565b6105ce6040850160208601610e86565b6105de6060860160408701610e9f565b6105ee6080870160608801610eb8565b6105fe60a0880160808901610eb8565b61060e60c0890160a08a01610e9f565b61061b60c08a018a610eeb565b610915565b5f8061062d603487610f4c565b871015610669576040517f1d1568e500000000000000000000000000000000000000000000000000000000815260048101879052602401610336565b8786016030013560e01c8061067f603489610f4c565b6106899190610f4c565b9150878211156106c8576040517f1d1568e500000000000000000000000000000000000000000000000000000000815260048101889052602401610336565b868901604051878152866020820152856040820152813560601c6060820152601482013560601c6080820152602882013560c01c60a082015260e060c08201528260e082015282603483016101008301375f8361010083010152601f19601f8401166101000181209450505050965096945050505050565b5f808267ffffffffffffffff81111561075b5761075b610f5f565b604051908082528060200260200182016040528015610784578160200160208202803683370190505b5090505f5b838110156107f0578484828181106107a3576107a3610c31565b90506020028101906107b59190610eeb565b6040516107c3929190610f8c565b60405180910390208282815181106107dd576107dd610c31565b6020908102919091010152600101610789565b50604051610826907fd91b8ec18c41cc2eabded278d63606dc6e276693b9703e75eaf0ab0481c2f5e59085908490602001610f9b565b6040516020818303038152906040528051906020012091505092915050565b5f61087160017f2000000000000000000000000000000000000000000000000000000000000000611001565b909116919050565b604080516080810182525f8082526020820181905291810182905260608101919091526108aa600560018486610cf3565b6108b391610d1a565b60e01c81526108c6602560058486610cf3565b6108cf91610de5565b60208201526108e2602d60258486610cf3565b6108eb91610e21565b60c01c6040820152610901604d602d8486610cf3565b61090a91610de5565b606082015292915050565b6040515f9061092e8a8a8a8a8a8a8a8a60208a01611014565b604051602081830303815290604052805190602001209150806040525098975050505050505050565b5f5f83601f840112610967575f5ffd5b50813567ffffffffffffffff81111561097e575f5ffd5b602083019150836020828501011115610995575f5ffd5b9250929050565b5f5f602083850312156109ad575f5ffd5b823567ffffffffffffffff8111156109c3575f5ffd5b6109cf85828601610957565b90969095509350505050565b5f6101208201905060ff835116825263ffffffff60208401511660208301526040830151610a11604084018263ffffffff169052565b506060830151610a39606084018273ffffffffffffffffffffffffffffffffffffffff169052565b506080830151608083015260a0830151610a5f60a084018267ffffffffffffffff169052565b5060c083015160c083015260e0830151610a8560e084018267ffffffffffffffff169052565b5061010092830151919092015290565b5f5f83601f840112610aa5575f5ffd5b50813567ffffffffffffffff811115610abc575f5ffd5b6020830191508360208260051b8501011115610995575f5ffd5b5f5f5f60408486031215610ae8575f5ffd5b83359250602084013567ffffffffffffffff811115610b05575f5ffd5b610b1186828701610a95565b9497909650939450505050565b803563ffffffff81168114610b31575f5ffd5b919050565b803567ffffffffffffffff81168114610b31575f5ffd5b5f5f5f5f5f5f60a08789031215610b62575f5ffd5b610b6b87610b1e565b9550610b7960208801610b1e565b9450610b8760408801610b36565b935060608701359250608087013567ffffffffffffffff811115610ba9575f5ffd5b610bb589828a01610957565b979a9699509497509295939492505050565b5f5f60208385031215610bd8575f5ffd5b823567ffffffffffffffff811115610bee575f5ffd5b6109cf85828601610a95565b5f60208284031215610c0a575f5ffd5b813567ffffffffffffffff811115610c20575f5ffd5b820160e0818503121561023e575f5ffd5b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffd5b5f82357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff21833603018112610c90575f5ffd5b9190910192915050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b5f67ffffffffffffffff821667ffffffffffffffff8103610cea57610cea610c9a565b60010192915050565b5f5f85851115610d01575f5ffd5b83861115610d0d575f5ffd5b5050820193919092039150565b80357fffffffff000000000000000000000000000000000000000000000000000000008116906004841015610d79577fffffffff00000000000000000000000000000000000000000000000000000000808560040360031b1b82161691505b5092915050565b80357fffffffffffffffffffffffffffffffffffffffff0000000000000000000000008116906014841015610d79577fffffffffffffffffffffffffffffffffffffffff000000000000000000000000808560140360031b1b82161691505092915050565b803560208310156101e0577fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff602084900360031b1b1692915050565b80357fffffffffffffffff0000000000000000000000000000000000000000000000008116906008841015610d79577fffffffffffffffff000000000000000000000000000000000000000000000000808560080360031b1b82161691505092915050565b5f60208284031215610e96575f5ffd5b6101dd82610b1e565b5f60208284031215610eaf575f5ffd5b6101dd82610b36565b5f60208284031215610ec8575f5ffd5b813573ffffffffffffffffffffffffffffffffffffffff8116811461023e575f5ffd5b5f5f83357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe1843603018112610f1e575f5ffd5b83018035915067ffffffffffffffff821115610f38575f5ffd5b602001915036819003821315610995575f5ffd5b808201808211156101e0576101e0610c9a565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b818382375f9101908152919050565b8381527fffffffff000000000000000000000000000000000000000000000000000000008360e01b1660208201525f602482018351602085015f5b82811015610ff4578151845260209384019390910190600101610fd6565b5091979650505050505050565b818103818111156101e0576101e0610c9a565b63ffffffff8916815263ffffffff8816602082015267ffffffffffffffff8716604082015273ffffffffffffffffffffffffffffffffffffffff8616606082015273ffffffffffffffffffffffffffffffffffffffff8516608082015267ffffffffffffffff841660a082015260e060c08201528160e082015281836101008301375f81830161010090810191909152601f9092017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe016010197965050505050505056fea2646970667358221220129e909fe600134d34f871f2f3cab1c3cc185e12d1498744cc083d315201353c64736f6c634300081e0033",
 }
 
 // ProtocolHarness is an auto generated Go binding around an Ethereum contract.
@@ -176,38 +177,73 @@ func (protocolHarness *ProtocolHarness) UnpackAccumulatePacked(data []byte) (Acc
 	return *outstruct, nil
 }
 
-// PackLaneClaimHash is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0xef82bb6f.  This method will panic if any
+// PackDecodeLane is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x2cd0ebee.  This method will panic if any
 // invalid/nil inputs are passed.
 //
-// Solidity: function laneClaimHash((uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32) c) pure returns(bytes32)
-func (protocolHarness *ProtocolHarness) PackLaneClaimHash(c ProtocolLaneClaim) []byte {
-	enc, err := protocolHarness.abi.Pack("laneClaimHash", c)
+// Solidity: function decodeLane(bytes c) pure returns((uint8,uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32))
+func (protocolHarness *ProtocolHarness) PackDecodeLane(c []byte) []byte {
+	enc, err := protocolHarness.abi.Pack("decodeLane", c)
 	if err != nil {
 		panic(err)
 	}
 	return enc
 }
 
-// TryPackLaneClaimHash is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0xef82bb6f.  This method will return an error
+// TryPackDecodeLane is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x2cd0ebee.  This method will return an error
 // if any inputs are invalid/nil.
 //
-// Solidity: function laneClaimHash((uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32) c) pure returns(bytes32)
-func (protocolHarness *ProtocolHarness) TryPackLaneClaimHash(c ProtocolLaneClaim) ([]byte, error) {
-	return protocolHarness.abi.Pack("laneClaimHash", c)
+// Solidity: function decodeLane(bytes c) pure returns((uint8,uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32))
+func (protocolHarness *ProtocolHarness) TryPackDecodeLane(c []byte) ([]byte, error) {
+	return protocolHarness.abi.Pack("decodeLane", c)
 }
 
-// UnpackLaneClaimHash is the Go binding that unpacks the parameters returned
-// from invoking the contract method with ID 0xef82bb6f.
+// UnpackDecodeLane is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x2cd0ebee.
 //
-// Solidity: function laneClaimHash((uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32) c) pure returns(bytes32)
-func (protocolHarness *ProtocolHarness) UnpackLaneClaimHash(data []byte) ([32]byte, error) {
-	out, err := protocolHarness.abi.Unpack("laneClaimHash", data)
+// Solidity: function decodeLane(bytes c) pure returns((uint8,uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32))
+func (protocolHarness *ProtocolHarness) UnpackDecodeLane(data []byte) (ProtocolLaneClaim, error) {
+	out, err := protocolHarness.abi.Unpack("decodeLane", data)
 	if err != nil {
-		return *new([32]byte), err
+		return *new(ProtocolLaneClaim), err
 	}
-	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	out0 := *abi.ConvertType(out[0], new(ProtocolLaneClaim)).(*ProtocolLaneClaim)
+	return out0, nil
+}
+
+// PackDecodeRotation is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xeb52755c.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function decodeRotation(bytes c) pure returns((uint32,bytes32,uint64,bytes32))
+func (protocolHarness *ProtocolHarness) PackDecodeRotation(c []byte) []byte {
+	enc, err := protocolHarness.abi.Pack("decodeRotation", c)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackDecodeRotation is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xeb52755c.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function decodeRotation(bytes c) pure returns((uint32,bytes32,uint64,bytes32))
+func (protocolHarness *ProtocolHarness) TryPackDecodeRotation(c []byte) ([]byte, error) {
+	return protocolHarness.abi.Pack("decodeRotation", c)
+}
+
+// UnpackDecodeRotation is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xeb52755c.
+//
+// Solidity: function decodeRotation(bytes c) pure returns((uint32,bytes32,uint64,bytes32))
+func (protocolHarness *ProtocolHarness) UnpackDecodeRotation(data []byte) (ProtocolRotationClaim, error) {
+	out, err := protocolHarness.abi.Unpack("decodeRotation", data)
+	if err != nil {
+		return *new(ProtocolRotationClaim), err
+	}
+	out0 := *abi.ConvertType(out[0], new(ProtocolRotationClaim)).(*ProtocolRotationClaim)
 	return out0, nil
 }
 
@@ -246,48 +282,13 @@ func (protocolHarness *ProtocolHarness) UnpackMessageHash(data []byte) ([32]byte
 	return out0, nil
 }
 
-// PackRotationClaimHash is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0x3ba870bf.  This method will panic if any
-// invalid/nil inputs are passed.
-//
-// Solidity: function rotationClaimHash((uint32,bytes32,uint64,bytes32) c) pure returns(bytes32)
-func (protocolHarness *ProtocolHarness) PackRotationClaimHash(c ProtocolRotationClaim) []byte {
-	enc, err := protocolHarness.abi.Pack("rotationClaimHash", c)
-	if err != nil {
-		panic(err)
-	}
-	return enc
-}
-
-// TryPackRotationClaimHash is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0x3ba870bf.  This method will return an error
-// if any inputs are invalid/nil.
-//
-// Solidity: function rotationClaimHash((uint32,bytes32,uint64,bytes32) c) pure returns(bytes32)
-func (protocolHarness *ProtocolHarness) TryPackRotationClaimHash(c ProtocolRotationClaim) ([]byte, error) {
-	return protocolHarness.abi.Pack("rotationClaimHash", c)
-}
-
-// UnpackRotationClaimHash is the Go binding that unpacks the parameters returned
-// from invoking the contract method with ID 0x3ba870bf.
-//
-// Solidity: function rotationClaimHash((uint32,bytes32,uint64,bytes32) c) pure returns(bytes32)
-func (protocolHarness *ProtocolHarness) UnpackRotationClaimHash(data []byte) ([32]byte, error) {
-	out, err := protocolHarness.abi.Unpack("rotationClaimHash", data)
-	if err != nil {
-		return *new([32]byte), err
-	}
-	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
-	return out0, nil
-}
-
 // PackStatementHash is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0xf56bf2b2.  This method will panic if any
+// the contract method with ID 0xacf60c04.  This method will panic if any
 // invalid/nil inputs are passed.
 //
-// Solidity: function statementHash((uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32)[] lanes, (uint32,bytes32,uint64,bytes32)[] rotations) pure returns(bytes32 statement, uint256 publicInput)
-func (protocolHarness *ProtocolHarness) PackStatementHash(lanes []ProtocolLaneClaim, rotations []ProtocolRotationClaim) []byte {
-	enc, err := protocolHarness.abi.Pack("statementHash", lanes, rotations)
+// Solidity: function statementHash(bytes[] claims) pure returns(bytes32 statement, uint256 publicInput)
+func (protocolHarness *ProtocolHarness) PackStatementHash(claims [][]byte) []byte {
+	enc, err := protocolHarness.abi.Pack("statementHash", claims)
 	if err != nil {
 		panic(err)
 	}
@@ -295,12 +296,12 @@ func (protocolHarness *ProtocolHarness) PackStatementHash(lanes []ProtocolLaneCl
 }
 
 // TryPackStatementHash is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0xf56bf2b2.  This method will return an error
+// the contract method with ID 0xacf60c04.  This method will return an error
 // if any inputs are invalid/nil.
 //
-// Solidity: function statementHash((uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32)[] lanes, (uint32,bytes32,uint64,bytes32)[] rotations) pure returns(bytes32 statement, uint256 publicInput)
-func (protocolHarness *ProtocolHarness) TryPackStatementHash(lanes []ProtocolLaneClaim, rotations []ProtocolRotationClaim) ([]byte, error) {
-	return protocolHarness.abi.Pack("statementHash", lanes, rotations)
+// Solidity: function statementHash(bytes[] claims) pure returns(bytes32 statement, uint256 publicInput)
+func (protocolHarness *ProtocolHarness) TryPackStatementHash(claims [][]byte) ([]byte, error) {
+	return protocolHarness.abi.Pack("statementHash", claims)
 }
 
 // StatementHashOutput serves as a container for the return parameters of contract
@@ -311,9 +312,9 @@ type StatementHashOutput struct {
 }
 
 // UnpackStatementHash is the Go binding that unpacks the parameters returned
-// from invoking the contract method with ID 0xf56bf2b2.
+// from invoking the contract method with ID 0xacf60c04.
 //
-// Solidity: function statementHash((uint32,uint32,address,bytes32,uint64,bytes32,uint64,bytes32)[] lanes, (uint32,bytes32,uint64,bytes32)[] rotations) pure returns(bytes32 statement, uint256 publicInput)
+// Solidity: function statementHash(bytes[] claims) pure returns(bytes32 statement, uint256 publicInput)
 func (protocolHarness *ProtocolHarness) UnpackStatementHash(data []byte) (StatementHashOutput, error) {
 	out, err := protocolHarness.abi.Unpack("statementHash", data)
 	outstruct := new(StatementHashOutput)
@@ -328,10 +329,37 @@ func (protocolHarness *ProtocolHarness) UnpackStatementHash(data []byte) (Statem
 // UnpackError attempts to decode the provided error data using user-defined
 // error definitions.
 func (protocolHarness *ProtocolHarness) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], protocolHarness.abi.Errors["MalformedClaim"].ID.Bytes()[:4]) {
+		return protocolHarness.UnpackMalformedClaimError(raw[4:])
+	}
 	if bytes.Equal(raw[:4], protocolHarness.abi.Errors["MalformedDelivery"].ID.Bytes()[:4]) {
 		return protocolHarness.UnpackMalformedDeliveryError(raw[4:])
 	}
 	return nil, errors.New("Unknown error")
+}
+
+// ProtocolHarnessMalformedClaim represents a MalformedClaim error raised by the ProtocolHarness contract.
+type ProtocolHarnessMalformedClaim struct {
+	Index *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error MalformedClaim(uint256 index)
+func ProtocolHarnessMalformedClaimErrorID() common.Hash {
+	return common.HexToHash("0x8f05e161a986f37a1092841479b64f19553c397520e9e8ace06333e17a86e2f2")
+}
+
+// UnpackMalformedClaimError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error MalformedClaim(uint256 index)
+func (protocolHarness *ProtocolHarness) UnpackMalformedClaimError(raw []byte) (*ProtocolHarnessMalformedClaim, error) {
+	out := new(ProtocolHarnessMalformedClaim)
+	if err := protocolHarness.abi.UnpackIntoInterface(out, "MalformedClaim", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ProtocolHarnessMalformedDelivery represents a MalformedDelivery error raised by the ProtocolHarness contract.

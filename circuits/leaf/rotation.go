@@ -1,0 +1,120 @@
+package leaf
+
+import (
+	"fmt"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash/sha3"
+	"github.com/consensys/gnark/std/math/uints"
+	"github.com/ethereum/go-ethereum/common"
+
+	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
+
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// RotationCircuit proves a rotation claim (protocol.RotationClaim): more than two thirds of
+// the weight of the committee the claim names signed its successor, the commitment of the
+// claim's next epoch, for the claim's source domain. It exposes the claim's hash, which the
+// aggregation circuit finds in the statement. The committee's capacity is fixed at compile
+// time, as the header leaf's.
+//
+// What the members sign (committee.RotationDigest) carries its own domain tag, so a
+// signature of a header is never one of a rotation; and the source domain and the epoch, so
+// a rotation of one domain or epoch is never one of another.
+type RotationCircuit struct {
+	ClaimHash [2]frontend.Variable `gnark:",public"`
+
+	Encoded [protocol.RotationClaimSize]uints.U8
+	Signers committee.Witness
+}
+
+// NewRotationCircuit is the placeholder to compile a rotation leaf for a committee capacity.
+func NewRotationCircuit(capacity int) *RotationCircuit {
+	return &RotationCircuit{Signers: committee.Placeholder(capacity)}
+}
+
+// Offsets of the fields of a packed rotation claim (protocol.RotationClaim.Encode).
+const (
+	rotKind, rotSrc, rotCommittee, rotEpoch, rotNext = 0, 1, 5, 37, 45
+)
+
+// Define implements frontend.Circuit.
+func (c *RotationCircuit) Define(api frontend.API) error {
+	bf, err := uints.NewBytes(api)
+	if err != nil {
+		return fmt.Errorf("rotation leaf: %w", err)
+	}
+	enc := c.Encoded[:]
+	number := func(bs []uints.U8) frontend.Variable {
+		var v frontend.Variable = 0
+		for _, b := range bs {
+			v = api.Add(api.Mul(v, 256), bf.Value(b))
+		}
+		return v
+	}
+	api.AssertIsEqual(bf.Value(enc[rotKind]), uint8(protocol.KindRotation))
+	h, err := sha3.NewLegacyKeccak256(api)
+	if err != nil {
+		return fmt.Errorf("rotation leaf: keccak: %w", err)
+	}
+	h.Write(enc)
+	sum := h.Sum()
+	hash := make([]frontend.Variable, len(sum))
+	for i := range sum {
+		hash[i] = bf.Value(sum[i])
+	}
+	assertHalves(api, hash, c.ClaimHash)
+
+	digest, err := committee.RotationDigest(api, number(enc[rotSrc:rotCommittee]), number(enc[rotEpoch:rotNext]),
+		number(enc[rotNext:rotNext+16]), number(enc[rotNext+16:]))
+	if err != nil {
+		return fmt.Errorf("rotation leaf: %w", err)
+	}
+	// The committee's commitment is a field element: its 32 bytes, big-endian. (Bytes of
+	// another integer with the same residue name another commitment to the Inbox, which
+	// compares the bytes: such a claim is refused there.)
+	if err := committee.AssertQuorum(api, c.Signers, number(enc[rotCommittee:rotEpoch]), digest); err != nil {
+		return fmt.Errorf("rotation leaf: %w", err)
+	}
+	return nil
+}
+
+// AssignRotation builds the witness of a rotation leaf: the claim, the current committee
+// (whose commitment the claim must name) and its members' signatures of the rotation.
+func AssignRotation(r protocol.RotationClaim, c committee.Committee, sigs map[int]*eddsanative.Signature, capacity int) (*RotationCircuit, common.Hash, error) {
+	if got := c.CommitmentHash(); got != r.Committee {
+		return nil, common.Hash{}, fmt.Errorf("rotation leaf: the claim names committee %s, the signers' is %s", r.Committee, got)
+	}
+	w, err := committee.ValueOf(c, sigs, capacity)
+	if err != nil {
+		return nil, common.Hash{}, fmt.Errorf("rotation leaf: %w", err)
+	}
+	h := r.Hash()
+	a := &RotationCircuit{ClaimHash: halves(h), Signers: w}
+	copy(a.Encoded[:], uints.NewU8Array(r.Encode()))
+	return a, h, nil
+}
+
+// paddingSeed derives the key of the committee that signs padding rotations.
+var paddingSeed = [32]byte{'i', 's', 't', 'h', 'm', 'u', 's', '.', 'p', 'a', 'd', 'd', 'i', 'n', 'g'}
+
+// PaddingRotation is a valid rotation leaf witness for an unused rotation slot: a rotation of
+// domain 0 signed by a public one-member committee. Its claim is in no statement (the
+// statement leaf gives an unused slot the hash zero, and the aggregation links only used
+// slots), so anyone may make it.
+func PaddingRotation(capacity int) (*RotationCircuit, error) {
+	key, err := committee.KeyFromSeed(paddingSeed)
+	if err != nil {
+		return nil, fmt.Errorf("rotation leaf: padding key: %w", err)
+	}
+	c := committee.Committee{{PublicKey: key.PublicKey, Weight: 1}}
+	r := protocol.RotationClaim{Committee: c.CommitmentHash(), NextEpoch: 1, NextCommittee: c.CommitmentHash()}
+	sig, err := committee.Sign(key, committee.RotationDigestNative(r.SrcDomain, r.NextEpoch, r.NextCommittee))
+	if err != nil {
+		return nil, fmt.Errorf("rotation leaf: padding: %w", err)
+	}
+	a, _, err := AssignRotation(r, c, map[int]*eddsanative.Signature{0: sig}, capacity)
+	return a, err
+}
