@@ -38,10 +38,14 @@ import (
 )
 
 // Claim is what the relay asks its prover for: the claim of Lane's checkpoint at Checkpoint
-// (whose storage proof Lane holds), or of its head when Checkpoint is zero.
+// (whose storage proof Lane holds), or of its head when Checkpoint is zero, signed by the
+// committee of Epoch (the Inbox's); with Rotate, the batch also carries the hand-over to
+// Epoch+1 that Relay.Rotation found signed.
 type Claim struct {
 	Lane       *chain.LaneProof
 	Checkpoint uint64
+	Epoch      uint64
+	Rotate     bool
 }
 
 // Prover proves a batch of one lane claim.
@@ -68,12 +72,16 @@ type Config struct {
 
 // Relay is one lane's relay.
 type Relay struct {
-	Config  Config
-	Src     *chain.Source
-	Dst     *chain.Destination
-	Prove   Prover
-	Metrics *Metrics
-	Log     *slog.Logger
+	Config Config
+	Src    *chain.Source
+	Dst    *chain.Destination
+	Prove  Prover
+	// Rotation, if set, reports whether a quorum of the current committee signed the
+	// hand-over to epoch next; the relay then carries it in its next batch, with the lane
+	// claim due or, when no message waits, the lane's head (which the Inbox skips).
+	Rotation func(ctx context.Context, next uint64) (bool, error)
+	Metrics  *Metrics
+	Log      *slog.Logger
 
 	// Test hooks: called after a batch is saved, and after a delivery is sent.
 	afterSave, afterDeliver func()
@@ -155,7 +163,15 @@ func (r *Relay) Step(ctx context.Context) error {
 		}
 		r.log().Info("the proven count lies beyond a segment end: proving the checkpoint", "delivered", d,
 			"proven", st.ProvenCount, "checkpoint", end)
-		return r.prove(ctx, h, end, st)
+		rotate, err := r.rotationDue(ctx, st)
+		if err != nil {
+			return err
+		}
+		return r.prove(ctx, h, end, st, rotate)
+	}
+	rotate, err := r.rotationDue(ctx, st)
+	if err != nil {
+		return err
 	}
 	lane, err := r.Src.ProveLane(ctx, h, cfg.DstDomain, nil)
 	if err != nil {
@@ -167,6 +183,10 @@ func (r *Relay) Step(ctx context.Context) error {
 	}
 	if head.Count <= d {
 		r.waitingSince = time.Time{}
+		if rotate && head.Count > 0 {
+			r.log().Info("carrying the committee hand-over with the lane's head", "epoch", st.Epoch+1)
+			return r.prove(ctx, h, 0, st, true)
+		}
 		return nil
 	}
 	if r.waitingSince.IsZero() {
@@ -174,19 +194,28 @@ func (r *Relay) Step(ctx context.Context) error {
 	}
 	waiting := head.Count - d
 	due := waiting >= max(cfg.BatchMessages, 1) || (cfg.MaxAge > 0 && time.Since(r.waitingSince) >= cfg.MaxAge)
-	// A closed segment is due at once: it will not grow.
-	if !due && (len(cps) == 0 || cps[0] >= head.Count) {
+	// A closed segment is due at once: it will not grow; so is a hand-over.
+	if !due && !rotate && (len(cps) == 0 || cps[0] >= head.Count) {
 		return nil
 	}
 	end := uint64(0) // the head
 	if len(cps) > 0 && cps[0] < head.Count {
 		end = cps[0]
 	}
-	return r.prove(ctx, h, end, st)
+	return r.prove(ctx, h, end, st, rotate)
 }
 
-// prove proves the lane at h, its checkpoint at count (its head for zero), and submits it.
-func (r *Relay) prove(ctx context.Context, h *types.Header, count uint64, st chain.DomainState) error {
+// rotationDue reports whether a hand-over to the Inbox's next epoch is signed.
+func (r *Relay) rotationDue(ctx context.Context, st chain.DomainState) (bool, error) {
+	if r.Rotation == nil {
+		return false, nil
+	}
+	return r.Rotation(ctx, st.Epoch+1)
+}
+
+// prove proves the lane at h, its checkpoint at count (its head for zero), with the
+// hand-over to the next epoch if rotate, and submits it.
+func (r *Relay) prove(ctx context.Context, h *types.Header, count uint64, st chain.DomainState, rotate bool) error {
 	var want []uint64
 	if count != 0 {
 		want = []uint64{count}
@@ -199,9 +228,9 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, count uint64, st cha
 	if count != 0 {
 		kind = "checkpoint"
 	}
-	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "delivered", st.DeliveredCount)
+	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "delivered", st.DeliveredCount, "rotation", rotate)
 	start := time.Now()
-	b, err := r.Prove(ctx, Claim{Lane: lane, Checkpoint: count})
+	b, err := r.Prove(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate})
 	if err != nil {
 		return fmt.Errorf("prove: %w", err)
 	}
@@ -217,7 +246,10 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, count uint64, st cha
 
 // submit sends a saved batch unless the Inbox holds all it proves already, then forgets it.
 func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) error {
-	needed := len(b.Statement.Rotations) > 0
+	needed := false
+	for _, rot := range b.Statement.Rotations {
+		needed = needed || rot.NextEpoch == st.Epoch+1
+	}
 	top := uint64(0)
 	for _, c := range b.Statement.Lanes {
 		top = max(top, c.Count)
@@ -237,7 +269,7 @@ func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) erro
 		case err == nil:
 			r.Metrics.add(&r.Metrics.Batches, 1)
 			r.Metrics.add(&r.Metrics.Gas, float64(rec.GasUsed))
-			r.log().Info("batch accepted", "statement", b.Statement.Hash(), "count", top, "gas", rec.GasUsed)
+			r.log().Info("batch accepted", "statement", b.Statement.Hash(), "count", top, "rotations", len(b.Statement.Rotations), "gas", rec.GasUsed)
 		case errors.As(err, &rv):
 			// Refused for good (an invalid proof, or a head older than one proven
 			// meanwhile): drop it, so that the next step proves the lane again, and report why.

@@ -44,9 +44,10 @@ func (p *testOnlyProver) prove(ctx context.Context, c Claim) (*Batch, error) {
 	return testOnlyBatch(c)
 }
 
-// testOnlyBatch is the batch of the claim c asks for, with a TestOnlyProof.
+// testOnlyBatch is the batch of the claim c asks for, under the devnet committee of its
+// epoch (with the devnet hand-over to the next if asked), with a TestOnlyProof.
 func testOnlyBatch(c Claim) (*Batch, error) {
-	members, _ := devnet.Committee()
+	members, _ := devnet.CommitteeOfEpoch(c.Epoch)
 	claims, err := c.Lane.Claims(members.CommitmentHash())
 	if err != nil {
 		return nil, err
@@ -54,6 +55,13 @@ func testOnlyBatch(c Claim) (*Batch, error) {
 	for _, cl := range claims {
 		if (c.Checkpoint == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == c.Checkpoint) {
 			s := protocol.Statement{Lanes: []protocol.LaneClaim{cl}}
+			if c.Rotate {
+				rot, _, err := devnet.AttestRotation(cl.SrcDomain, c.Epoch+1, 3)
+				if err != nil {
+					return nil, err
+				}
+				s.Rotations = []protocol.RotationClaim{rot}
+			}
 			return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
 		}
 	}
@@ -346,5 +354,84 @@ func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 		if ok, err := d.Dst.Failed(ctx, &m); err != nil || !ok {
 			t.Fatalf("message %d is not retriable (%v)", m.Nonce, err)
 		}
+	}
+}
+
+// The committee signs a hand-over to epoch 1: the relay finds it (a quorum over HTTP),
+// carries it in its next batch with the lane claim due, and the Inbox rotates; the next
+// batch's lane claim is under the new committee. A hand-over signed while no message waits
+// travels with the lane's head, which the Inbox skips.
+func TestRelayCarriesTheHandOver(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, recipient := startWithRecipient(t, ctx, testbindings.TestRecordingRecipientMetaData.Bin)
+	src := d.Config.SourceDomain
+	var urls []string
+	serve := func(epoch uint64) {
+		current, keys := devnet.CommitteeOfEpoch(epoch - 1)
+		next, _ := devnet.CommitteeOfEpoch(epoch)
+		urls = urls[:0]
+		for i, k := range keys {
+			a := &attest.Attester{Domain: src, Index: i, Key: k}
+			err := a.SignRotation(current, attest.Rotation{Claim: protocol.RotationClaim{SrcDomain: src, Committee: current.CommitmentHash(),
+				NextEpoch: epoch, NextCommittee: next.CommitmentHash()}, Next: next})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(a.Handler())
+			t.Cleanup(srv.Close)
+			urls = append(urls, srv.URL)
+		}
+	}
+	rotation := func(ctx context.Context, next uint64) (bool, error) {
+		current, _ := devnet.CommitteeOfEpoch(next - 1)
+		_, _, err := attest.CollectRotation(ctx, urls, current, src, next, nil)
+		if errors.Is(err, attest.ErrNoQuorum) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	prover := &testOnlyProver{}
+	r := &Relay{Config: Config{SrcDomain: src, DstDomain: d.Config.DestinationDomain, BatchMessages: 1, StateDir: t.TempDir(), Key: d.Relayer},
+		Src: d.Src, Dst: d.Dst, Prove: prover.prove, Rotation: rotation}
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Source.Finalize(d.Source.Head())
+	}
+	until := func(what string, done func(st chain.DomainState) bool) chain.DomainState {
+		t.Helper()
+		for i := 0; i < 10; i++ {
+			st, err := d.Dst.State(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done(st) {
+				return st
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Fatalf("not %s in 10 steps", what)
+		return chain.DomainState{}
+	}
+	send(2)
+	serve(1)
+	st := until("rotated and delivered", func(st chain.DomainState) bool { return st.DeliveredCount == 2 && st.Epoch == 1 })
+	next, _ := devnet.CommitteeOfEpoch(1)
+	if st.Committee != next.CommitmentHash() || prover.calls != 1 {
+		t.Fatalf("committee %s after %d batches; want epoch 1's %s in one batch", st.Committee, prover.calls, next.CommitmentHash())
+	}
+	send(1)
+	until("delivered under the new committee", func(st chain.DomainState) bool { return st.DeliveredCount == 3 })
+	// No message waits; the hand-over to epoch 2 travels with the head.
+	serve(2)
+	st = until("rotated again", func(st chain.DomainState) bool { return st.Epoch == 2 })
+	if st.DeliveredCount != 3 || prover.calls != 3 {
+		t.Fatalf("delivered %d after %d batches, want 3 after 3", st.DeliveredCount, prover.calls)
 	}
 }

@@ -56,12 +56,14 @@ var (
 // new finalized header to the last one it signed (about 27 hours of Ethereum blocks).
 const DefaultMaxGap = 8192
 
-// Signed is the last block an attester signed, as its state file keeps it.
+// Signed is the last block an attester signed, as its state file keeps it (no block yet when
+// Hash is zero), and the last hand-over it signed.
 type Signed struct {
-	Domain uint32      `json:"domain"`
-	Signer int         `json:"signer"`
-	Number uint64      `json:"number"`
-	Hash   common.Hash `json:"hash"`
+	Domain   uint32          `json:"domain"`
+	Signer   int             `json:"signer"`
+	Number   uint64          `json:"number"`
+	Hash     common.Hash     `json:"hash"`
+	Rotation *SignedRotation `json:"rotation,omitempty"`
 }
 
 // Attester signs the finalized headers of one source domain.
@@ -79,11 +81,12 @@ type Attester struct {
 	// MaxGap bounds the walk back to the last signed block; 0 is DefaultMaxGap.
 	MaxGap uint64
 
-	mu     sync.RWMutex
-	signed map[uint64]Attestation
-	latest uint64
-	last   *Signed
-	loaded bool
+	mu       sync.RWMutex
+	signed   map[uint64]Attestation
+	latest   uint64
+	last     *Signed
+	loaded   bool
+	rotation *RotationAttestation
 }
 
 // Run signs every new finalized header until ctx ends. A header it refuses is logged with
@@ -152,6 +155,10 @@ func (a *Attester) LastSigned() *Signed {
 		return nil
 	}
 	s := *a.last
+	if s.Rotation != nil {
+		r := *s.Rotation
+		s.Rotation = &r
+	}
 	return &s
 }
 
@@ -166,7 +173,8 @@ func (a *Attester) SignFinalized(ctx context.Context) error {
 		return err
 	}
 	n, hash := h.Number.Uint64(), h.Hash()
-	if last := a.LastSigned(); last != nil {
+	last := a.LastSigned()
+	if last != nil && last.Hash != (common.Hash{}) {
 		if n == last.Number && hash == last.Hash {
 			return nil
 		}
@@ -179,6 +187,9 @@ func (a *Attester) SignFinalized(ctx context.Context) error {
 		return err
 	}
 	st := Signed{Domain: a.Domain, Signer: a.Index, Number: n, Hash: hash}
+	if last != nil {
+		st.Rotation = last.Rotation
+	}
 	if a.StateFile != "" {
 		if err := fileio.WriteJSON(a.StateFile, st); err != nil {
 			return fmt.Errorf("attest: state: %w", err)
@@ -242,9 +253,11 @@ func (a *Attester) link(ctx context.Context, h *types.Header, last *Signed) erro
 	return nil
 }
 
-// Handler serves GET /attestations/{number} and /attestations/latest as JSON.
+// Handler serves GET /attestations/{number} and /attestations/latest as JSON, and the signed
+// hand-over at GET /rotations/{nextEpoch}.
 func (a *Attester) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rotations/{epoch}", a.serveRotation)
 	mux.HandleFunc("GET /attestations/{number}", func(w http.ResponseWriter, r *http.Request) {
 		a.mu.RLock()
 		defer a.mu.RUnlock()
@@ -344,30 +357,38 @@ func Collect(ctx context.Context, urls []string, c committee.Committee, domain u
 }
 
 func fetch(ctx context.Context, base string, number uint64) (*Attestation, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/attestations/%d", base, number), nil)
-	if err != nil {
+	var at Attestation
+	if err := fetchJSON(ctx, fmt.Sprintf("%s/attestations/%d", base, number), &at); err != nil {
 		return nil, err
+	}
+	return &at, nil
+}
+
+// fetchJSON reads an attester's answer of at most maxAttestationBytes into v.
+func fetchJSON(ctx context.Context, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
+		return fmt.Errorf("HTTP %s", resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAttestationBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read attestation: %w", err)
+		return fmt.Errorf("read attestation: %w", err)
 	}
 	if len(body) > maxAttestationBytes {
-		return nil, fmt.Errorf("attestation larger than %d bytes", maxAttestationBytes)
+		return fmt.Errorf("attestation larger than %d bytes", maxAttestationBytes)
 	}
-	var at Attestation
-	if err := json.Unmarshal(body, &at); err != nil {
-		return nil, fmt.Errorf("decode attestation: %w", err)
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode attestation: %w", err)
 	}
-	return &at, nil
+	return nil
 }
 
 // MemberFile is a committee member as a committee file lists it.
@@ -378,11 +399,7 @@ type MemberFile struct {
 
 // EncodeCommittee is the committee file of c.
 func EncodeCommittee(c committee.Committee) ([]byte, error) {
-	out := make([]MemberFile, len(c))
-	for i, m := range c {
-		out[i] = MemberFile{PublicKey: m.PublicKey.Bytes(), Weight: m.Weight}
-	}
-	return json.MarshalIndent(out, "", "  ")
+	return json.MarshalIndent(EncodeMembers(c), "", "  ")
 }
 
 // DecodeCommittee reads a committee file.
@@ -391,6 +408,10 @@ func DecodeCommittee(data []byte) (committee.Committee, error) {
 	if err := json.Unmarshal(data, &ms); err != nil {
 		return nil, fmt.Errorf("committee file: %w", err)
 	}
+	return decodeMembers(ms)
+}
+
+func decodeMembers(ms []MemberFile) (committee.Committee, error) {
 	if len(ms) == 0 {
 		return nil, errors.New("committee file: no members")
 	}

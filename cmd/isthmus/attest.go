@@ -20,6 +20,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 type attestOptions struct {
@@ -32,6 +33,9 @@ type attestOptions struct {
 	poll      time.Duration
 	stateFile string
 	maxGap    uint64
+	// A hand-over to sign: the current committee, the next one, its epoch.
+	committee, nextCommittee string
+	nextEpoch                uint64
 }
 
 func newAttestCmd(out io.Writer) *cobra.Command {
@@ -48,7 +52,13 @@ to it (at most --max-gap blocks), so never two hashes at one height; --state-fil
 the last one across restarts. A header it refuses is logged with the reason.
 
 The key comes from --seed-file (32 bytes, hex) or, on a devnet, --devnet-key (the public
-seed of member --index).`,
+seed of member --index).
+
+A committee hand-over: with --next-committee FILE --next-epoch N --committee FILE (the
+current committee, of which this key is member --index), it also signs the rotation claim
+(domain, N, the next committee's commitment) and serves it with the next members at
+GET /rotations/{N}; relays carry it in their next batch. It never signs two successors for
+one epoch (the state file keeps the last hand-over signed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.rpc == "" || o.domain == 0 {
@@ -56,6 +66,9 @@ seed of member --index).`,
 			}
 			if o.devnetKey == (o.seedFile != "") {
 				return usageError(errors.New("give one of --seed-file and --devnet-key"))
+			}
+			if (o.nextCommittee != "") != (o.nextEpoch != 0) || (o.nextCommittee != "" && o.committee == "") {
+				return usageError(errors.New("a hand-over takes --next-committee, --next-epoch (at least 1) and --committee together"))
 			}
 			return o.run(cmd.Context(), out)
 		},
@@ -70,6 +83,9 @@ seed of member --index).`,
 	f.DurationVar(&o.poll, "poll", time.Second, "how often to read the finalized header")
 	f.StringVar(&o.stateFile, "state-file", "isthmus-attester.json", "file keeping the last block signed, across restarts")
 	f.Uint64Var(&o.maxGap, "max-gap", attest.DefaultMaxGap, "most blocks walked back by parent hash to link a new finalized header to the last one signed")
+	f.StringVar(&o.committee, "committee", "", "the current committee file (with --next-committee)")
+	f.StringVar(&o.nextCommittee, "next-committee", "", "committee file of the successor to sign a hand-over to")
+	f.Uint64Var(&o.nextEpoch, "next-epoch", 0, "the successor's epoch (the Inbox's current epoch + 1)")
 	return cmd
 }
 
@@ -109,6 +125,11 @@ func (o *attestOptions) run(parent context.Context, out io.Writer) error {
 	}
 	a := &attest.Attester{Domain: o.domain, Index: o.index, Key: key, Chain: client.Eth, Poll: o.poll, Log: slog.Default(),
 		StateFile: o.stateFile, MaxGap: o.maxGap}
+	if o.nextCommittee != "" {
+		if err := o.signRotation(a); err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
@@ -121,4 +142,31 @@ func (o *attestOptions) run(parent context.Context, out io.Writer) error {
 	defer cancel()
 	srv.Shutdown(shutdown)
 	return err
+}
+
+// signRotation signs the hand-over the flags describe.
+func (o *attestOptions) signRotation(a *attest.Attester) error {
+	read := func(path string) (committee.Committee, error) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		c, err := attest.DecodeCommittee(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return c, nil
+	}
+	current, err := read(o.committee)
+	if err != nil {
+		return err
+	}
+	next, err := read(o.nextCommittee)
+	if err != nil {
+		return err
+	}
+	return a.SignRotation(current, attest.Rotation{
+		Claim: protocol.RotationClaim{SrcDomain: o.domain, Committee: current.CommitmentHash(), NextEpoch: o.nextEpoch, NextCommittee: next.CommitmentHash()},
+		Next:  next,
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -199,15 +201,65 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
+	// The committees by epoch: the Inbox's current one, then each successor whose hand-over
+	// a quorum signed (the attesters serve its members with it).
+	st, err := dst.State(ctx, src.Domain)
+	if err != nil {
+		return fail(err)
+	}
+	if members.CommitmentHash() != st.Committee {
+		return fail(fmt.Errorf("the committee given has commitment %s; the Inbox trusts %s (epoch %d) for domain %d",
+			members.CommitmentHash(), st.Committee, st.Epoch, src.Domain))
+	}
+	committees := map[uint64]committee.Committee{st.Epoch: members}
+	handOvers := map[uint64]aggregator.RotationInput{}
+	rotation := func(ctx context.Context, next uint64) (bool, error) {
+		if _, ok := handOvers[next]; ok {
+			return true, nil
+		}
+		current, ok := committees[next-1]
+		if !ok {
+			return false, nil
+		}
+		rot, sigs, err := attest.CollectRotation(ctx, o.attesters, current, src.Domain, next, nil)
+		if errors.Is(err, attest.ErrNoQuorum) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		log.Info("committee hand-over signed by a quorum", "epoch", next, "next", rot.Claim.NextCommittee, "members", len(rot.Next))
+		committees[next] = rot.Next
+		handOvers[next] = aggregator.RotationInput{Claim: rot.Claim, Committee: current, Signatures: sigs}
+		return true, nil
+	}
+	batchOf := func(c relay.Claim, sigs map[int]*eddsa.Signature) (aggregator.Batch, error) {
+		members, ok := committees[c.Epoch]
+		if !ok {
+			return aggregator.Batch{}, fmt.Errorf("no members known for the committee of epoch %d", c.Epoch)
+		}
+		b := aggregator.Batch{Claims: []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: c.Checkpoint}}}
+		if c.Rotate {
+			b.Rotations = []aggregator.RotationInput{handOvers[c.Epoch+1]}
+		}
+		return b, nil
+	}
 	var prove relay.Prover
 	if o.testOnlyProofs {
 		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			claim, err := (&aggregator.ClaimInput{Committee: members, Lane: c.Lane, Checkpoint: c.Checkpoint}).Claim()
+			b, err := batchOf(c, nil)
+			if err != nil {
+				return nil, err
+			}
+			claim, err := b.Claims[0].Claim()
 			if err != nil {
 				return nil, err
 			}
 			s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
+			for _, r := range b.Rotations {
+				s.Rotations = append(s.Rotations, r.Claim)
+			}
 			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
 		}
 	} else {
@@ -217,12 +269,19 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		}
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
 			h := c.Lane.Header
+			members, ok := committees[c.Epoch]
+			if !ok {
+				return nil, fmt.Errorf("no members known for the committee of epoch %d", c.Epoch)
+			}
 			sigs, err := attest.Collect(ctx, o.attesters, members, c.Lane.SrcDomain, h.Number.Uint64(), h.Hash(), log)
 			if err != nil {
 				return nil, err
 			}
-			bp, calldata, err := proveForInbox(ctx, p, aggregator.Batch{Claims: []aggregator.ClaimInput{
-				{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: c.Checkpoint}}})
+			b, err := batchOf(c, sigs)
+			if err != nil {
+				return nil, err
+			}
+			bp, calldata, err := proveForInbox(ctx, p, b)
 			if err != nil {
 				return nil, err
 			}
@@ -232,7 +291,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	r := &relay.Relay{
 		Config: relay.Config{SrcDomain: src.Domain, DstDomain: dst.Domain, BatchMessages: o.batchMessages, MaxAge: o.maxAge,
 			Poll: o.poll, StateDir: o.stateDir, Key: key},
-		Src: src, Dst: dst, Prove: prove, Metrics: &relay.Metrics{}, Log: log,
+		Src: src, Dst: dst, Prove: prove, Rotation: rotation, Metrics: &relay.Metrics{}, Log: log,
 	}
 	if o.metrics != "" {
 		ln, err := net.Listen("tcp", o.metrics)
