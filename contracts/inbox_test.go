@@ -253,6 +253,48 @@ func TestLivenessContradictionFreezesOnce(t *testing.T) {
 	wantRevert(t, err, "InboxWrongCommittee")
 }
 
+// A domain frozen by a proven contradiction is restored by its committee's hand-over: the
+// rotation applies while the domain is paused (its lane claims are skipped meanwhile), the
+// domain stays paused until the owner lifts it, and then the lane goes on under the new
+// committee; the old committee's claims, the contradicting one included, are refused.
+func TestLivenessContradictionResolvedByRotation(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.sendN(common.Address{0xee}, 3)
+	e.prove(3)
+	forged := e.contradiction(3)
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
+	if !e.domainState().Paused {
+		t.Fatal("not frozen by the contradiction")
+	}
+	next := crypto.Keccak256Hash([]byte("the successor"))
+	rot := protocol.RotationClaim{SrcDomain: srcDomain, Committee: devCommittee, NextEpoch: 1, NextCommittee: next}
+	head := e.claim(3)
+	head.BlockNumber++
+	r := e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{head}, Rotations: []protocol.RotationClaim{rot}}))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackClaimSkippedEvent(l); return err }) {
+		t.Fatal("the paused domain's lane claim was not skipped")
+	}
+	st := e.domainState()
+	if st.Committee != next || st.Epoch != 1 || !st.Paused {
+		t.Fatalf("after the hand-over: committee %x epoch %d paused %v; want the successor, 1, still paused", st.Committee, st.Epoch, st.Paused)
+	}
+	_, err := e.deliver(msgs)
+	wantRevert(t, err, "InboxDomainIsPaused")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpauseDomain(srcDomain)))
+	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}})
+	wantRevert(t, err, "InboxWrongCommittee")
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{rot}})
+	wantRevert(t, err, "InboxWrongCommittee") // a hand-over replayed
+	e.must(e.deliver(msgs))
+	e.sendN(common.Address{0xee}, 1)
+	c := e.claim(4)
+	c.Committee, c.BlockNumber = next, head.BlockNumber+1
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{c}}))
+	if st := e.domainState(); st.ProvenCount != 4 || st.DeliveredCount != 3 {
+		t.Fatalf("under the new committee: proven %d delivered %d", st.ProvenCount, st.DeliveredCount)
+	}
+}
+
 // A valid proof about another lane of the same source (another destination, another Outbox,
 // or a committee not trusted here) with the same count and another accumulator is no
 // contradiction of this lane: it is refused and freezes nothing.

@@ -14,7 +14,7 @@ import (
 // that a segment's delivery stays below go-ethereum's 128 KiB transaction size limit. The
 // bounds are derived from the Inbox's measured worst case (contracts/src/Protocol.sol has the
 // derivation; contracts/liveness_test.go the measurement): a maximal segment of cold,
-// failing, gas-burning recipients needs 14,194,464 gas, under 90% of the 2^24 cap.
+// failing, gas-burning recipients needs 14,194,397 gas, under 90% of the 2^24 cap.
 const (
 	MaxPayload         = 64 * 1024
 	MaxGasLimit        = 5_000_000

@@ -143,6 +143,17 @@ func (r *Relay) Step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if st.Paused {
+		// Nothing moves a paused domain but a hand-over (after a proven contradiction, the
+		// committee's successor); the owner lifts the pause.
+		rotate, err := r.rotationDue(ctx, st)
+		if err != nil || !rotate {
+			r.log().Debug("the domain is paused on the Inbox: waiting", "domain", cfg.SrcDomain)
+			return err
+		}
+		r.log().Info("the domain is paused: carrying the committee hand-over", "epoch", st.Epoch+1)
+		return r.prove(ctx, h, 0, st, true)
+	}
 	d := st.DeliveredCount
 	cps, err := r.Src.Checkpoints(ctx, cfg.DstDomain, d, ^uint64(0), h.Number)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -433,5 +434,25 @@ func TestRelayCarriesTheHandOver(t *testing.T) {
 	st = until("rotated again", func(st chain.DomainState) bool { return st.Epoch == 2 })
 	if st.DeliveredCount != 3 || prover.calls != 3 {
 		t.Fatalf("delivered %d after %d batches, want 3 after 3", st.DeliveredCount, prover.calls)
+	}
+	// A paused domain (as after a proven contradiction): the relay waits, proving nothing,
+	// until a hand-over is signed, which it carries; the domain stays paused for the owner.
+	inbox := bindings.NewInbox()
+	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, d.DestinationClient.Contract(inbox, d.Inbox), inbox.PackPauseDomain(src), 0, inbox.UnpackError); err != nil {
+		t.Fatal(err)
+	}
+	send(1)
+	for i := 0; i < 3; i++ {
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if prover.calls != 3 {
+		t.Fatalf("the relay proved %d batches for a paused domain, want none", prover.calls-3)
+	}
+	serve(3)
+	st = until("rotated while paused", func(st chain.DomainState) bool { return st.Epoch == 3 })
+	if !st.Paused || st.DeliveredCount != 3 {
+		t.Fatalf("paused %v, delivered %d: want still paused, 3", st.Paused, st.DeliveredCount)
 	}
 }

@@ -16,9 +16,12 @@ import {IMessageRecipient} from "./IMessageRecipient.sol";
 ///         proven; a checkpoint is accepted at any block (it never changes once written), so
 ///         a long span can always be cut where a delivery must end. A claim at or below the
 ///         delivered count, or repeating a proven count with its accumulator, changes nothing
-///         and is skipped (a rotation may travel with the lane's unchanged head). One that
-///         gives another accumulator for a proven count is a proven contradiction: the
-///         domain is frozen and nothing else in the batch takes effect.
+///         and is skipped (a rotation may travel with the lane's unchanged head); so is every
+///         lane claim of a paused domain. One that gives another accumulator for a proven
+///         count is a proven contradiction: the domain is frozen and nothing else in the
+///         batch takes effect. A rotation applies to a paused domain too, which stays paused:
+///         after a contradiction the committee's hand-over (or the owner's re-seat) replaces
+///         it, and the owner unpauses when satisfied.
 ///
 ///         A recipient cannot enter `deliver` or `retry` again from its own delivery (a
 ///         transient lock), and a recipient without code counts as failed, retriable.
@@ -203,7 +206,8 @@ contract Inbox {
     }
 
     function _rotate(Protocol.RotationClaim memory r) private {
-        Domain storage d = _knownDomain(r.srcDomain);
+        Domain storage d = _domains[r.srcDomain];
+        if (d.outbox == address(0)) revert UnknownDomain(r.srcDomain);
         if (r.committee != d.committee) revert WrongCommittee(r.committee);
         if (r.nextEpoch != d.epoch + 1) revert WrongEpoch(d.epoch + 1, r.nextEpoch);
         if (r.nextCommittee == bytes32(0)) revert InvalidConfig();
@@ -213,13 +217,14 @@ contract Inbox {
     }
 
     function _prove(Protocol.LaneClaim memory c) private {
-        Domain storage d = _knownDomain(c.srcDomain);
+        Domain storage d = _domains[c.srcDomain];
+        if (d.outbox == address(0)) revert UnknownDomain(c.srcDomain);
         if (c.dstDomain != localDomain) revert WrongDestination(c.dstDomain);
         if (c.outbox != d.outbox) revert WrongOutbox(c.outbox);
         if (c.committee != d.committee) revert WrongCommittee(c.committee);
         bytes32 proven = _proven[c.srcDomain][c.count];
         if (proven != bytes32(0) && proven != c.acc) revert AlreadyProven(c.count);
-        if (c.count <= d.deliveredCount || proven != bytes32(0)) {
+        if (d.paused || c.count <= d.deliveredCount || proven != bytes32(0)) {
             emit ClaimSkipped(c.srcDomain, c.count);
             return;
         }
