@@ -123,6 +123,7 @@ type proveOptions struct {
 	outbox     string
 	dst        uint32
 	block      int64
+	checkpoint uint64
 	devnet     bool
 	attesters  []string
 	committee  string
@@ -136,12 +137,14 @@ func newProveCmd(out io.Writer) *cobra.Command {
 	o := &proveOptions{}
 	cmd := &cobra.Command{
 		Use:   "prove",
-		Short: "Prove a lane's head at a finalized source block into a batch file",
+		Short: "Prove a lane's head (or a checkpoint) at a finalized source block into a batch file",
 		Long: `Reads the lane towards --dst of the Outbox at --outbox from the source chain's
 JSON-RPC endpoint (--rpc) at its finalized block (or --block), checks the storage
 proofs, has the header signed, and proves the batch through every layer into a batch
 file (--out, format isthmus.batch.v1) that 'isthmus verify' checks and the Inbox's
-submitBatch takes.
+submitBatch takes. With --checkpoint N it proves the checkpoint the Outbox stored when
+a segment closed at count N (a lane claim of kind checkpoint, accepted at any block)
+instead of the head.
 
 Header signatures come from the source domain's committee: --attesters lists the URLs
 of its attesters ('isthmus attest'), --committee its members (a JSON file of public keys
@@ -163,6 +166,7 @@ devnet committee's public seeds, which is meaningful on a devnet only.`,
 	f.StringVar(&o.outbox, "outbox", "", "Outbox address")
 	f.Uint32Var(&o.dst, "dst", 2, "destination domain of the lane")
 	f.Int64Var(&o.block, "block", -1, "block number (default: the finalized block)")
+	f.Uint64Var(&o.checkpoint, "checkpoint", 0, "prove the checkpoint the Outbox stored at this count instead of the lane's head")
 	f.BoolVar(&o.devnet, "devnet-attesters", false, "sign the header with the devnet committee's public seeds")
 	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs to collect the header's signatures from")
 	f.StringVar(&o.committee, "committee", "", "committee file (default: the devnet committee)")
@@ -198,7 +202,11 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	lane, err := src.ProveLane(ctx, h, o.dst, nil)
+	var checkpoints []uint64
+	if o.checkpoint != 0 {
+		checkpoints = []uint64{o.checkpoint}
+	}
+	lane, err := src.ProveLane(ctx, h, o.dst, checkpoints)
 	if err != nil {
 		return fail(err)
 	}
@@ -213,7 +221,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 		}
 	}
 	// Refuse what cannot be proven before loading the keys.
-	if _, err := (&aggregator.ClaimInput{Committee: members, Lane: lane}).Claim(); err != nil {
+	if _, err := (&aggregator.ClaimInput{Committee: members, Lane: lane, Checkpoint: o.checkpoint}).Claim(); err != nil {
 		return fail(err)
 	}
 	var sigs map[int]*eddsa.Signature
@@ -229,7 +237,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	inputs := aggregator.Batch{Claims: []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}}
+	inputs := aggregator.Batch{Claims: []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: o.checkpoint}}}
 	if o.leavesOnly {
 		bp := &aggregator.BatchProof{}
 		leaves, err := p.ProveLeaves(ctx, inputs, bp)

@@ -47,6 +47,9 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 		{"setup", "--shape", "1x4"},
 		{"setup", "--committee-capacity", "0", "--shape", "1x4x3"},
 		{"export-solidity", "--shape", "0x4x3"},
+		{"setup", "--shape", "1x4x3x0"},
+		{"attest", "--rpc", "http://127.0.0.1:1", "--domain", "1", "--devnet-key", "--next-epoch", "1"},
+		{"attest", "--rpc", "http://127.0.0.1:1", "--domain", "1", "--devnet-key", "--next-committee", "c.json", "--next-epoch", "1"},
 	} {
 		_, err := run(t, args...)
 		var ee *exitError
