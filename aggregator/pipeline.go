@@ -467,8 +467,10 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 	out.PublicInput = out.Statement.PublicInput()
 	p.total = 1 + len(inputs) + shape.Rotations + 2 // statement, headers, rotations, aggregation, wrap
 	for i := range plans {
-		for _, pl := range plans[i] {
-			p.total += len(pl.steps)
+		for ch, pl := range plans[i] {
+			if !repeats(claims[i], ch) {
+				p.total += len(pl.steps)
+			}
 		}
 	}
 
@@ -513,6 +515,10 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 	n := 0
 	for i := range plans {
 		for ch, pl := range plans[i] {
+			if repeats(claims[i], ch) {
+				claimLeaves[i].Chains[ch] = claimLeaves[i].Chains[aggregate.WordChain]
+				continue
+			}
 			for j := range pl.steps {
 				sa, _, err := leaf.AssignStateStep(pl.key, pl.steps, j, pl.value, pl.account)
 				if err != nil {
@@ -556,6 +562,12 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 	}
 	p.release(p.leaves()...)
 	return &Leaves{Statement: out.Statement, StatementLeaf: stmtLeaf, Claims: claimLeaves, Rotations: rotationLeaves}, nil
+}
+
+// repeats reports whether a claim's chain ch is the proof of its word chain again: a
+// checkpoint's two storage proofs are of its one slot, so its steps are proven once.
+func repeats(c protocol.LaneClaim, ch int) bool {
+	return c.Kind == protocol.KindLaneCheckpoint && ch == aggregate.AccChain
 }
 
 // AggregationAssignment is the aggregation circuit's assignment for a batch's leaves.

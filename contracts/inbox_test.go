@@ -208,19 +208,28 @@ func TestInboxFreezesOnContradiction(t *testing.T) {
 	e.must(e.deliver(msgs))
 }
 
+// frozenByContradiction sends three messages, proves them, and freezes the domain with a
+// contradicting claim of count 3 (under the trusted committee, at a later block); it
+// returns the messages and that claim.
+func (e *env) frozenByContradiction() ([]protocol.Message, protocol.LaneClaim) {
+	e.t.Helper()
+	msgs := e.sendN(common.Address{0xee}, 3)
+	e.prove(3)
+	forged := e.contradiction(3)
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
+	if !e.domainState().Paused {
+		e.t.Fatal("not frozen by the contradiction")
+	}
+	return msgs, forged
+}
+
 // After a proven contradiction the owner restores the domain, and the same evidence cannot
 // freeze it again (before, anyone could resubmit it right after the unpause, for ever). The
 // committee that signed both histories is replaced by a re-seat behind the upgrade delay;
 // claims under it are refused from then on.
 func TestLivenessContradictionFreezesOnce(t *testing.T) {
 	e := newEnv(t)
-	msgs := e.sendN(common.Address{0xee}, 3)
-	e.prove(3)
-	forged := e.contradiction(3)
-	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
-	if !e.domainState().Paused {
-		t.Fatal("not frozen by the contradiction")
-	}
+	msgs, forged := e.frozenByContradiction()
 	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpauseDomain(srcDomain)))
 	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}})
 	wantRevert(t, err, "InboxAlreadyProven")
@@ -259,13 +268,7 @@ func TestLivenessContradictionFreezesOnce(t *testing.T) {
 // committee; the old committee's claims, the contradicting one included, are refused.
 func TestLivenessContradictionResolvedByRotation(t *testing.T) {
 	e := newEnv(t)
-	msgs := e.sendN(common.Address{0xee}, 3)
-	e.prove(3)
-	forged := e.contradiction(3)
-	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{forged}}))
-	if !e.domainState().Paused {
-		t.Fatal("not frozen by the contradiction")
-	}
+	msgs, forged := e.frozenByContradiction()
 	next := crypto.Keccak256Hash([]byte("the successor"))
 	rot := protocol.RotationClaim{SrcDomain: srcDomain, Committee: devCommittee, NextEpoch: 1, NextCommittee: next}
 	head := e.claim(3)

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -303,44 +304,73 @@ var httpClient = &http.Client{Timeout: CollectDeadline}
 // past the deadline (the context's, at most CollectDeadline), unaware of the block, wrong, or
 // that answer more than a few KiB are logged and skipped.
 func Collect(ctx context.Context, urls []string, c committee.Committee, domain uint32, number uint64, hash common.Hash, log *slog.Logger) (map[int]*eddsa.Signature, error) {
+	digest := committee.DigestNative(domain, number, hash)
+	_, sigs, problems, ok := gather(ctx, urls, c, log, func(ctx context.Context, u string) (vote[struct{}, struct{}], error) {
+		at, err := fetch(ctx, u, number)
+		if err == nil && (at.Domain != domain || at.Number != number || at.Hash != hash) {
+			err = fmt.Errorf("it attests block %d (%s) of domain %d", at.Number, at.Hash, at.Domain)
+		}
+		if err != nil {
+			return vote[struct{}, struct{}]{}, err
+		}
+		return vote[struct{}, struct{}]{signer: at.Signer, digest: digest, sig: at.Signature}, nil
+	})
+	if !ok {
+		return nil, fmt.Errorf("%w: block %d of domain %d signed by %d of %d members %v", ErrNoQuorum, number, domain, len(sigs), len(c), problems)
+	}
+	return sigs, nil
+}
+
+// vote is one attester's answer: member signer's signature of digest, for the group it backs
+// (what it signed), with what the answer carries besides.
+type vote[G comparable, P any] struct {
+	group   G
+	payload P
+	signer  int
+	digest  fr.Element
+	sig     hexutil.Bytes
+}
+
+// gather asks every URL at once (ask fetches and checks one answer), checks each signature
+// under the member it claims to be, and returns as soon as the signers backing one group hold
+// a quorum of c: that group's payload and signatures by member index. Answers that fail are
+// logged and listed in problems; ok is false when no group gathers a quorum (sigs are then
+// the largest group's).
+func gather[G comparable, P any](ctx context.Context, urls []string, c committee.Committee, log *slog.Logger,
+	ask func(ctx context.Context, url string) (vote[G, P], error)) (payload P, sigs map[int]*eddsa.Signature, problems []string, ok bool) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithTimeout(ctx, CollectDeadline)
 	defer cancel()
-	digest := committee.DigestNative(domain, number, hash)
 	type answer struct {
-		url    string
-		signer int
-		sig    *eddsa.Signature
-		err    error
+		url string
+		v   vote[G, P]
+		sig *eddsa.Signature
+		err error
 	}
 	answers := make(chan answer, len(urls))
 	for _, u := range urls {
 		go func() {
-			at, err := fetch(ctx, u, number)
-			if err == nil && (at.Domain != domain || at.Number != number || at.Hash != hash) {
-				err = fmt.Errorf("it attests block %d (%s) of domain %d", at.Number, at.Hash, at.Domain)
-			}
-			if err == nil && (at.Signer < 0 || at.Signer >= len(c)) {
-				err = fmt.Errorf("signer %d is not a member", at.Signer)
+			v, err := ask(ctx, u)
+			if err == nil && (v.signer < 0 || v.signer >= len(c)) {
+				err = fmt.Errorf("signer %d is not a member", v.signer)
 			}
 			var sig eddsa.Signature
 			if err == nil {
-				if _, err = sig.SetBytes(at.Signature); err == nil && !committee.Verify(&c[at.Signer].PublicKey, digest, &sig) {
-					err = fmt.Errorf("member %d's signature does not verify", at.Signer)
+				if _, err = sig.SetBytes(v.sig); err == nil && !committee.Verify(&c[v.signer].PublicKey, v.digest, &sig) {
+					err = fmt.Errorf("member %d's signature does not verify", v.signer)
 				}
 			}
-			if err != nil {
-				answers <- answer{url: u, err: err}
-				return
-			}
-			answers <- answer{url: u, signer: at.Signer, sig: &sig}
+			answers <- answer{url: u, v: v, sig: &sig, err: err}
 		}()
 	}
-	sigs := map[int]*eddsa.Signature{}
-	signed := make([]bool, len(c))
-	var problems []string
+	type group struct {
+		payload P
+		sigs    map[int]*eddsa.Signature
+		signed  []bool
+	}
+	groups := map[G]*group{}
 	for range urls {
 		a := <-answers
 		if a.err != nil {
@@ -348,12 +378,22 @@ func Collect(ctx context.Context, urls []string, c committee.Committee, domain u
 			problems = append(problems, fmt.Sprintf("%s: %v", a.url, a.err))
 			continue
 		}
-		sigs[a.signer], signed[a.signer] = a.sig, true
-		if c.HasQuorum(signed) {
-			return sigs, nil
+		g := groups[a.v.group]
+		if g == nil {
+			g = &group{payload: a.v.payload, sigs: map[int]*eddsa.Signature{}, signed: make([]bool, len(c))}
+			groups[a.v.group] = g
+		}
+		g.sigs[a.v.signer], g.signed[a.v.signer] = a.sig, true
+		if c.HasQuorum(g.signed) {
+			return g.payload, g.sigs, problems, true
 		}
 	}
-	return nil, fmt.Errorf("%w: block %d of domain %d signed by %d of %d members %v", ErrNoQuorum, number, domain, len(sigs), len(c), problems)
+	for _, g := range groups {
+		if len(g.sigs) > len(sigs) {
+			sigs = g.sigs
+		}
+	}
+	return payload, sigs, problems, false
 }
 
 func fetch(ctx context.Context, base string, number uint64) (*Attestation, error) {

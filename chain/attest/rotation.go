@@ -119,75 +119,31 @@ func (a *Attester) serveRotation(w http.ResponseWriter, r *http.Request) {
 // with their signatures by member index. Answers that do not check are logged and skipped,
 // as Collect does; ErrNoQuorum when no successor gathers a quorum.
 func CollectRotation(ctx context.Context, urls []string, c committee.Committee, domain uint32, nextEpoch uint64, log *slog.Logger) (*Rotation, map[int]*eddsa.Signature, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithTimeout(ctx, CollectDeadline)
-	defer cancel()
-	type answer struct {
-		url string
-		rot *Rotation
-		at  *RotationAttestation
-		sig *eddsa.Signature
-		err error
-	}
-	answers := make(chan answer, len(urls))
-	for _, u := range urls {
-		go func() {
-			var at RotationAttestation
-			err := fetchJSON(ctx, fmt.Sprintf("%s/rotations/%d", u, nextEpoch), &at)
-			cl := at.Claim
-			if err == nil && (cl.SrcDomain != domain || cl.NextEpoch != nextEpoch || cl.Committee != c.CommitmentHash()) {
-				err = fmt.Errorf("it signed the hand-over of domain %d to epoch %d from committee %s", cl.SrcDomain, cl.NextEpoch, cl.Committee)
-			}
-			if err == nil && (at.Signer < 0 || at.Signer >= len(c)) {
-				err = fmt.Errorf("signer %d is not a member", at.Signer)
-			}
-			var next committee.Committee
-			if err == nil {
-				if next, err = decodeMembers(at.Next); err == nil && next.CommitmentHash() != cl.NextCommittee {
-					err = fmt.Errorf("the members it serves are committee %s, not the claim's %s", next.CommitmentHash(), cl.NextCommittee)
-				}
-			}
-			var sig eddsa.Signature
-			if err == nil {
-				if _, err = sig.SetBytes(at.Signature); err == nil && !committee.Verify(&c[at.Signer].PublicKey, committee.RotationDigestNative(domain, nextEpoch, cl.NextCommittee), &sig) {
-					err = fmt.Errorf("member %d's signature does not verify", at.Signer)
-				}
-			}
-			if err != nil {
-				answers <- answer{url: u, err: err}
-				return
-			}
-			answers <- answer{url: u, rot: &Rotation{Claim: cl, Next: next}, at: &at, sig: &sig}
-		}()
-	}
-	type group struct {
-		rot    *Rotation
-		sigs   map[int]*eddsa.Signature
-		signed []bool
-	}
-	groups := map[common.Hash]*group{}
-	var problems []string
-	for range urls {
-		a := <-answers
-		if a.err != nil {
-			log.Warn("attester skipped", "url", a.url, "err", a.err)
-			problems = append(problems, fmt.Sprintf("%s: %v", a.url, a.err))
-			continue
+	type v = vote[common.Hash, *Rotation]
+	rot, sigs, problems, ok := gather(ctx, urls, c, log, func(ctx context.Context, u string) (v, error) {
+		var at RotationAttestation
+		if err := fetchJSON(ctx, fmt.Sprintf("%s/rotations/%d", u, nextEpoch), &at); err != nil {
+			return v{}, err
 		}
-		g := groups[a.rot.Claim.NextCommittee]
-		if g == nil {
-			g = &group{rot: a.rot, sigs: map[int]*eddsa.Signature{}, signed: make([]bool, len(c))}
-			groups[a.rot.Claim.NextCommittee] = g
+		cl := at.Claim
+		if cl.SrcDomain != domain || cl.NextEpoch != nextEpoch || cl.Committee != c.CommitmentHash() {
+			return v{}, fmt.Errorf("it signed the hand-over of domain %d to epoch %d from committee %s", cl.SrcDomain, cl.NextEpoch, cl.Committee)
 		}
-		g.sigs[a.at.Signer], g.signed[a.at.Signer] = a.sig, true
-		if c.HasQuorum(g.signed) {
-			return g.rot, g.sigs, nil
+		next, err := decodeMembers(at.Next)
+		if err == nil && next.CommitmentHash() != cl.NextCommittee {
+			err = fmt.Errorf("the members it serves are committee %s, not the claim's %s", next.CommitmentHash(), cl.NextCommittee)
 		}
+		if err != nil {
+			return v{}, err
+		}
+		return v{group: cl.NextCommittee, payload: &Rotation{Claim: cl, Next: next}, signer: at.Signer,
+			digest: committee.RotationDigestNative(domain, nextEpoch, cl.NextCommittee), sig: at.Signature}, nil
+	})
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: no successor of domain %d's committee for epoch %d signed by a quorum (the most: %d of %d members) %v",
+			ErrNoQuorum, domain, nextEpoch, len(sigs), len(c), problems)
 	}
-	return nil, nil, fmt.Errorf("%w: no successor of domain %d's committee for epoch %d signed by a quorum (%d successors named) %v",
-		ErrNoQuorum, domain, nextEpoch, len(groups), problems)
+	return rot, sigs, nil
 }
 
 // EncodeMembers lists a committee's members as a committee file does.

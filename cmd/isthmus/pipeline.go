@@ -80,9 +80,10 @@ func newSetupCmd(out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Make (or check and load) the Groth16 keys of every pipeline circuit",
-		Long: `Compiles the five circuits of the pipeline (statement, header and state-step leaves
-on BLS12-377, the aggregation on BW6-761, the wrap on BN254) and makes the keys the
-store lacks: about 40 minutes on 2 cores the first time, logged per circuit with an
+		Long: `Compiles the circuits of the pipeline (statement, header, state-step and, for a shape
+with rotation slots, rotation leaves on BLS12-377, the aggregation on BW6-761, the wrap on
+BN254) and makes the keys the store lacks: about 45 minutes on 2 cores the first time,
+logged per circuit with an
 estimate. Keys from local randomness are development keys. Stored keys are checked
 against their manifest and loaded.`,
 		Args: cobra.NoArgs,

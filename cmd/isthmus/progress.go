@@ -90,7 +90,7 @@ func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger
 			}
 		}
 		if len(missing) > 0 {
-			log.Warn("making Groth16 keys on first use, each logged with its estimate (all five: about 40 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
+			log.Warn("making Groth16 keys on first use, each logged with its estimate (all of them: about 45 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
 		}
 	}
 	pg := newProgress()
