@@ -23,6 +23,9 @@ import (
 // What the members sign (committee.RotationDigest) carries its own domain tag, so a
 // signature of a header is never one of a rotation; and the source domain and the epoch, so
 // a rotation of one domain or epoch is never one of another.
+//
+// Cost (R1CS, BLS12-377): 269,296 constraints at capacity 4 (one keccak permutation, four
+// EdDSA verifications); Groth16 setup 211 s on 2 cores, shared with other work.
 type RotationCircuit struct {
 	ClaimHash [2]frontend.Variable `gnark:",public"`
 

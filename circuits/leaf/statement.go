@@ -48,7 +48,8 @@ type ClaimPublic struct {
 // both storage proofs: the checkpoint's value is its accumulator, and the word proof repeats
 // it. The kind byte picks the slot; both kinds cost the same keccak permutations.
 //
-// Cost (R1CS, BLS12-377): one lane claim ~0.87M constraints (seven keccak permutations).
+// Cost (R1CS, BLS12-377): one lane claim and one rotation slot, 876,053 constraints (seven
+// keccak permutations, the statement's of variable length).
 type StatementCircuit struct {
 	Statement [2]frontend.Variable `gnark:",public"`
 	Claims    []ClaimPublic
