@@ -143,16 +143,19 @@ func (r *Relay) Step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rotate, err := r.rotationDue(ctx, st)
+	if err != nil {
+		return err
+	}
 	if st.Paused {
 		// Nothing moves a paused domain but a hand-over (after a proven contradiction, the
 		// committee's successor); the owner lifts the pause.
-		rotate, err := r.rotationDue(ctx, st)
-		if err != nil || !rotate {
+		if !rotate {
 			r.log().Debug("the domain is paused on the Inbox: waiting", "domain", cfg.SrcDomain)
-			return err
+			return nil
 		}
 		r.log().Info("the domain is paused: carrying the committee hand-over", "epoch", st.Epoch+1)
-		return r.prove(ctx, h, 0, st, true)
+		return r.prove(ctx, h, nil, 0, st, true)
 	}
 	d := st.DeliveredCount
 	cps, err := r.Src.Checkpoints(ctx, cfg.DstDomain, d, ^uint64(0), h.Number)
@@ -174,15 +177,7 @@ func (r *Relay) Step(ctx context.Context) error {
 		}
 		r.log().Info("the proven count lies beyond a segment end: proving the checkpoint", "delivered", d,
 			"proven", st.ProvenCount, "checkpoint", end)
-		rotate, err := r.rotationDue(ctx, st)
-		if err != nil {
-			return err
-		}
-		return r.prove(ctx, h, end, st, rotate)
-	}
-	rotate, err := r.rotationDue(ctx, st)
-	if err != nil {
-		return err
+		return r.prove(ctx, h, nil, end, st, rotate)
 	}
 	lane, err := r.Src.ProveLane(ctx, h, cfg.DstDomain, nil)
 	if err != nil {
@@ -196,7 +191,7 @@ func (r *Relay) Step(ctx context.Context) error {
 		r.waitingSince = time.Time{}
 		if rotate && head.Count > 0 {
 			r.log().Info("carrying the committee hand-over with the lane's head", "epoch", st.Epoch+1)
-			return r.prove(ctx, h, 0, st, true)
+			return r.prove(ctx, h, lane, 0, st, true)
 		}
 		return nil
 	}
@@ -209,11 +204,10 @@ func (r *Relay) Step(ctx context.Context) error {
 	if !due && !rotate && (len(cps) == 0 || cps[0] >= head.Count) {
 		return nil
 	}
-	end := uint64(0) // the head
 	if len(cps) > 0 && cps[0] < head.Count {
-		end = cps[0]
+		return r.prove(ctx, h, nil, cps[0], st, rotate)
 	}
-	return r.prove(ctx, h, end, st, rotate)
+	return r.prove(ctx, h, lane, 0, st, rotate)
 }
 
 // rotationDue reports whether a hand-over to the Inbox's next epoch is signed.
@@ -225,15 +219,18 @@ func (r *Relay) rotationDue(ctx context.Context, st chain.DomainState) (bool, er
 }
 
 // prove proves the lane at h, its checkpoint at count (its head for zero), with the
-// hand-over to the next epoch if rotate, and submits it.
-func (r *Relay) prove(ctx context.Context, h *types.Header, count uint64, st chain.DomainState, rotate bool) error {
-	var want []uint64
-	if count != 0 {
-		want = []uint64{count}
-	}
-	lane, err := r.Src.ProveLane(ctx, h, r.Config.DstDomain, want)
-	if err != nil {
-		return err
+// hand-over to the next epoch if rotate, and submits it. lane, if not nil, is the lane's
+// proof at h already read (for a head).
+func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProof, count uint64, st chain.DomainState, rotate bool) error {
+	if lane == nil {
+		var want []uint64
+		if count != 0 {
+			want = []uint64{count}
+		}
+		var err error
+		if lane, err = r.Src.ProveLane(ctx, h, r.Config.DstDomain, want); err != nil {
+			return err
+		}
 	}
 	kind := "head"
 	if count != 0 {

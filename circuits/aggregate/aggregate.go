@@ -155,17 +155,14 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		s.Witness.Public = make([]emulated.Element[fr], inputs(vk))
 		return s
 	}
-	registry := []struct {
+	type entry struct {
 		name string
 		vk   groth16.VerifyingKey
-		want int
-	}{{"statement", keys.Statement, StatementInputs(shape.Claims, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
+		want int // public inputs
+	}
+	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Claims, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
 	if keys.Rotation != nil {
-		registry = append(registry, struct {
-			name string
-			vk   groth16.VerifyingKey
-			want int
-		}{"rotation", keys.Rotation, RotationInputs})
+		registry = append(registry, entry{"rotation", keys.Rotation, RotationInputs})
 	}
 	for _, k := range registry {
 		if _, ok := k.vk.(*groth16bls12377.VerifyingKey); !ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	tedwards "github.com/consensys/gnark-crypto/ecc/twistededwards"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/algebra/native/twistededwards"
@@ -147,21 +148,21 @@ func AssertQuorum(api frontend.API, w Witness, commitment, digest frontend.Varia
 // Digest computes in-circuit the digest validators sign for a block (see the native Digest);
 // blockHashHi and blockHashLo are the two 128-bit halves of the block hash.
 func Digest(api frontend.API, srcDomain, number, blockHashHi, blockHashLo frontend.Variable) (frontend.Variable, error) {
-	h, err := poseidon2.New(api)
-	if err != nil {
-		return nil, fmt.Errorf("committee: digest: %w", err)
-	}
-	h.Write(tagHeader.BigInt(new(big.Int)), srcDomain, number, blockHashHi, blockHashLo)
-	return h.Sum(), nil
+	return tagged(api, tagHeader, srcDomain, number, blockHashHi, blockHashLo)
 }
 
 // RotationDigest computes in-circuit the digest validators sign to hand a domain over to its
 // next committee (see the native RotationDigestNative).
 func RotationDigest(api frontend.API, srcDomain, nextEpoch, nextHi, nextLo frontend.Variable) (frontend.Variable, error) {
+	return tagged(api, tagRotation, srcDomain, nextEpoch, nextHi, nextLo)
+}
+
+// tagged is Poseidon2 over a domain tag and elems, the in-circuit twin of mdHash.
+func tagged(api frontend.API, tag fr.Element, elems ...frontend.Variable) (frontend.Variable, error) {
 	h, err := poseidon2.New(api)
 	if err != nil {
-		return nil, fmt.Errorf("committee: rotation digest: %w", err)
+		return nil, fmt.Errorf("committee: digest: %w", err)
 	}
-	h.Write(tagRotation.BigInt(new(big.Int)), srcDomain, nextEpoch, nextHi, nextLo)
+	h.Write(append([]frontend.Variable{tag.BigInt(new(big.Int))}, elems...)...)
 	return h.Sum(), nil
 }
