@@ -15,13 +15,10 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
-	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
-	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -94,23 +91,58 @@ func DevnetConfig() Config {
 	return Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}}
 }
 
-// Circuit is a compiled circuit with its keys.
+// Circuit is a compiled circuit with its keys (the verifying key: a job loads the proving
+// key). A dispatcher's circuits have no constraint system: it proves nothing itself.
 type Circuit struct {
-	Name string
-	CCS  constraint.ConstraintSystem
-	Keys *prover.Keys
+	Name  string
+	Curve ecc.ID
+	CCS   constraint.ConstraintSystem
+	Keys  *prover.Keys
 }
 
 // Prover holds the pipeline's circuits, compiled and keyed (Rotation nil for a shape
-// without rotation slots).
+// without rotation slots), and plans a batch's jobs: its executor proves them.
 type Prover struct {
 	Config                                             Config
 	Header, Step, Statement, Rotation, Aggregate, Wrap *Circuit
 	log                                                *slog.Logger
 	store                                              *prover.Store
+	// Exec proves the jobs; nil proves them in this process, one after another.
+	Exec Executor
 	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
 	Progress    func(stage string, done, total int)
 	done, total int
+}
+
+// Store is the key store the prover's keys come from.
+func (p *Prover) Store() *prover.Store { return p.store }
+
+// Dispatch has exec prove the prover's jobs from now on, and lets go of the compiled
+// constraint systems, which only workers need (they compile their own): the prover keeps its
+// verifying keys, to plan jobs and check their results.
+func (p *Prover) Dispatch(exec Executor) {
+	p.Exec = exec
+	for _, c := range p.Circuits() {
+		if c != nil {
+			c.CCS = nil
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// Circuit is the prover's circuit of that name (a CircuitSource: the in-process workers of
+// a prover use its compiled circuits).
+func (p *Prover) Circuit(name string) (*Circuit, error) {
+	for _, c := range p.Circuits() {
+		if c != nil && c.Name == name {
+			if c.CCS == nil {
+				return nil, fmt.Errorf("%w: %s is not compiled in this process", ErrNoCircuit, name)
+			}
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
 }
 
 var (
@@ -131,7 +163,6 @@ func NewProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, erro
 	if err := p.LoadAggregation(store); err != nil {
 		return nil, err
 	}
-	p.release(p.Circuits()...) // each stage loads its proving keys
 	return p, nil
 }
 
@@ -197,16 +228,6 @@ func (p *Prover) LoadAggregation(store *prover.Store) error {
 	return nil
 }
 
-// release lets go of circuits' proving keys after their stage, and returns the memory to
-// the system: a batch then holds one stage's keys at a time. prove loads them again.
-func (p *Prover) release(cs ...*Circuit) {
-	for _, c := range cs {
-		c.Keys.PK = nil
-	}
-	runtime.GC()
-	debug.FreeOSMemory()
-}
-
 // Circuits lists the pipeline's circuits, leaves first.
 func (p *Prover) Circuits() []*Circuit {
 	return append(p.leaves(), p.Aggregate, p.Wrap)
@@ -256,7 +277,11 @@ func load(store *prover.Store, name string, ccs constraint.ConstraintSystem) (*C
 	if err != nil {
 		return nil, err
 	}
-	return &Circuit{Name: name, CCS: ccs, Keys: keys}, nil
+	curve, err := prover.CurveOf(ccs)
+	if err != nil {
+		return nil, err
+	}
+	return &Circuit{Name: name, Curve: curve, CCS: ccs, Keys: keys}, nil
 }
 
 // ClaimInput is what proves one lane claim: the finalized header's signatures by the
@@ -338,12 +363,13 @@ func (in *ClaimInput) Claim() (protocol.LaneClaim, error) {
 	}, nil
 }
 
-// Stage is one timed step of a proof's pipeline.
+// Stage is one step of a batch's pipeline: its proofs, their proving seconds summed (the
+// wall time with one worker), and the peak memory of the workers that made them.
 type Stage struct {
 	Name    string        `json:"name"`
 	Proofs  int           `json:"proofs"`
 	Elapsed time.Duration `json:"elapsed"`
-	PeakGiB float64       `json:"peakGiB"` // the process's peak resident memory during the stage
+	PeakGiB float64       `json:"peakGiB"` // the largest peak resident memory of a worker during one of its proofs
 }
 
 // BatchProof is a batch's final proof with what it attests.
@@ -352,6 +378,7 @@ type BatchProof struct {
 	PublicInput *big.Int
 	Proof       groth16.Proof // BN254, for the generated Solidity verifier
 	Stages      []Stage
+	Jobs        []JobRecord // in the order they were done
 }
 
 // ErrShape is returned for a batch the circuits' shape cannot hold.
@@ -384,13 +411,6 @@ func (p *Prover) Prove(ctx context.Context, b Batch) (*BatchProof, error) {
 	return out, nil
 }
 
-func (p *Prover) stage(out *BatchProof, name string, proofs int, start time.Time) {
-	s := Stage{name, proofs, time.Since(start), prover.PeakGiB()}
-	out.Stages = append(out.Stages, s)
-	p.log.Info("stage done", "stage", name, "proofs", proofs, "seconds", s.Elapsed.Seconds(), "peakGiB", s.PeakGiB)
-	prover.ResetPeak()
-}
-
 func (p *Prover) proved(stage string) {
 	p.done++
 	if p.Progress != nil {
@@ -408,8 +428,6 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 		return nil, fmt.Errorf("%w: %d rotations, the circuits take up to %d", ErrShape, len(b.Rotations), shape.Rotations)
 	}
 	p.done, p.total = 0, 0
-	stage := func(name string, proofs int, start time.Time) { p.stage(out, name, proofs, start) }
-	prover.ResetPeak()
 
 	// Plan: the claims, their words, and every state step, checked natively first.
 	claims := make([]protocol.LaneClaim, len(inputs))
@@ -474,25 +492,14 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 		}
 	}
 
-	leafOpt := stdgroth16.GetNativeProverOptions(bw6761, bls12377)
-	leafVerifyOpt := stdgroth16.GetNativeVerifierOptions(bw6761, bls12377)
-
-	// The statement leaf.
-	start := time.Now()
+	// The leaf jobs, independent of each other: the statement leaf, each claim's header leaf
+	// and state steps, a rotation leaf per rotation slot.
+	var tasks []task
 	sa, _, err := leaf.AssignStatement(out.Statement, words, shape.Rotations)
 	if err != nil {
 		return nil, err
 	}
-	stmtLeaf, err := p.prove(ctx, p.Statement, sa, bls12377, leafOpt, leafVerifyOpt)
-	if err != nil {
-		return nil, err
-	}
-	p.proved("statement leaf")
-	stage("statement leaf", 1, start)
-
-	// Header leaves.
-	start = time.Now()
-	claimLeaves := make([]aggregate.ClaimLeaves, len(inputs))
+	tasks = append(tasks, task{"statement leaf", p.Statement, "statement", sa})
 	for i := range inputs {
 		in := &inputs[i]
 		enc, err := rlp.EncodeToBytes(in.Lane.Header)
@@ -503,20 +510,13 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 		if err != nil {
 			return nil, fmt.Errorf("claim %d: %w", i, err)
 		}
-		if claimLeaves[i].Header, err = p.prove(ctx, p.Header, ha, bls12377, leafOpt, leafVerifyOpt); err != nil {
-			return nil, fmt.Errorf("claim %d: header leaf: %w", i, err)
-		}
-		p.proved("header leaves")
+		tasks = append(tasks, task{"header leaves", p.Header, fmt.Sprintf("claim %d, header", i), ha})
 	}
-	stage("header leaves", len(inputs), start)
-
-	// State steps.
-	start = time.Now()
-	n := 0
+	type at struct{ claim, chain int }
+	var stepsOf []at // per state-step task
 	for i := range plans {
 		for ch, pl := range plans[i] {
 			if repeats(claims[i], ch) {
-				claimLeaves[i].Chains[ch] = claimLeaves[i].Chains[aggregate.WordChain]
 				continue
 			}
 			for j := range pl.steps {
@@ -524,44 +524,48 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 				if err != nil {
 					return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
 				}
-				l, err := p.prove(ctx, p.Step, sa, bls12377, leafOpt, leafVerifyOpt)
-				if err != nil {
-					return nil, fmt.Errorf("claim %d, chain %d, step %d: %w", i, ch, j, err)
-				}
-				claimLeaves[i].Chains[ch] = append(claimLeaves[i].Chains[ch], l)
-				n++
-				p.proved("state steps")
-				p.log.Info("state step proven", "claim", i, "chain", ch, "step", j+1, "of", len(pl.steps))
+				tasks = append(tasks, task{"state steps", p.Step, fmt.Sprintf("claim %d, chain %d, step %d of %d", i, ch, j+1, len(pl.steps)), sa})
+				stepsOf = append(stepsOf, at{i, ch})
 			}
 		}
 	}
-	stage("state steps", n, start)
-
-	// Rotation leaves: the batch's rotations, then the padding of the unused slots.
-	var rotationLeaves []aggregate.Leaf
-	if shape.Rotations > 0 {
-		start = time.Now()
-		for r := range shape.Rotations {
-			var ra *leaf.RotationCircuit
-			if r < len(b.Rotations) {
-				in := &b.Rotations[r]
-				if ra, _, err = leaf.AssignRotation(in.Claim, in.Committee, in.Signatures, p.Config.CommitteeCapacity); err != nil {
-					return nil, fmt.Errorf("rotation %d: %w", r, err)
-				}
-			} else if ra, err = leaf.PaddingRotation(p.Config.CommitteeCapacity); err != nil {
-				return nil, err
-			}
-			l, err := p.prove(ctx, p.Rotation, ra, bls12377, leafOpt, leafVerifyOpt)
-			if err != nil {
+	for r := range shape.Rotations {
+		var ra *leaf.RotationCircuit
+		label := fmt.Sprintf("rotation %d", r)
+		if r < len(b.Rotations) {
+			in := &b.Rotations[r]
+			if ra, _, err = leaf.AssignRotation(in.Claim, in.Committee, in.Signatures, p.Config.CommitteeCapacity); err != nil {
 				return nil, fmt.Errorf("rotation %d: %w", r, err)
 			}
-			rotationLeaves = append(rotationLeaves, l)
-			p.proved("rotation leaves")
+		} else {
+			if ra, err = leaf.PaddingRotation(p.Config.CommitteeCapacity); err != nil {
+				return nil, err
+			}
+			label += " (padding)"
 		}
-		stage("rotation leaves", shape.Rotations, start)
+		tasks = append(tasks, task{"rotation leaves", p.Rotation, label, ra})
 	}
-	p.release(p.leaves()...)
-	return &Leaves{Statement: out.Statement, StatementLeaf: stmtLeaf, Claims: claimLeaves, Rotations: rotationLeaves}, nil
+
+	proofs, err := p.run(ctx, out, tasks)
+	if err != nil {
+		return nil, err
+	}
+	l := &Leaves{Statement: out.Statement, StatementLeaf: proofs[0], Claims: make([]aggregate.ClaimLeaves, len(inputs))}
+	proofs = proofs[1:]
+	for i := range inputs {
+		l.Claims[i].Header = proofs[i]
+	}
+	proofs = proofs[len(inputs):]
+	for k, s := range stepsOf {
+		l.Claims[s.claim].Chains[s.chain] = append(l.Claims[s.claim].Chains[s.chain], proofs[k])
+	}
+	for i := range l.Claims {
+		if repeats(claims[i], aggregate.AccChain) {
+			l.Claims[i].Chains[aggregate.AccChain] = l.Claims[i].Chains[aggregate.WordChain]
+		}
+	}
+	l.Rotations = proofs[len(stepsOf):]
+	return l, nil
 }
 
 // repeats reports whether a claim's chain ch is the proof of its word chain again: a
@@ -577,67 +581,29 @@ func (p *Prover) AggregationAssignment(l *Leaves) (*aggregate.Circuit, error) {
 
 // ProveAggregation proves the aggregation of a batch's leaves.
 func (p *Prover) ProveAggregation(ctx context.Context, l *Leaves, out *BatchProof) (aggregate.Leaf, error) {
-	start := time.Now()
 	aa, err := p.AggregationAssignment(l)
 	if err != nil {
 		return aggregate.Leaf{}, err
 	}
-	agg, err := p.prove(ctx, p.Aggregate, aa, bw6761, stdgroth16.GetNativeProverOptions(bn254, bw6761), stdgroth16.GetNativeVerifierOptions(bn254, bw6761))
+	agg, err := p.run(ctx, out, []task{{"aggregation", p.Aggregate, "aggregation", aa}})
 	if err != nil {
 		return aggregate.Leaf{}, fmt.Errorf("aggregation: %w", err)
 	}
-	p.release(p.Aggregate)
-	p.stage(out, "aggregation", 1, start)
-	p.proved("aggregation")
-	return agg, nil
+	return agg[0], nil
 }
 
 // ProveWrap wraps an aggregation proof for the Solidity verifier into out.Proof.
 func (p *Prover) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchProof) error {
-	start := time.Now()
 	wa, err := wrap.Assign(p.Aggregate.Keys.VK, agg.Proof, agg.Public)
 	if err != nil {
 		return err
 	}
-	final, err := p.prove(ctx, p.Wrap, wa, bn254, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16))
+	final, err := p.run(ctx, out, []task{{"wrap", p.Wrap, "wrap", wa}})
 	if err != nil {
 		return fmt.Errorf("wrap: %w", err)
 	}
-	p.release(p.Wrap)
-	p.stage(out, "wrap", 1, start)
-	p.proved("wrap")
-	out.Proof = final.Proof
+	out.Proof = final[0].Proof
 	return nil
-}
-
-// prove proves an assignment and verifies the proof natively.
-func (p *Prover) prove(ctx context.Context, c *Circuit, assignment frontend.Circuit, field *big.Int, opt backend.ProverOption, vopt backend.VerifierOption) (aggregate.Leaf, error) {
-	if err := ctx.Err(); err != nil {
-		return aggregate.Leaf{}, err
-	}
-	if c.Keys.PK == nil { // released after its last stage: load it again (about a second)
-		k, err := p.store.Load(c.Name, c.CCS)
-		if err != nil {
-			return aggregate.Leaf{}, err
-		}
-		c.Keys = k
-	}
-	w, err := frontend.NewWitness(assignment, field)
-	if err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%s: witness: %w", c.Name, err)
-	}
-	proof, err := groth16.Prove(c.CCS, c.Keys.PK, w, opt)
-	if err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%s: prove: %w", c.Name, err)
-	}
-	pub, err := w.Public()
-	if err != nil {
-		return aggregate.Leaf{}, err
-	}
-	if err := groth16.Verify(proof, c.Keys.VK, pub, vopt); err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%s: the proof does not verify: %w", c.Name, err)
-	}
-	return aggregate.Leaf{Proof: proof, Public: pub}, nil
 }
 
 func nodes(p []hexutil.Bytes) [][]byte {

@@ -118,13 +118,17 @@ func sizes(m *prover.Manifest) string {
 	return out
 }
 
-// The whole pipeline with real proofs at every layer, checked by the generated Solidity
-// verifier on the devnet: send → attest → leaf proofs → aggregation → wrap → submitBatch →
-// deliver. The batch holds the two claim kinds a head-only pipeline could not prove: a lane
-// checkpoint (a segment end, as the relay proves when a span needs more than one delivery)
-// and a committee rotation signed by the current committee. Keys come from the key store
-// (set up once per machine: ~45 min the first time).
-func TestEndToEnd(t *testing.T) {
+// The whole pipeline with real proofs at every layer, on the job graph's queue, checked by
+// the generated Solidity verifier on the devnet: send → attest → leaf proofs →
+// aggregation → wrap → submitBatch → deliver. An embedded NATS server holds the jobs; two
+// worker processes prove them. One of them holds a rotation-leaf key that does not match
+// its manifest, so it refuses that circuit and the other proves it; and it is killed with
+// SIGKILL in the middle of its first proof, whose job goes to the other worker. The batch
+// holds the two claim kinds a head-only pipeline could not prove: a lane checkpoint (a
+// segment end, as the relay proves when a span needs more than one delivery) and a committee
+// rotation signed by the current committee. Keys come from the key store (set up once per
+// machine: ~45 min the first time).
+func TestWorkerEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real proofs at every layer")
 	}
@@ -139,12 +143,62 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	members, _ := devnet.Committee()
+
+	srv, err := StartEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	q, err := Connect(ctx, srv.URL, "test dispatcher", slog.New(slog.NewTextHandler(testLog{t}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	p.Exec = q // the test keeps the compiled circuits: it solves forged aggregations
+	names := p.Config.Circuits()
+	w1 := startWorkerProcess(t, ctx, "w1", srv.URL, badKeyDir(t, p.store, names.Rotation))
+	w2 := startWorkerProcess(t, ctx, "w2", srv.URL, p.store.Dir)
+	killed := make(chan string, 1)
+	go func() { // SIGKILL w1 two seconds into its first proof
+		for line := range w1.lines {
+			if strings.Contains(line, `msg=proving`) {
+				time.Sleep(2 * time.Second)
+				w1.cmd.Process.Kill()
+				killed <- line
+				return
+			}
+		}
+	}()
+	defer w2.stop()
+
 	batch := Batch{Claims: []ClaimInput{e.checkpoint}, Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
 	start := time.Now()
 	bp := &BatchProof{}
 	leaves, err := p.ProveLeaves(ctx, batch, bp)
 	if err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case line := <-killed:
+		t.Logf("w1 killed in the middle of: %s", line)
+	default:
+		t.Fatal("w1 proved nothing before the leaves were done")
+	}
+	redelivered := 0
+	for _, j := range bp.Jobs {
+		t.Logf("job %s (%s): worker %s, %.1f s, delivery %d", j.Label, j.Circuit, j.Worker, j.Seconds, j.Deliveries)
+		if j.Circuit == names.Rotation && j.Worker != "w2" {
+			t.Fatalf("the rotation leaf proven by %s, which refused its key", j.Worker)
+		}
+		if j.Deliveries > 1 {
+			redelivered++
+			if j.Worker != "w2" {
+				t.Fatalf("the killed worker's job finished by %s", j.Worker)
+			}
+		}
+	}
+	if redelivered != 1 {
+		t.Fatalf("%d jobs redelivered, want the killed worker's one", redelivered)
 	}
 	if c := leaves.Statement.Lanes[0]; c.Kind != protocol.KindLaneCheckpoint || c.Count != 2 || len(leaves.Statement.Rotations) != 1 {
 		t.Fatalf("statement %+v: want the checkpoint at 2 and the rotation", leaves.Statement)
@@ -403,10 +457,11 @@ func refuseForgedAggregations(t *testing.T, ctx context.Context, p *Prover, d *d
 	if err != nil {
 		t.Fatal(err)
 	}
-	padLeaf, err := p.prove(ctx, p.Rotation, pad, bls12377, stdgroth16.GetNativeProverOptions(bw6761, bls12377), stdgroth16.GetNativeVerifierOptions(bw6761, bls12377))
+	padLeaves, err := p.run(ctx, &BatchProof{}, []task{{"rotation leaves", p.Rotation, "padding", pad}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	padLeaf := padLeaves[0]
 	l = clone(leaves)
 	l.Rotations[0] = padLeaf
 	refuse("the rotation's leaf replaced by the padding", l, nil)
@@ -584,6 +639,56 @@ func BenchmarkKeys(b *testing.B) {
 				b.ReportMetric(float64(k.Manifest.Files["pk.dump"].Size)/(1<<20), "pk-MiB")
 				b.ReportMetric(k.Manifest.SetupSeconds, "setup-s")
 				b.ReportMetric(float64(c.CCS.GetNbConstraints()), "constraints")
+			}
+		})
+	}
+}
+
+// BenchmarkWorkers/N=<n>: the devnet batch (one head claim) proven through an embedded
+// server by n worker processes started for it (each compiles the circuits it proves): the
+// wall time from dispatch to the wrap, in s, and the wall time ModelWall predicts for n
+// workers of their own machine from its jobs' proving seconds.
+func BenchmarkWorkers(b *testing.B) {
+	ctx := context.Background()
+	e := newPipelineEnv(b, ctx, 5)
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				srv, err := StartEmbedded(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				q, err := Connect(ctx, srv.URL, "bench", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				e.p.Exec = q
+				var workers []*childWorker
+				for w := range n {
+					workers = append(workers, startWorkerProcess(b, ctx, fmt.Sprintf("w%d", w+1), srv.URL, e.p.store.Dir))
+				}
+				start := time.Now()
+				bp, err := e.p.Prove(ctx, Batch{Claims: []ClaimInput{e.input}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				wall := time.Since(start).Seconds()
+				for _, w := range workers {
+					w.stop()
+				}
+				q.Close()
+				srv.Close()
+				var leaves, serial []float64
+				for _, j := range bp.Jobs {
+					if j.Circuit == e.p.Aggregate.Name || j.Circuit == e.p.Wrap.Name {
+						serial = append(serial, j.Seconds)
+					} else {
+						leaves = append(leaves, j.Seconds)
+					}
+				}
+				b.ReportMetric(wall, "s")
+				b.ReportMetric(ModelWall(leaves, serial, n), "model-s")
+				b.Logf("%d workers: %.1f s wall, model %.1f s; jobs %+v", n, wall, ModelWall(leaves, serial, n), bp.Jobs)
 			}
 		})
 	}

@@ -124,24 +124,15 @@ func (s *Store) Keys(name string, ccs constraint.ConstraintSystem, force bool) (
 // if it does not, and returns them without the proving key (Load reads it when it is
 // needed): the verifying key, checked against the manifest, and the manifest.
 func (s *Store) Ensure(name string, ccs constraint.ConstraintSystem) (*Keys, error) {
+	if !s.ForceSetup {
+		k, err := s.Verifying(name, ccs)
+		if !errors.Is(err, ErrNotFound) {
+			return k, err
+		}
+	}
 	digest, err := Digest(ccs)
 	if err != nil {
 		return nil, err
-	}
-	dir := s.folder(name, digest)
-	if m, err := readManifest(dir); err == nil && m.Digest == digest && !s.ForceSetup {
-		curve, err := curveOf(ccs)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkFile(filepath.Join(dir, vkFile), m.Files[vkFile]); err != nil {
-			return nil, err
-		}
-		vk := groth16.NewVerifyingKey(curve)
-		if err := readWith(filepath.Join(dir, vkFile), func(r io.Reader) error { _, err := vk.ReadFrom(r); return err }); err != nil {
-			return nil, fmt.Errorf("load verifying key: %w", err)
-		}
-		return &Keys{VK: vk, Manifest: m, Loaded: true}, nil
 	}
 	k, err := s.setup(name, digest, ccs)
 	if err != nil {
@@ -149,6 +140,82 @@ func (s *Store) Ensure(name string, ccs constraint.ConstraintSystem) (*Keys, err
 	}
 	k.PK = nil
 	return k, nil
+}
+
+// Verifying returns the stored verifying key of circuit name compiled as ccs, checked
+// against its manifest, with the manifest; ErrNotFound if the store holds no keys of it.
+func (s *Store) Verifying(name string, ccs constraint.ConstraintSystem) (*Keys, error) {
+	digest, err := Digest(ccs)
+	if err != nil {
+		return nil, err
+	}
+	dir := s.folder(name, digest)
+	m, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if m.Digest != digest {
+		return nil, fmt.Errorf("%w: %s holds keys of digest %s, want %s", ErrChecksum, dir, m.Digest, digest)
+	}
+	curve, err := CurveOf(ccs)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFile(filepath.Join(dir, vkFile), m.Files[vkFile]); err != nil {
+		return nil, err
+	}
+	vk := groth16.NewVerifyingKey(curve)
+	if err := readWith(filepath.Join(dir, vkFile), func(r io.Reader) error { _, err := vk.ReadFrom(r); return err }); err != nil {
+		return nil, fmt.Errorf("load verifying key: %w", err)
+	}
+	return &Keys{VK: vk, Manifest: m, Loaded: true}, nil
+}
+
+// CheckCircuit checks the newest stored keys of circuit name against their manifest: every
+// file's checksum, except the proving key's, whose size only is checked here (Load checks
+// its checksum as it reads it). It returns ErrNotFound when the store holds no keys of that
+// name, and ErrChecksum naming the file that does not match.
+func (s *Store) CheckCircuit(name string) (*Manifest, error) {
+	m, err := s.newest(name)
+	if err != nil {
+		return nil, err
+	}
+	dir := s.folder(m.Circuit, m.Digest)
+	for f, sum := range m.Files {
+		path := filepath.Join(dir, f)
+		if f != pkFile {
+			if err := checkFile(path, sum); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrChecksum, path, err)
+		}
+		if fi.Size() != sum.Size {
+			return nil, fmt.Errorf("%w: %s has %d bytes, manifest says %d", ErrChecksum, path, fi.Size(), sum.Size)
+		}
+	}
+	return m, nil
+}
+
+// newest is the manifest of the newest stored keys of circuit name.
+func (s *Store) newest(name string) (*Manifest, error) {
+	ms, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	var m *Manifest
+	for _, c := range ms {
+		if c.Circuit == name && (m == nil || c.CreatedAt.After(m.CreatedAt)) {
+			m = c
+		}
+	}
+	if m == nil {
+		return nil, fmt.Errorf("%w: no keys of circuit %q in %s (run 'isthmus setup')", ErrNotFound, name, s.Dir)
+	}
+	return m, nil
 }
 
 // Has reports whether the store holds keys of circuit name compiled as ccs (a manifest of
@@ -172,8 +239,8 @@ func (s *Store) Load(name string, ccs constraint.ConstraintSystem) (*Keys, error
 	return s.load(name, digest, ccs)
 }
 
-// curveOf is the curve a compiled constraint system is over.
-func curveOf(ccs constraint.ConstraintSystem) (ecc.ID, error) {
+// CurveOf is the curve a compiled constraint system is over.
+func CurveOf(ccs constraint.ConstraintSystem) (ecc.ID, error) {
 	c, ok := ccs.(interface{ CurveID() ecc.ID })
 	if !ok {
 		return ecc.UNKNOWN, fmt.Errorf("key store: constraint system %T names no curve", ccs)
@@ -182,7 +249,7 @@ func curveOf(ccs constraint.ConstraintSystem) (ecc.ID, error) {
 }
 
 func (s *Store) load(name, digest string, ccs constraint.ConstraintSystem) (*Keys, error) {
-	curve, err := curveOf(ccs)
+	curve, err := CurveOf(ccs)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +280,7 @@ func (s *Store) load(name, digest string, ccs constraint.ConstraintSystem) (*Key
 }
 
 func (s *Store) setup(name, digest string, ccs constraint.ConstraintSystem) (*Keys, error) {
-	curve, err := curveOf(ccs)
+	curve, err := CurveOf(ccs)
 	if err != nil {
 		return nil, err
 	}
@@ -279,8 +346,10 @@ func (s *Store) List() ([]*Manifest, error) {
 	}
 	var out []*Manifest
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+		if !e.IsDir() { // a link to a folder of keys counts
+			if fi, err := os.Stat(filepath.Join(s.Dir, e.Name())); err != nil || !fi.IsDir() {
+				continue
+			}
 		}
 		m, err := readManifest(filepath.Join(s.Dir, e.Name()))
 		if err != nil {
@@ -435,18 +504,9 @@ func (s *Store) writeManifest(dir string, m *Manifest) error {
 // checking it against its manifest, without compiling the circuit or reading its proving
 // key. It returns ErrNotFound when the store holds no keys of that name.
 func (s *Store) VerifyingKey(name string) (groth16.VerifyingKey, *Manifest, error) {
-	ms, err := s.List()
+	m, err := s.newest(name)
 	if err != nil {
 		return nil, nil, err
-	}
-	var m *Manifest
-	for _, c := range ms {
-		if c.Circuit == name && (m == nil || c.CreatedAt.After(m.CreatedAt)) {
-			m = c
-		}
-	}
-	if m == nil {
-		return nil, nil, fmt.Errorf("%w: no keys of circuit %q in %s (run 'isthmus setup')", ErrNotFound, name, s.Dir)
 	}
 	curve, ok := map[string]ecc.ID{ecc.BN254.String(): ecc.BN254, ecc.BLS12_377.String(): ecc.BLS12_377, ecc.BW6_761.String(): ecc.BW6_761}[m.Curve]
 	if !ok {

@@ -1,12 +1,14 @@
 package relay
 
 import (
-	"fmt"
 	"net/http"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics are the relay's counters, served in Prometheus' text format.
+// Metrics are the relay's counters, a Prometheus collector.
 type Metrics struct {
 	mu             sync.Mutex
 	Batches        float64 // batches accepted by the Inbox
@@ -26,24 +28,37 @@ func (m *Metrics) add(field *float64, v float64) {
 	m.mu.Unlock()
 }
 
-// Handler serves the counters at any path.
+// metricDescs are the relay's counters, in the order of metricValues.
+var metricDescs = []*prometheus.Desc{
+	prometheus.NewDesc("isthmus_relay_batches_total", "Batches the Inbox accepted.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_messages_delivered_total", "Messages delivered.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_messages_failed_total", "Delivered messages whose recipient reverted (stored for retry).", nil, nil),
+	prometheus.NewDesc("isthmus_relay_proving_seconds_total", "Seconds spent proving batches.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_gas_used_total", "Gas of the relay's submitBatch and deliver transactions.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_step_errors_total", "Relay steps that failed and were retried.", nil, nil),
+}
+
+// Describe is prometheus.Collector's.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range metricDescs {
+		ch <- d
+	}
+}
+
+// Collect is prometheus.Collector's: the counters' current values.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	values := []float64{m.Batches, m.Delivered, m.Failed, m.ProvingSeconds, m.Gas, m.Errors}
+	m.mu.Unlock()
+	for i, d := range metricDescs {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, values[i])
+	}
+}
+
+// Handler serves the counters alone, in Prometheus' text format (a relay registers them
+// with its other metrics instead).
 func (m *Metrics) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		for _, c := range []struct {
-			name, help string
-			v          float64
-		}{
-			{"isthmus_relay_batches_total", "Batches the Inbox accepted.", m.Batches},
-			{"isthmus_relay_messages_delivered_total", "Messages delivered.", m.Delivered},
-			{"isthmus_relay_messages_failed_total", "Delivered messages whose recipient reverted (stored for retry).", m.Failed},
-			{"isthmus_relay_proving_seconds_total", "Seconds spent proving batches.", m.ProvingSeconds},
-			{"isthmus_relay_gas_used_total", "Gas of the relay's submitBatch and deliver transactions.", m.Gas},
-			{"isthmus_relay_step_errors_total", "Relay steps that failed and were retried.", m.Errors},
-		} {
-			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %g\n", c.name, c.help, c.name, c.name, c.v)
-		}
-	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

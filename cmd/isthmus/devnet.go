@@ -26,6 +26,7 @@ type devnetOptions struct {
 	timeout  time.Duration
 	testOnly bool
 	store    storeFlag
+	queue    queueFlags
 }
 
 func newDevnetCmd(out io.Writer) *cobra.Command {
@@ -56,6 +57,7 @@ TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the payloads and gas limits")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
+	o.queue.register(cmd, true)
 	o.store.registerCircuits(cmd)
 	return cmd
 }
@@ -75,9 +77,11 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 			return usageError(errors.New("--messages: at most 12 with proofs (the circuits prove a lane head within one segment)"))
 		}
 		var err error
-		if p, err = o.prover(log); err != nil {
+		var stop func()
+		if p, stop, err = o.store.dispatcher(ctx, &o.queue, "", nil); err != nil {
 			return &exitError{code: exitFailure, err: err}
 		}
+		defer stop()
 		contracts, err := verifier.ContractsDir()
 		if err != nil {
 			return &exitError{code: exitFailure, err: err}
@@ -137,19 +141,6 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 	}
 	printReport(out, d, rep, p)
 	return nil
-}
-
-// prover loads the devnet pipeline's circuits and keys, making the keys it lacks.
-func (o *devnetOptions) prover(log *slog.Logger) (*aggregator.Prover, error) {
-	store, err := o.store.store()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := o.store.config()
-	if err != nil {
-		return nil, err
-	}
-	return newPipelineProver(store, cfg, log)
 }
 
 func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *aggregator.Prover) {

@@ -120,6 +120,7 @@ against their manifest and loaded.`,
 
 type proveOptions struct {
 	store      storeFlag
+	queue      queueFlags
 	rpc        string
 	outbox     string
 	dst        uint32
@@ -176,6 +177,7 @@ devnet committee's public seeds, which is meaningful on a devnet only.`,
 	f.BoolVar(&o.leavesOnly, "leaves-only", false, "prove the leaves only, into a file for 'isthmus aggregate'")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	o.store.registerCircuits(cmd)
+	o.queue.register(cmd, true)
 	return cmd
 }
 
@@ -234,10 +236,11 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	p, err := o.store.prover()
+	p, stop, err := o.store.dispatcher(ctx, &o.queue, "", nil)
 	if err != nil {
 		return fail(err)
 	}
+	defer stop()
 	inputs := aggregator.Batch{Claims: []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: o.checkpoint}}}
 	if o.leavesOnly {
 		bp := &aggregator.BatchProof{}
@@ -358,6 +361,7 @@ project's solc), the contract the Inbox calls (IBatchVerifier).`,
 
 func newAggregateCmd(out io.Writer) *cobra.Command {
 	var s storeFlag
+	var q queueFlags
 	var in, file string
 	cmd := &cobra.Command{
 		Use:   "aggregate --leaves FILE --out FILE",
@@ -376,10 +380,11 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 			if err != nil {
 				return fail(fmt.Errorf("%s: %w", in, err))
 			}
-			p, err := s.prover()
+			p, stop, err := s.dispatcher(cmdContext(cmd), &q, "", nil)
 			if err != nil {
 				return fail(err)
 			}
+			defer stop()
 			bp := &aggregator.BatchProof{}
 			agg, err := p.ProveAggregation(cmdContext(cmd), leaves, bp)
 			if err != nil {
@@ -397,6 +402,7 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 		},
 	}
 	s.registerCircuits(cmd)
+	q.register(cmd, true)
 	cmd.Flags().StringVar(&in, "leaves", "", "leaf proofs file")
 	cmd.Flags().StringVar(&file, "out", "", "aggregation file to write")
 	return cmd
@@ -404,6 +410,7 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 
 func newWrapCmd(out io.Writer) *cobra.Command {
 	var s storeFlag
+	var q queueFlags
 	var in, file string
 	cmd := &cobra.Command{
 		Use:   "wrap --in FILE --out FILE",
@@ -422,10 +429,11 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 			if err != nil {
 				return fail(fmt.Errorf("%s: %w", in, err))
 			}
-			p, err := s.prover()
+			p, stop, err := s.dispatcher(cmdContext(cmd), &q, "", nil)
 			if err != nil {
 				return fail(err)
 			}
+			defer stop()
 			bp := &aggregator.BatchProof{Statement: af.Statement, PublicInput: af.Statement.PublicInput()}
 			if err := p.ProveWrap(cmdContext(cmd), agg, bp); err != nil {
 				return fail(err)
@@ -434,6 +442,7 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 		},
 	}
 	s.registerCircuits(cmd)
+	q.register(cmd, true)
 	cmd.Flags().StringVar(&in, "in", "", "aggregation file")
 	cmd.Flags().StringVar(&file, "out", "", "batch file to write")
 	return cmd

@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,6 +44,7 @@ type relayOptions struct {
 	metrics        string
 	testOnlyProofs bool
 	store          storeFlag
+	queue          queueFlags
 }
 
 func newRelayCmd(out io.Writer) *cobra.Command {
@@ -100,6 +100,7 @@ names); the command line wins, then the environment, then the file.`,
 	f.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "loopback address serving Prometheus metrics (empty: none)")
 	f.BoolVar(&o.testOnlyProofs, "test-only-proofs", false, "submit TestOnlyProofs instead of proving (an Inbox with the TestOnlyVerifier only)")
 	o.store.registerCircuits(cmd)
+	o.queue.register(cmd, true)
 	return cmd
 }
 
@@ -244,6 +245,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		}
 		return b, nil
 	}
+	reg := newRegistry()
 	var prove relay.Prover
 	if o.testOnlyProofs {
 		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
@@ -263,10 +265,11 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
 		}
 	} else {
-		p, err := o.store.prover()
+		p, stop, err := o.store.dispatcher(ctx, &o.queue, filepath.Join(o.stateDir, "jetstream"), reg)
 		if err != nil {
 			return fail(err)
 		}
+		defer stop()
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
 			h := c.Lane.Header
 			members, ok := committees[c.Epoch]
@@ -293,16 +296,12 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			Poll: o.poll, StateDir: o.stateDir, Key: key},
 		Src: src, Dst: dst, Prove: prove, Rotation: rotation, Metrics: &relay.Metrics{}, Log: log,
 	}
-	if o.metrics != "" {
-		ln, err := net.Listen("tcp", o.metrics)
-		if err != nil {
-			return fail(fmt.Errorf("--metrics: %w", err))
-		}
-		srv := &http.Server{Handler: r.Metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	reg.MustRegister(r.Metrics)
+	closeMetrics, err := serveMetrics(o.metrics, reg, log)
+	if err != nil {
+		return fail(err)
 	}
+	defer closeMetrics()
 	fmt.Fprintf(out, "relay %d → %d: Outbox %s, Inbox %s\n", src.Domain, dst.Domain, src.Outbox, dst.Inbox)
 	if err := r.Run(ctx); err != nil {
 		return fail(err)

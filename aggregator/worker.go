@@ -1,0 +1,405 @@
+package aggregator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/wrap"
+	"github.com/isthmus-xyz/isthmus/prover"
+)
+
+// Worker takes the jobs of the circuits it holds keys for from a Queue, proves them one at
+// a time, and publishes their results. While it proves it tells the server it is making
+// progress, so a job is handed to another worker only when its worker stops (dies, hangs, or
+// loses its connection) for the ack wait. A job that fails is tried again after a delay, by
+// whichever worker takes it; after MaxTries deliveries it goes to the dead-letter subject
+// with its error.
+type Worker struct {
+	Name   string
+	Queue  *Queue
+	Source CircuitSource
+	Store  *prover.Store
+	// Circuits are the names of the circuits to serve; those whose stored keys do not match
+	// their manifest are refused, by name, at start, and a key that fails its checksum when
+	// it is loaded refuses its circuit from then on (the job goes to another worker).
+	Circuits []string
+	AckWait  time.Duration // default 30 s
+	MaxTries int           // default 3
+	Poll     time.Duration // how often an idle worker looks for jobs; default 100 ms
+	Log      *slog.Logger
+	Metrics  *Metrics
+
+	jp      *jobProver
+	mu      sync.Mutex
+	refused map[string]error
+}
+
+// ErrNoCircuitToServe is returned by a worker whose every circuit was refused.
+var ErrNoCircuitToServe = errors.New("no circuit to serve")
+
+func (w *Worker) defaults() {
+	if w.AckWait == 0 {
+		w.AckWait = 30 * time.Second
+	}
+	if w.MaxTries == 0 {
+		w.MaxTries = 3
+	}
+	if w.Poll == 0 {
+		w.Poll = 100 * time.Millisecond
+	}
+	if w.Log == nil {
+		w.Log = slog.New(slog.DiscardHandler)
+	}
+	w.Log = w.Log.With("worker", w.Name)
+}
+
+// Serving is the circuits the worker takes jobs of (after Start's checks).
+func (w *Worker) Serving() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, c := range w.Circuits {
+		if w.refused[c] == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Refused is why each refused circuit was refused.
+func (w *Worker) Refused() map[string]error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]error{}
+	for c, err := range w.refused {
+		out[c] = err
+	}
+	return out
+}
+
+// check refuses the circuits whose keys do not match their manifest.
+func (w *Worker) check() error {
+	w.mu.Lock()
+	w.refused = map[string]error{}
+	w.mu.Unlock()
+	for _, c := range w.Circuits {
+		if _, err := w.Store.CheckCircuit(c); err != nil {
+			w.refuse(c, err)
+		}
+	}
+	if len(w.Serving()) == 0 {
+		return fmt.Errorf("worker %s: %w: %w", w.Name, ErrNoCircuitToServe, errors.Join(w.refusals()...))
+	}
+	return nil
+}
+
+func (w *Worker) refusals() []error {
+	var out []error
+	for _, err := range w.Refused() {
+		out = append(out, err)
+	}
+	return out
+}
+
+func (w *Worker) refuse(circuit string, err error) {
+	w.mu.Lock()
+	w.refused[circuit] = fmt.Errorf("circuit %s refused: %w", circuit, err)
+	w.mu.Unlock()
+	w.Log.Error("refusing circuit: its keys do not match their manifest", "circuit", circuit, "err", err)
+}
+
+// Run checks the worker's keys, then takes and proves jobs until ctx ends. A job being
+// proven when ctx ends is handed back at once.
+func (w *Worker) Run(ctx context.Context) error {
+	w.defaults()
+	if err := w.check(); err != nil {
+		return err
+	}
+	w.jp = &jobProver{source: w.Source, store: w.Store, log: w.Log, name: w.Name}
+	consumers := map[string]jetstream.Consumer{}
+	for _, c := range w.Serving() {
+		cons, err := w.Queue.JS.CreateOrUpdateConsumer(ctx, JobsStream, jetstream.ConsumerConfig{
+			Durable: c, FilterSubject: jobsSubject + c, AckPolicy: jetstream.AckExplicitPolicy,
+			AckWait: w.AckWait, MaxDeliver: -1, MaxAckPending: -1,
+		})
+		if err != nil {
+			return fmt.Errorf("worker %s: consumer of %s: %w", w.Name, c, err)
+		}
+		consumers[c] = cons
+	}
+	w.Log.Info("worker ready", "circuits", w.Serving(), "ackWait", w.AckWait, "maxTries", w.MaxTries)
+	idle := time.Now()
+	for ctx.Err() == nil {
+		took := false
+		for _, c := range w.order() {
+			batch, err := consumers[c].FetchNoWait(1)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.Log.Warn("fetch", "circuit", c, "err", err)
+				}
+				continue
+			}
+			for m := range batch.Messages() {
+				took = true
+				w.handle(ctx, c, m)
+			}
+			if took {
+				break
+			}
+		}
+		if took {
+			idle = time.Now()
+			continue
+		}
+		if w.jp.pk != nil && time.Since(idle) > w.AckWait {
+			w.jp.release() // idle: give the proving key's memory back
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(w.Poll):
+		}
+	}
+	w.jp.release()
+	return nil
+}
+
+// order is the served circuits, the one whose proving key is loaded first.
+func (w *Worker) order() []string {
+	out := w.Serving()
+	for i, c := range out {
+		if c == w.jp.pkOf {
+			out[0], out[i] = out[i], out[0]
+		}
+	}
+	return out
+}
+
+// handle proves one job and acknowledges it, or hands it back.
+func (w *Worker) handle(ctx context.Context, circuit string, m jetstream.Msg) {
+	job := Job{ID: m.Headers().Get(headerJob), Circuit: circuit, Label: m.Headers().Get(headerLabel), Witness: m.Data()}
+	meta, err := m.Metadata()
+	if err != nil || job.ID == "" {
+		w.Log.Error("malformed job: dropped", "circuit", circuit, "err", err)
+		m.Term()
+		return
+	}
+	tries := int(meta.NumDelivered)
+	log := w.Log.With("circuit", circuit, "job", job.Label, "delivery", tries)
+	w.Metrics.started(circuit, tries > 1)
+	if tries > w.MaxTries {
+		// Its workers died each time (a proof that kills its worker, such as one out of
+		// memory, would kill every worker in turn).
+		w.dead(ctx, m, job, tries, fmt.Errorf("handed to a worker %d times without a result", tries-1))
+		return
+	}
+	log.Info("job started")
+	stop := w.heartbeat(m)
+	r, err := w.jp.prove(ctx, job)
+	stop()
+	switch {
+	case err == nil:
+		r.Deliveries = tries
+		data, _ := json.Marshal(r)
+		if _, err := w.Queue.JS.Publish(ctx, resultSubject+job.ID, data, jetstream.WithMsgID("result/"+job.ID)); err != nil {
+			log.Error("publish result: handing the job back", "err", err)
+			m.Nak()
+			w.Metrics.ended(circuit, nil, false)
+			return
+		}
+		if err := m.DoubleAck(ctx); err != nil {
+			log.Warn("ack", "err", err) // the result is published: a repeat is found and skipped
+		}
+		w.Metrics.ended(circuit, &r, false)
+	case ctx.Err() != nil:
+		log.Info("stopping: job handed back")
+		m.Nak()
+		w.Metrics.ended(circuit, nil, false)
+	case errors.Is(err, prover.ErrChecksum) || errors.Is(err, prover.ErrNotFound):
+		w.refuse(circuit, err)
+		m.Nak() // for another worker, at once
+		w.Metrics.ended(circuit, nil, false)
+	case tries >= w.MaxTries:
+		w.dead(ctx, m, job, tries, err)
+	default:
+		log.Warn("job failed: it will be tried again", "err", err, "tries", tries, "of", w.MaxTries)
+		m.NakWithDelay(time.Duration(tries) * time.Second)
+		w.Metrics.ended(circuit, nil, false)
+	}
+}
+
+// heartbeat tells the server the job is in progress every third of the ack wait, until the
+// returned function is called.
+func (w *Worker) heartbeat(m jetstream.Msg) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(w.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := m.InProgress(); err != nil {
+					w.Log.Warn("progress heartbeat", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// dead publishes a job's dead letter and removes the job from the queue.
+func (w *Worker) dead(ctx context.Context, m jetstream.Msg, job Job, tries int, cause error) {
+	w.Log.Error("job dead-lettered", "circuit", job.Circuit, "job", job.Label, "tries", tries, "err", cause)
+	data, _ := json.Marshal(DeadLetter{Job: job.ID, Circuit: job.Circuit, Label: job.Label, Error: cause.Error(), Deliveries: tries, Worker: w.Name})
+	msg := &nats.Msg{Subject: deadSubject + job.ID, Data: data}
+	if _, err := w.Queue.JS.PublishMsg(ctx, msg); err != nil {
+		w.Log.Error("publish dead letter: handing the job back", "err", err)
+		m.Nak()
+		w.Metrics.ended(job.Circuit, nil, false)
+		return
+	}
+	m.Term()
+	w.Metrics.ended(job.Circuit, nil, true)
+}
+
+// CircuitSet is a CircuitSource of a config's circuits that compiles each on first use: a
+// worker compiles only what it proves. The aggregation's leaf keys and the wrap's
+// aggregation key are read from the store.
+type CircuitSet struct {
+	Store  *prover.Store
+	Config Config
+	Log    *slog.Logger
+
+	mu    sync.Mutex
+	built map[string]*Circuit
+}
+
+// Circuit compiles the circuit of that name, once, with its stored verifying key.
+func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.built[name]; ok {
+		return c, nil
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := s.Config.Circuits()
+	vk := func(name string) (*Circuit, error) {
+		k, _, err := s.Store.VerifyingKey(name)
+		if err != nil {
+			return nil, err
+		}
+		return &Circuit{Name: name, Keys: &prover.Keys{VK: k}}, nil
+	}
+	var field *big.Int
+	var circuit frontend.Circuit
+	switch name {
+	case n.Header:
+		field, circuit = bls12377, leaf.NewHeaderCircuit(s.Config.CommitteeCapacity)
+	case n.Step:
+		field, circuit = bls12377, &leaf.StateStepCircuit{}
+	case n.Statement:
+		field, circuit = bls12377, leaf.NewStatementCircuit(s.Config.Shape.Claims, s.Config.Shape.Rotations)
+	case n.Rotation:
+		if n.Rotation == "" {
+			return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
+		}
+		field, circuit = bls12377, leaf.NewRotationCircuit(s.Config.CommitteeCapacity)
+	case n.Aggregate:
+		p := &Prover{Config: s.Config}
+		var err error
+		for _, c := range []struct {
+			to   **Circuit
+			name string
+		}{{&p.Statement, n.Statement}, {&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Rotation, n.Rotation}} {
+			if c.name == "" {
+				continue
+			}
+			if *c.to, err = vk(c.name); err != nil {
+				return nil, err
+			}
+		}
+		field = bw6761
+		if circuit, err = aggregate.New(s.Config.Shape, p.leafKeys()); err != nil {
+			return nil, err
+		}
+	case n.Wrap:
+		agg, err := vk(n.Aggregate)
+		if err != nil {
+			return nil, err
+		}
+		field = bn254
+		if circuit, err = wrap.New(agg.Keys.VK); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w %q (this worker's circuits: %s)", ErrNoCircuit, name, strings.Join(n.All(), ", "))
+	}
+	ccs, err := compile(log, name, field, circuit)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.Store.Verifying(name, ccs)
+	if err != nil {
+		return nil, err
+	}
+	curve, err := prover.CurveOf(ccs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Circuit{Name: name, Curve: curve, CCS: ccs, Keys: keys}
+	if s.built == nil {
+		s.built = map[string]*Circuit{}
+	}
+	s.built[name] = c
+	return c, nil
+}
+
+// WorkerConfig is what a worker process serves, and how.
+type WorkerConfig struct {
+	Name     string
+	URL      string // the NATS server
+	Store    *prover.Store
+	Config   Config   // the circuit set; its circuits are compiled on first use
+	Circuits []string // to serve (default: every circuit of Config)
+	AckWait  time.Duration
+	MaxTries int
+	Log      *slog.Logger
+	Metrics  *Metrics
+}
+
+// ServeWorker connects to the server and proves jobs until ctx ends.
+func ServeWorker(ctx context.Context, wc WorkerConfig) error {
+	q, err := Connect(ctx, wc.URL, "isthmus worker "+wc.Name, wc.Log)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	circuits := wc.Circuits
+	if len(circuits) == 0 {
+		circuits = wc.Config.Circuits().All()
+	}
+	w := &Worker{Name: wc.Name, Queue: q, Store: wc.Store, Circuits: circuits,
+		Source:  &CircuitSet{Store: wc.Store, Config: wc.Config, Log: wc.Log},
+		AckWait: wc.AckWait, MaxTries: wc.MaxTries, Log: wc.Log, Metrics: wc.Metrics}
+	return w.Run(ctx)
+}

@@ -1,0 +1,378 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/isthmus-xyz/isthmus/prover"
+)
+
+// squareCircuit is a small circuit for the queue's tests: Y = X².
+type squareCircuit struct {
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *squareCircuit) Define(api frontend.API) error {
+	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
+	return nil
+}
+
+// sourceDouble is a test double of a CircuitSource: a fixed set of compiled circuits.
+type sourceDouble map[string]*Circuit
+
+func (s sourceDouble) Circuit(name string) (*Circuit, error) {
+	if c, ok := s[name]; ok {
+		return c, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
+}
+
+const square = "square"
+
+// squareKeys compiles the square circuit and sets up its keys in a new store.
+func squareKeys(t *testing.T) (*prover.Store, sourceDouble) {
+	t.Helper()
+	store := &prover.Store{Dir: t.TempDir()}
+	c, err := keyed(store, slog.New(slog.DiscardHandler), square, bls12377, &squareCircuit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, sourceDouble{square: c}
+}
+
+func squareJob(t *testing.T, src sourceDouble, x, y int) Job {
+	t.Helper()
+	j, err := NewJob(src[square], fmt.Sprintf("%d² = %d", x, y), &squareCircuit{X: x, Y: y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// queueEnv is an embedded server and a connection to it.
+func queueEnv(t *testing.T, ctx context.Context) (*Embedded, *Queue) {
+	t.Helper()
+	srv, err := StartEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	q, err := Connect(ctx, srv.URL, "test", slog.New(slog.NewTextHandler(testLog{t}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	return srv, q
+}
+
+// startWorker runs a worker until the test ends.
+func startWorker(t *testing.T, ctx context.Context, w *Worker) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := w.Run(ctx); err != nil {
+			t.Errorf("worker %s: %v", w.Name, err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+func newWorker(t *testing.T, name string, q *Queue, store *prover.Store, src CircuitSource, m *Metrics) *Worker {
+	return &Worker{Name: name, Queue: q, Source: src, Store: store, Circuits: []string{square},
+		AckWait: 2 * time.Second, MaxTries: 2, Poll: 20 * time.Millisecond, Metrics: m,
+		Log: slog.New(slog.NewTextHandler(testLog{t}, nil))}
+}
+
+// Two workers prove a batch of jobs, one of them twice in it: each job is proven once, its
+// result is checked, and a second Run finds every result already there.
+func TestWorkerQueueProvesEachJobOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	store, src := squareKeys(t)
+	_, q := queueEnv(t, ctx)
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	q.Metrics = m
+	startWorker(t, ctx, newWorker(t, "w1", q, store, src, m))
+	startWorker(t, ctx, newWorker(t, "w2", q, store, src, m))
+
+	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	var tasks []task
+	for _, x := range []int{2, 3, 4, 3, 5} {
+		tasks = append(tasks, task{"squares", src[square], fmt.Sprintf("%d²", x), &squareCircuit{X: x, Y: x * x}})
+	}
+	out := &BatchProof{}
+	start := time.Now()
+	leaves, err := p.run(ctx, out, tasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("5 jobs (4 distinct) through the queue in %s: %+v", time.Since(start), out.Stages)
+	if len(leaves) != 5 || out.Stages[0].Proofs != 5 {
+		t.Fatalf("%d leaves, stages %+v", len(leaves), out.Stages)
+	}
+	if got := testutil.ToFloat64(m.Done.WithLabelValues(square)); got != 4 {
+		t.Fatalf("%v jobs proven, want the 4 distinct ones", got)
+	}
+	if got := testutil.ToFloat64(m.Queued.WithLabelValues(square)); got != 4 {
+		t.Fatalf("%v jobs queued, want 4", got)
+	}
+	// Again: every result is found, nothing is proven.
+	jobs := []Job{squareJob(t, src, 2, 4), squareJob(t, src, 5, 25)}
+	rs, err := q.Run(ctx, jobs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if !r.Reused {
+			t.Fatalf("job %d proven again", i)
+		}
+	}
+	if got := testutil.ToFloat64(m.Done.WithLabelValues(square)); got != 4 {
+		t.Fatalf("%v jobs proven after the second run, want still 4", got)
+	}
+	// A worker's result is not taken on trust: a proof of another statement is refused.
+	forged := []task{{"squares", src[square], "a forged 6²", &squareCircuit{X: 6, Y: 36}}}
+	bad := &Prover{log: slog.New(slog.DiscardHandler), Exec: executorDouble{rs[1]}}
+	if _, err := bad.run(ctx, &BatchProof{}, forged); err == nil || !strings.Contains(err.Error(), "public inputs") {
+		t.Fatalf("a result for another job: %v", err)
+	}
+}
+
+// executorDouble is a test double of an Executor that answers every job with one result.
+type executorDouble struct{ r JobResult }
+
+func (e executorDouble) Run(_ context.Context, jobs []Job, _ func(int, JobResult)) ([]JobResult, error) {
+	out := make([]JobResult, len(jobs))
+	for i := range out {
+		out[i] = e.r
+	}
+	return out, nil
+}
+
+// A job that cannot be proven (its witness does not satisfy the circuit) is tried MaxTries
+// times, then dead-lettered; the batch fails naming it.
+func TestWorkerDeadLettersAFailingJob(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, src := squareKeys(t)
+	_, q := queueEnv(t, ctx)
+	m := NewMetrics(prometheus.NewRegistry())
+	startWorker(t, ctx, newWorker(t, "w1", q, store, src, m))
+	_, err := q.Run(ctx, []Job{squareJob(t, src, 3, 9), squareJob(t, src, 3, 10)}, nil)
+	if !errors.Is(err, ErrJobDead) || !strings.Contains(err.Error(), "3² = 10") || !strings.Contains(err.Error(), "after 2 tries") {
+		t.Fatalf("want the job 3² = 10 dead-lettered after 2 tries, got %v", err)
+	}
+	if got := testutil.ToFloat64(m.Dead.WithLabelValues(square)); got != 1 {
+		t.Fatalf("%v dead letters counted", got)
+	}
+	// Published again, the job is a new try (and fails again), not a dropped repeat.
+	if _, err := q.Run(ctx, []Job{squareJob(t, src, 3, 10)}, nil); !errors.Is(err, ErrJobDead) {
+		t.Fatalf("the job run again: %v", err)
+	}
+}
+
+// A job taken by a worker that dies (here: one that fetches it and never answers) goes to
+// another worker once the ack wait passes.
+func TestWorkerRedeliversTheJobOfADeadWorker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, src := squareKeys(t)
+	_, q := queueEnv(t, ctx)
+	// The dying worker: it binds the circuit's consumer and takes the job.
+	w := newWorker(t, "w1", q, store, src, nil)
+	cons, err := q.JS.CreateOrUpdateConsumer(ctx, JobsStream, jetstream.ConsumerConfig{Durable: square,
+		FilterSubject: jobsSubject + square, AckPolicy: jetstream.AckExplicitPolicy, AckWait: w.AckWait, MaxDeliver: -1, MaxAckPending: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type res struct {
+		rs  []JobResult
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		rs, err := q.Run(ctx, []Job{squareJob(t, src, 7, 49)}, nil)
+		done <- res{rs, err}
+	}()
+	if _, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	taken := time.Now()
+	startWorker(t, ctx, w)
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.rs[0].Deliveries != 2 || r.rs[0].Worker != "w1" {
+		t.Fatalf("result %+v: want the second delivery, by w1", r.rs[0])
+	}
+	if since := time.Since(taken); since < w.AckWait {
+		t.Fatalf("handed on after %s, before the ack wait", since)
+	}
+}
+
+// A worker whose key files do not match their manifest refuses the circuit, naming the
+// file: at start for the verifying key, when loading for the proving key. The job goes to
+// another worker.
+func TestWorkerRefusesAKeyWithAWrongChecksum(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, src := squareKeys(t)
+	_, q := queueEnv(t, ctx)
+	dir := func() string {
+		entries, err := os.ReadDir(store.Dir)
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("key store: %v %v", entries, err)
+		}
+		return filepath.Join(store.Dir, entries[0].Name())
+	}()
+	badCopy := func(file string) *prover.Store {
+		bad := &prover.Store{Dir: t.TempDir()}
+		to := filepath.Join(bad.Dir, filepath.Base(dir))
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"manifest.json", "pk.dump", "vk.bin"} {
+			data, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f == file {
+				data[len(data)/2] ^= 1
+			}
+			if err := os.WriteFile(filepath.Join(to, f), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return bad
+	}
+	// A bad verifying key: refused at start.
+	w := newWorker(t, "bad-vk", q, badCopy("vk.bin"), src, nil)
+	w.defaults()
+	if err := w.check(); !errors.Is(err, ErrNoCircuitToServe) || !errors.Is(err, prover.ErrChecksum) || !strings.Contains(err.Error(), "vk.bin") {
+		t.Fatalf("a worker with a bad verifying key: %v", err)
+	}
+	// A bad proving key (same size): refused when loaded; the job goes to the good worker.
+	bad := newWorker(t, "bad-pk", q, badCopy("pk.dump"), src, nil)
+	startWorker(t, ctx, bad)
+	type res struct {
+		rs  []JobResult
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		rs, err := q.Run(ctx, []Job{squareJob(t, src, 8, 64)}, nil)
+		done <- res{rs, err}
+	}()
+	for bad.Refused()[square] == nil {
+		select {
+		case r := <-done:
+			t.Fatalf("a result with only a bad proving key: %+v %v", r.rs, r.err)
+		case <-ctx.Done():
+			t.Fatal("the bad proving key was not refused")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := bad.Refused()[square]; !errors.Is(err, prover.ErrChecksum) || !strings.Contains(err.Error(), "pk.dump") {
+		t.Fatalf("refused for %v, want the proving key's checksum", err)
+	}
+	startWorker(t, ctx, newWorker(t, "good", q, store, src, nil))
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.rs[0].Worker != "good" || r.rs[0].Deliveries != 2 {
+		t.Fatalf("result %+v: want the good worker's, at the second delivery", r.rs[0])
+	}
+}
+
+// The wall-time model: leaves scheduled longest first on the worker that frees first, then
+// the serial stages.
+func TestWorkerModelWall(t *testing.T) {
+	leaves := []float64{13, 16, 13, 6, 13, 16, 13, 13} // sum 103
+	serial := []float64{28, 81}                        // 109
+	for n, want := range map[int]float64{
+		0:   103 + 109, // at least one worker
+		1:   103 + 109, // every leaf in turn
+		2:   55 + 109,  // 16+13+13+13 | 16+13+13+6
+		3:   39 + 109,  // 16+13+6 | 16+13 | 13+13+13
+		8:   16 + 109,  // the critical path
+		100: 16 + 109,  // no faster with more workers than leaves
+	} {
+		if got := ModelWall(leaves, serial, n); got != want {
+			t.Errorf("%d workers: %v s, want %v", n, got, want)
+		}
+	}
+}
+
+// BenchmarkQueueOverhead: the time a job spends in the queue beyond its proof, in ms: small
+// jobs proven through an embedded server by one in-process worker, against the same jobs
+// proven in process.
+func BenchmarkQueueOverhead(b *testing.B) {
+	ctx := context.Background()
+	store := &prover.Store{Dir: b.TempDir()}
+	c, err := keyed(store, slog.New(slog.DiscardHandler), square, bls12377, &squareCircuit{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := sourceDouble{square: c}
+	srv, err := StartEmbedded(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	q, err := Connect(ctx, srv.URL, "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &Worker{Name: "w", Queue: q, Source: src, Store: store, Circuits: []string{square}, Poll: 5 * time.Millisecond}
+	go w.Run(wctx)
+	const jobs = 64
+	batch := func(seed int) []Job {
+		out := make([]Job, jobs)
+		for i := range out {
+			x := seed*jobs + i + 2
+			j, err := NewJob(c, fmt.Sprint(x), &squareCircuit{X: x, Y: x * x})
+			if err != nil {
+				b.Fatal(err)
+			}
+			out[i] = j
+		}
+		return out
+	}
+	local := NewLocal(src, store, nil)
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := local.Run(ctx, batch(2*i), nil); err != nil {
+			b.Fatal(err)
+		}
+		inProcess := time.Since(start)
+		start = time.Now()
+		if _, err := q.Run(ctx, batch(2*i+1), nil); err != nil {
+			b.Fatal(err)
+		}
+		queued := time.Since(start)
+		b.ReportMetric(float64(queued-inProcess)/float64(time.Millisecond)/jobs, "ms/job")
+	}
+}
