@@ -121,8 +121,8 @@ func (w *Worker) refuse(circuit string, err error) {
 	w.Log.Error("refusing circuit: its keys do not match their manifest", "circuit", circuit, "err", err)
 }
 
-// Run checks the worker's keys, then takes and proves jobs until ctx ends. A job being
-// proven when ctx ends is handed back at once.
+// Run checks the worker's keys, then takes and proves jobs until ctx ends. A proof under way
+// when ctx ends is finished and published first (gnark's prover cannot be interrupted).
 func (w *Worker) Run(ctx context.Context) error {
 	w.defaults()
 	if err := w.check(); err != nil {
@@ -209,17 +209,21 @@ func (w *Worker) handle(ctx context.Context, circuit string, m jetstream.Msg) {
 	stop := w.heartbeat(m)
 	r, err := w.jp.prove(ctx, job)
 	stop()
+	// A proof made is published even when the worker is stopping: gnark's prover takes no
+	// context, so a stop asked during a proof waits for it.
+	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	switch {
 	case err == nil:
 		r.Deliveries = tries
 		data, _ := json.Marshal(r)
-		if _, err := w.Queue.JS.Publish(ctx, resultSubject+job.ID, data, jetstream.WithMsgID("result/"+job.ID)); err != nil {
+		if _, err := w.Queue.JS.Publish(pubCtx, resultSubject+job.ID, data, jetstream.WithMsgID("result/"+job.ID)); err != nil {
 			log.Error("publish result: handing the job back", "err", err)
 			m.Nak()
 			w.Metrics.ended(circuit, nil, false)
 			return
 		}
-		if err := m.DoubleAck(ctx); err != nil {
+		if err := m.DoubleAck(pubCtx); err != nil {
 			log.Warn("ack", "err", err) // the result is published: a repeat is found and skipped
 		}
 		w.Metrics.ended(circuit, &r, false)
@@ -232,7 +236,7 @@ func (w *Worker) handle(ctx context.Context, circuit string, m jetstream.Msg) {
 		m.Nak() // for another worker, at once
 		w.Metrics.ended(circuit, nil, false)
 	case tries >= w.MaxTries:
-		w.dead(ctx, m, job, tries, err)
+		w.dead(pubCtx, m, job, tries, err)
 	default:
 		log.Warn("job failed: it will be tried again", "err", err, "tries", tries, "of", w.MaxTries)
 		m.NakWithDelay(time.Duration(tries) * time.Second)
@@ -383,8 +387,10 @@ type WorkerConfig struct {
 	Circuits []string // to serve (default: every circuit of Config)
 	AckWait  time.Duration
 	MaxTries int
-	Log      *slog.Logger
-	Metrics  *Metrics
+	// FetchKeys fetches the keys the store lacks from the server's object store first.
+	FetchKeys bool
+	Log       *slog.Logger
+	Metrics   *Metrics
 }
 
 // ServeWorker connects to the server and proves jobs until ctx ends.
@@ -397,6 +403,11 @@ func ServeWorker(ctx context.Context, wc WorkerConfig) error {
 	circuits := wc.Circuits
 	if len(circuits) == 0 {
 		circuits = wc.Config.Circuits().All()
+	}
+	if wc.FetchKeys {
+		if err := q.FetchKeys(ctx, wc.Store, circuits); err != nil {
+			wc.Log.Warn("keys not fetched from the server", "err", err)
+		}
 	}
 	w := &Worker{Name: wc.Name, Queue: q, Store: wc.Store, Circuits: circuits,
 		Source:  &CircuitSet{Store: wc.Store, Config: wc.Config, Log: wc.Log},

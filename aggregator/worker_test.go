@@ -376,3 +376,54 @@ func BenchmarkQueueOverhead(b *testing.B) {
 		b.ReportMetric(float64(queued-inProcess)/float64(time.Millisecond)/jobs, "ms/job")
 	}
 }
+
+// Keys travel to workers through the server's object store: published from one store,
+// fetched into an empty one, they prove; a key file changed in the object store is refused,
+// named, and nothing of that folder enters the worker's store.
+func TestWorkerKeysThroughTheObjectStore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, src := squareKeys(t)
+	_, q := queueEnv(t, ctx)
+	if err := q.FetchKeys(ctx, &prover.Store{Dir: t.TempDir()}, []string{square}); err == nil || !strings.Contains(err.Error(), "isthmus keys publish") {
+		t.Fatalf("fetching before any key is published: %v", err)
+	}
+	if err := q.PublishKeys(ctx, store, []string{square}); err != nil {
+		t.Fatal(err)
+	}
+	fetched := &prover.Store{Dir: t.TempDir()}
+	if err := q.FetchKeys(ctx, fetched, []string{square}); err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, ctx, newWorker(t, "fetched", q, fetched, src, nil))
+	rs, err := q.Run(ctx, []Job{squareJob(t, src, 9, 81)}, nil)
+	if err != nil || rs[0].Worker != "fetched" {
+		t.Fatalf("proven with fetched keys: %+v %v", rs, err)
+	}
+
+	// The proving key changed in the object store (same size).
+	m, err := store.CheckCircuit(square)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := os.ReadFile(filepath.Join(store.Folder(m), "pk.dump"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk[len(pk)/2] ^= 1
+	obs, err := q.JS.ObjectStore(ctx, KeysBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := obs.PutBytes(ctx, prover.FolderName(m.Circuit, m.Digest)+"/pk.dump", pk); err != nil {
+		t.Fatal(err)
+	}
+	other := &prover.Store{Dir: t.TempDir()}
+	err = q.FetchKeys(ctx, other, []string{square, "no-such-circuit"})
+	if !errors.Is(err, prover.ErrChecksum) || !strings.Contains(err.Error(), "pk.dump") || !strings.Contains(err.Error(), "no-such-circuit") {
+		t.Fatalf("fetching a changed proving key: %v", err)
+	}
+	if _, err := other.CheckCircuit(square); !errors.Is(err, prover.ErrNotFound) {
+		t.Fatalf("the refused folder entered the store: %v", err)
+	}
+}

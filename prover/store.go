@@ -98,8 +98,20 @@ func Digest(ccs constraint.ConstraintSystem) (string, error) {
 }
 
 func (s *Store) folder(name, digest string) string {
-	return filepath.Join(s.Dir, name+"-"+digest[:16])
+	return filepath.Join(s.Dir, FolderName(name, digest))
 }
+
+// FolderName is the name of the folder of a circuit's keys in a store.
+func FolderName(name, digest string) string { return name + "-" + digest[:16] }
+
+// ManifestFile is the name of a key folder's manifest.
+const ManifestFile = manifestFile
+
+// Folder is where the store keeps the keys a manifest describes.
+func (s *Store) Folder(m *Manifest) string { return s.folder(m.Circuit, m.Digest) }
+
+// CheckFile checks a file against its checksum in a manifest, naming it when it differs.
+func CheckFile(path string, want FileSum) error { return checkFile(path, want) }
 
 // Keys returns the keys of circuit name compiled as ccs: the stored ones if their digest and
 // checksums match, else new ones from a Groth16 setup, which it stores. force re-runs setup.

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
 
@@ -32,7 +34,52 @@ randomness: they are development keys.`,
 			RunE: func(*cobra.Command, []string) error { return o.check(out) }},
 		&cobra.Command{Use: "remove CIRCUIT", Short: "Remove a circuit's stored keys", Args: cobra.ExactArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error { return o.remove(out, args[0]) }},
+		o.publishCmd(out),
 	)
+	return cmd
+}
+
+// publishCmd puts stored keys into a NATS server's object store, for 'isthmus worker
+// --fetch-keys'.
+func (o *keysOptions) publishCmd(out io.Writer) *cobra.Command {
+	var url string
+	var circuits []string
+	cmd := &cobra.Command{
+		Use:   "publish --nats URL [--circuits A,B]",
+		Short: "Put stored keys into a NATS server's object store, for workers started with --fetch-keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if url == "" {
+				return usageError(errors.New("--nats: the URL of the NATS server to publish the keys to"))
+			}
+			s, err := o.store()
+			if err != nil {
+				return err
+			}
+			if len(circuits) == 0 {
+				ms, err := s.List()
+				if err != nil {
+					return err
+				}
+				for _, m := range ms {
+					circuits = append(circuits, m.Circuit)
+				}
+			}
+			ctx := cmdContext(cmd)
+			q, err := aggregator.Connect(ctx, url, "isthmus keys publish", slog.Default())
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			defer q.Close()
+			if err := q.PublishKeys(ctx, s, circuits); err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			fmt.Fprintf(out, "published the keys of %d circuits to %s (object store %s)\n", len(circuits), url, aggregator.KeysBucket)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&url, "nats", "", "NATS server (JetStream)")
+	cmd.Flags().StringSliceVar(&circuits, "circuits", nil, "circuits whose keys to publish (default: every stored one)")
 	return cmd
 }
 

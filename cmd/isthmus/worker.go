@@ -32,11 +32,14 @@ one at a time and publishes their results. 'isthmus relay', 'prove' and 'devnet'
 same --nats URL dispatch the jobs and gather the results; without --nats they run their
 own embedded server and workers.
 
+Keys come from the key store (--key-dir), which may be a directory the workers share, or
+with --fetch-keys from the server's object store, where 'isthmus keys publish' put them.
 A worker checks its keys against the key store's manifest at start and refuses, by name,
 a circuit whose files do not match; it compiles a circuit on its first job. While it
 proves it tells the server so; a worker that dies leaves its job to another after
 --ack-wait. A job that fails --max-tries times goes to the dead-letter subject with its
-error. SIGINT or SIGTERM hands the job being proven back and stops.`,
+error. SIGINT or SIGTERM stops it after the proof under way is published; a second
+signal quits at once (that job then goes to another worker after --ack-wait).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.queue.url == "" {
@@ -50,17 +53,19 @@ error. SIGINT or SIGTERM hands the job being proven back and stops.`,
 	f.StringVar(&o.name, "name", fmt.Sprintf("%s-%d", host, os.Getpid()), "worker name, in results and logs")
 	f.StringSliceVar(&o.circuits, "circuits", nil, "circuits to serve (default: every circuit of the shape)")
 	f.StringVar(&o.metrics, "metrics", "", "address serving Prometheus metrics (empty: none)")
+	f.BoolVar(&o.fetchKeys, "fetch-keys", false, "fetch the keys the key store lacks from the server's object store ('isthmus keys publish')")
 	o.queue.register(cmd, false)
 	o.store.registerCircuits(cmd)
 	return cmd
 }
 
 type workerOptions struct {
-	name     string
-	circuits []string
-	metrics  string
-	queue    queueFlags
-	store    storeFlag
+	name      string
+	fetchKeys bool
+	circuits  []string
+	metrics   string
+	queue     queueFlags
+	store     storeFlag
 }
 
 func (o *workerOptions) run(parent context.Context, out io.Writer) error {
@@ -83,7 +88,7 @@ func (o *workerOptions) run(parent context.Context, out io.Writer) error {
 	defer closeMetrics()
 	fmt.Fprintf(out, "worker %s: jobs from %s, keys in %s\n", o.name, o.queue.url, st.Dir)
 	err = aggregator.ServeWorker(ctx, aggregator.WorkerConfig{Name: o.name, URL: o.queue.url, Store: st, Config: cfg,
-		Circuits: o.circuits, AckWait: o.queue.ackWait, MaxTries: o.queue.maxTries, Log: slog.Default(),
+		Circuits: o.circuits, AckWait: o.queue.ackWait, MaxTries: o.queue.maxTries, FetchKeys: o.fetchKeys, Log: slog.Default(),
 		Metrics: aggregator.NewMetrics(reg)})
 	if err != nil {
 		return fail(err)

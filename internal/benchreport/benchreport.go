@@ -61,7 +61,7 @@ var Plans = map[string][]Plan{
 		{[]string{"./contracts"}, "BenchmarkGas"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
 		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve"},
-		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline"},
+		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline|BenchmarkQueueOverhead|BenchmarkWorkers"},
 	},
 }
 
@@ -231,6 +231,9 @@ func (r *Report) markdown(plots map[string]string) string {
 		}},
 		{"Keys (setup-s: recorded when the key was made)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkKeys") }},
 		{"Pipeline stages and latency (seconds)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkPipeline") }},
+		{"Workers on the job queue (s: measured wall time; model-s: ModelWall for that many workers of their own machine; ms/job: queue overhead)", func(x Result) bool {
+			return strings.HasPrefix(x.Name, "BenchmarkWorkers") || strings.HasPrefix(x.Name, "BenchmarkQueueOverhead")
+		}},
 	}
 	for _, s := range sections {
 		var rows []Result
