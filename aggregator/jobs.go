@@ -223,6 +223,11 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 			return nil, err
 		}
 	}
+	size := 0
+	for _, j := range jobs {
+		size += len(j.Witness)
+	}
+	p.log.Info("jobs planned", "jobs", len(jobs), "witnessBytes", size)
 	exec := p.Exec
 	if exec == nil {
 		exec = NewLocal(p, p.store, p.log)
