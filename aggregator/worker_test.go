@@ -128,7 +128,7 @@ func TestWorkerQueueProvesEachJobOnce(t *testing.T) {
 	if len(leaves) != 5 || out.Stages[0].Proofs != 5 {
 		t.Fatalf("%d leaves, stages %+v", len(leaves), out.Stages)
 	}
-	if got := testutil.ToFloat64(m.Done.WithLabelValues(square)); got != 4 {
+	if got := eventually(m.Done.WithLabelValues(square), 4); got != 4 {
 		t.Fatalf("%v jobs proven, want the 4 distinct ones", got)
 	}
 	if got := testutil.ToFloat64(m.Queued.WithLabelValues(square)); got != 4 {
@@ -156,6 +156,16 @@ func TestWorkerQueueProvesEachJobOnce(t *testing.T) {
 	}
 }
 
+// eventually is a counter's value once it reaches want, or after 5 s: a worker counts a job
+// just after publishing its result, which the dispatcher may have read first.
+func eventually(c prometheus.Counter, want float64) float64 {
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.ToFloat64(c) < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return testutil.ToFloat64(c)
+}
+
 // executorDouble is a test double of an Executor that answers every job with one result.
 type executorDouble struct{ r JobResult }
 
@@ -180,7 +190,7 @@ func TestWorkerDeadLettersAFailingJob(t *testing.T) {
 	if !errors.Is(err, ErrJobDead) || !strings.Contains(err.Error(), "3² = 10") || !strings.Contains(err.Error(), "after 2 tries") {
 		t.Fatalf("want the job 3² = 10 dead-lettered after 2 tries, got %v", err)
 	}
-	if got := testutil.ToFloat64(m.Dead.WithLabelValues(square)); got != 1 {
+	if got := eventually(m.Dead.WithLabelValues(square), 1); got != 1 {
 		t.Fatalf("%v dead letters counted", got)
 	}
 	// Published again, the job is a new try (and fails again), not a dropped repeat.
