@@ -12,24 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/consensys/gnark/frontend"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/isthmus-xyz/isthmus/internal/testcircuit"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
 
-// squareCircuit is a small circuit for the queue's tests: Y = X².
-type squareCircuit struct {
-	X frontend.Variable
-	Y frontend.Variable `gnark:",public"`
-}
-
-func (c *squareCircuit) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
-	return nil
-}
+type squareCircuit = testcircuit.Square
 
 // sourceDouble is a test double of a CircuitSource: a fixed set of compiled circuits.
 type sourceDouble map[string]*Circuit
@@ -166,6 +157,22 @@ func eventually(c prometheus.Counter, want float64) float64 {
 	return testutil.ToFloat64(c)
 }
 
+// ran is what a Run returned.
+type ran struct {
+	rs  []JobResult
+	err error
+}
+
+// runAsync runs jobs through q in the background.
+func runAsync(ctx context.Context, q *Queue, jobs []Job) <-chan ran {
+	done := make(chan ran, 1)
+	go func() {
+		rs, err := q.Run(ctx, jobs, nil)
+		done <- ran{rs, err}
+	}()
+	return done
+}
+
 // executorDouble is a test double of an Executor that answers every job with one result.
 type executorDouble struct{ r JobResult }
 
@@ -213,15 +220,7 @@ func TestWorkerRedeliversTheJobOfADeadWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type res struct {
-		rs  []JobResult
-		err error
-	}
-	done := make(chan res, 1)
-	go func() {
-		rs, err := q.Run(ctx, []Job{squareJob(t, src, 7, 49)}, nil)
-		done <- res{rs, err}
-	}()
+	done := runAsync(ctx, q, []Job{squareJob(t, src, 7, 49)})
 	if _, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -283,15 +282,7 @@ func TestWorkerRefusesAKeyWithAWrongChecksum(t *testing.T) {
 	// A bad proving key (same size): refused when loaded; the job goes to the good worker.
 	bad := newWorker(t, "bad-pk", q, badCopy("pk.dump"), src, nil)
 	startWorker(t, ctx, bad)
-	type res struct {
-		rs  []JobResult
-		err error
-	}
-	done := make(chan res, 1)
-	go func() {
-		rs, err := q.Run(ctx, []Job{squareJob(t, src, 8, 64)}, nil)
-		done <- res{rs, err}
-	}()
+	done := runAsync(ctx, q, []Job{squareJob(t, src, 8, 64)})
 	for bad.Refused()[square] == nil {
 		select {
 		case r := <-done:

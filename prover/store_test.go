@@ -14,17 +14,11 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/isthmus-xyz/isthmus/internal/testcircuit"
 )
 
-type square struct {
-	X frontend.Variable
-	Y frontend.Variable `gnark:",public"`
-}
-
-func (c *square) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
-	return nil
-}
+type square = testcircuit.Square
 
 type cube struct {
 	X frontend.Variable

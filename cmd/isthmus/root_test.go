@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 
+	"github.com/isthmus-xyz/isthmus/internal/testcircuit"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
 
@@ -66,15 +67,7 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-type squareCircuit struct {
-	X frontend.Variable
-	Y frontend.Variable `gnark:",public"`
-}
-
-func (c *squareCircuit) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.X, c.X), c.Y)
-	return nil
-}
+type squareCircuit = testcircuit.Square
 
 func TestKeysCommand(t *testing.T) {
 	dir := t.TempDir()
