@@ -1,8 +1,9 @@
 // Package synccommittee is Ethereum's beacon-chain light client: the sync committee's
 // signature over an attested beacon header, the SSZ branches from its state to the finalized
-// header and to the next committee, and from a header's body to its execution payload. This
-// file and lightclient.go are the native twin (the consensus specs' altair/capella/deneb/
-// electra light-client rules); the circuits beside them prove the same on BLS12-377.
+// header and to the next committee, and from a header's body to its execution payload, by
+// the consensus specs' light-client rules (Altair's, with Capella's execution payload,
+// Deneb's blob fields and Electra's deeper state). It is written natively, as the twin that
+// the sync-committee circuits will be checked against; the circuits are not written yet.
 package synccommittee
 
 import (
