@@ -23,6 +23,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 )
 
@@ -157,6 +158,8 @@ func circuitsUnderTest() []struct {
 		{"header-leaf-64", leaf.NewHeaderCircuit(64)},
 		{"statement-leaf-1r1", leaf.NewStatementCircuit(1, 1)},
 		{"rotation-leaf-4", leaf.NewRotationCircuit(4)},
+		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
+		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}
 }
 

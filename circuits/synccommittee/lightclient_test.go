@@ -8,17 +8,21 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 )
 
-// The shared mainnet light-client data: the bootstrap of period 862, six consecutive
-// updates (periods 862–867), a finality and an optimistic update (Capella).
-var lightclientDir = filepath.Join("..", "..", "..", "shared", "testdata", "mainnet", "lightclient")
-
+// readJSON reads a file of testdata/mainnet/lightclient: the bootstrap of period 862, six
+// consecutive updates (periods 862–867), a finality and an optimistic update (Capella).
 func readJSON[T any](t *testing.T, name string) T {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(lightclientDir, name))
+	dir, err := mainnet.Dir()
 	if err != nil {
-		t.Skipf("shared mainnet data: %v", err)
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "lightclient", name))
+	if err != nil {
+		t.Fatal(err)
 	}
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {

@@ -1,0 +1,198 @@
+package synccommittee
+
+import (
+	"crypto/sha256"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	frbls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/test"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// testCommittee is a committee of size members whose keys come from public seeds, and a
+// signer: for tests and the devnet, never for value.
+type testCommittee struct {
+	secrets []frbls12381.Element
+	json    SyncCommitteeJSON
+}
+
+func newTestCommittee(size int) *testCommittee {
+	tc := &testCommittee{}
+	_, _, g1, _ := bls12381.Generators()
+	var agg bls12381.G1Jac
+	for i := 0; i < size; i++ {
+		seed := sha256.Sum256([]byte{'s', 'k', byte(i), byte(i >> 8)})
+		var sk frbls12381.Element
+		sk.SetBytes(seed[:])
+		tc.secrets = append(tc.secrets, sk)
+		var pk bls12381.G1Affine
+		pk.ScalarMultiplication(&g1, sk.BigInt(new(big.Int)))
+		b := pk.Bytes()
+		tc.json.Pubkeys = append(tc.json.Pubkeys, hexutil.Bytes(b[:]))
+		agg.AddMixed(&pk)
+	}
+	var a bls12381.G1Affine
+	a.FromJacobian(&agg)
+	b := a.Bytes()
+	tc.json.AggregatePubkey = b[:]
+	return tc
+}
+
+// sign is the aggregate signature over root of the members whose bit is set.
+func (tc *testCommittee) sign(t *testing.T, root [32]byte, signers []int) SyncAggregate {
+	t.Helper()
+	h, err := bls12381.HashToG2(root[:], []byte(SignatureDST))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := SyncAggregate{Bits: make([]byte, (len(tc.secrets)+7)/8)}
+	var sum bls12381.G2Jac
+	for _, i := range signers {
+		var s bls12381.G2Affine
+		s.ScalarMultiplication(&h, tc.secrets[i].BigInt(new(big.Int)))
+		sum.AddMixed(&s)
+		agg.Bits[i/8] |= 1 << (i % 8)
+	}
+	var sig bls12381.G2Affine
+	sig.FromJacobian(&sum)
+	b := sig.Bytes()
+	agg.Signature = b[:]
+	return agg
+}
+
+// The signature circuit at a committee of 8, by the solver: six signers (the least above two
+// thirds) pass and match the native check; a participation bit flipped, a signature over
+// another root, a commitment that is not the keys', a key swapped, and five signers (below
+// the threshold, properly signed) fail.
+func TestSyncCommitteeSignatureCircuit(t *testing.T) {
+	const size = 8
+	cfg := Mainnet()
+	cfg.CommitteeSize = size
+	tc := newTestCommittee(size)
+	com, err := cfg.NewCommittee(&tc.json)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := sha256.Sum256([]byte("attested header"))
+	six := []int{0, 2, 3, 5, 6, 7}
+	agg := tc.sign(t, root, six)
+	if err := verifyRoot(com, &agg, root); err != nil {
+		t.Fatalf("native: %v", err)
+	}
+	valid, err := AssignSignature(com, &agg, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new circuit and assignment for each solve: emulated elements keep state from one.
+	if err := test.IsSolved(NewSignatureCircuit(size), valid, ecc.BLS12_377.ScalarField()); err != nil {
+		t.Fatalf("valid: %v", err)
+	}
+	refuse := func(name string, a *SignatureCircuit) {
+		t.Helper()
+		if err := test.IsSolved(NewSignatureCircuit(size), a, ecc.BLS12_377.ScalarField()); err == nil {
+			t.Errorf("%s: solved", name)
+		}
+	}
+	flipped, _ := AssignSignature(com, &agg, root)
+	flipped.Bits[1] = 1
+	flipped.Participants = 7
+	refuse("a participation bit set, the signature unchanged", flipped)
+	other := sha256.Sum256([]byte("another header"))
+	a, _ := AssignSignature(com, &agg, other)
+	refuse("the signature over another root", a)
+	a, _ = AssignSignature(com, &agg, root)
+	a.Commitment = new(big.Int).Add(a.Commitment.(*big.Int), big.NewInt(1))
+	refuse("a commitment that is not the keys'", a)
+	a, _ = AssignSignature(com, &agg, root)
+	a.Keys[0], a.Keys[1] = a.Keys[1], a.Keys[0]
+	refuse("two keys swapped", a)
+	a, _ = AssignSignature(com, &agg, root)
+	a.Participants = 5
+	refuse("a count other than the bits'", a)
+	five := tc.sign(t, root, []int{0, 1, 2, 3, 4})
+	if err := verifyRoot(com, &five, root); err != nil {
+		t.Fatalf("native, five signers: %v", err)
+	}
+	a, _ = AssignSignature(com, &five, root)
+	refuse("five of eight signers, properly signed", a)
+}
+
+// verifyRoot checks an aggregate over a signing root natively (VerifySignature's pairing,
+// without the header and domain).
+func verifyRoot(com *Committee, agg *SyncAggregate, root [32]byte) error {
+	var sum bls12381.G1Jac
+	for i := range com.points {
+		if agg.Participant(i) {
+			sum.AddMixed(&com.points[i])
+		}
+	}
+	var pk bls12381.G1Affine
+	pk.FromJacobian(&sum)
+	var sig bls12381.G2Affine
+	if _, err := sig.SetBytes(agg.Signature); err != nil {
+		return err
+	}
+	h, err := bls12381.HashToG2(root[:], []byte(SignatureDST))
+	if err != nil {
+		return err
+	}
+	_, _, g1, _ := bls12381.Generators()
+	g1.Neg(&g1)
+	ok, err := bls12381.PairingCheck([]bls12381.G1Affine{pk, g1}, []bls12381.G2Affine{h, sig})
+	if err != nil || !ok {
+		return ErrSignature
+	}
+	return nil
+}
+
+var _ frontend.Circuit = (*SignatureCircuit)(nil)
+
+// The signature circuit at mainnet's 512 members, by the solver, on each update of the
+// shared data: the committee the store holds for its period (the bootstrap's, then each
+// update's next), the signing root of its attested header under the Capella domain.
+func TestSyncCommitteeSignatureCircuitMainnet(t *testing.T) {
+	s, _ := mainnetStore(t)
+	for i, u := range mainnetUpdates(t) {
+		com := s.Current
+		if s.Config.Period(uint64(u.SignatureSlot)) != s.Config.Period(s.Finalized.Slot) {
+			com = s.Next
+		}
+		attested := u.AttestedHeader.Beacon.Header()
+		version := s.Config.ForkAt(s.Config.Epoch(uint64(u.SignatureSlot) - 1)).Version
+		root := SigningRoot(attested.Root(), DomainSyncCommittee, version, s.Config.GenesisValidatorsRoot)
+		a, err := AssignSignature(com, &u.SyncAggregate, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		// A new circuit for each solve: emulated elements keep state from one.
+		if err := test.IsSolved(NewSignatureCircuit(512), a, ecc.BLS12_377.ScalarField()); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		t.Logf("update %d: %d of 512 signers, solved in %s", i, a.Participants, time.Since(start))
+		if i == 0 {
+			a, _ = AssignSignature(com, &u.SyncAggregate, root)
+			a.Bits[first(&u.SyncAggregate)] = 0
+			a.Participants = a.Participants.(int) - 1
+			if test.IsSolved(NewSignatureCircuit(512), a, ecc.BLS12_377.ScalarField()) == nil {
+				t.Fatal("a participation bit cleared, the signature unchanged: solved")
+			}
+		}
+		if _, err := s.Apply(&u, uint64(u.SignatureSlot)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func first(a *SyncAggregate) int {
+	for i := 0; ; i++ {
+		if a.Participant(i) {
+			return i
+		}
+	}
+}
