@@ -158,6 +158,7 @@ func circuitsUnderTest() []struct {
 		{"header-leaf-64", leaf.NewHeaderCircuit(64)},
 		{"statement-leaf-1r1", leaf.NewStatementCircuit(1, 1)},
 		{"rotation-leaf-4", leaf.NewRotationCircuit(4)},
+		{"sync-committee-header", &synccommittee.HeaderCircuit{}},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}

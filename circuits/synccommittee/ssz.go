@@ -2,8 +2,10 @@
 // signature over an attested beacon header, the SSZ branches from its state to the finalized
 // header and to the next committee, and from a header's body to its execution payload, by
 // the consensus specs' light-client rules (Altair's, with Capella's execution payload,
-// Deneb's blob fields and Electra's deeper state). It is written natively, as the twin that
-// the sync-committee circuits will be checked against; the circuits are not written yet.
+// Deneb's blob fields and Electra's deeper state), natively (ssz.go, lightclient.go: the
+// twin the circuits are checked against) and in circuits on BLS12-377: the committee's
+// signature (signature.go) and the attested header's signing root (header.go). The circuits
+// of the finality, execution-payload and next-committee branches are still to be written.
 package synccommittee
 
 import (
@@ -195,11 +197,6 @@ func VerifyBranch(leaf [32]byte, branch []common.Hash, gindex uint64, root [32]b
 // SigningRoot is compute_signing_root(object, domain), with domain compute_domain(domain
 // type, fork version, genesis validators root).
 func SigningRoot(object [32]byte, domainType [4]byte, forkVersion [4]byte, genesisValidatorsRoot common.Hash) [32]byte {
-	var version [32]byte
-	copy(version[:], forkVersion[:])
-	forkData := hash(version[:], genesisValidatorsRoot[:])
-	var domain [32]byte
-	copy(domain[:4], domainType[:])
-	copy(domain[4:], forkData[:28])
+	domain := Domain(domainType, forkVersion, genesisValidatorsRoot)
 	return hash(object[:], domain[:])
 }
