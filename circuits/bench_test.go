@@ -159,6 +159,9 @@ func circuitsUnderTest() []struct {
 		{"statement-leaf-1r1", leaf.NewStatementCircuit(1, 1)},
 		{"rotation-leaf-4", leaf.NewRotationCircuit(4)},
 		{"sync-committee-header", &synccommittee.HeaderCircuit{}},
+		{"sync-committee-branch-finality", synccommittee.NewBranchCircuit(synccommittee.FinalizedRootGindex)},
+		{"sync-committee-branch-next-committee", synccommittee.NewBranchCircuit(synccommittee.NextSyncCommitteeGindex)},
+		{"sync-committee-branch-execution", synccommittee.NewBranchCircuit(synccommittee.ExecutionPayloadGindex)},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}

@@ -4,8 +4,8 @@
 // the consensus specs' light-client rules (Altair's, with Capella's execution payload,
 // Deneb's blob fields and Electra's deeper state), natively (ssz.go, lightclient.go: the
 // twin the circuits are checked against) and in circuits on BLS12-377: the committee's
-// signature (signature.go) and the attested header's signing root (header.go). The circuits
-// of the finality, execution-payload and next-committee branches are still to be written.
+// signature (signature.go), the attested header's signing root (header.go) and the SSZ
+// branches (branch.go). The execution payload's fields are not yet proven in circuit.
 package synccommittee
 
 import (
