@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -38,19 +37,29 @@ type Job struct {
 
 // NewJob is the job of proving assignment with circuit c.
 func NewJob(c *Circuit, label string, assignment frontend.Circuit) (Job, error) {
+	j, _, err := newJob(c, label, assignment)
+	return j, err
+}
+
+// newJob is NewJob, with the public witness the job's result must carry.
+func newJob(c *Circuit, label string, assignment frontend.Circuit) (Job, witness.Witness, error) {
 	w, err := frontend.NewWitness(assignment, c.Curve.ScalarField())
 	if err != nil {
-		return Job{}, fmt.Errorf("%s: witness: %w", label, err)
+		return Job{}, nil, fmt.Errorf("%s: witness: %w", label, err)
 	}
 	data, err := w.MarshalBinary()
 	if err != nil {
-		return Job{}, fmt.Errorf("%s: witness: %w", label, err)
+		return Job{}, nil, fmt.Errorf("%s: witness: %w", label, err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		return Job{}, nil, fmt.Errorf("%s: public witness: %w", label, err)
 	}
 	h := sha256.New()
 	h.Write([]byte(c.Name))
 	h.Write([]byte{0})
 	h.Write(data)
-	return Job{ID: hex.EncodeToString(h.Sum(nil)), Circuit: c.Name, Label: label, Witness: data}, nil
+	return Job{ID: hex.EncodeToString(h.Sum(nil)), Circuit: c.Name, Label: label, Witness: data}, pub, nil
 }
 
 // JobResult is a job's proof with its public witness, and where and how it was made.
@@ -217,9 +226,10 @@ type task struct {
 // per stage name: its proofs, the proving seconds they took, and their workers' peak memory.
 func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggregate.Leaf, error) {
 	jobs := make([]Job, len(tasks))
+	publics := make([]witness.Witness, len(tasks))
 	for i, t := range tasks {
 		var err error
-		if jobs[i], err = NewJob(t.circuit, t.label, t.assignment); err != nil {
+		if jobs[i], publics[i], err = newJob(t.circuit, t.label, t.assignment); err != nil {
 			return nil, err
 		}
 	}
@@ -252,11 +262,7 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 		if err != nil {
 			return nil, err
 		}
-		want, err := publicOf(t.assignment, t.circuit.Curve.ScalarField())
-		if err != nil {
-			return nil, err
-		}
-		if err := sameVector(l.Public, want); err != nil {
+		if err := sameVector(l.Public, publics[i]); err != nil {
 			return nil, fmt.Errorf("%s (%s) from worker %s: %w", t.label, t.circuit.Name, results[i].Worker, err)
 		}
 		if err := groth16.Verify(l.Proof, t.circuit.Keys.VK, l.Public, vopt); err != nil {
@@ -284,15 +290,6 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 		p.log.Info("stage done", "stage", s.Name, "proofs", s.Proofs, "seconds", s.Elapsed.Seconds(), "peakGiB", s.PeakGiB)
 	}
 	return leaves, nil
-}
-
-// publicOf is an assignment's public witness.
-func publicOf(assignment frontend.Circuit, field *big.Int) (witness.Witness, error) {
-	w, err := frontend.NewWitness(assignment, field, frontend.PublicOnly())
-	if err != nil {
-		return nil, fmt.Errorf("public witness: %w", err)
-	}
-	return w, nil
 }
 
 // sameVector checks that a result's public witness is the one asked for.

@@ -11,7 +11,6 @@ import (
 	"github.com/consensys/gnark/std/algebra/emulated/sw_bls12381"
 	"github.com/consensys/gnark/std/algebra/emulated/sw_emulated"
 	"github.com/consensys/gnark/std/math/emulated"
-	"github.com/consensys/gnark/std/math/uints"
 	poseidon2perm "github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/consensys/gnark/std/signature/bls"
 )
@@ -79,13 +78,7 @@ func (c *SignatureCircuit) Define(api frontend.API) error {
 	api.AssertIsLessOrEqual(2*n, api.Mul(count, 3))
 	pk := curve.AddUnified(acc, curve.Neg(&offset))
 
-	msg := make([]uints.U8, 0, 32)
-	for _, half := range []frontend.Variable{c.RootHi, c.RootLo} {
-		bits := api.ToBinary(half, 128)
-		for b := 15; b >= 0; b-- {
-			msg = append(msg, uints.U8{Val: api.FromBinary(bits[8*b : 8*b+8]...)})
-		}
-	}
+	msg := halvesToBytes(api, c.RootHi, c.RootLo)
 	return bls.PublicKeyG1(*pk).Verify(api, (*bls.SignatureG2)(&c.Signature), msg)
 }
 
@@ -159,8 +152,7 @@ func AssignSignature(com *Committee, agg *SyncAggregate, signingRoot [32]byte) (
 	c := NewSignatureCircuit(len(com.points))
 	commitment := CommitmentOf(com)
 	c.Commitment = commitment.BigInt(new(big.Int))
-	c.RootHi = new(big.Int).SetBytes(signingRoot[:16])
-	c.RootLo = new(big.Int).SetBytes(signingRoot[16:])
+	c.RootHi, c.RootLo = halves(signingRoot)
 	n := 0
 	for i := range com.points {
 		c.Keys[i] = sw_bls12381.NewG1Affine(com.points[i])

@@ -81,7 +81,7 @@ func TestSyncCommitteeSignatureCircuit(t *testing.T) {
 	root := sha256.Sum256([]byte("attested header"))
 	six := []int{0, 2, 3, 5, 6, 7}
 	agg := tc.sign(t, root, six)
-	if err := verifyRoot(com, &agg, root); err != nil {
+	if err := com.verifyAggregate(&agg, root); err != nil {
 		t.Fatalf("native: %v", err)
 	}
 	valid, err := AssignSignature(com, &agg, root)
@@ -115,39 +115,11 @@ func TestSyncCommitteeSignatureCircuit(t *testing.T) {
 	a.Participants = 5
 	refuse("a count other than the bits'", a)
 	five := tc.sign(t, root, []int{0, 1, 2, 3, 4})
-	if err := verifyRoot(com, &five, root); err != nil {
+	if err := com.verifyAggregate(&five, root); err != nil {
 		t.Fatalf("native, five signers: %v", err)
 	}
 	a, _ = AssignSignature(com, &five, root)
 	refuse("five of eight signers, properly signed", a)
-}
-
-// verifyRoot checks an aggregate over a signing root natively (VerifySignature's pairing,
-// without the header and domain).
-func verifyRoot(com *Committee, agg *SyncAggregate, root [32]byte) error {
-	var sum bls12381.G1Jac
-	for i := range com.points {
-		if agg.Participant(i) {
-			sum.AddMixed(&com.points[i])
-		}
-	}
-	var pk bls12381.G1Affine
-	pk.FromJacobian(&sum)
-	var sig bls12381.G2Affine
-	if _, err := sig.SetBytes(agg.Signature); err != nil {
-		return err
-	}
-	h, err := bls12381.HashToG2(root[:], []byte(SignatureDST))
-	if err != nil {
-		return err
-	}
-	_, _, g1, _ := bls12381.Generators()
-	g1.Neg(&g1)
-	ok, err := bls12381.PairingCheck([]bls12381.G1Affine{pk, g1}, []bls12381.G2Affine{h, sig})
-	if err != nil || !ok {
-		return ErrSignature
-	}
-	return nil
 }
 
 var _ frontend.Circuit = (*SignatureCircuit)(nil)
