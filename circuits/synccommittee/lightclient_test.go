@@ -14,7 +14,7 @@ import (
 
 // readJSON reads a file of testdata/mainnet/lightclient: the bootstrap of period 862, six
 // consecutive updates (periods 862–867), a finality and an optimistic update (Capella).
-func readJSON[T any](t *testing.T, name string) T {
+func readJSON[T any](t testing.TB, name string) T {
 	t.Helper()
 	dir, err := mainnet.Dir()
 	if err != nil {
@@ -32,7 +32,7 @@ func readJSON[T any](t *testing.T, name string) T {
 }
 
 // mainnetStore is a store from the shared bootstrap, trusting its header.
-func mainnetStore(t *testing.T) (*Store, *Bootstrap) {
+func mainnetStore(t testing.TB) (*Store, *Bootstrap) {
 	t.Helper()
 	b := readJSON[Versioned[Bootstrap]](t, "bootstrap.json").Data
 	cfg := Mainnet()
@@ -47,7 +47,7 @@ func mainnetStore(t *testing.T) (*Store, *Bootstrap) {
 	return s, &b
 }
 
-func mainnetUpdates(t *testing.T) []Update {
+func mainnetUpdates(t testing.TB) []Update {
 	t.Helper()
 	var out []Update
 	for _, u := range readJSON[[]Versioned[Update]](t, "updates.json") {

@@ -44,7 +44,7 @@ func newTestCommittee(size int) *testCommittee {
 }
 
 // sign is the aggregate signature over root of the members whose bit is set.
-func (tc *testCommittee) sign(t *testing.T, root [32]byte, signers []int) SyncAggregate {
+func (tc *testCommittee) sign(t testing.TB, root [32]byte, signers []int) SyncAggregate {
 	t.Helper()
 	h, err := bls12381.HashToG2(root[:], []byte(SignatureDST))
 	if err != nil {
