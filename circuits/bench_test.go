@@ -162,6 +162,9 @@ func circuitsUnderTest() []struct {
 		{"sync-committee-branch-finality", synccommittee.NewBranchCircuit(synccommittee.FinalizedRootGindex)},
 		{"sync-committee-branch-next-committee", synccommittee.NewBranchCircuit(synccommittee.NextSyncCommitteeGindex)},
 		{"sync-committee-branch-execution", synccommittee.NewBranchCircuit(synccommittee.ExecutionPayloadGindex)},
+		{"sync-committee-branch-payload-header", synccommittee.NewBranchCircuit(synccommittee.PayloadHeaderGindex)},
+		{"sync-committee-payload-capella", synccommittee.NewPayloadCircuit(false)},
+		{"sync-committee-payload-deneb", synccommittee.NewPayloadCircuit(true)},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}

@@ -42,6 +42,14 @@ func BenchmarkSyncCommittee(b *testing.B) {
 			func() (frontend.Circuit, error) {
 				return AssignBranch(FinalizedRootGindex, finalized.Root(), attested.StateRoot, u.FinalityBranch)
 			}},
+		{"payload-capella", func() frontend.Circuit { return NewPayloadCircuit(false) },
+			func() (frontend.Circuit, error) {
+				exec, err := u.FinalizedHeader.Execution.Header()
+				if err != nil {
+					return nil, err
+				}
+				return AssignPayload(&exec)
+			}},
 	}
 	field := ecc.BLS12_377.ScalarField()
 	for _, p := range pieces {

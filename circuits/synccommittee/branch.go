@@ -5,7 +5,6 @@ import (
 	"math/bits"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/hash/sha2"
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -43,18 +42,13 @@ func (c *BranchCircuit) Define(api frontend.API) error {
 	}
 	node := halvesToBytes(api, c.LeafHi, c.LeafLo)
 	for i := 0; i < depth; i++ {
-		h, err := sha2.New(api)
-		if err != nil {
+		left, right := node, c.Branch[i][:]
+		if (c.gindex>>i)&1 == 1 {
+			left, right = right, left
+		}
+		if node, err = sha256Pair(api, left, right); err != nil {
 			return err
 		}
-		if (c.gindex>>i)&1 == 1 {
-			h.Write(c.Branch[i][:])
-			h.Write(node)
-		} else {
-			h.Write(node)
-			h.Write(c.Branch[i][:])
-		}
-		node = h.Sum()
 	}
 	hi, lo := bytesToHalves(api, bf, node)
 	api.AssertIsEqual(hi, c.RootHi)

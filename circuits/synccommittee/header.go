@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/hash/sha2"
 	"github.com/consensys/gnark/std/math/uints"
 )
 
@@ -34,15 +33,7 @@ func (c *HeaderCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	sha := func(a, b []uints.U8) ([]uints.U8, error) {
-		h, err := sha2.New(api)
-		if err != nil {
-			return nil, err
-		}
-		h.Write(a)
-		h.Write(b)
-		return h.Sum(), nil
-	}
+	sha := func(a, b []uints.U8) ([]uints.U8, error) { return sha256Pair(api, a, b) }
 	zero := constBytes(zeroHashes[0][:])
 	state := halvesToBytes(api, c.StateHi, c.StateLo)
 	// The header's five fields in eight leaves, three levels of hashing; the pair of zero

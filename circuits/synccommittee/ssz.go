@@ -4,8 +4,8 @@
 // the consensus specs' light-client rules (Altair's, with Capella's execution payload,
 // Deneb's blob fields and Electra's deeper state), natively (ssz.go, lightclient.go: the
 // twin the circuits are checked against) and in circuits on BLS12-377: the committee's
-// signature (signature.go), the attested header's signing root (header.go) and the SSZ
-// branches (branch.go). The execution payload's fields are not yet proven in circuit.
+// signature (signature.go), the attested header's signing root (header.go), the SSZ
+// branches (branch.go) and the execution payload header's used fields (payload.go).
 package synccommittee
 
 import (
@@ -128,11 +128,20 @@ var ErrField = errors.New("SSZ field out of range")
 
 // Root is its hash_tree_root.
 func (e *ExecutionPayloadHeader) Root() ([32]byte, error) {
+	leaves, err := e.leaves()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return merkleize(leaves, 0), nil
+}
+
+// leaves are its fields' SSZ chunks (hash_tree_root of each), in order.
+func (e *ExecutionPayloadHeader) leaves() ([][32]byte, error) {
 	if len(e.ExtraData) > 32 {
-		return [32]byte{}, fmt.Errorf("%w: extra_data of %d bytes (at most 32)", ErrField, len(e.ExtraData))
+		return nil, fmt.Errorf("%w: extra_data of %d bytes (at most 32)", ErrField, len(e.ExtraData))
 	}
 	if e.BaseFeePerGas == nil || e.BaseFeePerGas.Sign() < 0 || e.BaseFeePerGas.BitLen() > 256 {
-		return [32]byte{}, fmt.Errorf("%w: base_fee_per_gas %v", ErrField, e.BaseFeePerGas)
+		return nil, fmt.Errorf("%w: base_fee_per_gas %v", ErrField, e.BaseFeePerGas)
 	}
 	var fee [32]byte
 	be := e.BaseFeePerGas.FillBytes(make([]byte, 32))
@@ -152,7 +161,7 @@ func (e *ExecutionPayloadHeader) Root() ([32]byte, error) {
 	if e.Blobs {
 		fields = append(fields, uint64Chunk(e.BlobGasUsed), uint64Chunk(e.ExcessBlobGas))
 	}
-	return merkleize(fields, 0), nil
+	return fields, nil
 }
 
 // PubkeyRoot is the hash_tree_root of a 48-byte BLS public key.
