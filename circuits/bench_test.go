@@ -165,6 +165,9 @@ func circuitsUnderTest() []struct {
 		{"sync-committee-branch-payload-header", synccommittee.NewBranchCircuit(synccommittee.PayloadHeaderGindex)},
 		{"sync-committee-payload-capella", synccommittee.NewPayloadCircuit(false)},
 		{"sync-committee-payload-deneb", synccommittee.NewPayloadCircuit(true)},
+		{"sync-committee-rotation-chunk-4", synccommittee.NewCommitteeChunkCircuit(synccommittee.ChunkKeys)},
+		{"sync-committee-rotation-merkle-8", synccommittee.NewMerkleCircuit(synccommittee.MerkleWidth)},
+		{"sync-committee-rotation-root-2", synccommittee.NewCommitteeRootCircuit(2, synccommittee.NextSyncCommitteeGindex)},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}

@@ -121,20 +121,8 @@ func CommitmentOf(com *Committee) fr.Element {
 	perm := nativeposeidon2.NewDefaultPermutation()
 	var state fr.Element
 	state.SetBigInt(commitmentTag())
-	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 192), big.NewInt(1))
 	for i := range com.points {
-		for _, coord := range []*big.Int{com.points[i].X.BigInt(new(big.Int)), com.points[i].Y.BigInt(new(big.Int))} {
-			for _, half := range []*big.Int{new(big.Int).And(coord, mask), new(big.Int).Rsh(coord, 192)} {
-				var e fr.Element
-				e.SetBigInt(half)
-				sb, eb := state.Bytes(), e.Bytes()
-				out, err := perm.Compress(sb[:], eb[:])
-				if err != nil {
-					panic(err)
-				}
-				state.SetBytes(out)
-			}
-		}
+		state = commitKey(perm, state, com.points[i].X.BigInt(new(big.Int)), com.points[i].Y.BigInt(new(big.Int)))
 	}
 	return state
 }

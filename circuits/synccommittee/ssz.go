@@ -5,7 +5,8 @@
 // Deneb's blob fields and Electra's deeper state), natively (ssz.go, lightclient.go: the
 // twin the circuits are checked against) and in circuits on BLS12-377: the committee's
 // signature (signature.go), the attested header's signing root (header.go), the SSZ
-// branches (branch.go) and the execution payload header's used fields (payload.go).
+// branches (branch.go), the execution payload header's used fields (payload.go) and a
+// committee's rotation: its keys, SSZ root and commitment, in chunks (rotation.go).
 package synccommittee
 
 import (
