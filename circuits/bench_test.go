@@ -162,7 +162,7 @@ func circuitsUnderTest() []struct {
 		{"sync-committee-branch-finality", synccommittee.NewBranchCircuit(synccommittee.FinalizedRootGindex)},
 		{"sync-committee-branch-next-committee", synccommittee.NewBranchCircuit(synccommittee.NextSyncCommitteeGindex)},
 		{"sync-committee-branch-execution", synccommittee.NewBranchCircuit(synccommittee.ExecutionPayloadGindex)},
-		{"sync-committee-branch-payload-header", synccommittee.NewBranchCircuit(synccommittee.PayloadHeaderGindex)},
+		{"sync-committee-finalized-header", &synccommittee.FinalizedHeaderCircuit{}},
 		{"sync-committee-payload-capella", synccommittee.NewPayloadCircuit(false)},
 		{"sync-committee-payload-deneb", synccommittee.NewPayloadCircuit(true)},
 		{"sync-committee-rotation-chunk-4", synccommittee.NewCommitteeChunkCircuit(synccommittee.ChunkKeys)},

@@ -42,6 +42,8 @@ func BenchmarkSyncCommittee(b *testing.B) {
 			func() (frontend.Circuit, error) {
 				return AssignBranch(FinalizedRootGindex, finalized.Root(), attested.StateRoot, u.FinalityBranch)
 			}},
+		{"finalized-header", func() frontend.Circuit { return &FinalizedHeaderCircuit{} },
+			func() (frontend.Circuit, error) { return AssignFinalizedHeader(u.FinalizedHeader) }},
 		{"payload-capella", func() frontend.Circuit { return NewPayloadCircuit(false) },
 			func() (frontend.Circuit, error) {
 				exec, err := u.FinalizedHeader.Execution.Header()

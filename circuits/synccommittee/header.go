@@ -33,36 +33,12 @@ func (c *HeaderCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	sha := func(a, b []uints.U8) ([]uints.U8, error) { return sha256Pair(api, a, b) }
-	zero := constBytes(zeroHashes[0][:])
-	state := halvesToBytes(api, c.StateHi, c.StateLo)
-	// The header's five fields in eight leaves, three levels of hashing; the pair of zero
-	// leaves hashes to a constant.
-	l1a, err := sha(uint64LE(api, c.Slot), uint64LE(api, c.ProposerIndex))
+	root, err := beaconHeaderRoot(api, uint64LE(api, c.Slot), uint64LE(api, c.ProposerIndex), c.ParentRoot[:],
+		halvesToBytes(api, c.StateHi, c.StateLo), c.BodyRoot[:])
 	if err != nil {
 		return err
 	}
-	l1b, err := sha(c.ParentRoot[:], state)
-	if err != nil {
-		return err
-	}
-	l1c, err := sha(c.BodyRoot[:], zero)
-	if err != nil {
-		return err
-	}
-	l2a, err := sha(l1a, l1b)
-	if err != nil {
-		return err
-	}
-	l2b, err := sha(l1c, constBytes(zeroHashes[1][:]))
-	if err != nil {
-		return err
-	}
-	root, err := sha(l2a, l2b)
-	if err != nil {
-		return err
-	}
-	signing, err := sha(root, halvesToBytes(api, c.DomainHi, c.DomainLo))
+	signing, err := sha256Pair(api, root, halvesToBytes(api, c.DomainHi, c.DomainLo))
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/sha2"
 	"github.com/consensys/gnark/std/math/uints"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // The execution payload header's fields that the pipeline uses, by their index among its
@@ -22,26 +21,6 @@ const (
 )
 
 var payloadFields = []int{payloadStateRoot, payloadReceiptsRoot, payloadBlockNumber, payloadBlockHash}
-
-// BodyRootGindex is the body root's generalized index in a BeaconBlockHeader (five fields in
-// eight leaves); PayloadHeaderGindex is the execution payload header's under the beacon
-// header's root: the body root's, then the payload's in the body.
-const (
-	BodyRootGindex      = 12
-	PayloadHeaderGindex = BodyRootGindex<<4 | (ExecutionPayloadGindex - 16)
-)
-
-// PayloadBranch is the branch from the execution payload header's root to the beacon
-// header's root (PayloadHeaderGindex): the light-client header's execution branch, then the
-// header's own siblings of its body root.
-func (h *LightClientHeader) PayloadBranch() []common.Hash {
-	b := h.Beacon.Header()
-	slot, proposer := uint64Chunk(b.Slot), uint64Chunk(b.ProposerIndex)
-	left := hash(slot[:], proposer[:])
-	right := hash(b.ParentRoot[:], b.StateRoot[:])
-	out := append([]common.Hash(nil), h.ExecutionBranch...)
-	return append(out, zeroHashes[0], zeroHashes[1], hash(left[:], right[:]))
-}
 
 // helperGindices are the generalized indices, in the order a proof gives them, of the nodes
 // that a tree of the given depth needs besides the known leaves to reach its root: level by
@@ -104,13 +83,11 @@ func (e *ExecutionPayloadHeader) PayloadProof() (root [32]byte, helpers [][32]by
 
 // PayloadCircuit proves the fields of an execution payload header that the pipeline uses —
 // block number, block hash, state root, receipts root, all public — under the header's
-// SSZ root, public too: the aggregation links that root to the beacon header's by the
-// branch circuit at PayloadHeaderGindex. The other fields enter only as the helper subtrees
+// SSZ root, public too: the aggregation links that root to FinalizedHeaderCircuit's. The other fields enter only as the helper subtrees
 // of the fields' paths. Capella's header has 15 fields (a tree of depth 4), Deneb's and later
 // forks' 17 (depth 5): a circuit per shape.
 //
-// R1CS constraints: 752,209 for Capella (nine SHA-256 of 64 bytes), 821,122 for Deneb (ten);
-// the branch above it (payload root to beacon header root, depth 7) 614,306.
+// R1CS constraints: 752,209 for Capella (nine SHA-256 of 64 bytes), 821,122 for Deneb (ten).
 type PayloadCircuit struct {
 	RootHi, RootLo           frontend.Variable `gnark:",public"`
 	Number                   frontend.Variable `gnark:",public"`

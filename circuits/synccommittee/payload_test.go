@@ -27,8 +27,8 @@ func mainnetHeaders(t testing.TB) []*LightClientHeader {
 // The payload circuit, by the solver: the execution payload headers of the shared mainnet
 // data (Capella) and a Deneb header made from one (its root checked against go-ethereum's)
 // prove their block number, block hash, state root and receipts root under the root that the
-// beacon header holds; the payload root's branch to the beacon header root verifies natively
-// for every header and in the branch circuit. Another value of any public field, or a helper
+// beacon header holds (its body's branch natively for every header; in the finalized-header
+// circuit, with the slot, for one). Another value of any public field, or a helper or branch
 // node changed, fails.
 func TestSyncCommitteePayloadCircuit(t *testing.T) {
 	field := ecc.BLS12_377.ScalarField()
@@ -43,7 +43,7 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 			t.Fatal(err)
 		}
 		beacon := h.Beacon.Header()
-		if err := VerifyBranch(root, h.PayloadBranch(), PayloadHeaderGindex, beacon.Root()); err != nil {
+		if err := VerifyBranch(root, h.ExecutionBranch, ExecutionPayloadGindex, beacon.BodyRoot); err != nil {
 			t.Fatalf("header %d: %v", i, err)
 		}
 		a, err := AssignPayload(&exec)
@@ -61,15 +61,26 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 		}
 	}
 	first := headers[0]
-	beacon := first.Beacon.Header()
 	exec, _ := first.Execution.Header()
-	root, _ := exec.Root()
-	b, err := AssignBranch(PayloadHeaderGindex, root, beacon.Root(), first.PayloadBranch())
+	f, err := AssignFinalizedHeader(first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := test.IsSolved(NewBranchCircuit(PayloadHeaderGindex), b, field); err != nil {
-		t.Fatalf("payload under the beacon header: %v", err)
+	if err := test.IsSolved(&FinalizedHeaderCircuit{}, f, field); err != nil {
+		t.Fatalf("the payload root under the beacon header: %v", err)
+	}
+	for name, mutate := range map[string]func(c *FinalizedHeaderCircuit){
+		"another slot":         func(c *FinalizedHeaderCircuit) { c.Slot = uint64(first.Beacon.Slot) + 32 },
+		"another payload root": func(c *FinalizedHeaderCircuit) { c.PayloadLo = new(big.Int).Xor(c.PayloadLo.(*big.Int), big.NewInt(1)) },
+		"a branch node changed": func(c *FinalizedHeaderCircuit) {
+			c.ExecutionBranch[1][0] = uints.NewU8(first.ExecutionBranch[1][0] ^ 1)
+		},
+	} {
+		a, _ := AssignFinalizedHeader(first)
+		mutate(a)
+		if test.IsSolved(&FinalizedHeaderCircuit{}, a, field) == nil {
+			t.Errorf("finalized header, %s: solved", name)
+		}
 	}
 
 	one := big.NewInt(1)

@@ -5,8 +5,9 @@
 // Deneb's blob fields and Electra's deeper state), natively (ssz.go, lightclient.go: the
 // twin the circuits are checked against) and in circuits on BLS12-377: the committee's
 // signature (signature.go), the attested header's signing root (header.go), the SSZ
-// branches (branch.go), the execution payload header's used fields (payload.go) and a
-// committee's rotation: its keys, SSZ root and commitment, in chunks (rotation.go).
+// branches (branch.go), the finalized header's slot and payload root and the payload
+// header's used fields (step.go, payload.go: Step and its links), and a committee's
+// rotation: its keys, SSZ root and commitment, in chunks (rotation.go).
 package synccommittee
 
 import (

@@ -22,7 +22,8 @@ func newBenchCmd(out io.Writer) *cobra.Command {
 in) and writes what they measured to DIR: report.md, report.json, gas-per-message.svg and
 pipeline-stages.svg, with the machine recorded. --quick counts constraints and measures
 gas (a few minutes); the full run adds Groth16 setup and proving and one end-to-end batch
-(keys from the key store: their first setup takes about 40 minutes).`,
+(keys from the key store: their first setup takes about 40 minutes), and the sync-committee
+circuits at mainnet's 512 members (their keys made by the run: about an hour more).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {

@@ -51,7 +51,8 @@ type Plan struct {
 }
 
 // Plans: quick counts constraints and measures gas (minutes); full adds setup, proving and
-// the end-to-end pipeline (keys from the store; their first setup takes ~40 minutes).
+// the end-to-end pipeline (keys from the store; their first setup takes ~40 minutes), and
+// the sync-committee pieces at mainnet's size (their keys made each run: ~1 h).
 var Plans = map[string][]Plan{
 	"quick": {
 		{[]string{"./contracts"}, "BenchmarkGas"},
@@ -61,6 +62,7 @@ var Plans = map[string][]Plan{
 		{[]string{"./contracts"}, "BenchmarkGas"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
 		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve"},
+		{[]string{"./circuits/synccommittee"}, "BenchmarkSyncCommittee"},
 		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline|BenchmarkQueueOverhead|BenchmarkWorkers"},
 	},
 }
@@ -228,6 +230,9 @@ func (r *Report) markdown(plots map[string]string) string {
 		{"Constraints (R1CS)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkConstraints") }},
 		{"Setup and proving", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSetup") || strings.HasPrefix(x.Name, "BenchmarkProve")
+		}},
+		{"Ethereum's sync committee at 512 members (setup and proving, each piece's keys made by the run)", func(x Result) bool {
+			return strings.HasPrefix(x.Name, "BenchmarkSyncCommittee")
 		}},
 		{"Keys (setup-s: recorded when the key was made)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkKeys") }},
 		{"Pipeline stages and latency (seconds)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkPipeline") }},
