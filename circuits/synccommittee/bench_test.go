@@ -29,6 +29,17 @@ func BenchmarkSyncCommittee(b *testing.B) {
 	domain := Domain(DomainSyncCommittee, version, s.Config.GenesisValidatorsRoot)
 	signing := SigningRoot(attested.Root(), DomainSyncCommittee, version, s.Config.GenesisValidatorsRoot)
 	finalized := u.FinalizedHeader.Beacon.Header()
+	next, err := s.Config.NewCommittee(u.NextSyncCommittee)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rotation := func() *Rotation {
+		r, err := RotationProof(next, ChunkKeys, MerkleWidth, NextSyncCommitteeGindex, attested.StateRoot, u.NextSyncCommitteeBranch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return r
+	}
 	pieces := []struct {
 		name    string
 		circuit func() frontend.Circuit
@@ -52,6 +63,12 @@ func BenchmarkSyncCommittee(b *testing.B) {
 				}
 				return AssignPayload(&exec)
 			}},
+		{"rotation-chunk-4", func() frontend.Circuit { return NewCommitteeChunkCircuit(ChunkKeys) },
+			func() (frontend.Circuit, error) { return rotation().Chunks[0], nil }},
+		{"rotation-merkle-8", func() frontend.Circuit { return NewMerkleCircuit(MerkleWidth) },
+			func() (frontend.Circuit, error) { return rotation().Layers[0][0], nil }},
+		{"rotation-root-2", func() frontend.Circuit { return NewCommitteeRootCircuit(2, NextSyncCommitteeGindex) },
+			func() (frontend.Circuit, error) { return rotation().Root, nil }},
 	}
 	field := ecc.BLS12_377.ScalarField()
 	for _, p := range pieces {

@@ -36,23 +36,38 @@ func (c *BranchCircuit) Define(api frontend.API) error {
 	if depth < 1 || len(c.Branch) != depth {
 		return fmt.Errorf("synccommittee: a branch of %d nodes for generalized index %d", len(c.Branch), c.gindex)
 	}
+	node, err := walkBranch(api, halvesToBytes(api, c.LeafHi, c.LeafLo), c.Branch, c.gindex)
+	if err != nil {
+		return err
+	}
+	return assertRoot(api, node, c.RootHi, c.RootLo)
+}
+
+// walkBranch is the root that a node at generalized index gindex leads to by its branch
+// (the siblings from the bottom up).
+func walkBranch(api frontend.API, node []uints.U8, branch [][32]uints.U8, gindex uint64) ([]uints.U8, error) {
+	for i := range branch {
+		left, right := node, branch[i][:]
+		if (gindex>>i)&1 == 1 {
+			left, right = right, left
+		}
+		var err error
+		if node, err = sha256Pair(api, left, right); err != nil {
+			return nil, err
+		}
+	}
+	return node, nil
+}
+
+// assertRoot constrains 32 bytes to be the root given in two public 128-bit halves.
+func assertRoot(api frontend.API, node []uints.U8, hi, lo frontend.Variable) error {
 	bf, err := uints.NewBytes(api)
 	if err != nil {
 		return err
 	}
-	node := halvesToBytes(api, c.LeafHi, c.LeafLo)
-	for i := 0; i < depth; i++ {
-		left, right := node, c.Branch[i][:]
-		if (c.gindex>>i)&1 == 1 {
-			left, right = right, left
-		}
-		if node, err = sha256Pair(api, left, right); err != nil {
-			return err
-		}
-	}
-	hi, lo := bytesToHalves(api, bf, node)
-	api.AssertIsEqual(hi, c.RootHi)
-	api.AssertIsEqual(lo, c.RootLo)
+	h, l := bytesToHalves(api, bf, node)
+	api.AssertIsEqual(h, hi)
+	api.AssertIsEqual(l, lo)
 	return nil
 }
 

@@ -29,10 +29,6 @@ type HeaderCircuit struct {
 
 // Define is gnark's.
 func (c *HeaderCircuit) Define(api frontend.API) error {
-	bf, err := uints.NewBytes(api)
-	if err != nil {
-		return err
-	}
 	root, err := beaconHeaderRoot(api, uint64LE(api, c.Slot), uint64LE(api, c.ProposerIndex), c.ParentRoot[:],
 		halvesToBytes(api, c.StateHi, c.StateLo), c.BodyRoot[:])
 	if err != nil {
@@ -42,10 +38,7 @@ func (c *HeaderCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	hi, lo := bytesToHalves(api, bf, signing)
-	api.AssertIsEqual(hi, c.RootHi)
-	api.AssertIsEqual(lo, c.RootLo)
-	return nil
+	return assertRoot(api, signing, c.RootHi, c.RootLo)
 }
 
 func constBytes(b []byte) []uints.U8 {

@@ -111,10 +111,6 @@ func (c *PayloadCircuit) Define(api frontend.API) error {
 	if len(c.Helpers) != len(gindices) {
 		return fmt.Errorf("synccommittee: %d payload helpers, want %d", len(c.Helpers), len(gindices))
 	}
-	bf, err := uints.NewBytes(api)
-	if err != nil {
-		return err
-	}
 	leaf := func(i int) uint64 { return uint64(1)<<depth | uint64(i) }
 	nodes := map[uint64][]uints.U8{
 		leaf(payloadStateRoot):    halvesToBytes(api, c.StateHi, c.StateLo),
@@ -139,14 +135,12 @@ func (c *PayloadCircuit) Define(api frontend.API) error {
 		if nodes[g] != nil {
 			continue
 		}
+		var err error
 		if nodes[g], err = sha256Pair(api, nodes[2*g], nodes[2*g+1]); err != nil {
 			return err
 		}
 	}
-	hi, lo := bytesToHalves(api, bf, nodes[1])
-	api.AssertIsEqual(hi, c.RootHi)
-	api.AssertIsEqual(lo, c.RootLo)
-	return nil
+	return assertRoot(api, nodes[1], c.RootHi, c.RootLo)
 }
 
 // sha256Pair is SHA-256 of two 32-byte nodes: an SSZ parent.

@@ -128,10 +128,7 @@ func (c *CommitteeChunkCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	hi, lo := bytesToHalves(api, bf, root)
-	api.AssertIsEqual(hi, c.RootHi)
-	api.AssertIsEqual(lo, c.RootLo)
-	return nil
+	return assertRoot(api, root, c.RootHi, c.RootLo)
 }
 
 // greaterThan is 1 when the number of bits (least significant first) is above c, else 0.
@@ -181,14 +178,7 @@ func (c *MerkleCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	bf, err := uints.NewBytes(api)
-	if err != nil {
-		return err
-	}
-	hi, lo := bytesToHalves(api, bf, root)
-	api.AssertIsEqual(hi, c.RootHi)
-	api.AssertIsEqual(lo, c.RootLo)
-	return nil
+	return assertRoot(api, root, c.RootHi, c.RootLo)
 }
 
 func childrenRoot(api frontend.API, hi, lo []frontend.Variable) ([]uints.U8, error) {
@@ -240,23 +230,10 @@ func (c *CommitteeRootCircuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	for i := 0; i < depth; i++ {
-		left, right := node, c.Branch[i][:]
-		if (c.gindex>>i)&1 == 1 {
-			left, right = right, left
-		}
-		if node, err = sha256Pair(api, left, right); err != nil {
-			return err
-		}
-	}
-	bf, err := uints.NewBytes(api)
-	if err != nil {
+	if node, err = walkBranch(api, node, c.Branch, c.gindex); err != nil {
 		return err
 	}
-	hi, lo := bytesToHalves(api, bf, node)
-	api.AssertIsEqual(hi, c.StateHi)
-	api.AssertIsEqual(lo, c.StateLo)
-	return nil
+	return assertRoot(api, node, c.StateHi, c.StateLo)
 }
 
 // Rotation is the assignment of every piece of a committee's rotation proof, and what the

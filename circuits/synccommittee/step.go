@@ -28,28 +28,15 @@ type FinalizedHeaderCircuit struct {
 
 // Define is gnark's.
 func (c *FinalizedHeaderCircuit) Define(api frontend.API) error {
-	bf, err := uints.NewBytes(api)
+	body, err := walkBranch(api, halvesToBytes(api, c.PayloadHi, c.PayloadLo), c.ExecutionBranch[:], ExecutionPayloadGindex)
 	if err != nil {
 		return err
-	}
-	body := halvesToBytes(api, c.PayloadHi, c.PayloadLo)
-	for i := range c.ExecutionBranch {
-		left, right := body, c.ExecutionBranch[i][:]
-		if (ExecutionPayloadGindex>>i)&1 == 1 {
-			left, right = right, left
-		}
-		if body, err = sha256Pair(api, left, right); err != nil {
-			return err
-		}
 	}
 	root, err := beaconHeaderRoot(api, uint64LE(api, c.Slot), uint64LE(api, c.ProposerIndex), c.ParentRoot[:], c.StateRoot[:], body)
 	if err != nil {
 		return err
 	}
-	hi, lo := bytesToHalves(api, bf, root)
-	api.AssertIsEqual(hi, c.RootHi)
-	api.AssertIsEqual(lo, c.RootLo)
-	return nil
+	return assertRoot(api, root, c.RootHi, c.RootLo)
 }
 
 // beaconHeaderRoot is a BeaconBlockHeader's hash_tree_root from its five leaves (eight with
@@ -188,6 +175,26 @@ func (s *Step) Links(cfg Config, commitment fr.Element, period uint64) error {
 		return fmt.Errorf("%w: a payload header with blob fields %v at slot %d", ErrUpdate, s.Payload.blobs, finalized)
 	case !pair(s.Payload.RootHi, s.Payload.RootLo, s.Finalized.PayloadHi, s.Finalized.PayloadLo):
 		return fmt.Errorf("%w: the payload is not the finalized header's", ErrUpdate)
+	}
+	return nil
+}
+
+// RotationLinks checks what the aggregation checks between a step and the rotation it
+// carries, as the light client takes a next committee (apply_light_client_update, the next
+// committee not yet known): the update signed in period, its attested and finalized headers
+// in period too, and the rotation's committee at the next-committee index of the attested
+// slot's fork under the attested state.
+func (s *Step) RotationLinks(cfg Config, r *Rotation, period uint64) error {
+	attested := toBig(s.Header.Slot).Uint64()
+	finalized := toBig(s.Finalized.Slot).Uint64()
+	_, _, gindex := cfg.gindices(attested)
+	switch {
+	case cfg.Period(attested) != period || cfg.Period(finalized) != period:
+		return fmt.Errorf("%w: attested slot %d and finalized slot %d are not both in period %d", ErrUpdate, attested, finalized, period)
+	case r.Root.gindex != gindex:
+		return fmt.Errorf("%w: a next committee at generalized index %d, the fork at slot %d has %d", ErrUpdate, r.Root.gindex, attested, gindex)
+	case toBig(r.Root.StateHi).Cmp(toBig(s.Header.StateHi)) != 0 || toBig(r.Root.StateLo).Cmp(toBig(s.Header.StateLo)) != 0:
+		return fmt.Errorf("%w: the next committee is not under the attested state", ErrUpdate)
 	}
 	return nil
 }

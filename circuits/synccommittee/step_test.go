@@ -97,3 +97,46 @@ func TestSyncCommitteeStepLinks(t *testing.T) {
 		t.Fatalf("the unchanged step: %v", err)
 	}
 }
+
+// The rotation an update carries links to its step: the first update's next committee under
+// its attested state, in its period. Refused: the next committee of another update (under
+// another state), another period, a next committee at Electra's index.
+func TestSyncCommitteeRotationLinksToStep(t *testing.T) {
+	s, _ := mainnetStore(t)
+	cfg := s.Config
+	updates := mainnetUpdates(t)
+	rotation := func(u *Update) *Rotation {
+		next, err := cfg.NewCommittee(u.NextSyncCommittee)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := RotationProof(next, ChunkKeys, MerkleWidth, NextSyncCommitteeGindex, u.AttestedHeader.Beacon.StateRoot, u.NextSyncCommitteeBranch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	u := &updates[0]
+	period := cfg.Period(uint64(u.SignatureSlot))
+	st, err := StepProof(cfg, s.Current, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rotation(u)
+	if err := st.Links(cfg, CommitmentOf(s.Current), period); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RotationLinks(cfg, r, period); err != nil {
+		t.Fatal(err)
+	}
+	if st.RotationLinks(cfg, rotation(&updates[1]), period) == nil {
+		t.Error("another update's next committee: linked")
+	}
+	if st.RotationLinks(cfg, r, period+1) == nil {
+		t.Error("another period: linked")
+	}
+	r.Root.gindex = NextSyncCommitteeGindexEl
+	if st.RotationLinks(cfg, r, period) == nil {
+		t.Error("a next committee at Electra's index: linked")
+	}
+}
