@@ -49,9 +49,10 @@ func refused(t *testing.T, name string, circuit, a frontend.Circuit) {
 // A rotation of a committee of 8 in chunks of 2 and layers of 2 (four chunks, one layer of
 // two, the root circuit over two), by the solver: every piece solves, the links hold and
 // end at the committee's commitment (the signature circuit's). Refused: a next committee
-// with two keys swapped (under the true state root, or its chunks under the true layers),
-// a key byte, its sign flag, its infinity flag, its y negated or not canonical, a chain that
-// does not continue, a child changed, another state root or aggregate key.
+// with two keys swapped or one key replaced (under the true state root, or its chunks under
+// the true layers), a key byte, its sign flag, its infinity flag, its y negated or not
+// canonical, a chain that does not continue, a child changed, another state root or
+// aggregate key.
 func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	const size = 8
 	cfg := Mainnet()
@@ -83,23 +84,43 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	solves(t, "layer", NewMerkleCircuit(2), r.Layers[0][1])
 	solves(t, "root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), r.Root)
 
-	// Two keys swapped: the committee's root changes, so the root circuit over its chunks
-	// fails under the true state; its chunks under the true layers break the links.
-	swapped := *com
-	swapped.Pubkeys = append([][48]byte(nil), com.Pubkeys...)
-	swapped.points = append(swapped.points[:0:0], com.points...)
-	swapped.Pubkeys[2], swapped.Pubkeys[3] = swapped.Pubkeys[3], swapped.Pubkeys[2]
-	swapped.points[2], swapped.points[3] = swapped.points[3], swapped.points[2]
-	fake, err := RotationProof(&swapped, 2, 2, NextSyncCommitteeGindex, state, branch)
+	// Two keys swapped, or one key replaced by another valid key: the committee's root
+	// changes, so the root circuit over the forged chunks fails under the true state (each
+	// forged chunk proves by itself), and the forged chunks under the true layers break the
+	// links.
+	outsider := newTestCommittee(size + 1)
+	outCom, err := func() (*Committee, error) {
+		c := cfg
+		c.CommitteeSize = size + 1
+		return c.NewCommittee(&outsider.json)
+	}()
 	if err != nil {
 		t.Fatal(err)
 	}
-	solves(t, "the swapped committee's chunk", NewCommitteeChunkCircuit(2), fake.Chunks[1])
-	refused(t, "a committee with two keys swapped, under the true state root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), fake.Root)
-	mixed := *r
-	mixed.Chunks = append(append([]*CommitteeChunkCircuit(nil), r.Chunks[:1]...), fake.Chunks[1:]...)
-	if mixed.Links(fake.Commitment) == nil {
-		t.Error("the swapped committee's chunks under the true layers: linked")
+	for name, forge := range map[string]func(c *Committee){
+		"two keys swapped": func(c *Committee) {
+			c.Pubkeys[2], c.Pubkeys[3] = c.Pubkeys[3], c.Pubkeys[2]
+			c.points[2], c.points[3] = c.points[3], c.points[2]
+		},
+		"one key replaced": func(c *Committee) { c.Pubkeys[5], c.points[5] = outCom.Pubkeys[size], outCom.points[size] },
+	} {
+		forged := *com
+		forged.Pubkeys = append([][48]byte(nil), com.Pubkeys...)
+		forged.points = append(forged.points[:0:0], com.points...)
+		forge(&forged)
+		fake, err := RotationProof(&forged, 2, 2, NextSyncCommitteeGindex, state, branch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "one key replaced" {
+			solves(t, "the forged committee's chunk", NewCommitteeChunkCircuit(2), fake.Chunks[2])
+		}
+		refused(t, name+", under the true state root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), fake.Root)
+		mixed := *r
+		mixed.Chunks = append(append([]*CommitteeChunkCircuit(nil), r.Chunks[:1]...), fake.Chunks[1:]...)
+		if mixed.Links(fake.Commitment) == nil {
+			t.Errorf("%s: the forged chunks under the true layers linked", name)
+		}
 	}
 
 	chunk := func() *CommitteeChunkCircuit {
