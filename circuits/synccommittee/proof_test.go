@@ -24,13 +24,7 @@ func TestSyncCommitteeRotationChunkGroth16(t *testing.T) {
 		t.Skip("Groth16 setup at 2^18 takes a minute")
 	}
 	field := ecc.BLS12_377.ScalarField()
-	cfg := Mainnet()
-	cfg.CommitteeSize = 8
-	tc := newTestCommittee(8)
-	com, err := cfg.NewCommittee(&tc.json)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, com := committeeOf(t, 8)
 	state, branch := stateOver(com.Root, NextSyncCommitteeGindex, "s")
 	r, err := RotationProof(com, 1, 8, NextSyncCommitteeGindex, state, branch)
 	if err != nil {

@@ -55,13 +55,7 @@ func refused(t *testing.T, name string, circuit, a frontend.Circuit) {
 // aggregate key.
 func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	const size = 8
-	cfg := Mainnet()
-	cfg.CommitteeSize = size
-	tc := newTestCommittee(size)
-	com, err := cfg.NewCommittee(&tc.json)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, com := committeeOf(t, size)
 	state, branch := stateOver(com.Root, NextSyncCommitteeGindex, "s")
 	r, err := RotationProof(com, 2, 2, NextSyncCommitteeGindex, state, branch)
 	if err != nil {
@@ -88,15 +82,7 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	// changes, so the root circuit over the forged chunks fails under the true state (each
 	// forged chunk proves by itself), and the forged chunks under the true layers break the
 	// links.
-	outsider := newTestCommittee(size + 1)
-	outCom, err := func() (*Committee, error) {
-		c := cfg
-		c.CommitteeSize = size + 1
-		return c.NewCommittee(&outsider.json)
-	}()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, outCom := committeeOf(t, size+1)
 	for name, forge := range map[string]func(c *Committee){
 		"two keys swapped": func(c *Committee) {
 			c.Pubkeys[2], c.Pubkeys[3] = c.Pubkeys[3], c.Pubkeys[2]

@@ -43,6 +43,19 @@ func newTestCommittee(size int) *testCommittee {
 	return tc
 }
 
+// committeeOf is a test committee of size members, decoded as the light client takes it.
+func committeeOf(t testing.TB, size int) (*testCommittee, *Committee) {
+	t.Helper()
+	cfg := Mainnet()
+	cfg.CommitteeSize = size
+	tc := newTestCommittee(size)
+	com, err := cfg.NewCommittee(&tc.json)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc, com
+}
+
 // sign is the aggregate signature over root of the members whose bit is set.
 func (tc *testCommittee) sign(t testing.TB, root [32]byte, signers []int) SyncAggregate {
 	t.Helper()
@@ -71,13 +84,7 @@ func (tc *testCommittee) sign(t testing.TB, root [32]byte, signers []int) SyncAg
 // the threshold, properly signed) fail.
 func TestSyncCommitteeSignatureCircuit(t *testing.T) {
 	const size = 8
-	cfg := Mainnet()
-	cfg.CommitteeSize = size
-	tc := newTestCommittee(size)
-	com, err := cfg.NewCommittee(&tc.json)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tc, com := committeeOf(t, size)
 	root := sha256.Sum256([]byte("attested header"))
 	six := []int{0, 2, 3, 5, 6, 7}
 	agg := tc.sign(t, root, six)
