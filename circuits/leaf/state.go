@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/isthmus-xyz/isthmus/circuits/internal/assigned"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
@@ -196,19 +197,7 @@ func AssignStateStep(key common.Hash, steps []mpt.Step, i int, value []byte, acc
 }
 
 // toBig reads an assigned integer.
-func toBig(v frontend.Variable) *big.Int {
-	switch x := v.(type) {
-	case *big.Int:
-		return x
-	case int:
-		return big.NewInt(int64(x))
-	case uint32:
-		return new(big.Int).SetUint64(uint64(x))
-	case uint64:
-		return new(big.Int).SetUint64(x)
-	}
-	panic(fmt.Sprintf("unexpected assignment %T", v))
-}
+var toBig = assigned.Big
 
 func boolVar(b bool) frontend.Variable {
 	if b {

@@ -15,6 +15,8 @@ import (
 	"github.com/consensys/gnark/std/math/uints"
 	poseidon2perm "github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/assigned"
 )
 
 // A committee's rotation is proven in pieces, because its SSZ root alone is 1,025 SHA-256
@@ -116,9 +118,7 @@ func (c *CommitteeChunkCircuit) Define(api frontend.API) error {
 		}
 		api.AssertIsEqual(greaterThan(api, yBits, halfP), flags[5])
 
-		for _, half := range keyHalves(api, k) {
-			state = perm.Compress(state, half)
-		}
+		state = commitKeyGadget(api, perm, state, k)
 		if roots[i], err = sha256Pair(api, pk[:32], append(append([]uints.U8(nil), pk[32:]...), zeros...)); err != nil {
 			return err
 		}
@@ -331,7 +331,7 @@ func commitKey(perm *nativeposeidon2.Permutation, state fr.Element, x, y *big.In
 // the commitment tag through every chunk to commitment, and each layer's children the roots
 // of the layer below, in order, up to the root circuit's.
 func (r *Rotation) Links(commitment fr.Element) error {
-	eq := func(a, b frontend.Variable) bool { return toBig(a).Cmp(toBig(b)) == 0 }
+	eq := assigned.Equal
 	state := frontend.Variable(commitmentTag())
 	var roots [][2]frontend.Variable
 	for i, c := range r.Chunks {
@@ -369,14 +369,5 @@ func (r *Rotation) Links(commitment fr.Element) error {
 	return children(r.Root.ChildHi, r.Root.ChildLo, roots)
 }
 
-func toBig(v frontend.Variable) *big.Int {
-	switch x := v.(type) {
-	case *big.Int:
-		return x
-	case int:
-		return big.NewInt(int64(x))
-	case uint64:
-		return new(big.Int).SetUint64(x)
-	}
-	panic(fmt.Sprintf("synccommittee: a %T in an assignment", v))
-}
+// toBig reads an assigned integer.
+var toBig = assigned.Big

@@ -65,9 +65,7 @@ func (c *SignatureCircuit) Define(api frontend.API) error {
 	count := frontend.Variable(0)
 	for i := 0; i < n; i++ {
 		api.AssertIsBoolean(c.Bits[i])
-		for _, half := range keyHalves(api, &c.Keys[i]) {
-			state = perm.Compress(state, half)
-		}
+		state = commitKeyGadget(api, perm, state, &c.Keys[i])
 		sum := curve.AddUnified(acc, &c.Keys[i])
 		acc = curve.Select(c.Bits[i], sum, acc)
 		count = api.Add(count, c.Bits[i])
@@ -80,6 +78,15 @@ func (c *SignatureCircuit) Define(api frontend.API) error {
 
 	msg := halvesToBytes(api, c.RootHi, c.RootLo)
 	return bls.PublicKeyG1(*pk).Verify(api, (*bls.SignatureG2)(&c.Signature), msg)
+}
+
+// commitKeyGadget is the commitment chain's step over one key (commitKey's twin): four
+// Poseidon2 compressions over its coordinates' halves.
+func commitKeyGadget(api frontend.API, perm *poseidon2perm.Permutation, state frontend.Variable, k *sw_bls12381.G1Affine) frontend.Variable {
+	for _, half := range keyHalves(api, k) {
+		state = perm.Compress(state, half)
+	}
+	return state
 }
 
 // keyHalves are a key's two coordinates in four native elements: each coordinate's 64-bit

@@ -7,6 +7,8 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/math/uints"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/assigned"
 )
 
 // FinalizedHeaderCircuit proves a beacon header's root with its slot, and its execution
@@ -145,7 +147,7 @@ func StepProof(cfg Config, com *Committee, u *Update) (*Step, error) {
 // finalized header, not after the attested one; that header's payload root is the payload
 // circuit's, of the shape of the finalized slot's fork.
 func (s *Step) Links(cfg Config, commitment fr.Element, period uint64) error {
-	eq := func(a, b frontend.Variable) bool { return toBig(a).Cmp(toBig(b)) == 0 }
+	eq := assigned.Equal
 	pair := func(ah, al, bh, bl frontend.Variable) bool { return eq(ah, bh) && eq(al, bl) }
 	attested := toBig(s.Header.Slot).Uint64()
 	finalized := toBig(s.Finalized.Slot).Uint64()
