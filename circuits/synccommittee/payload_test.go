@@ -27,9 +27,9 @@ func mainnetHeaders(t testing.TB) []*LightClientHeader {
 // The payload circuit, by the solver: the execution payload headers of the shared mainnet
 // data (Capella) and a Deneb header made from one (its root checked against go-ethereum's)
 // prove their block number, block hash, state root and receipts root under the root that the
-// beacon header holds (its body's branch natively for every header; by the solver, with the
-// finalized-header circuit and its slot, for the bootstrap's and every update's finalized
-// header). Another value of any public field, or a helper or branch node changed, fails.
+// beacon header holds (its body's branch natively for every header; in the finalized-header
+// circuit, with the slot, for one). Another value of any public field, or a helper or branch
+// node changed, fails.
 func TestSyncCommitteePayloadCircuit(t *testing.T) {
 	field := ecc.BLS12_377.ScalarField()
 	headers := mainnetHeaders(t)
@@ -53,23 +53,22 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 		if hi, lo := halves(root); a.RootHi.(*big.Int).Cmp(hi) != 0 || a.RootLo.(*big.Int).Cmp(lo) != 0 {
 			t.Fatalf("header %d: the assignment's root is not the payload's", i)
 		}
-		if i%2 == 1 {
-			continue // an attested header: checked natively above
+		if i > 2 {
+			continue // the first three solve; the rest are checked natively above
 		}
-		// The bootstrap's header and every update's finalized header, as a step proves them.
 		if err := test.IsSolved(NewPayloadCircuit(false), a, field); err != nil {
 			t.Fatalf("header %d (block %d): %v", i, exec.BlockNumber, err)
-		}
-		f, err := AssignFinalizedHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := test.IsSolved(&FinalizedHeaderCircuit{}, f, field); err != nil {
-			t.Fatalf("header %d: the payload root under the beacon header: %v", i, err)
 		}
 	}
 	first := headers[0]
 	exec, _ := first.Execution.Header()
+	f, err := AssignFinalizedHeader(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := test.IsSolved(&FinalizedHeaderCircuit{}, f, field); err != nil {
+		t.Fatalf("the payload root under the beacon header: %v", err)
+	}
 	for name, mutate := range map[string]func(c *FinalizedHeaderCircuit){
 		"another slot":         func(c *FinalizedHeaderCircuit) { c.Slot = uint64(first.Beacon.Slot) + 32 },
 		"another payload root": func(c *FinalizedHeaderCircuit) { c.PayloadLo = new(big.Int).Xor(c.PayloadLo.(*big.Int), big.NewInt(1)) },
