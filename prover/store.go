@@ -120,13 +120,22 @@ func (s *Store) Keys(name string, ccs constraint.ConstraintSystem, force bool) (
 	if err != nil {
 		return nil, err
 	}
-	if !force && !s.ForceSetup {
+	reuse := !force && !s.ForceSetup
+	if reuse {
 		k, err := s.load(name, digest, ccs)
-		if err == nil {
-			return k, nil
-		}
 		if !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return k, err
+		}
+	}
+	unlock, err := s.lockFolder(name, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if reuse { // another process may have set it up while this one waited for the lock
+		k, err := s.load(name, digest, ccs)
+		if !errors.Is(err, ErrNotFound) {
+			return k, err
 		}
 	}
 	return s.setup(name, digest, ccs)
@@ -145,6 +154,17 @@ func (s *Store) Ensure(name string, ccs constraint.ConstraintSystem) (*Keys, err
 	digest, err := Digest(ccs)
 	if err != nil {
 		return nil, err
+	}
+	unlock, err := s.lockFolder(name, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if !s.ForceSetup { // set up by another process while this one waited for the lock
+		k, err := s.Verifying(name, ccs)
+		if !errors.Is(err, ErrNotFound) {
+			return k, err
+		}
 	}
 	k, err := s.setup(name, digest, ccs)
 	if err != nil {

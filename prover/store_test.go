@@ -7,7 +7,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
@@ -258,4 +261,47 @@ func TestStoreEnsureSetsUpOnceWithoutLoadingTheProvingKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	proveAndVerify(t, ccs, k)
+}
+
+// Several provers sharing one empty store (the tests of two packages, workers on one
+// machine) ask for the same circuit's keys at once: one setup runs, and every one of them
+// holds the keys the store keeps. Each caller opens the lock file itself, as separate
+// processes do.
+func TestStoreSetsUpOnceForConcurrentCallers(t *testing.T) {
+	dir := t.TempDir()
+	ccs := compile(t, &square{})
+	var setups atomic.Int32
+	const callers = 4
+	keys := make([]*Keys, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &Store{Dir: dir, OnSetup: func(string, time.Duration) func() { setups.Add(1); return func() {} }}
+			if i%2 == 0 {
+				keys[i], errs[i] = s.Keys("square", ccs, false)
+			} else {
+				keys[i], errs[i] = s.Ensure("square", ccs)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := setups.Load(); n != 1 {
+		t.Fatalf("%d setups for %d concurrent callers, want 1", n, callers)
+	}
+	stored, err := (&Store{Dir: dir}).Load("square", ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		if k.VK.IsDifferent(stored.VK) {
+			t.Fatalf("caller %d holds a verifying key the store does not keep", i)
+		}
+	}
+	proveAndVerify(t, ccs, stored)
 }

@@ -1,0 +1,39 @@
+//go:build unix
+
+package prover
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// lockFolder takes the store's lock of one circuit's keys (name and digest), waiting while
+// another process or goroutine holds it: an exclusive flock on a file beside the key folder.
+// Two setups of the same circuit into one store would otherwise each keep their own keys in
+// memory while the later overwrote the earlier's files. It returns the unlock function.
+func (s *Store) lockFolder(name, digest string) (func(), error) {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("key store: %w", err)
+	}
+	path := filepath.Join(s.Dir, "."+FolderName(name, digest)+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("key store lock: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("key store lock %s: %w", path, err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
+		f.Close()
+	}, nil
+}
