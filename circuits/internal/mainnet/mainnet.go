@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie"
 )
 
 // Proof is a Merkle-Patricia proof of one key.
@@ -331,4 +332,31 @@ func pathKey(proof [][]byte) ([]byte, error) {
 		key[i] = nib[2*i]<<4 | nib[2*i+1]
 	}
 	return key, nil
+}
+
+// Receipts are block 21,925,176's receipts, in transaction order, with its receiptsRoot (they
+// are checked to rebuild it).
+func Receipts() (types.Receipts, common.Hash, error) {
+	var raw []json.RawMessage
+	if err := readJSON("receipts/receipts-21925176.json", &raw); err != nil {
+		return nil, common.Hash{}, err
+	}
+	var rs types.Receipts
+	for i, r := range raw {
+		var rc types.Receipt
+		if err := json.Unmarshal(r, &rc); err != nil {
+			return nil, common.Hash{}, fmt.Errorf("receipt %d: %w", i, err)
+		}
+		rs = append(rs, &rc)
+	}
+	var block struct {
+		ReceiptsRoot common.Hash `json:"receiptsRoot"`
+	}
+	if err := readJSON("state/block-21925176.json", &block); err != nil {
+		return nil, common.Hash{}, err
+	}
+	if root := types.DeriveSha(rs, trie.NewStackTrie(nil)); root != block.ReceiptsRoot {
+		return nil, common.Hash{}, fmt.Errorf("receipts rebuild %s, the header's receiptsRoot is %s", root, block.ReceiptsRoot)
+	}
+	return rs, block.ReceiptsRoot, nil
 }
