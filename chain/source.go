@@ -49,16 +49,17 @@ func (s *Source) Send(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, re
 	}
 	for _, l := range receipt.Logs {
 		if ev, err := s.abi.UnpackMessageSentEvent(l); err == nil {
-			m := messageOf(ev)
+			m := messageOf(s.Domain, ev)
 			return &m, receipt, nil
 		}
 	}
 	return nil, receipt, fmt.Errorf("send to domain %d: no MessageSent event in %s", dst, receipt.TxHash)
 }
 
-func messageOf(ev *bindings.OutboxMessageSent) protocol.Message {
+// messageOf is the message a MessageSent event of the Outbox of domain src carries.
+func messageOf(src uint32, ev *bindings.OutboxMessageSent) protocol.Message {
 	return protocol.Message{
-		SrcDomain: ev.SrcDomain, DstDomain: ev.DstDomain, Nonce: ev.Nonce, Sender: ev.Sender,
+		SrcDomain: src, DstDomain: ev.DstDomain, Nonce: ev.Nonce, Sender: ev.Sender,
 		Recipient: ev.Recipient, GasLimit: ev.GasLimit, Payload: ev.Payload,
 	}
 }
@@ -115,7 +116,7 @@ func (s *Source) Messages(ctx context.Context, dst uint32, from, to uint64, toBl
 			return nil, fmt.Errorf("decode MessageSent in %s: %w", logs[i].TxHash, err)
 		}
 		if ev.Nonce >= from && ev.Nonce < to {
-			byNonce[ev.Nonce] = messageOf(ev)
+			byNonce[ev.Nonce] = messageOf(s.Domain, ev)
 		}
 	}
 	msgs := make([]protocol.Message, 0, to-from)

@@ -76,12 +76,18 @@ func TestOutboxMatchesNativeTwin(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
+	var acc protocol.Accumulator
 	for it.Next() {
 		ev := it.Value()
-		m := protocol.Message{SrcDomain: ev.SrcDomain, DstDomain: ev.DstDomain, Nonce: ev.Nonce, Sender: ev.Sender,
+		m := protocol.Message{SrcDomain: srcDomain, DstDomain: ev.DstDomain, Nonce: ev.Nonce, Sender: ev.Sender,
 			Recipient: ev.Recipient, GasLimit: ev.GasLimit, Payload: ev.Payload}
-		if m.Hash() != e.sent[n].Hash() || ev.MsgHash != m.Hash() {
+		if m.Hash() != e.sent[n].Hash() {
 			t.Fatalf("event %d carries a message other than the twin's", n)
+		}
+		// Each event carries the lane's accumulator after its message.
+		acc.Append(m.Hash())
+		if ev.Acc != acc.Acc {
+			t.Fatalf("event %d carries the accumulator %x, the twin's after it is %x", n, ev.Acc, acc.Acc)
 		}
 		n++
 	}

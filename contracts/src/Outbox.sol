@@ -37,12 +37,14 @@ contract Outbox {
     /// @notice This chain's protocol domain.
     uint32 public immutable localDomain;
 
-    /// @notice Emitted for every message, with everything needed to deliver it.
+    /// @notice Emitted for every message, with everything needed to deliver it (the source
+    ///         domain is this Outbox's localDomain) and the lane's accumulator after it: one
+    ///         receipt proof of this log proves the lane at count nonce + 1 (a "lane by
+    ///         receipt" claim), so every count is provable. Reverted sends leave no log.
     event MessageSent(
         uint32 indexed dstDomain,
         uint64 indexed nonce,
-        bytes32 indexed msgHash,
-        uint32 srcDomain,
+        bytes32 indexed acc,
         address sender,
         address recipient,
         uint64 gasLimit,
@@ -97,7 +99,7 @@ contract Outbox {
         l.acc = Protocol.fold(l.acc, msgHash);
         _lanes[dstDomain] = l;
 
-        emit MessageSent(dstDomain, nonce, msgHash, localDomain, msg.sender, recipient, gasLimit, payload);
+        emit MessageSent(dstDomain, nonce, l.acc, msg.sender, recipient, gasLimit, payload);
     }
 
     /// @notice The lane's message count and accumulator.
