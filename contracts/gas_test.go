@@ -93,3 +93,26 @@ func BenchmarkGasDeliver(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGasEvent reports what each event claim adds to a batch's submitBatch: the gas of a
+// batch of N+1 events less that of one, divided by N (calldata, the statement's hashing, the
+// ID and its record). The verifier's cost is the batch's, once (BenchmarkGasSubmitBatch).
+func BenchmarkGasEvent(b *testing.B) {
+	for _, n := range []int{1, 16} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				e := newEnv(b)
+				batch := func(first, k int) uint64 {
+					var s protocol.Statement
+					for j := range k {
+						s.Events = append(s.Events, e.eventClaim(uint32(first+j)))
+					}
+					return e.must(e.submit(s)).GasUsed
+				}
+				one := batch(0, 1)
+				more := batch(1, n+1)
+				b.ReportMetric(float64(more-one)/float64(n), "gas/event")
+			}
+		})
+	}
+}

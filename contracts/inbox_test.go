@@ -561,3 +561,113 @@ func TestInboxVerifierUpgradeWaitsForDelay(t *testing.T) {
 		t.Fatal("an Inbox with an upgrade delay below one day was deployed")
 	}
 }
+
+// A lane by receipt is taken like a checkpoint: at any block, even older than the newest head,
+// and the messages up to it deliver.
+func TestEventLaneByReceiptTakenAtAnyBlock(t *testing.T) {
+	e := newEnv(t)
+	msgs := e.sendN(common.Address{0xee}, 5)
+	e.block = 100
+	e.prove(2)
+	byReceipt := func(count uint64) protocol.LaneClaim {
+		c := e.claim(count)
+		c.Kind = protocol.KindLaneReceipt
+		return c
+	}
+	e.block = 90
+	r := e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{byReceipt(4)}}))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackCheckpointProvenEvent(l); return err }) {
+		t.Fatal("a lane by receipt at an older block was not recorded")
+	}
+	if e.provenAcc(4) != e.claim(4).Acc {
+		t.Fatal("the receipt's accumulator is not the proven one")
+	}
+	e.must(e.deliver(msgs[:4]))
+	if st := e.domainState(); st.DeliveredCount != 4 || st.ProvenBlock != 100 {
+		t.Fatalf("state %+v: want 4 delivered, the head's block unchanged", st)
+	}
+	// A receipt of another history for a proven count is a contradiction like any other.
+	e.block = 91
+	bad := byReceipt(5)
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{byReceipt(5)}}))
+	bad.Acc = crypto.Keccak256Hash([]byte("another history"))
+	r = e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{bad}}))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackContradictionDetectedEvent(l); return err }) {
+		t.Fatal("a receipt claim of another accumulator did not freeze the domain")
+	}
+}
+
+// eventClaim is a proven log of a token contract of the source domain.
+func (e *env) eventClaim(logIndex uint32) protocol.EventClaim {
+	return protocol.EventClaim{
+		SrcDomain: srcDomain, Committee: devCommittee, BlockNumber: e.block,
+		BlockHash: crypto.Keccak256Hash(big.NewInt(int64(e.block)).Bytes()), TxIndex: 3, LogIndex: logIndex,
+		Emitter: common.HexToAddress("0x7070"), Topics: []common.Hash{crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)")), {1}, {2}},
+		DataHash: crypto.Keccak256Hash(common.LeftPadBytes([]byte{100}, 32)),
+	}
+}
+
+func (e *env) eventProven(id common.Hash) bool {
+	e.t.Helper()
+	ok, err := bind.Call(e.inbox, nil, e.ib.PackProvenEvents(id), e.ib.UnpackProvenEvents)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ok
+}
+
+// Event claims are recorded by ID for consumer contracts; the rules: a known domain, its
+// current committee, nothing for a paused domain, a replay skipped.
+func TestEventClaimsRecorded(t *testing.T) {
+	e := newEnv(t)
+	e.block = 50
+	ev := e.eventClaim(0)
+	if e.eventProven(ev.ID()) {
+		t.Fatal("an event is proven before any batch")
+	}
+	r := e.must(e.submit(protocol.Statement{Events: []protocol.EventClaim{ev}}))
+	if !e.eventProven(ev.ID()) || !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackEventProvenEvent(l); return err }) {
+		t.Fatal("the event was not recorded")
+	}
+	// What consumer contracts compute: the ID leaves out the committee.
+	other := ev
+	other.Committee = common.Hash{9}
+	if other.ID() != ev.ID() {
+		t.Fatal("the ID depends on the committee")
+	}
+	if unclaimed := e.eventClaim(1); e.eventProven(unclaimed.ID()) {
+		t.Fatal("a log that was not claimed is proven")
+	}
+	r = e.must(e.submit(protocol.Statement{Events: []protocol.EventClaim{ev}}))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackEventSkippedEvent(l); return err }) {
+		t.Fatal("a replayed event claim was not skipped")
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(c *protocol.EventClaim)
+		want   string
+	}{
+		{"untrusted committee", func(c *protocol.EventClaim) { c.Committee[0] ^= 1 }, "InboxWrongCommittee"},
+		{"unknown source", func(c *protocol.EventClaim) { c.SrcDomain = 9 }, "InboxUnknownDomain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.eventClaim(2)
+			tc.mutate(&c)
+			_, err := e.submit(protocol.Statement{Events: []protocol.EventClaim{c}})
+			wantRevert(t, err, tc.want)
+		})
+	}
+	// Five topics cannot be encoded; a claim saying so in calldata is malformed.
+	five := e.eventClaim(2)
+	enc := five.Encode()
+	enc[protocol.EventTopicsOffset] = 5
+	_, err := e.tx(e.relayer, e.inbox, e.ib.PackSubmitBatch(devnet.TestOnlyProof(big.NewInt(1)), [][]byte{enc}))
+	wantRevert(t, err, "InboxMalformedClaim")
+
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackPauseDomain(srcDomain)))
+	paused := e.eventClaim(3)
+	r = e.must(e.submit(protocol.Statement{Events: []protocol.EventClaim{paused}}))
+	if e.eventProven(paused.ID()) || !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackEventSkippedEvent(l); return err }) {
+		t.Fatal("an event of a paused domain was recorded")
+	}
+}

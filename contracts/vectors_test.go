@@ -57,6 +57,15 @@ func TestSolidityMatchesGoldenVectors(t *testing.T) {
 			t.Fatalf("rotation claim %d: solidity decodes %+v (%v), vector %+v", i, got, err, want)
 		}
 	}
+	for i, ev := range v.EventClaims {
+		got, err := bind.Call(c, nil, h.PackDecodeEvent(ev.Encoded), h.UnpackDecodeEvent)
+		if err != nil || got.SrcDomain != ev.Claim.SrcDomain || got.Committee != ev.Claim.Committee || common.Hash(got.Id) != ev.ID {
+			t.Fatalf("event claim %d: solidity decodes (%d, %x, id %x) (%v), vector %+v id %x", i, got.SrcDomain, got.Committee, got.Id, err, ev.Claim, ev.ID)
+		}
+	}
+	if len(v.EventClaims) == 0 || v.LaneClaims[len(v.LaneClaims)-1].Claim.Kind != protocol.KindLaneReceipt {
+		t.Fatal("the vectors hold no event claim or no lane by receipt")
+	}
 	for i, sv := range v.Statements {
 		s := v.Statement(i)
 		got, err := bind.Call(c, nil, h.PackStatementHash(s.Claims()), h.UnpackStatementHash)

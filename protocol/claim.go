@@ -21,7 +21,19 @@ const (
 	KindLaneCheckpoint ClaimKind = 2
 	// KindRotation: a domain's committee signed the commitment of its next epoch.
 	KindRotation ClaimKind = 3
+	// KindLaneReceipt: in the block, the Outbox emitted MessageSent for nonce count−1 with the
+	// accumulator acc after it (a receipt proof of the log). Like a checkpoint it never
+	// changes, and every count has one.
+	KindLaneReceipt ClaimKind = 4
+	// KindEvent: in the block, a contract emitted a log (a receipt proof of the log).
+	KindEvent ClaimKind = 5
 )
+
+// MaxTopics is the most topics a log has (LOG0 to LOG4).
+const MaxTopics = 4
+
+// EventTopicsOffset is where an event claim's topic count sits in its encoding.
+const EventTopicsOffset = 1 + 4 + 32 + 8 + 32 + 4 + 4 + 20
 
 func (k ClaimKind) String() string {
 	switch k {
@@ -31,17 +43,27 @@ func (k ClaimKind) String() string {
 		return "lane checkpoint"
 	case KindRotation:
 		return "rotation"
+	case KindLaneReceipt:
+		return "lane by receipt"
+	case KindEvent:
+		return "event"
 	}
 	return fmt.Sprintf("kind %d", uint8(k))
 }
 
 // IsLane reports whether claims of the kind are LaneClaims.
-func (k ClaimKind) IsLane() bool { return k == KindLaneHead || k == KindLaneCheckpoint }
+func (k ClaimKind) IsLane() bool {
+	return k == KindLaneHead || k == KindLaneCheckpoint || k == KindLaneReceipt
+}
 
-// LaneClaimSize and RotationClaimSize are the lengths of the packed claim encodings, kind
-// byte included.
+// ByReceipt reports whether claims of the kind are proven by a log in a block's receipts.
+func (k ClaimKind) ByReceipt() bool { return k == KindLaneReceipt || k == KindEvent }
+
+// LaneClaimSize, EventClaimSize and RotationClaimSize are the lengths of the packed claim
+// encodings, kind byte included.
 const (
 	LaneClaimSize     = 1 + 4 + 4 + 20 + 32 + 8 + 32 + 8 + 32
+	EventClaimSize    = 1 + 4 + 32 + 8 + 32 + 4 + 4 + 20 + 1 + MaxTopics*32 + 32
 	RotationClaimSize = 1 + 4 + 32 + 8 + 32
 )
 
@@ -53,8 +75,9 @@ var publicInputMask = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 253), big
 
 // LaneClaim states that at BlockNumber (hash BlockHash) of SrcDomain, finalized by the
 // committee whose commitment is Committee, the Outbox had accumulated Acc after Count messages
-// towards DstDomain. Kind says how: the lane's head (its word and accumulator slots), or a
-// checkpoint the Outbox stored when a segment closed at Count.
+// towards DstDomain. Kind says how: the lane's head (its word and accumulator slots), a
+// checkpoint the Outbox stored when a segment closed at Count, or the Outbox's MessageSent log
+// of nonce Count−1 in the block (lane by receipt).
 type LaneClaim struct {
 	Kind        ClaimKind      `json:"kind"`
 	SrcDomain   uint32         `json:"srcDomain"`
@@ -84,6 +107,68 @@ func (c *LaneClaim) Encode() []byte {
 // Hash is keccak256 of Encode.
 func (c *LaneClaim) Hash() common.Hash { return crypto.Keccak256Hash(c.Encode()) }
 
+// EventClaim states that in block BlockNumber (hash BlockHash) of SrcDomain, finalized by the
+// committee whose commitment is Committee, transaction TxIndex's receipt holds at LogIndex
+// (its position in the receipt) a log of Emitter with Topics (at most MaxTopics) and data of
+// keccak256 DataHash. Logs of reverted transactions and calls never reach a receipt.
+type EventClaim struct {
+	SrcDomain   uint32         `json:"srcDomain"`
+	Committee   common.Hash    `json:"committee"`
+	BlockNumber uint64         `json:"blockNumber"`
+	BlockHash   common.Hash    `json:"blockHash"`
+	TxIndex     uint32         `json:"txIndex"`
+	LogIndex    uint32         `json:"logIndex"`
+	Emitter     common.Address `json:"emitter"`
+	Topics      []common.Hash  `json:"topics"`
+	DataHash    common.Hash    `json:"dataHash"`
+}
+
+// Encode returns the 266-byte packed encoding: kind ‖ srcDomain ‖ committee ‖ blockNumber ‖
+// blockHash ‖ txIndex ‖ logIndex ‖ emitter ‖ uint8(#topics) ‖ the topics, zero-filled to four
+// ‖ dataHash. It panics on more than MaxTopics topics (Validate refuses them).
+func (c *EventClaim) Encode() []byte {
+	if len(c.Topics) > MaxTopics {
+		panic(fmt.Sprintf("protocol: event claim with %d topics", len(c.Topics)))
+	}
+	out := make([]byte, 0, EventClaimSize)
+	out = append(out, byte(KindEvent))
+	out = binary.BigEndian.AppendUint32(out, c.SrcDomain)
+	out = append(out, c.Committee[:]...)
+	out = binary.BigEndian.AppendUint64(out, c.BlockNumber)
+	out = append(out, c.BlockHash[:]...)
+	out = binary.BigEndian.AppendUint32(out, c.TxIndex)
+	out = binary.BigEndian.AppendUint32(out, c.LogIndex)
+	out = append(out, c.Emitter[:]...)
+	out = append(out, byte(len(c.Topics)))
+	for i := range MaxTopics {
+		var t common.Hash
+		if i < len(c.Topics) {
+			t = c.Topics[i]
+		}
+		out = append(out, t[:]...)
+	}
+	return append(out, c.DataHash[:]...)
+}
+
+// Hash is keccak256 of Encode.
+func (c *EventClaim) Hash() common.Hash { return crypto.Keccak256Hash(c.Encode()) }
+
+// ID names the event whatever committee proved it: keccak256 of the encoding without its kind
+// byte and committee (srcDomain ‖ blockNumber ‖ … ‖ dataHash). The Inbox records proven events
+// by it, and a consumer contract computes it from the fields it expects.
+func (c *EventClaim) ID() common.Hash {
+	enc := c.Encode()
+	return crypto.Keccak256Hash(enc[1:5], enc[37:])
+}
+
+// Validate refuses an event claim that has no encoding.
+func (c *EventClaim) Validate() error {
+	if len(c.Topics) > MaxTopics {
+		return fmt.Errorf("%w: event with %d topics (at most %d)", ErrBadEncoding, len(c.Topics), MaxTopics)
+	}
+	return nil
+}
+
 // RotationClaim states that the committee Committee of SrcDomain signed NextCommittee as the
 // commitment of epoch NextEpoch.
 type RotationClaim struct {
@@ -106,18 +191,23 @@ func (c *RotationClaim) Encode() []byte {
 // Hash is keccak256 of Encode.
 func (c *RotationClaim) Hash() common.Hash { return crypto.Keccak256Hash(c.Encode()) }
 
-// Statement is what one batch proof attests: a list of typed claims, its lane claims first,
-// then its rotations. The Inbox takes them in this order.
+// Statement is what one batch proof attests: a list of typed claims, its lane claims first
+// (those proven by storage, then those proven by receipt), then its event claims, then its
+// rotations. The Inbox takes them in this order.
 type Statement struct {
 	Lanes     []LaneClaim     `json:"lanes"`
+	Events    []EventClaim    `json:"events,omitempty"`
 	Rotations []RotationClaim `json:"rotations"`
 }
 
 // Claims returns the statement's claims, encoded, in order: what the Inbox's submitBatch takes.
 func (s *Statement) Claims() [][]byte {
-	out := make([][]byte, 0, len(s.Lanes)+len(s.Rotations))
+	out := make([][]byte, 0, len(s.Lanes)+len(s.Events)+len(s.Rotations))
 	for i := range s.Lanes {
 		out = append(out, s.Lanes[i].Encode())
+	}
+	for i := range s.Events {
+		out = append(out, s.Events[i].Encode())
 	}
 	for i := range s.Rotations {
 		out = append(out, s.Rotations[i].Encode())
@@ -125,15 +215,24 @@ func (s *Statement) Claims() [][]byte {
 	return out
 }
 
-// Validate refuses a statement the Inbox would refuse for its form: no claim, or a lane
-// claim of a kind that is not a lane's.
+// Validate refuses a statement the Inbox would refuse for its form, or the circuits could not
+// prove: no claim, a lane claim of a kind that is not a lane's, a lane proven by storage after
+// one proven by receipt, an event of more than MaxTopics topics.
 func (s *Statement) Validate() error {
-	if len(s.Lanes)+len(s.Rotations) == 0 {
+	if len(s.Lanes)+len(s.Events)+len(s.Rotations) == 0 {
 		return fmt.Errorf("%w: empty statement", ErrBadEncoding)
 	}
 	for i := range s.Lanes {
 		if !s.Lanes[i].Kind.IsLane() {
 			return fmt.Errorf("%w: lane claim %d is of %s", ErrBadEncoding, i, s.Lanes[i].Kind)
+		}
+		if i > 0 && s.Lanes[i-1].Kind.ByReceipt() && !s.Lanes[i].Kind.ByReceipt() {
+			return fmt.Errorf("%w: lane claim %d (%s) after a lane by receipt: storage-proven lanes come first", ErrBadEncoding, i, s.Lanes[i].Kind)
+		}
+	}
+	for i := range s.Events {
+		if err := s.Events[i].Validate(); err != nil {
+			return fmt.Errorf("event claim %d: %w", i, err)
 		}
 	}
 	return nil

@@ -9,18 +9,24 @@
 //	acc_0          = 0, acc_{i+1} = keccak256(acc_i ‖ msgHash_i)
 //	laneClaim      = kind ‖ srcDomain ‖ dstDomain ‖ outbox ‖ committee ‖ blockNumber ‖ blockHash ‖ count ‖ acc    141 bytes, big-endian
 //	rotationClaim  = kind ‖ srcDomain ‖ committee ‖ nextEpoch ‖ nextCommittee                                         77 bytes
+//	eventClaim     = kind ‖ srcDomain ‖ committee ‖ blockNumber ‖ blockHash ‖ txIndex ‖ logIndex ‖ emitter ‖
+//	                 uint8(#topics) ‖ topic×4 (zero past #topics) ‖ keccak256(data)                                 266 bytes
+//	eventID        = keccak256(eventClaim without its kind and committee)
 //	statementHash  = keccak256(keccak256("isthmus.statement.v2") ‖ uint32(#claims) ‖ keccak256(claim)…)
 //	publicInput    = statementHash with its top three bits cleared (< 2^253 < BN254's r)
 //
 // Typed claims. A claim's first byte is its kind (ClaimKind), so no claim of one kind hashes
 // as another; the Inbox's submitBatch takes the packed claims as bytes[] and applies them in
-// order, and the statement lists the lane claims first, then the rotations. The kinds, each
+// order, and the statement lists the lane claims first (those proven by storage before those
+// proven by receipt), then the event claims, then the rotations. The kinds, each
 // with its leaf circuit (circuits/leaf), its place in the aggregation's registry of
 // verifying keys (circuits/aggregate.Keys) and its Inbox rule:
 //
 //	1 lane head        the lane's word and accumulator slots at a block    statement leaf + state steps    not older than the newest head
 //	2 lane checkpoint  CheckpointSlot(dst, count) holds acc                 statement leaf + state steps    at any finalized block
 //	3 rotation         the committee signed (srcDomain, nextEpoch, next)   rotation leaf                   epoch = current + 1
+//	4 lane by receipt  the Outbox's MessageSent(dst, count−1, acc) log      receipt leaf + state steps      at any finalized block
+//	5 event            a contract's log (emitter, topics, data hash)       receipt leaf + state steps      recorded by eventID
 //
 // A new kind takes the next number, its encoding here and in Protocol.sol, a leaf circuit, a
 // key in the registry with its slots in the aggregation's shape, and a branch in the Inbox.

@@ -82,6 +82,25 @@ func makeVectors() *Vectors {
 			CheckpointCount: sv.count, CheckpointSlot: CheckpointSlot(sv.dst, sv.count),
 		})
 	}
+	// Claims proven by receipt: a lane at count 5 (the MessageSent log of nonce 4), events of
+	// no topic to four, and statements that hold them.
+	receiptLane := LaneClaim{Kind: KindLaneReceipt, SrcDomain: 1, DstDomain: 2, Outbox: outbox, Committee: committee, BlockNumber: 79, BlockHash: randomHash(r), Count: 5, Acc: v.Messages[4].AccAfter}
+	v.LaneClaims = append(v.LaneClaims, LaneVector{Claim: receiptLane, Encoded: receiptLane.Encode(), Hash: receiptLane.Hash()})
+	for _, c := range []EventClaim{
+		{SrcDomain: 1, Committee: committee, BlockNumber: 80, BlockHash: randomHash(r), TxIndex: 0, LogIndex: 2, Emitter: randomAddress(r),
+			Topics: []common.Hash{randomHash(r), randomHash(r), randomHash(r)}, DataHash: randomHash(r)},
+		{SrcDomain: 0xfffffffe, Committee: randomHash(r), BlockNumber: 1<<64 - 1, BlockHash: randomHash(r), TxIndex: 1<<32 - 1, LogIndex: 1<<32 - 1,
+			Emitter: randomAddress(r), Topics: []common.Hash{randomHash(r), randomHash(r), randomHash(r), randomHash(r)}, DataHash: randomHash(r)},
+		{SrcDomain: 1, Committee: committee, BlockNumber: 81, BlockHash: randomHash(r), TxIndex: 300, LogIndex: 0, Emitter: randomAddress(r)},
+	} {
+		v.EventClaims = append(v.EventClaims, EventVector{Claim: c, Encoded: c.Encode(), Hash: c.Hash(), ID: c.ID()})
+	}
+	for _, sel := range [][3][]int{{{1, 3}, {0, 2}, {0}}, {{}, {1}, {}}, {{3}, {}, {}}} {
+		v.Statements = append(v.Statements, StatementVec{Lanes: sel[0], Events: sel[1], Rotations: sel[2]})
+		s := v.Statement(len(v.Statements) - 1)
+		v.Statements[len(v.Statements)-1].Hash = s.Hash()
+		v.Statements[len(v.Statements)-1].PublicInput = (*hexutil.Big)(s.PublicInput())
+	}
 	return v
 }
 
@@ -194,6 +213,71 @@ func TestClaimEncodingLayout(t *testing.T) {
 		mutate(&s)
 		if s.Hash() == h0 {
 			t.Errorf("mutation %d left the statement hash unchanged", i)
+		}
+	}
+}
+
+// An event claim's layout, field by field; its ID leaves out the kind and the committee; every
+// field changes its hash; a statement with it validates only in its form.
+func TestEventClaimEncodingLayout(t *testing.T) {
+	e := EventClaim{
+		SrcDomain: 0x01020304, Committee: common.HexToHash("0x22"), BlockNumber: 0x0a0b0c0d0e0f1011, BlockHash: common.HexToHash("0x33"),
+		TxIndex: 0x12131415, LogIndex: 0x16171819, Emitter: common.HexToAddress("0x1111111111111111111111111111111111111111"),
+		Topics: []common.Hash{common.HexToHash("0x44"), common.HexToHash("0x55")}, DataHash: common.HexToHash("0x66"),
+	}
+	hex := func(h string) string { return common.HexToHash(h).Hex()[2:] }
+	want := hexutil.MustDecode("0x05" + "01020304" + hex("0x22") + "0a0b0c0d0e0f1011" + hex("0x33") + "12131415" + "16171819" +
+		"1111111111111111111111111111111111111111" + "02" + hex("0x44") + hex("0x55") + hex("0x0") + hex("0x0") + hex("0x66"))
+	enc := e.Encode()
+	if len(enc) != EventClaimSize || !bytes.Equal(enc, want) || enc[EventTopicsOffset] != 2 {
+		t.Fatalf("event claim encoding (%d bytes)\n got %x\nwant %x", len(enc), enc, want)
+	}
+	if id := e.ID(); id != crypto.Keccak256Hash(want[1:5], want[37:]) {
+		t.Fatalf("event ID %s is not keccak256 of the encoding without kind and committee", id)
+	}
+	other := e
+	other.Committee = common.HexToHash("0x99")
+	if other.ID() != e.ID() || other.Hash() == e.Hash() {
+		t.Fatal("the committee changes the event's ID, or leaves its claim hash unchanged")
+	}
+	mutations := map[string]func(c *EventClaim){
+		"source domain": func(c *EventClaim) { c.SrcDomain++ },
+		"block number":  func(c *EventClaim) { c.BlockNumber++ },
+		"block hash":    func(c *EventClaim) { c.BlockHash[0] ^= 1 },
+		"tx index":      func(c *EventClaim) { c.TxIndex++ },
+		"log index":     func(c *EventClaim) { c.LogIndex++ },
+		"emitter":       func(c *EventClaim) { c.Emitter[0] ^= 1 },
+		"a topic":       func(c *EventClaim) { c.Topics = []common.Hash{c.Topics[0], common.HexToHash("0x56")} },
+		"a zero topic more": func(c *EventClaim) {
+			c.Topics = append(append([]common.Hash(nil), c.Topics...), common.Hash{})
+		},
+		"data hash": func(c *EventClaim) { c.DataHash[31] ^= 1 },
+	}
+	for name, mutate := range mutations {
+		c := e
+		mutate(&c)
+		if c.ID() == e.ID() || c.Hash() == e.Hash() {
+			t.Errorf("%s: the event's ID or hash is unchanged", name)
+		}
+	}
+
+	lane := func(k ClaimKind) LaneClaim { return LaneClaim{Kind: k, SrcDomain: 1, DstDomain: 2} }
+	ok := Statement{Lanes: []LaneClaim{lane(KindLaneHead), lane(KindLaneReceipt)}, Events: []EventClaim{e}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := ok.Claims(); len(got) != 3 || got[1][0] != byte(KindLaneReceipt) || got[2][0] != byte(KindEvent) {
+		t.Fatal("claims are not lanes, then events")
+	}
+	five := e
+	five.Topics = make([]common.Hash, 5)
+	for name, s := range map[string]Statement{
+		"a storage lane after a receipt lane": {Lanes: []LaneClaim{lane(KindLaneReceipt), lane(KindLaneCheckpoint)}},
+		"an event of five topics":             {Events: []EventClaim{five}},
+		"an event kind among the lanes":       {Lanes: []LaneClaim{lane(KindEvent)}},
+	} {
+		if err := s.Validate(); !errors.Is(err, ErrBadEncoding) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

@@ -18,6 +18,7 @@ type Vectors struct {
 	// Delivery is the messages packed as the Inbox's deliver takes them.
 	Delivery       hexutil.Bytes    `json:"delivery"`
 	LaneClaims     []LaneVector     `json:"laneClaims"`
+	EventClaims    []EventVector    `json:"eventClaims"`
 	RotationClaims []RotationVector `json:"rotationClaims"`
 	Statements     []StatementVec   `json:"statements"`
 	OutboxSlots    []SlotVector     `json:"outboxSlots"`
@@ -39,6 +40,14 @@ type LaneVector struct {
 	Hash    common.Hash   `json:"hash"`
 }
 
+// EventVector is an event claim with its packed encoding, hash and ID.
+type EventVector struct {
+	Claim   EventClaim    `json:"claim"`
+	Encoded hexutil.Bytes `json:"encoded"`
+	Hash    common.Hash   `json:"hash"`
+	ID      common.Hash   `json:"id"`
+}
+
 // RotationVector is a rotation claim with its packed encoding and hash.
 type RotationVector struct {
 	Claim   RotationClaim `json:"claim"`
@@ -46,9 +55,11 @@ type RotationVector struct {
 	Hash    common.Hash   `json:"hash"`
 }
 
-// StatementVec is a statement given by indices into LaneClaims and RotationClaims.
+// StatementVec is a statement given by indices into LaneClaims, EventClaims and
+// RotationClaims.
 type StatementVec struct {
 	Lanes       []int        `json:"lanes"`
+	Events      []int        `json:"events,omitempty"`
 	Rotations   []int        `json:"rotations"`
 	Hash        common.Hash  `json:"hash"`
 	PublicInput *hexutil.Big `json:"publicInput"`
@@ -68,6 +79,9 @@ func (v *Vectors) Statement(i int) Statement {
 	var s Statement
 	for _, j := range v.Statements[i].Lanes {
 		s.Lanes = append(s.Lanes, v.LaneClaims[j].Claim)
+	}
+	for _, j := range v.Statements[i].Events {
+		s.Events = append(s.Events, v.EventClaims[j].Claim)
 	}
 	for _, j := range v.Statements[i].Rotations {
 		s.Rotations = append(s.Rotations, v.RotationClaims[j].Claim)

@@ -23,6 +23,12 @@ import {IMessageRecipient} from "./IMessageRecipient.sol";
 ///         after a contradiction the committee's hand-over (or the owner's re-seat) replaces
 ///         it, and the owner unpauses when satisfied.
 ///
+///         A lane by receipt (the Outbox's MessageSent log of the count's last message) is
+///         taken like a checkpoint, at any block: such a log never changes, and every count
+///         has one. An event claim (any contract's log) from a known domain under its current
+///         committee is recorded by its ID (Protocol.eventId) for consumer contracts to check
+///         with `provenEvents`; those of a paused domain are skipped.
+///
 ///         A recipient cannot enter `deliver` or `retry` again from its own delivery (a
 ///         transient lock), and a recipient without code counts as failed, retriable.
 contract Inbox {
@@ -65,6 +71,9 @@ contract Inbox {
     /// @notice Contradicting claims that froze a domain once, by hash: they cannot freeze it
     ///         again after the owner restores it.
     mapping(bytes32 => bool) public contradictionSeen;
+    /// @notice Logs proven by event claims, by ID (Protocol.eventId): a consumer contract (a
+    ///         DVN, an ISM) computes the ID of the log it expects and checks it here.
+    mapping(bytes32 => bool) public provenEvents;
     /// @notice A committee the owner re-seats after the upgrade delay (e.g. after a proven
     ///         contradiction), by source domain.
     mapping(uint32 => PendingCommittee) public pendingCommittee;
@@ -81,6 +90,8 @@ contract Inbox {
     event BatchAccepted(bytes32 indexed statement, uint256 lanes, uint256 rotations);
     event CheckpointProven(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 blockNumber);
     event ClaimSkipped(uint32 indexed srcDomain, uint64 count);
+    event EventProven(uint32 indexed srcDomain, bytes32 indexed id);
+    event EventSkipped(uint32 indexed srcDomain, bytes32 indexed id);
     event CommitteeRotated(uint32 indexed srcDomain, uint64 epoch, bytes32 committee);
     event ContradictionDetected(uint32 indexed srcDomain, uint64 count, bytes32 provenAcc, bytes32 claimedAcc);
     event Delivered(uint32 indexed srcDomain, uint64 fromCount, uint64 toCount, bytes32 acc);
@@ -174,7 +185,8 @@ contract Inbox {
         // proof of another lane (another destination, another Outbox) must not freeze this one.
         bool contradiction;
         for (uint256 i = 0; i < claims.length; ++i) {
-            if (uint8(claims[i][0]) == Protocol.KIND_ROTATION) continue;
+            uint8 kind = uint8(claims[i][0]);
+            if (kind == Protocol.KIND_ROTATION || kind == Protocol.KIND_EVENT) continue;
             Protocol.LaneClaim memory c = Protocol.decodeLane(claims[i]);
             Domain storage d = _domains[c.srcDomain];
             if (c.dstDomain != localDomain || c.outbox != d.outbox || c.committee != d.committee) continue;
@@ -195,14 +207,30 @@ contract Inbox {
 
         uint256 rotations;
         for (uint256 i = 0; i < claims.length; ++i) {
-            if (uint8(claims[i][0]) == Protocol.KIND_ROTATION) {
+            uint8 kind = uint8(claims[i][0]);
+            if (kind == Protocol.KIND_ROTATION) {
                 _rotate(Protocol.decodeRotation(claims[i]));
                 ++rotations;
+            } else if (kind == Protocol.KIND_EVENT) {
+                _recordEvent(claims[i]);
             } else {
                 _prove(Protocol.decodeLane(claims[i]));
             }
         }
         emit BatchAccepted(statement, claims.length - rotations, rotations);
+    }
+
+    function _recordEvent(bytes calldata claim) private {
+        (uint32 srcDomain, bytes32 committee, bytes32 id) = Protocol.decodeEvent(claim);
+        Domain storage d = _domains[srcDomain];
+        if (d.outbox == address(0)) revert UnknownDomain(srcDomain);
+        if (committee != d.committee) revert WrongCommittee(committee);
+        if (d.paused || provenEvents[id]) {
+            emit EventSkipped(srcDomain, id);
+            return;
+        }
+        provenEvents[id] = true;
+        emit EventProven(srcDomain, id);
     }
 
     function _rotate(Protocol.RotationClaim memory r) private {

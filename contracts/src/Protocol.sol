@@ -22,15 +22,19 @@ library Protocol {
     uint8 internal constant KIND_LANE_HEAD = 1;
     uint8 internal constant KIND_LANE_CHECKPOINT = 2;
     uint8 internal constant KIND_ROTATION = 3;
+    uint8 internal constant KIND_LANE_RECEIPT = 4;
+    uint8 internal constant KIND_EVENT = 5;
 
     /// @notice Lengths of the packed claims, kind byte included.
     uint256 internal constant LANE_CLAIM_SIZE = 141;
     uint256 internal constant ROTATION_CLAIM_SIZE = 77;
+    uint256 internal constant EVENT_CLAIM_SIZE = 266;
 
     /// @notice A proven fact about one lane: at `blockNumber` (hash `blockHash`) of `srcDomain`,
     ///         finalized by the committee `committee`, the Outbox `outbox` had accumulated
-    ///         `acc` after `count` messages towards `dstDomain`: its head (KIND_LANE_HEAD) or a
-    ///         checkpoint it stored when a segment closed at `count` (KIND_LANE_CHECKPOINT).
+    ///         `acc` after `count` messages towards `dstDomain`: its head (KIND_LANE_HEAD), a
+    ///         checkpoint it stored when a segment closed at `count` (KIND_LANE_CHECKPOINT), or
+    ///         its MessageSent log of nonce `count - 1` in the block (KIND_LANE_RECEIPT).
     ///         Packed: kind ‖ srcDomain ‖ dstDomain ‖ outbox ‖ committee ‖ blockNumber ‖
     ///         blockHash ‖ count ‖ acc (141 bytes, big-endian).
     struct LaneClaim {
@@ -54,6 +58,14 @@ library Protocol {
         uint64 nextEpoch;
         bytes32 nextCommittee;
     }
+
+    /// @notice A proven log (KIND_EVENT): in block `blockNumber` (hash `blockHash`) of
+    ///         `srcDomain`, finalized by `committee`, transaction `txIndex`'s receipt holds at
+    ///         `logIndex` (its position in the receipt) a log of `emitter` with `numTopics`
+    ///         topics and data of keccak256 `dataHash`. Packed: kind ‖ srcDomain ‖ committee ‖
+    ///         blockNumber ‖ blockHash ‖ txIndex ‖ logIndex ‖ emitter ‖ uint8 numTopics ‖ four
+    ///         topics (zero past numTopics) ‖ dataHash (266 bytes). Its ID, what the Inbox
+    ///         records, leaves out the kind and the committee: eventId.
 
     /// @notice A claim that is not one of a known kind at its length.
     error MalformedClaim(uint256 index);
@@ -184,10 +196,12 @@ library Protocol {
     function kindOf(bytes calldata c, uint256 i) internal pure returns (uint8 kind) {
         if (c.length == 0) revert MalformedClaim(i);
         kind = uint8(c[0]);
-        if (kind == KIND_LANE_HEAD || kind == KIND_LANE_CHECKPOINT) {
+        if (kind == KIND_LANE_HEAD || kind == KIND_LANE_CHECKPOINT || kind == KIND_LANE_RECEIPT) {
             if (c.length != LANE_CLAIM_SIZE) revert MalformedClaim(i);
         } else if (kind == KIND_ROTATION) {
             if (c.length != ROTATION_CLAIM_SIZE) revert MalformedClaim(i);
+        } else if (kind == KIND_EVENT) {
+            if (c.length != EVENT_CLAIM_SIZE || uint8(c[105]) > 4) revert MalformedClaim(i);
         } else {
             revert MalformedClaim(i);
         }
@@ -212,6 +226,21 @@ library Protocol {
         r.committee = bytes32(c[5:37]);
         r.nextEpoch = uint64(bytes8(c[37:45]));
         r.nextCommittee = bytes32(c[45:77]);
+    }
+
+    /// @notice An event claim's source domain, committee and ID (its kind and length checked
+    ///         by kindOf).
+    function decodeEvent(bytes calldata c) internal pure returns (uint32 srcDomain, bytes32 committee, bytes32 id) {
+        srcDomain = uint32(bytes4(c[1:5]));
+        committee = bytes32(c[5:37]);
+        id = eventId(c);
+    }
+
+    /// @notice The ID of a packed event claim: keccak256 of it without its kind byte and
+    ///         committee (srcDomain ‖ blockNumber ‖ … ‖ dataHash, 229 bytes).
+    function eventId(bytes calldata c) internal pure returns (bytes32 id) {
+        bytes memory b = bytes.concat(c[1:5], c[37:EVENT_CLAIM_SIZE]);
+        id = keccak256(b);
     }
 
     /// @notice keccak256(STATEMENT_TAG ‖ uint32(#claims) ‖ keccak256(claim)…), the claims packed.

@@ -39,6 +39,11 @@ contract ProtocolHarness {
         return Protocol.decodeRotation(c);
     }
 
+    function decodeEvent(bytes calldata c) external pure returns (uint32 srcDomain, bytes32 committee, bytes32 id) {
+        Protocol.kindOf(c, 0);
+        return Protocol.decodeEvent(c);
+    }
+
     function statementHash(bytes[] calldata claims) external pure returns (bytes32 statement, uint256 publicInput) {
         statement = Protocol.statementHash(claims);
         publicInput = Protocol.publicInput(statement);
