@@ -192,7 +192,7 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 	if p.Step, err = keyed(store, log, cfg.Circuits().Step, bls12377, &leaf.StateStepCircuit{}); err != nil {
 		return nil, err
 	}
-	if p.Statement, err = keyed(store, log, cfg.Circuits().Statement, bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims, cfg.Shape.Rotations)); err != nil {
+	if p.Statement, err = keyed(store, log, cfg.Circuits().Statement, bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims, 0, cfg.Shape.Rotations)); err != nil {
 		return nil, err
 	}
 	if cfg.Shape.Rotations > 0 {
@@ -495,7 +495,7 @@ func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Le
 	// The leaf jobs, independent of each other: the statement leaf, each claim's header leaf
 	// and state steps, a rotation leaf per rotation slot.
 	var tasks []task
-	sa, _, err := leaf.AssignStatement(out.Statement, words, shape.Rotations)
+	sa, _, err := leaf.AssignStatement(out.Statement, words, 0, shape.Rotations)
 	if err != nil {
 		return nil, err
 	}

@@ -322,7 +322,7 @@ func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 	case n.Step:
 		field, circuit = bls12377, &leaf.StateStepCircuit{}
 	case n.Statement:
-		field, circuit = bls12377, leaf.NewStatementCircuit(s.Config.Shape.Claims, s.Config.Shape.Rotations)
+		field, circuit = bls12377, leaf.NewStatementCircuit(s.Config.Shape.Claims, 0, s.Config.Shape.Rotations)
 	case n.Rotation:
 		if n.Rotation == "" {
 			return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)

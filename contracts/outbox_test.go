@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -74,6 +75,13 @@ func TestOutboxMatchesNativeTwin(t *testing.T) {
 	it, err := bind.FilterEvents(e.outbox, nil, e.ob.UnpackMessageSentEvent)
 	if err != nil {
 		t.Fatal(err)
+	}
+	parsed, err := bindings.OutboxMetaData.ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := parsed.Events[bindings.OutboxMessageSentEventName].ID; id != protocol.MessageSentTopic {
+		t.Fatalf("MessageSent's topic is %s, protocol.MessageSentTopic %s", id, protocol.MessageSentTopic)
 	}
 	n := 0
 	var acc protocol.Accumulator

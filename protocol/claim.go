@@ -32,6 +32,11 @@ const (
 // MaxTopics is the most topics a log has (LOG0 to LOG4).
 const MaxTopics = 4
 
+// MessageSentTopic is the Outbox's MessageSent event signature: the first topic of the log a
+// lane-by-receipt claim proves, whose others are the destination domain, the nonce (count − 1)
+// and the accumulator after the message.
+var MessageSentTopic = crypto.Keccak256Hash([]byte("MessageSent(uint32,uint64,bytes32,address,address,uint64,bytes)"))
+
 // EventTopicsOffset is where an event claim's topic count sits in its encoding.
 const EventTopicsOffset = 1 + 4 + 32 + 8 + 32 + 4 + 4 + 20
 

@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash"
 	"github.com/consensys/gnark/std/hash/sha3"
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
@@ -35,8 +36,9 @@ type ClaimPublic struct {
 }
 
 // StatementCircuit hashes a batch of typed claims into the batch statement
-// (protocol.Statement.Hash): exactly len(Claims) lane claims, heads or checkpoints, then up
-// to len(Rotations) rotation claims. For each lane claim it exposes the header fields, trie
+// (protocol.Statement.Hash): exactly len(Claims) lane claims proven by storage, heads or
+// checkpoints, then up to len(Receipts) claims proven by receipt (lanes by receipt, then
+// events: ReceiptClaimPublic), then up to len(Rotations) rotation claims. For each lane claim it exposes the header fields, trie
 // keys and storage values the aggregation circuit links to the claim's other proofs; for each
 // rotation slot the claim's hash, which the aggregation links to a rotation leaf (zero for an
 // unused slot: the used ones come first). It keeps keccak out of the BW6-761 aggregation
@@ -49,21 +51,27 @@ type ClaimPublic struct {
 // it. The kind byte picks the slot; both kinds cost the same keccak permutations.
 //
 // Cost (R1CS, BLS12-377): one lane claim and one rotation slot, 876,053 constraints (seven
-// keccak permutations, the statement's of variable length).
+// keccak permutations, the statement's of variable length); a receipt slot adds two
+// permutations (its claim's hash, of 141 or 266 bytes): 1,091,662 with one lane claim, one
+// receipt slot and one rotation slot, 454,628 without the lane claim.
 type StatementCircuit struct {
 	Statement [2]frontend.Variable `gnark:",public"`
 	Claims    []ClaimPublic
+	Receipts  []ReceiptClaimPublic
 	Rotations [][2]frontend.Variable `gnark:",public"`
 
 	Encoded        [][protocol.LaneClaimSize]uints.U8
+	ReceiptEncoded [][protocol.EventClaimSize]uints.U8
 	RotationHashes [][32]uints.U8
 }
 
-// NewStatementCircuit is the placeholder of a statement leaf of n lane claims and up to
+// NewStatementCircuit is the placeholder of a statement leaf of n lane claims proven by
+// storage, up to receipts claims proven by receipt (lanes by receipt, then events) and up to
 // rotations rotation claims.
-func NewStatementCircuit(n, rotations int) *StatementCircuit {
+func NewStatementCircuit(n, receipts, rotations int) *StatementCircuit {
 	return &StatementCircuit{
 		Claims: make([]ClaimPublic, n), Encoded: make([][protocol.LaneClaimSize]uints.U8, n),
+		Receipts: make([]ReceiptClaimPublic, receipts), ReceiptEncoded: make([][protocol.EventClaimSize]uints.U8, receipts),
 		Rotations: make([][2]frontend.Variable, rotations), RotationHashes: make([][32]uints.U8, rotations),
 	}
 }
@@ -75,9 +83,10 @@ const (
 
 // Define implements frontend.Circuit.
 func (c *StatementCircuit) Define(api frontend.API) error {
-	if len(c.Claims) == 0 || len(c.Claims) != len(c.Encoded) || len(c.Rotations) != len(c.RotationHashes) {
-		return fmt.Errorf("statement leaf: %d claims, %d encodings, %d rotations, %d rotation hashes",
-			len(c.Claims), len(c.Encoded), len(c.Rotations), len(c.RotationHashes))
+	if len(c.Claims)+len(c.Receipts) == 0 || len(c.Claims) != len(c.Encoded) || len(c.Receipts) != len(c.ReceiptEncoded) ||
+		len(c.Rotations) != len(c.RotationHashes) {
+		return fmt.Errorf("statement leaf: %d claims, %d encodings, %d receipt claims, %d encodings, %d rotations, %d rotation hashes",
+			len(c.Claims), len(c.Encoded), len(c.Receipts), len(c.ReceiptEncoded), len(c.Rotations), len(c.RotationHashes))
 	}
 	bf, err := uints.NewBytes(api)
 	if err != nil {
@@ -158,16 +167,44 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 		}
 		hashes = append(hashes, claimHash...)
 	}
-	// Rotation slots: a zero hash is an unused slot; the used ones come first.
 	n := frontend.Variable(len(c.Claims))
+	// Receipt slots: kind 0 is an unused slot; the used ones come first.
+	var receiptHashes [][]uints.U8
+	receiptsUsed := frontend.Variable(0)
 	var prev frontend.Variable = 1
+	for i := range c.Receipts {
+		h, used, err := c.receiptSlot(api, bf, i, func(in []uints.U8, length frontend.Variable) ([]uints.U8, error) {
+			h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(protocol.LaneClaimSize))
+			if err != nil {
+				return nil, fmt.Errorf("statement leaf: keccak: %w", err)
+			}
+			h.Write(in)
+			return h.FixedLengthSum(length), nil
+		})
+		if err != nil {
+			return err
+		}
+		api.AssertIsEqual(api.Mul(used, api.Sub(1, prev)), 0)
+		prev = used
+		receiptsUsed = api.Add(receiptsUsed, used)
+		receiptHashes = append(receiptHashes, h)
+	}
+	n = api.Add(n, receiptsUsed)
+	// Rotation slots: a zero hash is an unused slot; the used ones come first.
+	prev = 1
+	var rotationHashes [][]uints.U8
 	for r := range c.Rotations {
 		assertHalvesOf(c.RotationHashes[r][:], c.Rotations[r])
 		used := api.Sub(1, api.IsZero(api.Add(c.Rotations[r][0], c.Rotations[r][1])))
 		api.AssertIsEqual(api.Mul(used, api.Sub(1, prev)), 0)
 		prev = used
 		n = api.Add(n, used)
-		hashes = append(hashes, c.RotationHashes[r][:]...)
+		rotationHashes = append(rotationHashes, c.RotationHashes[r][:])
+	}
+	// The used receipt claims' hashes, then the used rotations': a rotation's place follows
+	// the number of used receipt slots.
+	for _, h := range compact(api, bf, receiptHashes, rotationHashes, receiptsUsed) {
+		hashes = append(hashes, h...)
 	}
 	stmt := append(constBytes(protocol.StatementTag[:]), constBytes(make([]byte, 3))...)
 	stmt = append(stmt, bf.ValueOf(n)) // at most 255 claims
@@ -178,7 +215,7 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 	}
 	h.Write(stmt)
 	var digest []uints.U8
-	if len(c.Rotations) == 0 {
+	if len(c.Rotations)+len(c.Receipts) == 0 {
 		digest = h.Sum()
 	} else {
 		digest = h.FixedLengthSum(api.Add(32+4, api.Mul(n, 32)))
@@ -188,6 +225,40 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 }
 
 func constBytes(b []byte) []uints.U8 { return uints.NewU8Array(b) }
+
+// compact returns the receipt slots' hashes, then the rotation slots', with the used receipt
+// slots (the first used of them) closed up against the rotations: position t holds receipt
+// hash t below used, else rotation hash t − used (zero past the last). Without receipt slots
+// it returns the rotations' hashes as they are.
+func compact(api frontend.API, bf *uints.Bytes, receipts, rotations [][]uints.U8, used frontend.Variable) [][]uints.U8 {
+	if len(receipts) == 0 {
+		return rotations
+	}
+	total := len(receipts) + len(rotations)
+	is := make([]frontend.Variable, len(receipts)+1) // is[u]: used = u
+	for u := range is {
+		is[u] = api.IsZero(api.Sub(used, u))
+	}
+	out := make([][]uints.U8, total)
+	for t := range total {
+		out[t] = make([]uints.U8, 32)
+		for b := range 32 {
+			var v frontend.Variable = 0
+			for u := 0; u <= len(receipts); u++ { // used = u
+				var cand frontend.Variable = 0
+				switch {
+				case t < u:
+					cand = bf.Value(receipts[t][b])
+				case t-u < len(rotations):
+					cand = bf.Value(rotations[t-u][b])
+				}
+				v = api.Add(v, api.Mul(is[u], cand))
+			}
+			out[t][b] = bf.ValueOf(v)
+		}
+	}
+	return out
+}
 
 // addSmall returns the 32-byte big-endian b + v modulo 2^256, for v below 2^(8·width).
 func addSmall(api frontend.API, bf *uints.Bytes, b []uints.U8, v frontend.Variable, width int) []uints.U8 {
@@ -211,6 +282,8 @@ func addSmall(api frontend.API, bf *uints.Bytes, b []uints.U8, v frontend.Variab
 type StatementPublic struct {
 	Statement common.Hash
 	Claims    []ClaimKeys
+	// Receipts are the receipt slots' logs, Kind 0 for an unused slot.
+	Receipts []ReceiptLog
 	// Rotations are the rotation slots' claim hashes, zero for an unused slot.
 	Rotations []common.Hash
 }
@@ -246,23 +319,35 @@ func KeysOf(c protocol.LaneClaim, word common.Hash) ClaimKeys {
 	}
 }
 
-// AssignStatement builds the witness of a statement leaf with room for rotations rotation
-// claims, for a statement whose lane claims' first storage values are words (a head's lane
-// word, a checkpoint's accumulator). It refuses a head whose word's count is not the claim's,
-// a checkpoint whose value is not its accumulator, and more rotations than the room.
-func AssignStatement(stmt protocol.Statement, words []common.Hash, rotations int) (*StatementCircuit, *StatementPublic, error) {
+// AssignStatement builds the witness of a statement leaf with room for receipts claims proven
+// by receipt and rotations rotation claims, for a statement whose lane claims proven by
+// storage (a prefix of its lanes) have the first storage values words (a head's lane word, a
+// checkpoint's accumulator). It refuses a head whose word's count is not the claim's, a
+// checkpoint whose value is not its accumulator, a lane by receipt of count 0, and more
+// claims than the room.
+func AssignStatement(stmt protocol.Statement, words []common.Hash, receipts, rotations int) (*StatementCircuit, *StatementPublic, error) {
+	if err := stmt.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("statement leaf: %w", err)
+	}
 	claims := stmt.Lanes
-	if len(claims) == 0 || len(claims) != len(words) {
-		return nil, nil, fmt.Errorf("statement leaf: %d claims, %d words", len(claims), len(words))
+	for len(claims) > 0 && claims[len(claims)-1].Kind.ByReceipt() {
+		claims = claims[:len(claims)-1]
+	}
+	byReceipt := stmt.Lanes[len(claims):]
+	if len(claims) != len(words) {
+		return nil, nil, fmt.Errorf("statement leaf: %d lane claims proven by storage, %d words", len(claims), len(words))
+	}
+	if n := len(byReceipt) + len(stmt.Events); n > receipts {
+		return nil, nil, fmt.Errorf("statement leaf: %d claims proven by receipt, room for %d", n, receipts)
 	}
 	if len(stmt.Rotations) > rotations {
 		return nil, nil, fmt.Errorf("statement leaf: %d rotations, room for %d", len(stmt.Rotations), rotations)
 	}
-	if err := stmt.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("statement leaf: %w", err)
+	if len(claims)+receipts == 0 {
+		return nil, nil, fmt.Errorf("statement leaf: no lane or receipt slot")
 	}
-	pub := &StatementPublic{Statement: stmt.Hash(), Rotations: make([]common.Hash, rotations)}
-	a := NewStatementCircuit(len(claims), rotations)
+	pub := &StatementPublic{Statement: stmt.Hash(), Receipts: make([]ReceiptLog, receipts), Rotations: make([]common.Hash, rotations)}
+	a := NewStatementCircuit(len(claims), receipts, rotations)
 	a.Statement = halves(pub.Statement)
 	for i, c := range claims {
 		switch c.Kind {
@@ -283,6 +368,21 @@ func AssignStatement(stmt protocol.Statement, words []common.Hash, rotations int
 			AccKey: halves(k.AccKey), Word: halves(k.Word), Acc: halves(c.Acc),
 		}
 		copy(a.Encoded[i][:], uints.NewU8Array(c.Encode()))
+	}
+	for r := range receipts {
+		var enc []byte
+		switch {
+		case r < len(byReceipt):
+			c := byReceipt[r]
+			if c.Count == 0 {
+				return nil, nil, fmt.Errorf("statement leaf: a lane by receipt of count 0 (no message, no log)")
+			}
+			enc, pub.Receipts[r] = c.Encode(), LogOfLane(c)
+		case r < len(byReceipt)+len(stmt.Events):
+			e := stmt.Events[r-len(byReceipt)]
+			enc, pub.Receipts[r] = e.Encode(), LogOfEvent(e)
+		}
+		a.assignReceiptSlot(r, enc, pub.Receipts[r])
 	}
 	for r := range rotations {
 		if r < len(stmt.Rotations) {

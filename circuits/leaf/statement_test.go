@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -35,7 +36,7 @@ func asCheckpoint(s protocol.Statement) (protocol.Statement, []common.Hash) {
 }
 
 func statementCCS(t *testing.T) func(a *StatementCircuit) error {
-	ccs := circuittest.Compile(t, "statement leaf, 1 lane claim, 1 rotation", field, NewStatementCircuit(1, 1))
+	ccs := circuittest.Compile(t, "statement leaf, 1 lane claim, 1 rotation", field, NewStatementCircuit(1, 0, 1))
 	return func(a *StatementCircuit) error { return circuittest.Solve(ccs, field, a) }
 }
 
@@ -44,7 +45,7 @@ func TestStatementLeaf(t *testing.T) {
 	solve := statementCCS(t)
 	assign := func(s protocol.Statement, words []common.Hash) (*StatementCircuit, *StatementPublic) {
 		t.Helper()
-		a, pub, err := AssignStatement(s, words, 1)
+		a, pub, err := AssignStatement(s, words, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,15 +132,15 @@ func TestStatementLeaf(t *testing.T) {
 	// The open segment's bits above the count are free; they do not change the statement.
 	w := words[0]
 	w[10] ^= 1
-	if a, _, err := AssignStatement(stmt, []common.Hash{w}, 1); err != nil || solve(a) != nil {
+	if a, _, err := AssignStatement(stmt, []common.Hash{w}, 0, 1); err != nil || solve(a) != nil {
 		t.Fatalf("segment bits changed: %v", err)
 	}
 	w = words[0]
 	w[31]++
-	if _, _, err := AssignStatement(stmt, []common.Hash{w}, 1); err == nil {
+	if _, _, err := AssignStatement(stmt, []common.Hash{w}, 0, 1); err == nil {
 		t.Fatal("a word of another count was assigned")
 	}
-	if _, _, err := AssignStatement(cp, words, 1); err == nil {
+	if _, _, err := AssignStatement(cp, words, 0, 1); err == nil {
 		t.Fatal("a checkpoint whose value is not its accumulator was assigned")
 	}
 }
@@ -151,7 +152,7 @@ func TestStatementCheckpointSlotCarries(t *testing.T) {
 	for _, count := range []uint64{0, 255, 1 << 40, 1<<64 - 1} {
 		s, words := asCheckpoint(stmt)
 		s.Lanes[0].Count = count
-		a, pub, err := AssignStatement(s, words, 1)
+		a, pub, err := AssignStatement(s, words, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,5 +162,125 @@ func TestStatementCheckpointSlotCarries(t *testing.T) {
 		if pub.Claims[0].AccKey != crypto.Keccak256Hash(protocol.CheckpointSlot(2, count).Bytes()) {
 			t.Fatalf("checkpoint at %d: key differs", count)
 		}
+	}
+}
+
+// receiptStatement is testStatement with a lane by receipt of the same lane (count 5) and an
+// ERC-20 Transfer event after its head.
+func receiptStatement() (protocol.Statement, []common.Hash) {
+	s, words := testStatement()
+	lane := s.Lanes[0]
+	lane.Kind, lane.Count, lane.Acc = protocol.KindLaneReceipt, 5, crypto.Keccak256Hash([]byte("acc 5"))
+	s.Lanes = append(s.Lanes, lane)
+	s.Events = []protocol.EventClaim{{
+		SrcDomain: 1, Committee: lane.Committee, BlockNumber: 95, BlockHash: crypto.Keccak256Hash([]byte("block 95")),
+		TxIndex: 130, LogIndex: 2, Emitter: common.HexToAddress("0x7070707070707070707070707070707070707070"),
+		Topics:   []common.Hash{crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)")), {1}, {2}},
+		DataHash: crypto.Keccak256Hash(common.LeftPadBytes([]byte{100}, 32)),
+	}}
+	return s, words
+}
+
+// Claims proven by receipt: in receipt slots, used ones first, their hashes closed up against
+// the rotations' in the statement; each field of the log they expose is the claim's.
+func TestStatementLeafReceiptSlots(t *testing.T) {
+	ccs := circuittest.Compile(t, "statement leaf, 1 lane claim, 2 receipt claims, 1 rotation", field, NewStatementCircuit(1, 2, 1))
+	solve := func(a *StatementCircuit) error { return circuittest.Solve(ccs, field, a) }
+	stmt, words := receiptStatement()
+	assign := func(s protocol.Statement) *StatementCircuit {
+		t.Helper()
+		a, pub, err := AssignStatement(s, words, 2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pub.Statement != s.Hash() {
+			t.Fatal("the twin's statement is not protocol.Statement.Hash")
+		}
+		return a
+	}
+	_, pub, err := AssignStatement(stmt, words, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane, ev := pub.Receipts[0], pub.Receipts[1]
+	if lane.Emitter != stmt.Lanes[1].Outbox || lane.Topics[0] != protocol.MessageSentTopic || lane.Topics[2] != common.BigToHash(big.NewInt(4)) ||
+		lane.Topics[3] != stmt.Lanes[1].Acc || ev.Emitter != stmt.Events[0].Emitter || ev.TxIndex != 130 || ev.DataHash != stmt.Events[0].DataHash {
+		t.Fatalf("the twin's logs: %+v, %+v", lane, ev)
+	}
+	for name, s := range map[string]protocol.Statement{
+		"a lane by receipt and an event": stmt,
+		"one receipt slot used":          {Lanes: stmt.Lanes, Rotations: stmt.Rotations},
+		"no receipt slot used":           {Lanes: stmt.Lanes[:1], Rotations: stmt.Rotations},
+		"no rotation":                    {Lanes: stmt.Lanes, Events: stmt.Events},
+		"an event of no topic":           {Lanes: stmt.Lanes[:1], Events: []protocol.EventClaim{{SrcDomain: 1, BlockNumber: 3, TxIndex: 1}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := solve(assign(s)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+
+	bump := func(v frontend.Variable) frontend.Variable { return new(big.Int).Add(toBig(v), big.NewInt(1)) }
+	refuse := func(name string, s protocol.Statement, f func(a *StatementCircuit)) {
+		t.Run(name, func(t *testing.T) {
+			a := assign(s)
+			f(a)
+			if solve(a) == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+	refuse("another emitter of the lane", stmt, func(a *StatementCircuit) { a.Receipts[0].Emitter = bump(a.Receipts[0].Emitter) })
+	refuse("another event signature", stmt, func(a *StatementCircuit) { a.Receipts[0].Topics[0][1] = bump(a.Receipts[0].Topics[0][1]) })
+	refuse("another destination", stmt, func(a *StatementCircuit) { a.Receipts[0].Topics[1][1] = bump(a.Receipts[0].Topics[1][1]) })
+	refuse("the count as the nonce", stmt, func(a *StatementCircuit) { a.Receipts[0].Topics[2][1] = 5 })
+	refuse("another accumulator", stmt, func(a *StatementCircuit) { a.Receipts[0].Topics[3][0] = bump(a.Receipts[0].Topics[3][0]) })
+	refuse("another block hash", stmt, func(a *StatementCircuit) { a.Receipts[1].BlockHash[1] = bump(a.Receipts[1].BlockHash[1]) })
+	refuse("another committee", stmt, func(a *StatementCircuit) { a.Receipts[1].Committee = bump(a.Receipts[1].Committee) })
+	refuse("another event topic", stmt, func(a *StatementCircuit) { a.Receipts[1].Topics[2][1] = bump(a.Receipts[1].Topics[2][1]) })
+	refuse("another data hash", stmt, func(a *StatementCircuit) { a.Receipts[1].DataHash[0] = bump(a.Receipts[1].DataHash[0]) })
+	refuse("another transaction index", stmt, func(a *StatementCircuit) {
+		a.Receipts[1].Log = PackReceiptLog(protocol.KindEvent, 3, 131, 2)
+	})
+	refuse("one topic more", stmt, func(a *StatementCircuit) { a.Receipts[1].Log = PackReceiptLog(protocol.KindEvent, 4, 130, 2) })
+	refuse("the event's kind as a lane's", stmt, func(a *StatementCircuit) { a.Receipts[1].Log = PackReceiptLog(protocol.KindLaneReceipt, 3, 130, 2) })
+	refuse("a tampered event byte", stmt, func(a *StatementCircuit) { a.ReceiptEncoded[1][evEmitter+1].Val = 0x71 })
+	refuse("an unused slot before a used one", protocol.Statement{Lanes: stmt.Lanes, Rotations: stmt.Rotations}, func(a *StatementCircuit) {
+		a.Receipts[0], a.Receipts[1] = a.Receipts[1], a.Receipts[0]
+		a.ReceiptEncoded[0], a.ReceiptEncoded[1] = a.ReceiptEncoded[1], a.ReceiptEncoded[0]
+	})
+	refuse("the receipt claim left out", stmt, func(a *StatementCircuit) {
+		a.Receipts[1], a.ReceiptEncoded[1] = ReceiptClaimPublic{}, [protocol.EventClaimSize]uints.U8{}
+		zero := halves(common.Hash{})
+		a.Receipts[1].BlockHash, a.Receipts[1].DataHash, a.Receipts[1].Emitter, a.Receipts[1].Log = zero, zero, 0, 0
+		a.Receipts[1].SrcDomain, a.Receipts[1].Committee, a.Receipts[1].BlockNumber = 0, 0, 0
+		for i := range a.Receipts[1].Topics {
+			a.Receipts[1].Topics[i] = zero
+		}
+		for i := range a.ReceiptEncoded[1] {
+			a.ReceiptEncoded[1][i] = uints.NewU8(0)
+		}
+	})
+	five := stmt
+	five.Events = []protocol.EventClaim{stmt.Events[0]}
+	refuse("an event of five topics", five, func(a *StatementCircuit) {
+		a.ReceiptEncoded[1][evTopics] = uints.NewU8(5)
+		a.Receipts[1].Log = PackReceiptLog(protocol.KindEvent, 5, 130, 2)
+	})
+	refuse("a lane by receipt of count 0", stmt, func(a *StatementCircuit) {
+		for i := offCount; i < offAcc; i++ {
+			a.ReceiptEncoded[0][i] = uints.NewU8(0)
+		}
+		a.Receipts[0].Topics[2] = [2]frontend.Variable{0, new(big.Int).Sub(field, big.NewInt(1))}
+	})
+	zeroCount := stmt
+	zeroCount.Lanes = append([]protocol.LaneClaim(nil), stmt.Lanes...)
+	zeroCount.Lanes[1].Count = 0
+	if _, _, err := AssignStatement(zeroCount, words, 2, 1); err == nil {
+		t.Error("a lane by receipt of count 0 was assigned")
+	}
+	if _, _, err := AssignStatement(stmt, words, 1, 1); err == nil {
+		t.Error("two claims by receipt were assigned to one slot")
 	}
 }
