@@ -390,6 +390,7 @@ type Leaves struct {
 	Statement     protocol.Statement
 	StatementLeaf aggregate.Leaf
 	Claims        []aggregate.ClaimLeaves
+	Receipts      []aggregate.ReceiptLeaves
 	Rotations     []aggregate.Leaf
 }
 
@@ -576,7 +577,7 @@ func repeats(c protocol.LaneClaim, ch int) bool {
 
 // AggregationAssignment is the aggregation circuit's assignment for a batch's leaves.
 func (p *Prover) AggregationAssignment(l *Leaves) (*aggregate.Circuit, error) {
-	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, l.Rotations)
+	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, l.Receipts, l.Rotations)
 }
 
 // ProveAggregation proves the aggregation of a batch's leaves.

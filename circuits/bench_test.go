@@ -189,7 +189,9 @@ func BenchmarkConstraints(b *testing.B) {
 	}
 	// The recursion: aggregations over stand-in keys shaped like the leaves' (within ~2% of
 	// the count over the real keys), and the wrap of one aggregation proof.
-	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}, {Claims: 2, AccountSteps: 10, StorageSteps: 8, Rotations: 1}} {
+	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}, {Claims: 2, AccountSteps: 10, StorageSteps: 8, Rotations: 1},
+		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 0},
+		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 3}} {
 		b.Run("aggregate-"+shape.String(), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.ReportMetric(float64(compileAggregation(b, shape).GetNbConstraints()), "constraints")
@@ -222,12 +224,15 @@ func BenchmarkConstraints(b *testing.B) {
 
 func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.ConstraintSystem {
 	keys := aggregate.Keys{
-		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Claims, shape.Rotations), true),
+		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Claims, shape.Receipts, shape.Rotations), true),
 		Header:    circuittest.StandInKey(b, field, aggregate.HeaderInputs, true),
 		Step:      circuittest.StandInKey(b, field, aggregate.StepInputs, true),
 	}
 	if shape.Rotations > 0 {
 		keys.Rotation = circuittest.StandInKey(b, field, aggregate.RotationInputs, true)
+	}
+	if shape.Receipts > 0 {
+		keys.Receipt = circuittest.StandInKey(b, field, aggregate.ReceiptLeafInputs, true)
 	}
 	c, err := aggregate.New(shape, keys)
 	if err != nil {

@@ -1,14 +1,17 @@
 // Package aggregate is the BW6-761 aggregation circuit: it verifies a batch's BLS12-377 leaf
-// proofs (the statement leaf; for each lane claim a header leaf and its state steps; for each
-// rotation slot a rotation leaf) under a registry of fixed verifying keys, one per leaf
-// circuit, links their public inputs, and exposes the batch statement as its one public
-// input. A new claim kind adds a leaf circuit, its key in Keys and its slots in Shape.
+// proofs (the statement leaf; for each lane claim proven by storage a header leaf and its
+// state steps; for each receipt slot a header leaf, the receipts trie's state steps and a
+// receipt leaf; for each rotation slot a rotation leaf) under a registry of fixed verifying
+// keys, one per leaf circuit, links their public inputs, and exposes the batch statement as
+// its one public input. A new claim kind adds a leaf circuit, its key in Keys and its slots in
+// Shape.
 package aggregate
 
 import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bls12377 "github.com/consensys/gnark/backend/groth16/bls12-377"
@@ -59,33 +62,59 @@ type Claim struct {
 	Chains [nChains]Chain
 }
 
-// Shape is an aggregation circuit's compile-time size: the number of lane claims of a batch
-// (exactly; heads or checkpoints), the most nodes of an account proof and of a storage
-// proof, and the number of rotation slots (a batch holds up to that many rotations).
+// Shape is an aggregation circuit's compile-time size: the number of lane claims proven by
+// storage of a batch (exactly; heads or checkpoints), the most nodes of an account proof and
+// of a storage proof, the number of rotation slots (a batch holds up to that many
+// rotations), the number of receipt slots (up to that many lanes by receipt and events) and
+// the most receipts-trie nodes above a receipt leaf.
 type Shape struct {
 	Claims, AccountSteps, StorageSteps, Rotations int
+	Receipts, ReceiptSteps                        int
 }
 
 func (s Shape) String() string {
-	if s.Rotations == 0 {
-		return fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
+	out := fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
+	if s.Rotations > 0 || s.Receipts > 0 {
+		out += fmt.Sprintf("x%d", s.Rotations)
 	}
-	return fmt.Sprintf("%dx%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps, s.Rotations)
+	if s.Receipts > 0 {
+		out += fmt.Sprintf("+r%dx%d", s.Receipts, s.ReceiptSteps)
+	}
+	return out
 }
 
-// ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE[xROTATIONS], such as
-// 1x9x7 or 1x9x7x1.
+const shapeSyntax = "CLAIMSxACCOUNTxSTORAGE[xROTATIONS[+rRECEIPTSxRECEIPTSTEPS]], such as 1x9x7, 1x9x7x1 or 1x9x7x1+r2x3"
+
+// ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE[xROTATIONS] with, for
+// receipt slots, +rRECEIPTSxRECEIPTSTEPS, such as 1x9x7, 1x9x7x1 or 1x9x7x1+r2x3.
 func ParseShape(text string) (Shape, error) {
 	var s Shape
+	base, receipts, hasReceipts := strings.Cut(text, "+r")
 	var rest string
-	n, _ := fmt.Sscanf(text, "%dx%dx%dx%d%s", &s.Claims, &s.AccountSteps, &s.StorageSteps, &s.Rotations, &rest)
-	if n < 3 || n > 4 || s.String() != text {
-		return Shape{}, fmt.Errorf("shape %q: want CLAIMSxACCOUNTxSTORAGE[xROTATIONS], such as 1x9x7 or 1x9x7x1", text)
+	n, _ := fmt.Sscanf(base, "%dx%dx%dx%d%s", &s.Claims, &s.AccountSteps, &s.StorageSteps, &s.Rotations, &rest)
+	if n < 3 || n > 4 || hasReceipts && n != 4 {
+		return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
 	}
-	if s.Claims < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 {
-		return Shape{}, fmt.Errorf("shape %q: every size must be at least 1, rotations at least 0", text)
+	if hasReceipts {
+		if m, _ := fmt.Sscanf(receipts, "%dx%d%s", &s.Receipts, &s.ReceiptSteps, &rest); m != 2 {
+			return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
+		}
+	}
+	if s.String() != text {
+		return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
+	}
+	if err := s.check(); err != nil {
+		return Shape{}, err
 	}
 	return s, nil
+}
+
+func (s Shape) check() error {
+	if s.Claims < 0 || s.Claims+s.Receipts < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 ||
+		s.Receipts < 0 || s.ReceiptSteps < 0 || s.Receipts == 0 && s.ReceiptSteps != 0 {
+		return fmt.Errorf("aggregate: shape %s: a lane claim or a receipt slot at least, chains of at least 1 step, no negative size", s)
+	}
+	return nil
 }
 
 func (s Shape) steps(chain int) int {
@@ -96,13 +125,16 @@ func (s Shape) steps(chain int) int {
 }
 
 // Proofs is the number of leaf proofs the circuit verifies.
-func (s Shape) Proofs() int { return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) + s.Rotations }
+func (s Shape) Proofs() int {
+	return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) + s.Receipts*(2+s.ReceiptSteps) + s.Rotations
+}
 
 // Keys is the registry of leaf verifying keys (BLS12-377), fixed in the circuit: the
-// statement leaf's (for the shape's claims and rotations), the header leaf's, the state
-// step's, and the rotation leaf's (nil for a shape without rotations).
+// statement leaf's (for the shape's claims, receipt slots and rotations), the header leaf's,
+// the state step's, the rotation leaf's (nil for a shape without rotations) and the receipt
+// leaf's (nil for a shape without receipt slots).
 type Keys struct {
-	Statement, Header, Step, Rotation groth16.VerifyingKey
+	Statement, Header, Step, Rotation, Receipt groth16.VerifyingKey
 }
 
 // Circuit verifies a batch. Its public input is the statement's low 253 bits
@@ -112,20 +144,24 @@ type Circuit struct {
 
 	StatementLeaf Slot
 	Claims        []Claim
+	Receipts      []ReceiptSlot
 	Rotations     []Slot
 
-	statementVK, headerVK, stepVK, rotationVK stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
+	statementVK, headerVK, stepVK, rotationVK, receiptVK stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
 }
 
 // New returns the circuit of a shape over fixed leaf keys, as placeholder or to assign.
 func New(shape Shape, keys Keys) (*Circuit, error) {
-	if shape.Claims < 1 || shape.AccountSteps < 1 || shape.StorageSteps < 1 || shape.Rotations < 0 {
-		return nil, fmt.Errorf("aggregate: shape %s: every size must be at least 1", shape)
+	if err := shape.check(); err != nil {
+		return nil, err
 	}
 	if (shape.Rotations > 0) != (keys.Rotation != nil) {
 		return nil, fmt.Errorf("aggregate: shape %s takes a rotation key exactly when it has rotation slots", shape)
 	}
-	c := &Circuit{Claims: make([]Claim, shape.Claims), Rotations: make([]Slot, shape.Rotations)}
+	if (shape.Receipts > 0) != (keys.Receipt != nil) {
+		return nil, fmt.Errorf("aggregate: shape %s takes a receipt leaf key exactly when it has receipt slots", shape)
+	}
+	c := &Circuit{Claims: make([]Claim, shape.Claims), Receipts: make([]ReceiptSlot, shape.Receipts), Rotations: make([]Slot, shape.Rotations)}
 	var err error
 	fixed := func(name string, vk groth16.VerifyingKey, dst *stdgroth16.VerifyingKey[g1, g2, gt]) {
 		if err != nil {
@@ -140,6 +176,9 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 	fixed("step", keys.Step, &c.stepVK)
 	if keys.Rotation != nil {
 		fixed("rotation", keys.Rotation, &c.rotationVK)
+	}
+	if keys.Receipt != nil {
+		fixed("receipt", keys.Receipt, &c.receiptVK)
 	}
 	if err != nil {
 		return nil, err
@@ -160,9 +199,12 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		vk   groth16.VerifyingKey
 		want int // public inputs
 	}
-	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Claims, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
+	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Claims, shape.Receipts, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
 	if keys.Rotation != nil {
 		registry = append(registry, entry{"rotation", keys.Rotation, RotationInputs})
+	}
+	if keys.Receipt != nil {
+		registry = append(registry, entry{"receipt", keys.Receipt, ReceiptLeafInputs})
 	}
 	for _, k := range registry {
 		if _, ok := k.vk.(*groth16bls12377.VerifyingKey); !ok {
@@ -184,6 +226,14 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 			c.Claims[i].Chains[ch] = chain
 		}
 	}
+	for r := range c.Receipts {
+		s := &c.Receipts[r]
+		s.Header, s.Leaf = placeholder(keys.Header), placeholder(keys.Receipt)
+		s.Steps = Chain{Steps: make([]Slot, shape.ReceiptSteps), Used: make([]frontend.Variable, shape.ReceiptSteps)}
+		for j := range s.Steps.Steps {
+			s.Steps.Steps[j] = placeholder(keys.Step)
+		}
+	}
 	for r := range c.Rotations {
 		c.Rotations[r] = placeholder(keys.Rotation)
 	}
@@ -199,10 +249,10 @@ const (
 	statementFixed = 2  // Statement[2]
 )
 
-// StatementInputs is the number of public inputs of a statement leaf of claims lane claims
-// and rotations rotation slots (a claim hash each).
-func StatementInputs(claims, rotations int) int {
-	return statementFixed + claims*claimInputs + rotations*RotationInputs
+// StatementInputs is the number of public inputs of a statement leaf of claims lane claims,
+// receipts receipt slots and rotations rotation slots (a claim hash each).
+func StatementInputs(claims, receipts, rotations int) int {
+	return statementFixed + claims*claimInputs + receipts*receiptClaimInputs + rotations*RotationInputs
 }
 
 // plainAPI hides the builder's commitment support, so that range checks decompose into bits
@@ -227,7 +277,7 @@ func (c *Circuit) Define(native frontend.API) error {
 		return fmt.Errorf("aggregate: statement leaf: %w", err)
 	}
 	sp := c.StatementLeaf.Witness.Public
-	if len(sp) != StatementInputs(len(c.Claims), len(c.Rotations)) {
+	if len(sp) != StatementInputs(len(c.Claims), len(c.Receipts), len(c.Rotations)) {
 		return errors.New("aggregate: statement leaf inputs do not match the claims")
 	}
 	// The public input: the statement hash's low 253 bits.
@@ -272,9 +322,18 @@ func (c *Circuit) Define(native frontend.API) error {
 		l.equalLimbs(l.chain(&cl.Chains[AccChain], storageRoot, claim.accKey, 0), claim.acc)
 	}
 
+	// Receipt slots: a used one (a kind in the statement) is proven by its header leaf and the
+	// receipt leaf under the header's receiptsRoot; an unused one holds any valid proofs.
+	base := statementFixed + len(c.Claims)*claimInputs
+	for r := range c.Receipts {
+		if err := l.receipt(v, &c.Receipts[r], sp[base+r*receiptClaimInputs:base+(r+1)*receiptClaimInputs], c.headerVK, c.stepVK, c.receiptVK); err != nil {
+			return fmt.Errorf("aggregate: receipt slot %d: %w", r, err)
+		}
+	}
+
 	// Rotation slots: a used slot (a non-zero hash in the statement) is the claim of a valid
 	// rotation leaf; an unused one holds any valid rotation leaf, ignored.
-	base := statementFixed + len(c.Claims)*claimInputs
+	base += len(c.Receipts) * receiptClaimInputs
 	for r := range c.Rotations {
 		if err := v.AssertProof(c.rotationVK, c.Rotations[r].Proof, c.Rotations[r].Witness, stdgroth16.WithSubgroupCheck()); err != nil {
 			return fmt.Errorf("aggregate: rotation %d: %w", r, err)
@@ -451,11 +510,15 @@ type ClaimLeaves struct {
 }
 
 // Assign builds the circuit's assignment for a batch whose public input is statement: its
-// statement leaf, its lane claims' leaves and a rotation leaf for every rotation slot (the
-// padding leaf, leaf.PaddingRotation, for an unused one).
-func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, rotations []Leaf) (*Circuit, error) {
+// statement leaf, its lane claims' leaves, the leaves of every receipt slot (any valid ones
+// for an unused slot) and a rotation leaf for every rotation slot (the padding leaf,
+// leaf.PaddingRotation, for an unused one).
+func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, receipts []ReceiptLeaves, rotations []Leaf) (*Circuit, error) {
 	if len(claims) != shape.Claims {
 		return nil, fmt.Errorf("aggregate: %d claims for a circuit of %d", len(claims), shape.Claims)
+	}
+	if len(receipts) != shape.Receipts {
+		return nil, fmt.Errorf("aggregate: %d receipt slots for a circuit of %d", len(receipts), shape.Receipts)
 	}
 	if len(rotations) != shape.Rotations {
 		return nil, fmt.Errorf("aggregate: %d rotation leaves for a circuit of %d rotation slots", len(rotations), shape.Rotations)
@@ -488,6 +551,11 @@ func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []Clai
 					c.Claims[i].Chains[ch].Used[j] = 1
 				}
 			}
+		}
+	}
+	for r := range receipts {
+		if err := receipts[r].assign(&c.Receipts[r], shape.ReceiptSteps); err != nil {
+			return nil, fmt.Errorf("aggregate: receipt slot %d: %w", r, err)
 		}
 	}
 	for r, rl := range rotations {

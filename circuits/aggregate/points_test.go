@@ -43,7 +43,7 @@ func (b *batchOfStandIns) solve(t *testing.T, stmt Leaf, claims []ClaimLeaves, r
 	}
 	field := ecc.BW6_761.ScalarField()
 	ccs := circuittest.Compile(t, "aggregate-1x1x1x1-standins", field, placeholder)
-	a, err := Assign(standInShape, b.keys, b.public, stmt, claims, rotations)
+	a, err := Assign(standInShape, b.keys, b.public, stmt, claims, nil, rotations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ var (
 
 func makeBatchOfStandIns(t *testing.T) *batchOfStandIns {
 	f := ecc.BLS12_377.ScalarField()
-	stmt := circuittest.NewStandIn(t, f, StatementInputs(1, 1), true)
+	stmt := circuittest.NewStandIn(t, f, StatementInputs(1, 0, 1), true)
 	rot := circuittest.NewStandIn(t, f, RotationInputs, true)
 	hdr := circuittest.NewStandIn(t, f, HeaderInputs, true)
 	step := circuittest.NewStandIn(t, f, StepInputs, true)
