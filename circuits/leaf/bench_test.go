@@ -20,7 +20,8 @@ import (
 )
 
 // Setup and prove of the leaf circuits: the header leaf at committee capacity 4 (16 and 64
-// add ~8k constraints a slot to its 0.81M) and the state step. Run each alone for a
+// add ~8k constraints a slot to its 0.81M), the state step and the receipt leaf (the
+// pipeline's bounds, a mainnet log). Run each alone for a
 // meaningful peak-GiB:
 //
 //	go test ./circuits/leaf -run '^$' -bench 'BenchmarkProve/state-step' -benchtime 1x -timeout 30m
@@ -38,6 +39,9 @@ func benchCircuits(b *testing.B) []struct {
 	}{
 		{"header-leaf-4", NewHeaderCircuit(4), func() frontend.Circuit { return signedLeaf(b, 4, 4, 3, srcDomain) }},
 		{"state-step", &StateStepCircuit{}, func() frontend.Circuit { return firstMainnetStep(b) }},
+		{ReceiptLeafName, NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData), func() frontend.Circuit {
+			return receiptCases(b, mainnetReceiptBlock(b))["a two-byte key"].leaf
+		}},
 	}
 }
 

@@ -60,6 +60,9 @@ const (
 	ReceiptMaxData = 135
 )
 
+// ReceiptLeafName is the pipeline's receipt leaf's name in the key store.
+const ReceiptLeafName = "receipt-leaf"
+
 // Bit offsets of the packed receipt shape.
 const (
 	receiptShapeTx, receiptShapeLog, receiptShapeTopics, ReceiptShapeBits = 8, 24, 32, 35

@@ -24,7 +24,7 @@ type receiptBlock struct {
 	trie     *circuittest.Trie
 }
 
-func mainnetReceiptBlock(t *testing.T) *receiptBlock {
+func mainnetReceiptBlock(t testing.TB) *receiptBlock {
 	t.Helper()
 	rs, root, err := mainnet.Receipts()
 	if err != nil {
@@ -56,7 +56,7 @@ type receiptProof struct {
 	node     []byte // the leaf node
 }
 
-func (b *receiptBlock) prove(t *testing.T, tx, log, nodeLen, maxData int) (*receiptProof, error) {
+func (b *receiptBlock) prove(t testing.TB, tx, log, nodeLen, maxData int) (*receiptProof, error) {
 	t.Helper()
 	key, _, err := ReceiptKey(uint64(tx))
 	if err != nil {
@@ -160,7 +160,7 @@ func equalReceiptPublic(a, b *ReceiptLeafPublic) bool {
 
 // receiptCases picks mainnet logs the pipeline's receipt leaf takes: transaction 0 (key
 // 0x80), a one-byte key, a two-byte key (index 128 and up), and a log without data.
-func receiptCases(t *testing.T, b *receiptBlock) map[string]*receiptProof {
+func receiptCases(t testing.TB, b *receiptBlock) map[string]*receiptProof {
 	t.Helper()
 	out := map[string]*receiptProof{}
 	pick := func(name string, ok func(tx int, l *types.Log) bool) {
