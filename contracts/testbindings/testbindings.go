@@ -575,6 +575,245 @@ func (testNoopRecipient *TestNoopRecipient) TryPackHandleMessage(arg0 uint32, ar
 	return testNoopRecipient.abi.Pack("handleMessage", arg0, arg1, arg2, arg3)
 }
 
+// TestOnlyTokenMetaData contains all meta data concerning the TestOnlyToken contract.
+var TestOnlyTokenMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"balance\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"InsufficientBalance\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"from\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"Transfer\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"name\":\"balanceOf\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"mint\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"totalSupply\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"transfer\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	ID:  "TestOnlyToken",
+	Bin: "0x6080604052348015600e575f5ffd5b5061035a8061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061004a575f3560e01c806318160ddd1461004e57806340c10f191461006a57806370a082311461007f578063a9059cbb1461009e575b5f5ffd5b61005760015481565b6040519081526020015b60405180910390f35b61007d610078366004610289565b6100c1565b005b61005761008d3660046102b1565b5f6020819052908152604090205481565b6100b16100ac366004610289565b610163565b6040519015158152602001610061565b73ffffffffffffffffffffffffffffffffffffffff82165f90815260208190526040812080548392906100f59084906102fe565b925050819055508060015f82825461010d91906102fe565b909155505060405181815273ffffffffffffffffffffffffffffffffffffffff8316905f907fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef9060200160405180910390a35050565b335f90815260208190526040812054828110156101ba576040517fcf479181000000000000000000000000000000000000000000000000000000008152600481018290526024810184905260440160405180910390fd5b6101c48382610311565b335f908152602081905260408082209290925573ffffffffffffffffffffffffffffffffffffffff8616815290812080548592906102039084906102fe565b909155505060405183815273ffffffffffffffffffffffffffffffffffffffff85169033907fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef9060200160405180910390a360019150505b92915050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610284575f5ffd5b919050565b5f5f6040838503121561029a575f5ffd5b6102a383610261565b946020939093013593505050565b5f602082840312156102c1575f5ffd5b6102ca82610261565b9392505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b8082018082111561025b5761025b6102d1565b8181038181111561025b5761025b6102d156fea2646970667358221220f2f102feb2e9399c4c8c07bd68a961235f8176ec293c6ec30768a49e162084bf64736f6c634300081e0033",
+}
+
+// TestOnlyToken is an auto generated Go binding around an Ethereum contract.
+type TestOnlyToken struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *TestOnlyToken) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewTestOnlyToken creates a new instance of TestOnlyToken.
+func NewTestOnlyToken() *TestOnlyToken {
+	parsed, err := TestOnlyTokenMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &TestOnlyToken{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *TestOnlyToken) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackBalanceOf is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x70a08231.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function balanceOf(address ) view returns(uint256)
+func (testOnlyToken *TestOnlyToken) PackBalanceOf(arg0 common.Address) []byte {
+	enc, err := testOnlyToken.abi.Pack("balanceOf", arg0)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackBalanceOf is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x70a08231.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function balanceOf(address ) view returns(uint256)
+func (testOnlyToken *TestOnlyToken) TryPackBalanceOf(arg0 common.Address) ([]byte, error) {
+	return testOnlyToken.abi.Pack("balanceOf", arg0)
+}
+
+// UnpackBalanceOf is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x70a08231.
+//
+// Solidity: function balanceOf(address ) view returns(uint256)
+func (testOnlyToken *TestOnlyToken) UnpackBalanceOf(data []byte) (*big.Int, error) {
+	out, err := testOnlyToken.abi.Unpack("balanceOf", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackMint is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x40c10f19.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function mint(address to, uint256 value) returns()
+func (testOnlyToken *TestOnlyToken) PackMint(to common.Address, value *big.Int) []byte {
+	enc, err := testOnlyToken.abi.Pack("mint", to, value)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackMint is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x40c10f19.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function mint(address to, uint256 value) returns()
+func (testOnlyToken *TestOnlyToken) TryPackMint(to common.Address, value *big.Int) ([]byte, error) {
+	return testOnlyToken.abi.Pack("mint", to, value)
+}
+
+// PackTotalSupply is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x18160ddd.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function totalSupply() view returns(uint256)
+func (testOnlyToken *TestOnlyToken) PackTotalSupply() []byte {
+	enc, err := testOnlyToken.abi.Pack("totalSupply")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackTotalSupply is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x18160ddd.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function totalSupply() view returns(uint256)
+func (testOnlyToken *TestOnlyToken) TryPackTotalSupply() ([]byte, error) {
+	return testOnlyToken.abi.Pack("totalSupply")
+}
+
+// UnpackTotalSupply is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x18160ddd.
+//
+// Solidity: function totalSupply() view returns(uint256)
+func (testOnlyToken *TestOnlyToken) UnpackTotalSupply(data []byte) (*big.Int, error) {
+	out, err := testOnlyToken.abi.Unpack("totalSupply", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackTransfer is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xa9059cbb.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function transfer(address to, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) PackTransfer(to common.Address, value *big.Int) []byte {
+	enc, err := testOnlyToken.abi.Pack("transfer", to, value)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackTransfer is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xa9059cbb.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function transfer(address to, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) TryPackTransfer(to common.Address, value *big.Int) ([]byte, error) {
+	return testOnlyToken.abi.Pack("transfer", to, value)
+}
+
+// UnpackTransfer is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xa9059cbb.
+//
+// Solidity: function transfer(address to, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) UnpackTransfer(data []byte) (bool, error) {
+	out, err := testOnlyToken.abi.Unpack("transfer", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// TestOnlyTokenTransfer represents a Transfer event raised by the TestOnlyToken contract.
+type TestOnlyTokenTransfer struct {
+	From  common.Address
+	To    common.Address
+	Value *big.Int
+	Raw   *types.Log // Blockchain specific contextual infos
+}
+
+const TestOnlyTokenTransferEventName = "Transfer"
+
+// ContractEventName returns the user-defined event name.
+func (TestOnlyTokenTransfer) ContractEventName() string {
+	return TestOnlyTokenTransferEventName
+}
+
+// UnpackTransferEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event Transfer(address indexed from, address indexed to, uint256 value)
+func (testOnlyToken *TestOnlyToken) UnpackTransferEvent(log *types.Log) (*TestOnlyTokenTransfer, error) {
+	event := "Transfer"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != testOnlyToken.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(TestOnlyTokenTransfer)
+	if len(log.Data) > 0 {
+		if err := testOnlyToken.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range testOnlyToken.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// UnpackError attempts to decode the provided error data using user-defined
+// error definitions.
+func (testOnlyToken *TestOnlyToken) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], testOnlyToken.abi.Errors["InsufficientBalance"].ID.Bytes()[:4]) {
+		return testOnlyToken.UnpackInsufficientBalanceError(raw[4:])
+	}
+	return nil, errors.New("Unknown error")
+}
+
+// TestOnlyTokenInsufficientBalance represents a InsufficientBalance error raised by the TestOnlyToken contract.
+type TestOnlyTokenInsufficientBalance struct {
+	Balance *big.Int
+	Value   *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error InsufficientBalance(uint256 balance, uint256 value)
+func TestOnlyTokenInsufficientBalanceErrorID() common.Hash {
+	return common.HexToHash("0xcf4791818fba6e019216eb4864093b4947f674afada5d305e57d598b641dad1d")
+}
+
+// UnpackInsufficientBalanceError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error InsufficientBalance(uint256 balance, uint256 value)
+func (testOnlyToken *TestOnlyToken) UnpackInsufficientBalanceError(raw []byte) (*TestOnlyTokenInsufficientBalance, error) {
+	out := new(TestOnlyTokenInsufficientBalance)
+	if err := testOnlyToken.abi.UnpackIntoInterface(out, "InsufficientBalance", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TestOnlyVerifierMetaData contains all meta data concerning the TestOnlyVerifier contract.
 var TestOnlyVerifierMetaData = bind.MetaData{
 	ABI: "[{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256\",\"name\":\"publicInput\",\"type\":\"uint256\"}],\"name\":\"verifyBatch\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"pure\",\"type\":\"function\"}]",

@@ -36,7 +36,7 @@ type Package struct {
 var Packages = []Package{
 	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
-		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "TestReentrantRecipient", "ProtocolHarness",
+		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "TestReentrantRecipient", "ProtocolHarness", "TestOnlyToken",
 	}},
 }
 
