@@ -31,7 +31,8 @@ const (
 // leaf.LinkReceipt do natively: the header leaf proves the claim's block, the used steps walk
 // the receipts trie from its receiptsRoot to the receipt leaf (a receipts trie references
 // every node by hash: no step is embedded), and the receipt leaf reads the claim's log: its
-// emitter and topics, and for an event its transaction, log index and data hash. Every proof
+// emitter and topics, and for an event its transaction, log index and data hash (of data
+// within the leaf's bound). Every proof
 // is verified; the links bind only a used slot (a kind in the statement).
 func (l *linker) receipt(v *stdgroth16.Verifier[fr, g1, g2, gt], s *ReceiptSlot, in []emulated.Element[fr], headerVK, stepVK, receiptVK stdgroth16.VerifyingKey[g1, g2, gt]) error {
 	api := l.api
@@ -76,13 +77,14 @@ func (l *linker) receipt(v *stdgroth16.Verifier[fr, g1, g2, gt], s *ReceiptSlot,
 	rp := s.Leaf.Witness.Public
 	leafKey := l.small(&rp[2], 128)
 	shape := api.ToBinary(l.small(&rp[3], leaf.ReceiptShapeBits), leaf.ReceiptShapeBits)
-	leafDepth, leafTx, leafLog, leafTopics := api.FromBinary(shape[0:8]...), api.FromBinary(shape[8:24]...),
-		api.FromBinary(shape[24:32]...), api.FromBinary(shape[32:35]...)
+	leafDepth, leafTx, leafLog, leafTopics, dataFits := api.FromBinary(shape[0:8]...), api.FromBinary(shape[8:24]...),
+		api.FromBinary(shape[24:32]...), api.FromBinary(shape[32:35]...), shape[35]
 	when(used, l.small(&rp[4], 160), l.small(&in[5], 160))
 	whenLimbs(used, l.canon(rp[5:13], 128), l.canon(in[6:14], 128))
 	when(used, leafTopics, numTopics)
 	when(isEvent, leafTx, tx)
 	when(isEvent, leafLog, logIndex)
+	when(isEvent, dataFits, 1)
 	whenLimbs(isEvent, l.canon(rp[13:15], 128), l.canon(in[15:17], 128))
 
 	// The walk: from the receiptsRoot at depth 0, each used step continues its predecessor,

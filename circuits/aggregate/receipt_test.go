@@ -52,13 +52,13 @@ func baseSpecs() [2]receiptSpec {
 		claim:  []int64{src, committee, number, hashHi, hashLo, 0xe0, 81, 82, 83, 84, 85, 86, 87, 88, laneLog, 0, 0},
 		header: append([]int64(nil), header...),
 		step:   []int64{rootHi, rootLo, key13, 0, 91, 92, int64(leaf.PackShape(0, 2, false, false, false, false))},
-		leaf:   []int64{91, 92, key13, int64(leaf.PackReceiptShape(2, 13, 1, 4)), 0xe0, 81, 82, 83, 84, 85, 86, 87, 88, 95, 96},
+		leaf:   []int64{91, 92, key13, int64(leaf.PackReceiptShape(2, 13, 1, 4, true)), 0xe0, 81, 82, 83, 84, 85, 86, 87, 88, 95, 96},
 	}
 	eventLog := leaf.PackReceiptLog(protocol.KindEvent, 2, 3, 0).Int64()
 	event := receiptSpec{
 		claim:  []int64{src, committee, number, hashHi, hashLo, 0xe1, 101, 102, 103, 104, 0, 0, 0, 0, eventLog, 105, 106},
 		header: append([]int64(nil), header...),
-		leaf:   []int64{rootHi, rootLo, receiptKeyHigh(3), int64(leaf.PackReceiptShape(0, 3, 0, 2)), 0xe1, 101, 102, 103, 104, 0, 0, 0, 0, 105, 106},
+		leaf:   []int64{rootHi, rootLo, receiptKeyHigh(3), int64(leaf.PackReceiptShape(0, 3, 0, 2, true)), 0xe1, 101, 102, 103, 104, 0, 0, 0, 0, 105, 106},
 	}
 	return [2]receiptSpec{lane, event}
 }
@@ -126,7 +126,7 @@ func TestAggregationLinksReceipts(t *testing.T) {
 	}
 	// A lane's log may be any transaction's, at any index: only an event names them.
 	anyLog := baseSpecs()
-	anyLog[0].leaf[3] = int64(leaf.PackReceiptShape(2, 40, 7, 4))
+	anyLog[0].leaf[3] = int64(leaf.PackReceiptShape(2, 40, 7, 4, false)) // and data over the bound
 	if err := b.solve(t, anyLog); err != nil {
 		t.Fatalf("a lane by receipt in another transaction's log is refused: %v", err)
 	}
@@ -141,15 +141,15 @@ func TestAggregationLinksReceipts(t *testing.T) {
 	for name, mutate := range map[string]func(s *[2]receiptSpec){
 		"the lane's log of another emitter":    func(s *[2]receiptSpec) { s[0].leaf[4] = 0xe2 },
 		"the lane's log with another topic":    func(s *[2]receiptSpec) { s[0].leaf[8] = 999 },
-		"the lane's log with fewer topics":     func(s *[2]receiptSpec) { s[0].leaf[3] = int64(leaf.PackReceiptShape(2, 13, 1, 3)) },
-		"the event in another transaction":     func(s *[2]receiptSpec) { s[1].leaf[3] = int64(leaf.PackReceiptShape(0, 4, 0, 2)) },
-		"the event at another log index":       func(s *[2]receiptSpec) { s[1].leaf[3] = int64(leaf.PackReceiptShape(0, 3, 1, 2)) },
+		"the lane's log with fewer topics":     func(s *[2]receiptSpec) { s[0].leaf[3] = int64(leaf.PackReceiptShape(2, 13, 1, 3, true)) },
+		"the event in another transaction":     func(s *[2]receiptSpec) { s[1].leaf[3] = int64(leaf.PackReceiptShape(0, 4, 0, 2, true)) },
+		"the event at another log index":       func(s *[2]receiptSpec) { s[1].leaf[3] = int64(leaf.PackReceiptShape(0, 3, 1, 2, true)) },
 		"the event with other data":            func(s *[2]receiptSpec) { s[1].leaf[14] = 107 },
 		"a header of another block":            func(s *[2]receiptSpec) { s[0].header[4] = 13 },
 		"a header of another domain":           func(s *[2]receiptSpec) { s[1].header[0] = 8 },
 		"a header of another committee":        func(s *[2]receiptSpec) { s[1].header[1] = 6 },
 		"a leaf that is not the step's node":   func(s *[2]receiptSpec) { s[0].leaf[1] = 93 },
-		"a leaf at another depth":              func(s *[2]receiptSpec) { s[0].leaf[3] = int64(leaf.PackReceiptShape(1, 13, 1, 4)) },
+		"a leaf at another depth":              func(s *[2]receiptSpec) { s[0].leaf[3] = int64(leaf.PackReceiptShape(1, 13, 1, 4, true)) },
 		"a step not under the receiptsRoot":    func(s *[2]receiptSpec) { s[0].step[0] = 60 },
 		"a step of another key":                func(s *[2]receiptSpec) { s[0].step[2] = receiptKeyHigh(14) },
 		"a step of a key with a low half":      func(s *[2]receiptSpec) { s[0].step[3] = 1 },
@@ -158,7 +158,7 @@ func TestAggregationLinksReceipts(t *testing.T) {
 		"a step to an embedded node":           func(s *[2]receiptSpec) { s[0].step[6] = int64(leaf.PackShape(0, 2, false, false, false, true)) },
 		"a step not at depth 0":                func(s *[2]receiptSpec) { s[0].step[6] = int64(leaf.PackShape(1, 2, false, false, false, false)) },
 		"the event's leaf not the root":        func(s *[2]receiptSpec) { s[1].leaf[0] = 60 },
-		"an event leaf below the root's depth": func(s *[2]receiptSpec) { s[1].leaf[3] = int64(leaf.PackReceiptShape(1, 3, 0, 2)) },
+		"an event leaf below the root's depth": func(s *[2]receiptSpec) { s[1].leaf[3] = int64(leaf.PackReceiptShape(1, 3, 0, 2, true)) },
 		"the event claim of another emitter":   func(s *[2]receiptSpec) { s[1].claim[5] = 0xe2 },
 		"the event claim with one topic more":  func(s *[2]receiptSpec) { s[1].claim[14] = leaf.PackReceiptLog(protocol.KindEvent, 3, 3, 0).Int64() },
 	} {

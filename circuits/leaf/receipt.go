@@ -22,9 +22,11 @@ import (
 // ReceiptLeafCircuit proves one log of a block: the receipts-trie leaf whose hash is Node
 // completes, from nibble Depth on, the key of transaction TxIndex (rlp(TxIndex), whose nibbles,
 // left-aligned and zero-padded, make the high half Key of the 32-byte key that the state steps
-// above it take: they check the nibbles before Depth), and holds that transaction's receipt, whose log LogIndex (its position in the
-// receipt) was emitted by Emitter with Topics (NumTopics of them; the others zero) and data
-// of keccak256 DataHash. The whole receipt is checked as go-ethereum decodes it
+// above it take: they check the nibbles before Depth), and holds that transaction's receipt,
+// whose log LogIndex (its position in the receipt) was emitted by Emitter with Topics
+// (NumTopics of them; the others zero) and data of keccak256 DataHash, if DataFits: a log's
+// data longer than the leaf's data bound leaves DataFits 0 and DataHash keccak256 of nothing
+// (a lane by receipt reads no data; an event claim needs it). The whole receipt is checked as go-ethereum decodes it
 // (receipt.LogAt). The receipts trie's branch and extension nodes above the leaf are state
 // steps (StateStepCircuit, Account = 0), linked by LinkReceipt; in a block of one transaction
 // the leaf is the root.
@@ -32,19 +34,19 @@ import (
 // The leaf node's capacity and the data bound are fixed at compile time
 // (NewReceiptLeafCircuit); a receipt over them is proven by the lane's storage instead.
 //
-// Cost (R1CS, BLS12-377), nearly all keccak-f (~110k constraints a permutation): 940,098 for
+// Cost (R1CS, BLS12-377), nearly all keccak-f (~110k constraints a permutation): 940,102 for
 // the pipeline's bounds (a node of 815 bytes, 6 permutations; data of 135 bytes, 1), 1,049,345
 // at 951/135, 1,496,267 at 1,087/543, 2,823,033 at 2,175/1,087.
 type ReceiptLeafCircuit struct {
 	Node [2]frontend.Variable `gnark:",public"`
 	Key  frontend.Variable    `gnark:",public"`
-	// Shape packs Depth, TxIndex, LogIndex and NumTopics (PackReceiptShape).
+	// Shape packs Depth, TxIndex, LogIndex, NumTopics and DataFits (PackReceiptShape).
 	Shape    frontend.Variable                       `gnark:",public"`
 	Emitter  frontend.Variable                       `gnark:",public"`
 	Topics   [receipt.MaxTopics][2]frontend.Variable `gnark:",public"`
 	DataHash [2]frontend.Variable                    `gnark:",public"`
 
-	Depth, TxIndex, LogIndex, NumTopics frontend.Variable
+	Depth, TxIndex, LogIndex, NumTopics, DataFits frontend.Variable
 
 	Bytes  []uints.U8
 	Length frontend.Variable
@@ -54,7 +56,9 @@ type ReceiptLeafCircuit struct {
 
 // The pipeline's receipt leaf: a leaf node of up to ReceiptNodeLen bytes (the largest that
 // keeps the circuit under 2^20 constraints: every receipt holds a 256-byte bloom), a log's
-// data of up to ReceiptMaxData bytes (one keccak-f block).
+// data hashed up to ReceiptMaxData bytes (one keccak-f block: an ERC-20 Transfer's 32). A
+// devnet send of 64 payload bytes is a 663-byte leaf, so a send of up to 192 payload bytes
+// proves its lane by receipt (less when a Checkpoint log shares its receipt).
 const (
 	ReceiptNodeLen = 815
 	ReceiptMaxData = 135
@@ -65,12 +69,16 @@ const ReceiptLeafName = "receipt-leaf"
 
 // Bit offsets of the packed receipt shape.
 const (
-	receiptShapeTx, receiptShapeLog, receiptShapeTopics, ReceiptShapeBits = 8, 24, 32, 35
+	receiptShapeTx, receiptShapeLog, receiptShapeTopics, receiptShapeFits, ReceiptShapeBits = 8, 24, 32, 35, 36
 )
 
 // PackReceiptShape is the Shape public input of a receipt leaf.
-func PackReceiptShape(depth, txIndex, logIndex, numTopics int) uint64 {
-	return uint64(depth) | uint64(txIndex)<<receiptShapeTx | uint64(logIndex)<<receiptShapeLog | uint64(numTopics)<<receiptShapeTopics
+func PackReceiptShape(depth, txIndex, logIndex, numTopics int, dataFits bool) uint64 {
+	s := uint64(depth) | uint64(txIndex)<<receiptShapeTx | uint64(logIndex)<<receiptShapeLog | uint64(numTopics)<<receiptShapeTopics
+	if dataFits {
+		s |= 1 << receiptShapeFits
+	}
+	return s
 }
 
 // NewReceiptLeafCircuit is the placeholder of a receipt leaf whose node holds up to nodeLen
@@ -101,7 +109,7 @@ func (c *ReceiptLeafCircuit) Define(api frontend.API) error {
 	rc.Check(c.TxIndex, 16)
 	rc.Check(c.LogIndex, 8)
 	api.AssertIsEqual(api.Add(c.Depth, api.Mul(c.TxIndex, 1<<receiptShapeTx), api.Mul(c.LogIndex, 1<<receiptShapeLog),
-		api.Mul(c.NumTopics, uint64(1)<<receiptShapeTopics)), c.Shape)
+		api.Mul(c.NumTopics, uint64(1)<<receiptShapeTopics), api.Mul(c.DataFits, uint64(1)<<receiptShapeFits)), c.Shape)
 
 	// rlp(TxIndex): 0x80 for 0, the byte itself below 0x80, else 0x81 or 0x82 and one or two
 	// big-endian bytes.
@@ -149,7 +157,8 @@ func (c *ReceiptLeafCircuit) Define(api frontend.API) error {
 		assertHalves(api, t, c.Topics[i])
 	}
 
-	// The data's hash: keccak256 over its DataLen bytes.
+	// The data's hash: keccak256 over its DataLen bytes when they fit, else over none.
+	api.AssertIsEqual(l.DataFits, c.DataFits)
 	bf, err := uints.NewBytes(api)
 	if err != nil {
 		return fmt.Errorf("receipt leaf: %w", err)
@@ -163,7 +172,7 @@ func (c *ReceiptLeafCircuit) Define(api frontend.API) error {
 		data[i] = bf.ValueOf(b)
 	}
 	h.Write(data)
-	dataHash, err := rlp.Values(api, h.FixedLengthSum(l.DataLen))
+	dataHash, err := rlp.Values(api, h.FixedLengthSum(api.Mul(l.DataFits, l.DataLen)))
 	if err != nil {
 		return fmt.Errorf("receipt leaf: %w", err)
 	}
@@ -180,7 +189,8 @@ type ReceiptLeafPublic struct {
 	LogIndex int
 	Emitter  common.Address
 	Topics   []common.Hash
-	DataHash common.Hash
+	DataFits bool        // the data fits the leaf's bound: DataHash is its hash
+	DataHash common.Hash // keccak256 of the data, or of nothing when it does not fit
 }
 
 // AssignReceiptLeaf builds the witness of the receipt leaf of a native walk (mpt.VerifyNative
@@ -205,19 +215,20 @@ func AssignReceiptLeaf(txIndex int, steps []mpt.Step, logIndex, nodeLen, maxData
 	if err != nil {
 		return nil, nil, fmt.Errorf("receipt leaf: %w", err)
 	}
-	if len(lg.Data) > maxData {
-		return nil, nil, fmt.Errorf("receipt leaf: %w: %d bytes of log data, the circuit takes %d", ErrReceiptTooLarge, len(lg.Data), maxData)
-	}
 	key, _, err := ReceiptKey(uint64(txIndex))
 	if err != nil {
 		return nil, nil, err
 	}
 	pub := &ReceiptLeafPublic{Node: s.Hash, Key: key, Depth: s.Depth, TxIndex: txIndex, LogIndex: logIndex,
-		Emitter: lg.Address, Topics: lg.Topics, DataHash: crypto.Keccak256Hash(lg.Data)}
+		Emitter: lg.Address, Topics: lg.Topics, DataFits: len(lg.Data) <= maxData, DataHash: crypto.Keccak256Hash(nil)}
+	if pub.DataFits {
+		pub.DataHash = crypto.Keccak256Hash(lg.Data)
+	}
 	a := NewReceiptLeafCircuit(nodeLen, maxData)
 	a.Node, a.Key, a.Emitter, a.DataHash = halves(pub.Node), halves(key)[0], new(big.Int).SetBytes(lg.Address[:]), halves(pub.DataHash)
 	a.Depth, a.TxIndex, a.LogIndex, a.NumTopics, a.Length = s.Depth, txIndex, logIndex, len(lg.Topics), len(s.Node)
-	a.Shape = PackReceiptShape(s.Depth, txIndex, logIndex, len(lg.Topics))
+	a.DataFits = boolVar(pub.DataFits)
+	a.Shape = PackReceiptShape(s.Depth, txIndex, logIndex, len(lg.Topics), pub.DataFits)
 	for i := range a.Topics {
 		a.Topics[i] = halves(common.Hash{})
 		if i < len(lg.Topics) {

@@ -1,10 +1,13 @@
 package leaf
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
@@ -12,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	gethrlp "github.com/ethereum/go-ethereum/rlp"
 
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
@@ -91,7 +96,7 @@ func TestReceiptLeafTwinMatchesGoEthereum(t *testing.T) {
 				t.Fatalf("receipt %d log %d: %v", tx, li, err)
 			}
 			want := &ReceiptLeafPublic{Node: p.pub.Node, Key: p.pub.Key, Depth: p.pub.Depth, TxIndex: tx, LogIndex: li,
-				Emitter: l.Address, Topics: l.Topics, DataHash: crypto.Keccak256Hash(l.Data)}
+				Emitter: l.Address, Topics: l.Topics, DataFits: true, DataHash: crypto.Keccak256Hash(l.Data)}
 			if len(want.Topics) == 0 {
 				want.Topics = p.pub.Topics // nil and empty
 			}
@@ -147,7 +152,7 @@ func TestReceiptLeafTwinMatchesGoEthereum(t *testing.T) {
 
 func equalReceiptPublic(a, b *ReceiptLeafPublic) bool {
 	if a.Node != b.Node || a.Key != b.Key || a.Depth != b.Depth || a.TxIndex != b.TxIndex || a.LogIndex != b.LogIndex ||
-		a.Emitter != b.Emitter || a.DataHash != b.DataHash || len(a.Topics) != len(b.Topics) {
+		a.Emitter != b.Emitter || a.DataFits != b.DataFits || a.DataHash != b.DataHash || len(a.Topics) != len(b.Topics) {
 		return false
 	}
 	for i := range a.Topics {
@@ -180,6 +185,7 @@ func receiptCases(t testing.TB, b *receiptBlock) map[string]*receiptProof {
 	pick("a one-byte key", func(tx int, _ *types.Log) bool { return tx > 0 && tx < 128 })
 	pick("a two-byte key", func(tx int, _ *types.Log) bool { return tx >= 128 })
 	pick("no data", func(_ int, l *types.Log) bool { return len(l.Data) == 0 })
+	pick("data over the bound", func(_ int, l *types.Log) bool { return len(l.Data) > ReceiptMaxData })
 	return out
 }
 
@@ -235,7 +241,7 @@ func TestReceiptLeafRefuses(t *testing.T) {
 	mutate("another topic", func(a *ReceiptLeafCircuit) { a.Topics[0] = halves(common.Hash{1}) })
 	mutate("one more topic", func(a *ReceiptLeafCircuit) {
 		a.NumTopics = len(p.pub.Topics) + 1
-		a.Shape = PackReceiptShape(p.pub.Depth, tx, li, len(p.pub.Topics)+1)
+		a.Shape = PackReceiptShape(p.pub.Depth, tx, li, len(p.pub.Topics)+1, p.pub.DataFits)
 	})
 	mutate("another data hash", func(a *ReceiptLeafCircuit) { a.DataHash = halves(crypto.Keccak256Hash([]byte{1})) })
 	mutate("another log index", func(a *ReceiptLeafCircuit) {
@@ -243,23 +249,23 @@ func TestReceiptLeafRefuses(t *testing.T) {
 		if !nextLog {
 			l = li - 1
 		}
-		a.LogIndex, a.Shape = l, PackReceiptShape(p.pub.Depth, tx, l, len(p.pub.Topics))
+		a.LogIndex, a.Shape = l, PackReceiptShape(p.pub.Depth, tx, l, len(p.pub.Topics), p.pub.DataFits)
 	})
 	// A transaction whose key differs only above Depth passes here: the steps above the leaf
 	// check those nibbles (LinkReceipt and the aggregation equate their Key with the leaf's).
 	mutate("the index of a longer key", func(a *ReceiptLeafCircuit) {
 		k, _, _ := ReceiptKey(200)
-		a.TxIndex, a.Key, a.Shape = 200, halves(k)[0], PackReceiptShape(p.pub.Depth, 200, li, len(p.pub.Topics))
+		a.TxIndex, a.Key, a.Shape = 200, halves(k)[0], PackReceiptShape(p.pub.Depth, 200, li, len(p.pub.Topics), p.pub.DataFits)
 	})
 	mutate("a key that is not rlp of the index", func(a *ReceiptLeafCircuit) {
 		k, _, _ := ReceiptKey(uint64(tx + 1))
 		a.Key = halves(k)[0]
 	})
 	mutate("a shape that is not the fields'", func(a *ReceiptLeafCircuit) {
-		a.Shape = PackReceiptShape(p.pub.Depth+1, tx, li, len(p.pub.Topics))
+		a.Shape = PackReceiptShape(p.pub.Depth+1, tx, li, len(p.pub.Topics), p.pub.DataFits)
 	})
 	mutate("another depth", func(a *ReceiptLeafCircuit) {
-		a.Depth, a.Shape = p.pub.Depth+1, PackReceiptShape(p.pub.Depth+1, tx, li, len(p.pub.Topics))
+		a.Depth, a.Shape = p.pub.Depth+1, PackReceiptShape(p.pub.Depth+1, tx, li, len(p.pub.Topics), p.pub.DataFits)
 	})
 	mutate("a node under another hash", func(a *ReceiptLeafCircuit) { a.Node = halves(common.Hash{2}) })
 	for _, at := range []int{0, 40, len(p.node) / 2, len(p.node) - 1} {
@@ -268,4 +274,166 @@ func TestReceiptLeafRefuses(t *testing.T) {
 		})
 	}
 	mutate("the node cut short", func(a *ReceiptLeafCircuit) { a.Length = len(p.node) - 1 })
+
+	// Data over the bound: its hash is keccak256 of nothing, and it cannot be said to fit.
+	over := cases["data over the bound"]
+	if over.pub.DataFits || over.pub.DataHash != crypto.Keccak256Hash(nil) {
+		t.Fatalf("data over the bound: fits %v, hash %s", over.pub.DataFits, over.pub.DataHash)
+	}
+	for name, f := range map[string]func(a *ReceiptLeafCircuit){
+		"data over the bound said to fit": func(a *ReceiptLeafCircuit) {
+			a.DataFits = 1
+			a.Shape = PackReceiptShape(over.pub.Depth, over.pub.TxIndex, over.pub.LogIndex, len(over.pub.Topics), true)
+		},
+		"data over the bound with a hash": func(a *ReceiptLeafCircuit) {
+			l := b.receipts[over.pub.TxIndex].Logs[over.pub.LogIndex]
+			a.DataHash = halves(crypto.Keccak256Hash(l.Data))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := *over.leaf
+			f(&a)
+			if circuittest.Solve(ccs, field, &a) == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+// devnetLog is a log of the devnet's source chain in the pipeline's receipt leaf: its proof's
+// steps and leaf, assigned, or the error AssignReceiptLeaf gave.
+func devnetLog(t *testing.T, ctx context.Context, d *devnet.Devnet, header *types.Header, tx, log uint32) (*receiptProof, *chain.ReceiptProof, error) {
+	t.Helper()
+	rp, err := d.SourceClient.ProveReceipt(ctx, d.Config.SourceDomain, header, tx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, _ := ReceiptKey(uint64(tx))
+	enc, _ := gethrlp.EncodeToBytes(uint64(tx))
+	_, steps, err := mpt.VerifyNative(header.ReceiptHash, enc, byteNodes(rp.Nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &receiptProof{node: steps[len(steps)-1].Node}
+	for i := range steps[:len(steps)-1] {
+		a, pub, err := AssignStateStep(key, steps, i, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.steps, p.stepPubs = append(p.steps, a), append(p.stepPubs, pub)
+	}
+	p.leaf, p.pub, err = AssignReceiptLeaf(int(tx), steps, int(log), ReceiptNodeLen, ReceiptMaxData)
+	return p, rp, err
+}
+
+// The devnet's own logs through the pipeline's receipt leaf: a send's MessageSent proves the
+// lane by receipt and a plain ERC-20 Transfer an event claim, each matched natively as the
+// aggregation matches them; a send whose receipt is over the leaf's bound is refused (the
+// relay proves that lane by storage).
+func TestEventDevnetLogsInTheReceiptLeaf(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ccs := circuittest.Compile(t, "receipt leaf", field, NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData))
+	stepCCS := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
+	dst, committee := d.Config.DestinationDomain, d.Config.Committee
+	headerPublic := func(h *types.Header) *HeaderPublic {
+		return &HeaderPublic{SrcDomain: d.Config.SourceDomain, Committee: committee, BlockNumber: h.Number.Uint64(),
+			BlockHash: h.Hash(), StateRoot: h.Root, ReceiptsRoot: h.ReceiptHash}
+	}
+	solves := func(name string, p *receiptProof) {
+		t.Helper()
+		if err := circuittest.Solve(ccs, field, p.leaf); err != nil {
+			t.Fatalf("%s: the receipt leaf: %v", name, err)
+		}
+		for i, s := range p.steps {
+			if err := circuittest.Solve(stepCCS, field, s); err != nil {
+				t.Fatalf("%s: receipts-trie step %d: %v", name, i, err)
+			}
+		}
+	}
+
+	for i := range 2 {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{byte(i + 1)}, 64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header, tx, li, err := d.Src.FindSend(ctx, dst, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, rp, err := devnetLog(t, ctx, d, header, tx, li)
+	if err != nil {
+		t.Fatalf("a send of 64 bytes: %v", err)
+	}
+	t.Logf("a send of 64 bytes: a %d-byte receipt leaf at depth %d", len(p.node), p.pub.Depth)
+	solves("a send", p)
+	lane, err := rp.LaneByReceipt(d.Outbox, committee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := MatchReceipt(LogOfLane(lane), headerPublic(header), p.pub); err != nil {
+		t.Fatal(err)
+	}
+	if err := LinkReceipt(header.ReceiptHash, p.stepPubs, p.pub); err != nil {
+		t.Fatal(err)
+	}
+
+	token, r, err := devnet.TokenTransfers(ctx, d, common.HexToAddress("0xc0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := d.SourceClient.Eth.HeaderByHash(ctx, r.BlockHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, trp, err := devnetLog(t, ctx, d, th, uint32(r.TransactionIndex), 0)
+	if err != nil {
+		t.Fatalf("a Transfer: %v", err)
+	}
+	solves("a Transfer", tp)
+	ev, err := trp.Event(committee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Emitter != token {
+		t.Fatalf("the event's emitter is %s, the token %s", ev.Emitter, token)
+	}
+	if err := MatchReceipt(LogOfEvent(ev), headerPublic(th), tp.pub); err != nil {
+		t.Fatal(err)
+	}
+	// A claim of a log that was not emitted is refused: the send's log as the Transfer, the
+	// Transfer with other data, of another transaction, or in another block.
+	other := ev
+	other.DataHash = crypto.Keccak256Hash(common.LeftPadBytes([]byte{41}, 32))
+	wrongTx := ev
+	wrongTx.TxIndex++
+	for name, err := range map[string]error{
+		"the send's log as the event":  MatchReceipt(LogOfEvent(ev), headerPublic(th), p.pub),
+		"the transfer as the lane":     MatchReceipt(LogOfLane(lane), headerPublic(header), tp.pub),
+		"other data":                   MatchReceipt(LogOfEvent(other), headerPublic(th), tp.pub),
+		"another transaction":          MatchReceipt(LogOfEvent(wrongTx), headerPublic(th), tp.pub),
+		"another block's header":       MatchReceipt(LogOfEvent(ev), headerPublic(header), tp.pub),
+		"the leaf under another block": LinkReceipt(header.ReceiptHash, tp.stepPubs, tp.pub),
+	} {
+		if !errors.Is(err, mpt.ErrProof) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+
+	// A send over the bound: its lane is proven by storage.
+	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, 100_000, make([]byte, 400)); err != nil {
+		t.Fatal(err)
+	}
+	big, btx, bli, err := d.Src.FindSend(ctx, dst, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := devnetLog(t, ctx, d, big, btx, bli); !errors.Is(err, ErrReceiptTooLarge) {
+		t.Fatalf("a send of 400 bytes in the receipt leaf: %v", err)
+	}
 }

@@ -161,7 +161,8 @@ func LogOfEvent(c protocol.EventClaim) ReceiptLog {
 
 // MatchReceipt checks a receipt slot's log against the header leaf and the receipt leaf that
 // prove it, as the aggregation circuit does: the block is the header's, the leaf's log has the
-// emitter and topics, and for an event also the transaction, the log index and the data. The
+// emitter and topics, and for an event also the transaction, the log index and the data (which
+// must fit the leaf's bound). The
 // leaf's place under the header's receiptsRoot is LinkReceipt's to check.
 func MatchReceipt(l ReceiptLog, h *HeaderPublic, leaf *ReceiptLeafPublic) error {
 	switch {
@@ -169,8 +170,8 @@ func MatchReceipt(l ReceiptLog, h *HeaderPublic, leaf *ReceiptLeafPublic) error 
 		return fmt.Errorf("%w: the claim's block is not the header leaf's", mpt.ErrProof)
 	case l.Emitter != leaf.Emitter || len(l.Topics) != len(leaf.Topics):
 		return fmt.Errorf("%w: the log is %s's with %d topics, the claim names %s's with %d", mpt.ErrProof, leaf.Emitter, len(leaf.Topics), l.Emitter, len(l.Topics))
-	case l.Kind == protocol.KindEvent && (int(l.TxIndex) != leaf.TxIndex || int(l.LogIndex) != leaf.LogIndex || l.DataHash != leaf.DataHash):
-		return fmt.Errorf("%w: the log is transaction %d's log %d, the event claim names %d's log %d (or another data hash)",
+	case l.Kind == protocol.KindEvent && (int(l.TxIndex) != leaf.TxIndex || int(l.LogIndex) != leaf.LogIndex || !leaf.DataFits || l.DataHash != leaf.DataHash):
+		return fmt.Errorf("%w: the log is transaction %d's log %d, the event claim names %d's log %d (or another data hash, or data over the leaf's bound)",
 			mpt.ErrProof, leaf.TxIndex, leaf.LogIndex, l.TxIndex, l.LogIndex)
 	}
 	for i := range l.Topics {

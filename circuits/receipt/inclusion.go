@@ -47,5 +47,7 @@ func ProveLog(api frontend.API, root []frontend.Variable, nodes [][]uints.U8, le
 		want, depth, embedded, last = out.Child, out.NextDepth, out.ChildEmbedded, out
 	}
 	v := last.ValueItem
-	return LogAt(api, last.Decoder, v.PayloadOffset, v.End, logIndex, maxData), nil
+	l := LogAt(api, last.Decoder, v.PayloadOffset, v.End, logIndex, maxData)
+	api.AssertIsEqual(l.DataFits, 1)
+	return l, nil
 }

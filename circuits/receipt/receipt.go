@@ -10,18 +10,21 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 )
 
-// CLog is a log read in-circuit. Bytes past NumTopics topics and past DataLen are zero.
+// CLog is a log read in-circuit. Bytes past NumTopics topics and past DataLen are zero. When
+// the data is longer than the gadget's bound, DataFits is 0 and Data holds its first bytes.
 type CLog struct {
 	Address   []frontend.Variable   // 20 bytes
 	NumTopics frontend.Variable     // at most MaxTopics
 	Topics    [][]frontend.Variable // MaxTopics × 32 bytes
 	Data      []frontend.Variable   // maxData bytes
 	DataLen   frontend.Variable
+	DataFits  frontend.Variable // 1 when DataLen <= maxData
 }
 
 // LogAt reads log index of the receipt whose consensus encoding is data[offset:end], read
-// through d (a decoder over the bytes holding it, e.g. a receipt-trie leaf's). The log's data
-// must fit maxData bytes and its index be below the receipt's log count. The whole receipt
+// through d (a decoder over the bytes holding it, e.g. a receipt-trie leaf's). The log's index
+// must be below the receipt's log count; its data is read up to maxData bytes (DataFits says
+// whether that is all of it: a caller that needs the data asserts it). The whole receipt
 // is checked as DecodeLogNative checks it: a known type, status, cumulative gas, bloom, and
 // each of at most MaxLogs logs (~870 constraints a log slot: with a 2,048-byte receipt and
 // 1,024 data bytes, 80,399 constraints, of which 27,713 check the other logs and fields).
@@ -92,10 +95,10 @@ func LogAt(api frontend.API, d *rlp.Decoder, offset, end, index frontend.Variabl
 		}
 		l.Topics = append(l.Topics, b)
 	}
-	// Data: a string of at most maxData bytes.
+	// Data: a string, read up to maxData bytes.
 	api.AssertIsEqual(lf[2].IsList, 0)
-	bound.AssertIsLessEq(lf[2].PayloadLen, maxData)
 	l.DataLen = lf[2].PayloadLen
+	l.DataFits = bound.IsLess(l.DataLen, maxData+1)
 	l.Data = make([]frontend.Variable, maxData)
 	for k := range l.Data {
 		// Past the data, read its first byte again (an index that stays in the table) and zero it.

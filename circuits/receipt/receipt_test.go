@@ -130,7 +130,9 @@ func (c *logCircuit) Define(api frontend.API) error {
 		api.ToBinary(b, 8)
 	}
 	d := rlp.New(api, c.Data[:])
-	c.Want.assert(api, LogAt(api, d, 0, c.End, c.Index, testMaxData))
+	l := LogAt(api, d, 0, c.End, c.Index, testMaxData)
+	api.AssertIsEqual(l.DataFits, 1)
+	c.Want.assert(api, l)
 	return nil
 }
 
