@@ -35,8 +35,8 @@ import (
 // (NewReceiptLeafCircuit); a receipt over them is proven by the lane's storage instead.
 //
 // Cost (R1CS, BLS12-377), nearly all keccak-f (~110k constraints a permutation): 940,102 for
-// the pipeline's bounds (a node of 815 bytes, 6 permutations; data of 135 bytes, 1), 1,049,345
-// at 951/135, 1,496,267 at 1,087/543, 2,823,033 at 2,175/1,087.
+// the pipeline's bounds (a node of 815 bytes, 6 permutations; data of 135 bytes, 1), 1,049,349
+// at 951/135, 1,496,271 at 1,087/543, 2,823,037 at 2,175/1,087.
 type ReceiptLeafCircuit struct {
 	Node [2]frontend.Variable `gnark:",public"`
 	Key  frontend.Variable    `gnark:",public"`
