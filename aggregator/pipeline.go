@@ -19,15 +19,12 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
-	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
@@ -54,16 +51,18 @@ func (c Config) String() string {
 func (c Config) WrapCircuit() string { return "wrap-" + c.String() }
 
 // CircuitNames are the names of a config's circuits (their keys' names in the store); Rotation
-// is empty for a shape without rotation slots.
+// is empty for a shape without rotation slots, Receipt for one without receipt slots.
 type CircuitNames struct {
-	Header, Step, Statement, Rotation, Aggregate, Wrap string
+	Header, Step, Statement, Rotation, Receipt, Aggregate, Wrap string
 }
 
 // All lists the names in pipeline order.
 func (n CircuitNames) All() []string {
 	out := []string{n.Header, n.Step, n.Statement}
-	if n.Rotation != "" {
-		out = append(out, n.Rotation)
+	for _, opt := range []string{n.Rotation, n.Receipt} {
+		if opt != "" {
+			out = append(out, opt)
+		}
 	}
 	return append(out, n.Aggregate, n.Wrap)
 }
@@ -80,6 +79,10 @@ func (c Config) Circuits() CircuitNames {
 	if c.Shape.Rotations > 0 {
 		n.Statement = fmt.Sprintf("statement-leaf-%dr%d", c.Shape.Claims, c.Shape.Rotations)
 		n.Rotation = fmt.Sprintf("rotation-leaf-%d", c.CommitteeCapacity)
+	}
+	if c.Shape.Receipts > 0 {
+		n.Statement += fmt.Sprintf("-receipts%d", c.Shape.Receipts)
+		n.Receipt = leaf.ReceiptLeafName
 	}
 	return n
 }
@@ -103,10 +106,10 @@ type Circuit struct {
 // Prover holds the pipeline's circuits, compiled and keyed (Rotation nil for a shape
 // without rotation slots), and plans a batch's jobs: its executor proves them.
 type Prover struct {
-	Config                                             Config
-	Header, Step, Statement, Rotation, Aggregate, Wrap *Circuit
-	log                                                *slog.Logger
-	store                                              *prover.Store
+	Config                                                      Config
+	Header, Step, Statement, Rotation, Receipt, Aggregate, Wrap *Circuit
+	log                                                         *slog.Logger
+	store                                                       *prover.Store
 	// Exec proves the jobs; nil proves them in this process, one after another.
 	Exec Executor
 	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
@@ -185,22 +188,37 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Prover{Config: cfg, log: log, store: store}
-	var err error
-	if p.Header, err = keyed(store, log, cfg.Circuits().Header, bls12377, leaf.NewHeaderCircuit(cfg.CommitteeCapacity)); err != nil {
-		return nil, err
-	}
-	if p.Step, err = keyed(store, log, cfg.Circuits().Step, bls12377, &leaf.StateStepCircuit{}); err != nil {
-		return nil, err
-	}
-	if p.Statement, err = keyed(store, log, cfg.Circuits().Statement, bls12377, leaf.NewStatementCircuit(cfg.Shape.Claims, 0, cfg.Shape.Rotations)); err != nil {
-		return nil, err
-	}
-	if cfg.Shape.Rotations > 0 {
-		if p.Rotation, err = keyed(store, log, cfg.Circuits().Rotation, bls12377, leaf.NewRotationCircuit(cfg.CommitteeCapacity)); err != nil {
+	n, leaves := cfg.Circuits(), cfg.leafCircuits()
+	for _, c := range []struct {
+		to   **Circuit
+		name string
+	}{{&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Statement, n.Statement}, {&p.Rotation, n.Rotation}, {&p.Receipt, n.Receipt}} {
+		if c.name == "" {
+			continue
+		}
+		var err error
+		if *c.to, err = keyed(store, log, c.name, bls12377, leaves[c.name]); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// leafCircuits are the config's leaf circuits by name, as placeholders to compile.
+func (c Config) leafCircuits() map[string]frontend.Circuit {
+	n := c.Circuits()
+	out := map[string]frontend.Circuit{
+		n.Header:    leaf.NewHeaderCircuit(c.CommitteeCapacity),
+		n.Step:      &leaf.StateStepCircuit{},
+		n.Statement: leaf.NewStatementCircuit(c.Shape.Claims, c.Shape.Receipts, c.Shape.Rotations),
+	}
+	if n.Rotation != "" {
+		out[n.Rotation] = leaf.NewRotationCircuit(c.CommitteeCapacity)
+	}
+	if n.Receipt != "" {
+		out[n.Receipt] = leaf.NewReceiptLeafCircuit(leaf.ReceiptNodeLen, leaf.ReceiptMaxData)
+	}
+	return out
 }
 
 // AggregationCircuit is the aggregation circuit over the leaf keys, to compile or assign.
@@ -235,8 +253,10 @@ func (p *Prover) Circuits() []*Circuit {
 
 func (p *Prover) leaves() []*Circuit {
 	out := []*Circuit{p.Statement, p.Header, p.Step}
-	if p.Rotation != nil {
-		out = append(out, p.Rotation)
+	for _, c := range []*Circuit{p.Rotation, p.Receipt} {
+		if c != nil {
+			out = append(out, c)
+		}
 	}
 	return out
 }
@@ -245,6 +265,9 @@ func (p *Prover) leafKeys() aggregate.Keys {
 	k := aggregate.Keys{Statement: p.Statement.Keys.VK, Header: p.Header.Keys.VK, Step: p.Step.Keys.VK}
 	if p.Rotation != nil {
 		k.Rotation = p.Rotation.Keys.VK
+	}
+	if p.Receipt != nil {
+		k.Receipt = p.Receipt.Keys.VK
 	}
 	return k
 }
@@ -303,10 +326,12 @@ type RotationInput struct {
 	Signatures map[int]*eddsanative.Signature // by member index
 }
 
-// Batch is what one batch proof proves: its lane claims (as many as the shape's) and its
-// rotations (up to the shape's rotation slots), in this order in its statement.
+// Batch is what one batch proof proves: its lane claims proven by storage (as many as the
+// shape's), its claims by receipt (up to the shape's receipt slots) and its rotations (up to
+// the shape's rotation slots), in this order in its statement (lanes by receipt before events).
 type Batch struct {
 	Claims    []ClaimInput
+	Receipts  []ReceiptInput
 	Rotations []RotationInput
 }
 
@@ -421,152 +446,17 @@ func (p *Prover) proved(stage string) {
 
 // ProveLeaves proves a batch's leaves; out records the statement and the stages.
 func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Leaves, error) {
-	shape, inputs := p.Config.Shape, b.Claims
-	if len(inputs) != shape.Claims {
-		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Claims)
-	}
-	if len(b.Rotations) > shape.Rotations {
-		return nil, fmt.Errorf("%w: %d rotations, the circuits take up to %d", ErrShape, len(b.Rotations), shape.Rotations)
-	}
-	p.done, p.total = 0, 0
-
-	// Plan: the claims, their words, and every state step, checked natively first.
-	claims := make([]protocol.LaneClaim, len(inputs))
-	words := make([]common.Hash, len(inputs))
-	type chainPlan struct {
-		key     common.Hash
-		account bool
-		steps   []mpt.Step
-		value   []byte
-	}
-	plans := make([][3]chainPlan, len(inputs))
-	for i := range inputs {
-		in := &inputs[i]
-		if err := in.Lane.Verify(); err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
-		}
-		var err error
-		if claims[i], err = in.Claim(); err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
-		}
-		word, acc, err := in.storage()
-		if err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
-		}
-		words[i] = word.Value
-		keys := leaf.KeysOf(claims[i], words[i])
-		proofs := [3]struct {
-			root  common.Hash
-			key   common.Hash
-			nodes [][]byte
-		}{
-			{in.Lane.Header.Root, keys.AccountKey, nodes(in.Lane.AccountProof)},
-			{in.Lane.StorageRoot, keys.WordKey, nodes(word.Proof)},
-			{in.Lane.StorageRoot, keys.AccKey, nodes(acc.Proof)},
-		}
-		for ch, pr := range proofs {
-			value, steps, err := mpt.VerifyNative(pr.root, pr.key[:], pr.nodes)
-			if err != nil {
-				return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
-			}
-			max := shape.AccountSteps
-			if ch != aggregate.AccountChain {
-				max = shape.StorageSteps
-			}
-			if len(steps) > max {
-				return nil, fmt.Errorf("%w: claim %d, chain %d: a proof of %d nodes, the circuits take %d", ErrShape, i, ch, len(steps), max)
-			}
-			plans[i][ch] = chainPlan{pr.key, ch == aggregate.AccountChain, steps, value}
-		}
-	}
-	out.Statement = protocol.Statement{Lanes: claims}
-	for _, r := range b.Rotations {
-		out.Statement.Rotations = append(out.Statement.Rotations, r.Claim)
-	}
-	out.PublicInput = out.Statement.PublicInput()
-	p.total = 1 + len(inputs) + shape.Rotations + 2 // statement, headers, rotations, aggregation, wrap
-	for i := range plans {
-		for ch, pl := range plans[i] {
-			if !repeats(claims[i], ch) {
-				p.total += len(pl.steps)
-			}
-		}
-	}
-
-	// The leaf jobs, independent of each other: the statement leaf, each claim's header leaf
-	// and state steps, a rotation leaf per rotation slot.
-	var tasks []task
-	sa, _, err := leaf.AssignStatement(out.Statement, words, 0, shape.Rotations)
+	plan, err := p.PlanLeaves(b)
 	if err != nil {
 		return nil, err
 	}
-	tasks = append(tasks, task{"statement leaf", p.Statement, "statement", sa})
-	for i := range inputs {
-		in := &inputs[i]
-		enc, err := rlp.EncodeToBytes(in.Lane.Header)
-		if err != nil {
-			return nil, fmt.Errorf("claim %d: header: %w", i, err)
-		}
-		ha, _, err := leaf.AssignHeader(in.Lane.SrcDomain, enc, in.Committee, in.Signatures, p.Config.CommitteeCapacity)
-		if err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
-		}
-		tasks = append(tasks, task{"header leaves", p.Header, fmt.Sprintf("claim %d, header", i), ha})
-	}
-	type at struct{ claim, chain int }
-	var stepsOf []at // per state-step task
-	for i := range plans {
-		for ch, pl := range plans[i] {
-			if repeats(claims[i], ch) {
-				continue
-			}
-			for j := range pl.steps {
-				sa, _, err := leaf.AssignStateStep(pl.key, pl.steps, j, pl.value, pl.account)
-				if err != nil {
-					return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
-				}
-				tasks = append(tasks, task{"state steps", p.Step, fmt.Sprintf("claim %d, chain %d, step %d of %d", i, ch, j+1, len(pl.steps)), sa})
-				stepsOf = append(stepsOf, at{i, ch})
-			}
-		}
-	}
-	for r := range shape.Rotations {
-		var ra *leaf.RotationCircuit
-		label := fmt.Sprintf("rotation %d", r)
-		if r < len(b.Rotations) {
-			in := &b.Rotations[r]
-			if ra, _, err = leaf.AssignRotation(in.Claim, in.Committee, in.Signatures, p.Config.CommitteeCapacity); err != nil {
-				return nil, fmt.Errorf("rotation %d: %w", r, err)
-			}
-		} else {
-			if ra, err = leaf.PaddingRotation(p.Config.CommitteeCapacity); err != nil {
-				return nil, err
-			}
-			label += " (padding)"
-		}
-		tasks = append(tasks, task{"rotation leaves", p.Rotation, label, ra})
-	}
-
-	proofs, err := p.run(ctx, out, tasks)
+	out.Statement, out.PublicInput = plan.Statement, plan.Statement.PublicInput()
+	p.done, p.total = 0, len(plan.tasks)+2 // the leaves, the aggregation, the wrap
+	proofs, err := p.run(ctx, out, plan.tasks)
 	if err != nil {
 		return nil, err
 	}
-	l := &Leaves{Statement: out.Statement, StatementLeaf: proofs[0], Claims: make([]aggregate.ClaimLeaves, len(inputs))}
-	proofs = proofs[1:]
-	for i := range inputs {
-		l.Claims[i].Header = proofs[i]
-	}
-	proofs = proofs[len(inputs):]
-	for k, s := range stepsOf {
-		l.Claims[s.claim].Chains[s.chain] = append(l.Claims[s.claim].Chains[s.chain], proofs[k])
-	}
-	for i := range l.Claims {
-		if repeats(claims[i], aggregate.AccChain) {
-			l.Claims[i].Chains[aggregate.AccChain] = l.Claims[i].Chains[aggregate.WordChain]
-		}
-	}
-	l.Rotations = proofs[len(stepsOf):]
-	return l, nil
+	return plan.build(proofs), nil
 }
 
 // repeats reports whether a claim's chain ch is the proof of its word chain again: a

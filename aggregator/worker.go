@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
-	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
@@ -316,25 +315,20 @@ func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 	}
 	var field *big.Int
 	var circuit frontend.Circuit
+	leaves := s.Config.leafCircuits()
 	switch name {
-	case n.Header:
-		field, circuit = bls12377, leaf.NewHeaderCircuit(s.Config.CommitteeCapacity)
-	case n.Step:
-		field, circuit = bls12377, &leaf.StateStepCircuit{}
-	case n.Statement:
-		field, circuit = bls12377, leaf.NewStatementCircuit(s.Config.Shape.Claims, 0, s.Config.Shape.Rotations)
-	case n.Rotation:
-		if n.Rotation == "" {
+	case n.Header, n.Step, n.Statement, n.Rotation, n.Receipt:
+		if circuit = leaves[name]; name == "" || circuit == nil {
 			return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
 		}
-		field, circuit = bls12377, leaf.NewRotationCircuit(s.Config.CommitteeCapacity)
+		field = bls12377
 	case n.Aggregate:
 		p := &Prover{Config: s.Config}
 		var err error
 		for _, c := range []struct {
 			to   **Circuit
 			name string
-		}{{&p.Statement, n.Statement}, {&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Rotation, n.Rotation}} {
+		}{{&p.Statement, n.Statement}, {&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Rotation, n.Rotation}, {&p.Receipt, n.Receipt}} {
 			if c.name == "" {
 				continue
 			}
