@@ -17,6 +17,9 @@ type Metrics struct {
 	ProvingSeconds float64
 	Gas            float64 // gas of submitBatch and deliver transactions
 	Errors         float64 // failed steps (retried)
+	// StorageFallbacks counts counts proven by storage because their receipt was over the
+	// receipt leaf's bounds.
+	StorageFallbacks float64
 }
 
 func (m *Metrics) add(field *float64, v float64) {
@@ -36,6 +39,7 @@ var metricDescs = []*prometheus.Desc{
 	prometheus.NewDesc("isthmus_relay_proving_seconds_total", "Seconds spent proving batches.", nil, nil),
 	prometheus.NewDesc("isthmus_relay_gas_used_total", "Gas of the relay's submitBatch and deliver transactions.", nil, nil),
 	prometheus.NewDesc("isthmus_relay_step_errors_total", "Relay steps that failed and were retried.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_storage_fallbacks_total", "Lane counts proven by storage because their receipt was over the receipt leaf's bounds.", nil, nil),
 }
 
 // Describe is prometheus.Collector's.
@@ -48,7 +52,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // Collect is prometheus.Collector's: the counters' current values.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
-	values := []float64{m.Batches, m.Delivered, m.Failed, m.ProvingSeconds, m.Gas, m.Errors}
+	values := []float64{m.Batches, m.Delivered, m.Failed, m.ProvingSeconds, m.Gas, m.Errors, m.StorageFallbacks}
 	m.mu.Unlock()
 	for i, d := range metricDescs {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, values[i])

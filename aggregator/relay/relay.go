@@ -6,7 +6,11 @@
 // the delivered count, or the head when there is none. The Outbox's segment bounds make each
 // such span fit one destination transaction, whatever its senders chose (the liveness rule),
 // so the relay proves that count, as a checkpoint claim or a head claim, and delivers up to
-// it, segment after segment. A head proven by someone else whose span holds checkpoints is
+// it, segment after segment. With Config.ByReceipt (a prover whose circuits have receipt
+// slots) it proves that count by the receipt of its last message's MessageSent log instead:
+// one receipt leaf where the storage proofs take a dozen state steps. When that receipt is
+// over the receipt leaf's bounds (a send inside a transaction with many logs, or a large
+// payload), it says so in its log and proves the count by storage. A head proven by someone else whose span holds checkpoints is
 // delivered the same way: the relay proves the checkpoints inside it (the Inbox accepts a
 // checkpoint at any finalized block).
 //
@@ -38,18 +42,25 @@ import (
 )
 
 // Claim is what the relay asks its prover for: the claim of Lane's checkpoint at Checkpoint
-// (whose storage proof Lane holds), or of its head when Checkpoint is zero, signed by the
-// committee of Epoch (the Inbox's); with Rotate, the batch also carries the hand-over to
-// Epoch+1 that Relay.Rotation found signed.
+// (whose storage proof Lane holds), or of its head when Checkpoint is zero, or, with Receipt
+// set (and Lane nil), the lane by receipt of that MessageSent log; signed by the committee of
+// Epoch (the Inbox's); with Rotate, the batch also carries the hand-over to Epoch+1 that
+// Relay.Rotation found signed.
 type Claim struct {
 	Lane       *chain.LaneProof
 	Checkpoint uint64
+	Receipt    *chain.ReceiptProof
 	Epoch      uint64
 	Rotate     bool
 }
 
-// Prover proves a batch of one lane claim.
+// Prover proves a batch of one lane claim. For a claim by receipt whose receipt its circuits
+// cannot take, it returns an error wrapping ErrReceiptTooLarge.
 type Prover func(ctx context.Context, c Claim) (*Batch, error)
+
+// ErrReceiptTooLarge: the receipt of a lane's send is over the prover's receipt leaf bounds;
+// the relay proves that count by storage.
+var ErrReceiptTooLarge = errors.New("the send's receipt is over the receipt leaf's bounds")
 
 // Batch is a proven batch: the statement and the proof the Inbox's verifier takes.
 type Batch struct {
@@ -67,7 +78,10 @@ type Config struct {
 	Poll          time.Duration
 	// StateDir keeps the batch proven but not yet accepted.
 	StateDir string
-	Key      *ecdsa.PrivateKey // the relayer's account on the destination
+	// ByReceipt proves each count by its last message's receipt (the prover's circuits have
+	// receipt slots), by storage when the receipt is over their bounds.
+	ByReceipt bool
+	Key       *ecdsa.PrivateKey // the relayer's account on the destination
 }
 
 // Relay is one lane's relay.
@@ -222,6 +236,24 @@ func (r *Relay) rotationDue(ctx context.Context, st chain.DomainState) (bool, er
 // hand-over to the next epoch if rotate, and submits it. lane, if not nil, is the lane's
 // proof at h already read (for a head).
 func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProof, count uint64, st chain.DomainState, rotate bool) error {
+	if r.Config.ByReceipt {
+		target := count
+		if target == 0 && lane != nil {
+			head, err := lane.Head()
+			if err != nil {
+				return err
+			}
+			target = head.Count
+		}
+		if target > st.DeliveredCount {
+			err := r.proveByReceipt(ctx, h, target, st, rotate)
+			if !errors.Is(err, ErrReceiptTooLarge) {
+				return err
+			}
+			r.log().Warn("proving the lane by storage: the receipt of its last message is over the receipt leaf's bounds", "count", target, "err", err)
+			r.Metrics.add(&r.Metrics.StorageFallbacks, 1)
+		}
+	}
 	if lane == nil {
 		var want []uint64
 		if count != 0 {
@@ -237,8 +269,29 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProo
 		kind = "checkpoint"
 	}
 	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "delivered", st.DeliveredCount, "rotation", rotate)
+	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate}, st)
+}
+
+// proveByReceipt proves the lane at count by the MessageSent log of nonce count − 1, in a block
+// at or before the finalized h.
+func (r *Relay) proveByReceipt(ctx context.Context, h *types.Header, count uint64, st chain.DomainState, rotate bool) error {
+	block, tx, log, err := r.Src.FindSend(ctx, r.Config.DstDomain, count-1, h.Number)
+	if err != nil {
+		return err
+	}
+	rp, err := r.Src.Client.ProveReceipt(ctx, r.Config.SrcDomain, block, tx, log)
+	if err != nil {
+		return err
+	}
+	r.log().Info("proving the lane by receipt", "count", count, "block", block.Number, "tx", tx, "log", log,
+		"delivered", st.DeliveredCount, "rotation", rotate)
+	return r.proveAndSubmit(ctx, Claim{Receipt: rp, Epoch: st.Epoch, Rotate: rotate}, st)
+}
+
+// proveAndSubmit proves a claim, saves the batch, and submits it.
+func (r *Relay) proveAndSubmit(ctx context.Context, c Claim, st chain.DomainState) error {
 	start := time.Now()
-	b, err := r.Prove(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate})
+	b, err := r.Prove(ctx, c)
 	if err != nil {
 		return fmt.Errorf("prove: %w", err)
 	}

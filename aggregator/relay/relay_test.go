@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http/httptest"
 	"os"
@@ -16,10 +17,13 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	gethrlp "github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
@@ -454,5 +458,105 @@ func TestRelayCarriesTheHandOver(t *testing.T) {
 	st = until("rotated while paused", func(st chain.DomainState) bool { return st.Epoch == 3 })
 	if !st.Paused || st.DeliveredCount != 3 {
 		t.Fatalf("paused %v, delivered %d: want still paused, 3", st.Paused, st.DeliveredCount)
+	}
+}
+
+// receiptProver is a test double of a prover whose circuits have receipt slots: a claim by
+// receipt is checked against the pipeline's receipt leaf bounds natively (as the real planner
+// does) and, if it fits, returned as a lane by receipt with a TestOnlyProof; a lane proof as
+// testOnlyBatch does. It records the kinds of the claims it proved.
+type receiptProver struct {
+	outbox common.Address
+	kinds  []protocol.ClaimKind
+}
+
+func (p *receiptProver) prove(ctx context.Context, c Claim) (*Batch, error) {
+	if c.Receipt == nil {
+		b, err := testOnlyBatch(c)
+		if err == nil {
+			p.kinds = append(p.kinds, b.Statement.Lanes[0].Kind)
+		}
+		return b, err
+	}
+	enc, _ := gethrlp.EncodeToBytes(uint64(c.Receipt.TxIndex))
+	nodes := make([][]byte, len(c.Receipt.Nodes))
+	for i, n := range c.Receipt.Nodes {
+		nodes[i] = n
+	}
+	_, steps, err := mpt.VerifyNative(c.Receipt.Header.ReceiptHash, enc, nodes)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := leaf.AssignReceiptLeaf(int(c.Receipt.TxIndex), steps, int(c.Receipt.LogIndex), leaf.ReceiptNodeLen, leaf.ReceiptMaxData); err != nil {
+		if errors.Is(err, leaf.ErrReceiptTooLarge) {
+			return nil, fmt.Errorf("%w: %w", ErrReceiptTooLarge, err)
+		}
+		return nil, err
+	}
+	members, _ := devnet.CommitteeOfEpoch(c.Epoch)
+	claim, err := c.Receipt.LaneByReceipt(p.outbox, members.CommitmentHash())
+	if err != nil {
+		return nil, err
+	}
+	p.kinds = append(p.kinds, claim.Kind)
+	s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
+	return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+}
+
+// A relay whose prover takes claims by receipt proves each count by its last message's
+// MessageSent log, and the Inbox delivers up to it; a count whose receipt is over the receipt
+// leaf's bounds (a 400-byte payload) is proven by storage, said in the log and counted.
+func TestEventRelayProvesLanesByReceipt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, recipient := startWithRecipient(t, ctx, testbindings.TestRecordingRecipientMetaData.Bin)
+	prover := &receiptProver{outbox: d.Outbox}
+	var logs strings.Builder
+	r := &Relay{
+		Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
+			StateDir: t.TempDir(), Key: d.Relayer, ByReceipt: true},
+		Src: d.Src, Dst: d.Dst, Prove: prover.prove, Metrics: &Metrics{},
+		Log: slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+	send := func(payload []byte) {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, payload); err != nil {
+			t.Fatal(err)
+		}
+		d.Source.Finalize(d.Source.Head())
+	}
+	// Steps until count messages are delivered.
+	until := func(count uint64) {
+		for {
+			st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.DeliveredCount >= count {
+				return
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 3 {
+		send([]byte{byte(i)})
+	}
+	until(3)
+	if len(prover.kinds) != 1 || prover.kinds[0] != protocol.KindLaneReceipt {
+		t.Fatalf("claims proven: %v, want one lane by receipt", prover.kinds)
+	}
+	send(make([]byte, 400))
+	until(4)
+	if len(prover.kinds) != 2 || prover.kinds[1] != protocol.KindLaneHead || r.Metrics.StorageFallbacks != 1 {
+		t.Fatalf("claims proven: %v, fallbacks %v: want the 400-byte send's count proven by storage", prover.kinds, r.Metrics.StorageFallbacks)
+	}
+	if !strings.Contains(logs.String(), "proving the lane by storage") {
+		t.Fatalf("the fallback is not in the relay's log:\n%s", logs.String())
+	}
+	send([]byte{9})
+	until(5)
+	if prover.kinds[len(prover.kinds)-1] != protocol.KindLaneReceipt {
+		t.Fatalf("claims proven: %v, want a lane by receipt again", prover.kinds)
 	}
 }
