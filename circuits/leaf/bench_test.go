@@ -8,6 +8,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
@@ -112,6 +113,128 @@ func BenchmarkProve(b *testing.B) {
 				}
 				b.ReportMetric(time.Since(start).Seconds(), "prove-s")
 				b.ReportMetric(prover.PeakGiB(), "peak-GiB")
+			}
+		})
+	}
+}
+
+// BenchmarkLaneClaim proves the leaf proofs of one lane claim at mainnet depth both ways
+// (README, "Event mode"): by storage (an account proof and two storage proofs, a state step a
+// node: the deposit contract's 8 + 3 + 3 nodes, WETH's 9 + 7 + 7) and by receipt (a log of
+// block 21,925,176 two nodes below the receiptsRoot: two state steps and the receipt leaf).
+// It reports the proofs, their constraints, their proving seconds summed and the peak. Keys
+// from the store (the receipt leaf's made by the run if absent: ~5 minutes).
+//
+//	go test ./circuits/leaf -run '^$' -bench 'BenchmarkLaneClaim' -benchtime 1x -timeout 60m
+func BenchmarkLaneClaim(b *testing.B) {
+	dir, err := prover.DefaultDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := &prover.Store{Dir: dir}
+	type circuit struct {
+		ccs  constraint.ConstraintSystem
+		keys *prover.Keys
+	}
+	compiled := map[string]*circuit{}
+	load := func(name string, placeholder frontend.Circuit) *circuit {
+		if c, ok := compiled[name]; ok {
+			return c
+		}
+		ccs, err := frontend.Compile(field, r1cs.NewBuilder, placeholder)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys, err := store.Keys(name, ccs, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		compiled[name] = &circuit{ccs, keys}
+		return compiled[name]
+	}
+	type proof struct {
+		name       string
+		assignment frontend.Circuit
+	}
+	stepsOf := func(p mainnet.Proof, twice bool) []proof {
+		value, steps, err := mpt.VerifyNative(p.Root, p.Key, p.Nodes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out []proof
+		for i := range steps {
+			a, _, err := AssignStateStep(common.BytesToHash(p.Key), steps, i, value, p.Account)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out = append(out, proof{"state-step", a})
+		}
+		if twice { // a lane claim's word and accumulator slots: two storage proofs of one depth
+			out = append(out, out...)
+		}
+		return out
+	}
+	ps, err := mainnet.StateProofs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	byName := map[string]mainnet.Proof{}
+	for _, p := range ps {
+		byName[p.Name] = p
+	}
+	receiptPath := func() []proof {
+		c := receiptCases(b, mainnetReceiptBlock(b))["a two-byte key"]
+		var out []proof
+		for _, s := range c.steps {
+			out = append(out, proof{"state-step", s})
+		}
+		return append(out, proof{ReceiptLeafName, c.leaf})
+	}
+	cases := []struct {
+		name   string
+		proofs func() []proof
+	}{
+		{"storage-14-steps", func() []proof {
+			return append(stepsOf(byName["account 0x00000000219ab540356cBB839Cbe05303d7705Fa at 21925176"], false),
+				stepsOf(byName["slot 1 of 0x00000000219ab540356cBB839Cbe05303d7705Fa"], true)...)
+		}},
+		{"storage-23-steps", func() []proof {
+			return append(stepsOf(byName["account WETH at 19000000"], false), stepsOf(byName["slot 2 of WETH (decimals = 18)"], true)...)
+		}},
+		{"receipt-2-steps-and-leaf", receiptPath},
+	}
+	placeholders := map[string]frontend.Circuit{"state-step": &StateStepCircuit{}, ReceiptLeafName: NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData)}
+	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), field)
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			proofs := tc.proofs()
+			for _, p := range proofs {
+				load(p.name, placeholders[p.name])
+			}
+			for i := 0; i < b.N; i++ {
+				var seconds, peak float64
+				constraints := 0
+				for _, p := range proofs {
+					c := compiled[p.name]
+					w, err := frontend.NewWitness(p.assignment, field)
+					if err != nil {
+						b.Fatal(err)
+					}
+					runtime.GC()
+					debug.FreeOSMemory()
+					prover.ResetPeak()
+					start := time.Now()
+					if _, err := groth16.Prove(c.ccs, c.keys.PK, w, opt); err != nil {
+						b.Fatal(err)
+					}
+					seconds += time.Since(start).Seconds()
+					peak = max(peak, prover.PeakGiB())
+					constraints += c.ccs.GetNbConstraints()
+				}
+				b.ReportMetric(float64(len(proofs)), "proofs")
+				b.ReportMetric(float64(constraints), "constraints")
+				b.ReportMetric(seconds, "prove-s")
+				b.ReportMetric(peak, "peak-GiB")
 			}
 		})
 	}

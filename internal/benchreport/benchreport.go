@@ -61,7 +61,7 @@ var Plans = map[string][]Plan{
 	"full": {
 		{[]string{"./contracts"}, "BenchmarkGas"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
-		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve"},
+		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve|BenchmarkLaneClaim"},
 		{[]string{"./circuits/synccommittee"}, "BenchmarkSyncCommittee"},
 		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline|BenchmarkQueueOverhead|BenchmarkWorkers"},
 	},
@@ -230,6 +230,9 @@ func (r *Report) markdown(plots map[string]string) string {
 		{"Constraints (R1CS)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkConstraints") }},
 		{"Setup and proving", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSetup") || strings.HasPrefix(x.Name, "BenchmarkProve")
+		}},
+		{"One lane claim at mainnet depth, by storage and by receipt (its leaf proofs: their number, constraints, proving seconds summed)", func(x Result) bool {
+			return strings.HasPrefix(x.Name, "BenchmarkLaneClaim")
 		}},
 		{"Ethereum's sync committee at 512 members (setup and proving, each piece's keys made by the run)", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSyncCommittee")
