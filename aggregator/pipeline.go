@@ -188,7 +188,16 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Prover{Config: cfg, log: log, store: store}
-	n, leaves := cfg.Circuits(), cfg.leafCircuits()
+	leaves := cfg.leafCircuits()
+	if err := p.setLeaves(func(name string) (*Circuit, error) { return keyed(store, log, name, bls12377, leaves[name]) }); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// setLeaves sets each of the config's leaf circuits from get, by name.
+func (p *Prover) setLeaves(get func(name string) (*Circuit, error)) error {
+	n := p.Config.Circuits()
 	for _, c := range []struct {
 		to   **Circuit
 		name string
@@ -197,11 +206,11 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 			continue
 		}
 		var err error
-		if *c.to, err = keyed(store, log, c.name, bls12377, leaves[c.name]); err != nil {
-			return nil, err
+		if *c.to, err = get(c.name); err != nil {
+			return err
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // leafCircuits are the config's leaf circuits by name, as placeholders to compile.

@@ -68,16 +68,12 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 
 	cfg := Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 0, AccountSteps: 1, StorageSteps: 1, Receipts: 3, ReceiptSteps: 1}}
 	p := &Prover{Config: cfg}
-	n, leaves := cfg.Circuits(), cfg.leafCircuits()
-	for _, c := range []struct {
-		to   **Circuit
-		name string
-	}{{&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Statement, n.Statement}, {&p.Receipt, n.Receipt}} {
-		ccs, err := frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[c.name])
-		if err != nil {
-			t.Fatal(err)
-		}
-		*c.to = &Circuit{Name: c.name, Curve: ecc.BLS12_377, CCS: ccs}
+	leaves := cfg.leafCircuits()
+	if err := p.setLeaves(func(name string) (*Circuit, error) {
+		ccs, err := frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
+		return &Circuit{Name: name, Curve: ecc.BLS12_377, CCS: ccs}, err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// The event first: the plan puts the lane before it.
 	plan, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{event, lane}})

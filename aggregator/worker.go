@@ -324,18 +324,10 @@ func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 		field = bls12377
 	case n.Aggregate:
 		p := &Prover{Config: s.Config}
-		var err error
-		for _, c := range []struct {
-			to   **Circuit
-			name string
-		}{{&p.Statement, n.Statement}, {&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Rotation, n.Rotation}, {&p.Receipt, n.Receipt}} {
-			if c.name == "" {
-				continue
-			}
-			if *c.to, err = vk(c.name); err != nil {
-				return nil, err
-			}
+		if err := p.setLeaves(vk); err != nil {
+			return nil, err
 		}
+		var err error
 		field = bw6761
 		if circuit, err = aggregate.New(s.Config.Shape, p.leafKeys()); err != nil {
 			return nil, err

@@ -100,20 +100,8 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 		h.Write(in)
 		return h.Sum(), nil
 	}
-	values := func(bs []uints.U8) []frontend.Variable {
-		out := make([]frontend.Variable, len(bs))
-		for i := range bs {
-			out[i] = bf.Value(bs[i])
-		}
-		return out
-	}
-	number := func(bs []uints.U8) frontend.Variable {
-		var v frontend.Variable = 0
-		for _, b := range values(bs) {
-			v = api.Add(api.Mul(v, 256), b)
-		}
-		return v
-	}
+	values := func(bs []uints.U8) []frontend.Variable { return byteValues(bf, bs) }
+	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
 	assertHalvesOf := func(bs []uints.U8, h [2]frontend.Variable) { assertHalves(api, values(bs), h) }
 
 	var hashes []uints.U8
@@ -225,6 +213,24 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 }
 
 func constBytes(b []byte) []uints.U8 { return uints.NewU8Array(b) }
+
+// byteValues are the values of bytes.
+func byteValues(bf *uints.Bytes, bs []uints.U8) []frontend.Variable {
+	out := make([]frontend.Variable, len(bs))
+	for i := range bs {
+		out[i] = bf.Value(bs[i])
+	}
+	return out
+}
+
+// bigEndian is the integer bytes encode, big-endian.
+func bigEndian(api frontend.API, bf *uints.Bytes, bs []uints.U8) frontend.Variable {
+	var v frontend.Variable = 0
+	for _, b := range byteValues(bf, bs) {
+		v = api.Add(api.Mul(v, 256), b)
+	}
+	return v
+}
 
 // compact returns the receipt slots' hashes, then the rotation slots', with the used receipt
 // slots (the first used of them) closed up against the rotations: position t holds receipt

@@ -53,21 +53,8 @@ const (
 // claim's hash and whether the slot is used.
 func (c *StatementCircuit) receiptSlot(api frontend.API, bf *uints.Bytes, i int, keccak func([]uints.U8, frontend.Variable) ([]uints.U8, error)) ([]uints.U8, frontend.Variable, error) {
 	enc, pub := c.ReceiptEncoded[i][:], &c.Receipts[i]
-	values := func(bs []uints.U8) []frontend.Variable {
-		out := make([]frontend.Variable, len(bs))
-		for k := range bs {
-			out[k] = bf.Value(bs[k])
-		}
-		return out
-	}
-	number := func(bs []uints.U8) frontend.Variable {
-		var v frontend.Variable = 0
-		for _, b := range values(bs) {
-			v = api.Add(api.Mul(v, 256), b)
-		}
-		return v
-	}
-	halvesOf := func(bs []uints.U8) [2]frontend.Variable { return mpt.Ref(api, values(bs)) }
+	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
+	halvesOf := func(bs []uints.U8) [2]frontend.Variable { return mpt.Ref(api, byteValues(bf, bs)) }
 	sel := func(cond frontend.Variable, a, b [2]frontend.Variable) [2]frontend.Variable {
 		return [2]frontend.Variable{api.Select(cond, a[0], b[0]), api.Select(cond, a[1], b[1])}
 	}
