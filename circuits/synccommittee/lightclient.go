@@ -185,12 +185,23 @@ func (c *Config) VerifySignature(com *Committee, agg *SyncAggregate, attestedRoo
 	if len(agg.Bits) != (c.CommitteeSize+7)/8 {
 		return fmt.Errorf("%w: %d bytes of participation bits for a committee of %d", ErrField, len(agg.Bits), c.CommitteeSize)
 	}
-	fork := c.ForkAt(c.Epoch(max(signatureSlot, 1) - 1))
-	msg := SigningRoot(attestedRoot, DomainSyncCommittee, fork.Version, c.GenesisValidatorsRoot)
-	if err := com.verifyAggregate(agg, msg); err != nil {
-		return fmt.Errorf("%w (attested root %x, fork %s)", err, attestedRoot, fork.Name)
+	if err := com.verifyAggregate(agg, c.SyncSigningRoot(attestedRoot, signatureSlot)); err != nil {
+		return fmt.Errorf("%w (attested root %x, fork %s)", err, attestedRoot, c.signatureFork(signatureSlot).Name)
 	}
 	return nil
+}
+
+// signatureFork is the fork whose version a sync aggregate signed at signatureSlot uses: the
+// fork of the slot before.
+func (c *Config) signatureFork(signatureSlot uint64) Fork {
+	return c.ForkAt(c.Epoch(max(signatureSlot, 1) - 1))
+}
+
+// SyncSigningRoot is the root a sync committee signs, at signatureSlot, for an attested header
+// root: under DOMAIN_SYNC_COMMITTEE, the fork of the slot before the signature's, and the
+// genesis validators root.
+func (c *Config) SyncSigningRoot(attestedRoot [32]byte, signatureSlot uint64) [32]byte {
+	return SigningRoot(attestedRoot, DomainSyncCommittee, c.signatureFork(signatureSlot).Version, c.GenesisValidatorsRoot)
 }
 
 // verifyAggregate is FastAggregateVerify of the participants' keys over a signing root.
