@@ -10,14 +10,16 @@ import (
 )
 
 // lockFolder takes the store's lock of one circuit's keys (name and digest), waiting while
-// another process or goroutine holds it: an exclusive flock on a file beside the key folder.
-// Two setups of the same circuit into one store would otherwise each keep their own keys in
-// memory while the later overwrote the earlier's files. It returns the unlock function.
+// another process or goroutine holds it: an exclusive flock on a file in the key folder (a
+// folder without a manifest is an unfinished setup to the store's readers). Two setups of
+// the same circuit into one store would otherwise each keep their own keys in memory while
+// the later overwrote the earlier's files. It returns the unlock function.
 func (s *Store) lockFolder(name, digest string) (func(), error) {
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+	dir := s.folder(name, digest)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
 	}
-	path := filepath.Join(s.Dir, "."+FolderName(name, digest)+".lock")
+	path := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("key store lock: %w", err)

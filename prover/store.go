@@ -27,6 +27,7 @@ var (
 
 const (
 	manifestFile = "manifest.json"
+	lockFile     = ".lock" // held while the keys are set up (lockFolder)
 	pkFile       = "pk.dump"
 	vkFile       = "vk.bin"
 )
@@ -508,7 +509,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // Attach stores a file derived from a circuit's keys (such as its exported Solidity
 // verifier) beside them, with its checksum in their manifest; `keys check` verifies it.
 func (s *Store) Attach(k *Keys, file string, data []byte) error {
-	if file == pkFile || file == vkFile || file == manifestFile || filepath.Base(file) != file {
+	if file == pkFile || file == vkFile || file == manifestFile || file == lockFile || filepath.Base(file) != file {
 		return fmt.Errorf("key store: cannot attach %q", file)
 	}
 	m := k.Manifest
