@@ -20,8 +20,8 @@ import (
 
 // A batch of claims by receipt, planned: a devnet send proves its lane by receipt and a plain
 // ERC-20 Transfer its event; the statement lists the lane, then the event; every leaf task's
-// witness solves its circuit (compiled here, with no key: the real-proof run is the devnet
-// pipeline's); the unused receipt slot takes the first slot's proofs; a send whose receipt is
+// witness is made, the statement leaf's solves its circuit (compiled here, with no key: the
+// real-proof run is the devnet pipeline's); the unused receipt slot takes the first slot's proofs; a send whose receipt is
 // over the receipt leaf's bound is refused, for the relay to prove by storage.
 func TestEventPlanOfADevnetBatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -67,11 +67,19 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 	event := input(&transfer.BlockHash, uint32(transfer.TransactionIndex), 0, common.Address{})
 
 	cfg := Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 0, AccountSteps: 1, StorageSteps: 1, Receipts: 3, ReceiptSteps: 1}}
+	// The statement leaf is compiled (its witness is the planner's own work); the other
+	// leaves' witnesses come from the leaf package's assigners, solved in its tests, after
+	// the planner's native checks (LinkReceipt, MatchReceipt).
 	p := &Prover{Config: cfg}
 	leaves := cfg.leafCircuits()
 	if err := p.setLeaves(func(name string) (*Circuit, error) {
-		ccs, err := frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
-		return &Circuit{Name: name, Curve: ecc.BLS12_377, CCS: ccs}, err
+		c := &Circuit{Name: name, Curve: ecc.BLS12_377}
+		if name != cfg.Circuits().Statement {
+			return c, nil
+		}
+		var err error
+		c.CCS, err = frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
+		return c, err
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +95,10 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 	for k, task := range plan.tasks {
 		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
+		}
+		if task.circuit.CCS == nil {
+			continue
 		}
 		if err := task.circuit.CCS.IsSolved(w); err != nil {
 			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
