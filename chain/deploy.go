@@ -51,14 +51,16 @@ func DeployInbox(ctx context.Context, c *Client, key *ecdsa.PrivateKey, cfg Inbo
 type SourceDomain struct {
 	Domain       uint32
 	Outbox       common.Address
+	Adapter      uint8       // protocol.AdapterCommittee or protocol.AdapterSyncCommittee
 	Committee    common.Hash // the trusted committee's commitment
+	Epoch        uint64      // the committee's epoch (a sync committee's period)
 	RateCapacity uint64      // 0: no rate limit
 	RateWindow   uint32
 }
 
 // AddDomain registers a source domain with the Inbox (owner only).
 func (d *Destination) AddDomain(ctx context.Context, key *ecdsa.PrivateKey, s SourceDomain) error {
-	data := d.abi.PackAddDomain(s.Domain, s.Outbox, s.Committee, s.RateCapacity, s.RateWindow)
+	data := d.abi.PackAddDomain(s.Domain, s.Outbox, s.Adapter, s.Committee, s.Epoch, s.RateCapacity, s.RateWindow)
 	if _, err := d.Client.Transact(ctx, key, d.bound, data, 0, d.abi.UnpackError); err != nil {
 		return fmt.Errorf("inbox addDomain %d: %w", s.Domain, err)
 	}

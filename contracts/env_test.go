@@ -80,7 +80,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	inboxAddr := e.deploy(bindings.InboxMetaData.Bin,
 		e.ib.PackConstructor(dstDomain, e.verifier, addr(e.owner), addr(e.guardian), big.NewInt(dayS)))
 	e.inbox = e.ib.Instance(e.b.Client(), inboxAddr)
-	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(srcDomain, e.outbox.Address(), devCommittee, cfg.rateCapacity, uint32(cfg.rateWindow))))
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(srcDomain, e.outbox.Address(), protocol.AdapterCommittee, devCommittee, 0, cfg.rateCapacity, uint32(cfg.rateWindow))))
 	return e
 }
 

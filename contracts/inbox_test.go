@@ -528,7 +528,7 @@ func TestInboxCommitteeRotatesOnlyByProof(t *testing.T) {
 	c.Committee = next
 	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{c}}))
 	// The owner has no way to set a committee: re-adding the domain is refused.
-	_, err = e.tx(e.owner, e.inbox, e.ib.PackAddDomain(srcDomain, e.outbox.Address(), devCommittee, 0, 0))
+	_, err = e.tx(e.owner, e.inbox, e.ib.PackAddDomain(srcDomain, e.outbox.Address(), protocol.AdapterCommittee, devCommittee, 0, 0, 0))
 	wantRevert(t, err, "InboxDomainExists")
 }
 
@@ -670,4 +670,44 @@ func TestEventClaimsRecorded(t *testing.T) {
 	if e.eventProven(paused.ID()) || !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackEventSkippedEvent(l); return err }) {
 		t.Fatal("an event of a paused domain was recorded")
 	}
+}
+
+// A source domain final under Ethereum's sync committee: the Inbox keeps the commitment of
+// the committee of the current period, the period as its epoch, and moves to the next period
+// only by a rotation claim. Refused: a batch under a committee that is not the current one,
+// a period skipped, a rotation replayed, an unknown adapter.
+func TestEthereumSourceInboxSyncCommitteeDomain(t *testing.T) {
+	e := newEnv(t)
+	const eth = 7
+	period := func(p uint64) common.Hash {
+		return crypto.Keccak256Hash([]byte("sync committee of period"), big.NewInt(int64(p)).Bytes())
+	}
+	_, err := e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), 2, period(862), 862, 0, 0))
+	wantRevert(t, err, "InboxInvalidConfig")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), protocol.AdapterSyncCommittee, period(862), 862, 0, 0)))
+	state := func() bindings.InboxDomain {
+		st, err := bind.Call(e.inbox, nil, e.ib.PackDomain(eth), e.ib.UnpackDomain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := state(); st.Adapter != protocol.AdapterSyncCommittee || st.Epoch != 862 || st.Committee != period(862) {
+		t.Fatalf("domain %+v: want the sync committee of period 862", st)
+	}
+	rotation := func(from, to uint64) protocol.RotationClaim {
+		return protocol.RotationClaim{SrcDomain: eth, Committee: period(from), NextEpoch: to, NextCommittee: period(to)}
+	}
+	e.must(e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{rotation(862, 863)}}))
+	if st := state(); st.Epoch != 863 || st.Committee != period(863) {
+		t.Fatalf("after the rotation: %+v", st)
+	}
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{rotation(863, 865)}})
+	wantRevert(t, err, "InboxWrongEpoch")
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{rotation(862, 863)}})
+	wantRevert(t, err, "InboxWrongCommittee")
+	old := e.claim(0)
+	old.SrcDomain, old.Committee, old.Count = eth, period(862), 1
+	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{old}})
+	wantRevert(t, err, "InboxWrongCommittee")
 }

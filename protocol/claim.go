@@ -29,6 +29,15 @@ const (
 	KindEvent ClaimKind = 5
 )
 
+// Header adapters: how a source domain's headers are final (the Inbox keeps one a domain).
+const (
+	// AdapterCommittee: a quorum of an attester committee (EdDSA), from epoch 0.
+	AdapterCommittee uint8 = 0
+	// AdapterSyncCommittee: Ethereum's sync committee of a period (BLS12-381); the epoch is
+	// the period, and the committee's commitment is synccommittee.CommitmentOf its keys.
+	AdapterSyncCommittee uint8 = 1
+)
+
 // MaxTopics is the most topics a log has (LOG0 to LOG4).
 const MaxTopics = 4
 

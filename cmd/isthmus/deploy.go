@@ -11,13 +11,17 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
+	"github.com/isthmus-xyz/isthmus/chain/beacon"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
@@ -98,6 +102,7 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 	var ib deployerFlags
 	var store storeFlag
 	var trust committeeFlags
+	var sync syncCommitteeFlags
 	var ibDomain, srcDomain uint32
 	var srcOutbox, verifierAddr string
 	var allowDevKeys bool
@@ -108,7 +113,11 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 		Long: `Deploys the Groth16 verifier exported from the stored wrap key (or uses --verifier, an
 IBatchVerifier already deployed) and an Inbox that checks batches with it, then registers
 the source domain (--src-domain, --outbox) with its committee's commitment (--committee,
-a committee file; --devnet-committee for the devnet's, whose keys are public).
+a committee file; --devnet-committee for the devnet's, whose keys are public), or, for a
+source final under Ethereum's sync committee, with the commitment of the sync committee
+of the period of a trusted beacon block root (--beacon, a beacon node's REST API, and
+--trusted-root: the node's bootstrap of that root is checked against it, its committee by
+its branch).
 
 Keys made by 'isthmus setup' are development keys: whoever ran the setup could have kept
 its randomness and can then prove any statement. Deploying a verifier from them needs
@@ -121,19 +130,31 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 			if verifierAddr != "" && !common.IsHexAddress(verifierAddr) {
 				return usageError(fmt.Errorf("--verifier %q is not an address", verifierAddr))
 			}
-			if err := trust.check(); err != nil {
-				return err
-			}
 			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
-			members, err := trust.committee()
-			if err != nil {
-				return fail(err)
+			source := chain.SourceDomain{Domain: srcDomain, Outbox: common.HexToAddress(srcOutbox)}
+			if sync.url == "" {
+				if err := trust.check(); err != nil {
+					return err
+				}
+				members, err := trust.committee()
+				if err != nil {
+					return fail(err)
+				}
+				source.Adapter, source.Committee = protocol.AdapterCommittee, members.CommitmentHash()
+			} else if trust.file != "" || trust.devnet {
+				return usageError(errors.New("--beacon trusts a sync committee: give no --committee"))
 			}
 			ctx, cancel, c, key, err := ib.connect(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer cancel()
+			if sync.url != "" {
+				if source.Committee, source.Epoch, err = sync.committee(ctx); err != nil {
+					return err
+				}
+				source.Adapter = protocol.AdapterSyncCommittee
+			}
 			v := common.HexToAddress(verifierAddr)
 			if verifierAddr == "" {
 				st, err := store.store()
@@ -172,10 +193,10 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 			if err != nil {
 				return fail(err)
 			}
-			if err := dst.AddDomain(ctx, key, chain.SourceDomain{Domain: srcDomain, Outbox: common.HexToAddress(srcOutbox), Committee: members.CommitmentHash()}); err != nil {
+			if err := dst.AddDomain(ctx, key, source); err != nil {
 				return fail(err)
 			}
-			fmt.Fprintf(out, "Inbox of domain %d: %s (source domain %d, Outbox %s, committee %s)\n", ibDomain, addr, srcDomain, common.HexToAddress(srcOutbox), members.CommitmentHash())
+			fmt.Fprintf(out, "Inbox of domain %d: %s (source domain %d, Outbox %s, committee %s, epoch %d)\n", ibDomain, addr, srcDomain, source.Outbox, source.Committee, source.Epoch)
 			return nil
 		},
 	}
@@ -187,6 +208,7 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 	f.StringVar(&srcOutbox, "outbox", "", "the source domain's Outbox")
 	f.StringVar(&verifierAddr, "verifier", "", "an IBatchVerifier already deployed (default: deploy the generated one)")
 	trust.register(inbox, "the source domain's committee file")
+	sync.register(inbox)
 	f.BoolVar(&allowDevKeys, "allow-development-keys", false, "deploy a verifier from development keys (made by 'isthmus setup': not for value)")
 	f.DurationVar(&delay, "upgrade-delay", 24*time.Hour, "verifier upgrade delay (at least a day)")
 
@@ -224,4 +246,37 @@ func (c *committeeFlags) committee() (committee.Committee, error) {
 		return nil, err
 	}
 	return attest.DecodeCommittee(data)
+}
+
+// syncCommitteeFlags name a sync committee to trust: a beacon node and a block root the
+// operator trusts (a weak-subjectivity checkpoint); a devnet beacon chain's committee size.
+type syncCommitteeFlags struct {
+	url, root  string
+	devnetSize int
+}
+
+func (s *syncCommitteeFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&s.url, "beacon", "", "a beacon node's REST API: trust Ethereum's sync committee of --trusted-root's period")
+	f.StringVar(&s.root, "trusted-root", "", "the beacon block root to bootstrap from (with --beacon)")
+	f.IntVar(&s.devnetSize, "beacon-devnet-committee", 0, "the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
+}
+
+// committee bootstraps from the trusted root and returns the commitment of its period's sync
+// committee, and the period.
+func (s *syncCommitteeFlags) committee(ctx context.Context) (common.Hash, uint64, error) {
+	root, err := hexutil.Decode(s.root)
+	if err != nil || len(root) != 32 {
+		return common.Hash{}, 0, usageError(fmt.Errorf("--trusted-root %q is not a 32-byte block root", s.root))
+	}
+	cfg := synccommittee.Mainnet()
+	if s.devnetSize > 0 {
+		cfg = devnet.BeaconConfig(s.devnetSize)
+	}
+	f, err := beacon.Follow(ctx, beacon.NewClient(s.url), cfg, common.BytesToHash(root))
+	if err != nil {
+		return common.Hash{}, 0, &exitError{code: exitFailure, err: err}
+	}
+	c := synccommittee.CommitmentOf(f.Store.Current)
+	return common.Hash(c.Bytes()), cfg.Period(f.Store.Finalized.Slot), nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
@@ -335,4 +336,56 @@ func startDevnet(t *testing.T) (context.Context, *devnet.Devnet) {
 	}
 	t.Cleanup(func() { d.Close() })
 	return ctx, d
+}
+
+// deploy inbox --beacon: the Inbox trusts the sync committee of the period of a trusted
+// beacon block root, from a node's bootstrap checked against it (here the devnet's beacon
+// chain through the standard REST API); an untrusted root, or a committee file beside it,
+// is refused.
+func TestEthereumSourceDeployInboxFromABeaconBootstrap(t *testing.T) {
+	ctx, d := startDevnet(t)
+	for range 4 {
+		d.Source.Commit()
+	}
+	cfg := devnet.BeaconConfig(16)
+	b := devnet.NewBeacon(cfg, "isthmus devnet beacon")
+	if err := b.Sync(ctx, d.SourceClient.Eth); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.Handler())
+	defer srv.Close()
+	root, err := b.Root(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "1", "--outbox", d.Outbox.Hex(),
+		"--verifier", d.Verifier.Hex(), "--devnet-deployer", "--beacon", srv.URL, "--beacon-devnet-committee", "16"}
+	out, err := run(t, append(args, "--trusted-root", root.Hex())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := regexp.MustCompile(`Inbox of domain 8: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(out)
+	if im == nil {
+		t.Fatalf("deploy inbox: %q", out)
+	}
+	dst, err := chain.NewDestination(ctx, d.DestinationClient, common.HexToAddress(im[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := dst.State(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	com, err := cfg.NewCommittee(&b.Committee(0).JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := synccommittee.CommitmentOf(com)
+	if st.Adapter != protocol.AdapterSyncCommittee || st.Epoch != 0 || st.Committee != common.Hash(want.Bytes()) {
+		t.Fatalf("the Inbox's source domain: %+v, want the sync committee of period 0", st)
+	}
+	_, err = run(t, append(args, "--trusted-root", common.Hash{1}.Hex())...)
+	wantFailure(t, err, "no such object", args)
+	_, err = run(t, append(args, "--trusted-root", root.Hex(), "--devnet-committee")...)
+	wantUsage(t, err, "--beacon", args)
 }

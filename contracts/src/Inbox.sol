@@ -36,8 +36,9 @@ contract Inbox {
     struct Domain {
         bytes32 committee; // trusted committee commitment
         address outbox; // the source Outbox; zero while the domain is unknown
-        uint64 epoch; // committee epoch
+        uint64 epoch; // committee epoch (a sync committee's: its period)
         bool paused; // frozen by the guardian or by a proven contradiction
+        uint8 adapter; // how the source's headers are final: Protocol.ADAPTER_*
         uint64 provenCount; // highest proven count
         uint64 provenBlock; // newest block a lane head was proven at
         uint64 deliveredCount; // messages delivered so far
@@ -97,7 +98,7 @@ contract Inbox {
     event Delivered(uint32 indexed srcDomain, uint64 fromCount, uint64 toCount, bytes32 acc);
     event MessageFailed(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
     event MessageRetried(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
-    event DomainAdded(uint32 indexed srcDomain, address outbox, bytes32 committee);
+    event DomainAdded(uint32 indexed srcDomain, address outbox, uint8 adapter, bytes32 committee, uint64 epoch);
     event DomainPaused(uint32 indexed srcDomain, bool paused);
     event Paused(bool paused);
     event RateLimitSet(uint32 indexed srcDomain, uint64 capacity, uint32 window);
@@ -391,18 +392,32 @@ contract Inbox {
 
     // ---------------------------------------------------------------- governance
 
-    /// @notice Trusts `srcDomain`: its Outbox and its initial committee (epoch 0). After this the
-    ///         committee changes only by proof.
-    function addDomain(uint32 srcDomain, address outbox, bytes32 committee, uint64 rateCapacity, uint32 rateWindow)
-        external
-        onlyOwner
-    {
-        if (srcDomain == localDomain || outbox == address(0) || committee == bytes32(0)) revert InvalidConfig();
+    /// @notice Trusts `srcDomain`: its Outbox, how its headers are final (`adapter`), and its
+    ///         committee at `epoch`: an attester committee's commitment (ADAPTER_COMMITTEE, from
+    ///         epoch 0), or the commitment of Ethereum's sync committee of period `epoch`
+    ///         (ADAPTER_SYNC_COMMITTEE, from a bootstrap the owner checked against a trusted
+    ///         block root). After this the committee changes only by proof: a rotation claim
+    ///         to the next epoch (the next period's sync committee).
+    function addDomain(
+        uint32 srcDomain,
+        address outbox,
+        uint8 adapter,
+        bytes32 committee,
+        uint64 epoch,
+        uint64 rateCapacity,
+        uint32 rateWindow
+    ) external onlyOwner {
+        if (
+            srcDomain == localDomain || outbox == address(0) || committee == bytes32(0)
+                || adapter > Protocol.ADAPTER_SYNC_COMMITTEE
+        ) revert InvalidConfig();
         Domain storage d = _domains[srcDomain];
         if (d.outbox != address(0)) revert DomainExists(srcDomain);
         d.outbox = outbox;
         d.committee = committee;
-        emit DomainAdded(srcDomain, outbox, committee);
+        d.adapter = adapter;
+        d.epoch = epoch;
+        emit DomainAdded(srcDomain, outbox, adapter, committee, epoch);
         _setRateLimit(srcDomain, d, rateCapacity, rateWindow);
     }
 

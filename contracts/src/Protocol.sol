@@ -25,6 +25,13 @@ library Protocol {
     uint8 internal constant KIND_LANE_RECEIPT = 4;
     uint8 internal constant KIND_EVENT = 5;
 
+    // Header adapters: how a source domain's headers are final. An attester committee's
+    // quorum (EdDSA on BLS12-377's twisted Edwards curve, the committee a Poseidon2
+    // commitment), or Ethereum's sync committee (BLS12-381, the committee of a period a
+    // Poseidon2 commitment of its keys, rotating every period by proof).
+    uint8 internal constant ADAPTER_COMMITTEE = 0;
+    uint8 internal constant ADAPTER_SYNC_COMMITTEE = 1;
+
     /// @notice Lengths of the packed claims, kind byte included.
     uint256 internal constant LANE_CLAIM_SIZE = 141;
     uint256 internal constant ROTATION_CLAIM_SIZE = 77;
