@@ -217,6 +217,9 @@ func AssignReceiptLeaf(txIndex int, steps []mpt.Step, logIndex, nodeLen, maxData
 		return nil, nil, err
 	}
 	lg, err := receipt.DecodeLogNative(value, logIndex)
+	if errors.Is(err, receipt.ErrTooManyLogs) {
+		return nil, nil, fmt.Errorf("receipt leaf: %w: %w", ErrReceiptTooLarge, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("receipt leaf: %w", err)
 	}

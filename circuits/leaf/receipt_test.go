@@ -20,6 +20,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/receipt"
 )
 
 // receiptBlock is a block's receipts in a go-ethereum trie, keyed by rlp(index).
@@ -147,6 +148,22 @@ func TestReceiptLeafTwinMatchesGoEthereum(t *testing.T) {
 	}
 	if _, _, err := AssignReceiptLeaf(39, steps, 0, ReceiptNodeLen, ReceiptMaxData); !errors.Is(err, ErrReceiptTooLarge) {
 		t.Errorf("the 915-byte deposit receipt in the pipeline's circuit: %v", err)
+	}
+	// More logs than the gadget reads: over its bounds too (the relay proves such a lane by
+	// storage), however large the node's bound.
+	many := &types.Receipt{Type: types.DynamicFeeTxType, Status: types.ReceiptStatusSuccessful, CumulativeGasUsed: 1}
+	for range receipt.MaxLogs + 1 {
+		many.Logs = append(many.Logs, &types.Log{Address: common.Address{1}})
+	}
+	enc0, _ := gethrlp.EncodeToBytes(uint(0))
+	value, _ := many.MarshalBinary()
+	tr := circuittest.NewTrie(t, [][]byte{enc0}, [][]byte{value})
+	_, manySteps, err := mpt.VerifyNative(tr.Root(), enc0, tr.Prove(enc0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := AssignReceiptLeaf(0, manySteps, 0, 1<<16, 1<<16); !errors.Is(err, ErrReceiptTooLarge) {
+		t.Errorf("a receipt of %d logs: %v", receipt.MaxLogs+1, err)
 	}
 }
 

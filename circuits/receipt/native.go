@@ -28,6 +28,9 @@ const (
 // ErrReceipt: bytes that are not a receipt, or a log the gadget cannot read.
 var ErrReceipt = errors.New("invalid receipt")
 
+// ErrTooManyLogs: a valid receipt of more logs than the gadget reads (MaxLogs).
+var ErrTooManyLogs = errors.New("more logs than the gadget reads")
+
 // Log is one log of a receipt.
 type Log struct {
 	Address common.Address
@@ -92,7 +95,7 @@ func decodeReceipt(enc []byte) ([]*Log, error) {
 		return nil, fmt.Errorf("%w: logs: %v", ErrReceipt, err)
 	}
 	if len(logItems) > MaxLogs {
-		return nil, fmt.Errorf("%w: %d logs (the gadget reads receipts of at most %d)", ErrReceipt, len(logItems), MaxLogs)
+		return nil, fmt.Errorf("%w: %w: %d logs (the gadget reads receipts of at most %d)", ErrReceipt, ErrTooManyLogs, len(logItems), MaxLogs)
 	}
 	logs := make([]*Log, len(logItems))
 	for i, li := range logItems {
