@@ -7,40 +7,16 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
-	frbls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/test"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
-// testCommittee is a committee of size members whose keys come from public seeds, and a
-// signer: for tests and the devnet, never for value.
-type testCommittee struct {
-	secrets []frbls12381.Element
-	json    SyncCommitteeJSON
-}
+// testCommittee is a committee of size members whose keys come from a public seed, and a
+// signer (NewSigner): for tests and the devnet, never for value.
+type testCommittee struct{ *Signer }
 
 func newTestCommittee(size int) *testCommittee {
-	tc := &testCommittee{}
-	_, _, g1, _ := bls12381.Generators()
-	var agg bls12381.G1Jac
-	for i := 0; i < size; i++ {
-		seed := sha256.Sum256([]byte{'s', 'k', byte(i), byte(i >> 8)})
-		var sk frbls12381.Element
-		sk.SetBytes(seed[:])
-		tc.secrets = append(tc.secrets, sk)
-		var pk bls12381.G1Affine
-		pk.ScalarMultiplication(&g1, sk.BigInt(new(big.Int)))
-		b := pk.Bytes()
-		tc.json.Pubkeys = append(tc.json.Pubkeys, hexutil.Bytes(b[:]))
-		agg.AddMixed(&pk)
-	}
-	var a bls12381.G1Affine
-	a.FromJacobian(&agg)
-	b := a.Bytes()
-	tc.json.AggregatePubkey = b[:]
-	return tc
+	return &testCommittee{NewSigner([]byte("isthmus test committee"), size)}
 }
 
 // committeeOf is a test committee of size members, decoded as the light client takes it.
@@ -49,7 +25,7 @@ func committeeOf(t testing.TB, size int) (*testCommittee, *Committee) {
 	cfg := Mainnet()
 	cfg.CommitteeSize = size
 	tc := newTestCommittee(size)
-	com, err := cfg.NewCommittee(&tc.json)
+	com, err := cfg.NewCommittee(&tc.JSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,22 +35,10 @@ func committeeOf(t testing.TB, size int) (*testCommittee, *Committee) {
 // sign is the aggregate signature over root of the members whose bit is set.
 func (tc *testCommittee) sign(t testing.TB, root [32]byte, signers []int) SyncAggregate {
 	t.Helper()
-	h, err := bls12381.HashToG2(root[:], []byte(SignatureDST))
+	agg, err := tc.Sign(root, signers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	agg := SyncAggregate{Bits: make([]byte, (len(tc.secrets)+7)/8)}
-	var sum bls12381.G2Jac
-	for _, i := range signers {
-		var s bls12381.G2Affine
-		s.ScalarMultiplication(&h, tc.secrets[i].BigInt(new(big.Int)))
-		sum.AddMixed(&s)
-		agg.Bits[i/8] |= 1 << (i % 8)
-	}
-	var sig bls12381.G2Affine
-	sig.FromJacobian(&sum)
-	b := sig.Bytes()
-	agg.Signature = b[:]
 	return agg
 }
 
