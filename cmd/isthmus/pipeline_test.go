@@ -249,19 +249,8 @@ func TestDeployCommands(t *testing.T) {
 	if err != nil || src.Domain != 7 {
 		t.Fatalf("the deployed Outbox: domain %d, %v", src.Domain, err)
 	}
-	out, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
+	dst := deployInbox(t, ctx, d, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
 		"--verifier", d.Verifier.Hex(), "--devnet-deployer", "--devnet-committee")
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := regexp.MustCompile(`Inbox of domain 8: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(out)
-	if im == nil {
-		t.Fatalf("deploy inbox: %q", out)
-	}
-	dst, err := chain.NewDestination(ctx, d.DestinationClient, common.HexToAddress(im[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := dst.State(ctx, 7)
 	members, _ := devnet.Committee()
 	if err != nil || st.Outbox != common.HexToAddress(m[1]) || st.Committee != members.CommitmentHash() {
@@ -360,18 +349,7 @@ func TestEthereumSourceDeployInboxFromABeaconBootstrap(t *testing.T) {
 	}
 	args := []string{"deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "1", "--outbox", d.Outbox.Hex(),
 		"--verifier", d.Verifier.Hex(), "--devnet-deployer", "--beacon", srv.URL, "--beacon-devnet-committee", "16"}
-	out, err := run(t, append(args, "--trusted-root", root.Hex())...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := regexp.MustCompile(`Inbox of domain 8: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(out)
-	if im == nil {
-		t.Fatalf("deploy inbox: %q", out)
-	}
-	dst, err := chain.NewDestination(ctx, d.DestinationClient, common.HexToAddress(im[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := deployInbox(t, ctx, d, append(args, "--trusted-root", root.Hex())...)
 	st, err := dst.State(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -388,4 +366,22 @@ func TestEthereumSourceDeployInboxFromABeaconBootstrap(t *testing.T) {
 	wantFailure(t, err, "no such object", args)
 	_, err = run(t, append(args, "--trusted-root", root.Hex(), "--devnet-committee")...)
 	wantUsage(t, err, "--beacon", args)
+}
+
+// deployInbox runs a deploy inbox command and returns the Inbox it reports (of domain 8).
+func deployInbox(t *testing.T, ctx context.Context, d *devnet.Devnet, args ...string) *chain.Destination {
+	t.Helper()
+	out, err := run(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := regexp.MustCompile(`Inbox of domain 8: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(out)
+	if im == nil {
+		t.Fatalf("deploy inbox: %q", out)
+	}
+	dst, err := chain.NewDestination(ctx, d.DestinationClient, common.HexToAddress(im[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
