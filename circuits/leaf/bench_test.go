@@ -121,7 +121,8 @@ func BenchmarkProve(b *testing.B) {
 // BenchmarkLaneClaim proves the leaf proofs of one lane claim at mainnet depth both ways
 // (README, "Event mode"): by storage (an account proof and two storage proofs, a state step a
 // node: the deposit contract's 8 + 3 + 3 nodes, WETH's 9 + 7 + 7) and by receipt (a log of
-// block 21,925,176 two nodes below the receiptsRoot: two state steps and the receipt leaf).
+// block 21,925,176: state steps for the nodes above its leaf, 2 for transactions 1 to 127, 4
+// from 128 on, and the receipt leaf).
 // It reports the proofs, their constraints, their proving seconds summed and the peak. Keys
 // from the store (the receipt leaf's made by the run if absent: ~5 minutes).
 //
@@ -182,13 +183,15 @@ func BenchmarkLaneClaim(b *testing.B) {
 	for _, p := range ps {
 		byName[p.Name] = p
 	}
-	receiptPath := func() []proof {
-		c := receiptCases(b, mainnetReceiptBlock(b))["a two-byte key"]
-		var out []proof
-		for _, s := range c.steps {
-			out = append(out, proof{"state-step", s})
+	receiptPath := func(name string) func() []proof {
+		return func() []proof {
+			c := receiptCases(b, mainnetReceiptBlock(b))[name]
+			var out []proof
+			for _, s := range c.steps {
+				out = append(out, proof{"state-step", s})
+			}
+			return append(out, proof{ReceiptLeafName, c.leaf})
 		}
-		return append(out, proof{ReceiptLeafName, c.leaf})
 	}
 	cases := []struct {
 		name   string
@@ -201,7 +204,8 @@ func BenchmarkLaneClaim(b *testing.B) {
 		{"storage-23-steps", func() []proof {
 			return append(stepsOf(byName["account WETH at 19000000"], false), stepsOf(byName["slot 2 of WETH (decimals = 18)"], true)...)
 		}},
-		{"receipt-2-steps-and-leaf", receiptPath},
+		{"receipt-one-byte-key", receiptPath("a one-byte key")}, // transactions 1 to 127: 2 nodes above the leaf
+		{"receipt-two-byte-key", receiptPath("a two-byte key")}, // 128 and up: 4 nodes above the leaf
 	}
 	placeholders := map[string]frontend.Circuit{"state-step": &StateStepCircuit{}, ReceiptLeafName: NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData)}
 	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), field)
