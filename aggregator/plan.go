@@ -47,10 +47,8 @@ var ErrReceiptTooLarge = leaf.ErrReceiptTooLarge
 type LeafPlan struct {
 	Statement protocol.Statement
 	tasks     []task
-	build     func(proofs []leafProof) *Leaves
+	build     func(proofs []aggregate.Leaf) *Leaves
 }
-
-type leafProof = aggregate.Leaf
 
 // PlanLeaves checks a batch natively, as the circuits will (every proof's walk, every claim's
 // link), and plans its leaf proofs: the statement leaf; each lane claim's header leaf and state
@@ -243,7 +241,7 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 		rotations[r] = add("rotation leaves", p.Rotation, label, ra)
 	}
 
-	plan.build = func(proofs []leafProof) *Leaves {
+	plan.build = func(proofs []aggregate.Leaf) *Leaves {
 		l := &Leaves{Statement: stmt, StatementLeaf: proofs[0], Claims: make([]aggregate.ClaimLeaves, len(inputs)),
 			Receipts: make([]aggregate.ReceiptLeaves, shape.Receipts)}
 		for i := range inputs {
@@ -268,7 +266,7 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 				rl.Header, rl.Leaf = proofs[padHeader], proofs[padLeaf]
 			}
 			if len(rl.Steps) == 0 && anyStep >= 0 {
-				rl.Steps = []leafProof{proofs[anyStep]}
+				rl.Steps = []aggregate.Leaf{proofs[anyStep]}
 			}
 		}
 		for _, k := range rotations {

@@ -20,17 +20,14 @@ import (
 
 // A batch of claims by receipt, planned: a devnet send proves its lane by receipt and a plain
 // ERC-20 Transfer its event; the statement lists the lane, then the event; every leaf task's
-// witness is made, the statement leaf's solves its circuit (compiled here, with no key: the
-// real-proof run is the devnet pipeline's); the unused receipt slot takes the first slot's proofs; a send whose receipt is
-// over the receipt leaf's bound is refused, for the relay to prove by storage.
+// witness is made, and the statement leaf's solves its circuit (compiled here, with no key:
+// the real-proof run is the devnet pipeline's); the unused receipt slot takes the first slot's
+// proofs; a send whose receipt is over the receipt leaf's bound is refused, for the relay to
+// prove by storage.
 func TestEventPlanOfADevnetBatch(t *testing.T) {
+	d := devnet.StartForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	dst := d.Config.DestinationDomain
 	for i := range 2 {
 		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{byte(i)}, 64)); err != nil {
@@ -105,14 +102,14 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 		}
 	}
 	// The leaves go to their slots: proofs marked by their task's index.
-	proofs := make([]leafProof, len(plan.tasks))
+	proofs := make([]aggregate.Leaf, len(plan.tasks))
 	for k := range proofs {
 		var pr groth16bls12377.Proof
 		pr.Ar.X.SetUint64(uint64(k + 1))
 		proofs[k].Proof = &pr
 	}
-	mark := func(l leafProof) int { return int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64()) - 1 }
-	label := func(l leafProof) string { return plan.tasks[mark(l)].label }
+	mark := func(l aggregate.Leaf) int { return int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64()) - 1 }
+	label := func(l aggregate.Leaf) string { return plan.tasks[mark(l)].label }
 	got := plan.build(proofs)
 	if len(got.Receipts) != 3 || label(got.StatementLeaf) != "statement leaf" {
 		t.Fatalf("%d receipt slots, statement leaf %q", len(got.Receipts), label(got.StatementLeaf))

@@ -15,21 +15,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-func startDevnet(t *testing.T) *Devnet {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := Start(ctx, DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("close devnet: %v", err)
-		}
-	})
-	return d
-}
+func startDevnet(t *testing.T) *Devnet { return StartForTest(t) }
 
 func TestDevKeysAreValid(t *testing.T) {
 	for _, role := range []string{"deployer", "relayer", "user"} {

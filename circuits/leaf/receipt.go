@@ -11,14 +11,11 @@ import (
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	gethrlp "github.com/ethereum/go-ethereum/rlp"
-	"github.com/ethereum/go-ethereum/trie"
-	"github.com/ethereum/go-ethereum/triedb"
 
+	"github.com/isthmus-xyz/isthmus/circuits/internal/ethtrie"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/receipt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
@@ -292,7 +289,7 @@ func LinkReceipt(root common.Hash, steps []*StateStepPublic, l *ReceiptLeafPubli
 // paddingReceipts is a block of two receipts of one log each, whose receipts trie has a branch
 // at its root: the padding receipt leaf and state step come from it.
 func paddingReceipts() (common.Hash, [][]byte, error) {
-	tr := trie.NewEmpty(triedb.NewDatabase(rawdb.NewMemoryDatabase(), nil))
+	var keys, values [][]byte
 	for i := range 2 {
 		r := &types.Receipt{Type: types.LegacyTxType, Status: types.ReceiptStatusSuccessful, CumulativeGasUsed: uint64(21_000 * (i + 1)),
 			Logs: []*types.Log{{Address: common.Address{0x15}, Topics: []common.Hash{{byte(i)}}, Data: []byte{byte(i)}}}}
@@ -301,22 +298,14 @@ func paddingReceipts() (common.Hash, [][]byte, error) {
 			return common.Hash{}, nil, err
 		}
 		key, _ := gethrlp.EncodeToBytes(uint64(i))
-		if err := tr.Update(key, enc); err != nil {
-			return common.Hash{}, nil, err
-		}
+		keys, values = append(keys, key), append(values, enc)
 	}
-	key, _ := gethrlp.EncodeToBytes(uint64(0))
-	db := memorydb.New()
-	if err := tr.Prove(key, db); err != nil {
+	tr, err := ethtrie.NewTrie(keys, values)
+	if err != nil {
 		return common.Hash{}, nil, err
 	}
-	var nodes [][]byte
-	it := db.NewIterator(nil, nil)
-	for it.Next() {
-		nodes = append(nodes, append([]byte(nil), it.Value()...))
-	}
-	it.Release()
-	return tr.Hash(), nodes, nil
+	nodes, err := tr.Prove(keys[0])
+	return tr.Root(), nodes, err
 }
 
 func paddingWalk() ([]mpt.Step, error) {

@@ -348,13 +348,9 @@ func devnetLog(t *testing.T, ctx context.Context, d *devnet.Devnet, header *type
 // aggregation matches them; a send whose receipt is over the leaf's bound is refused (the
 // relay proves that lane by storage).
 func TestEventDevnetLogsInTheReceiptLeaf(t *testing.T) {
+	d := devnet.StartForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	ccs := circuittest.Compile(t, "receipt leaf", field, NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData))
 	stepCCS := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
 	dst, committee := d.Config.DestinationDomain, d.Config.Committee
