@@ -34,7 +34,8 @@ const (
 	// AdapterCommittee: a quorum of an attester committee (EdDSA), from epoch 0.
 	AdapterCommittee uint8 = 0
 	// AdapterSyncCommittee: Ethereum's sync committee of a period (BLS12-381); the epoch is
-	// the period, and the committee's commitment is synccommittee.CommitmentOf its keys.
+	// the period, and the committee's commitment is synccommittee.CommitmentOf its keys and
+	// that period.
 	AdapterSyncCommittee uint8 = 1
 )
 

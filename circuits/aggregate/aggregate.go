@@ -25,6 +25,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 )
 
 type (
@@ -63,19 +64,25 @@ type Claim struct {
 }
 
 // Shape is an aggregation circuit's compile-time size: the number of lane claims proven by
-// storage of a batch (exactly; heads or checkpoints), the most nodes of an account proof and
-// of a storage proof, the number of rotation slots (a batch holds up to that many
-// rotations), the number of receipt slots (up to that many lanes by receipt and events) and
-// the most receipts-trie nodes above a receipt leaf.
+// storage of a batch (exactly; heads or checkpoints) under an attester committee, the most
+// nodes of an account proof and of a storage proof, the number of rotation slots (a batch
+// holds up to that many rotations), the number of lane claims proven by storage under
+// Ethereum's sync committee (exactly; in the statement after the committee's), the number of
+// receipt slots (up to that many lanes by receipt and events) and the most receipts-trie
+// nodes above a receipt leaf.
 type Shape struct {
 	Claims, AccountSteps, StorageSteps, Rotations int
 	Receipts, ReceiptSteps                        int
+	Sync                                          int
 }
 
 func (s Shape) String() string {
 	out := fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
-	if s.Rotations > 0 || s.Receipts > 0 {
+	if s.Rotations > 0 || s.Receipts > 0 || s.Sync > 0 {
 		out += fmt.Sprintf("x%d", s.Rotations)
+	}
+	if s.Sync > 0 {
+		out += fmt.Sprintf("+s%d", s.Sync)
 	}
 	if s.Receipts > 0 {
 		out += fmt.Sprintf("+r%dx%d", s.Receipts, s.ReceiptSteps)
@@ -83,20 +90,27 @@ func (s Shape) String() string {
 	return out
 }
 
-const shapeSyntax = "CLAIMSxACCOUNTxSTORAGE[xROTATIONS[+rRECEIPTSxRECEIPTSTEPS]], such as 1x9x7, 1x9x7x1 or 1x9x7x1+r2x3"
+const shapeSyntax = "CLAIMSxACCOUNTxSTORAGE[xROTATIONS[+sSYNC][+rRECEIPTSxRECEIPTSTEPS]], such as 1x9x7, 1x9x7x1, 0x9x7x0+s1 or 1x9x7x1+r2x3"
 
 // ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE[xROTATIONS] with, for
-// receipt slots, +rRECEIPTSxRECEIPTSTEPS, such as 1x9x7, 1x9x7x1 or 1x9x7x1+r2x3.
+// sync-committee claims, +sSYNC and, for receipt slots, +rRECEIPTSxRECEIPTSTEPS, such as
+// 1x9x7, 1x9x7x1, 0x9x7x0+s1 or 1x9x7x1+r2x3.
 func ParseShape(text string) (Shape, error) {
 	var s Shape
 	base, receipts, hasReceipts := strings.Cut(text, "+r")
+	base, sync, hasSync := strings.Cut(base, "+s")
 	var rest string
 	n, _ := fmt.Sscanf(base, "%dx%dx%dx%d%s", &s.Claims, &s.AccountSteps, &s.StorageSteps, &s.Rotations, &rest)
-	if n < 3 || n > 4 || hasReceipts && n != 4 {
+	if n < 3 || n > 4 || (hasReceipts || hasSync) && n != 4 {
 		return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
 	}
 	if hasReceipts {
 		if m, _ := fmt.Sscanf(receipts, "%dx%d%s", &s.Receipts, &s.ReceiptSteps, &rest); m != 2 {
+			return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
+		}
+	}
+	if hasSync {
+		if m, _ := fmt.Sscanf(sync, "%d%s", &s.Sync, &rest); m != 1 {
 			return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
 		}
 	}
@@ -110,7 +124,7 @@ func ParseShape(text string) (Shape, error) {
 }
 
 func (s Shape) check() error {
-	if s.Claims < 0 || s.Claims+s.Receipts < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 ||
+	if s.Claims < 0 || s.Sync < 0 || s.Claims+s.Sync+s.Receipts < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 ||
 		s.Receipts < 0 || s.ReceiptSteps < 0 || s.Receipts == 0 && s.ReceiptSteps != 0 {
 		return fmt.Errorf("aggregate: shape %s: a lane claim or a receipt slot at least, chains of at least 1 step, no negative size", s)
 	}
@@ -126,15 +140,22 @@ func (s Shape) steps(chain int) int {
 
 // Proofs is the number of leaf proofs the circuit verifies.
 func (s Shape) Proofs() int {
-	return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) + s.Receipts*(2+s.ReceiptSteps) + s.Rotations
+	return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) + s.Sync*(5+s.AccountSteps+2*s.StorageSteps) +
+		s.Receipts*(2+s.ReceiptSteps) + s.Rotations
 }
+
+// Lanes is the number of lane claims proven by storage, under either adapter: the statement
+// leaf's lane slots.
+func (s Shape) Lanes() int { return s.Claims + s.Sync }
 
 // Keys is the registry of leaf verifying keys (BLS12-377), fixed in the circuit: the
 // statement leaf's (for the shape's claims, receipt slots and rotations), the header leaf's,
-// the state step's, the rotation leaf's (nil for a shape without rotations) and the receipt
-// leaf's (nil for a shape without receipt slots).
+// the state step's, the rotation leaf's (nil for a shape without rotations), the receipt
+// leaf's (nil for a shape without receipt slots) and an update's pieces' (nil for a shape
+// without sync-committee claims).
 type Keys struct {
 	Statement, Header, Step, Rotation, Receipt groth16.VerifyingKey
+	Sync                                       *SyncKeys
 }
 
 // Circuit verifies a batch. Its public input is the statement's low 253 bits
@@ -144,10 +165,13 @@ type Circuit struct {
 
 	StatementLeaf Slot
 	Claims        []Claim
+	SyncClaims    []SyncClaim
 	Receipts      []ReceiptSlot
 	Rotations     []Slot
 
 	statementVK, headerVK, stepVK, rotationVK, receiptVK stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
+	syncVK                                               syncVKs                             `gnark:"-"`
+	rules                                                synccommittee.ForkRules             `gnark:"-"`
 }
 
 // New returns the circuit of a shape over fixed leaf keys, as placeholder or to assign.
@@ -161,7 +185,10 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 	if (shape.Receipts > 0) != (keys.Receipt != nil) {
 		return nil, fmt.Errorf("aggregate: shape %s takes a receipt leaf key exactly when it has receipt slots", shape)
 	}
-	c := &Circuit{Claims: make([]Claim, shape.Claims), Receipts: make([]ReceiptSlot, shape.Receipts), Rotations: make([]Slot, shape.Rotations)}
+	if (shape.Sync > 0) != (keys.Sync != nil) {
+		return nil, fmt.Errorf("aggregate: shape %s takes sync-committee keys exactly when it has sync-committee claims", shape)
+	}
+	c := &Circuit{Claims: make([]Claim, shape.Claims), SyncClaims: make([]SyncClaim, shape.Sync), Receipts: make([]ReceiptSlot, shape.Receipts), Rotations: make([]Slot, shape.Rotations)}
 	var err error
 	fixed := func(name string, vk groth16.VerifyingKey, dst *stdgroth16.VerifyingKey[g1, g2, gt]) {
 		if err != nil {
@@ -179,6 +206,17 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 	}
 	if keys.Receipt != nil {
 		fixed("receipt", keys.Receipt, &c.receiptVK)
+	}
+	if sk := keys.Sync; sk != nil {
+		fixed("sync signature", sk.Signature, &c.syncVK.signature)
+		fixed("sync header", sk.Header, &c.syncVK.header)
+		fixed("sync finality branch", sk.Finality, &c.syncVK.finality)
+		fixed("sync finalized header", sk.Finalized, &c.syncVK.finalized)
+		fixed("sync payload", sk.Payload, &c.syncVK.payload)
+		c.rules = sk.Rules
+		if p := sk.Rules.SlotsPerPeriod; err == nil && (p == 0 || p&(p-1) != 0 || sk.Rules.SlotsPerEpoch == 0) {
+			err = fmt.Errorf("aggregate: sync rules of %d slots a period, want a power of two", p)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -199,12 +237,17 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		vk   groth16.VerifyingKey
 		want int // public inputs
 	}
-	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Claims, shape.Receipts, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
+	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Lanes(), shape.Receipts, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
 	if keys.Rotation != nil {
 		registry = append(registry, entry{"rotation", keys.Rotation, RotationInputs})
 	}
 	if keys.Receipt != nil {
 		registry = append(registry, entry{"receipt", keys.Receipt, ReceiptLeafInputs})
+	}
+	if sk := keys.Sync; sk != nil {
+		registry = append(registry, entry{"sync signature", sk.Signature, SyncSignatureInputs}, entry{"sync header", sk.Header, SyncHeaderInputs},
+			entry{"sync finality branch", sk.Finality, SyncBranchInputs}, entry{"sync finalized header", sk.Finalized, SyncFinalizedInputs},
+			entry{"sync payload", sk.Payload, SyncPayloadInputs})
 	}
 	for _, k := range registry {
 		if _, ok := k.vk.(*groth16bls12377.VerifyingKey); !ok {
@@ -215,16 +258,25 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		}
 	}
 	c.StatementLeaf = placeholder(keys.Statement)
-	for i := range c.Claims {
-		c.Claims[i].Header = placeholder(keys.Header)
-		for ch := range c.Claims[i].Chains {
+	chains := func(cs *[nChains]Chain) {
+		for ch := range cs {
 			n := shape.steps(ch)
 			chain := Chain{Steps: make([]Slot, n), Used: make([]frontend.Variable, n)}
 			for j := range chain.Steps {
 				chain.Steps[j] = placeholder(keys.Step)
 			}
-			c.Claims[i].Chains[ch] = chain
+			cs[ch] = chain
 		}
+	}
+	for i := range c.Claims {
+		c.Claims[i].Header = placeholder(keys.Header)
+		chains(&c.Claims[i].Chains)
+	}
+	for i := range c.SyncClaims {
+		s, sk := &c.SyncClaims[i], keys.Sync
+		s.Signature, s.Header, s.Finality = placeholder(sk.Signature), placeholder(sk.Header), placeholder(sk.Finality)
+		s.Finalized, s.Payload = placeholder(sk.Finalized), placeholder(sk.Payload)
+		chains(&s.Chains)
 	}
 	for r := range c.Receipts {
 		s := &c.Receipts[r]
@@ -277,7 +329,7 @@ func (c *Circuit) Define(native frontend.API) error {
 		return fmt.Errorf("aggregate: statement leaf: %w", err)
 	}
 	sp := c.StatementLeaf.Witness.Public
-	if len(sp) != StatementInputs(len(c.Claims), len(c.Receipts), len(c.Rotations)) {
+	if len(sp) != StatementInputs(len(c.Claims)+len(c.SyncClaims), len(c.Receipts), len(c.Rotations)) {
 		return errors.New("aggregate: statement leaf inputs do not match the claims")
 	}
 	// The public input: the statement hash's low 253 bits.
@@ -288,14 +340,7 @@ func (c *Circuit) Define(native frontend.API) error {
 	for i := range c.Claims {
 		cl := &c.Claims[i]
 		in := sp[statementFixed+i*claimInputs : statementFixed+(i+1)*claimInputs]
-		claim := struct {
-			src, number, hash                      []frontend.Variable
-			accountKey, wordKey, accKey, word, acc [][]frontend.Variable
-		}{
-			src: l.smalls(in[0:1], 32), number: l.smalls(in[2:3], 64), hash: l.smalls(in[3:5], 128),
-			accountKey: l.canon(in[5:7], 128), wordKey: l.canon(in[7:9], 128), accKey: l.canon(in[9:11], 128),
-			word: l.canon(in[11:13], 128), acc: l.canon(in[13:15], 128),
-		}
+		claim := l.laneClaim(in)
 
 		if err := v.AssertProof(c.headerVK, cl.Header.Proof, cl.Header.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
 			return fmt.Errorf("aggregate: claim %d header: %w", i, err)
@@ -309,22 +354,32 @@ func (c *Circuit) Define(native frontend.API) error {
 		l.equal(l.smalls(hp[2:3], 64), claim.number)
 		l.equal(l.smalls(hp[3:5], 128), claim.hash)
 		stateRoot := l.canon(hp[5:7], 128)
-
-		for ch := range cl.Chains {
-			for j, s := range cl.Chains[ch].Steps {
-				if err := v.AssertProof(c.stepVK, s.Proof, s.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
-					return fmt.Errorf("aggregate: claim %d chain %d step %d: %w", i, ch, j, err)
-				}
-			}
+		if err := l.chains(v, c.stepVK, &cl.Chains, &claim, stateRoot); err != nil {
+			return fmt.Errorf("aggregate: claim %d %w", i, err)
 		}
-		storageRoot := l.chain(&cl.Chains[AccountChain], stateRoot, claim.accountKey, 1)
-		l.equalLimbs(l.chain(&cl.Chains[WordChain], storageRoot, claim.wordKey, 0), claim.word)
-		l.equalLimbs(l.chain(&cl.Chains[AccChain], storageRoot, claim.accKey, 0), claim.acc)
+	}
+
+	// Sync-committee claims: the same chains under the state root of an Ethereum update's
+	// finalized execution payload, proven under the statement's committee commitment.
+	for i := range c.SyncClaims {
+		sc := &c.SyncClaims[i]
+		k := len(c.Claims) + i
+		in := sp[statementFixed+k*claimInputs : statementFixed+(k+1)*claimInputs]
+		claim := l.laneClaim(in)
+		number, hash, stateRoot, err := l.update(v, sc, &c.syncVK, &c.rules, &in[1])
+		if err != nil {
+			return fmt.Errorf("aggregate: sync claim %d: %w", i, err)
+		}
+		l.equal([]frontend.Variable{number}, claim.number)
+		l.equal(hash, claim.hash)
+		if err := l.chains(v, c.stepVK, &sc.Chains, &claim, stateRoot); err != nil {
+			return fmt.Errorf("aggregate: sync claim %d %w", i, err)
+		}
 	}
 
 	// Receipt slots: a used one (a kind in the statement) is proven by its header leaf and the
 	// receipt leaf under the header's receiptsRoot; an unused one holds any valid proofs.
-	base := statementFixed + len(c.Claims)*claimInputs
+	base := statementFixed + (len(c.Claims)+len(c.SyncClaims))*claimInputs
 	for r := range c.Receipts {
 		if err := l.receipt(v, &c.Receipts[r], sp[base+r*receiptClaimInputs:base+(r+1)*receiptClaimInputs], c.headerVK, c.stepVK, c.receiptVK); err != nil {
 			return fmt.Errorf("aggregate: receipt slot %d: %w", r, err)
@@ -351,6 +406,38 @@ func (c *Circuit) Define(native frontend.API) error {
 type linker struct {
 	api frontend.API
 	rc  frontend.Rangechecker
+}
+
+// laneClaim is a lane claim's statement inputs, unpacked: source domain, block number and
+// hash as values, keys and values as canonical limbs. (The committee, in[1], is compared
+// limb by limb where it is proven.)
+type laneClaim struct {
+	src, number, hash                      []frontend.Variable
+	accountKey, wordKey, accKey, word, acc [][]frontend.Variable
+}
+
+func (l *linker) laneClaim(in []emulated.Element[fr]) laneClaim {
+	return laneClaim{
+		src: l.smalls(in[0:1], 32), number: l.smalls(in[2:3], 64), hash: l.smalls(in[3:5], 128),
+		accountKey: l.canon(in[5:7], 128), wordKey: l.canon(in[7:9], 128), accKey: l.canon(in[9:11], 128),
+		word: l.canon(in[11:13], 128), acc: l.canon(in[13:15], 128),
+	}
+}
+
+// chains verifies a lane claim's state steps and links its three Merkle-Patricia proofs: the
+// Outbox account under stateRoot, the lane word and accumulator under its storage root.
+func (l *linker) chains(v *stdgroth16.Verifier[fr, g1, g2, gt], stepVK stdgroth16.VerifyingKey[g1, g2, gt], cs *[nChains]Chain, claim *laneClaim, stateRoot [][]frontend.Variable) error {
+	for ch := range cs {
+		for j, s := range cs[ch].Steps {
+			if err := v.AssertProof(stepVK, s.Proof, s.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
+				return fmt.Errorf("chain %d step %d: %w", ch, j, err)
+			}
+		}
+	}
+	storageRoot := l.chain(&cs[AccountChain], stateRoot, claim.accountKey, 1)
+	l.equalLimbs(l.chain(&cs[WordChain], storageRoot, claim.wordKey, 0), claim.word)
+	l.equalLimbs(l.chain(&cs[AccChain], storageRoot, claim.accKey, 0), claim.acc)
+	return nil
 }
 
 // small returns the value of a leaf's public input known to be below 2^bits (bits <= 128),
@@ -510,12 +597,16 @@ type ClaimLeaves struct {
 }
 
 // Assign builds the circuit's assignment for a batch whose public input is statement: its
-// statement leaf, its lane claims' leaves, the leaves of every receipt slot (any valid ones
-// for an unused slot) and a rotation leaf for every rotation slot (the padding leaf,
-// leaf.PaddingRotation, for an unused one).
-func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, receipts []ReceiptLeaves, rotations []Leaf) (*Circuit, error) {
+// statement leaf, its lane claims' leaves (under an attester committee, then under the sync
+// committee), the leaves of every receipt slot (any valid ones for an unused slot) and a
+// rotation leaf for every rotation slot (the padding leaf, leaf.PaddingRotation, for an
+// unused one).
+func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, sync []SyncLeaves, receipts []ReceiptLeaves, rotations []Leaf) (*Circuit, error) {
 	if len(claims) != shape.Claims {
 		return nil, fmt.Errorf("aggregate: %d claims for a circuit of %d", len(claims), shape.Claims)
+	}
+	if len(sync) != shape.Sync {
+		return nil, fmt.Errorf("aggregate: %d sync-committee claims for a circuit of %d", len(sync), shape.Sync)
 	}
 	if len(receipts) != shape.Receipts {
 		return nil, fmt.Errorf("aggregate: %d receipt slots for a circuit of %d", len(receipts), shape.Receipts)
@@ -535,22 +626,13 @@ func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []Clai
 		if c.Claims[i].Header, err = slot(cl.Header); err != nil {
 			return nil, fmt.Errorf("aggregate: claim %d header: %w", i, err)
 		}
-		for ch, steps := range cl.Chains {
-			max := shape.steps(ch)
-			if len(steps) == 0 || len(steps) > max {
-				return nil, fmt.Errorf("aggregate: claim %d chain %d: %d steps, the circuit takes 1 to %d", i, ch, len(steps), max)
-			}
-			for j := 0; j < max; j++ {
-				used := j < len(steps)
-				src := steps[min(j, len(steps)-1)] // unused slots repeat the last step; ignored
-				if c.Claims[i].Chains[ch].Steps[j], err = slot(src); err != nil {
-					return nil, fmt.Errorf("aggregate: claim %d chain %d step %d: %w", i, ch, j, err)
-				}
-				c.Claims[i].Chains[ch].Used[j] = 0
-				if used {
-					c.Claims[i].Chains[ch].Used[j] = 1
-				}
-			}
+		if err := assignChains(&c.Claims[i].Chains, cl.Chains, shape); err != nil {
+			return nil, fmt.Errorf("aggregate: claim %d %w", i, err)
+		}
+	}
+	for i := range sync {
+		if err := sync[i].assign(&c.SyncClaims[i], shape); err != nil {
+			return nil, fmt.Errorf("aggregate: sync claim %d: %w", i, err)
 		}
 	}
 	for r := range receipts {
@@ -564,6 +646,28 @@ func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []Clai
 		}
 	}
 	return c, nil
+}
+
+// assignChains assigns a lane claim's three Merkle-Patricia proofs: each chain's steps in
+// order, its unused slots repeating the last step (ignored).
+func assignChains(dst *[nChains]Chain, chains [nChains][]Leaf, shape Shape) error {
+	for ch, steps := range chains {
+		max := shape.steps(ch)
+		if len(steps) == 0 || len(steps) > max {
+			return fmt.Errorf("chain %d: %d steps, the circuit takes 1 to %d", ch, len(steps), max)
+		}
+		for j := 0; j < max; j++ {
+			var err error
+			if dst[ch].Steps[j], err = slot(steps[min(j, len(steps)-1)]); err != nil {
+				return fmt.Errorf("chain %d step %d: %w", ch, j, err)
+			}
+			dst[ch].Used[j] = 0
+			if j < len(steps) {
+				dst[ch].Used[j] = 1
+			}
+		}
+	}
+	return nil
 }
 
 func slot(l Leaf) (Slot, error) {

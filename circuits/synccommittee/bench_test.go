@@ -34,7 +34,7 @@ func BenchmarkSyncCommittee(b *testing.B) {
 		b.Fatal(err)
 	}
 	rotation := func() *Rotation {
-		r, err := RotationProof(next, ChunkKeys, MerkleWidth, NextSyncCommitteeGindex, attested.StateRoot, u.NextSyncCommitteeBranch)
+		r, err := RotationProof(next, s.Config.Period(attested.Slot)+1, ChunkKeys, MerkleWidth, NextSyncCommitteeGindex, attested.StateRoot, u.NextSyncCommitteeBranch)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -46,7 +46,9 @@ func BenchmarkSyncCommittee(b *testing.B) {
 		assign  func() (frontend.Circuit, error)
 	}{
 		{"signature-512", func() frontend.Circuit { return NewSignatureCircuit(512) },
-			func() (frontend.Circuit, error) { return AssignSignature(s.Current, &u.SyncAggregate, signing) }},
+			func() (frontend.Circuit, error) {
+				return AssignSignature(s.Current, s.Config.Period(uint64(u.SignatureSlot)), &u.SyncAggregate, signing)
+			}},
 		{"header", func() frontend.Circuit { return &HeaderCircuit{} },
 			func() (frontend.Circuit, error) { return AssignHeader(&attested, domain) }},
 		{"branch-finality", func() frontend.Circuit { return NewBranchCircuit(FinalizedRootGindex) },

@@ -401,3 +401,44 @@ func (s *Store) Apply(u *Update, currentSlot uint64) (*Verified, error) {
 	}
 	return v, nil
 }
+
+// ForkRules is what a proof of an update checks of the fork it falls in, for a verifier that
+// fixes them at compile time: the fork's epochs, its signing domain, the finality branch's
+// index in its state, the next committee's, whether its payload headers carry the blob
+// fields, and the chain's slots per epoch and per period (powers of two, as in-circuit
+// division takes them).
+type ForkRules struct {
+	Fork                                Fork
+	Until                               uint64 // the next fork's epoch; 0 when none follows
+	Domain                              [32]byte
+	FinalityGindex, NextCommitteeGindex uint64
+	Blobs                               bool
+	SlotsPerEpoch, SlotsPerPeriod       uint64
+}
+
+// Rules are the rules of the fork named name: an update whose signature slot, attested and
+// finalized slots fall in it is proven under them.
+func (c *Config) Rules(name string) (ForkRules, error) {
+	isPow2 := func(n uint64) bool { return n > 0 && n&(n-1) == 0 }
+	if !isPow2(c.SlotsPerEpoch) || !isPow2(c.EpochsPerPeriod) {
+		return ForkRules{}, fmt.Errorf("%w: %d slots an epoch and %d epochs a period, want powers of two", ErrFork, c.SlotsPerEpoch, c.EpochsPerPeriod)
+	}
+	for i, f := range c.Forks {
+		if f.Name != name {
+			continue
+		}
+		r := ForkRules{Fork: f, Domain: Domain(DomainSyncCommittee, f.Version, c.GenesisValidatorsRoot),
+			SlotsPerEpoch: c.SlotsPerEpoch, SlotsPerPeriod: c.SlotsPerEpoch * c.EpochsPerPeriod}
+		if i+1 < len(c.Forks) {
+			r.Until = c.Forks[i+1].Epoch
+		}
+		first := f.Epoch * c.SlotsPerEpoch
+		r.FinalityGindex, _, r.NextCommitteeGindex = c.gindices(first)
+		r.Blobs = c.atLeast(first, "deneb")
+		return r, nil
+	}
+	return ForkRules{}, fmt.Errorf("%w: no fork %q", ErrFork, name)
+}
+
+// Current is the name of the fork at slot.
+func (c *Config) Current(slot uint64) string { return c.ForkAt(c.Epoch(slot)).Name }

@@ -26,7 +26,7 @@ func TestSyncCommitteeRotationChunkGroth16(t *testing.T) {
 	field := ecc.BLS12_377.ScalarField()
 	_, com := committeeOf(t, 8)
 	state, branch := stateOver(com.Root, NextSyncCommitteeGindex, "s")
-	r, err := RotationProof(com, 1, 8, NextSyncCommitteeGindex, state, branch)
+	r, err := RotationProof(com, 1, 1, 8, NextSyncCommitteeGindex, state, branch)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -242,13 +242,13 @@ type Rotation struct {
 	Chunks     []*CommitteeChunkCircuit
 	Layers     [][]*MerkleCircuit // bottom layer first
 	Root       *CommitteeRootCircuit
-	Commitment fr.Element // the chain's end: CommitmentOf the committee
+	Commitment fr.Element // the chain's end: CommitmentOf the committee and its period
 }
 
-// RotationProof assigns the pieces that prove committee com at gindex under stateRoot, in
-// chunks of chunk keys and layers of width children; the last layer's roots (at most
-// width) go to the root circuit.
-func RotationProof(com *Committee, chunk, width int, gindex uint64, stateRoot [32]byte, branch []common.Hash) (*Rotation, error) {
+// RotationProof assigns the pieces that prove committee com, serving period, at gindex
+// under stateRoot, in chunks of chunk keys and layers of width children; the last layer's
+// roots (at most width) go to the root circuit.
+func RotationProof(com *Committee, period uint64, chunk, width int, gindex uint64, stateRoot [32]byte, branch []common.Hash) (*Rotation, error) {
 	n := len(com.Pubkeys)
 	if chunk < 1 || chunk&(chunk-1) != 0 || n%chunk != 0 || (n/chunk)&(n/chunk-1) != 0 || width < 2 || width&(width-1) != 0 {
 		return nil, fmt.Errorf("%w: %d keys in chunks of %d, layers of %d", ErrField, n, chunk, width)
@@ -258,8 +258,7 @@ func RotationProof(com *Committee, chunk, width int, gindex uint64, stateRoot [3
 	}
 	r := &Rotation{}
 	perm := nativeposeidon2.NewDefaultPermutation()
-	var state fr.Element
-	state.SetBigInt(commitmentTag())
+	state := ChainStart(period)
 	var roots [][32]byte
 	for c := 0; c < n; c += chunk {
 		a := NewCommitteeChunkCircuit(chunk)
@@ -327,12 +326,13 @@ func commitKey(perm *nativeposeidon2.Permutation, state fr.Element, x, y *big.In
 	return state
 }
 
-// Links checks what the aggregation checks between the pieces of a rotation: the chain from
-// the commitment tag through every chunk to commitment, and each layer's children the roots
-// of the layer below, in order, up to the root circuit's.
-func (r *Rotation) Links(commitment fr.Element) error {
+// Links checks what the aggregation checks between the pieces of a rotation to the committee
+// of period: the chain from ChainStart(period) through every chunk to commitment, and each
+// layer's children the roots of the layer below, in order, up to the root circuit's.
+func (r *Rotation) Links(period uint64, commitment fr.Element) error {
 	eq := assigned.Equal
-	state := frontend.Variable(commitmentTag())
+	start := ChainStart(period)
+	state := frontend.Variable(start.BigInt(new(big.Int)))
 	var roots [][2]frontend.Variable
 	for i, c := range r.Chunks {
 		if !eq(c.StateIn, state) {

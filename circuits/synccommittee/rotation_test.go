@@ -57,19 +57,22 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	const size = 8
 	_, com := committeeOf(t, size)
 	state, branch := stateOver(com.Root, NextSyncCommitteeGindex, "s")
-	r, err := RotationProof(com, 2, 2, NextSyncCommitteeGindex, state, branch)
+	r, err := RotationProof(com, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Chunks) != 4 || len(r.Layers) != 1 || len(r.Layers[0]) != 2 || len(r.Root.ChildHi) != 2 {
 		t.Fatalf("shape: %d chunks, %d layers, %d children at the root", len(r.Chunks), len(r.Layers), len(r.Root.ChildHi))
 	}
-	want := CommitmentOf(com)
+	want := CommitmentOf(com, 3)
 	if !r.Commitment.Equal(&want) {
 		t.Fatal("the chunks' chain does not end at the signature circuit's commitment")
 	}
-	if err := r.Links(want); err != nil {
+	if err := r.Links(3, want); err != nil {
 		t.Fatal(err)
+	}
+	if r.Links(4, CommitmentOf(com, 4)) == nil {
+		t.Error("the committee's chain linked as another period's")
 	}
 	for i, c := range r.Chunks {
 		solves(t, "chunk", NewCommitteeChunkCircuit(2), c)
@@ -94,7 +97,7 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 		forged.Pubkeys = append([][48]byte(nil), com.Pubkeys...)
 		forged.points = append(forged.points[:0:0], com.points...)
 		forge(&forged)
-		fake, err := RotationProof(&forged, 2, 2, NextSyncCommitteeGindex, state, branch)
+		fake, err := RotationProof(&forged, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,13 +107,13 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 		refused(t, name+", under the true state root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), fake.Root)
 		mixed := *r
 		mixed.Chunks = append(append([]*CommitteeChunkCircuit(nil), r.Chunks[:1]...), fake.Chunks[1:]...)
-		if mixed.Links(fake.Commitment) == nil {
+		if mixed.Links(3, fake.Commitment) == nil {
 			t.Errorf("%s: the forged chunks under the true layers linked", name)
 		}
 	}
 
 	chunk := func() *CommitteeChunkCircuit {
-		r, _ := RotationProof(com, 2, 2, NextSyncCommitteeGindex, state, branch)
+		r, _ := RotationProof(com, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 		return r.Chunks[0]
 	}
 	flipByte := func(u uints.U8, mask uint8) uints.U8 { return uints.NewU8(u.Val.(uint8) ^ mask) }
@@ -152,10 +155,10 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	m.ChildLo = append([]frontend.Variable(nil), m.ChildLo...)
 	m.ChildLo[1] = new(big.Int).Xor(toBig(m.ChildLo[1]), big.NewInt(1))
 	refused(t, "a child changed", NewMerkleCircuit(2), &m)
-	other, _ := RotationProof(com, 2, 2, NextSyncCommitteeGindex, state, branch)
+	other, _ := RotationProof(com, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 	other.Root.StateHi = new(big.Int).Xor(toBig(other.Root.StateHi), big.NewInt(1))
 	refused(t, "another state root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), other.Root)
-	other, _ = RotationProof(com, 2, 2, NextSyncCommitteeGindex, state, branch)
+	other, _ = RotationProof(com, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 	other.Root.Aggregate[5] = flipByte(other.Root.Aggregate[5], 1)
 	refused(t, "another aggregate key", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), other.Root)
 }
@@ -178,19 +181,20 @@ func TestSyncCommitteeRotationMainnet(t *testing.T) {
 		gindex uint64
 		state  [32]byte
 		branch []common.Hash
+		period uint64
 	}{
-		{"next committee of update 0", next, NextSyncCommitteeGindex, u.AttestedHeader.Beacon.StateRoot, u.NextSyncCommitteeBranch},
-		{"the bootstrap's committee", s.Current, CurrentSyncCommitteeGindex, b.Header.Beacon.StateRoot, b.CurrentSyncCommitteeBranch},
+		{"next committee of update 0", next, NextSyncCommitteeGindex, u.AttestedHeader.Beacon.StateRoot, u.NextSyncCommitteeBranch, s.Config.Period(uint64(u.AttestedHeader.Beacon.Slot)) + 1},
+		{"the bootstrap's committee", s.Current, CurrentSyncCommitteeGindex, b.Header.Beacon.StateRoot, b.CurrentSyncCommitteeBranch, s.Config.Period(uint64(b.Header.Beacon.Slot))},
 	} {
-		r, err := RotationProof(c.com, ChunkKeys, MerkleWidth, c.gindex, c.state, c.branch)
+		r, err := RotationProof(c.com, c.period, ChunkKeys, MerkleWidth, c.gindex, c.state, c.branch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(r.Chunks) != 128 || len(r.Layers) != 2 || len(r.Layers[0]) != 16 || len(r.Layers[1]) != 2 {
 			t.Fatalf("%s: %d chunks, %d layers", c.name, len(r.Chunks), len(r.Layers))
 		}
-		want := CommitmentOf(c.com)
-		if err := r.Links(want); err != nil {
+		want := CommitmentOf(c.com, c.period)
+		if err := r.Links(c.period, want); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		solves(t, c.name+": root", NewCommitteeRootCircuit(2, c.gindex), r.Root)

@@ -21,7 +21,10 @@ import (
 // aggregate of their keys verifies the aggregate signature over the signing root hashed to
 // G2 (Ethereum's BLS: keys in G1, signatures in G2, SSWU with SignatureDST). The signing
 // root (the attested header's, under the fork's domain) is public, in two 128-bit halves,
-// for the circuit that proves the header to link; so is the number of signers.
+// for the circuit that proves the header to link; so is the number of signers. So is the
+// period the committee serves: the commitment chain starts from it (ChainStart), so that a
+// commitment names one committee of one period, and a verifier that trusts it trusts that
+// committee for that period only.
 //
 // R1CS constraints (BenchmarkConstraints/sync-committee-signature-*): 2,063,364 at 8
 // members, 2,116,948 at 32, 3,192,876 at 512 (a 2^22 domain; compiled in 18 s, 3.4 GiB):
@@ -32,6 +35,7 @@ type SignatureCircuit struct {
 	RootHi       frontend.Variable `gnark:",public"` // signing root bytes 0..15, big-endian
 	RootLo       frontend.Variable `gnark:",public"` // bytes 16..31
 	Participants frontend.Variable `gnark:",public"`
+	Period       frontend.Variable `gnark:",public"`
 	Keys         []sw_bls12381.G1Affine
 	Bits         []frontend.Variable
 	Signature    sw_bls12381.G2Affine
@@ -59,7 +63,8 @@ func (c *SignatureCircuit) Define(api frontend.API) error {
 	// The commitment binds the keys' coordinates; the sum of the signers' keys starts at a
 	// fixed point of unknown discrete log and is taken off at the end, so that no addition
 	// meets the identity.
-	state := frontend.Variable(commitmentTag())
+	api.ToBinary(c.Period, 64)
+	state := api.Add(chainTag(), c.Period)
 	offset := sw_bls12381.NewG1Affine(aggregationOffset())
 	acc := &offset
 	count := frontend.Variable(0)
@@ -105,10 +110,19 @@ func keyHalves(api frontend.API, k *sw_bls12381.G1Affine) []frontend.Variable {
 	return out
 }
 
-func commitmentTag() *big.Int {
-	var t fr.Element
-	t.SetBytes([]byte("isthmus.synccommittee.v1"))
-	return t.BigInt(new(big.Int))
+// chainTag is the commitment chain's tag, 2^64 times a 128-bit constant: ChainStart adds the
+// period (below 2^64) into the low 64 bits, so that the start's limbs are the period and
+// the tag's.
+func chainTag() *big.Int {
+	return new(big.Int).Lsh(new(big.Int).SetBytes([]byte("isthmus.sync.v2")), 64)
+}
+
+// ChainStart is the commitment chain's start for a committee of period: chainTag plus the
+// period. (The aggregation checks a rotation's first chunk against it limb by limb.)
+func ChainStart(period uint64) fr.Element {
+	var s fr.Element
+	s.SetBigInt(new(big.Int).Add(chainTag(), new(big.Int).SetUint64(period)))
+	return s
 }
 
 // aggregationOffset is the hash to G1 of a fixed tag: a point whose discrete log no one
@@ -121,22 +135,21 @@ func aggregationOffset() bls12381.G1Affine {
 	return p
 }
 
-// CommitmentOf is the native twin of the circuit's committee commitment: Poseidon2
-// compressions over a tag and, per member in order, its x and y in 192-bit halves (low
-// first).
-func CommitmentOf(com *Committee) fr.Element {
+// CommitmentOf is the native twin of the circuit's commitment to committee com serving
+// period: Poseidon2 compressions from ChainStart(period) over, per member in order, its x
+// and y in 192-bit halves (low first).
+func CommitmentOf(com *Committee, period uint64) fr.Element {
 	perm := nativeposeidon2.NewDefaultPermutation()
-	var state fr.Element
-	state.SetBigInt(commitmentTag())
+	state := ChainStart(period)
 	for i := range com.points {
 		state = commitKey(perm, state, com.points[i].X.BigInt(new(big.Int)), com.points[i].Y.BigInt(new(big.Int)))
 	}
 	return state
 }
 
-// AssignSignature is the circuit's assignment for a committee's aggregate over a signing
-// root.
-func AssignSignature(com *Committee, agg *SyncAggregate, signingRoot [32]byte) (*SignatureCircuit, error) {
+// AssignSignature is the circuit's assignment for the aggregate of committee com, serving
+// period, over a signing root.
+func AssignSignature(com *Committee, period uint64, agg *SyncAggregate, signingRoot [32]byte) (*SignatureCircuit, error) {
 	if len(agg.Signature) != 96 {
 		return nil, fmt.Errorf("%w: a signature of %d bytes", ErrField, len(agg.Signature))
 	}
@@ -145,8 +158,9 @@ func AssignSignature(com *Committee, agg *SyncAggregate, signingRoot [32]byte) (
 		return nil, fmt.Errorf("%w: signature: %v", ErrSignature, err)
 	}
 	c := NewSignatureCircuit(len(com.points))
-	commitment := CommitmentOf(com)
+	commitment := CommitmentOf(com, period)
 	c.Commitment = commitment.BigInt(new(big.Int))
+	c.Period = period
 	c.RootHi, c.RootLo = halves(signingRoot)
 	n := 0
 	for i := range com.points {

@@ -44,8 +44,8 @@ func (tc *testCommittee) sign(t testing.TB, root [32]byte, signers []int) SyncAg
 
 // The signature circuit at a committee of 8, by the solver: six signers (the least above two
 // thirds) pass and match the native check; a participation bit flipped, a signature over
-// another root, a commitment that is not the keys', a key swapped, and five signers (below
-// the threshold, properly signed) fail.
+// another root, a commitment that is not the keys', the commitment of one period under
+// another, a key swapped, and five signers (below the threshold, properly signed) fail.
 func TestSyncCommitteeSignatureCircuit(t *testing.T) {
 	const size = 8
 	tc, com := committeeOf(t, size)
@@ -55,7 +55,7 @@ func TestSyncCommitteeSignatureCircuit(t *testing.T) {
 	if err := com.verifyAggregate(&agg, root); err != nil {
 		t.Fatalf("native: %v", err)
 	}
-	valid, err := AssignSignature(com, &agg, root)
+	valid, err := AssignSignature(com, 7, &agg, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,27 +69,30 @@ func TestSyncCommitteeSignatureCircuit(t *testing.T) {
 			t.Errorf("%s: solved", name)
 		}
 	}
-	flipped, _ := AssignSignature(com, &agg, root)
+	flipped, _ := AssignSignature(com, 7, &agg, root)
 	flipped.Bits[1] = 1
 	flipped.Participants = 7
 	refuse("a participation bit set, the signature unchanged", flipped)
 	other := sha256.Sum256([]byte("another header"))
-	a, _ := AssignSignature(com, &agg, other)
+	a, _ := AssignSignature(com, 7, &agg, other)
 	refuse("the signature over another root", a)
-	a, _ = AssignSignature(com, &agg, root)
+	a, _ = AssignSignature(com, 7, &agg, root)
 	a.Commitment = new(big.Int).Add(a.Commitment.(*big.Int), big.NewInt(1))
 	refuse("a commitment that is not the keys'", a)
-	a, _ = AssignSignature(com, &agg, root)
+	a, _ = AssignSignature(com, 7, &agg, root)
+	a.Period = 8
+	refuse("the commitment of period 7 claimed for period 8", a)
+	a, _ = AssignSignature(com, 7, &agg, root)
 	a.Keys[0], a.Keys[1] = a.Keys[1], a.Keys[0]
 	refuse("two keys swapped", a)
-	a, _ = AssignSignature(com, &agg, root)
+	a, _ = AssignSignature(com, 7, &agg, root)
 	a.Participants = 5
 	refuse("a count other than the bits'", a)
 	five := tc.sign(t, root, []int{0, 1, 2, 3, 4})
 	if err := com.verifyAggregate(&five, root); err != nil {
 		t.Fatalf("native, five signers: %v", err)
 	}
-	a, _ = AssignSignature(com, &five, root)
+	a, _ = AssignSignature(com, 7, &five, root)
 	refuse("five of eight signers, properly signed", a)
 }
 
@@ -108,7 +111,7 @@ func TestSyncCommitteeSignatureCircuitMainnet(t *testing.T) {
 		attested := u.AttestedHeader.Beacon.Header()
 		version := s.Config.ForkAt(s.Config.Epoch(uint64(u.SignatureSlot) - 1)).Version
 		root := SigningRoot(attested.Root(), DomainSyncCommittee, version, s.Config.GenesisValidatorsRoot)
-		a, err := AssignSignature(com, &u.SyncAggregate, root)
+		a, err := AssignSignature(com, s.Config.Period(uint64(u.SignatureSlot)), &u.SyncAggregate, root)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +122,7 @@ func TestSyncCommitteeSignatureCircuitMainnet(t *testing.T) {
 		}
 		t.Logf("update %d: %d of 512 signers, solved in %s", i, a.Participants, time.Since(start))
 		if i == 0 {
-			a, _ = AssignSignature(com, &u.SyncAggregate, root)
+			a, _ = AssignSignature(com, s.Config.Period(uint64(u.SignatureSlot)), &u.SyncAggregate, root)
 			a.Bits[first(&u.SyncAggregate)] = 0
 			a.Participants = a.Participants.(int) - 1
 			if test.IsSolved(NewSignatureCircuit(512), a, ecc.BLS12_377.ScalarField()) == nil {

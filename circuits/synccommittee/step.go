@@ -115,7 +115,7 @@ func StepProof(cfg Config, com *Committee, u *Update) (*Step, error) {
 	domain := Domain(DomainSyncCommittee, version, cfg.GenesisValidatorsRoot)
 	s := &Step{SignatureSlot: sigSlot}
 	var err error
-	if s.Signature, err = AssignSignature(com, &u.SyncAggregate, SigningRoot(attested.Root(), DomainSyncCommittee, version, cfg.GenesisValidatorsRoot)); err != nil {
+	if s.Signature, err = AssignSignature(com, cfg.Period(sigSlot), &u.SyncAggregate, SigningRoot(attested.Root(), DomainSyncCommittee, version, cfg.GenesisValidatorsRoot)); err != nil {
 		return nil, err
 	}
 	if s.Header, err = AssignHeader(&attested, domain); err != nil {
@@ -155,7 +155,7 @@ func (s *Step) Links(cfg Config, commitment fr.Element, period uint64) error {
 	dhi, dlo := halves(Domain(DomainSyncCommittee, version, cfg.GenesisValidatorsRoot))
 	gindex, _, _ := cfg.gindices(attested)
 	switch {
-	case !eq(s.Signature.Commitment, commitment.BigInt(new(big.Int))):
+	case !eq(s.Signature.Commitment, commitment.BigInt(new(big.Int))) || !eq(s.Signature.Period, period):
 		return fmt.Errorf("%w: the signature is not by the committee of period %d", ErrUpdate, period)
 	case cfg.Period(s.SignatureSlot) != period:
 		return fmt.Errorf("%w: signature slot %d is not in period %d", ErrUpdate, s.SignatureSlot, period)

@@ -31,7 +31,7 @@ func TestSyncCommitteeStepLinks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Links(cfg, CommitmentOf(com), period); err != nil {
+		if err := st.Links(cfg, CommitmentOf(com, period), period); err != nil {
 			t.Fatalf("update %d: %v", i, err)
 		}
 		steps = append(steps, st)
@@ -46,7 +46,7 @@ func TestSyncCommitteeStepLinks(t *testing.T) {
 
 	fresh, _ := mainnetStore(t)
 	com := fresh.Current
-	commitment := CommitmentOf(com)
+	commitment := CommitmentOf(com, periods[0])
 	period := periods[0]
 	step := func() *Step {
 		st, err := StepProof(cfg, com, &updates[0])
@@ -110,7 +110,7 @@ func TestSyncCommitteeRotationLinksToStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := RotationProof(next, ChunkKeys, MerkleWidth, NextSyncCommitteeGindex, u.AttestedHeader.Beacon.StateRoot, u.NextSyncCommitteeBranch)
+		r, err := RotationProof(next, cfg.Period(uint64(u.AttestedHeader.Beacon.Slot))+1, ChunkKeys, MerkleWidth, NextSyncCommitteeGindex, u.AttestedHeader.Beacon.StateRoot, u.NextSyncCommitteeBranch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestSyncCommitteeRotationLinksToStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rotation(u)
-	if err := st.Links(cfg, CommitmentOf(s.Current), period); err != nil {
+	if err := st.Links(cfg, CommitmentOf(s.Current, period), period); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.RotationLinks(cfg, r, period); err != nil {

@@ -277,6 +277,7 @@ func (s *syncCommitteeFlags) committee(ctx context.Context) (common.Hash, uint64
 	if err != nil {
 		return common.Hash{}, 0, &exitError{code: exitFailure, err: err}
 	}
-	c := synccommittee.CommitmentOf(f.Store.Current)
-	return common.Hash(c.Bytes()), cfg.Period(f.Store.Finalized.Slot), nil
+	period := cfg.Period(f.Store.Finalized.Slot)
+	c := synccommittee.CommitmentOf(f.Store.Current, period)
+	return common.Hash(c.Bytes()), period, nil
 }

@@ -358,7 +358,7 @@ func TestEthereumSourceDeployInboxFromABeaconBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := synccommittee.CommitmentOf(com)
+	want := synccommittee.CommitmentOf(com, 0)
 	if st.Adapter != protocol.AdapterSyncCommittee || st.Epoch != 0 || st.Committee != common.Hash(want.Bytes()) {
 		t.Fatalf("the Inbox's source domain: %+v, want the sync committee of period 0", st)
 	}
