@@ -476,7 +476,7 @@ func repeats(c protocol.LaneClaim, ch int) bool {
 
 // AggregationAssignment is the aggregation circuit's assignment for a batch's leaves.
 func (p *Prover) AggregationAssignment(l *Leaves) (*aggregate.Circuit, error) {
-	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, nil, l.Receipts, l.Rotations)
+	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, nil, l.Receipts, l.Rotations, nil)
 }
 
 // ProveAggregation proves the aggregation of a batch's leaves.

@@ -67,22 +67,22 @@ type Claim struct {
 // storage of a batch (exactly; heads or checkpoints) under an attester committee, the most
 // nodes of an account proof and of a storage proof, the number of rotation slots (a batch
 // holds up to that many rotations), the number of lane claims proven by storage under
-// Ethereum's sync committee (exactly; in the statement after the committee's), the number of
-// receipt slots (up to that many lanes by receipt and events) and the most receipts-trie
-// nodes above a receipt leaf.
+// Ethereum's sync committee (exactly; in the statement after the committee's) and of its
+// rotation slots (after the committee's), the number of receipt slots (up to that many lanes
+// by receipt and events) and the most receipts-trie nodes above a receipt leaf.
 type Shape struct {
 	Claims, AccountSteps, StorageSteps, Rotations int
 	Receipts, ReceiptSteps                        int
-	Sync                                          int
+	Sync, SyncRotations                           int
 }
 
 func (s Shape) String() string {
 	out := fmt.Sprintf("%dx%dx%d", s.Claims, s.AccountSteps, s.StorageSteps)
-	if s.Rotations > 0 || s.Receipts > 0 || s.Sync > 0 {
+	if s.Rotations > 0 || s.Receipts > 0 || s.Sync > 0 || s.SyncRotations > 0 {
 		out += fmt.Sprintf("x%d", s.Rotations)
 	}
-	if s.Sync > 0 {
-		out += fmt.Sprintf("+s%d", s.Sync)
+	if s.Sync > 0 || s.SyncRotations > 0 {
+		out += fmt.Sprintf("+s%dx%d", s.Sync, s.SyncRotations)
 	}
 	if s.Receipts > 0 {
 		out += fmt.Sprintf("+r%dx%d", s.Receipts, s.ReceiptSteps)
@@ -90,11 +90,11 @@ func (s Shape) String() string {
 	return out
 }
 
-const shapeSyntax = "CLAIMSxACCOUNTxSTORAGE[xROTATIONS[+sSYNC][+rRECEIPTSxRECEIPTSTEPS]], such as 1x9x7, 1x9x7x1, 0x9x7x0+s1 or 1x9x7x1+r2x3"
+const shapeSyntax = "CLAIMSxACCOUNTxSTORAGE[xROTATIONS[+sSYNCxSYNCROTATIONS][+rRECEIPTSxRECEIPTSTEPS]], such as 1x9x7, 1x9x7x1, 0x9x7x0+s1x1 or 1x9x7x1+r2x3"
 
 // ParseShape reads a shape as String writes it: CLAIMSxACCOUNTxSTORAGE[xROTATIONS] with, for
-// sync-committee claims, +sSYNC and, for receipt slots, +rRECEIPTSxRECEIPTSTEPS, such as
-// 1x9x7, 1x9x7x1, 0x9x7x0+s1 or 1x9x7x1+r2x3.
+// sync-committee claims and rotations, +sSYNCxSYNCROTATIONS and, for receipt slots,
+// +rRECEIPTSxRECEIPTSTEPS, such as 1x9x7, 1x9x7x1, 0x9x7x0+s1x1 or 1x9x7x1+r2x3.
 func ParseShape(text string) (Shape, error) {
 	var s Shape
 	base, receipts, hasReceipts := strings.Cut(text, "+r")
@@ -110,7 +110,7 @@ func ParseShape(text string) (Shape, error) {
 		}
 	}
 	if hasSync {
-		if m, _ := fmt.Sscanf(sync, "%d%s", &s.Sync, &rest); m != 1 {
+		if m, _ := fmt.Sscanf(sync, "%dx%d%s", &s.Sync, &s.SyncRotations, &rest); m != 2 {
 			return Shape{}, fmt.Errorf("shape %q: want %s", text, shapeSyntax)
 		}
 	}
@@ -124,7 +124,7 @@ func ParseShape(text string) (Shape, error) {
 }
 
 func (s Shape) check() error {
-	if s.Claims < 0 || s.Sync < 0 || s.Claims+s.Sync+s.Receipts < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 ||
+	if s.Claims < 0 || s.Sync < 0 || s.SyncRotations < 0 || s.Claims+s.Sync+s.Receipts < 1 || s.AccountSteps < 1 || s.StorageSteps < 1 || s.Rotations < 0 ||
 		s.Receipts < 0 || s.ReceiptSteps < 0 || s.Receipts == 0 && s.ReceiptSteps != 0 {
 		return fmt.Errorf("aggregate: shape %s: a lane claim or a receipt slot at least, chains of at least 1 step, no negative size", s)
 	}
@@ -136,12 +136,6 @@ func (s Shape) steps(chain int) int {
 		return s.AccountSteps
 	}
 	return s.StorageSteps
-}
-
-// Proofs is the number of leaf proofs the circuit verifies.
-func (s Shape) Proofs() int {
-	return 1 + s.Claims*(1+s.AccountSteps+2*s.StorageSteps) + s.Sync*(5+s.AccountSteps+2*s.StorageSteps) +
-		s.Receipts*(2+s.ReceiptSteps) + s.Rotations
 }
 
 // Lanes is the number of lane claims proven by storage, under either adapter: the statement
@@ -166,6 +160,7 @@ type Circuit struct {
 	StatementLeaf Slot
 	Claims        []Claim
 	SyncClaims    []SyncClaim
+	SyncRotations []SyncRotation
 	Receipts      []ReceiptSlot
 	Rotations     []Slot
 
@@ -185,10 +180,11 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 	if (shape.Receipts > 0) != (keys.Receipt != nil) {
 		return nil, fmt.Errorf("aggregate: shape %s takes a receipt leaf key exactly when it has receipt slots", shape)
 	}
-	if (shape.Sync > 0) != (keys.Sync != nil) {
-		return nil, fmt.Errorf("aggregate: shape %s takes sync-committee keys exactly when it has sync-committee claims", shape)
+	if (shape.Sync+shape.SyncRotations > 0) != (keys.Sync != nil) || shape.SyncRotations > 0 && (keys.Sync == nil || keys.Sync.Rotation == nil) {
+		return nil, fmt.Errorf("aggregate: shape %s takes sync-committee keys exactly when it has sync-committee claims or rotations, and rotation keys for the latter", shape)
 	}
-	c := &Circuit{Claims: make([]Claim, shape.Claims), SyncClaims: make([]SyncClaim, shape.Sync), Receipts: make([]ReceiptSlot, shape.Receipts), Rotations: make([]Slot, shape.Rotations)}
+	c := &Circuit{Claims: make([]Claim, shape.Claims), SyncClaims: make([]SyncClaim, shape.Sync), SyncRotations: make([]SyncRotation, shape.SyncRotations),
+		Receipts: make([]ReceiptSlot, shape.Receipts), Rotations: make([]Slot, shape.Rotations)}
 	var err error
 	fixed := func(name string, vk groth16.VerifyingKey, dst *stdgroth16.VerifyingKey[g1, g2, gt]) {
 		if err != nil {
@@ -214,6 +210,14 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		fixed("sync finalized header", sk.Finalized, &c.syncVK.finalized)
 		fixed("sync payload", sk.Payload, &c.syncVK.payload)
 		c.rules = sk.Rules
+		if rk := sk.Rotation; rk != nil && shape.SyncRotations > 0 {
+			fixed("sync rotation claim", rk.Claim, &c.syncVK.claim)
+			fixed("sync committee chunk", rk.Chunk, &c.syncVK.chunk)
+			if len(rk.layout().layers) > 0 {
+				fixed("sync committee layer", rk.Merkle, &c.syncVK.merkle)
+			}
+			fixed("sync committee root", rk.Root, &c.syncVK.root)
+		}
 		if p := sk.Rules.SlotsPerPeriod; err == nil && (p == 0 || p&(p-1) != 0 || sk.Rules.SlotsPerEpoch == 0) {
 			err = fmt.Errorf("aggregate: sync rules of %d slots a period, want a power of two", p)
 		}
@@ -237,7 +241,7 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		vk   groth16.VerifyingKey
 		want int // public inputs
 	}
-	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Lanes(), shape.Receipts, shape.Rotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
+	registry := []entry{{"statement", keys.Statement, StatementInputs(shape.Lanes(), shape.Receipts, shape.Rotations+shape.SyncRotations)}, {"header", keys.Header, HeaderInputs}, {"step", keys.Step, StepInputs}}
 	if keys.Rotation != nil {
 		registry = append(registry, entry{"rotation", keys.Rotation, RotationInputs})
 	}
@@ -248,6 +252,17 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 		registry = append(registry, entry{"sync signature", sk.Signature, SyncSignatureInputs}, entry{"sync header", sk.Header, SyncHeaderInputs},
 			entry{"sync finality branch", sk.Finality, SyncBranchInputs}, entry{"sync finalized header", sk.Finalized, SyncFinalizedInputs},
 			entry{"sync payload", sk.Payload, SyncPayloadInputs})
+		if rk := sk.Rotation; rk != nil && shape.SyncRotations > 0 {
+			lay := rk.layout()
+			if lay.chunks == 0 {
+				return nil, fmt.Errorf("aggregate: a sync committee of %d keys in chunks of %d, layers of %d", rk.Size, rk.ChunkKeys, rk.Width)
+			}
+			registry = append(registry, entry{"sync rotation claim", rk.Claim, SyncRotationClaimInputs}, entry{"sync committee chunk", rk.Chunk, SyncChunkInputs},
+				entry{"sync committee root", rk.Root, 2*lay.top + 2})
+			if len(lay.layers) > 0 {
+				registry = append(registry, entry{"sync committee layer", rk.Merkle, 2*rk.Width + 2})
+			}
+		}
 	}
 	for _, k := range registry {
 		if _, ok := k.vk.(*groth16bls12377.VerifyingKey); !ok {
@@ -274,9 +289,25 @@ func New(shape Shape, keys Keys) (*Circuit, error) {
 	}
 	for i := range c.SyncClaims {
 		s, sk := &c.SyncClaims[i], keys.Sync
-		s.Signature, s.Header, s.Finality = placeholder(sk.Signature), placeholder(sk.Header), placeholder(sk.Finality)
-		s.Finalized, s.Payload = placeholder(sk.Finalized), placeholder(sk.Payload)
+		s.Update = syncUpdatePlaceholder(sk, placeholder)
 		chains(&s.Chains)
+	}
+	for i := range c.SyncRotations {
+		r, rk := &c.SyncRotations[i], keys.Sync.Rotation
+		r.Update = syncUpdatePlaceholder(keys.Sync, placeholder)
+		r.Claim, r.Root = placeholder(rk.Claim), placeholder(rk.Root)
+		lay := rk.layout()
+		r.Chunks = make([]Slot, lay.chunks)
+		for j := range r.Chunks {
+			r.Chunks[j] = placeholder(rk.Chunk)
+		}
+		r.Layers = make([][]Slot, len(lay.layers))
+		for l, n := range lay.layers {
+			r.Layers[l] = make([]Slot, n)
+			for j := range r.Layers[l] {
+				r.Layers[l][j] = placeholder(rk.Merkle)
+			}
+		}
 	}
 	for r := range c.Receipts {
 		s := &c.Receipts[r]
@@ -329,7 +360,7 @@ func (c *Circuit) Define(native frontend.API) error {
 		return fmt.Errorf("aggregate: statement leaf: %w", err)
 	}
 	sp := c.StatementLeaf.Witness.Public
-	if len(sp) != StatementInputs(len(c.Claims)+len(c.SyncClaims), len(c.Receipts), len(c.Rotations)) {
+	if len(sp) != StatementInputs(len(c.Claims)+len(c.SyncClaims), len(c.Receipts), len(c.Rotations)+len(c.SyncRotations)) {
 		return errors.New("aggregate: statement leaf inputs do not match the claims")
 	}
 	// The public input: the statement hash's low 253 bits.
@@ -366,13 +397,13 @@ func (c *Circuit) Define(native frontend.API) error {
 		k := len(c.Claims) + i
 		in := sp[statementFixed+k*claimInputs : statementFixed+(k+1)*claimInputs]
 		claim := l.laneClaim(in)
-		number, hash, stateRoot, err := l.update(v, sc, &c.syncVK, &c.rules, &in[1])
+		u, err := l.update(v, &sc.Update, &c.syncVK, &c.rules, &in[1])
 		if err != nil {
 			return fmt.Errorf("aggregate: sync claim %d: %w", i, err)
 		}
-		l.equal([]frontend.Variable{number}, claim.number)
-		l.equal(hash, claim.hash)
-		if err := l.chains(v, c.stepVK, &sc.Chains, &claim, stateRoot); err != nil {
+		l.equal([]frontend.Variable{u.number}, claim.number)
+		l.equal(u.hash, claim.hash)
+		if err := l.chains(v, c.stepVK, &sc.Chains, &claim, u.stateRoot); err != nil {
 			return fmt.Errorf("aggregate: sync claim %d %w", i, err)
 		}
 	}
@@ -395,12 +426,31 @@ func (c *Circuit) Define(native frontend.API) error {
 		}
 		want := l.smalls(sp[base+r*RotationInputs:base+(r+1)*RotationInputs], 128)
 		got := l.smalls(c.Rotations[r].Witness.Public[0:2], 128)
-		used := api.Sub(1, api.IsZero(api.Add(want[0], want[1])))
-		for h := range want {
-			api.AssertIsEqual(api.Mul(used, api.Sub(got[h], want[h])), 0)
+		l.usedRotation(want, got)
+	}
+
+	// Sync-committee rotation slots, after the committee's: the same rule, each a valid
+	// rotation (an unused one the padding rotation of a public committee).
+	base += len(c.Rotations) * RotationInputs
+	for r := range c.SyncRotations {
+		got, err := l.syncRotation(v, &c.SyncRotations[r], &c.syncVK, &c.rules)
+		if err != nil {
+			return fmt.Errorf("aggregate: sync rotation %d: %w", r, err)
 		}
+		want := l.smalls(sp[base+r*RotationInputs:base+(r+1)*RotationInputs], 128)
+		l.usedRotation(want, got)
 	}
 	return nil
+}
+
+// usedRotation binds a rotation slot to the statement's claim hash want when the slot is
+// used (want non-zero): got is the slot's proven claim hash.
+func (l *linker) usedRotation(want, got []frontend.Variable) {
+	api := l.api
+	used := api.Sub(1, api.IsZero(api.Add(want[0], want[1])))
+	for h := range want {
+		api.AssertIsEqual(api.Mul(used, api.Sub(got[h], want[h])), 0)
+	}
 }
 
 type linker struct {
@@ -598,10 +648,10 @@ type ClaimLeaves struct {
 
 // Assign builds the circuit's assignment for a batch whose public input is statement: its
 // statement leaf, its lane claims' leaves (under an attester committee, then under the sync
-// committee), the leaves of every receipt slot (any valid ones for an unused slot) and a
+// committee), the leaves of every receipt slot (any valid ones for an unused slot), a
 // rotation leaf for every rotation slot (the padding leaf, leaf.PaddingRotation, for an
-// unused one).
-func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, sync []SyncLeaves, receipts []ReceiptLeaves, rotations []Leaf) (*Circuit, error) {
+// unused one) and the pieces of a rotation for every sync-committee rotation slot.
+func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []ClaimLeaves, sync []SyncLeaves, receipts []ReceiptLeaves, rotations []Leaf, syncRotations []SyncRotationLeaves) (*Circuit, error) {
 	if len(claims) != shape.Claims {
 		return nil, fmt.Errorf("aggregate: %d claims for a circuit of %d", len(claims), shape.Claims)
 	}
@@ -633,6 +683,14 @@ func Assign(shape Shape, keys Keys, statement *big.Int, stmt Leaf, claims []Clai
 	for i := range sync {
 		if err := sync[i].assign(&c.SyncClaims[i], shape); err != nil {
 			return nil, fmt.Errorf("aggregate: sync claim %d: %w", i, err)
+		}
+	}
+	if len(syncRotations) != shape.SyncRotations {
+		return nil, fmt.Errorf("aggregate: %d sync rotations for a circuit of %d slots", len(syncRotations), shape.SyncRotations)
+	}
+	for i := range syncRotations {
+		if err := syncRotations[i].assign(&c.SyncRotations[i], keys.Sync.Rotation.layout()); err != nil {
+			return nil, fmt.Errorf("aggregate: sync rotation %d: %w", i, err)
 		}
 	}
 	for r := range receipts {

@@ -43,7 +43,7 @@ func (b *batchOfStandIns) solve(t *testing.T, stmt Leaf, claims []ClaimLeaves, r
 	}
 	field := ecc.BW6_761.ScalarField()
 	ccs := circuittest.Compile(t, "aggregate-1x1x1x1-standins", field, placeholder)
-	a, err := Assign(standInShape, b.keys, b.public, stmt, claims, nil, nil, rotations)
+	a, err := Assign(standInShape, b.keys, b.public, stmt, claims, nil, nil, rotations, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func (b *receiptBatch) solve(t *testing.T, specs [2]receiptSpec) error {
 	field := ecc.BW6_761.ScalarField()
 	ccs := circuittest.Compile(t, "aggregate-"+receiptShape.String()+"-standins", field, placeholder)
 	public := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(receiptStmts[0]), 128), big.NewInt(receiptStmts[1]))
-	a, err := Assign(receiptShape, b.keys(), public, prove(b.stmt, stmtIn), nil, nil, receipts, nil)
+	a, err := Assign(receiptShape, b.keys(), public, prove(b.stmt, stmtIn), nil, nil, receipts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

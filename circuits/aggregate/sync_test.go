@@ -14,11 +14,16 @@ import (
 	"github.com/consensys/gnark/frontend"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 // syncShape has one lane claim under the sync committee, each chain a single step.
@@ -127,6 +132,13 @@ func mainnetStepSpec(t *testing.T) (syncSpec, synccommittee.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return stepSpec(t, st, commitment, exec), cfg
+}
+
+// stepSpec is the spec of a lane claim of source domain 1 under step st, signed by the
+// committee of commitment, at the block of the finalized payload exec: stand-in chains
+// under its state root.
+func stepSpec(t *testing.T, st *synccommittee.Step, commitment frbls.Element, exec synccommittee.ExecutionPayloadHeader) syncSpec {
 	ints := func(vs ...int64) []*big.Int {
 		out := make([]*big.Int, len(vs))
 		for i, v := range vs {
@@ -156,7 +168,7 @@ func mainnetStepSpec(t *testing.T) (syncSpec, synccommittee.Config) {
 	s.steps[AccountChain] = stepOf(halves(exec.StateRoot), accountKey, storage, true)
 	s.steps[WordChain] = stepOf(storage, wordKey, word, false)
 	s.steps[AccChain] = stepOf(storage, accKey, acc, false)
-	return s, cfg
+	return s
 }
 
 func newSyncBatch(t *testing.T) *syncBatch {
@@ -207,13 +219,13 @@ func (b *syncBatch) solve(t *testing.T, rules synccommittee.ForkRules, s syncSpe
 		b.ccs[name] = circuittest.Compile(t, "aggregate-"+syncShape.String()+"-"+name+"-standins", field, placeholder)
 	}
 	stmtHi, stmtLo := big.NewInt(3), big.NewInt(9)
-	sl := SyncLeaves{Signature: prove(b.sig, s.signature), Header: prove(b.hdr, s.header), Finality: prove(b.br, s.finality),
-		Finalized: prove(b.fin, s.finalized), Payload: prove(b.pay, s.payload), SignatureSlot: s.signatureSlot}
+	sl := SyncLeaves{Update: UpdateLeaves{Signature: prove(b.sig, s.signature), Header: prove(b.hdr, s.header), Finality: prove(b.br, s.finality),
+		Finalized: prove(b.fin, s.finalized), Payload: prove(b.pay, s.payload), SignatureSlot: s.signatureSlot}}
 	for ch := range s.steps {
 		sl.Chains[ch] = []Leaf{prove(b.step, s.steps[ch])}
 	}
 	public := new(big.Int).Add(new(big.Int).Lsh(stmtHi, 128), stmtLo)
-	a, err := Assign(syncShape, keys, public, prove(b.stmt, append([]*big.Int{stmtHi, stmtLo}, s.claim...)), nil, []SyncLeaves{sl}, nil, nil)
+	a, err := Assign(syncShape, keys, public, prove(b.stmt, append([]*big.Int{stmtHi, stmtLo}, s.claim...)), nil, []SyncLeaves{sl}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,5 +289,181 @@ func TestAggregationLinksSyncCommitteeUpdate(t *testing.T) {
 	bellatrix.Domain = capella.Domain
 	if b.solve(t, bellatrix, b.base.clone()) == nil {
 		t.Error("an update of Capella accepted under Bellatrix's epochs with Capella's domain")
+	}
+}
+
+// rotationSpec holds the public inputs of a sync-committee rotation's leaves beside a
+// sync claim's spec (the same update proves both here).
+type rotationSpec struct {
+	claim, root []*big.Int
+	chunks      [][]*big.Int
+}
+
+func (r rotationSpec) clone() rotationSpec {
+	c := func(v []*big.Int) []*big.Int {
+		out := make([]*big.Int, len(v))
+		for i := range v {
+			out[i] = new(big.Int).Set(v[i])
+		}
+		return out
+	}
+	out := rotationSpec{claim: c(r.claim), root: c(r.root)}
+	for _, ch := range r.chunks {
+		out.chunks = append(out.chunks, c(ch))
+	}
+	return out
+}
+
+// devnetRotationSpecs are the specs of a lane claim and a rotation under the devnet beacon
+// chain's update of period 0 at a committee of 8 (Deneb rules): signed by the committee of
+// period 0, carrying the committee of period 1 in chunks of one key under one root circuit,
+// all linked natively (Step.Links, Step.RotationLinks, Rotation.Links) first.
+func devnetRotationSpecs(t *testing.T) (syncSpec, rotationSpec, synccommittee.Config) {
+	cfg := devnet.BeaconConfig(8)
+	b := devnet.NewBeacon(cfg, "isthmus aggregation test")
+	parent := common.Hash{}
+	for n := range 20 {
+		h := &types.Header{Number: big.NewInt(int64(n)), ParentHash: parent, Difficulty: big.NewInt(0), GasLimit: 30_000_000,
+			BaseFee: big.NewInt(1), Time: uint64(12 * n), Root: common.Hash{byte(n), 1}, ReceiptHash: types.EmptyReceiptsHash,
+			TxHash: types.EmptyTxsHash, WithdrawalsHash: &types.EmptyWithdrawalsHash, BlobGasUsed: new(uint64), ExcessBlobGas: new(uint64)}
+		block := types.NewBlockWithHeader(h).WithBody(types.Body{Withdrawals: []*types.Withdrawal{}})
+		if err := b.Add(block); err != nil {
+			t.Fatal(err)
+		}
+		parent = block.Hash()
+	}
+	ups, err := b.Updates(0, 1)
+	if err != nil || len(ups) != 1 {
+		t.Fatalf("%d updates: %v", len(ups), err)
+	}
+	u := &ups[0].Data
+	com, err := cfg.NewCommittee(&b.Committee(0).JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := cfg.NewCommittee(u.NextSyncCommittee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := synccommittee.StepProof(cfg, com, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := cfg.Rules("deneb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rot, err := synccommittee.RotationProof(next, 1, 1, 8, rules.NextCommitteeGindex, u.AttestedHeader.Beacon.StateRoot, u.NextSyncCommitteeBranch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitment := synccommittee.CommitmentOf(com, 0)
+	if err := st.Links(cfg, commitment, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RotationLinks(cfg, rot, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := rot.Links(1, synccommittee.CommitmentOf(next, 1)); err != nil {
+		t.Fatal(err)
+	}
+	exec, err := u.FinalizedHeader.Execution.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := stepSpec(t, st, commitment, exec)
+	claim := protocol.RotationClaim{SrcDomain: 1, Committee: common.Hash(commitment.Bytes()), NextEpoch: 1, NextCommittee: common.Hash(rot.Commitment.Bytes())}
+	r := rotationSpec{claim: publicOf(t, leaf.AssignSyncRotationClaim(claim)), root: publicOf(t, rot.Root)}
+	for _, c := range rot.Chunks {
+		r.chunks = append(r.chunks, publicOf(t, c))
+	}
+	return s, r, cfg
+}
+
+// A sync-committee rotation links its claim, its update and the next committee's pieces as
+// the native links do, on the devnet beacon chain's update; unused, it still must be a valid
+// rotation, bound to no claim. Refused: each link broken, and an unused slot's rotation with
+// a broken link.
+func TestAggregationLinksSyncCommitteeRotation(t *testing.T) {
+	s, r, cfg := devnetRotationSpecs(t)
+	rules, err := cfg.Rules("deneb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ecc.BLS12_377.ScalarField()
+	stand := func(n int) *circuittest.StandIn { return circuittest.NewStandIn(t, f, n, true) }
+	shape := Shape{AccountSteps: 1, StorageSteps: 1, Sync: 1, SyncRotations: 1}
+	stmt, chdr, step := stand(StatementInputs(1, 0, 1)), stand(HeaderInputs), stand(StepInputs)
+	sig, hdr, br, fin, pay := stand(SyncSignatureInputs), stand(SyncHeaderInputs), stand(SyncBranchInputs), stand(SyncFinalizedInputs), stand(SyncPayloadInputs)
+	claimLeaf, chunk, root := stand(SyncRotationClaimInputs), stand(SyncChunkInputs), stand(2*8+2)
+	keys := Keys{Statement: stmt.VK, Header: chdr.VK, Step: step.VK, Sync: &SyncKeys{Signature: sig.VK, Header: hdr.VK, Finality: br.VK,
+		Finalized: fin.VK, Payload: pay.VK, Rules: rules,
+		Rotation: &SyncRotationKeys{Claim: claimLeaf.VK, Chunk: chunk.VK, Root: root.VK, Size: 8, ChunkKeys: 1, Width: 8}}}
+	placeholder, err := New(shape, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := ecc.BW6_761.ScalarField()
+	ccs := circuittest.Compile(t, "aggregate-"+shape.String()+"-standins", field, placeholder)
+	opt := stdgroth16.GetNativeProverOptions(field, f)
+	prove := func(si *circuittest.StandIn, in []*big.Int) Leaf {
+		p, w := si.Prove(t, in, opt)
+		return Leaf{Proof: p, Public: w}
+	}
+	update := func(s syncSpec) UpdateLeaves {
+		return UpdateLeaves{Signature: prove(sig, s.signature), Header: prove(hdr, s.header), Finality: prove(br, s.finality),
+			Finalized: prove(fin, s.finalized), Payload: prove(pay, s.payload), SignatureSlot: s.signatureSlot}
+	}
+	claimLeaves := SyncLeaves{Update: update(s)}
+	for ch := range s.steps {
+		claimLeaves.Chains[ch] = []Leaf{prove(step, s.steps[ch])}
+	}
+	solve := func(r rotationSpec, used []*big.Int) error {
+		rl := SyncRotationLeaves{Claim: prove(claimLeaf, r.claim), Update: claimLeaves.Update, Root: prove(root, r.root)}
+		for _, c := range r.chunks {
+			rl.Chunks = append(rl.Chunks, prove(chunk, c))
+		}
+		in := append(append([]*big.Int{big.NewInt(3), big.NewInt(9)}, s.claim...), used...)
+		public := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(3), 128), big.NewInt(9))
+		a, err := Assign(shape, keys, public, prove(stmt, in), nil, []SyncLeaves{claimLeaves}, nil, nil, []SyncRotationLeaves{rl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return circuittest.Solve(ccs, field, a)
+	}
+	// The statement's rotation claim hash: the claim's, or zero for an unused slot.
+	claimed, unused := r.claim[0:2], []*big.Int{big.NewInt(0), big.NewInt(0)}
+	if err := solve(r, claimed); err != nil {
+		t.Fatalf("the devnet rotation is refused: %v", err)
+	}
+	if err := solve(r, unused); err != nil {
+		t.Fatalf("the rotation in an unused slot is refused: %v", err)
+	}
+	add := func(v *big.Int, d int64) { v.Add(v, big.NewInt(d)) }
+	for name, mutate := range map[string]func(r *rotationSpec){
+		"a claim of another hash":              func(r *rotationSpec) { add(r.claim[1], 1) },
+		"a claim of another committee":         func(r *rotationSpec) { add(r.claim[2], 1) },
+		"a claim skipping a period":            func(r *rotationSpec) { add(r.claim[3], 1) },
+		"a claim of another next committee":    func(r *rotationSpec) { add(r.claim[4], 1) },
+		"a chain not from the next period":     func(r *rotationSpec) { add(r.chunks[0][0], 1) },
+		"a chunk not continuing the chain":     func(r *rotationSpec) { add(r.chunks[3][0], 1) },
+		"a chunk's keys under another root":    func(r *rotationSpec) { add(r.chunks[5][3], 1) },
+		"two chunks swapped":                   func(r *rotationSpec) { r.chunks[1], r.chunks[2] = r.chunks[2], r.chunks[1] },
+		"a committee root under another state": func(r *rotationSpec) { add(r.root[17], 1) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			rs := r.clone()
+			mutate(&rs)
+			err := solve(rs, claimed)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			t.Log(err)
+		})
+	}
+	broken := r.clone()
+	broken.chunks[2], broken.chunks[3] = broken.chunks[3], broken.chunks[2]
+	if solve(broken, unused) == nil {
+		t.Error("an unused slot took a rotation whose chunks do not chain")
 	}
 }
