@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -174,6 +175,8 @@ func circuitsUnderTest() []struct {
 		{"sync-committee-rotation-chunk-4", synccommittee.NewCommitteeChunkCircuit(synccommittee.ChunkKeys)},
 		{"sync-committee-rotation-merkle-8", synccommittee.NewMerkleCircuit(synccommittee.MerkleWidth)},
 		{"sync-committee-rotation-root-2", synccommittee.NewCommitteeRootCircuit(2, synccommittee.NextSyncCommitteeGindex)},
+		{"sync-committee-rotation-root-8", synccommittee.NewCommitteeRootCircuit(8, synccommittee.NextSyncCommitteeGindex)},
+		{"sync-rotation-claim", &leaf.SyncRotationClaimCircuit{}},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}
@@ -191,7 +194,11 @@ func BenchmarkConstraints(b *testing.B) {
 	// the count over the real keys), and the wrap of one aggregation proof.
 	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}, {Claims: 2, AccountSteps: 10, StorageSteps: 8, Rotations: 1},
 		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 0},
-		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 3}} {
+		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 3},
+		// Ethereum as a source at a committee of 8 (chunks of one key, one root circuit): a
+		// lane claim and a rotation under the sync committee, alone and beside the committee's.
+		{AccountSteps: 4, StorageSteps: 3, Sync: 1, SyncRotations: 1},
+		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Sync: 1, SyncRotations: 1}} {
 		b.Run("aggregate-"+shape.String(), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.ReportMetric(float64(compileAggregation(b, shape).GetNbConstraints()), "constraints")
@@ -224,7 +231,7 @@ func BenchmarkConstraints(b *testing.B) {
 
 func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.ConstraintSystem {
 	keys := aggregate.Keys{
-		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Claims, shape.Receipts, shape.Rotations), true),
+		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Lanes(), shape.Receipts, shape.Rotations+shape.SyncRotations), true),
 		Header:    circuittest.StandInKey(b, field, aggregate.HeaderInputs, true),
 		Step:      circuittest.StandInKey(b, field, aggregate.StepInputs, true),
 	}
@@ -233,6 +240,20 @@ func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.Constrai
 	}
 	if shape.Receipts > 0 {
 		keys.Receipt = circuittest.StandInKey(b, field, aggregate.ReceiptLeafInputs, true)
+	}
+	if shape.Sync+shape.SyncRotations > 0 {
+		key := func(n int) groth16.VerifyingKey { return circuittest.StandInKey(b, field, n, true) }
+		cfg := synccommittee.Mainnet()
+		rules, err := cfg.Rules("deneb")
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys.Sync = &aggregate.SyncKeys{Signature: key(aggregate.SyncSignatureInputs), Header: key(aggregate.SyncHeaderInputs),
+			Finality: key(aggregate.SyncBranchInputs), Finalized: key(aggregate.SyncFinalizedInputs), Payload: key(aggregate.SyncPayloadInputs), Rules: rules}
+		if shape.SyncRotations > 0 {
+			keys.Sync.Rotation = &aggregate.SyncRotationKeys{Claim: key(aggregate.SyncRotationClaimInputs), Chunk: key(aggregate.SyncChunkInputs),
+				Root: key(2*8 + 2), Size: 8, ChunkKeys: 1, Width: 8}
+		}
 	}
 	c, err := aggregate.New(shape, keys)
 	if err != nil {

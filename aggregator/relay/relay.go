@@ -45,13 +45,15 @@ import (
 // (whose storage proof Lane holds), or of its head when Checkpoint is zero, or, with Receipt
 // set (and Lane nil), the lane by receipt of that MessageSent log; signed by the committee of
 // Epoch (the Inbox's); with Rotate, the batch also carries the hand-over to Epoch+1 that
-// Relay.Rotation found signed.
+// Relay.Rotation found signed. Under Ethereum's sync committee, Sync is the update that
+// proves the block final (and, with Rotate, carries the next committee).
 type Claim struct {
 	Lane       *chain.LaneProof
 	Checkpoint uint64
 	Receipt    *chain.ReceiptProof
 	Epoch      uint64
 	Rotate     bool
+	Sync       *SyncUpdate
 }
 
 // Prover proves a batch of one lane claim. For a claim by receipt whose receipt its circuits
@@ -94,8 +96,13 @@ type Relay struct {
 	// hand-over to epoch next; the relay then carries it in its next batch, with the lane
 	// claim due or, when no message waits, the lane's head (which the Inbox skips).
 	Rotation func(ctx context.Context, next uint64) (bool, error)
+	// Ethereum, for a domain under Ethereum's sync committee, is where finality comes from
+	// (instead of the source node's finalized tag, and Rotation).
+	Ethereum *Ethereum
 	Metrics  *Metrics
 	Log      *slog.Logger
+
+	sync *SyncUpdate // the update proving this step's block, under Ethereum
 
 	// Test hooks: called after a batch is saved, and after a delivery is sent.
 	afterSave, afterDeliver func()
@@ -153,11 +160,7 @@ func (r *Relay) Step(ctx context.Context) error {
 	} else if b != nil {
 		return r.submit(ctx, b, st)
 	}
-	h, err := r.Src.FinalizedHeader(ctx)
-	if err != nil {
-		return err
-	}
-	rotate, err := r.rotationDue(ctx, st)
+	h, rotate, err := r.finality(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -224,6 +227,27 @@ func (r *Relay) Step(ctx context.Context) error {
 	return r.prove(ctx, h, lane, 0, st, rotate)
 }
 
+// finality returns the finalized block to prove at and whether the batch carries the
+// hand-over to the Inbox's next epoch: the source node's finalized block and Rotation's
+// answer, or, under Ethereum, the light client's (which sets r.sync).
+func (r *Relay) finality(ctx context.Context, st chain.DomainState) (*types.Header, bool, error) {
+	r.sync = nil
+	if r.Ethereum != nil {
+		if r.Config.ByReceipt {
+			return nil, false, errors.New("relay: lanes by receipt are proven under an attester committee only")
+		}
+		h, su, rotate, err := r.Ethereum.finality(ctx, r.Src, st)
+		r.sync = su
+		return h, rotate, err
+	}
+	h, err := r.Src.FinalizedHeader(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	rotate, err := r.rotationDue(ctx, st)
+	return h, rotate, err
+}
+
 // rotationDue reports whether a hand-over to the Inbox's next epoch is signed.
 func (r *Relay) rotationDue(ctx context.Context, st chain.DomainState) (bool, error) {
 	if r.Rotation == nil {
@@ -269,7 +293,7 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProo
 		kind = "checkpoint"
 	}
 	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "delivered", st.DeliveredCount, "rotation", rotate)
-	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate}, st)
+	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
 }
 
 // proveByReceipt proves the lane at count by the MessageSent log of nonce count − 1, in a block

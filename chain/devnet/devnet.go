@@ -24,8 +24,12 @@ import (
 type Config struct {
 	SourceDomain      uint32
 	DestinationDomain uint32
-	// Committee is the source domain's initial committee commitment the Inbox trusts.
+	// Committee is the source domain's initial committee commitment the Inbox trusts, under
+	// Adapter (protocol.AdapterCommittee, the default, or AdapterSyncCommittee: the commitment
+	// of the sync committee of period Epoch) from Epoch.
 	Committee common.Hash
+	Adapter   uint8
+	Epoch     uint64
 	// RateCapacity and RateWindow set the Inbox's rate limit for the source domain (0: none).
 	RateCapacity uint64
 	RateWindow   uint32
@@ -182,7 +186,8 @@ func (d *Devnet) deploy(ctx context.Context) error {
 		return err
 	}
 	return d.Dst.AddDomain(ctx, d.Deployer, chain.SourceDomain{
-		Domain: cfg.SourceDomain, Outbox: d.Outbox, Committee: cfg.Committee, RateCapacity: cfg.RateCapacity, RateWindow: cfg.RateWindow,
+		Domain: cfg.SourceDomain, Outbox: d.Outbox, Committee: cfg.Committee, Adapter: cfg.Adapter, Epoch: cfg.Epoch,
+		RateCapacity: cfg.RateCapacity, RateWindow: cfg.RateWindow,
 	})
 }
 

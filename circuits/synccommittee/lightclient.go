@@ -442,3 +442,23 @@ func (c *Config) Rules(name string) (ForkRules, error) {
 
 // Current is the name of the fork at slot.
 func (c *Config) Current(slot uint64) string { return c.ForkAt(c.Epoch(slot)).Name }
+
+// VerifyUpdate checks an update as the light client would, signed by com, the committee of
+// period, whatever a store has reached since: Validate for a store that knows only com at
+// the start of period, a supermajority of signers, and a finalized header. A relay proving a
+// block under a verifier that trusts an earlier period than its own light client uses it.
+func (c *Config) VerifyUpdate(com *Committee, period uint64, u *Update, currentSlot uint64) (*Verified, error) {
+	s := &Store{Config: *c, Current: com}
+	s.Finalized.Slot = period * c.SlotsPerEpoch * c.EpochsPerPeriod
+	v, err := s.Validate(u, currentSlot)
+	if err != nil {
+		return nil, err
+	}
+	if !Supermajority(v.Participants, c.CommitteeSize) {
+		return nil, fmt.Errorf("%w: %d of %d members signed, fewer than two thirds", ErrUpdate, v.Participants, c.CommitteeSize)
+	}
+	if v.Finalized == nil {
+		return nil, fmt.Errorf("%w: no finalized header", ErrUpdate)
+	}
+	return v, nil
+}

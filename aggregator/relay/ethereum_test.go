@@ -1,0 +1,312 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/beacon"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// syncTestOnlyProver is a test double of the batch prover for a domain under the sync
+// committee: it checks natively what the aggregation checks of the claim's update (the
+// pieces' links under the commitment of the claim's committee and period, and with a
+// rotation the next committee's links), then returns the batch with a TestOnlyProof (which
+// the devnet's TestOnlyVerifier accepts) instead of proving. It records each batch's period
+// and whether it rotated.
+type syncTestOnlyProver struct {
+	cfg     synccommittee.Config
+	batches []string
+}
+
+func (p *syncTestOnlyProver) prove(_ context.Context, c Claim) (*Batch, error) {
+	su := c.Sync
+	if su == nil || su.Period != c.Epoch {
+		return nil, fmt.Errorf("a claim of epoch %d without the update of its period", c.Epoch)
+	}
+	cfg := p.cfg
+	st, err := synccommittee.StepProof(cfg, su.Committee, su.Update)
+	if err != nil {
+		return nil, err
+	}
+	commitment := synccommittee.CommitmentOf(su.Committee, su.Period)
+	if err := st.Links(cfg, commitment, su.Period); err != nil {
+		return nil, err
+	}
+	exec, err := su.Update.FinalizedHeader.Execution.Header()
+	if err != nil {
+		return nil, err
+	}
+	if c.Lane.Header.Hash() != exec.BlockHash {
+		return nil, errors.New("the lane is not proven at the update's finalized block")
+	}
+	claims, err := c.Lane.Claims(common.Hash(commitment.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	var s protocol.Statement
+	for _, cl := range claims {
+		if (c.Checkpoint == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == c.Checkpoint) {
+			s.Lanes = []protocol.LaneClaim{cl}
+		}
+	}
+	if len(s.Lanes) == 0 {
+		return nil, fmt.Errorf("no claim for checkpoint %d in the lane proof", c.Checkpoint)
+	}
+	if c.Rotate {
+		rules, err := cfg.Rules(cfg.Current(uint64(su.Update.AttestedHeader.Beacon.Slot)))
+		if err != nil {
+			return nil, err
+		}
+		rot, err := synccommittee.RotationProof(su.Next, su.Period+1, 1, 8, rules.NextCommitteeGindex, su.Update.AttestedHeader.Beacon.StateRoot, su.Update.NextSyncCommitteeBranch)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.RotationLinks(cfg, rot, su.Period); err != nil {
+			return nil, err
+		}
+		if err := rot.Links(su.Period+1, rot.Commitment); err != nil {
+			return nil, err
+		}
+		s.Rotations = []protocol.RotationClaim{{SrcDomain: c.Lane.SrcDomain, Committee: common.Hash(commitment.Bytes()),
+			NextEpoch: su.Period + 1, NextCommittee: common.Hash(rot.Commitment.Bytes())}}
+	}
+	p.batches = append(p.batches, fmt.Sprintf("period %d rotate %v", su.Period, c.Rotate))
+	return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+}
+
+// ethereumDevnet is a devnet whose Inbox trusts the source domain under the sync committee of
+// a simulated beacon chain over the source chain (committee of 8, 16 slots a period), served
+// over HTTP with the standard light-client API.
+type ethereumDevnet struct {
+	*devnet.Devnet
+	cfg    synccommittee.Config
+	beacon *devnet.Beacon
+	url    string
+}
+
+func startEthereumDevnet(t *testing.T, ctx context.Context) (*ethereumDevnet, common.Address) {
+	t.Helper()
+	cfg := devnet.BeaconConfig(8)
+	b := devnet.NewBeacon(cfg, "isthmus relay test beacon")
+	com, err := cfg.NewCommittee(&b.Committee(0).JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := devnet.DefaultConfig()
+	c := synccommittee.CommitmentOf(com, 0)
+	dc.Committee, dc.Adapter, dc.Epoch = common.Hash(c.Bytes()), protocol.AdapterSyncCommittee, 0
+	d, err := devnet.Start(ctx, dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.Handler())
+	t.Cleanup(srv.Close)
+	return &ethereumDevnet{Devnet: d, cfg: cfg, beacon: b, url: srv.URL}, recipient
+}
+
+// follow is a light client of the devnet beacon bootstrapped at slot 2, clocked by the beacon
+// chain, which follows the source chain at each tick.
+func (e *ethereumDevnet) follow(t *testing.T, ctx context.Context) *Ethereum {
+	t.Helper()
+	for e.Source.Head() < 4 {
+		e.Source.Commit()
+	}
+	if err := e.beacon.Sync(ctx, e.SourceClient.Eth); err != nil {
+		t.Fatal(err)
+	}
+	root, err := e.beacon.Root(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := beacon.Follow(ctx, beacon.NewClient(e.url), e.cfg, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Ethereum{Follower: f, Clock: func(ctx context.Context) (uint64, error) {
+		if err := e.beacon.Sync(ctx, e.SourceClient.Eth); err != nil {
+			return 0, err
+		}
+		return uint64(e.beacon.Head()), nil
+	}}
+}
+
+// The relay of a domain under Ethereum's sync committee proves each count at a block the
+// Inbox's committee finalized (by the beacon node's updates) and delivers it; when its light
+// client has passed the Inbox's period, it carries the hand-over to the next period, one
+// period a batch, with the lane's head, until the Inbox trusts the committee of the light
+// client's period; messages sent meanwhile are delivered under it. The Inbox checks each
+// batch's committee and each rotation's period.
+func TestEthereumSourceRelayFollowsTheSyncCommittee(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, recipient := startEthereumDevnet(t, ctx)
+	src := e.Config.SourceDomain
+	prover := &syncTestOnlyProver{cfg: e.cfg}
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Two messages early in period 0, whose updates finalize up to slot 4 (16 slots a period,
+	// finality two epochs of 4 slots behind); the chain then moves to slot 13.
+	send(2)
+	for e.Source.Head() < 13 {
+		e.Source.Commit()
+	}
+	r := &Relay{Config: Config{SrcDomain: src, DstDomain: e.Config.DestinationDomain, BatchMessages: 1, StateDir: t.TempDir(), Key: e.Relayer},
+		Src: e.Src, Dst: e.Dst, Prove: prover.prove, Ethereum: e.follow(t, ctx)}
+	// blocks seals n empty blocks: the beacon chain's slots go on.
+	blocks := func(n int) {
+		for range n {
+			e.Source.Commit()
+		}
+	}
+	until := func(what string, done func(st chain.DomainState) bool) chain.DomainState {
+		t.Helper()
+		for i := 0; i < 12; i++ {
+			st, err := e.Dst.State(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done(st) {
+				return st
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			blocks(2)
+		}
+		t.Fatalf("not %s in 12 steps (batches: %v)", what, prover.batches)
+		return chain.DomainState{}
+	}
+	st := until("delivered in period 0", func(st chain.DomainState) bool { return st.DeliveredCount == 2 })
+	if st.Epoch != 0 {
+		t.Fatalf("epoch %d, want 0", st.Epoch)
+	}
+	// The beacon chain moves two periods on; a message waits.
+	blocks(2 * 16)
+	send(1)
+	st = until("delivered under the committee of the light client's period", func(st chain.DomainState) bool {
+		return st.DeliveredCount == 3 && st.Epoch == e.cfg.Period(r.Ethereum.Follower.Store.Finalized.Slot)
+	})
+	if st.Epoch < 2 {
+		t.Fatalf("the Inbox is at period %d, want 2 or more", st.Epoch)
+	}
+	com, err := e.cfg.NewCommittee(&e.beacon.Committee(st.Epoch).JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := synccommittee.CommitmentOf(com, st.Epoch); st.Committee != common.Hash(want.Bytes()) {
+		t.Fatalf("the Inbox trusts %s at period %d, want the beacon chain's committee of it", common.Hash(st.Committee), st.Epoch)
+	}
+	rotations := 0
+	for _, b := range prover.batches {
+		if b[len(b)-4:] == "true" {
+			rotations++
+		}
+	}
+	if uint64(rotations) != st.Epoch {
+		t.Fatalf("%d rotations for %d periods: %v", rotations, st.Epoch, prover.batches)
+	}
+	t.Logf("batches: %v", prover.batches)
+}
+
+// Bad consensus data is named and nothing moves: a light client of another beacon chain
+// (whose committee the Inbox does not trust), a beacon chain over another execution chain,
+// a beacon node that is down (the relay resumes once it is back).
+func TestEthereumSourceRelayRefusesOtherConsensus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e, _ := startEthereumDevnet(t, ctx)
+	src := e.Config.SourceDomain
+	prover := &syncTestOnlyProver{cfg: e.cfg}
+	relayOf := func(eth *Ethereum) *Relay {
+		return &Relay{Config: Config{SrcDomain: src, DstDomain: e.Config.DestinationDomain, BatchMessages: 1, StateDir: t.TempDir(), Key: e.Relayer},
+			Src: e.Src, Dst: e.Dst, Prove: prover.prove, Ethereum: eth}
+	}
+	blocks := func(n int) {
+		for range n {
+			e.Source.Commit()
+		}
+	}
+	blocks(4)
+
+	other := devnet.NewBeacon(e.cfg, "another beacon chain")
+	if err := other.Sync(ctx, e.SourceClient.Eth); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(other.Handler())
+	defer srv.Close()
+	root, _ := other.Root(2)
+	f, err := beacon.Follow(ctx, beacon.NewClient(srv.URL), e.cfg, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func(b *devnet.Beacon, c *chain.Client) func(ctx context.Context) (uint64, error) {
+		return func(ctx context.Context) (uint64, error) {
+			if err := b.Sync(ctx, c.Eth); err != nil {
+				return 0, err
+			}
+			return uint64(b.Head()), nil
+		}
+	}
+	err = relayOf(&Ethereum{Follower: f, Clock: clock(other, e.SourceClient)}).Step(ctx)
+	if !errors.Is(err, ErrCommitteeMismatch) {
+		t.Fatalf("another beacon chain's committee: %v, want ErrCommitteeMismatch", err)
+	}
+
+	// The devnet beacon's committees over the destination chain's blocks.
+	for range 12 {
+		e.Destination.Commit()
+	}
+	overDst := devnet.NewBeacon(e.cfg, "isthmus relay test beacon")
+	if err := overDst.Sync(ctx, e.DestinationClient.Eth); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(overDst.Handler())
+	defer srv2.Close()
+	root, _ = overDst.Root(2)
+	if f, err = beacon.Follow(ctx, beacon.NewClient(srv2.URL), e.cfg, root); err != nil {
+		t.Fatal(err)
+	}
+	err = relayOf(&Ethereum{Follower: f, Clock: clock(overDst, e.DestinationClient)}).Step(ctx)
+	if !errors.Is(err, ErrOtherChain) {
+		t.Fatalf("a beacon chain over another execution chain: %v, want ErrOtherChain", err)
+	}
+
+	// The node down, then back: the same relay resumes.
+	for e.Source.Head() < 13 {
+		e.Source.Commit()
+	}
+	eth := e.follow(t, ctx)
+	down := httptest.NewServer(nil)
+	down.Close()
+	up := eth.Follower.Client
+	eth.Follower.Client = beacon.NewClient(down.URL)
+	r := relayOf(eth)
+	if err := r.Step(ctx); !errors.Is(err, beacon.ErrUnreachable) {
+		t.Fatalf("the beacon node down: %v, want ErrUnreachable", err)
+	}
+	eth.Follower.Client = up
+	if err := r.Step(ctx); err != nil {
+		t.Fatalf("the node back: %v", err)
+	}
+}
