@@ -19,32 +19,58 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// Config is a deployment's circuit set: the committee capacity of the header leaf and the
-// aggregation circuit's shape.
+// Config is a deployment's circuit set: the committee capacity of the header leaf, the
+// aggregation circuit's shape and, for a shape with sync-committee slots, the beacon chain
+// its sync-committee circuits serve.
 type Config struct {
 	CommitteeCapacity int
 	Shape             aggregate.Shape
+	Sync              *SyncConfig
 }
 
-// String names the aggregation and wrap circuits of the config: the shape, and the committee
-// capacity where it is not the devnet's 4 (their keys depend on the header leaf's).
+// SyncConfig is what fixes the sync-committee circuits: the beacon chain (its committee size,
+// slots and forks), the fork the aggregation serves, and how a rotation splits the next
+// committee (chunks of ChunkKeys keys, key-tree nodes of Width children).
+type SyncConfig struct {
+	Beacon           synccommittee.Config
+	Fork             string
+	ChunkKeys, Width int
+}
+
+// rules are the sync config's fork rules.
+func (s *SyncConfig) rules() (synccommittee.ForkRules, error) { return s.Beacon.Rules(s.Fork) }
+
+// rotationKeys is the rotation's layout with no keys.
+func (s *SyncConfig) rotationKeys() *aggregate.SyncRotationKeys {
+	return &aggregate.SyncRotationKeys{Size: s.Beacon.CommitteeSize, ChunkKeys: s.ChunkKeys, Width: s.Width}
+}
+
+// String names the aggregation and wrap circuits of the config: the shape, the committee
+// capacity where it is not the devnet's 4 (their keys depend on the header leaf's), and the
+// sync committee's size and fork where the shape has sync slots.
 func (c Config) String() string {
-	if c.CommitteeCapacity == DevnetConfig().CommitteeCapacity {
-		return c.Shape.String()
+	out := c.Shape.String()
+	if c.CommitteeCapacity != DevnetConfig().CommitteeCapacity {
+		out += fmt.Sprintf("-c%d", c.CommitteeCapacity)
 	}
-	return fmt.Sprintf("%s-c%d", c.Shape, c.CommitteeCapacity)
+	if c.Sync != nil {
+		out += fmt.Sprintf("-sync%d-%s", c.Sync.Beacon.CommitteeSize, c.Sync.Fork)
+	}
+	return out
 }
 
 // WrapCircuit is the name of the config's wrap circuit, whose key verifies its batches.
@@ -54,12 +80,31 @@ func (c Config) WrapCircuit() string { return "wrap-" + c.String() }
 // is empty for a shape without rotation slots, Receipt for one without receipt slots.
 type CircuitNames struct {
 	Header, Step, Statement, Rotation, Receipt, Aggregate, Wrap string
+	Sync                                                        SyncNames // empty without sync slots
+}
+
+// SyncNames are the names of the sync-committee circuits: an update's five pieces, and a
+// rotation's claim leaf, chunk, key-tree node (empty when the tree has no layer below its
+// root) and root; the rotation's are empty without sync rotation slots.
+type SyncNames struct {
+	Signature, Header, Finality, Finalized, Payload string
+	Claim, Chunk, Merkle, Root                      string
+}
+
+func (n SyncNames) all() []string {
+	var out []string
+	for _, s := range []string{n.Signature, n.Header, n.Finality, n.Finalized, n.Payload, n.Claim, n.Chunk, n.Merkle, n.Root} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // All lists the names in pipeline order.
 func (n CircuitNames) All() []string {
 	out := []string{n.Header, n.Step, n.Statement}
-	for _, opt := range []string{n.Rotation, n.Receipt} {
+	for _, opt := range append([]string{n.Rotation, n.Receipt}, n.Sync.all()...) {
 		if opt != "" {
 			out = append(out, opt)
 		}
@@ -72,13 +117,35 @@ func (c Config) Circuits() CircuitNames {
 	n := CircuitNames{
 		Header:    fmt.Sprintf("header-leaf-%d", c.CommitteeCapacity),
 		Step:      "state-step",
-		Statement: fmt.Sprintf("statement-leaf-%d", c.Shape.Claims),
+		Statement: fmt.Sprintf("statement-leaf-%d", c.Shape.Lanes()),
 		Aggregate: "aggregate-" + c.String(),
 		Wrap:      c.WrapCircuit(),
 	}
+	if rot := c.Shape.Rotations + c.Shape.SyncRotations; rot > 0 {
+		n.Statement = fmt.Sprintf("statement-leaf-%dr%d", c.Shape.Lanes(), rot)
+	}
 	if c.Shape.Rotations > 0 {
-		n.Statement = fmt.Sprintf("statement-leaf-%dr%d", c.Shape.Claims, c.Shape.Rotations)
 		n.Rotation = fmt.Sprintf("rotation-leaf-%d", c.CommitteeCapacity)
+	}
+	if sc := c.Sync; sc != nil && c.Shape.Sync+c.Shape.SyncRotations > 0 {
+		r, _ := sc.rules() // checked where the circuits are made
+		payload := "capella"
+		if r.Blobs {
+			payload = "deneb"
+		}
+		n.Sync = SyncNames{
+			Signature: fmt.Sprintf("sync-committee-signature-%d", sc.Beacon.CommitteeSize), Header: "sync-committee-header",
+			Finality: fmt.Sprintf("sync-committee-branch-%d", r.FinalityGindex), Finalized: "sync-committee-finalized-header",
+			Payload: "sync-committee-payload-" + payload,
+		}
+		if c.Shape.SyncRotations > 0 {
+			top := sc.rotationLayoutTop()
+			n.Sync.Claim, n.Sync.Chunk = leaf.SyncRotationClaimName, fmt.Sprintf("sync-committee-rotation-chunk-%d", sc.ChunkKeys)
+			n.Sync.Root = fmt.Sprintf("sync-committee-rotation-root-%d-%d", top, r.NextCommitteeGindex)
+			if sc.Beacon.CommitteeSize/sc.ChunkKeys > sc.Width {
+				n.Sync.Merkle = fmt.Sprintf("sync-committee-rotation-merkle-%d", sc.Width)
+			}
+		}
 	}
 	if c.Shape.Receipts > 0 {
 		n.Statement += fmt.Sprintf("-receipts%d", c.Shape.Receipts)
@@ -108,6 +175,7 @@ type Circuit struct {
 type Prover struct {
 	Config                                                      Config
 	Header, Step, Statement, Rotation, Receipt, Aggregate, Wrap *Circuit
+	Sync                                                        SyncCircuits // nil circuits without sync slots
 	log                                                         *slog.Logger
 	store                                                       *prover.Store
 	// Exec proves the jobs; nil proves them in this process, one after another.
@@ -115,6 +183,12 @@ type Prover struct {
 	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
 	Progress    func(stage string, done, total int)
 	done, total int
+}
+
+// SyncCircuits are the prover's sync-committee circuits (SyncNames).
+type SyncCircuits struct {
+	Signature, Header, Finality, Finalized, Payload *Circuit
+	Claim, Chunk, Merkle, Root                      *Circuit
 }
 
 // Store is the key store the prover's keys come from.
@@ -187,6 +261,9 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	p := &Prover{Config: cfg, log: log, store: store}
 	leaves := cfg.leafCircuits()
 	if err := p.setLeaves(func(name string) (*Circuit, error) { return keyed(store, log, name, bls12377, leaves[name]) }); err != nil {
@@ -201,7 +278,10 @@ func (p *Prover) setLeaves(get func(name string) (*Circuit, error)) error {
 	for _, c := range []struct {
 		to   **Circuit
 		name string
-	}{{&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Statement, n.Statement}, {&p.Rotation, n.Rotation}, {&p.Receipt, n.Receipt}} {
+	}{{&p.Header, n.Header}, {&p.Step, n.Step}, {&p.Statement, n.Statement}, {&p.Rotation, n.Rotation}, {&p.Receipt, n.Receipt},
+		{&p.Sync.Signature, n.Sync.Signature}, {&p.Sync.Header, n.Sync.Header}, {&p.Sync.Finality, n.Sync.Finality},
+		{&p.Sync.Finalized, n.Sync.Finalized}, {&p.Sync.Payload, n.Sync.Payload}, {&p.Sync.Claim, n.Sync.Claim},
+		{&p.Sync.Chunk, n.Sync.Chunk}, {&p.Sync.Merkle, n.Sync.Merkle}, {&p.Sync.Root, n.Sync.Root}} {
 		if c.name == "" {
 			continue
 		}
@@ -219,7 +299,7 @@ func (c Config) leafCircuits() map[string]frontend.Circuit {
 	out := map[string]frontend.Circuit{
 		n.Header:    leaf.NewHeaderCircuit(c.CommitteeCapacity),
 		n.Step:      &leaf.StateStepCircuit{},
-		n.Statement: leaf.NewStatementCircuit(c.Shape.Claims, c.Shape.Receipts, c.Shape.Rotations),
+		n.Statement: leaf.NewStatementCircuit(c.Shape.Lanes(), c.Shape.Receipts, c.Shape.Rotations+c.Shape.SyncRotations),
 	}
 	if n.Rotation != "" {
 		out[n.Rotation] = leaf.NewRotationCircuit(c.CommitteeCapacity)
@@ -227,7 +307,52 @@ func (c Config) leafCircuits() map[string]frontend.Circuit {
 	if n.Receipt != "" {
 		out[n.Receipt] = leaf.NewReceiptLeafCircuit(leaf.ReceiptNodeLen, leaf.ReceiptMaxData)
 	}
+	if sn := n.Sync; sn.Signature != "" {
+		sc := c.Sync
+		r, _ := sc.rules()
+		out[sn.Signature] = synccommittee.NewSignatureCircuit(sc.Beacon.CommitteeSize)
+		out[sn.Header] = &synccommittee.HeaderCircuit{}
+		out[sn.Finality] = synccommittee.NewBranchCircuit(r.FinalityGindex)
+		out[sn.Finalized] = &synccommittee.FinalizedHeaderCircuit{}
+		out[sn.Payload] = synccommittee.NewPayloadCircuit(r.Blobs)
+		if sn.Claim != "" {
+			out[sn.Claim] = &leaf.SyncRotationClaimCircuit{}
+			out[sn.Chunk] = synccommittee.NewCommitteeChunkCircuit(sc.ChunkKeys)
+			out[sn.Root] = synccommittee.NewCommitteeRootCircuit(sc.rotationLayoutTop(), r.NextCommitteeGindex)
+			if sn.Merkle != "" {
+				out[sn.Merkle] = synccommittee.NewMerkleCircuit(sc.Width)
+			}
+		}
+	}
 	return out
+}
+
+// rotationLayoutTop is the number of children of the rotation's root circuit, as
+// synccommittee.RotationProof splits the committee.
+func (s *SyncConfig) rotationLayoutTop() int {
+	n := s.Beacon.CommitteeSize / max(s.ChunkKeys, 1)
+	for s.Width > 1 && n > s.Width {
+		n /= s.Width
+	}
+	return n
+}
+
+// check refuses a sync config the circuits cannot take.
+func (c Config) check() error {
+	if c.Shape.Sync+c.Shape.SyncRotations == 0 {
+		return nil
+	}
+	if c.Sync == nil {
+		return fmt.Errorf("aggregator: shape %s has sync-committee slots and the config no beacon chain", c.Shape)
+	}
+	if _, err := c.Sync.rules(); err != nil {
+		return fmt.Errorf("aggregator: %w", err)
+	}
+	pow2 := func(n int) bool { return n > 0 && n&(n-1) == 0 }
+	if s := c.Sync; c.Shape.SyncRotations > 0 && (!pow2(s.Beacon.CommitteeSize) || !pow2(s.ChunkKeys) || s.ChunkKeys > s.Beacon.CommitteeSize || s.Width < 2 || !pow2(s.Width)) {
+		return fmt.Errorf("aggregator: a committee of %d in chunks of %d, key-tree nodes of %d: want powers of two", s.Beacon.CommitteeSize, s.ChunkKeys, s.Width)
+	}
+	return nil
 }
 
 // AggregationCircuit is the aggregation circuit over the leaf keys, to compile or assign.
@@ -262,7 +387,8 @@ func (p *Prover) Circuits() []*Circuit {
 
 func (p *Prover) leaves() []*Circuit {
 	out := []*Circuit{p.Statement, p.Header, p.Step}
-	for _, c := range []*Circuit{p.Rotation, p.Receipt} {
+	s := &p.Sync
+	for _, c := range []*Circuit{p.Rotation, p.Receipt, s.Signature, s.Header, s.Finality, s.Finalized, s.Payload, s.Claim, s.Chunk, s.Merkle, s.Root} {
 		if c != nil {
 			out = append(out, c)
 		}
@@ -277,6 +403,18 @@ func (p *Prover) leafKeys() aggregate.Keys {
 	}
 	if p.Receipt != nil {
 		k.Receipt = p.Receipt.Keys.VK
+	}
+	if s := &p.Sync; s.Signature != nil {
+		rules, _ := p.Config.Sync.rules()
+		k.Sync = &aggregate.SyncKeys{Signature: s.Signature.Keys.VK, Header: s.Header.Keys.VK, Finality: s.Finality.Keys.VK,
+			Finalized: s.Finalized.Keys.VK, Payload: s.Payload.Keys.VK, Rules: rules}
+		if s.Claim != nil {
+			k.Sync.Rotation = p.Config.Sync.rotationKeys()
+			k.Sync.Rotation.Claim, k.Sync.Rotation.Chunk, k.Sync.Rotation.Root = s.Claim.Keys.VK, s.Chunk.Keys.VK, s.Root.Keys.VK
+			if s.Merkle != nil {
+				k.Sync.Rotation.Merkle = s.Merkle.Keys.VK
+			}
+		}
 	}
 	return k
 }
@@ -325,6 +463,26 @@ type ClaimInput struct {
 	Signatures map[int]*eddsanative.Signature // by member index
 	Lane       *chain.LaneProof
 	Checkpoint uint64
+	// Sync, for a domain under Ethereum's sync committee, is the update that finalized the
+	// lane's block (instead of Committee and Signatures).
+	Sync *synccommittee.SignedUpdate
+}
+
+// committee is the commitment the input's claim names: its attester committee's, or its sync
+// committee's for its period.
+func (in *ClaimInput) committee() common.Hash {
+	if in.Sync != nil {
+		c := synccommittee.CommitmentOf(in.Sync.Committee, in.Sync.Period)
+		return common.Hash(c.Bytes())
+	}
+	return in.Committee.CommitmentHash()
+}
+
+// SyncRotationInput is what proves one rotation of a domain under Ethereum's sync committee:
+// an update of the current period that carries the next committee (Update.Next).
+type SyncRotationInput struct {
+	SrcDomain uint32
+	Update    *synccommittee.SignedUpdate
 }
 
 // RotationInput is what proves one rotation claim: the signatures of the rotation by the
@@ -336,12 +494,15 @@ type RotationInput struct {
 }
 
 // Batch is what one batch proof proves: its lane claims proven by storage (as many as the
-// shape's), its claims by receipt (up to the shape's receipt slots) and its rotations (up to
-// the shape's rotation slots), in this order in its statement (lanes by receipt before events).
+// shape's: under attester committees, then under the sync committee), its claims by receipt
+// (up to the shape's receipt slots) and its rotations (up to the shape's rotation slots, then
+// exactly its sync rotation slots), in this order in its statement (lanes by receipt before
+// events).
 type Batch struct {
-	Claims    []ClaimInput
-	Receipts  []ReceiptInput
-	Rotations []RotationInput
+	Claims        []ClaimInput
+	Receipts      []ReceiptInput
+	Rotations     []RotationInput
+	SyncRotations []SyncRotationInput
 }
 
 // ErrNoCheckpoint is returned for a checkpoint claim whose storage proof the lane proof lacks.
@@ -392,7 +553,7 @@ func (in *ClaimInput) Claim() (protocol.LaneClaim, error) {
 	}
 	return protocol.LaneClaim{
 		Kind: kind, SrcDomain: in.Lane.SrcDomain, DstDomain: in.Lane.DstDomain, Outbox: in.Lane.Outbox,
-		Committee: in.Committee.CommitmentHash(), BlockNumber: in.Lane.Header.Number.Uint64(),
+		Committee: in.committee(), BlockNumber: in.Lane.Header.Number.Uint64(),
 		BlockHash: in.Lane.Header.Hash(), Count: head.Count, Acc: head.Acc,
 	}, nil
 }
@@ -424,8 +585,10 @@ type Leaves struct {
 	Statement     protocol.Statement
 	StatementLeaf aggregate.Leaf
 	Claims        []aggregate.ClaimLeaves
+	Sync          []aggregate.SyncLeaves
 	Receipts      []aggregate.ReceiptLeaves
 	Rotations     []aggregate.Leaf
+	SyncRotations []aggregate.SyncRotationLeaves
 }
 
 // Prove proves a batch: one proof per leaf, then the aggregation and the wrap. Each proof is
@@ -476,7 +639,7 @@ func repeats(c protocol.LaneClaim, ch int) bool {
 
 // AggregationAssignment is the aggregation circuit's assignment for a batch's leaves.
 func (p *Prover) AggregationAssignment(l *Leaves) (*aggregate.Circuit, error) {
-	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, nil, l.Receipts, l.Rotations, nil)
+	return aggregate.Assign(p.Config.Shape, p.leafKeys(), l.Statement.PublicInput(), l.StatementLeaf, l.Claims, l.Sync, l.Receipts, l.Rotations, l.SyncRotations)
 }
 
 // ProveAggregation proves the aggregation of a batch's leaves.

@@ -13,6 +13,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -56,8 +57,17 @@ type LeafPlan struct {
 // takes proofs of the batch's other slots, or padding ones); a rotation leaf a rotation slot.
 func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 	shape, inputs := p.Config.Shape, b.Claims
-	if len(inputs) != shape.Claims {
-		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Claims)
+	if len(inputs) != shape.Lanes() {
+		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Lanes())
+	}
+	for i := range inputs {
+		if (i >= shape.Claims) != (inputs[i].Sync != nil) {
+			return nil, fmt.Errorf("%w: claim %d: the circuits take %d claims under attester committees, then %d under the sync committee", ErrShape, i, shape.Claims, shape.Sync)
+		}
+	}
+	if len(b.SyncRotations) != shape.SyncRotations || shape.SyncRotations > 0 && len(b.Rotations) != shape.Rotations {
+		return nil, fmt.Errorf("%w: %d sync-committee rotations (and %d of committees), the circuits take exactly %d (after %d)", ErrShape,
+			len(b.SyncRotations), len(b.Rotations), shape.SyncRotations, shape.Rotations)
 	}
 	if len(b.Receipts) > shape.Receipts {
 		return nil, fmt.Errorf("%w: %d claims by receipt, the circuits take up to %d", ErrShape, len(b.Receipts), shape.Receipts)
@@ -133,11 +143,18 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 	for _, r := range b.Rotations {
 		stmt.Rotations = append(stmt.Rotations, r.Claim)
 	}
+	syncRots, err := p.planSyncRotations(b.SyncRotations)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range syncRots {
+		stmt.Rotations = append(stmt.Rotations, r.claim)
+	}
 	plan := &LeafPlan{Statement: stmt}
 
 	// The leaf jobs, independent of each other: the statement leaf, each claim's header leaf
 	// and state steps, each receipt slot's leaves, a rotation leaf per rotation slot.
-	sa, _, err := leaf.AssignStatement(stmt, words, shape.Receipts, shape.Rotations)
+	sa, _, err := leaf.AssignStatement(stmt, words, shape.Receipts, shape.Rotations+shape.SyncRotations)
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +164,15 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 	}
 	add("statement", p.Statement, "statement leaf", sa)
 	headers := make([]int, len(inputs))
+	updates := map[*synccommittee.Update]*updateTasks{}
 	for i := range inputs {
 		in := &inputs[i]
+		if in.Sync != nil {
+			if updates[in.Sync.Update], err = p.planUpdate(add, in.Sync, fmt.Sprintf("claim %d", i), in.Lane.Header.Hash()); err != nil {
+				return nil, fmt.Errorf("claim %d: %w", i, err)
+			}
+			continue
+		}
 		enc, err := rlp.EncodeToBytes(in.Lane.Header)
 		if err != nil {
 			return nil, fmt.Errorf("claim %d: header: %w", i, err)
@@ -201,7 +225,7 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 	switch {
 	case len(receipts) > 0:
 		padHeader, padLeaf = slots[0].header, slots[0].leaf
-	case len(inputs) > 0:
+	case shape.Claims > 0:
 		padHeader = headers[0]
 	}
 	if len(receipts) < shape.Receipts {
@@ -240,20 +264,51 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 		}
 		rotations[r] = add("rotation leaves", p.Rotation, label, ra)
 	}
+	syncRotations := make([]syncRotationTasks, len(syncRots))
+	for r, sr := range syncRots {
+		label := fmt.Sprintf("sync rotation %d", r)
+		t := &syncRotations[r]
+		if t.update = updates[sr.in.Update.Update]; t.update == nil {
+			if t.update, err = p.planUpdate(add, sr.in.Update, label, common.Hash{}); err != nil {
+				return nil, fmt.Errorf("%s: %w", label, err)
+			}
+			updates[sr.in.Update.Update] = t.update
+		}
+		t.claim = add("sync rotations", p.Sync.Claim, label+", claim", leaf.AssignSyncRotationClaim(sr.claim))
+		for j, c := range sr.rotation.Chunks {
+			t.chunks = append(t.chunks, add("sync rotations", p.Sync.Chunk, fmt.Sprintf("%s, chunk %d of %d", label, j+1, len(sr.rotation.Chunks)), c))
+		}
+		for l, layer := range sr.rotation.Layers {
+			var ks []int
+			for j, m := range layer {
+				ks = append(ks, add("sync rotations", p.Sync.Merkle, fmt.Sprintf("%s, key tree layer %d node %d", label, l+1, j+1), m))
+			}
+			t.layers = append(t.layers, ks)
+		}
+		t.root = add("sync rotations", p.Sync.Root, label+", committee root", sr.rotation.Root)
+	}
 
 	plan.build = func(proofs []aggregate.Leaf) *Leaves {
-		l := &Leaves{Statement: stmt, StatementLeaf: proofs[0], Claims: make([]aggregate.ClaimLeaves, len(inputs)),
-			Receipts: make([]aggregate.ReceiptLeaves, shape.Receipts)}
+		l := &Leaves{Statement: stmt, StatementLeaf: proofs[0], Claims: make([]aggregate.ClaimLeaves, shape.Claims),
+			Sync: make([]aggregate.SyncLeaves, shape.Sync), Receipts: make([]aggregate.ReceiptLeaves, shape.Receipts)}
 		for i := range inputs {
-			l.Claims[i].Header = proofs[headers[i]]
+			var cs [3][]aggregate.Leaf
 			for ch := range chains[i] {
 				for _, k := range chains[i][ch] {
-					l.Claims[i].Chains[ch] = append(l.Claims[i].Chains[ch], proofs[k])
+					cs[ch] = append(cs[ch], proofs[k])
 				}
 			}
 			if repeats(claims[i], aggregate.AccChain) {
-				l.Claims[i].Chains[aggregate.AccChain] = l.Claims[i].Chains[aggregate.WordChain]
+				cs[aggregate.AccChain] = cs[aggregate.WordChain]
 			}
+			if inputs[i].Sync != nil {
+				l.Sync[i-shape.Claims] = aggregate.SyncLeaves{Update: updates[inputs[i].Sync.Update].leaves(proofs), Chains: cs}
+				continue
+			}
+			l.Claims[i] = aggregate.ClaimLeaves{Header: proofs[headers[i]], Chains: cs}
+		}
+		for _, t := range syncRotations {
+			l.SyncRotations = append(l.SyncRotations, t.leaves(proofs))
 		}
 		for r := range l.Receipts {
 			rl := &l.Receipts[r]

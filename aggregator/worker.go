@@ -317,11 +317,6 @@ func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 	var circuit frontend.Circuit
 	leaves := s.Config.leafCircuits()
 	switch name {
-	case n.Header, n.Step, n.Statement, n.Rotation, n.Receipt:
-		if circuit = leaves[name]; name == "" || circuit == nil {
-			return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
-		}
-		field = bls12377
 	case n.Aggregate:
 		p := &Prover{Config: s.Config}
 		if err := p.setLeaves(vk); err != nil {
@@ -342,6 +337,10 @@ func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 			return nil, err
 		}
 	default:
+		if circuit = leaves[name]; name != "" && circuit != nil {
+			field = bls12377
+			break
+		}
 		return nil, fmt.Errorf("%w %q (this worker's circuits: %s)", ErrNoCircuit, name, strings.Join(n.All(), ", "))
 	}
 	ccs, err := compile(log, name, field, circuit)

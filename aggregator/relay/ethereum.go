@@ -27,16 +27,6 @@ type Ethereum struct {
 	committees map[uint64]*synccommittee.Committee // by period, as the light client learned them
 }
 
-// SyncUpdate is what proves a claim's block final under the sync committee: an update signed
-// by Committee, the committee of Period (the Inbox's), finalizing the block; with a rotation,
-// the update carries Next, the committee of Period+1, under its attested state.
-type SyncUpdate struct {
-	Update    *synccommittee.Update
-	Period    uint64
-	Committee *synccommittee.Committee
-	Next      *synccommittee.Committee
-}
-
 // Errors of the Ethereum adapter, beside the beacon client's.
 var (
 	// ErrCommitteeUnknown: the light client has not seen the committee of the Inbox's period
@@ -74,7 +64,7 @@ func (e *Ethereum) learn(vs []*synccommittee.Verified) {
 // the update is the best one of that period, with the next committee; otherwise the newest
 // finality update signed in it. A node that is down or serves bad data fails the step, which
 // the relay retries: nothing is lost.
-func (e *Ethereum) finality(ctx context.Context, src *chain.Source, st chain.DomainState) (*types.Header, *SyncUpdate, bool, error) {
+func (e *Ethereum) finality(ctx context.Context, src *chain.Source, st chain.DomainState) (*types.Header, *synccommittee.SignedUpdate, bool, error) {
 	clock, err := e.Clock(ctx)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("beacon clock: %w", err)
@@ -120,7 +110,7 @@ func (e *Ethereum) finality(ctx context.Context, src *chain.Source, st chain.Dom
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("the update of period %d: %w", period, err)
 	}
-	su := &SyncUpdate{Update: u, Period: period, Committee: com}
+	su := &synccommittee.SignedUpdate{Update: u, Period: period, Committee: com}
 	if rotate {
 		if v.Next == nil || cfg.Period(v.Finalized.Slot) != period || cfg.Period(v.Attested.Slot) != period {
 			return nil, nil, false, fmt.Errorf("%w: the update of period %d does not hand over to the next committee within it", synccommittee.ErrUpdate, period)

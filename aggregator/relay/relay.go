@@ -37,6 +37,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/internal/fileio"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -53,7 +54,7 @@ type Claim struct {
 	Receipt    *chain.ReceiptProof
 	Epoch      uint64
 	Rotate     bool
-	Sync       *SyncUpdate
+	Sync       *synccommittee.SignedUpdate
 }
 
 // Prover proves a batch of one lane claim. For a claim by receipt whose receipt its circuits
@@ -102,7 +103,7 @@ type Relay struct {
 	Metrics  *Metrics
 	Log      *slog.Logger
 
-	sync *SyncUpdate // the update proving this step's block, under Ethereum
+	sync *synccommittee.SignedUpdate // the update proving this step's block, under Ethereum
 
 	// Test hooks: called after a batch is saved, and after a delivery is sent.
 	afterSave, afterDeliver func()

@@ -200,3 +200,13 @@ func (s *Step) RotationLinks(cfg Config, r *Rotation, period uint64) error {
 	}
 	return nil
 }
+
+// SignedUpdate is what proves a block final under Ethereum's sync committee: an update
+// signed by Committee, the committee of Period, finalizing it; an update that hands over to
+// the next period also carries Next, the committee of Period+1, under its attested state.
+type SignedUpdate struct {
+	Update    *Update
+	Period    uint64
+	Committee *Committee
+	Next      *Committee
+}

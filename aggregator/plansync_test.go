@@ -1,0 +1,175 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	groth16bls12377 "github.com/consensys/gnark/backend/groth16/bls12-377"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// A batch under Ethereum's sync committee, planned: the devnet's lane at the block that the
+// devnet beacon chain's update of period 0 finalized (committee of 8), and that update's
+// hand-over to period 1. The statement names the commitments of the committees of periods 0
+// and 1; the update's five pieces are planned once for both; the rotation is the claim leaf,
+// 8 chunks of one key, a layer of 2 key-tree nodes of 4 and the root; the statement leaf's
+// witness solves its circuit (compiled here, with no key); the leaves go to their slots.
+// Refused natively, before any proof: the update claimed for another period, a lane at
+// another block than the update's, a next committee not under the attested state, an update
+// outside the fork the circuits serve, a sync claim in an attester committee's slot.
+func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
+	d := devnet.StartForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	src, dst := d.Config.SourceDomain, d.Config.DestinationDomain
+	for i := range 2 {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, 100_000, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d.Source.Head() < 15 {
+		d.Source.Commit()
+	}
+	bcfg := devnet.BeaconConfig(8)
+	b := devnet.NewBeacon(bcfg, "isthmus plan test")
+	if err := b.Sync(ctx, d.SourceClient.Eth); err != nil {
+		t.Fatal(err)
+	}
+	ups, err := b.Updates(0, 1)
+	if err != nil || len(ups) != 1 {
+		t.Fatalf("%d updates: %v", len(ups), err)
+	}
+	u := &ups[0].Data
+	com0, err := bcfg.NewCommittee(&b.Committee(0).JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	com1, err := bcfg.NewCommittee(u.NextSyncCommittee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	su := &synccommittee.SignedUpdate{Update: u, Period: 0, Committee: com0, Next: com1}
+	exec, err := u.FinalizedHeader.Execution.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := d.SourceClient.Eth.HeaderByNumber(ctx, new(big.Int).SetUint64(exec.BlockNumber))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane, err := d.Src.ProveLane(ctx, h, dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := Config{CommitteeCapacity: 4, Shape: aggregate.Shape{AccountSteps: 4, StorageSteps: 3, Sync: 1, SyncRotations: 1},
+		Sync: &SyncConfig{Beacon: bcfg, Fork: "deneb", ChunkKeys: 1, Width: 4}}
+	if err := cfg.check(); err != nil {
+		t.Fatal(err)
+	}
+	p := &Prover{Config: cfg}
+	leaves := cfg.leafCircuits()
+	if err := p.setLeaves(func(name string) (*Circuit, error) {
+		c := &Circuit{Name: name, Curve: ecc.BLS12_377}
+		if name != cfg.Circuits().Statement {
+			return c, nil
+		}
+		var err error
+		c.CCS, err = frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
+		return c, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(su *synccommittee.SignedUpdate, lane ClaimInput) Batch {
+		lane.Sync = su
+		return Batch{Claims: []ClaimInput{lane}, SyncRotations: []SyncRotationInput{{SrcDomain: src, Update: su}}}
+	}
+	plan, err := p.PlanLeaves(batch(su, ClaimInput{Lane: lane}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c0, c1 := synccommittee.CommitmentOf(com0, 0), synccommittee.CommitmentOf(com1, 1)
+	st := plan.Statement
+	if len(st.Lanes) != 1 || st.Lanes[0].Committee != common.Hash(c0.Bytes()) || st.Lanes[0].Count != 2 || st.Lanes[0].BlockHash != h.Hash() ||
+		len(st.Rotations) != 1 || st.Rotations[0] != (protocol.RotationClaim{SrcDomain: src, Committee: common.Hash(c0.Bytes()), NextEpoch: 1, NextCommittee: common.Hash(c1.Bytes())}) {
+		t.Fatalf("statement %+v: want the lane at count 2 under period 0's committee, and the hand-over to period 1's", st)
+	}
+	stages := map[string]int{}
+	for k, task := range plan.tasks {
+		stages[task.stage]++
+		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
+		if err != nil {
+			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
+		}
+		if task.circuit.CCS == nil {
+			continue
+		}
+		if err := task.circuit.CCS.IsSolved(w); err != nil {
+			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
+		}
+	}
+	if stages["sync updates"] != 5 || stages["sync rotations"] != 1+8+2+1 || stages["statement"] != 1 {
+		t.Fatalf("tasks by stage: %v", stages)
+	}
+	proofs := make([]aggregate.Leaf, len(plan.tasks))
+	for k := range proofs {
+		var pr groth16bls12377.Proof
+		pr.Ar.X.SetUint64(uint64(k + 1))
+		proofs[k].Proof = &pr
+	}
+	label := func(l aggregate.Leaf) string {
+		return plan.tasks[int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64())-1].label
+	}
+	got := plan.build(proofs)
+	if len(got.Sync) != 1 || len(got.Claims) != 0 || len(got.SyncRotations) != 1 {
+		t.Fatalf("%d sync claims, %d committee claims, %d sync rotations", len(got.Sync), len(got.Claims), len(got.SyncRotations))
+	}
+	r := got.SyncRotations[0]
+	if label(got.Sync[0].Update.Signature) != "claim 0, sync committee signature" || label(r.Update.Payload) != "claim 0, execution payload" ||
+		label(r.Claim) != "sync rotation 0, claim" || len(r.Chunks) != 8 || label(r.Chunks[7]) != "sync rotation 0, chunk 8 of 8" ||
+		len(r.Layers) != 1 || len(r.Layers[0]) != 2 || label(r.Root) != "sync rotation 0, committee root" || got.Sync[0].Update.SignatureSlot != uint64(u.SignatureSlot) {
+		t.Fatalf("the leaves' slots: %q, %q, %q, %d chunks, %d layers, %q", label(got.Sync[0].Update.Signature), label(r.Update.Payload), label(r.Claim), len(r.Chunks), len(r.Layers), label(r.Root))
+	}
+
+	head, err := d.SourceClient.Eth.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	laneAtHead, err := d.Src.ProveLane(ctx, head, dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherFork := *p
+	otherFork.Config.Sync = &SyncConfig{Beacon: bcfg, Fork: "capella", ChunkKeys: 1, Width: 4}
+	committeeSlot := *p
+	committeeSlot.Config.Shape = aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3, SyncRotations: 1}
+	for name, c := range map[string]struct {
+		p     *Prover
+		batch Batch
+		want  error
+	}{
+		"the update claimed for period 1":  {p, batch(&synccommittee.SignedUpdate{Update: u, Period: 1, Committee: com0, Next: com1}, ClaimInput{Lane: lane}), synccommittee.ErrUpdate},
+		"a lane at another block":          {p, batch(su, ClaimInput{Lane: laneAtHead}), synccommittee.ErrUpdate},
+		"another next committee":           {p, batch(&synccommittee.SignedUpdate{Update: u, Period: 0, Committee: com0, Next: com0}, ClaimInput{Lane: lane}), synccommittee.ErrBranch},
+		"an update outside the fork":       {&otherFork, batch(su, ClaimInput{Lane: lane}), ErrShape},
+		"a sync claim in a committee slot": {&committeeSlot, batch(su, ClaimInput{Lane: lane}), ErrShape},
+	} {
+		_, err := c.p.PlanLeaves(c.batch)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+			continue
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}
