@@ -65,8 +65,8 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 			return nil, fmt.Errorf("%w: claim %d: the circuits take %d claims under attester committees, then %d under the sync committee", ErrShape, i, shape.Claims, shape.Sync)
 		}
 	}
-	if len(b.SyncRotations) != shape.SyncRotations || shape.SyncRotations > 0 && len(b.Rotations) != shape.Rotations {
-		return nil, fmt.Errorf("%w: %d sync-committee rotations (and %d of committees), the circuits take exactly %d (after %d)", ErrShape,
+	if len(b.SyncRotations) > shape.SyncRotations || len(b.SyncRotations) > 0 && len(b.Rotations) != shape.Rotations {
+		return nil, fmt.Errorf("%w: %d sync-committee rotations (and %d of committees), the circuits take up to %d (after exactly %d)", ErrShape,
 			len(b.SyncRotations), len(b.Rotations), shape.SyncRotations, shape.Rotations)
 	}
 	if len(b.Receipts) > shape.Receipts {
@@ -143,11 +143,19 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 	for _, r := range b.Rotations {
 		stmt.Rotations = append(stmt.Rotations, r.Claim)
 	}
-	syncRots, err := p.planSyncRotations(b.SyncRotations)
+	syncInputs := b.SyncRotations
+	for len(syncInputs) < shape.SyncRotations {
+		pad, err := p.Config.Sync.Beacon.PaddingUpdate(p.Config.Sync.Fork)
+		if err != nil {
+			return nil, fmt.Errorf("sync rotation padding: %w", err)
+		}
+		syncInputs = append(syncInputs, SyncRotationInput{Update: pad})
+	}
+	syncRots, err := p.planSyncRotations(syncInputs)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range syncRots {
+	for _, r := range syncRots[:len(b.SyncRotations)] {
 		stmt.Rotations = append(stmt.Rotations, r.claim)
 	}
 	plan := &LeafPlan{Statement: stmt}
@@ -267,6 +275,9 @@ func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
 	syncRotations := make([]syncRotationTasks, len(syncRots))
 	for r, sr := range syncRots {
 		label := fmt.Sprintf("sync rotation %d", r)
+		if r >= len(b.SyncRotations) {
+			label += " (padding)"
+		}
 		t := &syncRotations[r]
 		if t.update = updates[sr.in.Update.Update]; t.update == nil {
 			if t.update, err = p.planUpdate(add, sr.in.Update, label, common.Hash{}); err != nil {

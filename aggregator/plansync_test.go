@@ -24,7 +24,8 @@ import (
 // hand-over to period 1. The statement names the commitments of the committees of periods 0
 // and 1; the update's five pieces are planned once for both; the rotation is the claim leaf,
 // 8 chunks of one key, a layer of 2 key-tree nodes of 4 and the root; the statement leaf's
-// witness solves its circuit (compiled here, with no key); the leaves go to their slots.
+// witness solves its circuit (compiled here, with no key); the leaves go to their slots. A
+// batch without a rotation fills the slot with the padding rotation, in no statement.
 // Refused natively, before any proof: the update claimed for another period, a lane at
 // another block than the update's, a next committee not under the attested state, an update
 // outside the fork the circuits serve, a sync claim in an attester committee's slot.
@@ -122,16 +123,21 @@ func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
 	if stages["sync updates"] != 5 || stages["sync rotations"] != 1+8+2+1 || stages["statement"] != 1 {
 		t.Fatalf("tasks by stage: %v", stages)
 	}
-	proofs := make([]aggregate.Leaf, len(plan.tasks))
-	for k := range proofs {
-		var pr groth16bls12377.Proof
-		pr.Ar.X.SetUint64(uint64(k + 1))
-		proofs[k].Proof = &pr
+	// Proofs marked by their task's index.
+	marked := func(n int) []aggregate.Leaf {
+		proofs := make([]aggregate.Leaf, n)
+		for k := range proofs {
+			var pr groth16bls12377.Proof
+			pr.Ar.X.SetUint64(uint64(k + 1))
+			proofs[k].Proof = &pr
+		}
+		return proofs
 	}
+	tasks := plan.tasks
 	label := func(l aggregate.Leaf) string {
-		return plan.tasks[int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64())-1].label
+		return tasks[int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64())-1].label
 	}
-	got := plan.build(proofs)
+	got := plan.build(marked(len(plan.tasks)))
 	if len(got.Sync) != 1 || len(got.Claims) != 0 || len(got.SyncRotations) != 1 {
 		t.Fatalf("%d sync claims, %d committee claims, %d sync rotations", len(got.Sync), len(got.Claims), len(got.SyncRotations))
 	}
@@ -140,6 +146,32 @@ func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
 		label(r.Claim) != "sync rotation 0, claim" || len(r.Chunks) != 8 || label(r.Chunks[7]) != "sync rotation 0, chunk 8 of 8" ||
 		len(r.Layers) != 1 || len(r.Layers[0]) != 2 || label(r.Root) != "sync rotation 0, committee root" || got.Sync[0].Update.SignatureSlot != uint64(u.SignatureSlot) {
 		t.Fatalf("the leaves' slots: %q, %q, %q, %d chunks, %d layers, %q", label(got.Sync[0].Update.Signature), label(r.Update.Payload), label(r.Claim), len(r.Chunks), len(r.Layers), label(r.Root))
+	}
+
+	// Without a rotation, the slot takes the padding rotation: its claim is in no statement.
+	plain, err := p.PlanLeaves(Batch{Claims: []ClaimInput{{Lane: lane, Sync: su}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Statement.Rotations) != 0 || len(plain.Statement.Lanes) != 1 {
+		t.Fatalf("statement %+v: want the lane alone", plain.Statement)
+	}
+	tasks = plain.tasks
+	padded := plain.build(marked(len(plain.tasks)))
+	if label(padded.SyncRotations[0].Claim) != "sync rotation 0 (padding), claim" || label(padded.SyncRotations[0].Update.Signature) != "sync rotation 0 (padding), sync committee signature" {
+		t.Fatalf("the unused slot holds %q", label(padded.SyncRotations[0].Claim))
+	}
+	for k, task := range plain.tasks {
+		if task.circuit.CCS == nil {
+			continue
+		}
+		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := task.circuit.CCS.IsSolved(w); err != nil {
+			t.Fatalf("task %d (%s): %v", k, task.label, err)
+		}
 	}
 
 	head, err := d.SourceClient.Eth.HeaderByNumber(ctx, nil)
