@@ -261,7 +261,7 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := cfg.check(); err != nil {
+	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
 	p := &Prover{Config: cfg, log: log, store: store}
@@ -337,8 +337,8 @@ func (s *SyncConfig) rotationLayoutTop() int {
 	return n
 }
 
-// check refuses a sync config the circuits cannot take.
-func (c Config) check() error {
+// Check refuses a sync config the circuits cannot take.
+func (c Config) Check() error {
 	if c.Shape.Sync+c.Shape.SyncRotations == 0 {
 		return nil
 	}
@@ -483,6 +483,14 @@ func (in *ClaimInput) committee() common.Hash {
 type SyncRotationInput struct {
 	SrcDomain uint32
 	Update    *synccommittee.SignedUpdate
+}
+
+// Claim is the rotation claim the input proves: from the commitment of the update's committee
+// for its period to that of the next committee for the next period.
+func (in *SyncRotationInput) Claim() protocol.RotationClaim {
+	su := in.Update
+	cur, next := synccommittee.CommitmentOf(su.Committee, su.Period), synccommittee.CommitmentOf(su.Next, su.Period+1)
+	return protocol.RotationClaim{SrcDomain: in.SrcDomain, Committee: common.Hash(cur.Bytes()), NextEpoch: su.Period + 1, NextCommittee: common.Hash(next.Bytes())}
 }
 
 // RotationInput is what proves one rotation claim: the signatures of the rotation by the

@@ -137,9 +137,7 @@ func (p *Prover) planSyncRotations(inputs []SyncRotationInput) ([]syncRotationPl
 		if err := rot.Links(su.Period+1, rot.Commitment); err != nil {
 			return nil, fmt.Errorf("sync rotation %d: %w", i, err)
 		}
-		current := synccommittee.CommitmentOf(su.Committee, su.Period)
-		out = append(out, syncRotationPlan{in: in, rotation: rot, claim: protocol.RotationClaim{SrcDomain: in.SrcDomain,
-			Committee: common.Hash(current.Bytes()), NextEpoch: su.Period + 1, NextCommittee: common.Hash(rot.Commitment.Bytes())}})
+		out = append(out, syncRotationPlan{in: in, rotation: rot, claim: in.Claim()})
 	}
 	return out, nil
 }

@@ -76,7 +76,7 @@ func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
 
 	cfg := Config{CommitteeCapacity: 4, Shape: aggregate.Shape{AccountSteps: 4, StorageSteps: 3, Sync: 1, SyncRotations: 1},
 		Sync: &SyncConfig{Beacon: bcfg, Fork: "deneb", ChunkKeys: 1, Width: 4}}
-	if err := cfg.check(); err != nil {
+	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
 	p := &Prover{Config: cfg}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,4 +153,46 @@ func (c *Client) OptimisticUpdate(ctx context.Context) (*synccommittee.Versioned
 		return nil, err
 	}
 	return &u, nil
+}
+
+// GenesisTime is the node's genesis time, in Unix seconds (/eth/v1/beacon/genesis).
+func (c *Client) GenesisTime(ctx context.Context) (uint64, error) {
+	var g struct {
+		Data struct {
+			Time string `json:"genesis_time"`
+		} `json:"data"`
+	}
+	if err := c.get(ctx, "/eth/v1/beacon/genesis", &g); err != nil {
+		return 0, err
+	}
+	t, err := strconv.ParseUint(g.Data.Time, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: genesis time %q", ErrBadResponse, g.Data.Time)
+	}
+	return t, nil
+}
+
+// Clock is the beacon chain's current slot: from the node's genesis time and secondsPerSlot
+// (12 on Ethereum), by the local clock; for a node whose genesis time is zero (the devnet's
+// simulated chain, whose slots are its execution blocks), the signature slot of its newest
+// optimistic update.
+func (c *Client) Clock(secondsPerSlot uint64) func(ctx context.Context) (uint64, error) {
+	return func(ctx context.Context) (uint64, error) {
+		genesis, err := c.GenesisTime(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if genesis == 0 {
+			u, err := c.OptimisticUpdate(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return uint64(u.Data.SignatureSlot), nil
+		}
+		now := uint64(time.Now().Unix())
+		if now < genesis {
+			return 0, nil
+		}
+		return (now - genesis) / secondsPerSlot, nil
+	}
 }

@@ -216,3 +216,19 @@ func TestEthereumSourceBeaconClientNamesBadNodes(t *testing.T) {
 		t.Fatal("the follower did not reach the finality update's header after the node recovered")
 	}
 }
+
+// The clock of a node with a genesis time (mainnet's) is the slot of the local time, twelve
+// seconds a slot.
+func TestEthereumSourceBeaconClock(t *testing.T) {
+	srv := httptest.NewServer(newTestNode(t))
+	defer srv.Close()
+	before := (uint64(time.Now().Unix()) - 1606824023) / 12
+	slot, err := NewClient(srv.URL).Clock(12)(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := (uint64(time.Now().Unix()) - 1606824023) / 12
+	if slot < before || slot > after {
+		t.Fatalf("slot %d, want %d to %d", slot, before, after)
+	}
+}

@@ -262,18 +262,33 @@ func (s *syncCommitteeFlags) register(cmd *cobra.Command) {
 	f.IntVar(&s.devnetSize, "beacon-devnet-committee", 0, "the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
 }
 
+// trustedRoot is --trusted-root.
+func (s *syncCommitteeFlags) trustedRoot() (common.Hash, error) {
+	root, err := hexutil.Decode(s.root)
+	if err != nil || len(root) != 32 {
+		return common.Hash{}, usageError(fmt.Errorf("--trusted-root %q is not a 32-byte block root", s.root))
+	}
+	return common.BytesToHash(root), nil
+}
+
+// config is the beacon chain's light-client config: Ethereum mainnet's, or the devnet's at
+// --beacon-devnet-committee.
+func (s *syncCommitteeFlags) config() synccommittee.Config {
+	if s.devnetSize > 0 {
+		return devnet.BeaconConfig(s.devnetSize)
+	}
+	return synccommittee.Mainnet()
+}
+
 // committee bootstraps from the trusted root and returns the commitment of its period's sync
 // committee, and the period.
 func (s *syncCommitteeFlags) committee(ctx context.Context) (common.Hash, uint64, error) {
-	root, err := hexutil.Decode(s.root)
-	if err != nil || len(root) != 32 {
-		return common.Hash{}, 0, usageError(fmt.Errorf("--trusted-root %q is not a 32-byte block root", s.root))
+	root, err := s.trustedRoot()
+	if err != nil {
+		return common.Hash{}, 0, err
 	}
-	cfg := synccommittee.Mainnet()
-	if s.devnetSize > 0 {
-		cfg = devnet.BeaconConfig(s.devnetSize)
-	}
-	f, err := beacon.Follow(ctx, beacon.NewClient(s.url), cfg, common.BytesToHash(root))
+	cfg := s.config()
+	f, err := beacon.Follow(ctx, beacon.NewClient(s.url), cfg, root)
 	if err != nil {
 		return common.Hash{}, 0, &exitError{code: exitFailure, err: err}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -10,14 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/prover"
-	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
 type devnetOptions struct {
@@ -25,6 +22,7 @@ type devnetOptions struct {
 	seed     uint64
 	timeout  time.Duration
 	testOnly bool
+	source   string
 	store    storeFlag
 	queue    queueFlags
 }
@@ -43,11 +41,41 @@ the wrap on BN254), submits it to the Inbox and delivers every message.
 Keys come from the key store (--key-dir, ISTHMUS_KEY_DIR, or the user's cache). The
 first run on a machine makes them: about 40 minutes on 2 cores, logged per circuit.
 --test-only-verifier skips the proofs: the Inbox then checks batches with the
-TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
+TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).
+
+--source ethereum runs it with Ethereum as the source: a simulated beacon chain over the
+source chain (a sync committee of --sync-devnet-committee, default 8; 16 slots a period)
+serves the standard light-client API on loopback, the Inbox trusts the sync committee of
+period 0, and the relay's light client follows that node: each batch is proven under the
+update that finalized its block (shape ` + devnetEthereumShape + `), and the relay hands the Inbox
+over from period to period by rotation proofs before delivering the later messages. Its
+circuits' keys take longer to make than the committee's (the signature circuit alone is
+2^21 constraints).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.messages < 1 {
 				return usageError(errors.New("--messages must be at least 1"))
+			}
+			switch o.source {
+			case "committee":
+			case "ethereum":
+				if !cmd.Flags().Changed("shape") {
+					o.store.shape = devnetEthereumShape
+				}
+				if o.store.syncSize == 0 {
+					o.store.syncSize = 8
+				}
+				if !o.testOnly {
+					cfg, err := o.store.config()
+					if err != nil {
+						return err
+					}
+					if sh := cfg.Shape; sh.Claims != 0 || sh.Sync != 1 || sh.SyncRotations != 1 || sh.Receipts != 0 {
+						return usageError(fmt.Errorf("--shape %s: Ethereum as the source proves one lane claim a batch under the sync committee, with a rotation slot (such as %s)", sh, devnetEthereumShape))
+					}
+				}
+			default:
+				return usageError(fmt.Errorf("%w, not %q", errSource, o.source))
 			}
 			return o.run(cmd.Context(), out)
 		},
@@ -57,6 +85,7 @@ TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).`,
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the payloads and gas limits")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
+	f.StringVar(&o.source, "source", "committee", "how the source chain's blocks are final: committee (attesters) or ethereum (a beacon chain's sync committee)")
 	o.queue.register(cmd, true)
 	o.store.registerCircuits(cmd)
 	return cmd
@@ -69,6 +98,9 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 	defer cancel()
 
 	log := slog.Default()
+	if o.source == "ethereum" {
+		return o.runEthereum(ctx, out, log)
+	}
 	cfg := devnet.DefaultConfig()
 	demo := devnet.DemoConfig{Messages: o.messages, Seed: o.seed, Log: log}
 	var p *aggregator.Prover
@@ -82,21 +114,8 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 			return &exitError{code: exitFailure, err: err}
 		}
 		defer stop()
-		contracts, err := verifier.ContractsDir()
-		if err != nil {
+		if cfg.DeployVerifier, err = generatedVerifier(p, log); err != nil {
 			return &exitError{code: exitFailure, err: err}
-		}
-		compiled, err := p.Verifier(contracts)
-		if err != nil {
-			return &exitError{code: exitFailure, err: err}
-		}
-		cfg.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
-			addr, err := verifier.Deploy(ctx, c, key, compiled)
-			if err != nil {
-				return common.Address{}, err
-			}
-			log.Info("generated Groth16 verifier deployed", "verifier", addr)
-			return addr, nil
 		}
 		demo.MaxGasLimit = 600_000
 		demo.Prove = func(ctx context.Context, lane *chain.LaneProof, checkpoint uint64) (*devnet.ProvedBatch, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
@@ -31,6 +32,8 @@ type storeFlag struct {
 	dir      string
 	shape    string
 	capacity int
+	syncSize int    // the devnet beacon chain's committee size; 0: Ethereum mainnet's rules
+	syncFork string // the fork the sync-committee circuits serve; empty: the newest
 }
 
 func (s *storeFlag) register(cmd *cobra.Command) {
@@ -44,6 +47,8 @@ func (s *storeFlag) registerCircuits(cmd *cobra.Command) {
 	dev := aggregator.DevnetConfig()
 	cmd.Flags().StringVar(&s.shape, "shape", dev.Shape.String(), "aggregation shape CLAIMSxACCOUNTxSTORAGE: lane claims a batch, most nodes of the account proof and of each storage proof (mainnet depth: 1x9x7)")
 	cmd.Flags().IntVar(&s.capacity, "committee-capacity", dev.CommitteeCapacity, "most members of a committee the header leaf takes")
+	cmd.Flags().IntVar(&s.syncSize, "sync-devnet-committee", 0, "for a shape with sync-committee slots (+sCLAIMSxROTATIONS): the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
+	cmd.Flags().StringVar(&s.syncFork, "sync-fork", "", "for a shape with sync-committee slots: the fork its circuits serve (default: the chain's newest)")
 }
 
 // config is the circuit set the flags of registerCircuits name.
@@ -55,7 +60,32 @@ func (s *storeFlag) config() (aggregator.Config, error) {
 	if s.capacity < 1 {
 		return aggregator.Config{}, usageError(fmt.Errorf("--committee-capacity %d: at least 1", s.capacity))
 	}
-	return aggregator.Config{CommitteeCapacity: s.capacity, Shape: shape}, nil
+	cfg := aggregator.Config{CommitteeCapacity: s.capacity, Shape: shape}
+	if shape.Sync+shape.SyncRotations > 0 {
+		cfg.Sync = syncConfig(s.syncSize, s.syncFork)
+		if err := cfg.Check(); err != nil {
+			return aggregator.Config{}, usageError(err)
+		}
+	}
+	return cfg, nil
+}
+
+// syncConfig is the sync-committee circuits' config: the devnet beacon chain's at a
+// committee of size (mainnet's for 0), serving fork (the newest for ""), rotations in
+// chunks of one key and key-tree nodes of 4 below 32 members, mainnet's split above.
+func syncConfig(size int, fork string) *aggregator.SyncConfig {
+	beacon := synccommittee.Mainnet()
+	if size > 0 {
+		beacon = devnet.BeaconConfig(size)
+	}
+	if fork == "" {
+		fork = beacon.Forks[len(beacon.Forks)-1].Name
+	}
+	sc := &aggregator.SyncConfig{Beacon: beacon, Fork: fork, ChunkKeys: synccommittee.ChunkKeys, Width: synccommittee.MerkleWidth}
+	if beacon.CommitteeSize < 32 {
+		sc.ChunkKeys, sc.Width = 1, 4
+	}
+	return sc
 }
 
 // registerPersistent registers the flag for a command's subcommands too.

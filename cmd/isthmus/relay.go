@@ -23,6 +23,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/aggregator/relay"
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
+	"github.com/isthmus-xyz/isthmus/chain/beacon"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/protocol"
@@ -43,6 +44,7 @@ type relayOptions struct {
 	stateDir       string
 	metrics        string
 	testOnlyProofs bool
+	sync           syncCommitteeFlags
 	store          storeFlag
 	queue          queueFlags
 }
@@ -74,6 +76,12 @@ names); the command line wins, then the environment, then the file.`,
 			if o.devnetRelayer == (o.keyFile != "") {
 				return usageError(errors.New("give one of --key-file and --devnet-relayer"))
 			}
+			if o.sync.url != "" {
+				if o.trust.devnet || o.trust.file != "" || len(o.attesters) > 0 {
+					return usageError(errors.New("--beacon proves under Ethereum's sync committee: no --committee, --devnet-committee or --attesters"))
+				}
+				return o.runEthereum(cmd.Context(), out)
+			}
 			if err := o.trust.check(); err != nil {
 				return err
 			}
@@ -93,6 +101,7 @@ names); the command line wins, then the environment, then the file.`,
 	f.BoolVar(&o.devnetRelayer, "devnet-relayer", false, "use the devnet's public relayer key (devnet only)")
 	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs")
 	o.trust.register(cmd, "the source domain's committee file")
+	o.sync.register(cmd)
 	f.Uint64Var(&o.batchMessages, "batch-messages", 64, "prove once this many messages wait")
 	f.DurationVar(&o.maxAge, "max-age", 10*time.Minute, "or once the oldest waiting message has waited this long")
 	f.DurationVar(&o.poll, "poll", 2*time.Second, "how often to look at both chains")
@@ -182,19 +191,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	srcClient, err := chain.Dial(ctx, o.srcRPC)
-	if err != nil {
-		return fail(err)
-	}
-	dstClient, err := chain.Dial(ctx, o.dstRPC)
-	if err != nil {
-		return fail(err)
-	}
-	src, err := chain.NewSource(ctx, srcClient, common.HexToAddress(o.outbox))
-	if err != nil {
-		return fail(err)
-	}
-	dst, err := chain.NewDestination(ctx, dstClient, common.HexToAddress(o.inbox))
+	src, dst, err := o.chains(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -308,4 +305,116 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	}
 	log.Info("relay stopped")
 	return nil
+}
+
+// runEthereum runs the relay of a domain under Ethereum's sync committee: its light client
+// follows the beacon node from the trusted root, and each batch proves a lane claim (with the
+// hand-over to the next period when due) under the update that finalized its block.
+func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error {
+	ctx, stop := interruptible(parent)
+	defer stop()
+	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+	log := slog.Default()
+	root, err := o.sync.trustedRoot()
+	if err != nil {
+		return err
+	}
+	key, err := o.key()
+	if err != nil {
+		return fail(err)
+	}
+	src, dst, err := o.chains(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	client := beacon.NewClient(o.sync.url)
+	f, err := beacon.Follow(ctx, client, o.sync.config(), root)
+	if err != nil {
+		return fail(err)
+	}
+	reg := newRegistry()
+	var prove relay.Prover
+	if o.testOnlyProofs {
+		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
+		prove = func(_ context.Context, c relay.Claim) (*relay.Batch, error) {
+			b := ethereumBatch(c)
+			claim, err := b.Claims[0].Claim()
+			if err != nil {
+				return nil, err
+			}
+			s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
+			for _, r := range b.SyncRotations {
+				s.Rotations = append(s.Rotations, r.Claim())
+			}
+			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+		}
+	} else {
+		cfg, err := o.store.config()
+		if err != nil {
+			return err
+		}
+		if sh := cfg.Shape; sh.Claims != 0 || sh.Sync != 1 || sh.SyncRotations != 1 || sh.Receipts != 0 {
+			return usageError(fmt.Errorf("--shape %s: a relay under the sync committee proves one lane claim a batch under it, with a rotation slot (such as 0x9x7x0+s1x1)", sh))
+		}
+		p, stop, err := o.store.dispatcher(ctx, &o.queue, filepath.Join(o.stateDir, "jetstream"), reg)
+		if err != nil {
+			return fail(err)
+		}
+		defer stop()
+		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
+			bp, calldata, err := proveForInbox(ctx, p, ethereumBatch(c))
+			if err != nil {
+				return nil, err
+			}
+			return &relay.Batch{Statement: bp.Statement, Proof: calldata}, nil
+		}
+	}
+	r := &relay.Relay{
+		Config: relay.Config{SrcDomain: src.Domain, DstDomain: dst.Domain, BatchMessages: o.batchMessages, MaxAge: o.maxAge,
+			Poll: o.poll, StateDir: o.stateDir, Key: key},
+		Src: src, Dst: dst, Prove: prove, Ethereum: &relay.Ethereum{Follower: f, Clock: client.Clock(12)}, Metrics: &relay.Metrics{}, Log: log,
+	}
+	reg.MustRegister(r.Metrics)
+	closeMetrics, err := serveMetrics(o.metrics, reg, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeMetrics()
+	fmt.Fprintf(out, "relay %d → %d under Ethereum's sync committee (beacon node %s): Outbox %s, Inbox %s\n", src.Domain, dst.Domain, o.sync.url, src.Outbox, dst.Inbox)
+	if err := r.Run(ctx); err != nil {
+		return fail(err)
+	}
+	log.Info("relay stopped")
+	return nil
+}
+
+// ethereumBatch is the batch of a relay claim under the sync committee: its lane claim under
+// the claim's update and, with Rotate, the hand-over that update carries.
+func ethereumBatch(c relay.Claim) aggregator.Batch {
+	b := aggregator.Batch{Claims: []aggregator.ClaimInput{{Lane: c.Lane, Checkpoint: c.Checkpoint, Sync: c.Sync}}}
+	if c.Rotate {
+		b.SyncRotations = []aggregator.SyncRotationInput{{SrcDomain: c.Lane.SrcDomain, Update: c.Sync}}
+	}
+	return b
+}
+
+// chains dials both chains and binds the Outbox and the Inbox.
+func (o *relayOptions) chains(ctx context.Context) (*chain.Source, *chain.Destination, error) {
+	srcClient, err := chain.Dial(ctx, o.srcRPC)
+	if err != nil {
+		return nil, nil, err
+	}
+	dstClient, err := chain.Dial(ctx, o.dstRPC)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := chain.NewSource(ctx, srcClient, common.HexToAddress(o.outbox))
+	if err != nil {
+		return nil, nil, err
+	}
+	dst, err := chain.NewDestination(ctx, dstClient, common.HexToAddress(o.inbox))
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, dst, nil
 }

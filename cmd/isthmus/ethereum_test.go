@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// isthmus devnet --source ethereum, with the TestOnlyVerifier: the relay's light client
+// follows the simulated beacon node over loopback, every message is delivered, and the Inbox
+// is handed over by rotation claims up to the sync committee of the light client's period
+// (the on-chain checks of each batch's committee and each rotation's period apply; the
+// proofs themselves are the real-proof run's, which the cold budget does not hold yet).
+func TestEthereumSourceDevnetCommandHandsOverAcrossPeriods(t *testing.T) {
+	out, err := run(t, "devnet", "--source", "ethereum", "--test-only-verifier", "--messages", "4", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`4 sent .*, 4 delivered$`, `^Inbox\s+at period [2-9]`, `^beacon node\s+http://127\.0\.0\.1:`} {
+		if !regexp.MustCompile(`(?m)` + want).MatchString(out) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^batches\s+(\d+), (\d+) of them handing`).FindStringSubmatch(out)
+	period := regexp.MustCompile(`(?m)^Inbox\s+at period (\d+)`).FindStringSubmatch(out)
+	if m == nil || period == nil || m[2] != period[1] {
+		t.Fatalf("want one rotation a period crossed:\n%s", out)
+	}
+	for _, args := range [][]string{
+		{"devnet", "--source", "cosmos", "--test-only-verifier"},
+		{"devnet", "--source", "ethereum", "--shape", "1x4x3x1"},
+	} {
+		_, err := run(t, args...)
+		wantUsage(t, err, "--", args)
+	}
+}
+
+// isthmus relay --beacon, with TestOnlyProofs: it follows the beacon node from the trusted
+// root and delivers the lane under the Inbox's sync committee; --beacon beside a committee
+// file or attesters is a usage error.
+func TestEthereumSourceRelayCommand(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	bcfg := devnet.BeaconConfig(8)
+	b := devnet.NewBeacon(bcfg, "isthmus relay command test")
+	com, err := bcfg.NewCommittee(&b.Committee(0).JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := devnet.DefaultConfig()
+	c := synccommittee.CommitmentOf(com, 0)
+	dc.Committee, dc.Adapter = common.Hash(c.Bytes()), protocol.AdapterSyncCommittee
+	d, err := devnet.Start(ctx, dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dc.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d.Source.Head() < 13 {
+		d.Source.Commit()
+	}
+	if err := b.Sync(ctx, d.SourceClient.Eth); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.Handler())
+	defer srv.Close()
+	root, err := b.Root(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"relay", "--src-rpc", d.Source.URL, "--dst-rpc", d.Destination.URL, "--outbox", d.Outbox.Hex(), "--inbox", d.Inbox.Hex(),
+		"--devnet-relayer", "--beacon", srv.URL, "--trusted-root", root.Hex(), "--beacon-devnet-committee", "8", "--test-only-proofs",
+		"--batch-messages", "1", "--poll", "20ms", "--metrics", "", "--state-dir", filepath.Join(t.TempDir(), "state"), "--log-level", "error"}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() {
+		cmd := NewRootCmd(&bytes.Buffer{}, args)
+		cmd.SetErr(&bytes.Buffer{})
+		done <- cmd.ExecuteContext(runCtx)
+	}()
+	for {
+		st, err := d.Dst.State(ctx, dc.SourceDomain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("delivered %d of 2", st.DeliveredCount)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("relay after a graceful stop: %v", err)
+	}
+	for _, extra := range [][]string{{"--devnet-committee"}, {"--attesters", "http://127.0.0.1:1"}} {
+		a := append(append([]string(nil), args...), extra...)
+		_, err := run(t, a...)
+		wantUsage(t, err, "--beacon", a)
+	}
+}
