@@ -71,8 +71,9 @@ func (s *storeFlag) config() (aggregator.Config, error) {
 }
 
 // syncConfig is the sync-committee circuits' config: the devnet beacon chain's at a
-// committee of size (mainnet's for 0), serving fork (the newest for ""), rotations in
-// chunks of one key and key-tree nodes of 4 below 32 members, mainnet's split above.
+// committee of size (mainnet's for 0), serving fork (the newest for ""), rotations split as
+// on mainnet (chunks of synccommittee.ChunkKeys keys, key-tree nodes of MerkleWidth): at 8
+// members, two chunks under the root circuit.
 func syncConfig(size int, fork string) *aggregator.SyncConfig {
 	beacon := synccommittee.Mainnet()
 	if size > 0 {
@@ -81,11 +82,7 @@ func syncConfig(size int, fork string) *aggregator.SyncConfig {
 	if fork == "" {
 		fork = beacon.Forks[len(beacon.Forks)-1].Name
 	}
-	sc := &aggregator.SyncConfig{Beacon: beacon, Fork: fork, ChunkKeys: synccommittee.ChunkKeys, Width: synccommittee.MerkleWidth}
-	if beacon.CommitteeSize < 32 {
-		sc.ChunkKeys, sc.Width = 1, 4
-	}
-	return sc
+	return &aggregator.SyncConfig{Beacon: beacon, Fork: fork, ChunkKeys: min(synccommittee.ChunkKeys, beacon.CommitteeSize), Width: synccommittee.MerkleWidth}
 }
 
 // registerPersistent registers the flag for a command's subcommands too.
