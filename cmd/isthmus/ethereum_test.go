@@ -120,3 +120,18 @@ func TestEthereumSourceRelayCommand(t *testing.T) {
 		wantUsage(t, err, "--beacon", a)
 	}
 }
+
+// The sync-committee circuits serve the fork in force: Deneb on the devnet's beacon chain
+// (Electra is scheduled far off), Fulu on mainnet today; a rotation splits as on mainnet.
+func TestEthereumSourceCircuitsServeTheForkInForce(t *testing.T) {
+	dev := syncConfig(8, "")
+	if dev.Fork != "deneb" || dev.ChunkKeys != 4 || dev.Width != 8 {
+		t.Fatalf("devnet: %+v", *dev)
+	}
+	if main := syncConfig(0, ""); main.Fork != "fulu" || main.Beacon.CommitteeSize != 512 {
+		t.Fatalf("mainnet: fork %s, %d members", main.Fork, main.Beacon.CommitteeSize)
+	}
+	if got := syncConfig(8, "capella").Fork; got != "capella" {
+		t.Fatalf("--sync-fork capella: %s", got)
+	}
+}

@@ -48,7 +48,7 @@ func (s *storeFlag) registerCircuits(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.shape, "shape", dev.Shape.String(), "aggregation shape CLAIMSxACCOUNTxSTORAGE: lane claims a batch, most nodes of the account proof and of each storage proof (mainnet depth: 1x9x7)")
 	cmd.Flags().IntVar(&s.capacity, "committee-capacity", dev.CommitteeCapacity, "most members of a committee the header leaf takes")
 	cmd.Flags().IntVar(&s.syncSize, "sync-devnet-committee", 0, "for a shape with sync-committee slots (+sCLAIMSxROTATIONS): the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
-	cmd.Flags().StringVar(&s.syncFork, "sync-fork", "", "for a shape with sync-committee slots: the fork its circuits serve (default: the chain's newest)")
+	cmd.Flags().StringVar(&s.syncFork, "sync-fork", "", "for a shape with sync-committee slots: the fork its circuits serve (default: the one in force)")
 }
 
 // config is the circuit set the flags of registerCircuits name.
@@ -70,8 +70,11 @@ func (s *storeFlag) config() (aggregator.Config, error) {
 	return cfg, nil
 }
 
+// mainnetGenesisTime is the beacon chain's genesis, in Unix seconds.
+const mainnetGenesisTime = 1606824023
+
 // syncConfig is the sync-committee circuits' config: the devnet beacon chain's at a
-// committee of size (mainnet's for 0), serving fork (the newest for ""), rotations split as
+// committee of size (mainnet's for 0), serving fork (the one in force for ""), rotations split as
 // on mainnet (chunks of synccommittee.ChunkKeys keys, key-tree nodes of MerkleWidth): at 8
 // members, two chunks under the root circuit.
 func syncConfig(size int, fork string) *aggregator.SyncConfig {
@@ -80,7 +83,12 @@ func syncConfig(size int, fork string) *aggregator.SyncConfig {
 		beacon = devnet.BeaconConfig(size)
 	}
 	if fork == "" {
-		fork = beacon.Forks[len(beacon.Forks)-1].Name
+		// The fork in force: at the devnet's genesis, or at mainnet's current epoch.
+		epoch := uint64(0)
+		if size == 0 {
+			epoch = beacon.Epoch((uint64(time.Now().Unix()) - mainnetGenesisTime) / 12)
+		}
+		fork = beacon.ForkAt(epoch).Name
 	}
 	return &aggregator.SyncConfig{Beacon: beacon, Fork: fork, ChunkKeys: min(synccommittee.ChunkKeys, beacon.CommitteeSize), Width: synccommittee.MerkleWidth}
 }
