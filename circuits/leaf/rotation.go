@@ -57,18 +57,9 @@ func (c *RotationCircuit) Define(api frontend.API) error {
 		}
 		return v
 	}
-	api.AssertIsEqual(bf.Value(enc[rotKind]), uint8(protocol.KindRotation))
-	h, err := sha3.NewLegacyKeccak256(api)
-	if err != nil {
-		return fmt.Errorf("rotation leaf: keccak: %w", err)
+	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
+		return fmt.Errorf("rotation leaf: %w", err)
 	}
-	h.Write(enc)
-	sum := h.Sum()
-	hash := make([]frontend.Variable, len(sum))
-	for i := range sum {
-		hash[i] = bf.Value(sum[i])
-	}
-	assertHalves(api, hash, c.ClaimHash)
 
 	digest, err := committee.RotationDigest(api, number(enc[rotSrc:rotCommittee]), number(enc[rotEpoch:rotNext]),
 		number(enc[rotNext:rotNext+16]), number(enc[rotNext+16:]))
@@ -81,6 +72,24 @@ func (c *RotationCircuit) Define(api frontend.API) error {
 	if err := committee.AssertQuorum(api, c.Signers, number(enc[rotCommittee:rotEpoch]), digest); err != nil {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}
+	return nil
+}
+
+// assertRotationClaim asserts that enc is a packed rotation claim (its kind byte) whose
+// keccak256 is claimHash, in two 128-bit halves.
+func assertRotationClaim(api frontend.API, bf *uints.Bytes, enc []uints.U8, claimHash [2]frontend.Variable) error {
+	api.AssertIsEqual(bf.Value(enc[rotKind]), uint8(protocol.KindRotation))
+	h, err := sha3.NewLegacyKeccak256(api)
+	if err != nil {
+		return fmt.Errorf("keccak: %w", err)
+	}
+	h.Write(enc)
+	sum := h.Sum()
+	hash := make([]frontend.Variable, len(sum))
+	for i := range sum {
+		hash[i] = bf.Value(sum[i])
+	}
+	assertHalves(api, hash, claimHash)
 	return nil
 }
 

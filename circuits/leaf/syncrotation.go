@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/hash/sha3"
 	"github.com/consensys/gnark/std/math/uints"
 
 	"github.com/isthmus-xyz/isthmus/protocol"
@@ -48,18 +47,9 @@ func (c *SyncRotationClaimCircuit) Define(api frontend.API) error {
 		}
 		return v
 	}
-	api.AssertIsEqual(bf.Value(enc[rotKind]), uint8(protocol.KindRotation))
-	h, err := sha3.NewLegacyKeccak256(api)
-	if err != nil {
-		return fmt.Errorf("sync rotation claim: keccak: %w", err)
+	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
+		return fmt.Errorf("sync rotation claim: %w", err)
 	}
-	h.Write(enc)
-	sum := h.Sum()
-	hash := make([]frontend.Variable, len(sum))
-	for i := range sum {
-		hash[i] = bf.Value(sum[i])
-	}
-	assertHalves(api, hash, c.ClaimHash)
 	api.AssertIsEqual(number(enc[rotCommittee:rotEpoch]), c.Committee)
 	api.AssertIsEqual(number(enc[rotEpoch:rotNext]), c.NextEpoch)
 	api.AssertIsEqual(number(enc[rotNext:]), c.NextCommittee)
