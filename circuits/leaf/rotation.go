@@ -50,13 +50,7 @@ func (c *RotationCircuit) Define(api frontend.API) error {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}
 	enc := c.Encoded[:]
-	number := func(bs []uints.U8) frontend.Variable {
-		var v frontend.Variable = 0
-		for _, b := range bs {
-			v = api.Add(api.Mul(v, 256), bf.Value(b))
-		}
-		return v
-	}
+	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
 	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}

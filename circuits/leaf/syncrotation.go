@@ -40,13 +40,7 @@ func (c *SyncRotationClaimCircuit) Define(api frontend.API) error {
 	// The claim's fields as integers, big-endian; a 32-byte commitment is taken modulo the
 	// field as the committee's signature circuit computes it: bytes of another integer with
 	// the same residue name another commitment to the Inbox, which compares the bytes.
-	number := func(bs []uints.U8) frontend.Variable {
-		var v frontend.Variable = 0
-		for _, b := range bs {
-			v = api.Add(api.Mul(v, 256), bf.Value(b))
-		}
-		return v
-	}
+	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
 	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
 		return fmt.Errorf("sync rotation claim: %w", err)
 	}
