@@ -67,19 +67,7 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 	// The statement leaf is compiled (its witness is the planner's own work); the other
 	// leaves' witnesses come from the leaf package's assigners, solved in its tests, after
 	// the planner's native checks (LinkReceipt, MatchReceipt).
-	p := &Prover{Config: cfg}
-	leaves := cfg.leafCircuits()
-	if err := p.setLeaves(func(name string) (*Circuit, error) {
-		c := &Circuit{Name: name, Curve: ecc.BLS12_377}
-		if name != cfg.Circuits().Statement {
-			return c, nil
-		}
-		var err error
-		c.CCS, err = frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
-		return c, err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	p := plannerOf(t, cfg)
 	// The event first: the plan puts the lane before it.
 	plan, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{event, lane}})
 	if err != nil {
@@ -89,28 +77,9 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 	if len(st.Lanes) != 1 || st.Lanes[0].Kind != protocol.KindLaneReceipt || st.Lanes[0].Count != 2 || len(st.Events) != 1 || st.Events[0].Emitter != token {
 		t.Fatalf("statement %+v: want the lane by receipt at count 2, then the token's event", st)
 	}
-	for k, task := range plan.tasks {
-		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
-		if err != nil {
-			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
-		}
-		if task.circuit.CCS == nil {
-			continue
-		}
-		if err := task.circuit.CCS.IsSolved(w); err != nil {
-			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
-		}
-	}
+	solveTasks(t, plan)
 	// The leaves go to their slots: proofs marked by their task's index.
-	proofs := make([]aggregate.Leaf, len(plan.tasks))
-	for k := range proofs {
-		var pr groth16bls12377.Proof
-		pr.Ar.X.SetUint64(uint64(k + 1))
-		proofs[k].Proof = &pr
-	}
-	mark := func(l aggregate.Leaf) int { return int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64()) - 1 }
-	label := func(l aggregate.Leaf) string { return plan.tasks[mark(l)].label }
-	got := plan.build(proofs)
+	got, label := plan.build(markedProofs(len(plan.tasks))), labelOf(plan)
 	if len(got.Receipts) != 3 || label(got.StatementLeaf) != "statement leaf" {
 		t.Fatalf("%d receipt slots, statement leaf %q", len(got.Receipts), label(got.StatementLeaf))
 	}
@@ -144,5 +113,61 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 	asLane.Outbox = d.Outbox
 	if _, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{asLane}}); err == nil {
 		t.Fatal("a Transfer planned as a lane by receipt")
+	}
+}
+
+// plannerOf is a prover of cfg that plans batches and compiles only its statement leaf (its
+// witness is the planner's own work; the other leaves' come from the assigners their packages
+// solve), with no key.
+func plannerOf(t *testing.T, cfg Config) *Prover {
+	t.Helper()
+	p := &Prover{Config: cfg}
+	leaves := cfg.leafCircuits()
+	if err := p.setLeaves(func(name string) (*Circuit, error) {
+		c := &Circuit{Name: name, Curve: ecc.BLS12_377}
+		if name != cfg.Circuits().Statement {
+			return c, nil
+		}
+		var err error
+		c.CCS, err = frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
+		return c, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// solveTasks makes every task's witness and solves those whose circuit is compiled.
+func solveTasks(t *testing.T, plan *LeafPlan) {
+	t.Helper()
+	for k, task := range plan.tasks {
+		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
+		if err != nil {
+			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
+		}
+		if task.circuit.CCS == nil {
+			continue
+		}
+		if err := task.circuit.CCS.IsSolved(w); err != nil {
+			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
+		}
+	}
+}
+
+// markedProofs are n stand-in proofs, each marked by its index (labelOf reads it back).
+func markedProofs(n int) []aggregate.Leaf {
+	proofs := make([]aggregate.Leaf, n)
+	for k := range proofs {
+		var pr groth16bls12377.Proof
+		pr.Ar.X.SetUint64(uint64(k + 1))
+		proofs[k].Proof = &pr
+	}
+	return proofs
+}
+
+// labelOf returns the label of the task whose marked proof a leaf is.
+func labelOf(plan *LeafPlan) func(aggregate.Leaf) string {
+	return func(l aggregate.Leaf) string {
+		return plan.tasks[int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64())-1].label
 	}
 }

@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc"
-	groth16bls12377 "github.com/consensys/gnark/backend/groth16/bls12-377"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
@@ -79,19 +75,7 @@ func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
 	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
-	p := &Prover{Config: cfg}
-	leaves := cfg.leafCircuits()
-	if err := p.setLeaves(func(name string) (*Circuit, error) {
-		c := &Circuit{Name: name, Curve: ecc.BLS12_377}
-		if name != cfg.Circuits().Statement {
-			return c, nil
-		}
-		var err error
-		c.CCS, err = frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
-		return c, err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	p := plannerOf(t, cfg)
 	batch := func(su *synccommittee.SignedUpdate, lane ClaimInput) Batch {
 		lane.Sync = su
 		return Batch{Claims: []ClaimInput{lane}, SyncRotations: []SyncRotationInput{{SrcDomain: src, Update: su}}}
@@ -107,37 +91,15 @@ func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
 		t.Fatalf("statement %+v: want the lane at count 2 under period 0's committee, and the hand-over to period 1's", st)
 	}
 	stages := map[string]int{}
-	for k, task := range plan.tasks {
+	for _, task := range plan.tasks {
 		stages[task.stage]++
-		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
-		if err != nil {
-			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
-		}
-		if task.circuit.CCS == nil {
-			continue
-		}
-		if err := task.circuit.CCS.IsSolved(w); err != nil {
-			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
-		}
 	}
+	solveTasks(t, plan)
 	if stages["sync updates"] != 5 || stages["sync rotations"] != 1+8+2+1 || stages["statement"] != 1 {
 		t.Fatalf("tasks by stage: %v", stages)
 	}
-	// Proofs marked by their task's index.
-	marked := func(n int) []aggregate.Leaf {
-		proofs := make([]aggregate.Leaf, n)
-		for k := range proofs {
-			var pr groth16bls12377.Proof
-			pr.Ar.X.SetUint64(uint64(k + 1))
-			proofs[k].Proof = &pr
-		}
-		return proofs
-	}
-	tasks := plan.tasks
-	label := func(l aggregate.Leaf) string {
-		return tasks[int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64())-1].label
-	}
-	got := plan.build(marked(len(plan.tasks)))
+	label := labelOf(plan)
+	got := plan.build(markedProofs(len(plan.tasks)))
 	if len(got.Sync) != 1 || len(got.Claims) != 0 || len(got.SyncRotations) != 1 {
 		t.Fatalf("%d sync claims, %d committee claims, %d sync rotations", len(got.Sync), len(got.Claims), len(got.SyncRotations))
 	}
@@ -156,23 +118,12 @@ func TestEthereumSourcePlanOfADevnetBatch(t *testing.T) {
 	if len(plain.Statement.Rotations) != 0 || len(plain.Statement.Lanes) != 1 {
 		t.Fatalf("statement %+v: want the lane alone", plain.Statement)
 	}
-	tasks = plain.tasks
-	padded := plain.build(marked(len(plain.tasks)))
+	label = labelOf(plain)
+	padded := plain.build(markedProofs(len(plain.tasks)))
 	if label(padded.SyncRotations[0].Claim) != "sync rotation 0 (padding), claim" || label(padded.SyncRotations[0].Update.Signature) != "sync rotation 0 (padding), sync committee signature" {
 		t.Fatalf("the unused slot holds %q", label(padded.SyncRotations[0].Claim))
 	}
-	for k, task := range plain.tasks {
-		if task.circuit.CCS == nil {
-			continue
-		}
-		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := task.circuit.CCS.IsSolved(w); err != nil {
-			t.Fatalf("task %d (%s): %v", k, task.label, err)
-		}
-	}
+	solveTasks(t, plain)
 
 	head, err := d.SourceClient.Eth.HeaderByNumber(ctx, nil)
 	if err != nil {
