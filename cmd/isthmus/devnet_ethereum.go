@@ -67,18 +67,7 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 	var p *aggregator.Prover
 	rep := &ethereumReport{}
 	if o.testOnly {
-		prove = func(_ context.Context, c relay.Claim) (*relay.Batch, error) {
-			bt := ethereumBatch(c)
-			claim, err := bt.Claims[0].Claim()
-			if err != nil {
-				return nil, err
-			}
-			s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
-			for _, r := range bt.SyncRotations {
-				s.Rotations = append(s.Rotations, r.Claim())
-			}
-			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
-		}
+		prove = testOnlyEthereumBatch
 	} else {
 		var stop func()
 		if p, stop, err = o.store.dispatcher(ctx, &o.queue, "", nil); err != nil {

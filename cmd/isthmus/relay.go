@@ -336,18 +336,7 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 	var prove relay.Prover
 	if o.testOnlyProofs {
 		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
-		prove = func(_ context.Context, c relay.Claim) (*relay.Batch, error) {
-			b := ethereumBatch(c)
-			claim, err := b.Claims[0].Claim()
-			if err != nil {
-				return nil, err
-			}
-			s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
-			for _, r := range b.SyncRotations {
-				s.Rotations = append(s.Rotations, r.Claim())
-			}
-			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
-		}
+		prove = testOnlyEthereumBatch
 	} else {
 		cfg, err := o.store.config()
 		if err != nil {
@@ -396,6 +385,21 @@ func ethereumBatch(c relay.Claim) aggregator.Batch {
 		b.SyncRotations = []aggregator.SyncRotationInput{{SrcDomain: c.Lane.SrcDomain, Update: c.Sync}}
 	}
 	return b
+}
+
+// testOnlyEthereumBatch is the batch of a relay claim under the sync committee with a
+// TestOnlyProof, which proves nothing (an Inbox with the TestOnlyVerifier only).
+func testOnlyEthereumBatch(_ context.Context, c relay.Claim) (*relay.Batch, error) {
+	b := ethereumBatch(c)
+	claim, err := b.Claims[0].Claim()
+	if err != nil {
+		return nil, err
+	}
+	s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
+	for _, r := range b.SyncRotations {
+		s.Rotations = append(s.Rotations, r.Claim())
+	}
+	return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
 }
 
 // chains dials both chains and binds the Outbox and the Inbox.
