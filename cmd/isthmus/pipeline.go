@@ -116,11 +116,13 @@ func newSetupCmd(out io.Writer) *cobra.Command {
 		Use:   "setup",
 		Short: "Make (or check and load) the Groth16 keys of every pipeline circuit",
 		Long: `Compiles the circuits of the pipeline (statement, header, state-step and, for a shape
-with rotation slots, rotation leaves on BLS12-377, the aggregation on BW6-761, the wrap on
-BN254) and makes the keys the store lacks: about 45 minutes on 2 cores the first time,
-logged per circuit with an
-estimate. Keys from local randomness are development keys. Stored keys are checked
-against their manifest and loaded.`,
+with rotation slots, rotation leaves on BLS12-377; for a shape with sync-committee slots,
++sCLAIMSxROTATIONS, the pieces of an Ethereum light-client update and of a committee
+rotation, sized by --sync-devnet-committee (Ethereum mainnet's 512 by default) for
+--sync-fork; the aggregation on BW6-761, the wrap on BN254) and makes the keys the store
+lacks: about 45 minutes on 2 cores the first time for the devnet's shape, logged per
+circuit with an estimate. Keys from local randomness are development keys. Stored keys are
+checked against their manifest and loaded.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			st, err := s.store()

@@ -62,6 +62,13 @@ and restarted, it resumes without losing or duplicating a message; a batch prove
 yet accepted is kept in --state-dir and submitted on restart. Counters are served in
 Prometheus format on --metrics.
 
+For a source domain under Ethereum's sync committee (an Inbox deployed with --beacon), give
+--beacon URL and --trusted-root ROOT instead of a committee and attesters: the relay's light
+client follows that beacon node from the root, proves each batch under the update that
+finalized its block (signed by the committee of the Inbox's period), and carries the
+hand-over to the next period, one a batch, until the Inbox trusts the committee of the
+light client's period. Its circuits are a shape with sync-committee slots (+s1x1).
+
 Every flag can come from the environment (ISTHMUS_ and the flag in capitals, dashes as
 underscores, e.g. ISTHMUS_SRC_RPC) or from a JSON config file (--config, keys are flag
 names); the command line wins, then the environment, then the file.`,
