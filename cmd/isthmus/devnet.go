@@ -23,6 +23,7 @@ type devnetOptions struct {
 	timeout  time.Duration
 	testOnly bool
 	source   string
+	periods  uint64
 	store    storeFlag
 	queue    queueFlags
 }
@@ -48,7 +49,8 @@ source chain (a sync committee of --sync-devnet-committee, default 8; 16 slots a
 serves the standard light-client API on loopback, the Inbox trusts the sync committee of
 period 0, and the relay's light client follows that node: each batch is proven under the
 update that finalized its block (shape ` + devnetEthereumShape + `), and the relay hands the Inbox
-over from period to period by rotation proofs before delivering the later messages. Its
+over from period to period (--periods of them) by rotation proofs before delivering the
+later messages. Its
 circuits' keys take longer to make than the committee's (the signature circuit alone is
 2^21 constraints).`,
 		Args: cobra.NoArgs,
@@ -86,6 +88,7 @@ circuits' keys take longer to make than the committee's (the signature circuit a
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
 	f.StringVar(&o.source, "source", "committee", "how the source chain's blocks are final: committee (attesters) or ethereum (a beacon chain's sync committee)")
+	f.Uint64Var(&o.periods, "periods", 2, "with --source ethereum: sync-committee periods the beacon chain moves on before the later messages (each a hand-over to prove)")
 	o.queue.register(cmd, true)
 	o.store.registerCircuits(cmd)
 	return cmd

@@ -48,8 +48,8 @@ type ethereumReport struct {
 // loopback through the standard light-client API; an Inbox that trusts the source under the
 // sync committee of period 0; the relay, whose light client follows that beacon node, proves
 // each batch under the update that finalized its block. Half the messages are sent first;
-// the rest after the beacon chain has moved two periods on, so that the relay hands the
-// Inbox over from committee to committee by rotation proofs before it delivers them.
+// the rest after the beacon chain has moved --periods on, so that the relay hands the Inbox
+// over from committee to committee by rotation proofs before it delivers them.
 func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slog.Logger) error {
 	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
 	size := o.store.syncSize
@@ -190,15 +190,15 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 	if err := until("the first messages", func(st chain.DomainState) bool { return st.DeliveredCount == first }); err != nil {
 		return fail(err)
 	}
-	// The beacon chain moves two periods on; the rest of the messages wait.
-	if err := slots(2 * 16); err != nil {
+	// The beacon chain moves --periods on; the rest of the messages wait.
+	if err := slots(int(o.periods * bcfg.SlotsPerEpoch * bcfg.EpochsPerPeriod)); err != nil {
 		return fail(err)
 	}
 	if err := send(uint64(o.messages) - first); err != nil {
 		return fail(err)
 	}
 	if err := until("the rest, under the committee of the light client's period", func(st chain.DomainState) bool {
-		return st.DeliveredCount == rep.sent && st.Epoch >= 2 && st.Epoch == bcfg.Period(f.Store.Finalized.Slot)
+		return st.DeliveredCount == rep.sent && st.Epoch >= o.periods && st.Epoch == bcfg.Period(f.Store.Finalized.Slot)
 	}); err != nil {
 		return fail(err)
 	}
