@@ -175,7 +175,6 @@ func circuitsUnderTest() []struct {
 		{"sync-committee-rotation-chunk-4", synccommittee.NewCommitteeChunkCircuit(synccommittee.ChunkKeys)},
 		{"sync-committee-rotation-merkle-8", synccommittee.NewMerkleCircuit(synccommittee.MerkleWidth)},
 		{"sync-committee-rotation-root-2", synccommittee.NewCommitteeRootCircuit(2, synccommittee.NextSyncCommitteeGindex)},
-		{"sync-committee-rotation-root-8", synccommittee.NewCommitteeRootCircuit(8, synccommittee.NextSyncCommitteeGindex)},
 		{"sync-rotation-claim", &leaf.SyncRotationClaimCircuit{}},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
@@ -195,7 +194,7 @@ func BenchmarkConstraints(b *testing.B) {
 	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}, {Claims: 2, AccountSteps: 10, StorageSteps: 8, Rotations: 1},
 		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 0},
 		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 3},
-		// Ethereum as a source at a committee of 8 (chunks of one key, one root circuit): a
+		// Ethereum as a source at a committee of 8 (two chunks of four keys under the root): a
 		// lane claim and a rotation under the sync committee, alone and beside the committee's.
 		{AccountSteps: 4, StorageSteps: 3, Sync: 1, SyncRotations: 1},
 		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Sync: 1, SyncRotations: 1}} {
@@ -252,7 +251,7 @@ func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.Constrai
 			Finality: key(aggregate.SyncBranchInputs), Finalized: key(aggregate.SyncFinalizedInputs), Payload: key(aggregate.SyncPayloadInputs), Rules: rules}
 		if shape.SyncRotations > 0 {
 			keys.Sync.Rotation = &aggregate.SyncRotationKeys{Claim: key(aggregate.SyncRotationClaimInputs), Chunk: key(aggregate.SyncChunkInputs),
-				Root: key(2*8 + 2), Size: 8, ChunkKeys: 1, Width: 8}
+				Root: key(2*2 + 2), Size: 8, ChunkKeys: synccommittee.ChunkKeys, Width: synccommittee.MerkleWidth}
 		}
 	}
 	c, err := aggregate.New(shape, keys)
