@@ -139,10 +139,10 @@ func (c Config) Circuits() CircuitNames {
 			Payload: "sync-committee-payload-" + payload,
 		}
 		if c.Shape.SyncRotations > 0 {
-			top := sc.rotationLayoutTop()
+			_, layers, top, _ := sc.rotationKeys().Layout() // checked where the circuits are made
 			n.Sync.Claim, n.Sync.Chunk = leaf.SyncRotationClaimName, fmt.Sprintf("sync-committee-rotation-chunk-%d", sc.ChunkKeys)
 			n.Sync.Root = fmt.Sprintf("sync-committee-rotation-root-%d-%d", top, r.NextCommitteeGindex)
-			if sc.Beacon.CommitteeSize/sc.ChunkKeys > sc.Width {
+			if len(layers) > 0 {
 				n.Sync.Merkle = fmt.Sprintf("sync-committee-rotation-merkle-%d", sc.Width)
 			}
 		}
@@ -318,23 +318,14 @@ func (c Config) leafCircuits() map[string]frontend.Circuit {
 		if sn.Claim != "" {
 			out[sn.Claim] = &leaf.SyncRotationClaimCircuit{}
 			out[sn.Chunk] = synccommittee.NewCommitteeChunkCircuit(sc.ChunkKeys)
-			out[sn.Root] = synccommittee.NewCommitteeRootCircuit(sc.rotationLayoutTop(), r.NextCommitteeGindex)
+			_, _, top, _ := sc.rotationKeys().Layout()
+			out[sn.Root] = synccommittee.NewCommitteeRootCircuit(top, r.NextCommitteeGindex)
 			if sn.Merkle != "" {
 				out[sn.Merkle] = synccommittee.NewMerkleCircuit(sc.Width)
 			}
 		}
 	}
 	return out
-}
-
-// rotationLayoutTop is the number of children of the rotation's root circuit, as
-// synccommittee.RotationProof splits the committee.
-func (s *SyncConfig) rotationLayoutTop() int {
-	n := s.Beacon.CommitteeSize / max(s.ChunkKeys, 1)
-	for s.Width > 1 && n > s.Width {
-		n /= s.Width
-	}
-	return n
 }
 
 // Check refuses a sync config the circuits cannot take.
@@ -348,8 +339,8 @@ func (c Config) Check() error {
 	if _, err := c.Sync.rules(); err != nil {
 		return fmt.Errorf("aggregator: %w", err)
 	}
-	pow2 := func(n int) bool { return n > 0 && n&(n-1) == 0 }
-	if s := c.Sync; c.Shape.SyncRotations > 0 && (!pow2(s.Beacon.CommitteeSize) || !pow2(s.ChunkKeys) || s.ChunkKeys > s.Beacon.CommitteeSize || s.Width < 2 || !pow2(s.Width)) {
+	if _, _, _, ok := c.Sync.rotationKeys().Layout(); c.Shape.SyncRotations > 0 && !ok {
+		s := c.Sync
 		return fmt.Errorf("aggregator: a committee of %d in chunks of %d, key-tree nodes of %d: want powers of two", s.Beacon.CommitteeSize, s.ChunkKeys, s.Width)
 	}
 	return nil

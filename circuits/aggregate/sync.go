@@ -44,6 +44,14 @@ type rotationLayout struct {
 	top    int
 }
 
+// Layout is the number of chunks, of key-tree nodes a layer (bottom first) and of the root
+// circuit's children for the keys' committee size and split; ok is false for a split
+// synccommittee.RotationProof does not take (sizes that are not powers of two).
+func (k *SyncRotationKeys) Layout() (chunks int, layers []int, top int, ok bool) {
+	l := k.layout()
+	return l.chunks, l.layers, l.top, l.chunks > 0
+}
+
 func (k *SyncRotationKeys) layout() rotationLayout {
 	pow2 := func(n int) bool { return n > 0 && n&(n-1) == 0 }
 	if !pow2(k.Size) || !pow2(k.ChunkKeys) || k.Size%k.ChunkKeys != 0 || k.Width < 2 || !pow2(k.Width) {

@@ -90,30 +90,7 @@ func TestEthereumSourceRelayCommand(t *testing.T) {
 	args := []string{"relay", "--src-rpc", d.Source.URL, "--dst-rpc", d.Destination.URL, "--outbox", d.Outbox.Hex(), "--inbox", d.Inbox.Hex(),
 		"--devnet-relayer", "--beacon", srv.URL, "--trusted-root", root.Hex(), "--beacon-devnet-committee", "8", "--test-only-proofs",
 		"--batch-messages", "1", "--poll", "20ms", "--metrics", "", "--state-dir", filepath.Join(t.TempDir(), "state"), "--log-level", "error"}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() {
-		cmd := NewRootCmd(&bytes.Buffer{}, args)
-		cmd.SetErr(&bytes.Buffer{})
-		done <- cmd.ExecuteContext(runCtx)
-	}()
-	for {
-		st, err := d.Dst.State(ctx, dc.SourceDomain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.DeliveredCount == 2 {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("delivered %d of 2", st.DeliveredCount)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("relay after a graceful stop: %v", err)
-	}
+	relayUntilDelivered(t, ctx, d, args, 2)
 	for _, extra := range [][]string{{"--devnet-committee"}, {"--attesters", "http://127.0.0.1:1"}} {
 		a := append(append([]string(nil), args...), extra...)
 		_, err := run(t, a...)
@@ -133,5 +110,35 @@ func TestEthereumSourceCircuitsServeTheForkInForce(t *testing.T) {
 	}
 	if got := syncConfig(8, "capella").Fork; got != "capella" {
 		t.Fatalf("--sync-fork capella: %s", got)
+	}
+}
+
+// relayUntilDelivered runs the relay command with args until the Inbox has delivered want
+// messages of d's lane, then stops it gracefully; the relay must exit cleanly.
+func relayUntilDelivered(t *testing.T, ctx context.Context, d *devnet.Devnet, args []string, want uint64) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() {
+		cmd := NewRootCmd(&bytes.Buffer{}, args)
+		cmd.SetErr(&bytes.Buffer{})
+		done <- cmd.ExecuteContext(runCtx)
+	}()
+	for {
+		st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == want {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("delivered %d of %d", st.DeliveredCount, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("relay after a graceful stop: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -198,31 +197,7 @@ func TestRelayCommandFromConfigAndEnvironment(t *testing.T) {
 		}
 	}
 	d.Source.Finalize(d.Source.Head())
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() {
-		var out bytes.Buffer
-		cmd := NewRootCmd(&out, []string{"relay", "--config", cfg, "--devnet-relayer", "--devnet-committee", "--test-only-proofs", "--log-level", "error"})
-		cmd.SetErr(&bytes.Buffer{})
-		done <- cmd.ExecuteContext(runCtx)
-	}()
-	for {
-		st, err := d.Dst.State(ctx, d.Config.SourceDomain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.DeliveredCount == 2 {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("delivered %d of 2", st.DeliveredCount)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("relay after a graceful stop: %v", err)
-	}
+	relayUntilDelivered(t, ctx, d, []string{"relay", "--config", cfg, "--devnet-relayer", "--devnet-committee", "--test-only-proofs", "--log-level", "error"}, 2)
 	// A config file with an unknown setting is a usage error.
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"src-rpcc": "x"}`), 0o644); err != nil {
