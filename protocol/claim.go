@@ -230,14 +230,35 @@ func (s *Statement) Claims() [][]byte {
 	return out
 }
 
+// CommitmentModulus is the scalar field modulus r of BLS12-377, the leaf circuits' field: a
+// committee commitment is one of its elements, and its 32 bytes (big-endian) are canonical
+// only below r. The leaf circuits and the Inbox (Protocol.COMMITMENT_MODULUS) refuse any other
+// encoding, so one committee has one commitment's bytes.
+var CommitmentModulus, _ = new(big.Int).SetString("12ab655e9a2ca55660b44d1e5c37b00159aa76fed00000010a11800000000001", 16)
+
+// CanonicalCommitment reports whether c is a commitment's one encoding: below CommitmentModulus.
+func CanonicalCommitment(c common.Hash) bool {
+	return new(big.Int).SetBytes(c[:]).Cmp(CommitmentModulus) < 0
+}
+
 // Validate refuses a statement the Inbox would refuse for its form, or the circuits could not
 // prove: no claim, a lane claim of a kind that is not a lane's, a lane proven by storage after
-// one proven by receipt, an event of more than MaxTopics topics.
+// one proven by receipt, an event of more than MaxTopics topics, a commitment at or above
+// CommitmentModulus.
 func (s *Statement) Validate() error {
 	if len(s.Lanes)+len(s.Events)+len(s.Rotations) == 0 {
 		return fmt.Errorf("%w: empty statement", ErrBadEncoding)
 	}
+	for i := range s.Rotations {
+		r := &s.Rotations[i]
+		if !CanonicalCommitment(r.Committee) || !CanonicalCommitment(r.NextCommittee) {
+			return fmt.Errorf("%w: rotation claim %d: commitment not below the field modulus", ErrBadEncoding, i)
+		}
+	}
 	for i := range s.Lanes {
+		if !CanonicalCommitment(s.Lanes[i].Committee) {
+			return fmt.Errorf("%w: lane claim %d: commitment not below the field modulus", ErrBadEncoding, i)
+		}
 		if !s.Lanes[i].Kind.IsLane() {
 			return fmt.Errorf("%w: lane claim %d is of %s", ErrBadEncoding, i, s.Lanes[i].Kind)
 		}
@@ -246,6 +267,9 @@ func (s *Statement) Validate() error {
 		}
 	}
 	for i := range s.Events {
+		if !CanonicalCommitment(s.Events[i].Committee) {
+			return fmt.Errorf("%w: event claim %d: commitment not below the field modulus", ErrBadEncoding, i)
+		}
 		if err := s.Events[i].Validate(); err != nil {
 			return fmt.Errorf("event claim %d: %w", i, err)
 		}

@@ -72,7 +72,11 @@ func (c *StatementCircuit) receiptSlot(api frontend.API, bf *uints.Bytes, i int,
 
 	// The fields both kinds have, each at its kind's offset.
 	api.AssertIsEqual(number(enc[offSrc:offDst]), pub.SrcDomain) // the same offset in both
-	api.AssertIsEqual(api.Select(isEvent, number(enc[evCommittee:evNumber]), number(enc[offCommittee:offNumber])), pub.Committee)
+	committeeBytes := make([]frontend.Variable, 32)
+	for k := range committeeBytes {
+		committeeBytes[k] = api.Select(isEvent, bf.Value(enc[evCommittee+k]), bf.Value(enc[offCommittee+k]))
+	}
+	api.AssertIsEqual(fieldElement(api, committeeBytes), pub.Committee)
 	api.AssertIsEqual(api.Select(isEvent, number(enc[evNumber:evHash]), number(enc[offNumber:offHash])), pub.BlockNumber)
 	assertPair(sel(isEvent, halvesOf(enc[evHash:evTx]), halvesOf(enc[offHash:offCount])), pub.BlockHash)
 

@@ -37,16 +37,14 @@ func (c *SyncRotationClaimCircuit) Define(api frontend.API) error {
 		return fmt.Errorf("sync rotation claim: %w", err)
 	}
 	enc := c.Encoded[:]
-	// The claim's fields as integers, big-endian; a 32-byte commitment is taken modulo the
-	// field as the committee's signature circuit computes it: bytes of another integer with
-	// the same residue name another commitment to the Inbox, which compares the bytes.
-	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
+	// The claim's fields as integers, big-endian; a 32-byte commitment is a field element in
+	// its one canonical encoding (below the modulus), as the Inbox compares bytes.
 	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
 		return fmt.Errorf("sync rotation claim: %w", err)
 	}
-	api.AssertIsEqual(number(enc[rotCommittee:rotEpoch]), c.Committee)
-	api.AssertIsEqual(number(enc[rotEpoch:rotNext]), c.NextEpoch)
-	api.AssertIsEqual(number(enc[rotNext:]), c.NextCommittee)
+	api.AssertIsEqual(fieldElement(api, byteValues(bf, enc[rotCommittee:rotEpoch])), c.Committee)
+	api.AssertIsEqual(bigEndian(api, bf, enc[rotEpoch:rotNext]), c.NextEpoch)
+	api.AssertIsEqual(fieldElement(api, byteValues(bf, enc[rotNext:])), c.NextCommittee)
 	return nil
 }
 

@@ -20,7 +20,7 @@ func TestSyncRotationClaimLeaf(t *testing.T) {
 	ccs := circuittest.Compile(t, "sync rotation claim leaf", field, &SyncRotationClaimCircuit{})
 	solve := func(a *SyncRotationClaimCircuit) error { return circuittest.Solve(ccs, field, a) }
 	r := protocol.RotationClaim{SrcDomain: srcDomain, NextEpoch: 863}
-	copy(r.Committee[:], crypto.Keccak256([]byte("committee of period 862"))[:31])
+	copy(r.Committee[1:], crypto.Keccak256([]byte("committee of period 862"))[:31])
 	copy(r.NextCommittee[1:], crypto.Keccak256([]byte("committee of period 863"))[:31])
 	a := AssignSyncRotationClaim(r)
 	h := crypto.Keccak256Hash(r.Encode())
