@@ -337,7 +337,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 
 	// An Inbox trusting another committee refuses the same valid proof.
 	cfg2 := d.Config
-	cfg2.Committee = crypto.Keccak256Hash([]byte("another committee"))
+	cfg2.Committee = common.BigToHash(new(big.Int).Mod(crypto.Keccak256Hash([]byte("another committee")).Big(), protocol.CommitmentModulus))
 	d2, err := devnet.Start(ctx, cfg2)
 	if err != nil {
 		t.Fatal(err)

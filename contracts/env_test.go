@@ -30,7 +30,14 @@ const (
 	dayS      = 24 * 60 * 60
 )
 
-var devCommittee = crypto.Keccak256Hash([]byte("test committee"))
+var devCommittee = testCommitment("test committee")
+
+// testCommitment is a committee commitment for tests, named by label: keccak256(label) reduced
+// modulo protocol.CommitmentModulus, a canonical encoding as the Inbox requires.
+func testCommitment(label string, more ...[]byte) common.Hash {
+	h := crypto.Keccak256Hash(append([][]byte{[]byte(label)}, more...)...)
+	return common.BigToHash(new(big.Int).Mod(h.Big(), protocol.CommitmentModulus))
+}
 
 // env is both ends of one lane on one simulated EVM (the Outbox's domain is only a number),
 // with the Outbox's native twin kept in step.

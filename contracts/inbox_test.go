@@ -240,17 +240,17 @@ func TestLivenessContradictionFreezesOnce(t *testing.T) {
 
 	// Re-seat the committee: only the owner proposes, only after the delay, the guardian
 	// can cancel; anyone activates.
-	next := crypto.Keccak256Hash([]byte("the next committee"))
-	_, err = e.tx(e.guardian, e.inbox, e.ib.PackProposeCommittee(srcDomain, next))
+	next := testCommitment("the next committee")
+	_, err = e.tx(e.guardian, e.inbox, e.ib.PackProposeCommittee(srcDomain, next, 1))
 	wantRevert(t, err, "InboxUnauthorized")
-	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeCommittee(srcDomain, next)))
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeCommittee(srcDomain, next, 1)))
 	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(srcDomain))
 	wantRevert(t, err, "InboxUpgradeNotReady")
 	e.must(e.tx(e.guardian, e.inbox, e.ib.PackCancelCommittee(srcDomain)))
 	e.adjustTime(dayS * time.Second)
 	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(srcDomain))
 	wantRevert(t, err, "InboxNoPendingCommittee")
-	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeCommittee(srcDomain, next)))
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackProposeCommittee(srcDomain, next, 1)))
 	e.adjustTime(dayS * time.Second)
 	e.must(e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(srcDomain)))
 	if st := e.domainState(); st.Committee != next || st.Epoch != 1 {
@@ -269,7 +269,7 @@ func TestLivenessContradictionFreezesOnce(t *testing.T) {
 func TestLivenessContradictionResolvedByRotation(t *testing.T) {
 	e := newEnv(t)
 	msgs, forged := e.frozenByContradiction()
-	next := crypto.Keccak256Hash([]byte("the successor"))
+	next := testCommitment("the successor")
 	rot := protocol.RotationClaim{SrcDomain: srcDomain, Committee: devCommittee, NextEpoch: 1, NextCommittee: next}
 	head := e.claim(3)
 	head.BlockNumber++
@@ -501,7 +501,7 @@ func TestInboxRefusesTooLittleGasForAMessage(t *testing.T) {
 func TestInboxCommitteeRotatesOnlyByProof(t *testing.T) {
 	e := newEnv(t)
 	e.sendN(common.Address{0xee}, 2)
-	next := crypto.Keccak256Hash([]byte("next committee"))
+	next := testCommitment("next committee")
 	rot := protocol.RotationClaim{SrcDomain: srcDomain, Committee: devCommittee, NextEpoch: 1, NextCommittee: next}
 
 	// Signed by a committee that is not the trusted one: refused.
@@ -680,7 +680,7 @@ func TestEthereumSourceInboxSyncCommitteeDomain(t *testing.T) {
 	e := newEnv(t)
 	const eth = 7
 	period := func(p uint64) common.Hash {
-		return crypto.Keccak256Hash([]byte("sync committee of period"), big.NewInt(int64(p)).Bytes())
+		return testCommitment("sync committee of period", big.NewInt(int64(p)).Bytes())
 	}
 	_, err := e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), 2, period(862), 862, 0, 0))
 	wantRevert(t, err, "InboxInvalidConfig")

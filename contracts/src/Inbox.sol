@@ -81,6 +81,7 @@ contract Inbox {
 
     struct PendingCommittee {
         bytes32 committee;
+        uint64 epoch;
         uint64 readyAt;
     }
 
@@ -102,7 +103,7 @@ contract Inbox {
     event DomainPaused(uint32 indexed srcDomain, bool paused);
     event Paused(bool paused);
     event RateLimitSet(uint32 indexed srcDomain, uint64 capacity, uint32 window);
-    event CommitteeProposed(uint32 indexed srcDomain, bytes32 committee, uint256 readyAt);
+    event CommitteeProposed(uint32 indexed srcDomain, bytes32 committee, uint64 epoch, uint256 readyAt);
     event CommitteeCancelled(uint32 indexed srcDomain, bytes32 committee);
     event VerifierProposed(address verifier, uint256 readyAt);
     event VerifierCancelled(address verifier);
@@ -135,6 +136,7 @@ contract Inbox {
     error NoPendingCommittee(uint32 srcDomain);
     error UpgradeNotReady(uint256 readyAt);
     error Reentrant();
+    error NonCanonicalCommittee(bytes32 committee);
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert Unauthorized(msg.sender);
@@ -239,7 +241,7 @@ contract Inbox {
         if (d.outbox == address(0)) revert UnknownDomain(r.srcDomain);
         if (r.committee != d.committee) revert WrongCommittee(r.committee);
         if (r.nextEpoch != d.epoch + 1) revert WrongEpoch(d.epoch + 1, r.nextEpoch);
-        if (r.nextCommittee == bytes32(0)) revert InvalidConfig();
+        if (!Protocol.isCommitment(r.nextCommittee)) revert NonCanonicalCommittee(r.nextCommittee);
         d.committee = r.nextCommittee;
         d.epoch = r.nextEpoch;
         emit CommitteeRotated(r.srcDomain, r.nextEpoch, r.nextCommittee);
@@ -407,10 +409,10 @@ contract Inbox {
         uint64 rateCapacity,
         uint32 rateWindow
     ) external onlyOwner {
-        if (
-            srcDomain == localDomain || outbox == address(0) || committee == bytes32(0)
-                || adapter > Protocol.ADAPTER_SYNC_COMMITTEE
-        ) revert InvalidConfig();
+        if (srcDomain == localDomain || outbox == address(0) || adapter > Protocol.ADAPTER_SYNC_COMMITTEE) {
+            revert InvalidConfig();
+        }
+        if (!Protocol.isCommitment(committee)) revert NonCanonicalCommittee(committee);
         Domain storage d = _domains[srcDomain];
         if (d.outbox != address(0)) revert DomainExists(srcDomain);
         d.outbox = outbox;
@@ -461,15 +463,19 @@ contract Inbox {
         emit DomainPaused(srcDomain, false);
     }
 
-    /// @notice Starts the delay after which `committee` may replace `srcDomain`'s committee: the
-    ///         way to restore a domain whose committee proved a contradiction, when no rotation
-    ///         proof can come from it. The guardian or the owner can cancel it meanwhile.
-    function proposeCommittee(uint32 srcDomain, bytes32 committee) external onlyOwner {
-        if (_domains[srcDomain].outbox == address(0)) revert UnknownDomain(srcDomain);
-        if (committee == bytes32(0)) revert InvalidConfig();
+    /// @notice Starts the delay after which `committee` may replace `srcDomain`'s committee, at
+    ///         `epoch`: the way to restore a domain whose committee proved a contradiction, when
+    ///         no rotation proof can come from it. The epoch is the committee's own (for Ethereum's
+    ///         sync committee: the period its commitment names), after the domain's. The guardian
+    ///         or the owner can cancel it meanwhile.
+    function proposeCommittee(uint32 srcDomain, bytes32 committee, uint64 epoch) external onlyOwner {
+        Domain storage d = _domains[srcDomain];
+        if (d.outbox == address(0)) revert UnknownDomain(srcDomain);
+        if (!Protocol.isCommitment(committee)) revert NonCanonicalCommittee(committee);
+        if (epoch <= d.epoch) revert WrongEpoch(d.epoch + 1, epoch);
         uint64 readyAt = uint64(block.timestamp + upgradeDelay);
-        pendingCommittee[srcDomain] = PendingCommittee(committee, readyAt);
-        emit CommitteeProposed(srcDomain, committee, readyAt);
+        pendingCommittee[srcDomain] = PendingCommittee(committee, epoch, readyAt);
+        emit CommitteeProposed(srcDomain, committee, epoch, readyAt);
     }
 
     function cancelCommittee(uint32 srcDomain) external onlyOwnerOrGuardian {
@@ -477,18 +483,19 @@ contract Inbox {
         delete pendingCommittee[srcDomain];
     }
 
-    /// @notice Anyone may seat the proposed committee once its delay has passed; it takes the
-    ///         next epoch, as a rotation would. A paused domain stays paused until the owner
-    ///         lifts it.
+    /// @notice Anyone may seat the proposed committee once its delay has passed, at the epoch
+    ///         proposed with it, unless a rotation has reached that epoch meanwhile. A paused
+    ///         domain stays paused until the owner lifts it.
     function activateCommittee(uint32 srcDomain) external {
         PendingCommittee memory p = pendingCommittee[srcDomain];
         if (p.committee == bytes32(0)) revert NoPendingCommittee(srcDomain);
         if (block.timestamp < p.readyAt) revert UpgradeNotReady(p.readyAt);
-        delete pendingCommittee[srcDomain];
         Domain storage d = _domains[srcDomain];
+        if (p.epoch <= d.epoch) revert WrongEpoch(d.epoch + 1, p.epoch);
+        delete pendingCommittee[srcDomain];
         d.committee = p.committee;
-        d.epoch += 1;
-        emit CommitteeRotated(srcDomain, d.epoch, p.committee);
+        d.epoch = p.epoch;
+        emit CommitteeRotated(srcDomain, p.epoch, p.committee);
     }
 
     /// @notice Starts the delay after which `next` may replace the verifier.

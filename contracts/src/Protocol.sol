@@ -32,6 +32,18 @@ library Protocol {
     uint8 internal constant ADAPTER_COMMITTEE = 0;
     uint8 internal constant ADAPTER_SYNC_COMMITTEE = 1;
 
+    /// @notice BLS12-377's scalar field modulus r. A committee commitment is one of its
+    ///         elements, and its 32 bytes are its one encoding only below r: the leaf circuits
+    ///         read them modulo nothing else, and the Inbox seats no other bytes, so that a
+    ///         hand-over cannot seat C + r, which passes for C in a circuit and for another
+    ///         committee here (protocol.CommitmentModulus).
+    uint256 internal constant COMMITMENT_MODULUS = 0x12ab655e9a2ca55660b44d1e5c37b00159aa76fed00000010a11800000000001;
+
+    /// @notice Whether `c` can be a committee's commitment: non-zero and canonical.
+    function isCommitment(bytes32 c) internal pure returns (bool) {
+        return c != bytes32(0) && uint256(c) < COMMITMENT_MODULUS;
+    }
+
     /// @notice Lengths of the packed claims, kind byte included.
     uint256 internal constant LANE_CLAIM_SIZE = 141;
     uint256 internal constant ROTATION_CLAIM_SIZE = 77;
