@@ -69,7 +69,9 @@ func (f *Follower) Step(ctx context.Context, currentSlot uint64) ([]*synccommitt
 			if err != nil {
 				return out, fmt.Errorf("the update of period %d: %w", period, err)
 			}
-			out = append(out, v)
+			if v.Applied {
+				out = append(out, v)
+			}
 			period++
 		}
 		if uint64(len(us)) < count {
@@ -85,7 +87,9 @@ func (f *Follower) Step(ctx context.Context, currentSlot uint64) ([]*synccommitt
 		if err != nil {
 			return out, fmt.Errorf("finality update: %w", err)
 		}
-		out = append(out, v)
+		if v.Applied {
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }

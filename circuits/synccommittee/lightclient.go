@@ -288,6 +288,9 @@ type Verified struct {
 	Next          *Committee
 	Participants  int
 	SignatureSlot uint64
+	// Applied is whether Apply changed the store: a valid update that finalizes nothing newer
+	// and brings no committee the store lacks changes nothing (process_light_client_update).
+	Applied bool
 }
 
 // Validate applies validate_light_client_update: the slots in order, the signature period
@@ -369,7 +372,10 @@ func Supermajority(participants, size int) bool { return 3*participants >= 2*siz
 // Apply validates an update and, signed by a supermajority and finalizing a newer header or
 // bringing the next committee, applies it (apply_light_client_update): learns the next
 // committee, moves to the next period's committees when the finalized header crosses into
-// it, and takes the newer finalized header. It returns what the update proved.
+// it, and takes the newer finalized header. It returns what the update proved. A valid
+// finality update that finalizes no newer header and brings no committee the store lacks
+// changes nothing and is no error (Verified.Applied is false): nodes serve such updates
+// early in an epoch, and a relay must not read them as invalid.
 func (s *Store) Apply(u *Update, currentSlot uint64) (*Verified, error) {
 	v, err := s.Validate(u, currentSlot)
 	if err != nil {
@@ -384,7 +390,7 @@ func (s *Store) Apply(u *Update, currentSlot uint64) (*Verified, error) {
 	cfg := &s.Config
 	hasNext := s.Next == nil && v.Next != nil && cfg.Period(v.Finalized.Slot) == cfg.Period(v.Attested.Slot)
 	if !(v.Finalized.Slot > s.Finalized.Slot || hasNext) {
-		return nil, fmt.Errorf("%w: finalizes slot %d, not past %d, and brings no committee", ErrUpdate, v.Finalized.Slot, s.Finalized.Slot)
+		return v, nil // valid, and nothing new: the spec applies nothing
 	}
 	storePeriod, finPeriod := cfg.Period(s.Finalized.Slot), cfg.Period(v.Finalized.Slot)
 	switch {
@@ -399,6 +405,7 @@ func (s *Store) Apply(u *Update, currentSlot uint64) (*Verified, error) {
 	if v.Finalized.Slot > s.Finalized.Slot {
 		s.Finalized, s.Execution = *v.Finalized, *v.Execution
 	}
+	v.Applied = true
 	return v, nil
 }
 

@@ -50,6 +50,22 @@ func Dir() (string, error) {
 	}
 }
 
+// MoreLightClientDir is the shared, read-in-place light-client data beside the checkout
+// (../shared/testdata/mainnet/lightclient-more from the module root), and whether it is
+// there: tests read it in place and skip, saying so, where it is absent.
+func MoreLightClientDir() (string, bool) {
+	dir, err := Dir()
+	if err != nil {
+		return "", false
+	}
+	root := filepath.Dir(filepath.Dir(dir)) // the module root
+	more := filepath.Join(filepath.Dir(root), "shared", "testdata", "mainnet", "lightclient-more")
+	if st, err := os.Stat(more); err != nil || !st.IsDir() {
+		return more, false
+	}
+	return more, true
+}
+
 func readJSON(name string, v any) error {
 	dir, err := Dir()
 	if err != nil {
