@@ -25,14 +25,19 @@ import (
 )
 
 // A batch is a graph of proof jobs: its leaf proofs, independent of each other, then the
-// aggregation of them all, then the wrap. A Job is one proof: a circuit (by its key's name)
-// and a full witness. Its ID is the SHA-256 of both, so the same proof asked twice is one
-// job, and its result can be found again.
+// aggregation of them all, then the wrap. A Job is one proof: a circuit (by its key's name),
+// the verifying key it must verify under, and a full witness. Its ID is the SHA-256 of the
+// three, so the same proof asked twice is one job and its result can be found again, while
+// a new setup of the circuit makes new jobs (results under the old keys are not theirs).
 type Job struct {
 	ID      string
 	Circuit string
 	Label   string // what the proof is of, for logs and errors ("claim 0, chain 1, step 2")
 	Witness []byte // gnark's binary encoding of the full witness
+	// Check, where set, is the dispatcher's check of a result before it takes it (the
+	// proof verifies under the job's key, for the job's public inputs). A result that
+	// fails it is deleted and the job proven again. It is not sent to workers.
+	Check func(JobResult) error
 }
 
 // NewJob is the job of proving assignment with circuit c.
@@ -55,9 +60,15 @@ func newJob(c *Circuit, label string, assignment frontend.Circuit) (Job, witness
 	if err != nil {
 		return Job{}, nil, fmt.Errorf("%s: public witness: %w", label, err)
 	}
+	if c.Keys == nil || c.Keys.VK == nil {
+		return Job{}, nil, fmt.Errorf("%s: circuit %s has no verifying key", label, c.Name)
+	}
 	h := sha256.New()
 	h.Write([]byte(c.Name))
 	h.Write([]byte{0})
+	if _, err := c.Keys.VK.WriteRawTo(h); err != nil {
+		return Job{}, nil, fmt.Errorf("%s: verifying key: %w", label, err)
+	}
 	h.Write(data)
 	return Job{ID: hex.EncodeToString(h.Sum(nil)), Circuit: c.Name, Label: label, Witness: data}, pub, nil
 }
@@ -232,6 +243,11 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 		if jobs[i], publics[i], err = newJob(t.circuit, t.label, t.assignment); err != nil {
 			return nil, err
 		}
+		public := publics[i]
+		jobs[i].Check = func(r JobResult) error {
+			_, err := checkResult(t, public, r)
+			return err
+		}
 	}
 	size := 0
 	for _, j := range jobs {
@@ -254,21 +270,9 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 	}
 	leaves := make([]aggregate.Leaf, len(tasks))
 	for i, t := range tasks {
-		l, err := decodeProof(results[i].ProofFile, t.circuit.Curve, t.label)
-		if err != nil {
+		if leaves[i], err = checkResult(t, publics[i], results[i]); err != nil {
 			return nil, err
 		}
-		_, vopt, err := options(t.circuit.Curve)
-		if err != nil {
-			return nil, err
-		}
-		if err := sameVector(l.Public, publics[i]); err != nil {
-			return nil, fmt.Errorf("%s (%s) from worker %s: %w", t.label, t.circuit.Name, results[i].Worker, err)
-		}
-		if err := groth16.Verify(l.Proof, t.circuit.Keys.VK, l.Public, vopt); err != nil {
-			return nil, fmt.Errorf("%s (%s) from worker %s: the proof does not verify: %w", t.label, t.circuit.Name, results[i].Worker, err)
-		}
-		leaves[i] = l
 	}
 	// Stages in the order they first appear.
 	var order []string
@@ -290,6 +294,26 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 		p.log.Info("stage done", "stage", s.Name, "proofs", s.Proofs, "seconds", s.Elapsed.Seconds(), "peakGiB", s.PeakGiB)
 	}
 	return leaves, nil
+}
+
+// checkResult decodes a task's result and checks it: its public inputs are the task's, and
+// its proof verifies under the task's verifying key.
+func checkResult(t task, public witness.Witness, r JobResult) (aggregate.Leaf, error) {
+	l, err := decodeProof(r.ProofFile, t.circuit.Curve, t.label)
+	if err != nil {
+		return aggregate.Leaf{}, err
+	}
+	_, vopt, err := options(t.circuit.Curve)
+	if err != nil {
+		return aggregate.Leaf{}, err
+	}
+	if err := sameVector(l.Public, public); err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("%s (%s) from worker %s: %w", t.label, t.circuit.Name, r.Worker, err)
+	}
+	if err := groth16.Verify(l.Proof, t.circuit.Keys.VK, l.Public, vopt); err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("%s (%s) from worker %s: the proof does not verify: %w", t.label, t.circuit.Name, r.Worker, err)
+	}
+	return l, nil
 }
 
 // sameVector checks that a result's public witness is the one asked for.

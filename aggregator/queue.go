@@ -143,20 +143,54 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 	if err != nil {
 		return nil, err
 	}
+	jobStream, err := q.JS.Stream(ctx, JobsStream)
+	if err != nil {
+		return nil, err
+	}
+	// queuedAt is where each job this run published sits on the jobs stream: while it is
+	// there, the job is not dead, whatever a dead letter says.
+	queuedAt := map[string]uint64{}
+	publish := func(j Job, try string) error {
+		msg := &nats.Msg{Subject: jobsSubject + j.Circuit, Data: j.Witness, Header: nats.Header{}}
+		msg.Header.Set(headerJob, j.ID)
+		msg.Header.Set(headerLabel, j.Label)
+		ack, err := q.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(j.ID+"/"+try))
+		if err != nil {
+			if errors.Is(err, nats.ErrMaxPayload) {
+				return fmt.Errorf("%s: a witness of %d bytes is over the server's maximum payload of %d: raise max_payload", j.Label, len(j.Witness), q.NC.MaxPayload())
+			}
+			return fmt.Errorf("publish %s: %w", j.Label, err)
+		}
+		queuedAt[j.ID] = ack.Sequence
+		q.Metrics.queued(j.Circuit)
+		return nil
+	}
+	// take finishes a job with a result that passes the job's check. A result that fails it
+	// (forged, or made under keys the circuit no longer has) is deleted, so that no later run
+	// finds it, and the job is published again: a new try, whatever the stream's
+	// deduplication remembers of the earlier ones.
+	take := func(id string, r JobResult, seq uint64) (bool, error) {
+		j := jobs[byID[id][0]]
+		if j.Check != nil {
+			if err := j.Check(r); err != nil {
+				q.Log.Warn("result refused and deleted: the job is proven again", "job", j.Label, "circuit", j.Circuit, "worker", r.Worker, "err", err)
+				if err := stream.DeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+					return false, fmt.Errorf("delete the refused result of %s: %w", j.Label, err)
+				}
+				if at, ok := queuedAt[id]; ok {
+					if _, err := jobStream.GetMsg(ctx, at); err == nil {
+						return false, nil // still queued: a worker will prove it
+					}
+				}
+				return false, publish(j, fmt.Sprintf("refused-%d", seq))
+			}
+		}
+		finish(id, r)
+		return true, nil
+	}
 	for _, j := range jobs {
 		if _, ok := deadBefore[j.ID]; ok || finished[j.ID] {
 			continue
-		}
-		if m, err := stream.GetLastMsgForSubject(ctx, resultSubject+j.ID); err == nil {
-			r, err := decodeResult(m.Data)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", j.Label, err)
-			}
-			r.Reused = true
-			finish(j.ID, r)
-			continue
-		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return nil, err
 		}
 		var seq uint64
 		if m, err := stream.GetLastMsgForSubject(ctx, deadSubject+j.ID); err == nil {
@@ -165,18 +199,24 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 			return nil, err
 		}
 		deadBefore[j.ID] = seq
+		if m, err := stream.GetLastMsgForSubject(ctx, resultSubject+j.ID); err == nil {
+			r, err := decodeResult(m.Data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", j.Label, err)
+			}
+			r.Reused = true
+			if _, err := take(j.ID, r, m.Sequence); err != nil {
+				return nil, err
+			}
+			continue
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, err
+		}
 		// The publish ID names the job and its last dead letter: a job published again after
 		// a dead letter is a new try, not a repeat.
-		msg := &nats.Msg{Subject: jobsSubject + j.Circuit, Data: j.Witness, Header: nats.Header{}}
-		msg.Header.Set(headerJob, j.ID)
-		msg.Header.Set(headerLabel, j.Label)
-		if _, err := q.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(fmt.Sprintf("%s/%d", j.ID, seq))); err != nil {
-			if errors.Is(err, nats.ErrMaxPayload) {
-				return nil, fmt.Errorf("%s: a witness of %d bytes is over the server's maximum payload of %d: raise max_payload", j.Label, len(j.Witness), q.NC.MaxPayload())
-			}
-			return nil, fmt.Errorf("publish %s: %w", j.Label, err)
+		if err := publish(j, fmt.Sprint(seq)); err != nil {
+			return nil, err
 		}
-		q.Metrics.queued(j.Circuit)
 	}
 	report := q.Report
 	if report == 0 {
@@ -197,11 +237,25 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 		subject := m.Subject()
 		switch {
 		case strings.HasPrefix(subject, resultSubject):
-			r, err := decodeResult(m.Data())
+			id := strings.TrimPrefix(subject, resultSubject)
+			meta, err := m.Metadata()
 			if err != nil {
 				return nil, err
 			}
-			finish(strings.TrimPrefix(subject, resultSubject), r)
+			if finished[id] {
+				continue
+			}
+			r, err := decodeResult(m.Data())
+			if err != nil {
+				q.Log.Warn("malformed result: deleted", "job", id, "err", err)
+				if err := stream.DeleteMsg(ctx, meta.Sequence.Stream); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+					return nil, err
+				}
+				continue
+			}
+			if _, err := take(id, r, meta.Sequence.Stream); err != nil {
+				return nil, err
+			}
 		case strings.HasPrefix(subject, deadSubject):
 			id := strings.TrimPrefix(subject, deadSubject)
 			meta, err := m.Metadata()
@@ -209,6 +263,15 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 				return nil, err
 			}
 			if finished[id] || meta.Sequence.Stream <= deadBefore[id] {
+				continue
+			}
+			// A worker removes a job from the queue as it gives up on it: a dead letter of a
+			// job still queued is not a worker's, and aborts nothing.
+			if q.stillQueued(ctx, jobStream, queuedAt[id]) {
+				q.Log.Warn("dead letter of a job still on the queue: refused and deleted", "job", jobs[byID[id][0]].Label)
+				if err := stream.DeleteMsg(ctx, meta.Sequence.Stream); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+					return nil, err
+				}
 				continue
 			}
 			var d DeadLetter
@@ -220,6 +283,29 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 		}
 	}
 	return results, nil
+}
+
+// deadLetterGrace is how long a dead letter's job may stay on the queue after the letter: a
+// worker publishes the letter, then removes the job.
+const deadLetterGrace = 5 * time.Second
+
+// stillQueued reports whether the job message at seq is still on the jobs stream after the
+// grace a worker's removal takes.
+func (q *Queue) stillQueued(ctx context.Context, jobs jetstream.Stream, seq uint64) bool {
+	if seq == 0 {
+		return false
+	}
+	deadline := time.Now().Add(deadLetterGrace)
+	for {
+		_, err := jobs.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return false
+		}
+		if err != nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err == nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // reportWaiting logs the jobs not yet proven by circuit, and warns of a circuit no worker

@@ -216,7 +216,8 @@ func (w *Worker) handle(ctx context.Context, circuit string, m jetstream.Msg) {
 	case err == nil:
 		r.Deliveries = tries
 		data, _ := json.Marshal(r)
-		if _, err := w.Queue.JS.Publish(pubCtx, resultSubject+job.ID, data, jetstream.WithMsgID("result/"+job.ID)); err != nil {
+		// No deduplication ID: one taken first by anyone would drop this result unseen.
+		if _, err := w.Queue.JS.Publish(pubCtx, resultSubject+job.ID, data); err != nil {
 			log.Error("publish result: handing the job back", "err", err)
 			m.Nak()
 			w.Metrics.ended(circuit, nil, false)
