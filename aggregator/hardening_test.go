@@ -2,13 +2,27 @@ package aggregator
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 )
 
 // squareTasks are tasks proving x² for each x.
@@ -201,5 +215,120 @@ func TestHardeningQueueNewSetupIsNewJobs(t *testing.T) {
 	}
 	if !gone(t, ctx, q, forged) {
 		t.Fatal("the old keys' result is still under the new ID")
+	}
+}
+
+// tlsFiles writes a self-signed certificate for 127.0.0.1 and its key, returning their paths
+// and the server's TLS config.
+func tlsFiles(t *testing.T) (certFile, keyFile string, cfg *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "isthmus test NATS"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+}
+
+// Finding 3, the server: an external server with credentials. Here one that requires TLS and
+// nkey authentication: refused without the seed, with another seed, and without the CA that
+// signs its certificate; with them, a dispatcher and a worker prove a batch through it.
+func TestHardeningQueueExternalServerWithCredentials(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	certFile, _, tlsCfg := tlsFiles(t)
+	user, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := user.PublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := user.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedFile := filepath.Join(t.TempDir(), "user.nk")
+	if err := os.WriteFile(seedFile, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := nkeys.CreateUser()
+	otherSeed, _ := other.Seed()
+	otherFile := filepath.Join(t.TempDir(), "other.nk")
+	if err := os.WriteFile(otherFile, otherSeed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, NoLog: true, Nkeys: []*server.NkeyUser{{Nkey: pub}},
+		TLS: true, TLSConfig: tlsCfg, TLSTimeout: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(srv.Shutdown)
+	url := srv.ClientURL()
+	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
+	for name, a := range map[string]Auth{
+		"no credentials":              {CA: certFile},
+		"another user's seed":         {NKey: otherFile, CA: certFile},
+		"no CA for the certificate":   {NKey: seedFile},
+		"a user and password unknown": {User: "isthmus", Password: "guess", CA: certFile},
+	} {
+		if q, err := ConnectWith(ctx, url, "refused", log, a); err == nil {
+			q.Close()
+			t.Errorf("%s: connected", name)
+		}
+	}
+	if _, err := ConnectWith(ctx, url, "x", log, Auth{NKey: seedFile, User: "u"}); !errors.Is(err, ErrAuthConfig) {
+		t.Errorf("two methods at once: %v", err)
+	}
+
+	auth := Auth{NKey: seedFile, CA: certFile}
+	q, err := ConnectWith(ctx, url, "test dispatcher", log, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	wq, err := ConnectWith(ctx, url, "test worker", log, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wq.Close)
+	store, src := squareKeys(t)
+	startWorker(t, ctx, newWorker(t, "w1", wq, store, src, nil))
+	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	out := &BatchProof{}
+	if _, err := p.run(ctx, out, squareTasks(src, 9, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Jobs) != 2 || out.Jobs[0].Worker != "w1" {
+		t.Fatalf("jobs %+v", out.Jobs)
 	}
 }

@@ -60,18 +60,29 @@ type Queue struct {
 	Report time.Duration
 }
 
-// Connect connects to the server at url and makes sure the job graph's streams exist.
+// Connect connects to the server at url without credentials (the embedded server) and
+// makes sure the job graph's streams exist.
 func Connect(ctx context.Context, url, name string, log *slog.Logger) (*Queue, error) {
+	return ConnectWith(ctx, url, name, log, Auth{})
+}
+
+// ConnectWith connects to the server at url as auth says and makes sure the job graph's
+// streams exist.
+func ConnectWith(ctx context.Context, url, name string, log *slog.Logger, auth Auth) (*Queue, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+	authOpts, err := auth.options()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("NATS disconnected, reconnecting", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrl()) }))
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrl()) })}, authOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("NATS %s: %w", url, err)
 	}

@@ -368,6 +368,7 @@ func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 type WorkerConfig struct {
 	Name     string
 	URL      string // the NATS server
+	Auth     Auth   // how to connect to it
 	Store    *prover.Store
 	Config   Config   // the circuit set; its circuits are compiled on first use
 	Circuits []string // to serve (default: every circuit of Config)
@@ -381,7 +382,7 @@ type WorkerConfig struct {
 
 // ServeWorker connects to the server and proves jobs until ctx ends.
 func ServeWorker(ctx context.Context, wc WorkerConfig) error {
-	q, err := Connect(ctx, wc.URL, "isthmus worker "+wc.Name, wc.Log)
+	q, err := ConnectWith(ctx, wc.URL, "isthmus worker "+wc.Name, wc.Log, wc.Auth)
 	if err != nil {
 		return err
 	}

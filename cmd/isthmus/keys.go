@@ -44,6 +44,7 @@ randomness: they are development keys.`,
 func (o *keysOptions) publishCmd(out io.Writer) *cobra.Command {
 	var url string
 	var circuits []string
+	var natsAuth natsAuthFlags
 	cmd := &cobra.Command{
 		Use:   "publish --nats URL [--circuits A,B]",
 		Short: "Put stored keys into a NATS server's object store, for workers started with --fetch-keys",
@@ -66,7 +67,11 @@ func (o *keysOptions) publishCmd(out io.Writer) *cobra.Command {
 				}
 			}
 			ctx := cmdContext(cmd)
-			q, err := aggregator.Connect(ctx, url, "isthmus keys publish", slog.Default())
+			auth, err := natsAuth.auth(url)
+			if err != nil {
+				return err
+			}
+			q, err := aggregator.ConnectWith(ctx, url, "isthmus keys publish", slog.Default(), auth)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
@@ -80,6 +85,7 @@ func (o *keysOptions) publishCmd(out io.Writer) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&url, "nats", "", "NATS server (JetStream)")
 	cmd.Flags().StringSliceVar(&circuits, "circuits", nil, "circuits whose keys to publish (default: every stored one)")
+	natsAuth.register(cmd)
 	return cmd
 }
 

@@ -86,8 +86,12 @@ func (o *workerOptions) run(parent context.Context, out io.Writer) error {
 		return fail(err)
 	}
 	defer closeMetrics()
+	auth, err := o.queue.auth.auth(o.queue.url)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "worker %s: jobs from %s, keys in %s\n", o.name, o.queue.url, st.Dir)
-	err = aggregator.ServeWorker(ctx, aggregator.WorkerConfig{Name: o.name, URL: o.queue.url, Store: st, Config: cfg,
+	err = aggregator.ServeWorker(ctx, aggregator.WorkerConfig{Name: o.name, URL: o.queue.url, Auth: auth, Store: st, Config: cfg,
 		Circuits: o.circuits, AckWait: o.queue.ackWait, MaxTries: o.queue.maxTries, FetchKeys: o.fetchKeys, Log: slog.Default(),
 		Metrics: aggregator.NewMetrics(reg)})
 	if err != nil {
@@ -103,6 +107,37 @@ type queueFlags struct {
 	workers  int
 	ackWait  time.Duration
 	maxTries int
+	auth     natsAuthFlags
+}
+
+// natsAuthFlags are how a command authenticates to an external NATS server (--nats) and
+// checks its TLS certificate.
+type natsAuthFlags struct {
+	a aggregator.Auth
+}
+
+func (n *natsAuthFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&n.a.Creds, "nats-creds", "", "NATS user credentials file (JWT and nkey seed: NATS accounts)")
+	f.StringVar(&n.a.NKey, "nats-nkey", "", "file holding the NATS user's nkey seed (nkey authentication)")
+	f.StringVar(&n.a.User, "nats-user", "", "NATS user (user/password authorization; the password from $ISTHMUS_NATS_PASSWORD)")
+	f.StringVar(&n.a.CA, "nats-ca", "", "PEM roots of the NATS server's TLS certificate (requires TLS)")
+	f.StringVar(&n.a.Cert, "nats-cert", "", "client certificate for mutual TLS with the NATS server")
+	f.StringVar(&n.a.Key, "nats-key", "", "client key for mutual TLS with the NATS server")
+}
+
+// auth is the flags' Auth for a server at url; authentication flags without --nats are
+// misuse (the embedded server takes none).
+func (n *natsAuthFlags) auth(url string) (aggregator.Auth, error) {
+	a := n.a
+	a.Password = os.Getenv("ISTHMUS_NATS_PASSWORD")
+	if url == "" && a != (aggregator.Auth{Password: a.Password}) {
+		return aggregator.Auth{}, usageError(errors.New("--nats-creds, --nats-nkey, --nats-user, --nats-ca, --nats-cert and --nats-key are for an external server: give its --nats URL"))
+	}
+	if url == "" {
+		return aggregator.Auth{}, nil
+	}
+	return a, nil
 }
 
 func (q *queueFlags) register(cmd *cobra.Command, dispatcher bool) {
@@ -113,6 +148,7 @@ func (q *queueFlags) register(cmd *cobra.Command, dispatcher bool) {
 	} else {
 		f.StringVar(&q.url, "nats", "", "NATS server (JetStream) the jobs are on")
 	}
+	q.auth.register(cmd)
 	f.DurationVar(&q.ackWait, "ack-wait", 30*time.Second, "a job whose worker shows no progress for this long goes to another worker")
 	f.IntVar(&q.maxTries, "max-tries", 3, "tries of a failing job before it goes to the dead-letter subject")
 }
@@ -128,6 +164,10 @@ func (q *queueFlags) attach(ctx context.Context, p *aggregator.Prover, dir strin
 		}
 	}
 	url, workers := q.url, q.workers
+	auth, err := q.auth.auth(url)
+	if err != nil {
+		return nil, err
+	}
 	if url == "" {
 		srv, err := aggregator.StartEmbedded(dir)
 		if err != nil {
@@ -142,7 +182,7 @@ func (q *queueFlags) attach(ctx context.Context, p *aggregator.Prover, dir strin
 	} else if workers < 0 {
 		workers = 0
 	}
-	queue, err := aggregator.Connect(ctx, url, "isthmus dispatcher", log)
+	queue, err := aggregator.ConnectWith(ctx, url, "isthmus dispatcher", log, auth)
 	if err != nil {
 		closeAll()
 		return nil, err
