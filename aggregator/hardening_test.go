@@ -17,12 +17,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
+
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
 // squareTasks are tasks proving x² for each x.
@@ -330,5 +333,103 @@ func TestHardeningQueueExternalServerWithCredentials(t *testing.T) {
 	}
 	if len(out.Jobs) != 2 || out.Jobs[0].Worker != "w1" {
 		t.Fatalf("jobs %+v", out.Jobs)
+	}
+}
+
+// The security review's finding 4: a worker took keys from the object store against a
+// manifest from the same store, and their trust (development or not) from that manifest's
+// own word, so anyone who could write to the server could seat keys that `keys list` showed
+// as ceremony keys. Keys are now fetched only as pinned out of band: refused without a pin,
+// refused when the store holds other keys for the circuit, and stored with the pin's trust.
+func TestHardeningFetchedKeysArePinned(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, _ := squareKeys(t)
+	attacker, _ := squareKeys(t) // another setup of the same circuit
+	_, q := queueEnv(t, ctx)
+	pins, err := store.Pins(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinFile := filepath.Join(t.TempDir(), "pins.json")
+	if err := prover.WritePins(pinFile, pins); err != nil {
+		t.Fatal(err)
+	}
+	if pins, err = prover.ReadPins(pinFile); err != nil || !pins[square].Development {
+		t.Fatalf("pins read back: %+v %v", pins, err)
+	}
+
+	// The attacker publishes its keys, their manifest claiming ceremony keys.
+	am, err := attacker.CheckCircuit(square)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := *am
+	forged.Development = false
+	data, _ := json.Marshal(forged)
+	if err := os.WriteFile(filepath.Join(attacker.Folder(am), prover.ManifestFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.PublishKeys(ctx, attacker, []string{square}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() *prover.Store { return &prover.Store{Dir: t.TempDir()} }
+	if err := q.FetchKeys(ctx, fresh(), []string{square}, nil); !errors.Is(err, prover.ErrUnpinned) {
+		t.Fatalf("fetched without a pin: %v", err)
+	}
+	if err := q.FetchKeys(ctx, fresh(), []string{square}, pins); !errors.Is(err, prover.ErrUnpinned) {
+		t.Fatalf("only the attacker's keys on the server, fetched: %v", err)
+	}
+	if err := q.FetchKeys(ctx, fresh(), []string{square}, prover.Pins{square: prover.Pin{Circuit: square, Digest: strings.Repeat("ab", 32)}}); err == nil || !strings.Contains(err.Error(), "not in the object store") {
+		t.Fatalf("a pin of keys the server lacks: %v", err)
+	}
+
+	// The honest keys published over the attacker's (same folder: the same circuit), their
+	// manifest on the server rewritten to claim ceremony keys: fetched (the files match the
+	// pin), stored as the development keys they are.
+	if err := q.PublishKeys(ctx, store, []string{square}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := store.CheckCircuit(square)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := *m
+	claim.Development = false
+	data, _ = json.Marshal(claim)
+	obs, err := q.JS.ObjectStore(ctx, KeysBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := prover.FolderName(m.Circuit, m.Digest) + "/" + prover.ManifestFile
+	if _, err := obs.PutBytes(ctx, manifest, data); err != nil {
+		t.Fatal(err)
+	}
+	got := fresh()
+	if err := q.FetchKeys(ctx, got, []string{square}, pins); err != nil {
+		t.Fatal(err)
+	}
+	gm, err := got.CheckCircuit(square)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gm.Development {
+		t.Fatal("fetched keys took the server manifest's word: not development keys")
+	}
+
+	// A manifest on the server naming other files than the pin's: refused.
+	claim.Files = map[string]prover.FileSum{}
+	for f, sum := range m.Files {
+		claim.Files[f] = sum
+	}
+	vk := claim.Files["vk.bin"]
+	vk.SHA256 = strings.Repeat("0", 64)
+	claim.Files["vk.bin"] = vk
+	data, _ = json.Marshal(claim)
+	if _, err := obs.PutBytes(ctx, manifest, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.FetchKeys(ctx, fresh(), []string{square}, pins); !errors.Is(err, prover.ErrUnpinned) {
+		t.Fatalf("a manifest that differs from the pin: %v", err)
 	}
 }

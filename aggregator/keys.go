@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -23,7 +23,7 @@ import (
 const KeysBucket = "isthmus-keys"
 
 // PublishKeys puts the newest stored keys of each circuit into the object store, checked
-// against their manifest first; files already there with their size are not sent again.
+// against their manifest first; files already there with their checksum are not sent again.
 func (q *Queue) PublishKeys(ctx context.Context, store *prover.Store, circuits []string) error {
 	obs, err := q.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: KeysBucket,
 		Description: "Isthmus Groth16 keys, by key folder", Storage: jetstream.FileStorage})
@@ -51,7 +51,7 @@ func (q *Queue) PublishKeys(ctx context.Context, store *prover.Store, circuits [
 			if err != nil {
 				return err
 			}
-			if info, err := obs.GetInfo(ctx, object); err == nil && int64(info.Size) == fi.Size() && f != prover.ManifestFile {
+			if info, err := obs.GetInfo(ctx, object); err == nil && f != prover.ManifestFile && sameObject(info, m.Files[f]) {
 				continue
 			}
 			file, err := os.Open(filepath.Join(dir, f))
@@ -69,10 +69,20 @@ func (q *Queue) PublishKeys(ctx context.Context, store *prover.Store, circuits [
 	return nil
 }
 
-// FetchKeys fetches from the object store the newest keys of each circuit the store does not
-// hold, and takes a folder in only when every file matches the manifest's checksum. It
-// returns the circuits it could not fetch, each error naming the circuit and the file.
-func (q *Queue) FetchKeys(ctx context.Context, store *prover.Store, circuits []string) error {
+// sameObject reports whether an object holds the file of checksum sum: the same size and
+// SHA-256 (a file of the same size with other bytes is sent again).
+func sameObject(info *jetstream.ObjectInfo, sum prover.FileSum) bool {
+	d, err := jetstream.DecodeObjectDigest(info.Digest)
+	return err == nil && int64(info.Size) == sum.Size && hex.EncodeToString(d) == sum.SHA256
+}
+
+// FetchKeys fetches from the object store the keys of each circuit the store does not hold,
+// as pinned: the folder whose manifest names the pinned digest, each file checked against the
+// pin's checksum (not the fetched manifest's), and the manifest stored with the pin's trust
+// (development or not), never the fetched manifest's own word. A circuit without a pin is not
+// fetched. It returns the circuits it could not fetch, each error naming the circuit and the
+// file.
+func (q *Queue) FetchKeys(ctx context.Context, store *prover.Store, circuits []string, pins prover.Pins) error {
 	obs, err := q.JS.ObjectStore(ctx, KeysBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return fmt.Errorf("no keys on the server (object store %s): publish them with 'isthmus keys publish --nats URL'", KeysBucket)
@@ -80,48 +90,44 @@ func (q *Queue) FetchKeys(ctx context.Context, store *prover.Store, circuits []s
 	if err != nil {
 		return err
 	}
-	objects, err := obs.List(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return err
-	}
-	manifests := map[string]*prover.Manifest{} // newest by circuit
-	raw := map[string][]byte{}
-	for _, o := range objects {
-		folder, file := path.Split(o.Name)
-		if file != prover.ManifestFile {
-			continue
-		}
-		data, err := obs.GetBytes(ctx, o.Name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", o.Name, err)
-		}
-		var m prover.Manifest
-		if err := json.Unmarshal(data, &m); err != nil || len(m.Digest) < 16 || prover.FolderName(m.Circuit, m.Digest) != strings.TrimSuffix(folder, "/") {
-			q.Log.Warn("a malformed manifest in the object store: skipped", "object", o.Name, "err", err)
-			continue
-		}
-		if old, ok := manifests[m.Circuit]; !ok || m.CreatedAt.After(old.CreatedAt) {
-			manifests[m.Circuit], raw[m.Circuit] = &m, data
-		}
-	}
 	var errs []error
 	for _, name := range circuits {
 		if _, err := store.CheckCircuit(name); err == nil {
 			continue
 		}
-		m, ok := manifests[name]
+		pin, ok := pins[name]
 		if !ok {
-			errs = append(errs, fmt.Errorf("circuit %s: no keys in the object store %s", name, KeysBucket))
+			errs = append(errs, fmt.Errorf("circuit %s: %w: fetched keys are taken only as pinned ('isthmus keys pins' where the keys were made, then --key-pins)", name, prover.ErrUnpinned))
 			continue
 		}
-		if err := q.fetchFolder(ctx, obs, store, m, raw[name]); err != nil {
+		object := path.Join(prover.FolderName(pin.Circuit, pin.Digest), prover.ManifestFile)
+		data, err := obs.GetBytes(ctx, object)
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			errs = append(errs, fmt.Errorf("circuit %s: the pinned keys (digest %.16s) are not in the object store %s", name, pin.Digest, KeysBucket))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", object, err)
+		}
+		var m prover.Manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			errs = append(errs, fmt.Errorf("circuit %s: %s: %w", name, object, err))
+			continue
+		}
+		if err := pin.Matches(&m); err != nil {
+			errs = append(errs, fmt.Errorf("circuit %s: the object store's manifest: %w", name, err))
+			continue
+		}
+		if err := q.fetchFolder(ctx, obs, store, pin.Trusted(m)); err != nil {
 			errs = append(errs, fmt.Errorf("circuit %s: %w", name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (q *Queue) fetchFolder(ctx context.Context, obs jetstream.ObjectStore, store *prover.Store, m *prover.Manifest, manifest []byte) error {
+// fetchFolder fetches the files m names into a new folder of the store, each checked against
+// its checksum in m, and writes m as the folder's manifest.
+func (q *Queue) fetchFolder(ctx context.Context, obs jetstream.ObjectStore, store *prover.Store, m prover.Manifest) error {
 	if err := os.MkdirAll(store.Dir, 0o755); err != nil {
 		return err
 	}
@@ -132,7 +138,7 @@ func (q *Queue) fetchFolder(ctx context.Context, obs jetstream.ObjectStore, stor
 	defer os.RemoveAll(tmp)
 	folder := prover.FolderName(m.Circuit, m.Digest)
 	for f, sum := range m.Files {
-		if f != filepath.Base(f) {
+		if f != filepath.Base(f) || f == prover.ManifestFile {
 			return fmt.Errorf("%w: manifest names file %q", prover.ErrChecksum, f)
 		}
 		to := filepath.Join(tmp, f)
@@ -143,12 +149,16 @@ func (q *Queue) fetchFolder(ctx context.Context, obs jetstream.ObjectStore, stor
 			return fmt.Errorf("%s/%s from the object store: %w", folder, f, err)
 		}
 	}
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(tmp, prover.ManifestFile), manifest, 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, store.Folder(m)); err != nil {
+	if err := os.Rename(tmp, store.Folder(&m)); err != nil {
 		return err
 	}
-	q.Log.Info("keys fetched from the object store", "circuit", m.Circuit, "digest", m.Digest[:16])
+	q.Log.Info("pinned keys fetched from the object store", "circuit", m.Circuit, "digest", m.Digest[:16], "development", m.Development)
 	return nil
 }

@@ -374,8 +374,10 @@ type WorkerConfig struct {
 	Circuits []string // to serve (default: every circuit of Config)
 	AckWait  time.Duration
 	MaxTries int
-	// FetchKeys fetches the keys the store lacks from the server's object store first.
+	// FetchKeys fetches the keys the store lacks from the server's object store first, as
+	// Pins pin them (Queue.FetchKeys).
 	FetchKeys bool
+	Pins      prover.Pins
 	Log       *slog.Logger
 	Metrics   *Metrics
 }
@@ -392,7 +394,7 @@ func ServeWorker(ctx context.Context, wc WorkerConfig) error {
 		circuits = wc.Config.Circuits().All()
 	}
 	if wc.FetchKeys {
-		if err := q.FetchKeys(ctx, wc.Store, circuits); err != nil {
+		if err := q.FetchKeys(ctx, wc.Store, circuits, wc.Pins); err != nil {
 			wc.Log.Warn("keys not fetched from the server", "err", err)
 		}
 	}

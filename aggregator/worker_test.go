@@ -376,14 +376,18 @@ func TestWorkerKeysThroughTheObjectStore(t *testing.T) {
 	defer cancel()
 	store, src := squareKeys(t)
 	_, q := queueEnv(t, ctx)
-	if err := q.FetchKeys(ctx, &prover.Store{Dir: t.TempDir()}, []string{square}); err == nil || !strings.Contains(err.Error(), "isthmus keys publish") {
+	pins, err := store.Pins(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.FetchKeys(ctx, &prover.Store{Dir: t.TempDir()}, []string{square}, pins); err == nil || !strings.Contains(err.Error(), "isthmus keys publish") {
 		t.Fatalf("fetching before any key is published: %v", err)
 	}
 	if err := q.PublishKeys(ctx, store, []string{square}); err != nil {
 		t.Fatal(err)
 	}
 	fetched := &prover.Store{Dir: t.TempDir()}
-	if err := q.FetchKeys(ctx, fetched, []string{square}); err != nil {
+	if err := q.FetchKeys(ctx, fetched, []string{square}, pins); err != nil {
 		t.Fatal(err)
 	}
 	startWorker(t, ctx, newWorker(t, "fetched", q, fetched, src, nil))
@@ -410,7 +414,7 @@ func TestWorkerKeysThroughTheObjectStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := &prover.Store{Dir: t.TempDir()}
-	err = q.FetchKeys(ctx, other, []string{square, "no-such-circuit"})
+	err = q.FetchKeys(ctx, other, []string{square, "no-such-circuit"}, pins)
 	if !errors.Is(err, prover.ErrChecksum) || !strings.Contains(err.Error(), "pk.dump") || !strings.Contains(err.Error(), "no-such-circuit") {
 		t.Fatalf("fetching a changed proving key: %v", err)
 	}

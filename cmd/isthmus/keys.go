@@ -35,7 +35,47 @@ randomness: they are development keys.`,
 		&cobra.Command{Use: "remove CIRCUIT", Short: "Remove a circuit's stored keys", Args: cobra.ExactArgs(1),
 			RunE: func(_ *cobra.Command, args []string) error { return o.remove(out, args[0]) }},
 		o.publishCmd(out),
+		o.pinsCmd(out),
 	)
+	return cmd
+}
+
+// pinsCmd writes the pins of stored keys: what a worker fetching keys checks them against.
+func (o *keysOptions) pinsCmd(out io.Writer) *cobra.Command {
+	var file string
+	var circuits []string
+	cmd := &cobra.Command{
+		Use:   "pins --out FILE [--circuits A,B]",
+		Short: "Write the digests and checksums of stored keys, for workers that fetch keys (--key-pins)",
+		Long: `Writes, for each stored circuit (or those of --circuits), its digest, the checksum of each
+key file and whether the keys are development keys, each checked against its manifest
+first. Keep the file with the deployment's records and give it to 'isthmus worker
+--fetch-keys --key-pins FILE': a worker takes keys from the server's object store only when
+they match it, and their trust from it.`,
+		Example: `  isthmus keys pins --out pins.json
+  isthmus worker --nats nats://prover:4222 --fetch-keys --key-pins pins.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return usageError(errors.New("--out: the file to write the pins to"))
+			}
+			s, err := o.store()
+			if err != nil {
+				return err
+			}
+			pins, err := s.Pins(circuits)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			if err := prover.WritePins(file, pins); err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			fmt.Fprintf(out, "wrote the pins of %d circuits to %s\n", len(pins), file)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "out", "", "file to write the pins to")
+	cmd.Flags().StringSliceVar(&circuits, "circuits", nil, "circuits to pin (default: every stored one)")
 	return cmd
 }
 

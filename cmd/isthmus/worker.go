@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
 func newWorkerCmd(out io.Writer) *cobra.Command {
@@ -33,7 +34,9 @@ same --nats URL dispatch the jobs and gather the results; without --nats they ru
 own embedded server and workers.
 
 Keys come from the key store (--key-dir), which may be a directory the workers share, or
-with --fetch-keys from the server's object store, where 'isthmus keys publish' put them.
+with --fetch-keys from the server's object store, where 'isthmus keys publish' put them:
+only as --key-pins pins them (a file 'isthmus keys pins' writes where the keys were made),
+since anyone who can write to the server can put keys there.
 A worker checks its keys against the key store's manifest at start and refuses, by name,
 a circuit whose files do not match; it compiles a circuit on its first job. While it
 proves it tells the server so; a worker that dies leaves its job to another after
@@ -45,6 +48,9 @@ signal quits at once (that job then goes to another worker after --ack-wait).`,
 			if o.queue.url == "" {
 				return usageError(errors.New("--nats: the URL of the NATS server the jobs are on"))
 			}
+			if o.fetchKeys != (o.pins != "") {
+				return usageError(errors.New("--fetch-keys and --key-pins go together: fetched keys are taken only as pinned"))
+			}
 			return o.run(cmd.Context(), out)
 		},
 	}
@@ -53,7 +59,8 @@ signal quits at once (that job then goes to another worker after --ack-wait).`,
 	f.StringVar(&o.name, "name", fmt.Sprintf("%s-%d", host, os.Getpid()), "worker name, in results and logs")
 	f.StringSliceVar(&o.circuits, "circuits", nil, "circuits to serve (default: every circuit of the shape)")
 	f.StringVar(&o.metrics, "metrics", "", "address serving Prometheus metrics (empty: none)")
-	f.BoolVar(&o.fetchKeys, "fetch-keys", false, "fetch the keys the key store lacks from the server's object store ('isthmus keys publish')")
+	f.BoolVar(&o.fetchKeys, "fetch-keys", false, "fetch the keys the key store lacks from the server's object store ('isthmus keys publish'), as --key-pins pins them")
+	f.StringVar(&o.pins, "key-pins", "", "the digests and checksums of the keys to fetch, from where they were made ('isthmus keys pins'): fetched keys must match them and take their trust from them")
 	o.queue.register(cmd, false)
 	o.store.registerCircuits(cmd)
 	return cmd
@@ -62,6 +69,7 @@ signal quits at once (that job then goes to another worker after --ack-wait).`,
 type workerOptions struct {
 	name      string
 	fetchKeys bool
+	pins      string
 	circuits  []string
 	metrics   string
 	queue     queueFlags
@@ -90,9 +98,15 @@ func (o *workerOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var pins prover.Pins
+	if o.pins != "" {
+		if pins, err = prover.ReadPins(o.pins); err != nil {
+			return fail(err)
+		}
+	}
 	fmt.Fprintf(out, "worker %s: jobs from %s, keys in %s\n", o.name, o.queue.url, st.Dir)
 	err = aggregator.ServeWorker(ctx, aggregator.WorkerConfig{Name: o.name, URL: o.queue.url, Auth: auth, Store: st, Config: cfg,
-		Circuits: o.circuits, AckWait: o.queue.ackWait, MaxTries: o.queue.maxTries, FetchKeys: o.fetchKeys, Log: slog.Default(),
+		Circuits: o.circuits, AckWait: o.queue.ackWait, MaxTries: o.queue.maxTries, FetchKeys: o.fetchKeys, Pins: pins, Log: slog.Default(),
 		Metrics: aggregator.NewMetrics(reg)})
 	if err != nil {
 		return fail(err)
