@@ -66,6 +66,34 @@ func (k ClaimKind) String() string {
 	return fmt.Sprintf("kind %d", uint8(k))
 }
 
+// CheckClaim returns the kind of a packed claim, or ErrBadEncoding where the Inbox refuses
+// it (Protocol.kindOf): an unknown kind, a length other than its kind's, an event of more
+// than MaxTopics topics.
+func CheckClaim(c []byte) (ClaimKind, error) {
+	if len(c) == 0 {
+		return 0, fmt.Errorf("%w: empty claim", ErrBadEncoding)
+	}
+	k := ClaimKind(c[0])
+	want := 0
+	switch {
+	case k.IsLane():
+		want = LaneClaimSize
+	case k == KindRotation:
+		want = RotationClaimSize
+	case k == KindEvent:
+		want = EventClaimSize
+	default:
+		return 0, fmt.Errorf("%w: unknown claim kind %d", ErrBadEncoding, c[0])
+	}
+	if len(c) != want {
+		return 0, fmt.Errorf("%w: a %s claim of %d bytes, want %d", ErrBadEncoding, k, len(c), want)
+	}
+	if k == KindEvent && c[EventTopicsOffset] > MaxTopics {
+		return 0, fmt.Errorf("%w: an event of %d topics", ErrBadEncoding, c[EventTopicsOffset])
+	}
+	return k, nil
+}
+
 // IsLane reports whether claims of the kind are LaneClaims.
 func (k ClaimKind) IsLane() bool {
 	return k == KindLaneHead || k == KindLaneCheckpoint || k == KindLaneReceipt

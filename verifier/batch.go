@@ -66,17 +66,26 @@ func ReadBatch(path string) (*Batch, groth16.Proof, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	b, p, err := DecodeBatch(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, p, nil
+}
+
+// DecodeBatch decodes and validates the bytes of a batch file.
+func DecodeBatch(data []byte) (*Batch, groth16.Proof, error) {
 	var b Batch
 	if err := json.Unmarshal(data, &b); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return nil, nil, fmt.Errorf("%s: %w: not JSON at byte %d (truncated?): %v", path, ErrEncoding, syn.Offset, err)
+			return nil, nil, fmt.Errorf("%w: not JSON at byte %d (truncated?): %v", ErrEncoding, syn.Offset, err)
 		}
-		return nil, nil, fmt.Errorf("%s: %w: %v", path, ErrEncoding, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrEncoding, err)
 	}
 	p, err := b.Validate()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, err
 	}
 	return &b, p, nil
 }

@@ -57,7 +57,7 @@ type sqrtKeys struct {
 	vk  groth16.VerifyingKey
 }
 
-func setupSqrt(t *testing.T) *sqrtKeys {
+func setupSqrt(t testing.TB) *sqrtKeys {
 	t.Helper()
 	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &sqrtWrap{})
 	if err != nil {
@@ -71,7 +71,7 @@ func setupSqrt(t *testing.T) *sqrtKeys {
 }
 
 // prove proves stmt with the Solidity target, or returns nil if it has no square root.
-func (k *sqrtKeys) prove(t *testing.T, stmt *big.Int) groth16.Proof {
+func (k *sqrtKeys) prove(t testing.TB, stmt *big.Int) groth16.Proof {
 	t.Helper()
 	root := new(big.Int).ModSqrt(stmt, ecc.BN254.ScalarField())
 	if root == nil {
@@ -89,7 +89,7 @@ func (k *sqrtKeys) prove(t *testing.T, stmt *big.Int) groth16.Proof {
 }
 
 // proveSmall proves the statement root² and returns the key, the proof and the statement.
-func proveSmall(t *testing.T, root int64) (groth16.VerifyingKey, groth16.Proof, *big.Int) {
+func proveSmall(t testing.TB, root int64) (groth16.VerifyingKey, groth16.Proof, *big.Int) {
 	t.Helper()
 	k := setupSqrt(t)
 	stmt := big.NewInt(root * root)

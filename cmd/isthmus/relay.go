@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
@@ -123,14 +124,28 @@ names); the command line wins, then the environment, then the file.`,
 // applyConfig fills the flags not given on the command line from the environment, then from
 // the JSON config file.
 func applyConfig(fs *pflag.FlagSet, file string) error {
-	values := map[string]any{}
+	var data []byte
 	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
 			return fmt.Errorf("--config: %w", err)
 		}
-		if err := json.Unmarshal(data, &values); err != nil {
+	}
+	return applyConfigData(fs, file, data)
+}
+
+// applyConfigData is applyConfig with the config file's bytes (none: no file). Numbers are
+// taken as written (1000000, not 1e+06).
+func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
+	values := map[string]any{}
+	if data != nil {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&values); err != nil {
 			return fmt.Errorf("--config %s: %w", file, err)
+		}
+		if dec.More() {
+			return fmt.Errorf("--config %s: more than one JSON value", file)
 		}
 		for k := range values {
 			if fs.Lookup(k) == nil {

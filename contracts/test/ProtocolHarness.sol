@@ -44,6 +44,10 @@ contract ProtocolHarness {
         return Protocol.decodeEvent(c);
     }
 
+    function kindOf(bytes calldata c) external pure returns (uint8) {
+        return Protocol.kindOf(c, 0);
+    }
+
     function statementHash(bytes[] calldata claims) external pure returns (bytes32 statement, uint256 publicInput) {
         statement = Protocol.statementHash(claims);
         publicInput = Protocol.publicInput(statement);

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+// The relay's config file comes from its operator, but a typo must be an error, never a
+// panic or a silently changed number: large integers are taken as written (1000000 was read
+// as 1e+06 and refused), and any bytes either configure the flags or are refused.
+func FuzzHardeningRelayConfig(f *testing.F) {
+	for _, seed := range []string{
+		`{"batch-messages": 1000000, "max-age": "10m", "attesters": ["http://a", "http://b"]}`,
+		`{"batch-messages": 1e6}`,
+		`{"no-such-setting": 1}`,
+		`{"max-age": 600}`,
+		`{"poll": {"nested": true}}`,
+		`[]`, `null`, `{`, `{"outbox": "0x12"} {"inbox": "0x34"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	fs := newRelayCmd(io.Discard).Flags()
+	if err := applyConfigData(fs, "relay.json", []byte(`{"batch-messages": 1000000, "attesters": ["http://a", "http://b"]}`)); err != nil {
+		f.Fatal(err)
+	}
+	if got := fs.Lookup("batch-messages").Value.String(); got != "1000000" {
+		f.Fatalf("batch-messages %s, want 1000000", got)
+	}
+	if got := fs.Lookup("attesters").Value.String(); got != "[http://a,http://b]" {
+		f.Fatalf("attesters %s", got)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fs := newRelayCmd(io.Discard).Flags()
+		_ = applyConfigData(fs, "relay.json", data)
+	})
+}
