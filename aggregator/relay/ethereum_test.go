@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain/beacon"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -308,5 +311,99 @@ func TestEthereumSourceRelayRefusesOtherConsensus(t *testing.T) {
 	eth.Follower.Client = up
 	if err := r.Step(ctx); err != nil {
 		t.Fatalf("the node back: %v", err)
+	}
+}
+
+// The security review's finding 1, on the relay: others submit hand-overs too. While the
+// relay's own batch (the lane's head and the hand-over to period 1) waits to be sent, an
+// attacker submits the hand-over to the shifted commitment C + r, which the Inbox refuses,
+// then another relayer submits the canonical hand-over alone. The relay's batch is refused
+// (its claims name the committee of period 0); the relay drops it, follows the Inbox to the
+// period it was handed to, and delivers every message under the light client's committee.
+func TestHardeningRelaySurvivesAHandOverItDidNotSubmit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, recipient := startEthereumDevnet(t, ctx)
+	src := e.Config.SourceDomain
+	prover := &syncTestOnlyProver{cfg: e.cfg}
+	send := func() {
+		if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 150_000, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A message delivered in period 0 (a hand-over travels with a lane claim, which needs a
+	// count above zero), then the beacon chain moves two periods on and another one waits.
+	send()
+	for e.Source.Head() < 13 {
+		e.Source.Commit()
+	}
+	r := &Relay{Config: Config{SrcDomain: src, DstDomain: e.Config.DestinationDomain, BatchMessages: 1, StateDir: t.TempDir(), Key: e.Relayer},
+		Src: e.Src, Dst: e.Dst, Prove: prover.prove, Ethereum: e.follow(t, ctx)}
+	for i := 0; ; i++ {
+		st, err := e.Dst.State(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == 1 {
+			break
+		}
+		if i == 12 {
+			t.Fatalf("not delivered in period 0: %+v", st)
+		}
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.Source.Commit()
+		e.Source.Commit()
+	}
+	for range 2 * 16 {
+		e.Source.Commit()
+	}
+	send()
+	var others []error
+	r.afterSave = func() {
+		r.afterSave = nil
+		b, err := r.loadPending()
+		if err != nil || b == nil || len(b.Statement.Rotations) != 1 {
+			t.Errorf("the relay's pending batch: %+v %v", b, err)
+			return
+		}
+		rot := b.Statement.Rotations[0]
+		shifted := rot
+		shifted.NextCommittee = common.BigToHash(new(big.Int).Add(rot.NextCommittee.Big(), protocol.CommitmentModulus))
+		for _, s := range []protocol.RotationClaim{shifted, rot} {
+			stmt := protocol.Statement{Rotations: []protocol.RotationClaim{s}}
+			ib := bindings.NewInbox() // not chain.Destination, which refuses the shifted bytes itself
+			_, err := e.Dst.Client.Transact(ctx, e.Deployer, e.Dst.Client.Contract(ib, e.Dst.Inbox),
+				ib.PackSubmitBatch(devnet.TestOnlyProof(stmt.PublicInput()), stmt.Claims()), 0, ib.UnpackError)
+			others = append(others, err)
+		}
+	}
+	refused := 0
+	for i := 0; i < 16; i++ {
+		st, err := e.Dst.State(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == 2 && st.Epoch == e.cfg.Period(r.Ethereum.Follower.Store.Finalized.Slot) {
+			break
+		}
+		if err := r.Step(ctx); errors.Is(err, ErrRefused) {
+			refused++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		e.Source.Commit()
+		e.Source.Commit()
+	}
+	if len(others) != 2 || others[0] == nil || !strings.Contains(others[0].Error(), "NonCanonicalCommittee") || others[1] != nil {
+		t.Fatalf("the others' hand-overs: %v, want the shifted one refused and the canonical one taken", others)
+	}
+	st, err := e.Dst.State(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.DeliveredCount != 2 || st.Epoch < 2 || refused != 1 {
+		t.Fatalf("delivered %d at period %d, %d batches refused: want the message delivered at period 2 or more after one refusal (batches %v)", st.DeliveredCount, st.Epoch, refused, prover.batches)
 	}
 }
