@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -102,4 +103,58 @@ func TestHardeningReseatTakesTheSyncPeriod(t *testing.T) {
 	e.adjustTime(dayS * time.Second)
 	_, err = e.tx(e.relayer, e.inbox, e.ib.PackActivateCommittee(eth))
 	wantRevert(t, err, "InboxWrongEpoch")
+}
+
+// The security review's finding 2: twelve sends at the gasLimit cap (5,000,000) to a recipient
+// that burns its gas, then an honest message. Before, each closed a segment (no two shared
+// 8,000,000 of summed gas), the relay proved one segment end a batch, so the honest message
+// waited twelve batches, and deliver spent 5,161,451 of the relayer's gas on each. Now a gas
+// limit above protocol.InlineGasLimit is deferred: it does not count towards the segment,
+// deliver records it without running it, and whoever wants it run pays for it with retry.
+// All thirteen share one segment: one claim, one delivery, the honest message executed.
+func TestHardeningHighGasMessagesShareASegment(t *testing.T) {
+	e := newEnv(t)
+	gas := make([]uint64, 12)
+	for i := range gas {
+		gas[i] = protocol.MaxGasLimit
+	}
+	attack := e.worstSegment(make([]int, 12), gas)
+	rec, rc, rb := e.recorder()
+	honest := e.send(rec, 100_000, []byte("honest"))
+	for c := uint64(1); c <= 13; c++ {
+		cp, err := bind.Call(e.outbox, nil, e.ob.PackCheckpoint(dstDomain, c), e.ob.UnpackCheckpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp != (common.Hash{}) {
+			t.Fatalf("the Outbox closed a segment at %d", c)
+		}
+	}
+	e.prove(13) // one claim: the head
+	msgs := append(attack, honest)
+	r := e.must(e.deliver(msgs))
+	deferred := 0
+	for _, l := range r.Logs {
+		if _, err := e.ib.UnpackMessageDeferredEvent(l); err == nil {
+			deferred++
+		}
+	}
+	if deferred != 12 {
+		t.Fatalf("%d messages deferred, want the 12 above the inline limit", deferred)
+	}
+	if got := received(t, rc, rb); len(got) != 1 {
+		t.Fatalf("the honest recipient saw %v", got)
+	}
+	// The relayer's gas for the whole delivery, against 12 × 5,161,451 before.
+	t.Logf("one delivery of 12 deferred messages and the honest one: %d gas (%d a deferred message at most)", r.GasUsed, r.GasUsed/12)
+	if r.GasUsed > 12*protocol.InlineGasLimit {
+		t.Fatalf("the delivery spent %d gas of the relayer's", r.GasUsed)
+	}
+	// Each deferred message is run by whoever pays for it; the burner fails, so it stays
+	// retriable.
+	_, err := e.tx(e.user, e.inbox, e.ib.PackRetry(chain.ToBindingMessages(attack[:1])[0]))
+	wantRevert(t, err, "InboxRetryFailed")
+	if ok, err := bind.Call(e.inbox, nil, e.ib.PackFailed(attack[0].Hash()), e.ib.UnpackFailed); err != nil || !ok {
+		t.Fatal("a deferred message is not retriable")
+	}
 }

@@ -20,11 +20,12 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// sendN sends n messages of 16 bytes to recipient, 200k gas each.
+// sendN sends n messages of 16 bytes to recipient, each of the gas deliver runs at most
+// (protocol.InlineGasLimit).
 func (e *env) sendN(recipient common.Address, n int) []protocol.Message {
 	var out []protocol.Message
 	for i := 0; i < n; i++ {
-		out = append(out, e.send(recipient, 200_000, bytes.Repeat([]byte{byte(len(e.sent))}, 16)))
+		out = append(out, e.send(recipient, protocol.InlineGasLimit, bytes.Repeat([]byte{byte(len(e.sent))}, 16)))
 	}
 	return out
 }
@@ -373,8 +374,8 @@ func TestInboxFailingRecipientsDoNotBlock(t *testing.T) {
 	e.must(e.tx(e.owner, rc, rb.PackSetFailing(true)))
 
 	msgs := []protocol.Message{
-		e.send(rec, 200_000, []byte("reverts")),
-		e.send(burner, 300_000, []byte("burns all its gas")),
+		e.send(rec, 100_000, []byte("reverts")),
+		e.send(burner, protocol.InlineGasLimit, []byte("burns all its gas")),
 		e.send(common.Address{0xee}, 50_000, []byte("no code: fails, retriable once code is there")),
 	}
 	e.prove(3)
@@ -419,7 +420,7 @@ func TestHardeningReentrantRecipientCannotReorder(t *testing.T) {
 	rr := testbindings.NewTestReentrantRecipient()
 	reentrant := e.deploy(testbindings.TestReentrantRecipientMetaData.Bin, nil)
 	rrc := rr.Instance(e.b.Client(), reentrant)
-	msgs := []protocol.Message{e.send(reentrant, 500_000, nil), e.send(rec, 200_000, nil), e.send(rec, 200_000, nil)}
+	msgs := []protocol.Message{e.send(reentrant, protocol.InlineGasLimit, nil), e.send(rec, 100_000, nil), e.send(rec, 100_000, nil)}
 	e.prove(2, 3)
 	e.must(e.tx(e.owner, rrc, rr.PackArm(e.inbox.Address(), srcDomain, protocol.PackDelivery(msgs[2:]))))
 	e.must(e.deliver(msgs[:2]))
@@ -448,7 +449,7 @@ func TestHardeningCodelessRecipientIsRetriable(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := crypto.CreateAddress(addr(e.owner), nonce) // the next contract the owner deploys
-	msgs := []protocol.Message{e.send(later, 200_000, []byte("for a contract not yet deployed"))}
+	msgs := []protocol.Message{e.send(later, 100_000, []byte("for a contract not yet deployed"))}
 	e.prove(1)
 	r := e.must(e.deliver(msgs))
 	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackMessageFailedEvent(l); return err }) {
@@ -475,15 +476,15 @@ func TestHardeningCodelessRecipientIsRetriable(t *testing.T) {
 func TestInboxRefusesTooLittleGasForAMessage(t *testing.T) {
 	e := newEnv(t)
 	rec, rc, rb := e.recorder()
-	msgs := []protocol.Message{e.send(rec, 4_000_000, nil)}
+	msgs := []protocol.Message{e.send(rec, protocol.InlineGasLimit, nil)}
 	e.prove(1)
-	_, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), 1_000_000)
+	_, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), 150_000)
 	if err == nil {
 		t.Fatal("delivery with too little gas for the message's gasLimit went through")
 	}
 	inbox := e.inbox.Address()
 	_, err = e.b.Client().CallContract(context.Background(), ethereum.CallMsg{
-		From: addr(e.relayer), To: &inbox, Gas: 1_000_000, Data: e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)),
+		From: addr(e.relayer), To: &inbox, Gas: 150_000, Data: e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)),
 	}, nil)
 	wantRevert(t, chain.DecodeRevert(err, e.ib.UnpackError), "InboxInsufficientGas")
 	if st := e.domainState(); st.DeliveredCount != 0 {

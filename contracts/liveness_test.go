@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -84,7 +85,8 @@ func (e *env) worstSegment(sizes []int, gas []uint64) []protocol.Message {
 const livenessBudget = txGasCap * 9 / 10
 
 // A segment at the Outbox's bounds (protocol.SegmentMaxMessages messages, summed gasLimit
-// protocol.SegmentMaxGas, packed size protocol.SegmentMaxBytes) to recipients that are cold,
+// protocol.SegmentMaxGas, each run by deliver (at most protocol.InlineGasLimit: a message
+// above it is deferred, which costs less), packed size protocol.SegmentMaxBytes) to recipients that are cold,
 // burn all their gas and fail, with payloads of random non-zero bytes, is delivered in one
 // transaction within livenessBudget, with the reserve deliver demands before the last call.
 // Before, the bounds (256 messages) left out the Inbox's own ~32,000 gas a failing message:
@@ -100,17 +102,17 @@ func TestLivenessMaximalSegmentDelivers(t *testing.T) {
 		if i < payloadBytes%n {
 			sizes[i]++
 		}
-		rest := uint64(protocol.SegmentMaxGas - protocol.MaxGasLimit)
+		rest := uint64(protocol.SegmentMaxGas - protocol.InlineGasLimit)
 		gas[i] = rest / uint64(n-1)
 		if uint64(i) < rest%uint64(n-1) {
 			gas[i]++
 		}
 		if i == n-1 {
-			gas[i] = protocol.MaxGasLimit // the largest last: its reserve is the largest
+			gas[i] = protocol.InlineGasLimit // the largest run last: its reserve is the largest
 		}
 		gasSum += gas[i]
 	}
-	if gas[n-1] > protocol.MaxGasLimit || gasSum != protocol.SegmentMaxGas {
+	if gas[n-1] > protocol.InlineGasLimit || gasSum != protocol.SegmentMaxGas {
 		t.Fatalf("segment gas %d, last %d", gasSum, gas[n-1])
 	}
 	msgs := e.worstSegment(sizes, gas)
@@ -136,8 +138,8 @@ func TestLivenessMaximalSegmentDelivers(t *testing.T) {
 	if failed != n {
 		t.Fatalf("%d of %d messages failed, want all", failed, n)
 	}
-	need := r.GasUsed + protocol.MaxGasLimit/63 + 40_000 // deliver's check before the last call
-	floor := 21_000 + 64*uint64(len(data))               // EIP-7976's calldata floor
+	need := r.GasUsed + protocol.InlineGasLimit/63 + 40_000 // deliver's check before the last call
+	floor := 21_000 + 64*uint64(len(data))                  // EIP-7976's calldata floor
 	t.Logf("maximal segment: %d messages, %d bytes of calldata: %d gas used, %d needed (budget %d), calldata floor %d",
 		n, len(data), r.GasUsed, need, livenessBudget, floor)
 	if need > livenessBudget || floor > livenessBudget {
@@ -153,9 +155,12 @@ func TestLivenessMaximalSegmentDelivers(t *testing.T) {
 	}
 }
 
-// The largest single message (MaxPayload bytes, MaxGasLimit gas) to a cold burner is
-// delivered alone within the budget: send refuses nothing that fits, and what it refuses
-// (PayloadTooLarge, GasLimitTooHigh) is all that could not.
+// The largest single message (MaxPayload bytes, MaxGasLimit gas) to a cold burner: deliver
+// defers it (its gasLimit is above protocol.InlineGasLimit) within the budget, and anyone can
+// run it with retry and their own gas, which reaches the recipient (the burner fails, so the
+// retry reverts RetryFailed, not InsufficientGas) under the transaction cap. send refuses
+// nothing that fits, and what it refuses (PayloadTooLarge, GasLimitTooHigh) is all that could
+// not.
 func TestLivenessLargestMessageDelivers(t *testing.T) {
 	e := newEnv(t)
 	msgs := e.worstSegment([]int{protocol.MaxPayload}, []uint64{protocol.MaxGasLimit})
@@ -164,11 +169,15 @@ func TestLivenessLargestMessageDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	need := r.GasUsed + protocol.MaxGasLimit/63 + 40_000
-	t.Logf("largest message: %d gas used, %d needed", r.GasUsed, need)
-	if need > livenessBudget {
-		t.Fatalf("the largest message needs %d gas, above the budget %d", need, livenessBudget)
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackMessageDeferredEvent(l); return err }) {
+		t.Fatal("the largest message was not deferred")
 	}
+	t.Logf("largest message deferred: %d gas used", r.GasUsed)
+	if r.GasUsed > livenessBudget {
+		t.Fatalf("deferring the largest message took %d gas, above the budget %d", r.GasUsed, livenessBudget)
+	}
+	_, err = e.tx(e.relayer, e.inbox, e.ib.PackRetry(chain.ToBindingMessages(msgs)[0]))
+	wantRevert(t, err, "InboxRetryFailed")
 	for _, tc := range []struct {
 		gas     uint64
 		payload int
@@ -296,41 +305,35 @@ func (e *env) deliverSegments(msgs []protocol.Message, ends []uint64) {
 	}
 }
 
-// Four messages of gasLimit MaxGasLimit to burners, sent in one block: before, they formed
-// one span between two provable heads, whose delivery (15.2M gas) reverted under the cap,
-// and nothing shorter could be proven: the lane stalled for ever. Now the Outbox closes a
-// segment before each (SegmentMaxGas), the checkpoints are provable claims, and every
-// message is delivered in order, once, its failure retriable.
-func TestLivenessBurstOfHighGasMessages(t *testing.T) {
-	e := newEnv(t)
-	msgs := e.worstSegment(make([]int, 4), []uint64{protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit})
-	e.block = 100
-	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.checkpointClaim(1), e.checkpointClaim(2), e.checkpointClaim(3), e.claim(4)}}))
-	e.deliverSegments(msgs, []uint64{1, 2, 3, 4})
-}
-
 // Someone else proves a later head first, whose span from the delivered count is longer
-// than one transaction: the relay's older head claim is refused (BlockNotForward), but
-// checkpoints are accepted at any block (they never change once written), so the relay
-// proves them at its older block and delivers segment by segment.
+// than one transaction (130 messages run by deliver, to burners, at protocol.InlineGasLimit:
+// the Outbox closed segments at 64 and 128 by their summed gas): the relay's older head claim
+// is refused (BlockNotForward), but checkpoints are accepted at any block (they never change
+// once written), so the relay proves them at its older block and delivers segment by segment.
 func TestLivenessLaterHeadSubmittedFirst(t *testing.T) {
 	e := newEnv(t)
-	msgs := e.worstSegment(make([]int, 4), []uint64{protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit, protocol.MaxGasLimit})
+	const n = 130
+	gas := make([]uint64, n)
+	for i := range gas {
+		gas[i] = protocol.InlineGasLimit
+	}
+	msgs := e.worstSegment(make([]int, n), gas)
+	per := uint64(protocol.SegmentMaxGas / protocol.InlineGasLimit)
 	e.block = 200
-	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(4)}})) // the other prover's head
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(n)}})) // the other prover's head
 	// The whole span in one delivery does not fit the cap.
 	if _, err := e.txGas(e.relayer, e.inbox, e.ib.PackDeliver(srcDomain, protocol.PackDelivery(msgs)), txGasCap); err == nil {
-		t.Fatal("four messages of MaxGasLimit delivered in one transaction: the test proves nothing")
+		t.Fatal("the whole span delivered in one transaction: the test proves nothing")
 	}
-	e.block = 150 // the relay's head, proven when the lane held three messages
-	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(3)}})
+	e.block = 150 // the relay's head, proven when the lane held fewer messages
+	_, err := e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.claim(n - 1)}})
 	wantRevert(t, err, "InboxBlockNotForward")
-	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.checkpointClaim(1), e.checkpointClaim(2), e.checkpointClaim(3)}}))
-	e.deliverSegments(msgs, []uint64{1, 2, 3, 4})
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{e.checkpointClaim(per), e.checkpointClaim(2 * per)}}))
+	e.deliverSegments(msgs, []uint64{per, 2 * per, n})
 	// A checkpoint's kind is in its hash: the same fields as a head are another claim.
-	head := e.checkpointClaim(2)
+	head := e.checkpointClaim(per)
 	head.Kind = protocol.KindLaneHead
-	cp := e.checkpointClaim(2)
+	cp := e.checkpointClaim(per)
 	if head.Hash() == cp.Hash() {
 		t.Fatal("a checkpoint hashes as a head")
 	}

@@ -14,10 +14,14 @@ import (
 // that a segment's delivery stays below go-ethereum's 128 KiB transaction size limit. The
 // bounds are derived from the Inbox's measured worst case (contracts/src/Protocol.sol has the
 // derivation; contracts/liveness_test.go the measurement): a maximal segment of cold,
-// failing, gas-burning recipients needs 14,194,397 gas, under 90% of the 2^24 cap.
+// failing, gas-burning recipients needs 14,122,158 gas, under 90% of the 2^24 cap.
 const (
-	MaxPayload         = 64 * 1024
-	MaxGasLimit        = 5_000_000
+	MaxPayload  = 64 * 1024
+	MaxGasLimit = 5_000_000
+	// InlineGasLimit is the largest gasLimit the Inbox's deliver runs with the relayer's gas;
+	// a message that asks for more is deferred, run by retry with its caller's gas, and its
+	// gasLimit does not count towards SegmentMaxGas (InlineGas).
+	InlineGasLimit     = 125_000
 	SegmentMaxMessages = 128
 	SegmentMaxGas      = 8_000_000
 	SegmentMaxBytes    = 120_000
@@ -99,9 +103,18 @@ func (w LaneWord) Encode() common.Hash {
 	return v
 }
 
+// InlineGas is the part of a message's gasLimit the Inbox's deliver spends: all of it up to
+// InlineGasLimit, none above (the message is deferred to retry).
+func InlineGas(gasLimit uint64) uint64 {
+	if gasLimit <= InlineGasLimit {
+		return gasLimit
+	}
+	return 0
+}
+
 // Lane is the native twin of one Outbox lane: its accumulator, its open segment, and the
 // checkpoints stored so far. Before a message would take the open segment past
-// SegmentMaxMessages, SegmentMaxGas or SegmentMaxBytes (packed size), the accumulator is stored as a
+// SegmentMaxMessages, SegmentMaxGas (inline gas) or SegmentMaxBytes (packed size), the accumulator is stored as a
 // checkpoint under the current count and a new segment opens; so the messages between two
 // consecutive checkpoints always fit one destination transaction.
 type Lane struct {
@@ -131,7 +144,7 @@ func (l *Lane) Send(sender, recipient common.Address, gasLimit uint64, payload [
 	}
 	w := &l.Word
 	size := uint64(PackedSize(len(payload)))
-	if uint64(w.SegMessages)+1 > SegmentMaxMessages || w.SegGas+gasLimit > SegmentMaxGas ||
+	if uint64(w.SegMessages)+1 > SegmentMaxMessages || w.SegGas+InlineGas(gasLimit) > SegmentMaxGas ||
 		uint64(w.SegBytes)+size > SegmentMaxBytes {
 		l.Checkpoints[w.Count] = l.Acc
 		w.SegMessages, w.SegGas, w.SegBytes = 0, 0, 0
@@ -140,7 +153,7 @@ func (l *Lane) Send(sender, recipient common.Address, gasLimit uint64, payload [
 	l.Acc = Fold(l.Acc, m.Hash())
 	w.Count++
 	w.SegMessages++
-	w.SegGas += gasLimit
+	w.SegGas += InlineGas(gasLimit)
 	w.SegBytes += uint32(size)
 	return m, checkpointed, nil
 }

@@ -334,7 +334,8 @@ func TestLaneSegmentBounds(t *testing.T) {
 		checkpoint int // first count at which a checkpoint is stored
 	}{
 		{"messages", 0, 0, SegmentMaxMessages},
-		{"gas", MaxGasLimit / 2, 0, SegmentMaxGas / (MaxGasLimit / 2)},
+		{"messages of gas limits above the inline limit (deferred: they do not count)", MaxGasLimit, 0, SegmentMaxMessages},
+		{"inline gas", 100_000, 0, SegmentMaxGas / 100_000},
 		{"bytes", 0, MaxPayload, SegmentMaxBytes / PackedSize(MaxPayload)},
 	}
 	for _, tc := range tests {

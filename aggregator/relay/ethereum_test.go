@@ -163,7 +163,7 @@ func TestEthereumSourceRelayFollowsTheSyncCommittee(t *testing.T) {
 	prover := &syncTestOnlyProver{cfg: e.cfg}
 	send := func(n int) {
 		for i := 0; i < n; i++ {
-			if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+			if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 100_000, []byte{byte(i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -327,7 +327,7 @@ func TestHardeningRelaySurvivesAHandOverItDidNotSubmit(t *testing.T) {
 	src := e.Config.SourceDomain
 	prover := &syncTestOnlyProver{cfg: e.cfg}
 	send := func() {
-		if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 150_000, []byte{1}); err != nil {
+		if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 100_000, []byte{1}); err != nil {
 			t.Fatal(err)
 		}
 	}

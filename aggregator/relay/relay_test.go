@@ -119,7 +119,7 @@ func TestRelayResumesAfterKills(t *testing.T) {
 	}
 	send := func(n int) {
 		for i := 0; i < n; i++ {
-			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 100_000, []byte{byte(i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -241,7 +241,7 @@ func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
 	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, d.DestinationClient.Contract(rec, recipient), rec.PackSetFailing(true), 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, []byte{1}); err != nil {
+	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 100_000, []byte{1}); err != nil {
 		t.Fatal(err)
 	}
 	d.Source.Finalize(d.Source.Head())
@@ -277,24 +277,28 @@ func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
 	}
 }
 
-// A burst of messages of MaxGasLimit to a recipient that burns its gas: the Outbox closed a
-// segment before each, and no delivery of two fits a transaction. Someone else proves the
-// head first; the relay proves the checkpoints inside the span (at its own, later finalized
-// block) and delivers segment by segment: every message once, in order, failed ones
-// retriable. Then a lane with no one else: the relay proves checkpoint after checkpoint.
+// A burst of messages of the most gas deliver runs (protocol.InlineGasLimit) to a recipient
+// that burns it: the Outbox closes a segment every 64 (8,000,000 of summed gas), and no
+// delivery of 130 fits a transaction. Someone else proves the head first; the relay proves
+// the checkpoints inside the span (at its own, later finalized block) and delivers segment by
+// segment: every message once, in order, failed ones retriable. Then a lane with no one else:
+// the relay proves the checkpoint, then the head.
 func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	d, burner := startWithRecipient(t, ctx, testbindings.TestGasBurnerRecipientMetaData.Bin)
+	const per = protocol.SegmentMaxGas / protocol.InlineGasLimit
+	sent := uint64(0)
 	send := func(n int) {
 		for i := 0; i < n; i++ {
-			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.MaxGasLimit, []byte{byte(i)}); err != nil {
+			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.InlineGasLimit, []byte{byte(i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
+		sent += uint64(n)
 		d.Source.Finalize(d.Source.Head())
 	}
-	send(4)
+	send(2*per + 2)
 	// Another prover's head, first.
 	h, err := d.Src.FinalizedHeader(ctx)
 	if err != nil {
@@ -311,12 +315,12 @@ func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, head.Proof, &head.Statement); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, 4, nil)
+	msgs, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, sent, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Dst.Deliver(ctx, d.Relayer, d.Config.SourceDomain, msgs, 1<<24); err == nil {
-		t.Fatal("four messages of MaxGasLimit delivered in one transaction: the test proves nothing")
+		t.Fatal("the whole span delivered in one transaction: the test proves nothing")
 	}
 	d.Source.Finalize(d.Source.Head()) // the relay's block is a later one
 
@@ -339,19 +343,19 @@ func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 		}
 		t.Fatalf("not delivered up to %d in 20 steps", want)
 	}
-	steps(4)
-	if prover.calls != 3 {
-		t.Fatalf("the relay proved %d batches, want the 3 checkpoints", prover.calls)
+	steps(sent)
+	if prover.calls != 2 {
+		t.Fatalf("the relay proved %d batches, want the 2 checkpoints", prover.calls)
 	}
-	send(3) // segments end at 5 and 6: two checkpoints, then the head
-	steps(7)
-	if prover.calls != 6 {
-		t.Fatalf("the relay proved %d batches, want 6", prover.calls)
+	send(per) // a segment ends at 3·per: its checkpoint, then the head
+	steps(sent)
+	if prover.calls != 4 {
+		t.Fatalf("the relay proved %d batches, want 4", prover.calls)
 	}
-	if r.Metrics.Failed != 7 || r.Metrics.Delivered != 7 {
-		t.Fatalf("delivered %v, failed %v: want all 7 delivered, failed and retriable", r.Metrics.Delivered, r.Metrics.Failed)
+	if r.Metrics.Failed != float64(sent) || r.Metrics.Delivered != float64(sent) {
+		t.Fatalf("delivered %v, failed %v: want all %d delivered, failed and retriable", r.Metrics.Delivered, r.Metrics.Failed, sent)
 	}
-	all, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, 7, nil)
+	all, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, sent, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +405,7 @@ func TestRelayCarriesTheHandOver(t *testing.T) {
 		Src: d.Src, Dst: d.Dst, Prove: prover.prove, Rotation: rotation}
 	send := func(n int) {
 		for i := 0; i < n; i++ {
-			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+			if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 100_000, []byte{byte(i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -519,7 +523,7 @@ func TestEventRelayProvesLanesByReceipt(t *testing.T) {
 		Log: slog.New(slog.NewTextHandler(&logs, nil)),
 	}
 	send := func(payload []byte) {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 150_000, payload); err != nil {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 100_000, payload); err != nil {
 			t.Fatal(err)
 		}
 		d.Source.Finalize(d.Source.Head())

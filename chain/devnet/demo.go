@@ -18,7 +18,8 @@ import (
 type DemoConfig struct {
 	Messages int    // messages to send
 	Seed     uint64 // seeds payloads and gas limits
-	// MaxGasLimit bounds the messages' gas limits, drawn from 100,000 up (0: 1,000,000).
+	// MaxGasLimit bounds the messages' gas limits, drawn from 90,000 up (0:
+	// protocol.InlineGasLimit, the most deliver runs; a message above it is deferred to retry).
 	MaxGasLimit uint64
 	Log         *slog.Logger
 	// Prove proves the lane at the finalized header for the Inbox's verifier, one batch a
@@ -93,10 +94,10 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 	}
 	maxGas := cfg.MaxGasLimit
 	if maxGas == 0 {
-		maxGas = 1_000_000
+		maxGas = protocol.InlineGasLimit
 	}
-	if maxGas < 100_000 {
-		return nil, fmt.Errorf("max gas limit %d is below 100,000", maxGas)
+	if maxGas < 90_000 {
+		return nil, fmt.Errorf("max gas limit %d is below 90,000", maxGas)
 	}
 	user := DevKey("user")
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x15745))
@@ -106,7 +107,7 @@ func RunDemo(ctx context.Context, d *Devnet, cfg DemoConfig) (*DemoReport, error
 		for j := range payload {
 			payload[j] = byte(r.Uint32())
 		}
-		gasLimit := 100_000 + r.Uint64N(maxGas-100_000+1)
+		gasLimit := 90_000 + r.Uint64N(maxGas-90_000+1)
 		m, receipt, err := d.Src.Send(ctx, user, dst, recipient, gasLimit, payload)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)

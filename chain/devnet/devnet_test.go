@@ -31,7 +31,7 @@ func TestDemoDeliversEveryMessage(t *testing.T) {
 	d := startDevnet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const n = 40
+	const n = 80
 	rep, err := RunDemo(ctx, d, DemoConfig{Messages: n, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestDemoDeliversEveryMessage(t *testing.T) {
 		t.Fatalf("sent %d, proven count %d, received %d; want %d each", rep.Sent, rep.Head.Count, rep.Received, n)
 	}
 	if len(rep.Checkpoints) == 0 {
-		t.Fatal("gas limits up to 1M over 40 messages must close at least one 8M-gas segment")
+		t.Fatal("gas limits of 90,000 to 125,000 over 80 messages must close at least one 8M-gas segment")
 	}
 	last := rep.Deliveries[len(rep.Deliveries)-1]
 	if last.To != n || len(rep.Deliveries) != len(rep.Checkpoints)+1 {

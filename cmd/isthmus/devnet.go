@@ -120,7 +120,6 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 		if cfg.DeployVerifier, err = generatedVerifier(p, log); err != nil {
 			return &exitError{code: exitFailure, err: err}
 		}
-		demo.MaxGasLimit = 600_000
 		demo.Prove = func(ctx context.Context, lane *chain.LaneProof, checkpoint uint64) (*devnet.ProvedBatch, error) {
 			members, _ := devnet.Committee()
 			n := lane.Header.Number.Uint64()

@@ -71,7 +71,7 @@ func TestEthereumSourceRelayCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dc.DestinationDomain, recipient, 150_000, []byte{byte(i)}); err != nil {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dc.DestinationDomain, recipient, 100_000, []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -67,7 +67,8 @@ contract Inbox {
 
     mapping(uint32 => Domain) private _domains;
     mapping(uint32 => mapping(uint64 => bytes32)) private _proven;
-    /// @notice Messages whose execution failed, awaiting `retry`.
+    /// @notice Messages awaiting `retry`: those whose execution failed, and those deferred for
+    ///         a gasLimit above Protocol.INLINE_GAS_LIMIT.
     mapping(bytes32 => bool) public failed;
     /// @notice Contradicting claims that froze a domain once, by hash: they cannot freeze it
     ///         again after the owner restores it.
@@ -98,6 +99,7 @@ contract Inbox {
     event ContradictionDetected(uint32 indexed srcDomain, uint64 count, bytes32 provenAcc, bytes32 claimedAcc);
     event Delivered(uint32 indexed srcDomain, uint64 fromCount, uint64 toCount, bytes32 acc);
     event MessageFailed(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
+    event MessageDeferred(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
     event MessageRetried(uint32 indexed srcDomain, uint64 indexed nonce, bytes32 msgHash);
     event DomainAdded(uint32 indexed srcDomain, address outbox, uint8 adapter, bytes32 committee, uint64 epoch);
     event DomainPaused(uint32 indexed srcDomain, bool paused);
@@ -301,28 +303,37 @@ contract Inbox {
         }
     }
 
-    /// @dev Executes the packed message at byte `p`; a failure is recorded for retry.
+    /// @dev Executes the packed message at byte `p`; a failure is recorded for retry. A message
+    ///      whose gasLimit is above Protocol.INLINE_GAS_LIMIT is deferred: recorded for retry
+    ///      without a call, so the relayer never spends more than that on one message.
     function _executePacked(uint32 srcDomain, uint64 nonce, bytes calldata messages, uint256 p)
         private
         returns (uint256 next)
     {
         (address sender, address recipient, uint64 gasLimit, bytes calldata payload, uint256 n) =
             Protocol.unpack(messages, p);
+        if (gasLimit > Protocol.INLINE_GAS_LIMIT) {
+            _recordFailure(srcDomain, nonce, messages, p, true);
+            return n;
+        }
         if (gasleft() < gasLimit + gasLimit / 63 + EXECUTION_RESERVE) revert InsufficientGas(nonce);
         if (!_execute(srcDomain, sender, nonce, recipient, gasLimit, payload)) {
-            _recordFailure(srcDomain, nonce, messages, p);
+            _recordFailure(srcDomain, nonce, messages, p, false);
         }
         return n;
     }
 
-    function _recordFailure(uint32 srcDomain, uint64 nonce, bytes calldata messages, uint256 p) private {
+    /// @dev Records the packed message at byte `p` for retry: failed, or deferred unrun.
+    function _recordFailure(uint32 srcDomain, uint64 nonce, bytes calldata messages, uint256 p, bool deferred) private {
         (bytes32 h,) = Protocol.hashPacked(messages, p, srcDomain, localDomain, nonce);
         failed[h] = true;
-        emit MessageFailed(srcDomain, nonce, h);
+        if (deferred) emit MessageDeferred(srcDomain, nonce, h);
+        else emit MessageFailed(srcDomain, nonce, h);
     }
 
-    /// @notice Executes a failed message again, with all the gas the caller gives (at least its
-    ///         gasLimit). Reverts, leaving it retryable, if the recipient fails again.
+    /// @notice Executes a failed or deferred message, with all the gas the caller gives (at
+    ///         least its gasLimit). Anyone may call it. Reverts, leaving it retryable, if the
+    ///         recipient fails.
     function retry(Protocol.Message calldata m) external whenNotPaused nonReentrant {
         bytes32 h = Protocol.hash(m);
         if (!failed[h]) revert NotFailed(h);

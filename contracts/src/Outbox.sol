@@ -77,7 +77,7 @@ contract Outbox {
         nonce = l.count;
         if (
             uint256(l.segMessages) + 1 > Protocol.SEGMENT_MAX_MESSAGES
-                || uint256(l.segGas) + gasLimit > Protocol.SEGMENT_MAX_GAS
+                || uint256(l.segGas) + Protocol.inlineGas(gasLimit) > Protocol.SEGMENT_MAX_GAS
                 || uint256(l.segBytes) + Protocol.PACKED_OVERHEAD + payload.length > Protocol.SEGMENT_MAX_BYTES
         ) {
             bytes32 acc = l.acc;
@@ -94,7 +94,7 @@ contract Outbox {
         msgHash = Protocol.messageHash(localDomain, dstDomain, nonce, msg.sender, recipient, gasLimit, payload);
         l.count = nonce + 1;
         l.segMessages += 1;
-        l.segGas += gasLimit;
+        l.segGas += uint64(Protocol.inlineGas(gasLimit));
         l.segBytes += uint32(Protocol.PACKED_OVERHEAD + payload.length);
         l.acc = Protocol.fold(l.acc, msgHash);
         _lanes[dstDomain] = l;

@@ -105,8 +105,9 @@ library Protocol {
     // gas), payloads of non-zero bytes. Measured on Osaka rules (contracts/liveness_test.go):
     // deliver costs ~61,300 + 32,200 a message + ~24.3 a payload byte + the summed gasLimit,
     // and needs gasLimit/63 + 40,000 more before its last call. At 128 messages, 120,000
-    // packed bytes (113,344 of payload) and 8,000,000 summed gasLimit with one message at
-    // MAX_GAS_LIMIT: 14,075,032 gas used, 14,194,397 needed, under a budget of 90% of the
+    // packed bytes (113,344 of payload) and 8,000,000 summed gasLimit run by deliver (the
+    // last at INLINE_GAS_LIMIT; a deferred message costs less than one run):
+    // 14,080,174 gas used, 14,122,158 needed, under a budget of 90% of the
     // 2^24 transaction cap (15,099,494); the calldata floor of EIP-7976 (64 gas a byte)
     // is 7,707,400, and the calldata 120,100 bytes, under 128 KiB. At 256 messages the
     // same segment needed ~18.9M gas: it could never be delivered.
@@ -119,6 +120,20 @@ library Protocol {
     /// @notice Largest `gasLimit` of one message. Alone, with a MAX_PAYLOAD payload, its worst
     ///         delivery needs 6,318,869 gas (measured): far inside the budget.
     uint256 internal constant MAX_GAS_LIMIT = 5_000_000;
+    /// @notice Largest `gasLimit` that `deliver` runs with the relayer's gas. A message that
+    ///         asks for more is deferred: recorded like a failed message, and run by `retry`
+    ///         with the gas of whoever calls it (its sender, its recipient, a keeper). So no
+    ///         sender makes a relayer spend more than this on its message, and only the gas
+    ///         limits deliver runs count towards SEGMENT_MAX_GAS: a segment then closes after
+    ///         at least 64 messages (8,000,000 / 125,000), so that closing one costs a sender
+    ///         ~64 sends, on par with filling its SEGMENT_MAX_BYTES, instead of one.
+    uint256 internal constant INLINE_GAS_LIMIT = 125_000;
+
+    /// @notice The part of a message's gasLimit that `deliver` spends: all of it up to
+    ///         INLINE_GAS_LIMIT, none above (deferred).
+    function inlineGas(uint256 gasLimit) internal pure returns (uint256) {
+        return gasLimit <= INLINE_GAS_LIMIT ? gasLimit : 0;
+    }
     /// @notice Largest payload of one message, in bytes.
     uint256 internal constant MAX_PAYLOAD = 64 * 1024;
 
