@@ -213,6 +213,7 @@ func BenchmarkConstraints(b *testing.B) {
 			b.ReportMetric(float64(big.GetNbConstraints()-small.GetNbConstraints()), "constraints")
 		}
 	})
+	benchRecursionSlots(b)
 	b.Run("wrap", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			c, err := wrap.New(circuittest.StandInKey(b, ecc.BW6_761.ScalarField(), 1, false))
