@@ -29,7 +29,7 @@ type slotCircuit struct {
 	Proofs   []stdgroth16.Proof[slotG1, slotG2]
 	Witness  []stdgroth16.Witness[slotFr]
 	Keys     []stdgroth16.VerifyingKey[slotG1, slotG2, slotGT]
-	KeyHash  frontend.Variable                                 `gnark:",public"`
+	KeyHash  frontend.Variable                               `gnark:",public"`
 	fixedKey stdgroth16.VerifyingKey[slotG1, slotG2, slotGT] `gnark:"-"`
 	fixed    bool
 }
