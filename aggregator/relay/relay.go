@@ -51,13 +51,18 @@ import (
 type Claim struct {
 	Lane       *chain.LaneProof
 	Checkpoint uint64
-	Receipt    *chain.ReceiptProof
-	Epoch      uint64
-	Rotate     bool
-	Sync       *synccommittee.SignedUpdate
+	// Before are checkpoints below the claim's count, ascending, whose claims the batch
+	// carries ahead of it (Lane holds their storage proofs): the segment ends a delivery
+	// reaches first, up to Config.ClaimsPerBatch claims in all.
+	Before  []uint64
+	Receipt *chain.ReceiptProof
+	Epoch   uint64
+	Rotate  bool
+	Sync    *synccommittee.SignedUpdate
 }
 
-// Prover proves a batch of one lane claim. For a claim by receipt whose receipt its circuits
+// Prover proves a batch of the lane claims a Claim names (Before, then the claim itself). For
+// a claim by receipt whose receipt its circuits
 // cannot take, it returns an error wrapping ErrReceiptTooLarge.
 type Prover func(ctx context.Context, c Claim) (*Batch, error)
 
@@ -84,7 +89,12 @@ type Config struct {
 	// ByReceipt proves each count by its last message's receipt (the prover's circuits have
 	// receipt slots), by storage when the receipt is over their bounds.
 	ByReceipt bool
-	Key       *ecdsa.PrivateKey // the relayer's account on the destination
+	// ClaimsPerBatch is how many lane claims one batch carries (the prover's aggregation has
+	// that many lane-claim slots; 0 is 1): the relay proves up to that many segment ends at
+	// once, so a sender who closes segments delays later messages by a batch only for every
+	// ClaimsPerBatch segments.
+	ClaimsPerBatch int
+	Key            *ecdsa.PrivateKey // the relayer's account on the destination
 }
 
 // Relay is one lane's relay.
@@ -173,7 +183,7 @@ func (r *Relay) Step(ctx context.Context) error {
 			return nil
 		}
 		r.log().Info("the domain is paused: carrying the committee hand-over", "epoch", st.Epoch+1)
-		return r.prove(ctx, h, nil, 0, st, true)
+		return r.prove(ctx, h, nil, []uint64{0}, st, true)
 	}
 	d := st.DeliveredCount
 	cps, err := r.Src.Checkpoints(ctx, cfg.DstDomain, d, ^uint64(0), h.Number)
@@ -193,9 +203,10 @@ func (r *Relay) Step(ctx context.Context) error {
 		if acc != (common.Hash{}) {
 			return r.deliver(ctx, d, end)
 		}
-		r.log().Info("the proven count lies beyond a segment end: proving the checkpoint", "delivered", d,
-			"proven", st.ProvenCount, "checkpoint", end)
-		return r.prove(ctx, h, nil, end, st, rotate)
+		ends := r.segmentEnds(cps, st.ProvenCount, false)
+		r.log().Info("the proven count lies beyond a segment end: proving the checkpoints", "delivered", d,
+			"proven", st.ProvenCount, "checkpoints", ends)
+		return r.prove(ctx, h, nil, ends, st, rotate)
 	}
 	lane, err := r.Src.ProveLane(ctx, h, cfg.DstDomain, nil)
 	if err != nil {
@@ -209,7 +220,7 @@ func (r *Relay) Step(ctx context.Context) error {
 		r.waitingSince = time.Time{}
 		if rotate && head.Count > 0 {
 			r.log().Info("carrying the committee hand-over with the lane's head", "epoch", st.Epoch+1)
-			return r.prove(ctx, h, lane, 0, st, true)
+			return r.prove(ctx, h, lane, []uint64{0}, st, true)
 		}
 		return nil
 	}
@@ -222,10 +233,27 @@ func (r *Relay) Step(ctx context.Context) error {
 	if !due && !rotate && (len(cps) == 0 || cps[0] >= head.Count) {
 		return nil
 	}
-	if len(cps) > 0 && cps[0] < head.Count {
-		return r.prove(ctx, h, nil, cps[0], st, rotate)
+	ends := r.segmentEnds(cps, head.Count, true)
+	if len(ends) > 1 || ends[0] != 0 {
+		lane = nil // read again, with the checkpoints' storage proofs
 	}
-	return r.prove(ctx, h, lane, 0, st, rotate)
+	return r.prove(ctx, h, lane, ends, st, rotate)
+}
+
+// segmentEnds are the counts one batch proves, up to Config.ClaimsPerBatch: the stored
+// checkpoints below `below`, ascending, then the head (0) if head and there is room.
+func (r *Relay) segmentEnds(cps []uint64, below uint64, head bool) []uint64 {
+	k := max(r.Config.ClaimsPerBatch, 1)
+	var ends []uint64
+	for _, c := range cps {
+		if c < below && len(ends) < k {
+			ends = append(ends, c)
+		}
+	}
+	if head && len(ends) < k {
+		ends = append(ends, 0)
+	}
+	return ends
 }
 
 // finality returns the finalized block to prove at and whether the batch carries the
@@ -257,12 +285,13 @@ func (r *Relay) rotationDue(ctx context.Context, st chain.DomainState) (bool, er
 	return r.Rotation(ctx, st.Epoch+1)
 }
 
-// prove proves the lane at h, its checkpoint at count (its head for zero), with the
-// hand-over to the next epoch if rotate, and submits it. lane, if not nil, is the lane's
-// proof at h already read (for a head).
-func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProof, count uint64, st chain.DomainState, rotate bool) error {
+// prove proves the lane at h: its claims at ends (checkpoints, ascending, the last one 0 for
+// the head), with the hand-over if rotate; lane is the proof at h already read (for a head
+// alone). By receipt it proves the first end only.
+func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProof, ends []uint64, st chain.DomainState, rotate bool) error {
+	count := ends[len(ends)-1]
 	if r.Config.ByReceipt {
-		target := count
+		target := ends[0]
 		if target == 0 && lane != nil {
 			head, err := lane.Head()
 			if err != nil {
@@ -278,11 +307,14 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProo
 			r.log().Warn("proving the lane by storage: the receipt of its last message is over the receipt leaf's bounds", "count", target, "err", err)
 			r.Metrics.add(&r.Metrics.StorageFallbacks, 1)
 		}
+		ends, count = ends[:1], ends[0]
 	}
 	if lane == nil {
 		var want []uint64
-		if count != 0 {
-			want = []uint64{count}
+		for _, c := range ends {
+			if c != 0 {
+				want = append(want, c)
+			}
 		}
 		var err error
 		if lane, err = r.Src.ProveLane(ctx, h, r.Config.DstDomain, want); err != nil {
@@ -293,8 +325,9 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProo
 	if count != 0 {
 		kind = "checkpoint"
 	}
-	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "delivered", st.DeliveredCount, "rotation", rotate)
-	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
+	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "before", ends[:len(ends)-1],
+		"delivered", st.DeliveredCount, "rotation", rotate)
+	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Before: ends[:len(ends)-1], Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
 }
 
 // proveByReceipt proves the lane at count by the MessageSent log of nonce count − 1, in a block

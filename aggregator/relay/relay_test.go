@@ -49,28 +49,36 @@ func (p *testOnlyProver) prove(ctx context.Context, c Claim) (*Batch, error) {
 	return testOnlyBatch(c)
 }
 
-// testOnlyBatch is the batch of the claim c asks for, under the devnet committee of its
-// epoch (with the devnet hand-over to the next if asked), with a TestOnlyProof.
+// testOnlyBatch is the batch of the claims c asks for (Before, then its own), under the
+// devnet committee of its epoch (with the devnet hand-over to the next if asked), with a
+// TestOnlyProof.
 func testOnlyBatch(c Claim) (*Batch, error) {
 	members, _ := devnet.CommitteeOfEpoch(c.Epoch)
 	claims, err := c.Lane.Claims(members.CommitmentHash())
 	if err != nil {
 		return nil, err
 	}
-	for _, cl := range claims {
-		if (c.Checkpoint == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == c.Checkpoint) {
-			s := protocol.Statement{Lanes: []protocol.LaneClaim{cl}}
-			if c.Rotate {
-				rot, _, err := devnet.AttestRotation(cl.SrcDomain, c.Epoch+1, 3)
-				if err != nil {
-					return nil, err
-				}
-				s.Rotations = []protocol.RotationClaim{rot}
+	var s protocol.Statement
+	for _, want := range append(append([]uint64(nil), c.Before...), c.Checkpoint) {
+		found := false
+		for _, cl := range claims {
+			if (want == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == want) {
+				s.Lanes, found = append(s.Lanes, cl), true
+				break
 			}
-			return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+		}
+		if !found {
+			return nil, fmt.Errorf("no claim for checkpoint %d in the lane proof", want)
 		}
 	}
-	return nil, fmt.Errorf("no claim for checkpoint %d in the lane proof", c.Checkpoint)
+	if c.Rotate {
+		rot, _, err := devnet.AttestRotation(c.Lane.SrcDomain, c.Epoch+1, 3)
+		if err != nil {
+			return nil, err
+		}
+		s.Rotations = []protocol.RotationClaim{rot}
+	}
+	return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
 }
 
 // startWithRecipient starts a devnet, closed with the test, and deploys a recipient of the

@@ -253,12 +253,28 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		handOvers[next] = aggregator.RotationInput{Claim: rot.Claim, Committee: current, Signatures: sigs}
 		return true, nil
 	}
+	// A batch carries as many lane claims as the aggregation has slots: the segment ends the
+	// relay asks for (relay.Claim.Before, then its own), the last repeated (the Inbox skips a
+	// repeat) to fill the slots.
+	cfg, err := o.store.config()
+	if err != nil {
+		return err
+	}
+	slots := max(cfg.Shape.Claims, 1)
 	batchOf := func(c relay.Claim, sigs map[int]*eddsa.Signature) (aggregator.Batch, error) {
 		members, ok := committees[c.Epoch]
 		if !ok {
 			return aggregator.Batch{}, fmt.Errorf("no members known for the committee of epoch %d", c.Epoch)
 		}
-		b := aggregator.Batch{Claims: []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: c.Checkpoint}}}
+		counts := append(append([]uint64(nil), c.Before...), c.Checkpoint)
+		if len(counts) > slots {
+			return aggregator.Batch{}, fmt.Errorf("%d lane claims asked for, the aggregation has %d slots", len(counts), slots)
+		}
+		var b aggregator.Batch
+		for len(b.Claims) < slots {
+			count := counts[min(len(b.Claims), len(counts)-1)]
+			b.Claims = append(b.Claims, aggregator.ClaimInput{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: count})
+		}
 		if c.Rotate {
 			b.Rotations = []aggregator.RotationInput{handOvers[c.Epoch+1]}
 		}
@@ -273,11 +289,14 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			if err != nil {
 				return nil, err
 			}
-			claim, err := b.Claims[0].Claim()
-			if err != nil {
-				return nil, err
+			var s protocol.Statement
+			for i := range b.Claims {
+				claim, err := b.Claims[i].Claim()
+				if err != nil {
+					return nil, err
+				}
+				s.Lanes = append(s.Lanes, claim)
 			}
-			s := protocol.Statement{Lanes: []protocol.LaneClaim{claim}}
 			for _, r := range b.Rotations {
 				s.Rotations = append(s.Rotations, r.Claim)
 			}
@@ -312,7 +331,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	}
 	r := &relay.Relay{
 		Config: relay.Config{SrcDomain: src.Domain, DstDomain: dst.Domain, BatchMessages: o.batchMessages, MaxAge: o.maxAge,
-			Poll: o.poll, StateDir: o.stateDir, Key: key},
+			Poll: o.poll, StateDir: o.stateDir, Key: key, ClaimsPerBatch: slots},
 		Src: src, Dst: dst, Prove: prove, Rotation: rotation, Metrics: &relay.Metrics{}, Log: log,
 	}
 	reg.MustRegister(r.Metrics)

@@ -1,0 +1,96 @@
+package relay
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// The security review's finding 2, its second part: a sender who closes segments (here three,
+// of 64 messages each at the most gas deliver runs, to a recipient that burns it) delayed an
+// honest message sent after them by a batch a segment, since the relay proved one segment
+// end a batch. With ClaimsPerBatch lane claims a batch, the relay proves every segment end up
+// to that many at once: the honest message is delivered after one batch.
+func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, burner := startWithRecipient(t, ctx, testbindings.TestGasBurnerRecipientMetaData.Bin)
+	honest, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const per = protocol.SegmentMaxGas / protocol.InlineGasLimit
+	for i := 0; i < 3*per; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.InlineGasLimit, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, honest, 100_000, []byte("honest")); err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	cps, err := d.Src.Checkpoints(ctx, d.Config.DestinationDomain, 0, ^uint64(0), nil)
+	if err != nil || len(cps) != 3 {
+		t.Fatalf("checkpoints %v (%v): want the three segments' ends", cps, err)
+	}
+
+	prover := &testOnlyProver{}
+	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
+		StateDir: t.TempDir(), Key: d.Relayer, ClaimsPerBatch: 4}, Src: d.Src, Dst: d.Dst, Prove: prover.prove}
+	var st chain.DomainState
+	for i := 0; i < 8; i++ {
+		if st, err = d.Dst.State(ctx, d.Config.SourceDomain); err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == 3*per+1 {
+			break
+		}
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.DeliveredCount != 3*per+1 {
+		t.Fatalf("delivered %d of %d", st.DeliveredCount, 3*per+1)
+	}
+	if prover.calls != 1 {
+		t.Fatalf("%d batches proven, want one carrying every segment end", prover.calls)
+	}
+	rec := testbindings.NewTestRecordingRecipient()
+	got, err := chain.CallUint(ctx, d.DestinationClient, rec, honest, rec.PackReceivedCount(), rec.UnpackReceivedCount)
+	if err != nil || got != 1 {
+		t.Fatalf("the honest recipient received %d (%v)", got, err)
+	}
+
+	// At one claim a batch, as before: a batch a segment end.
+	d2, burner2 := startWithRecipient(t, ctx, testbindings.TestGasBurnerRecipientMetaData.Bin)
+	for i := 0; i < 2*per+1; i++ {
+		if _, _, err := d2.Src.Send(ctx, devnet.DevKey("user"), d2.Config.DestinationDomain, burner2, protocol.InlineGasLimit, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d2.Source.Finalize(d2.Source.Head())
+	one := &testOnlyProver{}
+	r2 := &Relay{Config: Config{SrcDomain: d2.Config.SourceDomain, DstDomain: d2.Config.DestinationDomain, BatchMessages: 1,
+		StateDir: t.TempDir(), Key: d2.Relayer}, Src: d2.Src, Dst: d2.Dst, Prove: one.prove}
+	for i := 0; i < 12; i++ {
+		if st, err = d2.Dst.State(ctx, d2.Config.SourceDomain); err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == 2*per+1 {
+			break
+		}
+		if err := r2.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.DeliveredCount != 2*per+1 || one.calls != 3 {
+		t.Fatalf("one claim a batch: delivered %d in %d batches, want %d in 3", st.DeliveredCount, one.calls, 2*per+1)
+	}
+}
