@@ -51,6 +51,16 @@ func publishResult(t *testing.T, ctx context.Context, q *Queue, id string, r any
 	return ack.Sequence
 }
 
+// proofOf is a valid result of x² proven in this process.
+func proofOf(t *testing.T, ctx context.Context, store *prover.Store, src sourceDouble, x int) JobResult {
+	t.Helper()
+	rs, err := NewLocal(src, store, nil).Run(ctx, []Job{squareJob(t, src, x, x*x)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs[0]
+}
+
 // gone reports whether the results stream no longer holds the message at seq.
 func gone(t *testing.T, ctx context.Context, q *Queue, seq uint64) bool {
 	t.Helper()
@@ -75,12 +85,9 @@ func TestHardeningQueueForgedResultsAreProvenAgain(t *testing.T) {
 	_, q := queueEnv(t, ctx)
 	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
 
-	other, err := NewLocal(src, store, nil).Run(ctx, []Job{squareJob(t, src, 4, 16)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := proofOf(t, ctx, store, src, 4)
 	// Before the batch: a valid proof of 4² under 3²'s ID, and garbage under 5²'s.
-	forgedA := publishResult(t, ctx, q, squareJob(t, src, 3, 9).ID, other[0])
+	forgedA := publishResult(t, ctx, q, squareJob(t, src, 3, 9).ID, other)
 	forgedB := publishResult(t, ctx, q, squareJob(t, src, 5, 25).ID, JobResult{ProofFile: ProofFile{Proof: []byte{1, 2, 3}}, Worker: "attacker"})
 	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
 	out := &BatchProof{}
@@ -105,10 +112,7 @@ func TestHardeningQueueForgedResultWhileQueued(t *testing.T) {
 	store, src := squareKeys(t)
 	_, q := queueEnv(t, ctx)
 	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
-	other, err := NewLocal(src, store, nil).Run(ctx, []Job{squareJob(t, src, 4, 16)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := proofOf(t, ctx, store, src, 4)
 	done := make(chan error, 1)
 	go func() {
 		_, err := p.run(ctx, &BatchProof{}, squareTasks(src, 6))
@@ -116,7 +120,7 @@ func TestHardeningQueueForgedResultWhileQueued(t *testing.T) {
 	}()
 	id := squareJob(t, src, 6, 36).ID
 	waitQueued(t, ctx, q, 1)
-	forged := publishResult(t, ctx, q, id, other[0])
+	forged := publishResult(t, ctx, q, id, other)
 	time.Sleep(500 * time.Millisecond)
 	select {
 	case err := <-done:
@@ -201,12 +205,9 @@ func TestHardeningQueueNewSetupIsNewJobs(t *testing.T) {
 		t.Fatal("one job ID under two verifying keys")
 	}
 	_, q := queueEnv(t, ctx)
-	old, err := NewLocal(oldSrc, oldStore, nil).Run(ctx, []Job{squareJob(t, oldSrc, 8, 64)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	publishResult(t, ctx, q, squareJob(t, oldSrc, 8, 64).ID, old[0])
-	forged := publishResult(t, ctx, q, squareJob(t, src, 8, 64).ID, old[0])
+	old := proofOf(t, ctx, oldStore, oldSrc, 8)
+	publishResult(t, ctx, q, squareJob(t, oldSrc, 8, 64).ID, old)
+	forged := publishResult(t, ctx, q, squareJob(t, src, 8, 64).ID, old)
 	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
 	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
 	out := &BatchProof{}

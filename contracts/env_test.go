@@ -32,6 +32,21 @@ const (
 
 var devCommittee = testCommitment("test committee")
 
+// syncPeriod is a test commitment of Ethereum's sync committee of period p.
+func syncPeriod(p uint64) common.Hash {
+	return testCommitment("sync committee of period", big.NewInt(int64(p)).Bytes())
+}
+
+// domainOf reads the Inbox's state of source domain src.
+func (e *env) domainOf(src uint32) bindings.InboxDomain {
+	e.t.Helper()
+	st, err := bind.Call(e.inbox, nil, e.ib.PackDomain(src), e.ib.UnpackDomain)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
 // testCommitment is a committee commitment for tests, named by label: keccak256(label) reduced
 // modulo protocol.CommitmentModulus, a canonical encoding as the Inbox requires.
 func testCommitment(label string, more ...[]byte) common.Hash {

@@ -63,17 +63,9 @@ func TestHardeningInboxRefusesShiftedCommitments(t *testing.T) {
 func TestHardeningReseatTakesTheSyncPeriod(t *testing.T) {
 	e := newEnv(t)
 	const eth = 7
-	period := func(p uint64) common.Hash {
-		return testCommitment("sync committee of period", big.NewInt(int64(p)).Bytes())
-	}
+	period := syncPeriod
 	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), protocol.AdapterSyncCommittee, period(862), 862, 0, 0)))
-	state := func() bindings.InboxDomain {
-		st, err := bind.Call(e.inbox, nil, e.ib.PackDomain(eth), e.ib.UnpackDomain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	state := func() bindings.InboxDomain { return e.domainOf(eth) }
 	e.must(e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{{SrcDomain: eth, Committee: period(862), NextEpoch: 863, NextCommittee: period(863)}}}))
 
 	// The domain stalled at 863 while the chain moved on: the owner re-seats period 870's

@@ -680,19 +680,11 @@ func TestEventClaimsRecorded(t *testing.T) {
 func TestEthereumSourceInboxSyncCommitteeDomain(t *testing.T) {
 	e := newEnv(t)
 	const eth = 7
-	period := func(p uint64) common.Hash {
-		return testCommitment("sync committee of period", big.NewInt(int64(p)).Bytes())
-	}
+	period := syncPeriod
 	_, err := e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), 2, period(862), 862, 0, 0))
 	wantRevert(t, err, "InboxInvalidConfig")
 	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), protocol.AdapterSyncCommittee, period(862), 862, 0, 0)))
-	state := func() bindings.InboxDomain {
-		st, err := bind.Call(e.inbox, nil, e.ib.PackDomain(eth), e.ib.UnpackDomain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	state := func() bindings.InboxDomain { return e.domainOf(eth) }
 	if st := state(); st.Adapter != protocol.AdapterSyncCommittee || st.Epoch != 862 || st.Committee != period(862) {
 		t.Fatalf("domain %+v: want the sync committee of period 862", st)
 	}

@@ -13,6 +13,26 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
+// stepUntil steps r until d's Inbox has delivered want, at most n steps, and returns the
+// Inbox's state.
+func stepUntil(t *testing.T, ctx context.Context, d *devnet.Devnet, r *Relay, n int, want uint64) chain.DomainState {
+	t.Helper()
+	var st chain.DomainState
+	for i := 0; i <= n; i++ {
+		var err error
+		if st, err = d.Dst.State(ctx, d.Config.SourceDomain); err != nil {
+			t.Fatal(err)
+		}
+		if st.DeliveredCount == want || i == n {
+			break
+		}
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
 // The security review's finding 2, its second part: a sender who closes segments (here three,
 // of 64 messages each at the most gas deliver runs, to a recipient that burns it) delayed an
 // honest message sent after them by a batch a segment, since the relay proved one segment
@@ -44,18 +64,7 @@ func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
 	prover := &testOnlyProver{}
 	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
 		StateDir: t.TempDir(), Key: d.Relayer, ClaimsPerBatch: 4}, Src: d.Src, Dst: d.Dst, Prove: prover.prove}
-	var st chain.DomainState
-	for i := 0; i < 8; i++ {
-		if st, err = d.Dst.State(ctx, d.Config.SourceDomain); err != nil {
-			t.Fatal(err)
-		}
-		if st.DeliveredCount == 3*per+1 {
-			break
-		}
-		if err := r.Step(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := stepUntil(t, ctx, d, r, 8, 3*per+1)
 	if st.DeliveredCount != 3*per+1 {
 		t.Fatalf("delivered %d of %d", st.DeliveredCount, 3*per+1)
 	}
@@ -79,17 +88,7 @@ func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
 	one := &testOnlyProver{}
 	r2 := &Relay{Config: Config{SrcDomain: d2.Config.SourceDomain, DstDomain: d2.Config.DestinationDomain, BatchMessages: 1,
 		StateDir: t.TempDir(), Key: d2.Relayer}, Src: d2.Src, Dst: d2.Dst, Prove: one.prove}
-	for i := 0; i < 12; i++ {
-		if st, err = d2.Dst.State(ctx, d2.Config.SourceDomain); err != nil {
-			t.Fatal(err)
-		}
-		if st.DeliveredCount == 2*per+1 {
-			break
-		}
-		if err := r2.Step(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st = stepUntil(t, ctx, d2, r2, 12, 2*per+1)
 	if st.DeliveredCount != 2*per+1 || one.calls != 3 {
 		t.Fatalf("one claim a batch: delivered %d in %d batches, want %d in 3", st.DeliveredCount, one.calls, 2*per+1)
 	}
