@@ -51,6 +51,16 @@ func publishResult(t *testing.T, ctx context.Context, q *Queue, id string, r any
 	return ack.Sequence
 }
 
+// queueTest is a test's context (ended with it), the square circuit's keys, an embedded
+// server and a prover whose jobs go through it.
+func queueTest(t *testing.T) (context.Context, *prover.Store, sourceDouble, *Queue, *Prover) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	store, src := squareKeys(t)
+	_, q := queueEnv(t, ctx)
+	return ctx, store, src, q, &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+}
+
 // proofOf is a valid result of x² proven in this process.
 func proofOf(t *testing.T, ctx context.Context, store *prover.Store, src sourceDouble, x int) JobResult {
 	t.Helper()
@@ -79,11 +89,7 @@ func gone(t *testing.T, ctx context.Context, q *Queue, seq uint64) bool {
 // a valid proof of another job, bytes that are no proof, a result published before the batch
 // and one published while its job waits. Each batch is proven.
 func TestHardeningQueueForgedResultsAreProvenAgain(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	store, src := squareKeys(t)
-	_, q := queueEnv(t, ctx)
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	ctx, store, src, q, p := queueTest(t)
 
 	other := proofOf(t, ctx, store, src, 4)
 	// Before the batch: a valid proof of 4² under 3²'s ID, and garbage under 5²'s.
@@ -107,11 +113,7 @@ func TestHardeningQueueForgedResultsAreProvenAgain(t *testing.T) {
 // While the job waits on the queue (no worker yet), a forged result arrives: it is refused
 // and deleted, the job stays queued, and the worker that comes later proves it.
 func TestHardeningQueueForgedResultWhileQueued(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	store, src := squareKeys(t)
-	_, q := queueEnv(t, ctx)
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	ctx, store, src, q, p := queueTest(t)
 	other := proofOf(t, ctx, store, src, 4)
 	done := make(chan error, 1)
 	go func() {
@@ -160,11 +162,7 @@ func waitQueued(t *testing.T, ctx context.Context, q *Queue, n uint64) {
 // removes a job from the queue as it gives up on it, so a dead letter of a job still queued
 // is refused and deleted; the batch is proven.
 func TestHardeningQueueForgedDeadLetter(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	store, src := squareKeys(t)
-	_, q := queueEnv(t, ctx)
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	ctx, store, src, q, p := queueTest(t)
 	done := make(chan error, 1)
 	go func() {
 		_, err := p.run(ctx, &BatchProof{}, squareTasks(src, 7))
