@@ -7,7 +7,8 @@ import (
 
 // The relay's config file comes from its operator, but a typo must be an error, never a
 // panic or a silently changed number: large integers are taken as written (1000000 was read
-// as 1e+06 and refused), and any bytes either configure the flags or are refused.
+// as 1e+06 and refused), a duration as a string or a number of seconds (600 was refused for
+// its missing unit), and any bytes either configure the flags or are refused.
 func FuzzHardeningRelayConfig(f *testing.F) {
 	for _, seed := range []string{
 		`{"batch-messages": 1000000, "max-age": "10m", "attesters": ["http://a", "http://b"]}`,
@@ -28,6 +29,15 @@ func FuzzHardeningRelayConfig(f *testing.F) {
 	}
 	if got := fs.Lookup("attesters").Value.String(); got != "[http://a,http://b]" {
 		f.Fatalf("attesters %s", got)
+	}
+	for in, want := range map[string]string{`{"max-age": 600}`: "10m0s", `{"max-age": "90s"}`: "1m30s", `{"max-age": 1.5}`: "1.5s"} {
+		fs := newRelayCmd(io.Discard).Flags()
+		if err := applyConfigData(fs, "relay.json", []byte(in)); err != nil {
+			f.Fatalf("%s: %v", in, err)
+		}
+		if got := fs.Lookup("max-age").Value.String(); got != want {
+			f.Fatalf("%s: max-age %s, want %s", in, got, want)
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fs := newRelayCmd(io.Discard).Flags()

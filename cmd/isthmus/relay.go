@@ -135,7 +135,8 @@ func applyConfig(fs *pflag.FlagSet, file string) error {
 }
 
 // applyConfigData is applyConfig with the config file's bytes (none: no file). Numbers are
-// taken as written (1000000, not 1e+06).
+// taken as written (1000000, not 1e+06); a duration may be a string ("10m") or a number of
+// seconds (600).
 func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 	values := map[string]any{}
 	if data != nil {
@@ -179,6 +180,11 @@ func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 				parts = append(parts, fmt.Sprint(p))
 			}
 			s = strings.Join(parts, ",")
+		case json.Number:
+			s = x.String()
+			if f.Value.Type() == "duration" {
+				s += "s" // a duration written as a number is in seconds
+			}
 		default:
 			s = fmt.Sprint(x)
 		}
