@@ -83,6 +83,9 @@ func (d *Destination) Deliver(ctx context.Context, key *ecdsa.PrivateKey, srcDom
 		if ev, err := d.abi.UnpackMessageFailedEvent(l); err == nil {
 			rep.Failed = append(rep.Failed, ev.Nonce)
 		}
+		if ev, err := d.abi.UnpackMessageDeferredEvent(l); err == nil {
+			rep.Deferred = append(rep.Deferred, ev.Nonce)
+		}
 	}
 	return rep, nil
 }
@@ -91,6 +94,9 @@ func (d *Destination) Deliver(ctx context.Context, key *ecdsa.PrivateKey, srcDom
 type DeliveryReport struct {
 	Receipt *types.Receipt
 	Failed  []uint64 // nonces whose recipient failed, now awaiting retry
+	// Deferred are the nonces whose gasLimit is above protocol.InlineGasLimit: recorded
+	// unrun, for retry with the gas of whoever calls it.
+	Deferred []uint64
 }
 
 // Retry executes a failed message again.

@@ -93,3 +93,60 @@ func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
 		t.Fatalf("one claim a batch: delivered %d in %d batches, want %d in 3", st.DeliveredCount, one.calls, 2*per+1)
 	}
 }
+
+// A message of a gasLimit above protocol.InlineGasLimit through the relay: delivered in the
+// same segment as an inline one, recorded unrun (the delivery report names it deferred), and
+// run later by anyone with retry and their own gas.
+func TestHardeningDeferredMessageRunsByRetry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, recipient := startWithRecipient(t, ctx, testbindings.TestRecordingRecipientMetaData.Bin)
+	heavy, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, protocol.MaxGasLimit, []byte("heavy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, recipient, 100_000, []byte("light")); err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testOnlyBatch(Claim{Lane: lane})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, b.Proof, &b.Statement); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.Dst.Deliver(ctx, d.Relayer, d.Config.SourceDomain, msgs, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := func() uint64 {
+		rec := testbindings.NewTestRecordingRecipient()
+		n, err := chain.CallUint(ctx, d.DestinationClient, rec, recipient, rec.PackReceivedCount(), rec.UnpackReceivedCount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if len(rep.Deferred) != 1 || rep.Deferred[0] != 0 || len(rep.Failed) != 0 || received() != 1 {
+		t.Fatalf("report %+v, %d received: want message 0 deferred and message 1 run", rep, received())
+	}
+	if _, err := d.Dst.Retry(ctx, devnet.DevKey("user"), heavy); err != nil {
+		t.Fatalf("the deferred message run by retry: %v", err)
+	}
+	if received() != 2 {
+		t.Fatal("the deferred message did not reach its recipient")
+	}
+}

@@ -423,7 +423,7 @@ func (r *Relay) deliver(ctx context.Context, from, to uint64) error {
 	r.Metrics.add(&r.Metrics.Delivered, float64(len(msgs)))
 	r.Metrics.add(&r.Metrics.Failed, float64(len(rep.Failed)))
 	r.Metrics.add(&r.Metrics.Gas, float64(rep.Receipt.GasUsed))
-	r.log().Info("delivered", "from", from, "to", to, "failed", len(rep.Failed), "gas", rep.Receipt.GasUsed)
+	r.log().Info("delivered", "from", from, "to", to, "failed", len(rep.Failed), "deferred", len(rep.Deferred), "gas", rep.Receipt.GasUsed)
 	if len(rep.Failed) > 0 {
 		r.log().Warn("recipients reverted: their messages are stored for retry", "nonces", rep.Failed)
 	}
