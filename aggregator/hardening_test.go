@@ -86,8 +86,8 @@ func gone(t *testing.T, ctx context.Context, q *Queue, seq uint64) bool {
 // result under a job's ID, and the dispatcher took it as the job's for 24 h, refused it, and
 // never proved the job again (padding jobs share one ID across batches: one message a day
 // wedged every batch). Now a result that fails the job's check is deleted and the job proven:
-// a valid proof of another job, bytes that are no proof, a result published before the batch
-// and one published while its job waits. Each batch is proven.
+// a valid proof of another job, bytes that are no proof, bytes that are no result, a result
+// published before the batch and one published while its job waits. Each batch is proven.
 func TestHardeningQueueForgedResultsAreProvenAgain(t *testing.T) {
 	ctx, store, src, q, p := queueTest(t)
 
@@ -95,9 +95,15 @@ func TestHardeningQueueForgedResultsAreProvenAgain(t *testing.T) {
 	// Before the batch: a valid proof of 4² under 3²'s ID, and garbage under 5²'s.
 	forgedA := publishResult(t, ctx, q, squareJob(t, src, 3, 9).ID, other)
 	forgedB := publishResult(t, ctx, q, squareJob(t, src, 5, 25).ID, JobResult{ProofFile: ProofFile{Proof: []byte{1, 2, 3}}, Worker: "attacker"})
+	// And bytes that are no result at all under 7²'s.
+	ack, err := q.JS.Publish(ctx, resultSubject+squareJob(t, src, 7, 49).ID, []byte("not JSON"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedC := ack.Sequence
 	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
 	out := &BatchProof{}
-	if _, err := p.run(ctx, out, squareTasks(src, 3, 5)); err != nil {
+	if _, err := p.run(ctx, out, squareTasks(src, 3, 5, 7)); err != nil {
 		t.Fatalf("the batch with forged results waiting: %v", err)
 	}
 	for _, j := range out.Jobs {
@@ -105,7 +111,7 @@ func TestHardeningQueueForgedResultsAreProvenAgain(t *testing.T) {
 			t.Fatalf("job %s: %+v, want proven by w1", j.Label, j)
 		}
 	}
-	if !gone(t, ctx, q, forgedA) || !gone(t, ctx, q, forgedB) {
+	if !gone(t, ctx, q, forgedA) || !gone(t, ctx, q, forgedB) || !gone(t, ctx, q, forgedC) {
 		t.Fatal("a refused result is still on the stream for the next batch to find")
 	}
 }

@@ -212,14 +212,18 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 		deadBefore[j.ID] = seq
 		if m, err := stream.GetLastMsgForSubject(ctx, resultSubject+j.ID); err == nil {
 			r, err := decodeResult(m.Data)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", j.Label, err)
+			if err == nil {
+				r.Reused = true
+				if _, err := take(j.ID, r, m.Sequence); err != nil {
+					return nil, err
+				}
+				continue
 			}
-			r.Reused = true
-			if _, err := take(j.ID, r, m.Sequence); err != nil {
+			// Not a result at all: deleted, and the job published as if none were there.
+			q.Log.Warn("malformed result: deleted", "job", j.Label, "err", err)
+			if err := stream.DeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 				return nil, err
 			}
-			continue
 		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
 			return nil, err
 		}
