@@ -39,8 +39,9 @@ func (w testLog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p
 
 // pipelineEnv is a devnet whose Inbox checks batches with the generated verifier of the
 // devnet pipeline's keys, and a lane of messages sent and proven at a finalized block. Each
-// message has gasLimit pipelineGasLimit, so the Outbox closes a segment every two messages:
-// the lane proof holds the first checkpoint's storage proof, at count 2.
+// message's packed size is half the segment's bytes (pipelinePayload), so the Outbox closes
+// a segment every two messages: the lane proof holds the first checkpoint's storage proof,
+// at count 2.
 type pipelineEnv struct {
 	p          *Prover
 	d          *devnet.Devnet
@@ -51,8 +52,12 @@ type pipelineEnv struct {
 	messages   int
 }
 
-// pipelineGasLimit makes two messages a segment: a third would take it past SegmentMaxGas.
-const pipelineGasLimit = protocol.SegmentMaxGas/2 - 1
+// pipelinePayload makes two messages a segment: a third would take it past SegmentMaxBytes.
+// Each is run with the most gas deliver runs (its recipient hashes the payload).
+const (
+	pipelinePayload  = protocol.SegmentMaxBytes/2 - protocol.PackedOverhead
+	pipelineGasLimit = protocol.InlineGasLimit
+)
 
 func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineEnv {
 	tb.Helper()
@@ -86,7 +91,9 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, messages int) *pipelineE
 		tb.Fatal(err)
 	}
 	for i := 0; i < messages; i++ {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, e.recipient, pipelineGasLimit, []byte{byte(i), 0xee}); err != nil {
+		payload := make([]byte, pipelinePayload)
+		payload[0], payload[1] = byte(i), 0xee
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, e.recipient, pipelineGasLimit, payload); err != nil {
 			tb.Fatal(err)
 		}
 	}
