@@ -13,6 +13,27 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
+// submitHead submits, as another prover would, the lane's head at the source's finalized
+// block in a batch with a TestOnlyProof.
+func submitHead(t *testing.T, ctx context.Context, d *devnet.Devnet) {
+	t.Helper()
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testOnlyBatch(Claim{Lane: lane})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, b.Proof, &b.Statement); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // stepUntil steps r until d's Inbox has delivered want, at most n steps, and returns the
 // Inbox's state.
 func stepUntil(t *testing.T, ctx context.Context, d *devnet.Devnet, r *Relay, n int, want uint64) chain.DomainState {
@@ -109,21 +130,7 @@ func TestHardeningDeferredMessageRunsByRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Source.Finalize(d.Source.Head())
-	h, err := d.Src.FinalizedHeader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lane, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := testOnlyBatch(Claim{Lane: lane})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, b.Proof, &b.Statement); err != nil {
-		t.Fatal(err)
-	}
+	submitHead(t, ctx, d)
 	msgs, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, 2, nil)
 	if err != nil {
 		t.Fatal(err)

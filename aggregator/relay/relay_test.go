@@ -307,22 +307,7 @@ func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 		d.Source.Finalize(d.Source.Head())
 	}
 	send(2*per + 2)
-	// Another prover's head, first.
-	h, err := d.Src.FinalizedHeader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lane, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := testOnlyBatch(Claim{Lane: lane})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, head.Proof, &head.Statement); err != nil {
-		t.Fatal(err)
-	}
+	submitHead(t, ctx, d) // another prover's head, first
 	msgs, err := d.Src.Messages(ctx, d.Config.DestinationDomain, 0, sent, nil)
 	if err != nil {
 		t.Fatal(err)
