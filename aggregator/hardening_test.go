@@ -61,6 +61,22 @@ func queueTest(t *testing.T) (context.Context, *prover.Store, sourceDouble, *Que
 	return ctx, store, src, q, &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
 }
 
+// provenAfter checks that the batch behind done is still running after wait (what was forged
+// did not end it), then starts a worker and checks that the batch is proven.
+func provenAfter(t *testing.T, ctx context.Context, q *Queue, store *prover.Store, src sourceDouble, done <-chan error, wait time.Duration, what string) {
+	t.Helper()
+	time.Sleep(wait)
+	select {
+	case err := <-done:
+		t.Fatalf("the batch ended on %s: %v", what, err)
+	default:
+	}
+	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // proofOf is a valid result of x² proven in this process.
 func proofOf(t *testing.T, ctx context.Context, store *prover.Store, src sourceDouble, x int) JobResult {
 	t.Helper()
@@ -129,16 +145,7 @@ func TestHardeningQueueForgedResultWhileQueued(t *testing.T) {
 	id := squareJob(t, src, 6, 36).ID
 	waitQueued(t, ctx, q, 1)
 	forged := publishResult(t, ctx, q, id, other)
-	time.Sleep(500 * time.Millisecond)
-	select {
-	case err := <-done:
-		t.Fatalf("the batch ended on a forged result: %v", err)
-	default:
-	}
-	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	provenAfter(t, ctx, q, store, src, done, 500*time.Millisecond, "a forged result")
 	if !gone(t, ctx, q, forged) {
 		t.Fatal("the forged result is still on the stream")
 	}
@@ -181,16 +188,7 @@ func TestHardeningQueueForgedDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(deadLetterGrace + time.Second)
-	select {
-	case err := <-done:
-		t.Fatalf("the batch ended on a forged dead letter: %v", err)
-	default:
-	}
-	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	provenAfter(t, ctx, q, store, src, done, deadLetterGrace+time.Second, "a forged dead letter")
 	if !gone(t, ctx, q, ack.Sequence) {
 		t.Fatal("the forged dead letter is still on the stream")
 	}
