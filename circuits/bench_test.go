@@ -1,6 +1,7 @@
 package circuits_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -25,6 +26,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 )
 
@@ -214,6 +216,23 @@ func BenchmarkConstraints(b *testing.B) {
 		}
 	})
 	benchRecursionSlots(b)
+	// The universal aggregation (any kinds, witness keys under an allow-list of 32), by its
+	// number of slots; and what one more slot costs.
+	for _, k := range []int{1, 2, 8, 16, 32} {
+		b.Run(fmt.Sprintf("universal/K=%d", k), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				c, err := universal.New(k, 32)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ccs, err := frontend.Compile(ecc.BW6_761.ScalarField(), r1cs.NewBuilder, c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
+			}
+		})
+	}
 	b.Run("wrap", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			c, err := wrap.New(circuittest.StandInKey(b, ecc.BW6_761.ScalarField(), 1, false))
