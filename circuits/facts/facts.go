@@ -49,6 +49,32 @@ func (io *IO) None(from int) {
 	}
 }
 
+// Values are a leaf's public inputs, natively: its consumed facts (zero where none) and the
+// fact it produces.
+type Values struct {
+	Consumed [Consumed]fr.Element
+	Produced fr.Element
+}
+
+// Assign sets a leaf's IO to v.
+func (v *Values) Assign(io *IO) {
+	for i := range v.Consumed {
+		io.Consumed[i] = v.Consumed[i].BigInt(new(big.Int))
+	}
+	io.Produced = v.Produced.BigInt(new(big.Int))
+}
+
+// ValuesOf reads a leaf's public witness (its IO).
+func ValuesOf(public fr.Vector) (Values, error) {
+	var v Values
+	if len(public) != Inputs {
+		return v, fmt.Errorf("facts: %d public inputs, want %d", len(public), Inputs)
+	}
+	copy(v.Consumed[:], public[:Consumed])
+	v.Produced = public[Consumed]
+	return v, nil
+}
+
 // Tag is a fact kind's name as a field element (at most 31 bytes).
 func Tag(name string) fr.Element {
 	if len(name) > 31 {

@@ -43,8 +43,23 @@ func NewHeaderCircuit(capacity int) *HeaderCircuit {
 
 // Define implements frontend.Circuit.
 func (c *HeaderCircuit) Define(api frontend.API) error {
+	return headerRules(api, &headerValues{SrcDomain: c.SrcDomain, Committee: c.Committee, BlockNumber: c.BlockNumber, BlockHash: c.BlockHash,
+		StateRoot: c.StateRoot, ReceiptsRoot: c.ReceiptsRoot, RLP: c.RLP[:], Length: c.Length, Signers: c.Signers})
+}
+
+// headerValues are a header leaf's values, public or not, for headerRules.
+type headerValues struct {
+	SrcDomain, Committee, BlockNumber  frontend.Variable
+	BlockHash, StateRoot, ReceiptsRoot [2]frontend.Variable
+	RLP                                []uints.U8
+	Length                             frontend.Variable
+	Signers                            committee.Witness
+}
+
+// headerRules proves HeaderCircuit's rules over c.
+func headerRules(api frontend.API, c *headerValues) error {
 	rangecheck.New(api).Check(c.SrcDomain, 32)
-	dec, err := header.Decode(api, c.RLP[:], c.Length)
+	dec, err := header.Decode(api, c.RLP, c.Length)
 	if err != nil {
 		return fmt.Errorf("header leaf: %w", err)
 	}

@@ -45,13 +45,18 @@ const (
 
 // Define implements frontend.Circuit.
 func (c *RotationCircuit) Define(api frontend.API) error {
+	return rotationRules(api, c.ClaimHash, c.Encoded[:], c.Signers)
+}
+
+// rotationRules proves RotationCircuit's rules: enc is a rotation claim of hash claimHash
+// that signers signed.
+func rotationRules(api frontend.API, claimHash [2]frontend.Variable, enc []uints.U8, signers committee.Witness) error {
 	bf, err := uints.NewBytes(api)
 	if err != nil {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}
-	enc := c.Encoded[:]
 	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
-	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
+	if err := assertRotationClaim(api, bf, enc, claimHash); err != nil {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}
 
@@ -61,7 +66,7 @@ func (c *RotationCircuit) Define(api frontend.API) error {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}
 	// The committee's commitment is a field element: its 32 bytes, big-endian and canonical.
-	if err := committee.AssertQuorum(api, c.Signers, fieldElement(api, byteValues(bf, enc[rotCommittee:rotEpoch])), digest); err != nil {
+	if err := committee.AssertQuorum(api, signers, fieldElement(api, byteValues(bf, enc[rotCommittee:rotEpoch])), digest); err != nil {
 		return fmt.Errorf("rotation leaf: %w", err)
 	}
 	return nil

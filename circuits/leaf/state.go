@@ -79,6 +79,21 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 	shape := api.Add(c.Depth, api.Mul(c.NextDepth, 1<<shapeNextDepth), api.Mul(c.IsLeaf, 1<<shapeIsLeaf),
 		api.Mul(c.Account, 1<<shapeAccount), api.Mul(c.Embedded, 1<<shapeEmbedded), api.Mul(c.OutEmbedded, 1<<shapeOutEmbedded))
 	api.AssertIsEqual(shape, c.Shape)
+	return stateStep(api, &stepValues{Node: c.Node, Key: c.Key, Out: c.Out, IsLeaf: c.IsLeaf, Account: c.Account,
+		Embedded: c.Embedded, OutEmbedded: c.OutEmbedded, Depth: c.Depth, NextDepth: c.NextDepth, Bytes: c.Bytes[:], Length: c.Length})
+}
+
+// stepValues are a state step's values, public or not, for stateStep.
+type stepValues struct {
+	Node, Key, Out                                           [2]frontend.Variable
+	Depth, NextDepth, IsLeaf, Account, Embedded, OutEmbedded frontend.Variable
+	Bytes                                                    []uints.U8
+	Length                                                   frontend.Variable
+}
+
+// stateStep proves one node of a Merkle-Patricia proof (StateStepCircuit's rules), its Depth
+// and NextDepth range-checked and Account and Embedded boolean by the caller.
+func stateStep(api frontend.API, c *stepValues) error {
 	// The key's 64 nibbles, high first, from its two 128-bit halves.
 	key := make([]frontend.Variable, 0, mpt.KeyNibbles)
 	for _, half := range c.Key {
@@ -87,7 +102,7 @@ func (c *StateStepCircuit) Define(api frontend.API) error {
 			key = append(key, api.FromBinary(bits[4*j:4*j+4]...))
 		}
 	}
-	out, err := mpt.StepNode(api, c.Bytes[:], c.Length, key, mpt.KeyNibbles, c.Depth)
+	out, err := mpt.StepNode(api, c.Bytes, c.Length, key, mpt.KeyNibbles, c.Depth)
 	if err != nil {
 		return fmt.Errorf("state step: %w", err)
 	}

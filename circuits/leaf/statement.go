@@ -101,55 +101,11 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 		return h.Sum(), nil
 	}
 	values := func(bs []uints.U8) []frontend.Variable { return byteValues(bf, bs) }
-	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
 	assertHalvesOf := func(bs []uints.U8, h [2]frontend.Variable) { assertHalves(api, values(bs), h) }
 
 	var hashes []uints.U8
 	for i := range c.Claims {
-		enc, pub := c.Encoded[i][:], &c.Claims[i]
-		// The kind: a head (1) or a checkpoint (2).
-		kind := bf.Value(enc[offKind])
-		api.AssertIsEqual(api.Mul(api.Sub(kind, uint8(protocol.KindLaneHead)), api.Sub(kind, uint8(protocol.KindLaneCheckpoint))), 0)
-		isHead := api.Sub(uint8(protocol.KindLaneCheckpoint), kind)
-		count := number(enc[offCount:offAcc])
-
-		api.AssertIsEqual(number(enc[offSrc:offDst]), pub.SrcDomain)
-		api.AssertIsEqual(fieldElement(api, values(enc[offCommittee:offNumber])), pub.Committee)
-		api.AssertIsEqual(number(enc[offNumber:offHash]), pub.BlockNumber)
-		assertHalvesOf(enc[offHash:offCount], pub.BlockHash)
-		assertHalvesOf(enc[offAcc:], pub.Acc)
-		// A head's word holds its count in the low 64 bits; the bits above (the open
-		// segment) are free. A checkpoint's "word" is its own slot's value.
-		low := api.ToBinary(pub.Word[1], 128)
-		api.AssertIsEqual(api.Mul(isHead, api.Sub(api.FromBinary(low[:64]...), count)), 0)
-
-		accountKey, err := keccak(enc[offOutbox:offCommittee])
-		if err != nil {
-			return err
-		}
-		assertHalvesOf(accountKey, pub.AccountKey)
-		// The lane's base slot is keccak(pad32(dstDomain) ‖ pad32(0)): the word's slot. The
-		// accumulator's is the next; a checkpoint's is base + 2 + count.
-		wordSlot, err := keccak(append(append(constBytes(make([]byte, 28)), enc[offDst:offOutbox]...), constBytes(make([]byte, 32))...))
-		if err != nil {
-			return err
-		}
-		wordKey, err := keccak(wordSlot)
-		if err != nil {
-			return err
-		}
-		offset := api.Select(isHead, 1, api.Add(count, 2))
-		accKey, err := keccak(addSmall(api, bf, wordSlot, offset, 9))
-		if err != nil {
-			return err
-		}
-		assertHalvesOf(accKey, pub.AccKey)
-		wk, ak := mpt.Ref(api, values(wordKey)), mpt.Ref(api, values(accKey))
-		for h := range pub.WordKey {
-			api.AssertIsEqual(pub.WordKey[h], api.Select(isHead, wk[h], ak[h]))
-		}
-
-		claimHash, err := keccak(enc)
+		claimHash, err := laneClaim(api, bf, keccak, c.Encoded[i][:], &c.Claims[i])
 		if err != nil {
 			return err
 		}
@@ -210,6 +166,61 @@ func (c *StatementCircuit) Define(api frontend.API) error {
 	}
 	assertHalvesOf(digest, c.Statement)
 	return nil
+}
+
+// laneClaim asserts that enc is a packed lane claim (a head or a checkpoint) whose fields,
+// trie keys and storage values are pub's, and returns its keccak256, the claim's hash.
+func laneClaim(api frontend.API, bf *uints.Bytes, keccak func([]uints.U8) ([]uints.U8, error), enc []uints.U8, pub *ClaimPublic) ([]uints.U8, error) {
+	values := func(bs []uints.U8) []frontend.Variable { return byteValues(bf, bs) }
+	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
+	assertHalvesOf := func(bs []uints.U8, h [2]frontend.Variable) { assertHalves(api, values(bs), h) }
+	// The kind: a head (1) or a checkpoint (2).
+	kind := bf.Value(enc[offKind])
+	api.AssertIsEqual(api.Mul(api.Sub(kind, uint8(protocol.KindLaneHead)), api.Sub(kind, uint8(protocol.KindLaneCheckpoint))), 0)
+	isHead := api.Sub(uint8(protocol.KindLaneCheckpoint), kind)
+	count := number(enc[offCount:offAcc])
+
+	api.AssertIsEqual(number(enc[offSrc:offDst]), pub.SrcDomain)
+	api.AssertIsEqual(fieldElement(api, values(enc[offCommittee:offNumber])), pub.Committee)
+	api.AssertIsEqual(number(enc[offNumber:offHash]), pub.BlockNumber)
+	assertHalvesOf(enc[offHash:offCount], pub.BlockHash)
+	assertHalvesOf(enc[offAcc:], pub.Acc)
+	// A head's word holds its count in the low 64 bits; the bits above (the open
+	// segment) are free. A checkpoint's "word" is its own slot's value.
+	low := api.ToBinary(pub.Word[1], 128)
+	api.AssertIsEqual(api.Mul(isHead, api.Sub(api.FromBinary(low[:64]...), count)), 0)
+
+	accountKey, err := keccak(enc[offOutbox:offCommittee])
+	if err != nil {
+		return nil, err
+	}
+	assertHalvesOf(accountKey, pub.AccountKey)
+	// The lane's base slot is keccak(pad32(dstDomain) ‖ pad32(0)): the word's slot. The
+	// accumulator's is the next; a checkpoint's is base + 2 + count.
+	wordSlot, err := keccak(append(append(constBytes(make([]byte, 28)), enc[offDst:offOutbox]...), constBytes(make([]byte, 32))...))
+	if err != nil {
+		return nil, err
+	}
+	wordKey, err := keccak(wordSlot)
+	if err != nil {
+		return nil, err
+	}
+	offset := api.Select(isHead, 1, api.Add(count, 2))
+	accKey, err := keccak(addSmall(api, bf, wordSlot, offset, 9))
+	if err != nil {
+		return nil, err
+	}
+	assertHalvesOf(accKey, pub.AccKey)
+	wk, ak := mpt.Ref(api, values(wordKey)), mpt.Ref(api, values(accKey))
+	for h := range pub.WordKey {
+		api.AssertIsEqual(pub.WordKey[h], api.Select(isHead, wk[h], ak[h]))
+	}
+
+	claimHash, err := keccak(enc)
+	if err != nil {
+		return nil, err
+	}
+	return claimHash, nil
 }
 
 func constBytes(b []byte) []uints.U8 { return uints.NewU8Array(b) }

@@ -138,55 +138,34 @@ func (a *AllowList) index(h *big.Int) int {
 // ErrUnlinked: a leaf consumes a fact that no other leaf of the batch produces.
 var ErrUnlinked = errors.New("a consumed fact that no leaf of the batch produces")
 
-// Assign builds the assignment of a circuit of k slots for a batch of leaves, in any order:
-// it checks every proof, orders the leaves so that each fact is produced before it is
-// consumed, fills the unused slots with the first leaf again (it consumes nothing, and a
-// fact produced twice is still one fact), and takes the statement from the last leaf of the
-// export kind. It returns the assignment and the statement value it exports.
-func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
-	if len(leaves) == 0 || len(leaves) > k {
-		return nil, nil, fmt.Errorf("universal: %d leaves for a circuit of %d slots", len(leaves), k)
-	}
-	type node struct {
-		leaf     Leaf
-		kind     int
-		consumed [facts.Consumed]blsfr.Element
-		produced blsfr.Element
-	}
-	nodes := make([]node, len(leaves))
-	for i, l := range leaves {
-		h, err := KeyHash(l.Key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("leaf %d: %w", i, err)
-		}
-		n := &nodes[i]
-		n.leaf = l
-		if n.kind = list.index(h); n.kind < 0 {
-			return nil, nil, fmt.Errorf("universal: leaf %d: its key is not in the allow-list", i)
-		}
-		if err := groth16.Verify(l.Proof, l.Key, l.Public, stdgroth16.GetNativeVerifierOptions(ecc.BW6_761.ScalarField(), ecc.BLS12_377.ScalarField())); err != nil {
-			return nil, nil, fmt.Errorf("universal: leaf %d (kind %d): %w", i, n.kind, err)
-		}
-		vec, ok := l.Public.Vector().(blsfr.Vector)
-		if !ok || len(vec) != facts.Inputs {
-			return nil, nil, fmt.Errorf("universal: leaf %d: a public witness of %d BLS12-377 inputs expected", i, facts.Inputs)
-		}
-		copy(n.consumed[:], vec[:facts.Consumed])
-		n.produced = vec[facts.Consumed]
-	}
+// Plan is how a batch's leaves fill the slots: Order[s] is the leaf in slot s, Links[s][a]
+// the slot whose produced fact slot s consumes at input a (-1 where it consumes nothing), and
+// Exporter the slot whose produced value is the statement.
+type Plan struct {
+	Order    []int
+	Links    [][facts.Consumed]int
+	Exporter int
+}
 
-	// Order: repeatedly take the first leaf whose consumed facts are all produced.
-	var order []int
-	at := map[blsfr.Element]int{} // a produced fact's slot
-	done := make([]bool, len(nodes))
-	for len(order) < len(nodes) {
+// Link orders a batch's leaves, given by their public inputs and their kinds (each key's
+// index in the allow-list), so that every fact is produced before it is consumed: it takes
+// the first leaf whose consumed facts are all produced, again and again. The statement is
+// the last leaf of the export kind (kind 0).
+func Link(values []facts.Values, kinds []int) (*Plan, error) {
+	if len(values) != len(kinds) {
+		return nil, fmt.Errorf("universal: %d leaves, %d kinds", len(values), len(kinds))
+	}
+	p := &Plan{Exporter: -1}
+	at := map[blsfr.Element]int{} // a produced fact's first slot
+	done := make([]bool, len(values))
+	for len(p.Order) < len(values) {
 		next := -1
-		for i := range nodes {
+		for i := range values {
 			if done[i] {
 				continue
 			}
 			ready := true
-			for _, c := range nodes[i].consumed {
+			for _, c := range values[i].Consumed {
 				if _, ok := at[c]; !c.IsZero() && !ok {
 					ready = false
 					break
@@ -198,19 +177,69 @@ func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
 			}
 		}
 		if next < 0 {
-			for i := range nodes {
-				for a, c := range nodes[i].consumed {
+			for i := range values {
+				for a, c := range values[i].Consumed {
 					if _, ok := at[c]; !done[i] && !c.IsZero() && !ok {
-						return nil, nil, fmt.Errorf("universal: leaf %d (kind %d), input %d: %w (%s)", i, nodes[i].kind, a, ErrUnlinked, c.Text(16))
+						return nil, fmt.Errorf("universal: leaf %d (kind %d), input %d: %w (%s)", i, kinds[i], a, ErrUnlinked, c.Text(16))
 					}
 				}
 			}
 		}
 		done[next] = true
-		if _, ok := at[nodes[next].produced]; !ok {
-			at[nodes[next].produced] = len(order)
+		var links [facts.Consumed]int
+		for a, c := range values[next].Consumed {
+			links[a] = -1
+			if !c.IsZero() {
+				links[a] = at[c]
+			}
 		}
-		order = append(order, next)
+		if _, ok := at[values[next].Produced]; !ok {
+			at[values[next].Produced] = len(p.Order)
+		}
+		if kinds[next] == 0 {
+			p.Exporter = len(p.Order)
+		}
+		p.Order = append(p.Order, next)
+		p.Links = append(p.Links, links)
+	}
+	if p.Exporter < 0 {
+		return nil, errors.New("universal: no leaf of the export kind (the allow-list's first key)")
+	}
+	return p, nil
+}
+
+// Assign builds the assignment of a circuit of k slots for a batch of leaves, in any order:
+// it checks every proof, orders the leaves (Link), fills the unused slots with the first leaf
+// again (it consumes nothing, and a fact produced twice is still one fact), and returns the
+// assignment and the statement value it exports.
+func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
+	if len(leaves) == 0 || len(leaves) > k {
+		return nil, nil, fmt.Errorf("universal: %d leaves for a circuit of %d slots", len(leaves), k)
+	}
+	values := make([]facts.Values, len(leaves))
+	kinds := make([]int, len(leaves))
+	for i, l := range leaves {
+		h, err := KeyHash(l.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("leaf %d: %w", i, err)
+		}
+		if kinds[i] = list.index(h); kinds[i] < 0 {
+			return nil, nil, fmt.Errorf("universal: leaf %d: its key is not in the allow-list", i)
+		}
+		if err := groth16.Verify(l.Proof, l.Key, l.Public, stdgroth16.GetNativeVerifierOptions(ecc.BW6_761.ScalarField(), ecc.BLS12_377.ScalarField())); err != nil {
+			return nil, nil, fmt.Errorf("universal: leaf %d (kind %d): %w", i, kinds[i], err)
+		}
+		vec, ok := l.Public.Vector().(blsfr.Vector)
+		if !ok {
+			return nil, nil, fmt.Errorf("universal: leaf %d: a public witness of %T, want BLS12-377", i, l.Public.Vector())
+		}
+		if values[i], err = facts.ValuesOf(vec); err != nil {
+			return nil, nil, fmt.Errorf("universal: leaf %d: %w", i, err)
+		}
+	}
+	plan, err := Link(values, kinds)
+	if err != nil {
+		return nil, nil, err
 	}
 
 	c, err := New(k, list.size)
@@ -221,41 +250,34 @@ func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
 		c.Kinds[i] = h
 	}
 	c.Allow = list.Root()
-	exporter := -1
 	for s := 0; s < k; s++ {
 		j := 0 // unused slots repeat the first leaf
-		if s < len(order) {
+		if s < len(plan.Order) {
 			j = s
 		}
-		n := &nodes[order[j]]
+		l := leaves[plan.Order[j]]
 		slot := &c.Slots[s]
-		if slot.Key, err = stdgroth16.ValueOfVerifyingKey[g1, g2, gt](n.leaf.Key); err != nil {
-			return nil, nil, fmt.Errorf("universal: leaf %d: %w", order[j], err)
+		if slot.Key, err = stdgroth16.ValueOfVerifyingKey[g1, g2, gt](l.Key); err != nil {
+			return nil, nil, fmt.Errorf("universal: leaf %d: %w", plan.Order[j], err)
 		}
-		if slot.Proof, err = stdgroth16.ValueOfProof[g1, g2](n.leaf.Proof); err != nil {
-			return nil, nil, fmt.Errorf("universal: leaf %d: %w", order[j], err)
+		if slot.Proof, err = stdgroth16.ValueOfProof[g1, g2](l.Proof); err != nil {
+			return nil, nil, fmt.Errorf("universal: leaf %d: %w", plan.Order[j], err)
 		}
-		if slot.Witness, err = stdgroth16.ValueOfWitness[fr](n.leaf.Public); err != nil {
-			return nil, nil, fmt.Errorf("universal: leaf %d: %w", order[j], err)
+		if slot.Witness, err = stdgroth16.ValueOfWitness[fr](l.Public); err != nil {
+			return nil, nil, fmt.Errorf("universal: leaf %d: %w", plan.Order[j], err)
 		}
-		for a, cf := range n.consumed {
+		for a, link := range plan.Links[j] {
 			slot.Links[a], slot.None[a] = 0, 1
-			if !cf.IsZero() {
-				slot.Links[a], slot.None[a] = at[cf], 0
+			if link >= 0 {
+				slot.Links[a], slot.None[a] = link, 0
 			}
 		}
-		if n.kind == 0 && s < len(order) {
-			exporter = s
-		}
 	}
-	if exporter < 0 {
-		return nil, nil, errors.New("universal: no leaf of the export kind (the allow-list's first key)")
-	}
-	statement := nodes[order[exporter]].produced.BigInt(new(big.Int))
+	statement := values[plan.Order[plan.Exporter]].Produced.BigInt(new(big.Int))
 	if statement.BitLen() > facts.StatementBits {
 		return nil, nil, fmt.Errorf("universal: the export leaf produces %d bits, want at most %d", statement.BitLen(), facts.StatementBits)
 	}
-	c.Exporter, c.Statement = exporter, statement
+	c.Exporter, c.Statement = plan.Exporter, statement
 	return c, statement, nil
 }
 
