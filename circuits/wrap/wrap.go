@@ -55,6 +55,12 @@ func New(aggregation groth16.VerifyingKey) (*Circuit, error) {
 
 // Define implements frontend.Circuit.
 func (c *Circuit) Define(api frontend.API) error {
+	return verify(api, &c.vk, &c.Proof, &c.Witness, []frontend.Variable{c.Statement}, []int{StatementBits})
+}
+
+// verify verifies an aggregation proof and asserts that its public inputs, as limbs, are
+// the values outs, each below 2^bits.
+func verify(api frontend.API, vk *stdgroth16.VerifyingKey[g1, g2, gt], proof *stdgroth16.Proof[g1, g2], witness *stdgroth16.Witness[fr], outs []frontend.Variable, bits []int) error {
 	v, err := stdgroth16.NewVerifier[fr, g1, g2, gt](api)
 	if err != nil {
 		return fmt.Errorf("wrap: %w", err)
@@ -62,26 +68,31 @@ func (c *Circuit) Define(api frontend.API) error {
 	// The proof's points are checked on the curve and in the prime-order subgroup (873,514 of
 	// the wrap's 5,887,388 constraints): without it, A + T and C + T for a torsion point T
 	// pass the pairing equation (TestHardeningWrapRefusesPointsOutsideTheGroup).
-	if err := v.AssertProof(c.vk, c.Proof, c.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
+	if err := v.AssertProof(*vk, *proof, *witness, stdgroth16.WithSubgroupCheck()); err != nil {
 		return fmt.Errorf("wrap: %w", err)
 	}
-	// The aggregation's public input, as limbs, is the statement below 2^253: limbs above
-	// are zero and the rest range-checked, so the limbs are its canonical encoding and the
-	// value fits BN254's scalar field unchanged.
+	if len(witness.Public) != len(outs) {
+		return fmt.Errorf("wrap: %d aggregation inputs, %d outputs", len(witness.Public), len(outs))
+	}
+	// Each of the aggregation's public inputs, as limbs, is its value below 2^bits: limbs
+	// above are zero and the rest range-checked, so the limbs are its canonical encoding and
+	// the value fits BN254's scalar field unchanged.
 	var f fr
 	w := int(f.BitsPerLimb())
 	rc := rangecheck.New(api)
-	limbs := c.Witness.Public[0].Limbs
-	var value frontend.Variable = 0
-	for i := len(limbs) - 1; i >= 0; i-- {
-		if i*w >= StatementBits {
-			api.AssertIsEqual(limbs[i], 0)
-			continue
+	for k := range outs {
+		limbs := witness.Public[k].Limbs
+		var value frontend.Variable = 0
+		for i := len(limbs) - 1; i >= 0; i-- {
+			if i*w >= bits[k] {
+				api.AssertIsEqual(limbs[i], 0)
+				continue
+			}
+			rc.Check(limbs[i], min(w, bits[k]-i*w))
+			value = api.Add(api.Mul(value, new(big.Int).Lsh(big.NewInt(1), uint(w))), limbs[i])
 		}
-		rc.Check(limbs[i], min(w, StatementBits-i*w))
-		value = api.Add(api.Mul(value, new(big.Int).Lsh(big.NewInt(1), uint(w))), limbs[i])
+		api.AssertIsEqual(value, outs[k])
 	}
-	api.AssertIsEqual(value, c.Statement)
 	return nil
 }
 

@@ -13,8 +13,9 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 )
 
-// standIn is a test double: a circuit with n public inputs (and, with a range check, one
-// Groth16 commitment) that constrains nothing else.
+// standIn is a test double: a circuit with n public inputs, each in one constraint (so that
+// no input's key point is the identity), and, with a range check, one Groth16 commitment,
+// that constrains nothing else.
 type standIn struct {
 	Public     []frontend.Variable `gnark:",public"`
 	Secret     frontend.Variable
@@ -22,7 +23,9 @@ type standIn struct {
 }
 
 func (c *standIn) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.Public[0], 1), c.Public[0])
+	for _, p := range c.Public {
+		api.AssertIsEqual(api.Mul(p, 1), p)
+	}
 	if c.commitment {
 		// Like the leaves' lookups, the commitment covers secret variables only.
 		rangecheck.New(api).Check(c.Secret, 8)

@@ -1,0 +1,200 @@
+package leaf
+
+import (
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
+
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/universal"
+	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/prover"
+)
+
+// E2E sizes of the universal aggregation: slots and allow-list entries.
+const (
+	e2eSlots = 16
+	e2eKinds = 32
+)
+
+// e2eStage is one line of the report.
+type e2eStage struct {
+	name        string
+	constraints int
+	seconds     float64
+	peakGiB     float64
+	note        string
+}
+
+// TestE2EUniversalDevnetLane proves a real devnet lane with a rotation through the universal
+// aggregation with real Groth16 proofs at every step: the leaf kinds' keys (made once, kept
+// in the key store), one proof a leaf, the aggregation of 16 slots under an allow-list of the
+// five kinds, verified natively. It runs under `make e2e` (ISTHMUS_E2E=1) and writes its
+// report to ISTHMUS_E2E_OUT (default e2e-report): the first run makes keys for ~40 minutes
+// on 2 cores.
+func TestE2EUniversalDevnetLane(t *testing.T) {
+	if os.Getenv("ISTHMUS_E2E") == "" {
+		t.Skip("real proofs of the universal aggregation: run by make e2e (ISTHMUS_E2E=1)")
+	}
+	dir, err := prover.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &prover.Store{Dir: dir}
+	var stages []e2eStage
+	stage := func(name string, constraints int, f func() string) {
+		t.Helper()
+		prover.ResetPeak()
+		start := time.Now()
+		note := f()
+		s := e2eStage{name, constraints, time.Since(start).Seconds(), prover.PeakGiB(), note}
+		t.Logf("%s: %.1f s, peak %.2f GiB, %s", s.name, s.seconds, s.peakGiB, s.note)
+		stages = append(stages, s)
+	}
+	compile := func(field *big.Int, c frontend.Circuit) constraint.ConstraintSystem {
+		ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ccs
+	}
+	keys := func(name string, ccs constraint.ConstraintSystem) *prover.Keys {
+		var k *prover.Keys
+		stage("keys "+name, ccs.GetNbConstraints(), func() string {
+			var err error
+			if k, err = store.Ensure(name, ccs); err != nil {
+				t.Fatal(err)
+			}
+			if k.Loaded {
+				return fmt.Sprintf("loaded (setup %.0f s when made)", k.Manifest.SetupSeconds)
+			}
+			return fmt.Sprintf("setup %.0f s", k.Manifest.SetupSeconds)
+		})
+		return k
+	}
+
+	bls := ecc.BLS12_377.ScalarField()
+	type kind struct {
+		name string
+		ccs  constraint.ConstraintSystem
+		keys *prover.Keys
+	}
+	kinds := map[int]*kind{}
+	for _, k := range []struct {
+		id          int
+		name        string
+		placeholder frontend.Circuit
+	}{
+		{kindFold, "universal-fold", &FoldLeaf{}}, {kindHeader, "universal-header-4", NewHeaderLeaf(4)},
+		{kindStep, "universal-step", &StepLeaf{}}, {kindLane, "universal-lane", &LaneLeaf{}},
+		{kindRotation, "universal-rotation-4", NewRotationLeaf(4)},
+	} {
+		ccs := compile(bls, k.placeholder)
+		kinds[k.id] = &kind{k.name, ccs, keys(k.name, ccs)}
+	}
+	list, err := universal.NewAllowList(e2eKinds, kinds[kindFold].keys.VK, kinds[kindHeader].keys.VK, kinds[kindStep].keys.VK,
+		kinds[kindLane].keys.VK, kinds[kindRotation].keys.VK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newDevnetLaneBatch(t)
+
+	var leaves []universal.Leaf
+	for i, l := range b.leaves {
+		k := kinds[l.kind]
+		stage(fmt.Sprintf("prove leaf %d (%s)", i, l.name), k.ccs.GetNbConstraints(), func() string {
+			w, err := frontend.NewWitness(l.a, bls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proof, err := groth16.Prove(k.ccs, k.keys.PK, w, stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), bls))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, err := w.Public()
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaves = append(leaves, universal.Leaf{Key: k.keys.VK, Proof: proof, Public: pub})
+			return k.name
+		})
+	}
+
+	placeholder, err := universal.New(e2eSlots, e2eKinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aggCCS constraint.ConstraintSystem
+	stage("compile the aggregation", 0, func() string {
+		aggCCS = compile(ecc.BW6_761.ScalarField(), placeholder)
+		return fmt.Sprintf("%d constraints", aggCCS.GetNbConstraints())
+	})
+	name := fmt.Sprintf("universal-%dx%d", e2eSlots, e2eKinds)
+	agg := keys(name, aggCCS)
+	stage("prove the aggregation", aggCCS.GetNbConstraints(), func() string {
+		a, statement, err := universal.Assign(e2eSlots, list, leaves)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := facts.StatementOf(protocol.ChainStatement(b.claims)); statement.Cmp(want) != 0 {
+			t.Fatalf("statement %x, want %x", statement, want)
+		}
+		w, err := frontend.NewWitness(a, ecc.BW6_761.ScalarField())
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, err := groth16.Prove(aggCCS, agg.PK, w, stdgroth16.GetNativeProverOptions(ecc.BN254.ScalarField(), ecc.BW6_761.ScalarField()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := w.Public()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := groth16.Verify(proof, agg.VK, pub, stdgroth16.GetNativeVerifierOptions(ecc.BN254.ScalarField(), ecc.BW6_761.ScalarField())); err != nil {
+			t.Fatalf("the aggregation proof does not verify: %v", err)
+		}
+		return fmt.Sprintf("%d leaves in %d slots, verified", len(leaves), e2eSlots)
+	})
+	writeE2EReport(t, stages)
+}
+
+func writeE2EReport(t *testing.T, stages []e2eStage) {
+	out := os.Getenv("ISTHMUS_E2E_OUT")
+	if out == "" {
+		out = "e2e-report"
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&sb, "# Universal aggregation of a devnet lane, real proofs\n\n%s, %s\n\n", time.Now().UTC().Format(time.RFC3339), host)
+	fmt.Fprintf(&sb, "| stage | constraints | seconds | peak GiB | note |\n|---|---:|---:|---:|---|\n")
+	total := 0.0
+	for _, s := range stages {
+		total += s.seconds
+		c := ""
+		if s.constraints > 0 {
+			c = fmt.Sprint(s.constraints)
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %.1f | %.2f | %s |\n", s.name, c, s.seconds, s.peakGiB, s.note)
+	}
+	fmt.Fprintf(&sb, "\nTotal %.0f s.\n", total)
+	path := filepath.Join(out, "universal-devnet-lane.md")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report: %s", path)
+}
