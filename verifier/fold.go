@@ -3,8 +3,11 @@ package verifier
 import (
 	"bytes"
 	"fmt"
+	"math/big"
 	"text/template"
 
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 )
@@ -28,7 +31,13 @@ import (
 // refused; as in gnark's verifier, the failing call uses up the gas it was given (all but a
 // 64th), so the caller may run out of gas instead of reading false. Either way the batch is
 // refused.
-const verifyBatchSolidity = `
+const verifyBatchSolidity = `{{if .Folded}}
+    /// @notice The allow-list root this verifier takes: the wrap's second public input, fixed.
+    uint256 public constant ALLOW_ROOT = {{.AllowRoot}};
+    // K0 + ALLOW_ROOT·K2, folded when the verifier is generated.
+    uint256 constant FOLDED_X = {{.FoldedX}};
+    uint256 constant FOLDED_Y = {{.FoldedY}};
+{{end}}
     /// @notice IBatchVerifier: whether ` + "`proof`" + ` (A, B, C, the commitment D and its proof of
     ///         knowledge, {{.ProofSize}} bytes as verifyProof takes them) proves the statement
     ///         ` + "`publicInput`" + `. The checks of verifyProof, its two pairing equations folded
@@ -36,14 +45,14 @@ const verifyBatchSolidity = `
     function verifyBatch(bytes calldata proof, uint256 publicInput) external view returns (bool ok) {
         if (proof.length != {{.ProofSize}} || publicInput >= R) return false;
         // The commitment's public input, as gnark's prover derives it.
-        uint256 h = uint256(keccak256(abi.encodePacked(proof[0x100:0x140]{{if .InputCommitted}}, publicInput{{end}}))) % R;
+        uint256 h = uint256(keccak256(abi.encodePacked(proof[0x100:0x140]{{range .Committed}}, {{.}}{{end}}))) % R;
         uint256 rho = uint256(keccak256(abi.encodePacked(proof, publicInput))) % R;
         assembly ("memory-safe") {
             let f := mload(0x40)
             let g := add(f, 0x40)
             // L = K0 + D + publicInput·K1 + h·K2, accumulated at f.
-            mstore(f, CONSTANT_X)
-            mstore(add(f, 0x20), CONSTANT_Y)
+            mstore(f, {{.ConstX}})
+            mstore(add(f, 0x20), {{.ConstY}})
             calldatacopy(g, add(proof.offset, 0x100), 0x40)
             ok := staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40)
             mstore(g, PUB_0_X)
@@ -51,8 +60,8 @@ const verifyBatchSolidity = `
             mstore(add(g, 0x40), publicInput)
             ok := and(ok, staticcall(gas(), PRECOMPILE_MUL, g, 0x60, g, 0x40))
             ok := and(ok, staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40))
-            mstore(g, PUB_1_X)
-            mstore(add(g, 0x20), PUB_1_Y)
+            mstore(g, {{.CommitX}})
+            mstore(add(g, 0x20), {{.CommitY}})
             mstore(add(g, 0x40), h)
             ok := and(ok, staticcall(gas(), PRECOMPILE_MUL, g, 0x60, g, 0x40))
             ok := and(ok, staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40))
@@ -104,24 +113,55 @@ var verifyBatchTemplate = template.Must(template.New("verifyBatch").Parse(verify
 // verifyBatchFunction renders verifyBatch for a wrap key, which must have the wrap's shape:
 // one public input and one commitment, committing to no public input but perhaps that one.
 func verifyBatchFunction(vk groth16.VerifyingKey) (string, error) {
+	return renderVerifyBatch(vk, nil)
+}
+
+// renderVerifyBatch renders verifyBatch for a wrap key of one public input, or with allow
+// (the universal wrap's allow-list root) for a key of two whose second input is allow,
+// folded into the constant point when the verifier is generated: the call then costs what
+// a one-input call costs.
+func renderVerifyBatch(vk groth16.VerifyingKey, allow *big.Int) (string, error) {
 	k, ok := vk.(*groth16bn254.VerifyingKey)
 	if !ok {
 		return "", fmt.Errorf("a %T, want a BN254 verifying key", vk)
 	}
-	if n := len(k.G1.K) - 1 - len(k.CommitmentKeys); n != 1 {
-		return "", fmt.Errorf("the key has %d public inputs, want 1", n)
+	inputs := 1
+	if allow != nil {
+		inputs = 2
+	}
+	if n := len(k.G1.K) - 1 - len(k.CommitmentKeys); n != inputs {
+		return "", fmt.Errorf("the key has %d public inputs, want %d", n, inputs)
 	}
 	if len(k.CommitmentKeys) != 1 || len(k.PublicAndCommitmentCommitted) != 1 {
 		return "", fmt.Errorf("the key has %d commitments, want 1", len(k.CommitmentKeys))
 	}
-	committed := k.PublicAndCommitmentCommitted[0]
-	if len(committed) > 1 || (len(committed) == 1 && committed[0] != 1) {
-		return "", fmt.Errorf("the commitment binds public inputs %v, want none or the statement", committed)
+	names := []string{"publicInput", "ALLOW_ROOT"}
+	var committed []string
+	for i, c := range k.PublicAndCommitmentCommitted[0] {
+		if c != i+1 || c > inputs {
+			return "", fmt.Errorf("the commitment binds public inputs %v, want a prefix of the %d inputs", k.PublicAndCommitmentCommitted[0], inputs)
+		}
+		committed = append(committed, names[c-1])
+	}
+	data := struct {
+		ProofSize                        int
+		Committed                        []string
+		Folded                           bool
+		AllowRoot, FoldedX, FoldedY      string
+		ConstX, ConstY, CommitX, CommitY string
+	}{ProofSize: ProofSize, Committed: committed, ConstX: "CONSTANT_X", ConstY: "CONSTANT_Y", CommitX: "PUB_1_X", CommitY: "PUB_1_Y"}
+	if allow != nil {
+		if allow.Sign() < 0 || allow.Cmp(ecc.BN254.ScalarField()) >= 0 {
+			return "", fmt.Errorf("an allow-list root %v outside the BN254 scalar field", allow)
+		}
+		var p bn254.G1Affine
+		p.ScalarMultiplication(&k.G1.K[2], allow)
+		p.Add(&p, &k.G1.K[0])
+		data.Folded, data.AllowRoot = true, allow.String()
+		data.FoldedX, data.FoldedY = p.X.BigInt(new(big.Int)).String(), p.Y.BigInt(new(big.Int)).String()
+		data.ConstX, data.ConstY, data.CommitX, data.CommitY = "FOLDED_X", "FOLDED_Y", "PUB_2_X", "PUB_2_Y"
 	}
 	var out bytes.Buffer
-	err := verifyBatchTemplate.Execute(&out, struct {
-		ProofSize      int
-		InputCommitted bool
-	}{ProofSize, len(committed) == 1})
+	err := verifyBatchTemplate.Execute(&out, data)
 	return out.String(), err
 }

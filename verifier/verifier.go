@@ -104,6 +104,19 @@ func ExportSolidity(vk groth16.VerifyingKey, w io.Writer) error {
 	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma), solidity.WithFunctions(strings.NewReader(fn)))
 }
 
+// ExportUniversalSolidity writes the Solidity verifier of the universal wrap's key
+// (wrap.UniversalCircuit: the statement, then the allow-list root) for one allow-list: its
+// verifyBatch takes the statement alone, the root being fixed in the contract (ALLOW_ROOT)
+// and folded into its constant point. Another allow-list is another verifier, which the
+// Inbox takes behind its upgrade delay.
+func ExportUniversalSolidity(vk groth16.VerifyingKey, allow *big.Int, w io.Writer) error {
+	fn, err := renderVerifyBatch(vk, allow)
+	if err != nil {
+		return fmt.Errorf("universal wrap key: %w", err)
+	}
+	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma), solidity.WithFunctions(strings.NewReader(fn)))
+}
+
 // Compiled is the generated verifier's creation code.
 type Compiled struct {
 	Source   string
@@ -119,7 +132,21 @@ func Compile(contractsDir string, vk groth16.VerifyingKey) (*Compiled, error) {
 	if err := ExportSolidity(vk, &src); err != nil {
 		return nil, fmt.Errorf("export verifier: %w", err)
 	}
-	out, version, err := solc.Compile(contractsDir, map[string]string{"Groth16Verifier.sol": src.String()},
+	return compileVerifier(contractsDir, src.String())
+}
+
+// CompileUniversal exports the universal wrap key's verifier for an allow-list root and
+// compiles it (see Compile).
+func CompileUniversal(contractsDir string, vk groth16.VerifyingKey, allow *big.Int) (*Compiled, error) {
+	var src bytes.Buffer
+	if err := ExportUniversalSolidity(vk, allow, &src); err != nil {
+		return nil, fmt.Errorf("export verifier: %w", err)
+	}
+	return compileVerifier(contractsDir, src.String())
+}
+
+func compileVerifier(contractsDir string, src string) (*Compiled, error) {
+	out, version, err := solc.Compile(contractsDir, map[string]string{"Groth16Verifier.sol": src},
 		solc.Settings{EVMVersion: "cancun", OptimizerRuns: 200, AllowWarnings: true})
 	if err != nil {
 		return nil, fmt.Errorf("compile verifier: %w", err)
@@ -128,7 +155,7 @@ func Compile(contractsDir string, vk groth16.VerifyingKey) (*Compiled, error) {
 	if !ok {
 		return nil, errors.New("compile verifier: no contract Verifier in the exported source")
 	}
-	return &Compiled{Source: src.String(), ABI: c.ABI, Bytecode: common.FromHex(c.EVM.Bytecode.Object), Compiler: version}, nil
+	return &Compiled{Source: src, ABI: c.ABI, Bytecode: common.FromHex(c.EVM.Bytecode.Object), Compiler: version}, nil
 }
 
 // ContractsDir finds the repository's contracts folder (with solc.js and the pinned
