@@ -216,12 +216,12 @@ func BenchmarkConstraints(b *testing.B) {
 		}
 	})
 	benchRecursionSlots(b)
-	// The universal aggregation (any kinds, witness keys under an allow-list of 32), by its
-	// number of slots; and what one more slot costs.
+	// The universal aggregation (any kinds, witness keys under an allow-list of 32, up to 8
+	// distinct keys a batch), by its number of slots.
 	for _, k := range []int{1, 2, 8, 16, 32} {
 		b.Run(fmt.Sprintf("universal/K=%d", k), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				c, err := universal.New(k, 32)
+				c, err := universal.New(universal.Sizes{Slots: k, Kinds: 32, Keys: 8})
 				if err != nil {
 					b.Fatal(err)
 				}

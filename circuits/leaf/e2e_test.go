@@ -1,6 +1,7 @@
 package leaf
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 	"os"
@@ -10,23 +11,39 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/solidity"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/universal"
+	"github.com/isthmus-xyz/isthmus/circuits/wrap"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
+	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// E2E sizes of the universal aggregation: slots and allow-list entries.
+// E2E sizes of the universal aggregation: slots, allow-list entries, distinct keys a batch.
 const (
 	e2eSlots = 16
 	e2eKinds = 32
+	e2eKeys  = 8
 )
+
+var e2eSizes = universal.Sizes{Slots: e2eSlots, Kinds: e2eKinds, Keys: e2eKeys}
 
 // e2eStage is one line of the report.
 type e2eStage struct {
@@ -40,9 +57,9 @@ type e2eStage struct {
 // TestE2EUniversalDevnetLane proves a real devnet lane with a rotation through the universal
 // aggregation with real Groth16 proofs at every step: the leaf kinds' keys (made once, kept
 // in the key store), one proof a leaf, the aggregation of 16 slots under an allow-list of the
-// five kinds, verified natively. It runs under `make e2e` (ISTHMUS_E2E=1) and writes its
-// report to ISTHMUS_E2E_OUT (default e2e-report): the first run makes keys for ~40 minutes
-// on 2 cores.
+// five kinds, the BN254 wrap, and the generated verifier for the list's root on a simulated
+// chain. It runs under `make e2e` (ISTHMUS_E2E=1) and writes its report to ISTHMUS_E2E_OUT
+// (default e2e-report): the first run makes keys for ~70 minutes on 2 cores.
 func TestE2EUniversalDevnetLane(t *testing.T) {
 	if os.Getenv("ISTHMUS_E2E") == "" {
 		t.Skip("real proofs of the universal aggregation: run by make e2e (ISTHMUS_E2E=1)")
@@ -131,7 +148,7 @@ func TestE2EUniversalDevnetLane(t *testing.T) {
 		})
 	}
 
-	placeholder, err := universal.New(e2eSlots, e2eKinds)
+	placeholder, err := universal.New(e2eSizes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +157,17 @@ func TestE2EUniversalDevnetLane(t *testing.T) {
 		aggCCS = compile(ecc.BW6_761.ScalarField(), placeholder)
 		return fmt.Sprintf("%d constraints", aggCCS.GetNbConstraints())
 	})
-	name := fmt.Sprintf("universal-%dx%d", e2eSlots, e2eKinds)
+	name := fmt.Sprintf("universal-%dx%dx%d", e2eSlots, e2eKinds, e2eKeys)
 	agg := keys(name, aggCCS)
+	var aggProof groth16.Proof
+	var aggPublic witness.Witness
+	var statement *big.Int
 	stage("prove the aggregation", aggCCS.GetNbConstraints(), func() string {
-		a, statement, err := universal.Assign(e2eSlots, list, leaves)
+		a, stmt, err := universal.Assign(e2eSizes, list, leaves)
 		if err != nil {
 			t.Fatal(err)
 		}
+		statement = stmt
 		if want := facts.StatementOf(protocol.ChainStatement(b.claims)); statement.Cmp(want) != 0 {
 			t.Fatalf("statement %x, want %x", statement, want)
 		}
@@ -165,9 +186,104 @@ func TestE2EUniversalDevnetLane(t *testing.T) {
 		if err := groth16.Verify(proof, agg.VK, pub, stdgroth16.GetNativeVerifierOptions(ecc.BN254.ScalarField(), ecc.BW6_761.ScalarField())); err != nil {
 			t.Fatalf("the aggregation proof does not verify: %v", err)
 		}
+		aggProof, aggPublic = proof, pub
 		return fmt.Sprintf("%d leaves in %d slots, verified", len(leaves), e2eSlots)
 	})
+
+	// The wrap, its generated verifier for the allow-list's root, and a call as the Inbox
+	// makes it.
+	wrapPlaceholder, err := wrap.NewUniversal(agg.VK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrapCCS constraint.ConstraintSystem
+	stage("compile the wrap", 0, func() string {
+		wrapCCS = compile(ecc.BN254.ScalarField(), wrapPlaceholder)
+		return fmt.Sprintf("%d constraints", wrapCCS.GetNbConstraints())
+	})
+	wk := keys(fmt.Sprintf("wrap-universal-%dx%dx%d", e2eSlots, e2eKinds, e2eKeys), wrapCCS)
+	var calldata []byte
+	stage("prove the wrap", wrapCCS.GetNbConstraints(), func() string {
+		a, err := wrap.AssignUniversal(agg.VK, aggProof, aggPublic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, err := groth16.Prove(wrapCCS, wk.PK, w, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := w.Public()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := groth16.Verify(proof, wk.VK, pub, solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16)); err != nil {
+			t.Fatalf("the wrap proof does not verify: %v", err)
+		}
+		if calldata, err = verifier.Calldata(proof); err != nil {
+			t.Fatal(err)
+		}
+		return "verified"
+	})
+	stage("verify on the EVM", 0, func() string {
+		dir, err := verifier.ContractsDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		compiled, err := verifier.CompileUniversal(dir, wk.VK, list.Root())
+		if err != nil {
+			t.Fatal(err)
+		}
+		gas, ok, refused := verifyOnChain(t, compiled, calldata, statement)
+		if !ok {
+			t.Fatal("the generated verifier refuses the batch")
+		}
+		if !refused {
+			t.Fatal("the generated verifier takes the batch's proof for another statement")
+		}
+		return fmt.Sprintf("verifyBatch %d gas (a transaction of its own)", gas)
+	})
 	writeE2EReport(t, stages)
+}
+
+// verifyOnChain deploys a generated verifier on a simulated chain and calls its verifyBatch
+// with the proof and the statement (ok), and with the statement plus one (refused, when it
+// says false), and estimates the first call's gas.
+func verifyOnChain(t *testing.T, compiled *verifier.Compiled, proof []byte, statement *big.Int) (gas uint64, ok, refused bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	key := devnet.DevKey("deployer")
+	c, err := devnet.StartChain(9, types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	client, err := chain.Dial(ctx, c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.PollInterval = devnet.BlockInterval / 2
+	addr, err := verifier.Deploy(ctx, client, key, compiled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := bindings.NewIBatchVerifier()
+	bound := client.Contract(batch, addr)
+	call := func(input *big.Int) bool {
+		r, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, batch.PackVerifyBatch(proof, input), batch.UnpackVerifyBatch)
+		if err != nil {
+			t.Fatalf("verifyBatch reverted: %v", err)
+		}
+		return r
+	}
+	ok, refused = call(statement), !call(new(big.Int).Add(statement, big.NewInt(1)))
+	if gas, err = client.Eth.EstimateGas(ctx, ethereum.CallMsg{To: &addr, Data: batch.PackVerifyBatch(proof, statement)}); err != nil {
+		t.Fatal(err)
+	}
+	return gas, ok, refused
 }
 
 func writeE2EReport(t *testing.T, stages []e2eStage) {

@@ -208,16 +208,22 @@ func Link(values []facts.Values, kinds []int) (*Plan, error) {
 	return p, nil
 }
 
-// Assign builds the assignment of a circuit of k slots for a batch of leaves, in any order:
-// it checks every proof, orders the leaves (Link), fills the unused slots with the first leaf
-// again (it consumes nothing, and a fact produced twice is still one fact), and returns the
-// assignment and the statement value it exports.
-func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
-	if len(leaves) == 0 || len(leaves) > k {
-		return nil, nil, fmt.Errorf("universal: %d leaves for a circuit of %d slots", len(leaves), k)
+// Assign builds the assignment of a circuit of the given sizes for a batch of leaves, in any
+// order: it checks every proof, orders the leaves (Link), fills the unused slots with the
+// first leaf again (it consumes nothing, and a fact produced twice is still one fact) and the
+// key table's unused entries with its first key, and returns the assignment and the
+// statement value it exports.
+func Assign(z Sizes, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
+	if len(leaves) == 0 || len(leaves) > z.Slots {
+		return nil, nil, fmt.Errorf("universal: %d leaves for a circuit of %d slots", len(leaves), z.Slots)
+	}
+	if list.size != z.Kinds {
+		return nil, nil, fmt.Errorf("universal: an allow-list of %d entries for a circuit of %d", list.size, z.Kinds)
 	}
 	values := make([]facts.Values, len(leaves))
 	kinds := make([]int, len(leaves))
+	var table []int     // the kinds of the key table, in order of first use
+	at := map[int]int{} // a kind's entry in the table
 	for i, l := range leaves {
 		h, err := KeyHash(l.Key)
 		if err != nil {
@@ -225,6 +231,13 @@ func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
 		}
 		if kinds[i] = list.index(h); kinds[i] < 0 {
 			return nil, nil, fmt.Errorf("universal: leaf %d: its key is not in the allow-list", i)
+		}
+		if _, ok := at[kinds[i]]; !ok {
+			if len(table) == z.Keys {
+				return nil, nil, fmt.Errorf("universal: leaf %d: more than %d kinds in one batch", i, z.Keys)
+			}
+			at[kinds[i]] = len(table)
+			table = append(table, kinds[i])
 		}
 		if err := groth16.Verify(l.Proof, l.Key, l.Public, stdgroth16.GetNativeVerifierOptions(ecc.BW6_761.ScalarField(), ecc.BLS12_377.ScalarField())); err != nil {
 			return nil, nil, fmt.Errorf("universal: leaf %d (kind %d): %w", i, kinds[i], err)
@@ -242,7 +255,7 @@ func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
 		return nil, nil, err
 	}
 
-	c, err := New(k, list.size)
+	c, err := New(z)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,16 +263,23 @@ func Assign(k int, list *AllowList, leaves []Leaf) (*Circuit, *big.Int, error) {
 		c.Kinds[i] = h
 	}
 	c.Allow = list.Root()
-	for s := 0; s < k; s++ {
+	for m := range c.Keys {
+		kind := table[0]
+		if m < len(table) {
+			kind = table[m]
+		}
+		if c.Keys[m], err = stdgroth16.ValueOfVerifyingKey[g1, g2, gt](list.keys[kind]); err != nil {
+			return nil, nil, fmt.Errorf("universal: key of kind %d: %w", kind, err)
+		}
+	}
+	for s := 0; s < z.Slots; s++ {
 		j := 0 // unused slots repeat the first leaf
 		if s < len(plan.Order) {
 			j = s
 		}
 		l := leaves[plan.Order[j]]
 		slot := &c.Slots[s]
-		if slot.Key, err = stdgroth16.ValueOfVerifyingKey[g1, g2, gt](l.Key); err != nil {
-			return nil, nil, fmt.Errorf("universal: leaf %d: %w", plan.Order[j], err)
-		}
+		slot.Key = at[kinds[plan.Order[j]]]
 		if slot.Proof, err = stdgroth16.ValueOfProof[g1, g2](l.Proof); err != nil {
 			return nil, nil, fmt.Errorf("universal: leaf %d: %w", plan.Order[j], err)
 		}

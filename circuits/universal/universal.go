@@ -36,11 +36,12 @@ type (
 // root is then below BN254's scalar field too, a public input of the wrap as it is.
 const AllowBits = 248
 
-// Slot is one leaf proof, its public inputs, its verifying key, and where its consumed facts
-// come from: Links[a] is the earlier slot whose produced fact is its consumed input a, and
-// None[a] is 1 where that input consumes nothing (is 0).
+// Slot is one leaf proof, its public inputs, its verifying key (Key, an index into the
+// circuit's key table), and where its consumed facts come from: Links[a] is the earlier slot
+// whose produced fact is its consumed input a, and None[a] is 1 where that input consumes
+// nothing (is 0).
 type Slot struct {
-	Key     stdgroth16.VerifyingKey[g1, g2, gt]
+	Key     frontend.Variable
 	Proof   stdgroth16.Proof[g1, g2]
 	Witness stdgroth16.Witness[fr]
 	Links   [facts.Consumed]frontend.Variable
@@ -48,39 +49,49 @@ type Slot struct {
 }
 
 // Circuit verifies a batch of len(Slots) leaf proofs under an allow-list of len(Kinds) key
-// hashes (0 for an unused entry).
+// hashes (0 for an unused entry). The batch's distinct keys are a table of len(Keys), each
+// hashed once and found in the list; each slot picks its key from the table.
 type Circuit struct {
 	Statement frontend.Variable `gnark:",public"` // the statement hash's low facts.StatementBits bits
 	Allow     frontend.Variable `gnark:",public"` // the allow-list's root (AllowRoot)
 
 	Kinds    []frontend.Variable
+	Keys     []stdgroth16.VerifyingKey[g1, g2, gt]
 	Slots    []Slot
 	Exporter frontend.Variable // the slot of the export kind whose fact is the statement
 }
 
-// New returns the circuit of k slots and an allow-list of kinds entries, as placeholder.
-func New(k, kinds int) (*Circuit, error) {
-	if k < 1 || kinds < 1 {
-		return nil, fmt.Errorf("universal: %d slots and %d kinds, want at least one of each", k, kinds)
+// Sizes is a circuit's compile-time size: its slots (leaf proofs), its allow-list's entries
+// (kinds a deployment may use) and its key table's (distinct kinds in one batch).
+type Sizes struct {
+	Slots, Kinds, Keys int
+}
+
+// New returns the circuit of the given sizes, as placeholder.
+func New(z Sizes) (*Circuit, error) {
+	if z.Slots < 1 || z.Kinds < 1 || z.Keys < 1 || z.Keys > z.Kinds {
+		return nil, fmt.Errorf("universal: %d slots, %d kinds and %d keys a batch: want at least one of each, keys at most kinds", z.Slots, z.Kinds, z.Keys)
 	}
-	c := &Circuit{Kinds: make([]frontend.Variable, kinds), Slots: make([]Slot, k)}
+	c := &Circuit{Kinds: make([]frontend.Variable, z.Kinds), Keys: make([]stdgroth16.VerifyingKey[g1, g2, gt], z.Keys), Slots: make([]Slot, z.Slots)}
+	for m := range c.Keys {
+		c.Keys[m] = keyPlaceholder()
+	}
 	for i := range c.Slots {
-		c.Slots[i] = placeholder()
+		c.Slots[i] = Slot{
+			Proof:   stdgroth16.Proof[g1, g2]{Commitments: make([]pedersen.Commitment[g1], 1)},
+			Witness: stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], facts.Inputs)},
+		}
 	}
 	return c, nil
 }
 
-// placeholder is a slot of the one leaf layout: facts.Inputs public inputs and one
+// keyPlaceholder is a key of the one leaf layout: facts.Inputs public inputs and one
 // commitment, over secret variables only.
-func placeholder() Slot {
-	return Slot{
-		Key: stdgroth16.VerifyingKey[g1, g2, gt]{
-			G1:                           struct{ K []g1 }{K: make([]g1, 1+facts.Inputs+1)},
-			CommitmentKeys:               make([]pedersen.VerifyingKey[g2], 1),
-			PublicAndCommitmentCommitted: [][]int{{}},
-		},
-		Proof:   stdgroth16.Proof[g1, g2]{Commitments: make([]pedersen.Commitment[g1], 1)},
-		Witness: stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], facts.Inputs)},
+func keyPlaceholder() stdgroth16.VerifyingKey[g1, g2, gt] {
+	return stdgroth16.VerifyingKey[g1, g2, gt]{
+		G1:                           struct{ K []g1 }{K: make([]g1, 1+facts.Inputs+1)},
+		CommitmentKeys:               make([]pedersen.VerifyingKey[g2], 1),
+		PublicAndCommitmentCommitted: [][]int{{}},
 	}
 }
 
@@ -104,6 +115,18 @@ func (c *Circuit) Define(native frontend.API) error {
 	h.Write(c.Kinds...)
 	api.AssertIsEqual(c.Allow, api.FromBinary(api.ToBinary(h.Sum())[:AllowBits]...))
 
+	// The key table: each key is one of the list's, its hash equal to an entry
+	// (KeyDecoder's indicators sum to 1 only then).
+	tableHashes := make([]frontend.Variable, len(c.Keys))
+	table := make([][]frontend.Variable, len(c.Keys))
+	for m := range c.Keys {
+		if tableHashes[m], err = keyHash(api, &c.Keys[m]); err != nil {
+			return fmt.Errorf("universal: key %d: %w", m, err)
+		}
+		selector.KeyDecoder(api, tableHashes[m], c.Kinds)
+		table[m] = keyValues(&c.Keys[m])
+	}
+
 	n := len(c.Slots)
 	hashes := make([]frontend.Variable, n)
 	produced := make([][]frontend.Variable, n) // each slot's produced fact, as limbs
@@ -112,15 +135,19 @@ func (c *Circuit) Define(native frontend.API) error {
 		if len(s.Witness.Public) != facts.Inputs {
 			return fmt.Errorf("universal: slot %d has %d public inputs, want %d", i, len(s.Witness.Public), facts.Inputs)
 		}
-		// The key is one of the list's: its hash equals an entry (KeyDecoder's indicators
-		// sum to 1 only then).
-		if hashes[i], err = keyHash(api, &s.Key); err != nil {
-			return fmt.Errorf("universal: slot %d: %w", i, err)
+		// The slot's key: the table's entry s.Key, coordinate by coordinate.
+		pickKey := selector.Decoder(api, len(c.Keys), s.Key)
+		vk := keyPlaceholder()
+		for j, field := range keyFields(&vk) {
+			*field = dot(api, pickKey, table, j)
 		}
-		selector.KeyDecoder(api, hashes[i], c.Kinds)
+		hashes[i] = 0
+		for m := range tableHashes {
+			hashes[i] = api.MulAcc(hashes[i], pickKey[m], tableHashes[m])
+		}
 		// Its points are checked on the curve and in the prime-order subgroup: without it,
 		// A + T and C + T for a torsion point T pass the pairing equation.
-		if err := v.AssertProof(s.Key, s.Proof, s.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
+		if err := v.AssertProof(vk, s.Proof, s.Witness, stdgroth16.WithSubgroupCheck()); err != nil {
 			return fmt.Errorf("universal: slot %d: %w", i, err)
 		}
 		produced[i] = s.Witness.Public[facts.Consumed].Limbs
@@ -198,21 +225,31 @@ func keyHash(api frontend.API, vk *stdgroth16.VerifyingKey[g1, g2, gt]) (fronten
 	return h.Sum(), nil
 }
 
-// keyValues are a verifying key's coordinates in a fixed order: e(α, β), the input points,
-// −γ and −δ, the commitment key.
+// keyValues are a verifying key's coordinates in a fixed order (keyFields).
 func keyValues(vk *stdgroth16.VerifyingKey[g1, g2, gt]) []frontend.Variable {
+	fields := keyFields(vk)
+	out := make([]frontend.Variable, len(fields))
+	for i, f := range fields {
+		out[i] = *f
+	}
+	return out
+}
+
+// keyFields are a verifying key's coordinates in a fixed order: e(α, β), the input points,
+// −γ and −δ, the commitment key.
+func keyFields(vk *stdgroth16.VerifyingKey[g1, g2, gt]) []*frontend.Variable {
 	e := &vk.E
-	out := []frontend.Variable{e.C0.B0.A0, e.C0.B0.A1, e.C0.B1.A0, e.C0.B1.A1, e.C0.B2.A0, e.C0.B2.A1,
-		e.C1.B0.A0, e.C1.B0.A1, e.C1.B1.A0, e.C1.B1.A1, e.C1.B2.A0, e.C1.B2.A1}
-	for _, p := range vk.G1.K {
-		out = append(out, p.X, p.Y)
+	out := []*frontend.Variable{&e.C0.B0.A0, &e.C0.B0.A1, &e.C0.B1.A0, &e.C0.B1.A1, &e.C0.B2.A0, &e.C0.B2.A1,
+		&e.C1.B0.A0, &e.C1.B0.A1, &e.C1.B1.A0, &e.C1.B1.A1, &e.C1.B2.A0, &e.C1.B2.A1}
+	for i := range vk.G1.K {
+		out = append(out, &vk.G1.K[i].X, &vk.G1.K[i].Y)
 	}
 	g2s := []*g2{&vk.G2.GammaNeg, &vk.G2.DeltaNeg}
 	for i := range vk.CommitmentKeys {
 		g2s = append(g2s, &vk.CommitmentKeys[i].G, &vk.CommitmentKeys[i].GSigmaNeg)
 	}
 	for _, q := range g2s {
-		out = append(out, q.P.X.A0, q.P.X.A1, q.P.Y.A0, q.P.Y.A1)
+		out = append(out, &q.P.X.A0, &q.P.X.A1, &q.P.Y.A0, &q.P.Y.A1)
 	}
 	return out
 }

@@ -130,7 +130,10 @@ type fixture struct {
 const (
 	testSlots = 4
 	testKinds = 4
+	testKeys  = 3 // the valid batch's two kinds and a spare entry (its first key again)
 )
+
+var testSizes = universal.Sizes{Slots: testSlots, Kinds: testKinds, Keys: testKeys}
 
 var (
 	fixtureOnce sync.Once
@@ -145,11 +148,11 @@ func newFixture(t *testing.T) *fixture {
 		if f.list, err = universal.NewAllowList(testKinds, f.export.vk, f.count.vk, f.raw.vk); err != nil {
 			t.Fatal(err)
 		}
-		c, err := universal.New(testSlots, testKinds)
+		c, err := universal.New(testSizes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.ccs = circuittest.Compile(t, "universal-4x4", ecc.BW6_761.ScalarField(), c)
+		f.ccs = circuittest.Compile(t, "universal-4x4x3", ecc.BW6_761.ScalarField(), c)
 		shared = f
 	})
 	if shared == nil {
@@ -167,7 +170,7 @@ func (f *fixture) solve(c *universal.Circuit) error {
 func TestUniversalLinksFactsAcrossKinds(t *testing.T) {
 	f := newFixture(t)
 	leaves := []universal.Leaf{f.export.prove(t, 2), f.count.prove(t, 1), f.count.prove(t, 0)}
-	c, statement, err := universal.Assign(testSlots, f.list, leaves)
+	c, statement, err := universal.Assign(testSizes, f.list, leaves)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +181,7 @@ func TestUniversalLinksFactsAcrossKinds(t *testing.T) {
 		t.Fatalf("valid batch refused: %v", err)
 	}
 	// One export leaf alone, in slots filled by it again, is a batch too.
-	one, _, err := universal.Assign(testSlots, f.list, []universal.Leaf{f.export.prove(t, 0)})
+	one, _, err := universal.Assign(testSizes, f.list, []universal.Leaf{f.export.prove(t, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,19 +196,16 @@ func TestUniversalRefuses(t *testing.T) {
 	f := newFixture(t)
 	leaves := []universal.Leaf{f.count.prove(t, 0), f.count.prove(t, 1), f.export.prove(t, 2)}
 	valid := func() *universal.Circuit {
-		c, _, err := universal.Assign(testSlots, f.list, leaves)
+		c, _, err := universal.Assign(testSizes, f.list, leaves)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	// slotOf is the slot of leaf l, linked as like is.
-	slotOf := func(t *testing.T, l universal.Leaf, like universal.Slot) universal.Slot {
-		s := universal.Slot{Links: like.Links, None: like.None}
+	// slotOf is the slot of leaf l, linked as like is, its key the table's entry key.
+	slotOf := func(t *testing.T, l universal.Leaf, like universal.Slot, key int) universal.Slot {
+		s := universal.Slot{Key: key, Links: like.Links, None: like.None}
 		var err error
-		if s.Key, err = stdgroth16.ValueOfVerifyingKey[g1, g2, gt](l.Key); err != nil {
-			t.Fatal(err)
-		}
 		if s.Proof, err = stdgroth16.ValueOfProof[g1, g2](l.Proof); err != nil {
 			t.Fatal(err)
 		}
@@ -237,22 +237,21 @@ func TestUniversalRefuses(t *testing.T) {
 			}
 		}},
 		{"a key not in the list", func(t *testing.T, c *universal.Circuit) {
-			c.Slots[0] = slotOf(t, f.stranger.prove(t, 0), c.Slots[0])
+			// In the table's spare entry, for slot 0 alone.
+			c.Keys[2] = keyOf(t, f.stranger.vk)
+			c.Slots[0] = slotOf(t, f.stranger.prove(t, 0), c.Slots[0], 2)
 		}},
-		{"a proof under another listed key", func(t *testing.T, c *universal.Circuit) {
-			k, err := stdgroth16.ValueOfVerifyingKey[g1, g2, gt](f.export.vk)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Slots[1].Key = k
+		{"a proof under another listed key", func(_ *testing.T, c *universal.Circuit) {
+			c.Slots[1].Key = 1 // the export kind's entry; slot 1 is a count leaf
 		}},
+		{"a key out of the table", func(_ *testing.T, c *universal.Circuit) { c.Slots[1].Key = testKeys }},
 		{"a public input changed", func(_ *testing.T, c *universal.Circuit) {
 			// The export leaf claims 4: the statement follows, the proof does not.
 			c.Slots[2].Witness.Public[facts.Consumed] = emulated.ValueOf[fr](4)
 			c.Statement = 4
 		}},
 		{"a consumed fact no leaf produces", func(t *testing.T, c *universal.Circuit) {
-			c.Slots[2] = slotOf(t, f.export.prove(t, 5), c.Slots[2]) // consumes count(5)
+			c.Slots[2] = slotOf(t, f.export.prove(t, 5), c.Slots[2], 1) // consumes count(5)
 			c.Statement = 6
 		}},
 		{"a consumed fact marked none", func(_ *testing.T, c *universal.Circuit) {
@@ -270,7 +269,8 @@ func TestUniversalRefuses(t *testing.T) {
 		{"the statement from a slot not of the export kind", func(t *testing.T, c *universal.Circuit) {
 			// A raw leaf (a listed kind that produces a small value too, but not the
 			// list's first) as exporter.
-			c.Slots[3] = slotOf(t, f.raw.prove(t, 0), c.Slots[3])
+			c.Keys[2] = keyOf(t, f.raw.vk)
+			c.Slots[3] = slotOf(t, f.raw.prove(t, 0), c.Slots[3], 2)
 			c.Exporter = 3
 			c.Statement = 1
 		}},
@@ -289,29 +289,40 @@ func TestUniversalRefuses(t *testing.T) {
 	}
 }
 
+func keyOf(t *testing.T, vk groth16.VerifyingKey) stdgroth16.VerifyingKey[g1, g2, gt] {
+	k, err := stdgroth16.ValueOfVerifyingKey[g1, g2, gt](vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // TestUniversalAssignRefuses: the native side names what a batch lacks before any proving.
 func TestUniversalAssignRefuses(t *testing.T) {
 	f := newFixture(t)
-	if _, _, err := universal.Assign(testSlots, f.list, []universal.Leaf{f.count.prove(t, 0), f.export.prove(t, 5)}); !errors.Is(err, universal.ErrUnlinked) {
+	if _, _, err := universal.Assign(testSizes, f.list, []universal.Leaf{f.count.prove(t, 0), f.export.prove(t, 5)}); !errors.Is(err, universal.ErrUnlinked) {
 		t.Fatalf("unlinked fact: %v, want ErrUnlinked", err)
 	}
-	if _, _, err := universal.Assign(testSlots, f.list, []universal.Leaf{f.stranger.prove(t, 0), f.export.prove(t, 1)}); err == nil {
+	if _, _, err := universal.Assign(testSizes, f.list, []universal.Leaf{f.stranger.prove(t, 0), f.export.prove(t, 1)}); err == nil {
 		t.Fatal("a key not in the list was assigned")
 	}
-	if _, _, err := universal.Assign(testSlots, f.list, []universal.Leaf{f.count.prove(t, 0)}); err == nil {
+	if _, _, err := universal.Assign(testSizes, f.list, []universal.Leaf{f.count.prove(t, 0)}); err == nil {
 		t.Fatal("a batch without an export leaf was assigned")
 	}
 	forged := f.count.prove(t, 0)
 	forged.Proof = f.count.prove(t, 1).Proof
-	if _, _, err := universal.Assign(testSlots, f.list, []universal.Leaf{forged, f.export.prove(t, 1)}); err == nil {
+	if _, _, err := universal.Assign(testSizes, f.list, []universal.Leaf{forged, f.export.prove(t, 1)}); err == nil {
 		t.Fatal("a proof of other inputs was assigned")
 	}
 	var five []universal.Leaf
 	for x := range uint64(testSlots + 1) {
 		five = append(five, f.count.prove(t, x))
 	}
-	if _, _, err := universal.Assign(testSlots, f.list, five); err == nil {
+	if _, _, err := universal.Assign(testSizes, f.list, five); err == nil {
 		t.Fatal("more leaves than slots were assigned")
+	}
+	if _, _, err := universal.Assign(universal.Sizes{Slots: testSlots, Kinds: testKinds, Keys: 1}, f.list, []universal.Leaf{f.count.prove(t, 0), f.export.prove(t, 1)}); err == nil {
+		t.Fatal("two kinds were assigned to a key table of one")
 	}
 	if _, err := universal.NewAllowList(testKinds, f.export.vk, f.export.vk); err == nil {
 		t.Fatal("an allow-list with a key twice was made")
