@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"math/big"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -43,4 +45,15 @@ func (s *Statement) ClaimHashes() []common.Hash {
 		out[i] = crypto.Keccak256Hash(c)
 	}
 	return out
+}
+
+// ChainInputBits is how many low bits of a statement chain the universal aggregation exports
+// and its wrap takes: the most that every such value is a BLS12-377 scalar (r > 2^252).
+const ChainInputBits = 252
+
+var chainInputMask = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), ChainInputBits), big.NewInt(1))
+
+// ChainInput is a statement chain's public input: its low ChainInputBits bits.
+func ChainInput(s common.Hash) *big.Int {
+	return new(big.Int).And(new(big.Int).SetBytes(s[:]), chainInputMask)
 }

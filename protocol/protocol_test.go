@@ -70,8 +70,7 @@ func makeVectors() *Vectors {
 	for _, sel := range [][2][]int{{{0}, {}}, {{0, 1, 2}, {0}}, {{}, {1}}, {{1, 0}, {0, 1}}} {
 		v.Statements = append(v.Statements, StatementVec{Lanes: sel[0], Rotations: sel[1]})
 		s := v.Statement(len(v.Statements) - 1)
-		v.Statements[len(v.Statements)-1].Hash = s.Hash()
-		v.Statements[len(v.Statements)-1].PublicInput = (*hexutil.Big)(s.PublicInput())
+		setStatement(&v.Statements[len(v.Statements)-1], s)
 	}
 	for _, sv := range []struct {
 		dst   uint32
@@ -98,10 +97,15 @@ func makeVectors() *Vectors {
 	for _, sel := range [][3][]int{{{1, 3}, {0, 2}, {0}}, {{}, {1}, {}}, {{3}, {}, {}}} {
 		v.Statements = append(v.Statements, StatementVec{Lanes: sel[0], Events: sel[1], Rotations: sel[2]})
 		s := v.Statement(len(v.Statements) - 1)
-		v.Statements[len(v.Statements)-1].Hash = s.Hash()
-		v.Statements[len(v.Statements)-1].PublicInput = (*hexutil.Big)(s.PublicInput())
+		setStatement(&v.Statements[len(v.Statements)-1], s)
 	}
 	return v
+}
+
+func setStatement(sv *StatementVec, s Statement) {
+	sv.Hash, sv.PublicInput = s.Hash(), (*hexutil.Big)(s.PublicInput())
+	sv.Chain = ChainStatement(s.ClaimHashes())
+	sv.ChainInput = (*hexutil.Big)(ChainInput(sv.Chain))
 }
 
 func TestGoldenVectors(t *testing.T) {

@@ -63,6 +63,10 @@ type StatementVec struct {
 	Rotations   []int        `json:"rotations"`
 	Hash        common.Hash  `json:"hash"`
 	PublicInput *hexutil.Big `json:"publicInput"`
+	// Chain is the statement of the universal aggregation (ChainStatement) and ChainInput its
+	// public input (the low 252 bits).
+	Chain      common.Hash  `json:"chain"`
+	ChainInput *hexutil.Big `json:"chainInput"`
 }
 
 // SlotVector gives the Outbox storage slots of one lane and one of its checkpoints.

@@ -23,6 +23,8 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr/poseidon2"
 	"github.com/consensys/gnark/frontend"
 	stdposeidon2 "github.com/consensys/gnark/std/hash/poseidon2"
+
+	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 // The layout: Consumed inputs, then the produced one.
@@ -33,7 +35,7 @@ const (
 
 // StatementBits is how many low bits of the statement hash the export kind produces: the
 // most that every value below 2^StatementBits is a BLS12-377 scalar (r > 2^252).
-const StatementBits = 252
+const StatementBits = protocol.ChainInputBits
 
 // IO is a leaf's public inputs: the first field of every leaf circuit of the universal
 // aggregation, and its only public one.
@@ -112,8 +114,5 @@ func DigestOf(tag fr.Element, values ...fr.Element) fr.Element {
 }
 
 // StatementOf is the value the export kind produces for a statement hash: its low
-// StatementBits bits.
-func StatementOf(statement [32]byte) *big.Int {
-	v := new(big.Int).SetBytes(statement[:])
-	return v.And(v, new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), StatementBits), big.NewInt(1)))
-}
+// StatementBits bits (protocol.ChainInput).
+func StatementOf(statement [32]byte) *big.Int { return protocol.ChainInput(statement) }

@@ -94,6 +94,10 @@ library Protocol {
 
     /// @notice The statement hash is reduced to this many low bits to fit one BN254 scalar.
     uint256 internal constant PUBLIC_INPUT_MASK = (uint256(1) << 253) - 1;
+    /// @notice The start of every statement chain (the universal aggregation's statement).
+    bytes32 internal constant CHAIN_GENESIS = keccak256("isthmus.statement.chain.v1");
+    /// @notice A chain's public input keeps its low 252 bits (each a BLS12-377 scalar).
+    uint256 internal constant CHAIN_INPUT_MASK = (uint256(1) << 252) - 1;
 
     // Outbox lane segments: the Outbox stores a checkpoint of the accumulator whenever the
     // next message would take the open segment past one of these bounds, so that the
@@ -284,6 +288,28 @@ library Protocol {
             hashes[i] = keccak256(claims[i]);
         }
         return keccak256(abi.encodePacked(STATEMENT_TAG, uint32(claims.length), hashes));
+    }
+
+    /// @notice The statement of the universal aggregation (protocol.ChainStatement): from
+    ///         CHAIN_GENESIS, s = keccak256(s ‖ h…) over the claims' hashes, three a step, the
+    ///         last step taking what is left.
+    function chainStatement(bytes[] calldata claims) internal pure returns (bytes32 s) {
+        s = CHAIN_GENESIS;
+        uint256 n = claims.length;
+        uint256 i = 0;
+        for (; i + 3 <= n; i += 3) {
+            s = keccak256(abi.encodePacked(s, keccak256(claims[i]), keccak256(claims[i + 1]), keccak256(claims[i + 2])));
+        }
+        if (n - i == 2) {
+            s = keccak256(abi.encodePacked(s, keccak256(claims[i]), keccak256(claims[i + 1])));
+        } else if (n - i == 1) {
+            s = keccak256(abi.encodePacked(s, keccak256(claims[i])));
+        }
+    }
+
+    /// @notice The universal wrap's statement input: the chain's low 252 bits.
+    function chainInput(bytes32 statement) internal pure returns (uint256) {
+        return uint256(statement) & CHAIN_INPUT_MASK;
     }
 
     /// @notice The one public input of the batch proof: the statement hash with its top three
