@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 
@@ -28,6 +29,9 @@ import (
 //	value(root, key, account, value)                 key's leaf in the trie of root holds value
 //	header(src, committee, number, hash, stateRoot, receiptsRoot)
 //	                                                 committee signed block (number, hash) of src, whose roots these are
+//	log(receiptsRoot, tx, index, emitter, topics, n, fits, dataHash)
+//	                                                 transaction tx's receipt under receiptsRoot holds log index of emitter with
+//	                                                 n topics (the others zero) and, if fits, data of keccak dataHash
 //	claim(h)                                         the claim of hash h (keccak of its encoding) holds
 //	chain(s)                                         s is a statement chain (protocol.ChainStatement) of claims that hold
 //
@@ -36,6 +40,7 @@ var (
 	tagPath   = facts.Tag("isthmus.fact.trie-path.v1")
 	tagValue  = facts.Tag("isthmus.fact.trie-value.v1")
 	tagHeader = facts.Tag("isthmus.fact.header.v1")
+	tagLog    = facts.Tag("isthmus.fact.receipt-log.v1")
 	tagClaim  = facts.Tag("isthmus.fact.claim.v1")
 	tagChain  = facts.Tag("isthmus.fact.chain.v1")
 )
@@ -79,6 +84,34 @@ func HeaderFact(h *HeaderPublic) fr.Element {
 	c.SetBytes(h.Committee[:])
 	b, s, r := frHalves(h.BlockHash), frHalves(h.StateRoot), frHalves(h.ReceiptsRoot)
 	return facts.DigestOf(tagHeader, frUint(uint64(h.SrcDomain)), c, frUint(h.BlockNumber), b[0], b[1], s[0], s[1], r[0], r[1])
+}
+
+// LogFact is the log fact natively, of a receipt leaf's reading under receiptsRoot.
+func LogFact(receiptsRoot common.Hash, l *ReceiptLeafPublic) fr.Element {
+	r, d := frHalves(receiptsRoot), frHalves(l.DataHash)
+	var emitter fr.Element
+	emitter.SetBytes(l.Emitter[:])
+	values := []fr.Element{r[0], r[1], frUint(uint64(l.TxIndex)), frUint(uint64(l.LogIndex)), emitter}
+	for i := range protocol.MaxTopics {
+		var t [2]fr.Element
+		if i < len(l.Topics) {
+			t = frHalves(l.Topics[i])
+		}
+		values = append(values, t[0], t[1])
+	}
+	values = append(values, frUint(uint64(len(l.Topics))), frBool(l.DataFits), d[0], d[1])
+	return facts.DigestOf(tagLog, values...)
+}
+
+// logDigest is the log fact in-circuit.
+func logDigest(api frontend.API, root [2]frontend.Variable, tx, index, emitter frontend.Variable, topics [protocol.MaxTopics][2]frontend.Variable,
+	numTopics, fits frontend.Variable, dataHash [2]frontend.Variable) frontend.Variable {
+	values := []frontend.Variable{root[0], root[1], tx, index, emitter}
+	for _, t := range topics {
+		values = append(values, t[0], t[1])
+	}
+	values = append(values, numTopics, fits, dataHash[0], dataHash[1])
+	return digest(api, tagLog, values...)
 }
 
 // ClaimFact is the claim fact natively.
@@ -412,4 +445,174 @@ func AssignFoldLeaf(prev common.Hash, claims []common.Hash, raw bool) (*FoldLeaf
 	}
 	v.Assign(&a.IO)
 	return a, v, next, nil
+}
+
+// ReceiptLogLeaf is a receipt leaf as a leaf kind: ReceiptLeafCircuit's rules over one log of
+// a receipts-trie leaf, which consume the path fact of the leaf's node (nothing at depth 0,
+// where the leaf is the trie's root by hash; the branch and extension nodes above it are
+// StepLeaf kinds) and produce the log fact.
+type ReceiptLogLeaf struct {
+	IO facts.IO
+
+	Root, Node                                    [2]frontend.Variable
+	Key, Emitter                                  frontend.Variable
+	Topics                                        [protocol.MaxTopics][2]frontend.Variable
+	DataHash                                      [2]frontend.Variable
+	Depth, TxIndex, LogIndex, NumTopics, DataFits frontend.Variable
+
+	Bytes  []uints.U8
+	Length frontend.Variable
+
+	maxData int
+}
+
+// NewReceiptLogLeaf is the placeholder of a receipt log leaf kind whose node holds up to
+// nodeLen bytes and whose log's data holds up to maxData bytes.
+func NewReceiptLogLeaf(nodeLen, maxData int) *ReceiptLogLeaf {
+	return &ReceiptLogLeaf{Bytes: make([]uints.U8, nodeLen), maxData: maxData}
+}
+
+// Define implements frontend.Circuit.
+func (c *ReceiptLogLeaf) Define(api frontend.API) error {
+	if c.maxData < 1 || len(c.Bytes) < 32 {
+		return fmt.Errorf("receipt log leaf: compile the placeholder of NewReceiptLogLeaf")
+	}
+	rc := rangecheck.New(api)
+	rc.Check(c.Depth, 8)
+	rc.Check(c.TxIndex, 16)
+	rc.Check(c.LogIndex, 8)
+	if err := receiptRules(api, &receiptValues{Node: c.Node, Key: c.Key, Emitter: c.Emitter, Topics: c.Topics, DataHash: c.DataHash,
+		Depth: c.Depth, TxIndex: c.TxIndex, LogIndex: c.LogIndex, NumTopics: c.NumTopics, DataFits: c.DataFits,
+		Bytes: c.Bytes, Length: c.Length, maxData: c.maxData}); err != nil {
+		return err
+	}
+	first := api.IsZero(c.Depth)
+	for h := range c.Node {
+		api.AssertIsEqual(api.Mul(first, api.Sub(c.Node[h], c.Root[h])), 0)
+	}
+	// The node is referenced by its hash (a receipt is never embedded): the path fact's
+	// embedded flag is 0, in no account trie, for the key's high half (the low one is zero).
+	path := digest(api, tagPath, c.Root[0], c.Root[1], c.Key, 0, 0, c.Depth, c.Node[0], c.Node[1], 0)
+	api.AssertIsEqual(c.IO.Consumed[0], api.Select(first, 0, path))
+	assertConsumesNothing(api, &c.IO, 1)
+	api.AssertIsEqual(c.IO.Produced, logDigest(api, c.Root, c.TxIndex, c.LogIndex, c.Emitter, c.Topics, c.NumTopics, c.DataFits, c.DataHash))
+	return nil
+}
+
+// AssignReceiptLogLeaf builds a receipt log leaf kind's witness for log logIndex of
+// transaction txIndex, from a native walk of the receipts trie of root (as AssignReceiptLeaf),
+// and its facts.
+func AssignReceiptLogLeaf(root common.Hash, txIndex int, steps []mpt.Step, logIndex, nodeLen, maxData int) (*ReceiptLogLeaf, *ReceiptLeafPublic, facts.Values, error) {
+	var v facts.Values
+	r, pub, err := AssignReceiptLeaf(txIndex, steps, logIndex, nodeLen, maxData)
+	if err != nil {
+		return nil, nil, v, err
+	}
+	if pub.Depth == 0 && pub.Node != root {
+		return nil, nil, v, fmt.Errorf("receipt log leaf: %w: the leaf at depth 0 is %s, not the root %s", mpt.ErrProof, pub.Node, root)
+	}
+	a := &ReceiptLogLeaf{Root: halves(root), Node: r.Node, Key: r.Key, Emitter: r.Emitter, Topics: r.Topics, DataHash: r.DataHash,
+		Depth: r.Depth, TxIndex: r.TxIndex, LogIndex: r.LogIndex, NumTopics: r.NumTopics, DataFits: r.DataFits,
+		Bytes: r.Bytes, Length: r.Length, maxData: maxData}
+	if pub.Depth > 0 {
+		v.Consumed[0] = PathFact(root, pub.Key, false, pub.Depth, pub.Node, false)
+	}
+	v.Produced = LogFact(root, pub)
+	v.Assign(&a.IO)
+	return a, pub, v, nil
+}
+
+// ReceiptClaimLeaf is a claim proven by receipt (a lane by receipt or an event) as a leaf
+// kind: the statement leaf's rules for one receipt claim. It consumes the header fact of the
+// claim's block and the log fact of the log that proves it under the block's receiptsRoot (a
+// lane's: the Outbox's MessageSent(dst, count − 1, acc), anywhere in the block; an event's:
+// the claim's transaction, log index and data, which must fit the receipt leaf's bound), and
+// produces the claim fact.
+type ReceiptClaimLeaf struct {
+	IO facts.IO
+
+	SrcDomain, Committee, BlockNumber, Emitter, Log frontend.Variable
+	BlockHash, DataHash, StateRoot, ReceiptsRoot    [2]frontend.Variable
+	Topics                                          [protocol.MaxTopics][2]frontend.Variable
+	// The log the receipt leaf read: its transaction, index, whether its data fit and the
+	// data's hash (an event's are the claim's; a lane's are free).
+	LogTx, LogIndex, LogFits frontend.Variable
+	LogData                  [2]frontend.Variable
+
+	Encoded [protocol.EventClaimSize]uints.U8
+}
+
+// Define implements frontend.Circuit.
+func (c *ReceiptClaimLeaf) Define(api frontend.API) error {
+	bf, err := uints.NewBytes(api)
+	if err != nil {
+		return fmt.Errorf("receipt claim leaf: %w", err)
+	}
+	pub := &ReceiptClaimPublic{SrcDomain: c.SrcDomain, Committee: c.Committee, BlockNumber: c.BlockNumber, BlockHash: c.BlockHash,
+		Emitter: c.Emitter, Topics: c.Topics, Log: c.Log, DataHash: c.DataHash}
+	claimHash, used, err := receiptClaim(api, bf, c.Encoded[:], pub, func(in []uints.U8, length frontend.Variable) ([]uints.U8, error) {
+		h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(protocol.LaneClaimSize))
+		if err != nil {
+			return nil, fmt.Errorf("receipt claim leaf: keccak: %w", err)
+		}
+		h.Write(in)
+		return h.FixedLengthSum(length), nil
+	})
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(used, 1)
+	// The claim's packed log: its kind, topic count, and an event's transaction and index.
+	bits := api.ToBinary(c.Log, ReceiptLogBits)
+	kind, numTopics := api.FromBinary(bits[0:logTopics]...), api.FromBinary(bits[logTopics:logTx]...)
+	tx, index := api.FromBinary(bits[logTx:logIndex]...), api.FromBinary(bits[logIndex:ReceiptLogBits]...)
+	isEvent := api.IsZero(api.Sub(kind, uint8(protocol.KindEvent)))
+	when := func(a, b frontend.Variable) { api.AssertIsEqual(api.Mul(isEvent, api.Sub(a, b)), 0) }
+	when(c.LogTx, tx)
+	when(c.LogIndex, index)
+	when(c.LogFits, 1)
+	when(c.LogData[0], c.DataHash[0])
+	when(c.LogData[1], c.DataHash[1])
+
+	api.AssertIsEqual(c.IO.Consumed[0], digest(api, tagHeader, c.SrcDomain, c.Committee, c.BlockNumber, c.BlockHash[0], c.BlockHash[1],
+		c.StateRoot[0], c.StateRoot[1], c.ReceiptsRoot[0], c.ReceiptsRoot[1]))
+	api.AssertIsEqual(c.IO.Consumed[1], logDigest(api, c.ReceiptsRoot, c.LogTx, c.LogIndex, c.Emitter, c.Topics, numTopics, c.LogFits, c.LogData))
+	assertConsumesNothing(api, &c.IO, 2)
+	h := mpt.Ref(api, byteValues(bf, claimHash))
+	api.AssertIsEqual(c.IO.Produced, digest(api, tagClaim, h[0], h[1]))
+	return nil
+}
+
+// AssignReceiptClaimLeaf builds a receipt claim leaf kind's witness for a lane by receipt or
+// an event claim (c, of protocol.KindLaneReceipt, or e), proven by the log a receipt log leaf
+// read (l) in the block of the header leaf hdr, and its facts. It refuses a log that is not
+// the claim's (MatchReceipt).
+func AssignReceiptClaimLeaf(c *protocol.LaneClaim, e *protocol.EventClaim, hdr *HeaderPublic, l *ReceiptLeafPublic) (*ReceiptClaimLeaf, facts.Values, error) {
+	var v facts.Values
+	var stmt protocol.Statement
+	switch {
+	case c != nil && e == nil && c.Kind == protocol.KindLaneReceipt:
+		stmt.Lanes = []protocol.LaneClaim{*c}
+	case c == nil && e != nil:
+		stmt.Events = []protocol.EventClaim{*e}
+	default:
+		return nil, v, fmt.Errorf("receipt claim leaf: one lane by receipt or one event claim")
+	}
+	s, pub, err := AssignStatement(stmt, nil, 1, 0)
+	if err != nil {
+		return nil, v, fmt.Errorf("receipt claim leaf: %w", err)
+	}
+	log := pub.Receipts[0]
+	if err := MatchReceipt(log, hdr, l); err != nil {
+		return nil, v, fmt.Errorf("receipt claim leaf: %w", err)
+	}
+	p := s.Receipts[0]
+	a := &ReceiptClaimLeaf{SrcDomain: p.SrcDomain, Committee: p.Committee, BlockNumber: p.BlockNumber, Emitter: p.Emitter, Log: p.Log,
+		BlockHash: p.BlockHash, DataHash: p.DataHash, StateRoot: halves(hdr.StateRoot), ReceiptsRoot: halves(hdr.ReceiptsRoot), Topics: p.Topics,
+		LogTx: l.TxIndex, LogIndex: l.LogIndex, LogFits: boolVar(l.DataFits), LogData: halves(l.DataHash), Encoded: s.ReceiptEncoded[0]}
+	v.Consumed[0], v.Consumed[1] = HeaderFact(hdr), LogFact(hdr.ReceiptsRoot, l)
+	claims := stmt.Claims()
+	v.Produced = ClaimFact(common.BytesToHash(crypto.Keccak256(claims[0])))
+	v.Assign(&a.IO)
+	return a, v, nil
 }

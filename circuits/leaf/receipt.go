@@ -112,7 +112,26 @@ func (c *ReceiptLeafCircuit) Define(api frontend.API) error {
 	rc.Check(c.LogIndex, 8)
 	api.AssertIsEqual(api.Add(c.Depth, api.Mul(c.TxIndex, 1<<receiptShapeTx), api.Mul(c.LogIndex, 1<<receiptShapeLog),
 		api.Mul(c.NumTopics, uint64(1)<<receiptShapeTopics), api.Mul(c.DataFits, uint64(1)<<receiptShapeFits)), c.Shape)
+	return receiptRules(api, &receiptValues{Node: c.Node, Key: c.Key, Emitter: c.Emitter, Topics: c.Topics, DataHash: c.DataHash,
+		Depth: c.Depth, TxIndex: c.TxIndex, LogIndex: c.LogIndex, NumTopics: c.NumTopics, DataFits: c.DataFits,
+		Bytes: c.Bytes, Length: c.Length, maxData: c.maxData})
+}
 
+// receiptValues are a receipt leaf's values, public or not, for receiptRules.
+type receiptValues struct {
+	Node                                          [2]frontend.Variable
+	Key, Emitter                                  frontend.Variable
+	Topics                                        [receipt.MaxTopics][2]frontend.Variable
+	DataHash                                      [2]frontend.Variable
+	Depth, TxIndex, LogIndex, NumTopics, DataFits frontend.Variable
+	Bytes                                         []uints.U8
+	Length                                        frontend.Variable
+	maxData                                       int
+}
+
+// receiptRules proves ReceiptLeafCircuit's rules over c, its Depth, TxIndex and LogIndex
+// range-checked by the caller.
+func receiptRules(api frontend.API, c *receiptValues) error {
 	// rlp(TxIndex): 0x80 for 0, the byte itself below 0x80, else 0x81 or 0x82 and one or two
 	// big-endian bytes.
 	bits := api.ToBinary(c.TxIndex, 16)

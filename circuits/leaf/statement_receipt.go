@@ -52,7 +52,13 @@ const (
 // event claim of 266, or kind 0 for an unused slot) against its public inputs. It returns the
 // claim's hash and whether the slot is used.
 func (c *StatementCircuit) receiptSlot(api frontend.API, bf *uints.Bytes, i int, keccak func([]uints.U8, frontend.Variable) ([]uints.U8, error)) ([]uints.U8, frontend.Variable, error) {
-	enc, pub := c.ReceiptEncoded[i][:], &c.Receipts[i]
+	return receiptClaim(api, bf, c.ReceiptEncoded[i][:], &c.Receipts[i], keccak)
+}
+
+// receiptClaim constrains a claim proven by receipt: its encoding enc (a lane by receipt of
+// 141 bytes or an event claim of 266, or kind 0 for none) against pub. It returns the claim's
+// hash and whether there is a claim.
+func receiptClaim(api frontend.API, bf *uints.Bytes, enc []uints.U8, pub *ReceiptClaimPublic, keccak func([]uints.U8, frontend.Variable) ([]uints.U8, error)) ([]uints.U8, frontend.Variable, error) {
 	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
 	halvesOf := func(bs []uints.U8) [2]frontend.Variable { return mpt.Ref(api, byteValues(bf, bs)) }
 	sel := func(cond frontend.Variable, a, b [2]frontend.Variable) [2]frontend.Variable {
