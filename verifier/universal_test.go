@@ -16,7 +16,6 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 )
@@ -76,14 +75,7 @@ func TestUniversalVerifierOnChain(t *testing.T) {
 	}
 	ctx, client, _, addr := deployOnChain(t, compiled)
 	batch := bindings.NewIBatchVerifier()
-	bound := client.Contract(batch, addr)
-	verifyBatch := func(proof []byte, input *big.Int) bool {
-		ok, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, batch.PackVerifyBatch(proof, input), batch.UnpackVerifyBatch)
-		if err != nil {
-			t.Fatalf("verifyBatch reverted: %v", err)
-		}
-		return ok
-	}
+	verifyBatch := verifyBatchOn(t, ctx, client, addr)
 	gnarkABI, err := abi.JSON(bytes.NewReader(compiled.ABI))
 	if err != nil {
 		t.Fatal(err)

@@ -152,14 +152,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	batch := bindings.NewIBatchVerifier()
-	bound := client.Contract(batch, addr)
-	verifyBatch := func(proof []byte, input *big.Int) bool {
-		ok, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, batch.PackVerifyBatch(proof, input), batch.UnpackVerifyBatch)
-		if err != nil {
-			t.Fatalf("verifyBatch reverted: %v", err)
-		}
-		return ok
-	}
+	verifyBatch := verifyBatchOn(t, ctx, client, addr)
 	verifyProof := func(proof []byte, input *big.Int) bool {
 		call, err := gnarkABI.Pack("verifyProof", proof, [1]*big.Int{input})
 		if err != nil {
@@ -241,6 +234,19 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s: %d gas", name, gas)
+	}
+}
+
+// verifyBatchOn calls a deployed verifier's verifyBatch.
+func verifyBatchOn(t *testing.T, ctx context.Context, client *chain.Client, addr common.Address) func(proof []byte, input *big.Int) bool {
+	batch := bindings.NewIBatchVerifier()
+	bound := client.Contract(batch, addr)
+	return func(proof []byte, input *big.Int) bool {
+		ok, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, batch.PackVerifyBatch(proof, input), batch.UnpackVerifyBatch)
+		if err != nil {
+			t.Fatalf("verifyBatch reverted: %v", err)
+		}
+		return ok
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards"
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
 )
 
 // Domain tags, so that a digest of one kind is never one of another.
@@ -44,16 +46,7 @@ func KeyFromSeed(seed [32]byte) (*eddsa.PrivateKey, error) {
 }
 
 // mdHash is Poseidon2 in Merkle-Damgård mode over field elements.
-func mdHash(elems ...fr.Element) fr.Element {
-	h := poseidon2.NewMerkleDamgardHasher()
-	for i := range elems {
-		b := elems[i].Bytes()
-		h.Write(b[:])
-	}
-	var out fr.Element
-	out.SetBytes(h.Sum(nil))
-	return out
-}
+func mdHash(elems ...fr.Element) fr.Element { return facts.Hash(elems...) }
 
 // LowOrder reports whether a public key is of small order: the identity or a point that the
 // cofactor sends to it. EdDSA verification multiplies by the cofactor, so anyone can forge a

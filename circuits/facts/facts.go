@@ -101,11 +101,15 @@ func Digest(api frontend.API, tag fr.Element, values ...frontend.Variable) (fron
 
 // DigestOf is Digest's native twin.
 func DigestOf(tag fr.Element, values ...fr.Element) fr.Element {
+	return Hash(append([]fr.Element{tag}, values...)...)
+}
+
+// Hash is Poseidon2 in Merkle-Damgård mode over field elements (BLS12-377), natively: the
+// hash std/hash/poseidon2 computes in-circuit.
+func Hash(elems ...fr.Element) fr.Element {
 	h := poseidon2.NewMerkleDamgardHasher()
-	b := tag.Bytes()
-	h.Write(b[:])
-	for i := range values {
-		b := values[i].Bytes()
+	for i := range elems {
+		b := elems[i].Bytes()
 		h.Write(b[:])
 	}
 	var out fr.Element

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestE2EUniversalDevnetLane(t *testing.T) {
 		var k *prover.Keys
 		stage("keys "+name, ccs.GetNbConstraints(), func() string {
 			var err error
-			if k, err = store.Ensure(name, ccs); err != nil {
+			if k, err = store.Keys(name, ccs, false); err != nil {
 				t.Fatal(err)
 			}
 			if k.Loaded {
@@ -148,6 +149,11 @@ func TestE2EUniversalDevnetLane(t *testing.T) {
 		})
 	}
 
+	for _, k := range kinds { // the leaves are proven: their proving keys go
+		k.keys.PK = nil
+	}
+	runtime.GC()
+
 	placeholder, err := universal.New(e2eSizes)
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +195,9 @@ func TestE2EUniversalDevnetLane(t *testing.T) {
 		aggProof, aggPublic = proof, pub
 		return fmt.Sprintf("%d leaves in %d slots, verified", len(leaves), e2eSlots)
 	})
+
+	agg.PK = nil
+	runtime.GC()
 
 	// The wrap, its generated verifier for the allow-list's root, and a call as the Inbox
 	// makes it.

@@ -17,6 +17,7 @@ import (
 
 	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 
+	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
@@ -63,17 +64,8 @@ func TestUniversalReceiptKinds(t *testing.T) {
 	var leaves []kindLeaf
 	// logLeaves adds the receipts-trie steps and the receipt log leaf of log li of
 	// transaction tx in block h, and returns the leaf's reading.
-	logLeaves := func(name string, h *types.Header, tx, li uint32) *ReceiptLeafPublic {
-		rp, err := d.SourceClient.ProveReceipt(ctx, src, h, tx, li)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, _, _ := ReceiptKey(uint64(tx))
-		enc, _ := rlp.EncodeToBytes(uint64(tx))
-		_, steps, err := mpt.VerifyNative(h.ReceiptHash, enc, byteNodes(rp.Nodes))
-		if err != nil {
-			t.Fatal(err)
-		}
+	logLeaves := func(name string, h *types.Header, tx, li uint32) (*ReceiptLeafPublic, *chain.ReceiptProof) {
+		rp, key, steps := devnetReceiptWalk(t, ctx, d, h, tx, li)
 		for i := range steps[:len(steps)-1] {
 			a, v, err := AssignStepLeaf(h.ReceiptHash, key, steps, i, nil, false)
 			if err != nil {
@@ -86,7 +78,7 @@ func TestUniversalReceiptKinds(t *testing.T) {
 			t.Fatal(err)
 		}
 		leaves = append(leaves, kindLeaf{name + " log", a, v, kindReceiptLog})
-		return pub
+		return pub, rp
 	}
 
 	// The lane by receipt: a send's MessageSent.
@@ -99,11 +91,7 @@ func TestUniversalReceiptKinds(t *testing.T) {
 	}
 	ha, hdr, hv := signedHeader(sh)
 	leaves = append(leaves, kindLeaf{"send header", ha, hv, kindHeader})
-	sendLog := logLeaves("send", sh, tx, li)
-	rp, err := d.SourceClient.ProveReceipt(ctx, src, sh, tx, li)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sendLog, rp := logLeaves("send", sh, tx, li)
 	lane, err := rp.LaneByReceipt(d.Outbox, hdr.Committee)
 	if err != nil {
 		t.Fatal(err)
@@ -125,11 +113,7 @@ func TestUniversalReceiptKinds(t *testing.T) {
 	}
 	tha, thdr, thv := signedHeader(th)
 	leaves = append(leaves, kindLeaf{"transfer header", tha, thv, kindHeader})
-	transferLog := logLeaves("transfer", th, uint32(r.TransactionIndex), 0)
-	trp, err := d.SourceClient.ProveReceipt(ctx, src, th, uint32(r.TransactionIndex), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	transferLog, trp := logLeaves("transfer", th, uint32(r.TransactionIndex), 0)
 	ev, err := trp.Event(thdr.Committee)
 	if err != nil {
 		t.Fatal(err)

@@ -321,16 +321,7 @@ func TestReceiptLeafRefuses(t *testing.T) {
 // steps and leaf, assigned, or the error AssignReceiptLeaf gave.
 func devnetLog(t *testing.T, ctx context.Context, d *devnet.Devnet, header *types.Header, tx, log uint32) (*receiptProof, *chain.ReceiptProof, error) {
 	t.Helper()
-	rp, err := d.SourceClient.ProveReceipt(ctx, d.Config.SourceDomain, header, tx, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, _ := ReceiptKey(uint64(tx))
-	enc, _ := gethrlp.EncodeToBytes(uint64(tx))
-	_, steps, err := mpt.VerifyNative(header.ReceiptHash, enc, byteNodes(rp.Nodes))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp, key, steps := devnetReceiptWalk(t, ctx, d, header, tx, log)
 	p := &receiptProof{node: steps[len(steps)-1].Node}
 	for i := range steps[:len(steps)-1] {
 		a, pub, err := AssignStateStep(key, steps, i, nil, false)
@@ -339,8 +330,26 @@ func devnetLog(t *testing.T, ctx context.Context, d *devnet.Devnet, header *type
 		}
 		p.steps, p.stepPubs = append(p.steps, a), append(p.stepPubs, pub)
 	}
+	var err error
 	p.leaf, p.pub, err = AssignReceiptLeaf(int(tx), steps, int(log), ReceiptNodeLen, ReceiptMaxData)
 	return p, rp, err
+}
+
+// devnetReceiptWalk proves log li of transaction tx of a devnet source block: the proof, the
+// transaction's receipts-trie key and the walk of its nodes from the block's receiptsRoot.
+func devnetReceiptWalk(t *testing.T, ctx context.Context, d *devnet.Devnet, h *types.Header, tx, li uint32) (*chain.ReceiptProof, common.Hash, []mpt.Step) {
+	t.Helper()
+	rp, err := d.SourceClient.ProveReceipt(ctx, d.Config.SourceDomain, h, tx, li)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, _ := ReceiptKey(uint64(tx))
+	enc, _ := gethrlp.EncodeToBytes(uint64(tx))
+	_, steps, err := mpt.VerifyNative(h.ReceiptHash, enc, byteNodes(rp.Nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rp, key, steps
 }
 
 // The devnet's own logs through the pipeline's receipt leaf: a send's MessageSent proves the

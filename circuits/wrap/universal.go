@@ -1,14 +1,11 @@
 package wrap
 
 import (
-	"fmt"
 	"math/big"
 
-	frbw6761 "github.com/consensys/gnark-crypto/ecc/bw6-761/fr"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/math/emulated"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
@@ -31,17 +28,11 @@ type UniversalCircuit struct {
 // NewUniversal returns the wrap over the universal aggregation's verifying key, which it
 // fixes.
 func NewUniversal(aggregation groth16.VerifyingKey) (*UniversalCircuit, error) {
-	vk, err := stdgroth16.ValueOfVerifyingKeyFixed[g1, g2, gt](aggregation)
+	vk, w, err := fixedKey(aggregation, 2) // the statement, the allow-list root
 	if err != nil {
-		return nil, fmt.Errorf("wrap: aggregation key: %w", err)
+		return nil, err
 	}
-	if n := aggregation.NbPublicWitness(); n != 2 {
-		return nil, fmt.Errorf("wrap: the aggregation key has %d public inputs, want 2 (statement, allow-list root)", n)
-	}
-	if len(vk.CommitmentKeys) != 0 {
-		return nil, fmt.Errorf("wrap: the aggregation key has %d commitments, want none", len(vk.CommitmentKeys))
-	}
-	return &UniversalCircuit{vk: vk, Witness: stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], 2)}}, nil
+	return &UniversalCircuit{vk: vk, Witness: w}, nil
 }
 
 // Define implements frontend.Circuit.
@@ -56,20 +47,10 @@ func AssignUniversal(aggregation groth16.VerifyingKey, proof groth16.Proof, publ
 	if err != nil {
 		return nil, err
 	}
-	if c.Proof, err = stdgroth16.ValueOfProof[g1, g2](proof); err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
+	var values []*big.Int
+	if c.Proof, c.Witness, values, err = proofOf(proof, public, 2); err != nil {
+		return nil, err
 	}
-	if c.Witness, err = stdgroth16.ValueOfWitness[fr](public); err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
-	}
-	pub, err := public.Public()
-	if err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
-	}
-	vec, ok := pub.Vector().(frbw6761.Vector)
-	if !ok || len(vec) != 2 {
-		return nil, fmt.Errorf("wrap: the aggregation witness is not two BW6-761 scalars")
-	}
-	c.Statement, c.Allow = vec[0].BigInt(new(big.Int)), vec[1].BigInt(new(big.Int))
+	c.Statement, c.Allow = values[0], values[1]
 	return c, nil
 }

@@ -40,17 +40,53 @@ type Circuit struct {
 
 // New returns the wrap circuit over the aggregation circuit's verifying key, which it fixes.
 func New(aggregation groth16.VerifyingKey) (*Circuit, error) {
+	vk, w, err := fixedKey(aggregation, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &Circuit{vk: vk, Witness: w}, nil
+}
+
+// fixedKey is an aggregation key of inputs public inputs and no commitment, fixed, and the
+// placeholder of its proofs' witness.
+func fixedKey(aggregation groth16.VerifyingKey, inputs int) (stdgroth16.VerifyingKey[g1, g2, gt], stdgroth16.Witness[fr], error) {
 	vk, err := stdgroth16.ValueOfVerifyingKeyFixed[g1, g2, gt](aggregation)
 	if err != nil {
-		return nil, fmt.Errorf("wrap: aggregation key: %w", err)
+		return vk, stdgroth16.Witness[fr]{}, fmt.Errorf("wrap: aggregation key: %w", err)
 	}
-	if n := aggregation.NbPublicWitness(); n != 1 {
-		return nil, fmt.Errorf("wrap: the aggregation key has %d public inputs, want 1", n)
+	if n := aggregation.NbPublicWitness(); n != inputs {
+		return vk, stdgroth16.Witness[fr]{}, fmt.Errorf("wrap: the aggregation key has %d public inputs, want %d", n, inputs)
 	}
 	if len(vk.CommitmentKeys) != 0 {
-		return nil, fmt.Errorf("wrap: the aggregation key has %d commitments, want none", len(vk.CommitmentKeys))
+		return vk, stdgroth16.Witness[fr]{}, fmt.Errorf("wrap: the aggregation key has %d commitments, want none", len(vk.CommitmentKeys))
 	}
-	return &Circuit{vk: vk, Witness: stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], 1)}}, nil
+	return vk, stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], inputs)}, nil
+}
+
+// proofOf is an aggregation proof and its public witness as the wrap takes them, and the
+// witness's values.
+func proofOf(proof groth16.Proof, public witness.Witness, inputs int) (stdgroth16.Proof[g1, g2], stdgroth16.Witness[fr], []*big.Int, error) {
+	p, err := stdgroth16.ValueOfProof[g1, g2](proof)
+	if err != nil {
+		return p, stdgroth16.Witness[fr]{}, nil, fmt.Errorf("wrap: %w", err)
+	}
+	w, err := stdgroth16.ValueOfWitness[fr](public)
+	if err != nil {
+		return p, w, nil, fmt.Errorf("wrap: %w", err)
+	}
+	pub, err := public.Public()
+	if err != nil {
+		return p, w, nil, fmt.Errorf("wrap: %w", err)
+	}
+	vec, ok := pub.Vector().(frbw6761.Vector)
+	if !ok || len(vec) != inputs {
+		return p, w, nil, fmt.Errorf("wrap: the aggregation witness is not %d BW6-761 scalars", inputs)
+	}
+	values := make([]*big.Int, inputs)
+	for i := range vec {
+		values[i] = vec[i].BigInt(new(big.Int))
+	}
+	return p, w, values, nil
 }
 
 // Define implements frontend.Circuit.
@@ -102,20 +138,10 @@ func Assign(aggregation groth16.VerifyingKey, proof groth16.Proof, public witnes
 	if err != nil {
 		return nil, err
 	}
-	if c.Proof, err = stdgroth16.ValueOfProof[g1, g2](proof); err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
+	var values []*big.Int
+	if c.Proof, c.Witness, values, err = proofOf(proof, public, 1); err != nil {
+		return nil, err
 	}
-	if c.Witness, err = stdgroth16.ValueOfWitness[fr](public); err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
-	}
-	pub, err := public.Public()
-	if err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
-	}
-	vec, ok := pub.Vector().(frbw6761.Vector)
-	if !ok || len(vec) != 1 {
-		return nil, fmt.Errorf("wrap: the aggregation witness is not one BW6-761 scalar")
-	}
-	c.Statement = vec[0].BigInt(new(big.Int))
+	c.Statement = values[0]
 	return c, nil
 }
