@@ -1,0 +1,136 @@
+package aggregator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/circuits/universal"
+	"github.com/isthmus-xyz/isthmus/protocol"
+)
+
+// TestUniversalPlanOfADevnetBatch: one devnet batch of every kind the universal aggregation
+// takes today (two lanes by storage of one block, a lane by receipt, an event, a rotation)
+// is planned: its statement lists the claims in the Inbox's order, the two lanes share their
+// block's header leaf and the Outbox account's steps, the leaves' facts link and export
+// protocol.ChainStatement of the claims, two folds carry five claims, every leaf's witness is
+// made, and a claim under the sync committee is refused.
+func TestUniversalPlanOfADevnetBatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d := devnet.StartForTest(t)
+	src, dst := d.Config.SourceDomain, d.Config.DestinationDomain
+	members, _ := devnet.Committee()
+	for _, to := range []uint32{dst, 3, dst} {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), to, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{7}, 64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token, transfer, err := devnet.TokenTransfers(ctx, d, common.HexToAddress("0xc0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := devnet.Attest(src, h.Number.Uint64(), h.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims []ClaimInput
+	for _, to := range []uint32{dst, 3} {
+		lp, err := d.Src.ProveLane(ctx, h, to, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims = append(claims, ClaimInput{Committee: members, Signatures: sigs, Lane: lp})
+	}
+	receipt := func(hash common.Hash, tx, log uint32, outbox common.Address) ReceiptInput {
+		header, err := d.SourceClient.Eth.HeaderByHash(ctx, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := devnet.Attest(src, header.Number.Uint64(), header.Hash(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := d.SourceClient.ProveReceipt(ctx, src, header, tx, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ReceiptInput{Committee: members, Signatures: s, Proof: rp, Outbox: outbox}
+	}
+	sendHeader, sendTx, sendLog, err := d.Src.FindSend(ctx, dst, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rot, rotSigs, err := devnet.AttestRotation(src, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Batch{Claims: claims,
+		// The event first: the plan puts the lane by receipt before it.
+		Receipts:  []ReceiptInput{receipt(transfer.BlockHash, uint32(transfer.TransactionIndex), 0, common.Address{}), receipt(sendHeader.Hash(), sendTx, sendLog, d.Outbox)},
+		Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
+	plan, err := PlanUniversal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := plan.Statement
+	if len(st.Lanes) != 3 || st.Lanes[0].DstDomain != dst || st.Lanes[1].DstDomain != 3 || st.Lanes[2].Kind != protocol.KindLaneReceipt ||
+		len(st.Events) != 1 || st.Events[0].Emitter != token || len(st.Rotations) != 1 {
+		t.Fatalf("statement %+v: want the lanes to %d and 3, the lane by receipt, the token's event, the rotation", st, dst)
+	}
+	count := map[string]int{}
+	for _, l := range plan.Leaves {
+		count[l.Kind]++
+	}
+	// Headers: the lanes' block, the send's and the transfer's (the send may be in the lanes'
+	// block: then two). Folds: five claims, two folds.
+	if count[KindFold] != 2 || count[KindLane] != 2 || count[KindRotation] != 1 || count[KindReceiptLog] != 2 || count[KindReceiptClaim] != 2 {
+		t.Fatalf("leaves by kind %v", count)
+	}
+	accountSteps := len(claims[0].Lane.AccountProof)
+	if count[KindStep] >= 2*(accountSteps+len(claims[0].Lane.Word.Proof)+len(claims[0].Lane.Acc.Proof)) {
+		t.Fatalf("%d steps: the lanes do not share the account's %d", count[KindStep], accountSteps)
+	}
+	kinds, circuits := UniversalCircuits()
+	values, ks, err := plan.Values(kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := universal.Link(values, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := values[link.Order[link.Exporter]].Produced.BigInt(new(big.Int)), facts.StatementOf(protocol.ChainStatement(st.ClaimHashes())); got.Cmp(want) != 0 {
+		t.Fatalf("exports %x, want %x", got, want)
+	}
+	t.Logf("%d leaves: %v", len(plan.Leaves), count)
+	// Every leaf's witness is made (its kind's assigner is the leaf package's, whose tests
+	// solve it on the same devnet logs and lanes).
+	for _, l := range plan.Leaves {
+		if _, ok := circuits[l.Kind]; !ok {
+			t.Fatalf("%s: kind %s has no circuit", l.Label, l.Kind)
+		}
+		if _, err := frontend.NewWitness(l.Assignment, ecc.BLS12_377.ScalarField()); err != nil {
+			t.Fatalf("%s (%s): %v", l.Label, l.Kind, err)
+		}
+	}
+
+	if _, err := PlanUniversal(Batch{Claims: []ClaimInput{{Lane: claims[0].Lane, Sync: &synccommittee.SignedUpdate{}}}}); !errors.Is(err, ErrNotUniversal) {
+		t.Fatalf("a sync-committee claim: %v, want ErrNotUniversal", err)
+	}
+}
