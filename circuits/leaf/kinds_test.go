@@ -1,11 +1,9 @@
 package leaf
 
 import (
-	"context"
 	"errors"
 	"math/big"
 	"testing"
-	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark/frontend"
@@ -15,7 +13,6 @@ import (
 
 	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 
-	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
@@ -54,27 +51,7 @@ type devnetLaneBatch struct {
 
 func newDevnetLaneBatch(t *testing.T) *devnetLaneBatch {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	for i := range 3 {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, common.Address{0xbb}, 100_000, []byte{byte(i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d.Source.Finalize(d.Source.Head())
-	h, err := d.Src.FinalizedHeader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lp, err := d.Src.ProveLane(ctx, h, d.Config.DestinationDomain, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, h, lp := devnetLane(t)
 	src := d.Config.SourceDomain
 	enc, err := rlp.EncodeToBytes(h)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/chain"
@@ -47,14 +48,25 @@ func mainnetStateProofs(t *testing.T) []stateProof {
 // devnetStateProofs are an Outbox's account proof and its lane's word and acc storage proofs,
 // read from the devnet's source chain with eth_getProof.
 func devnetStateProofs(t *testing.T) []stateProof {
+	_, h, lp := devnetLane(t)
+	slotProof := func(name string, sp chain.StorageProof) stateProof {
+		return stateProof{name, lp.StorageRoot, crypto.Keccak256Hash(sp.Slot[:]), byteNodes(sp.Proof), false, sp.Value}
+	}
+	return []stateProof{
+		{"devnet outbox account", h.Root, crypto.Keccak256Hash(lp.Outbox[:]), byteNodes(lp.AccountProof), true, lp.StorageRoot},
+		slotProof("devnet lane word", lp.Word),
+		slotProof("devnet lane acc", lp.Acc),
+	}
+}
+
+// devnetLane starts a devnet (closed with the test), sends three messages to its
+// destination, finalizes the source's head and proves the lane there (eth_getProof).
+func devnetLane(t *testing.T) (*devnet.Devnet, *types.Header, *chain.LaneProof) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	for i := 0; i < 3; i++ {
+	d := devnet.StartForTest(t)
+	for i := range 3 {
 		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, common.Address{0xbb}, 100_000, []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -68,14 +80,7 @@ func devnetStateProofs(t *testing.T) []stateProof {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slotProof := func(name string, sp chain.StorageProof) stateProof {
-		return stateProof{name, lp.StorageRoot, crypto.Keccak256Hash(sp.Slot[:]), byteNodes(sp.Proof), false, sp.Value}
-	}
-	return []stateProof{
-		{"devnet outbox account", h.Root, crypto.Keccak256Hash(lp.Outbox[:]), byteNodes(lp.AccountProof), true, lp.StorageRoot},
-		slotProof("devnet lane word", lp.Word),
-		slotProof("devnet lane acc", lp.Acc),
-	}
+	return d, h, lp
 }
 
 func byteNodes(p []hexutil.Bytes) [][]byte {
