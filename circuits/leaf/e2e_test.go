@@ -93,6 +93,16 @@ func (r *e2eRun) compile(field *big.Int, c frontend.Circuit) constraint.Constrai
 	return ccs
 }
 
+// compileStage compiles a circuit as a stage of the report.
+func (r *e2eRun) compileStage(name string, field *big.Int, c frontend.Circuit) constraint.ConstraintSystem {
+	var ccs constraint.ConstraintSystem
+	r.stage("compile "+name, 0, func() string {
+		ccs = r.compile(field, c)
+		return fmt.Sprintf("%d constraints", ccs.GetNbConstraints())
+	})
+	return ccs
+}
+
 // keys are the stored keys of a circuit, made if the store lacks them; with prove, its
 // proving key too.
 func (r *e2eRun) keys(name string, ccs constraint.ConstraintSystem, prove bool) *prover.Keys {
@@ -160,11 +170,7 @@ func (r *e2eRun) proveBatch(list *universal.AllowList, leaves []universal.Leaf, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	var aggCCS constraint.ConstraintSystem
-	r.stage("compile the aggregation", 0, func() string {
-		aggCCS = r.compile(ecc.BW6_761.ScalarField(), placeholder)
-		return fmt.Sprintf("%d constraints", aggCCS.GetNbConstraints())
-	})
+	aggCCS := r.compileStage("the aggregation", ecc.BW6_761.ScalarField(), placeholder)
 	agg = r.keys(fmt.Sprintf("universal-%dx%dx%d", e2eSlots, e2eKinds, e2eKeys), aggCCS, true)
 	var aggProof groth16.Proof
 	var aggPublic witness.Witness
@@ -205,11 +211,7 @@ func (r *e2eRun) proveBatch(list *universal.AllowList, leaves []universal.Leaf, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wrapCCS constraint.ConstraintSystem
-	r.stage("compile the wrap", 0, func() string {
-		wrapCCS = r.compile(ecc.BN254.ScalarField(), wrapPlaceholder)
-		return fmt.Sprintf("%d constraints", wrapCCS.GetNbConstraints())
-	})
+	wrapCCS := r.compileStage("the wrap", ecc.BN254.ScalarField(), wrapPlaceholder)
 	wk = r.keys(fmt.Sprintf("wrap-universal-%dx%dx%d", e2eSlots, e2eKinds, e2eKeys), wrapCCS, true)
 	var calldata []byte
 	r.stage("prove the wrap", wrapCCS.GetNbConstraints(), func() string {
