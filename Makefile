@@ -33,7 +33,7 @@ test: deps vet fmt-check
 # makes the keys it lacks (its first run: ~45 minutes of setup on 2 cores).
 E2E_OUT ?= e2e-report
 e2e: deps
-	ISTHMUS_E2E=1 ISTHMUS_E2E_OUT=$(abspath $(E2E_OUT)) $(GO) test -run '^TestE2E' -timeout 170m -v ./circuits/leaf
+	ISTHMUS_E2E=1 ISTHMUS_E2E_OUT=$(abspath $(E2E_OUT)) $(GO) test -run '^TestE2E' -timeout 170m -v ./aggregator
 
 vet:
 	$(GO) vet $(PKGS)

@@ -53,12 +53,12 @@ func publishResult(t *testing.T, ctx context.Context, q *Queue, id string, r any
 
 // queueTest is a test's context (ended with it), the square circuit's keys, an embedded
 // server and a prover whose jobs go through it.
-func queueTest(t *testing.T) (context.Context, *prover.Store, sourceDouble, *Queue, *Prover) {
+func queueTest(t *testing.T) (context.Context, *prover.Store, sourceDouble, *Queue, *runner) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	store, src := squareKeys(t)
 	_, q := queueEnv(t, ctx)
-	return ctx, store, src, q, &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	return ctx, store, src, q, &runner{log: slog.New(slog.DiscardHandler), Exec: q}
 }
 
 // provenAfter checks that the batch behind done is still running after wait (what was forged
@@ -211,7 +211,7 @@ func TestHardeningQueueNewSetupIsNewJobs(t *testing.T) {
 	publishResult(t, ctx, q, squareJob(t, oldSrc, 8, 64).ID, old)
 	forged := publishResult(t, ctx, q, squareJob(t, src, 8, 64).ID, old)
 	startWorker(t, ctx, newWorker(t, "w1", q, store, src, nil))
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	p := &runner{log: slog.New(slog.DiscardHandler), Exec: q}
 	out := &BatchProof{}
 	if _, err := p.run(ctx, out, squareTasks(src, 8)); err != nil {
 		t.Fatalf("the batch under new keys: %v", err)
@@ -329,7 +329,7 @@ func TestHardeningQueueExternalServerWithCredentials(t *testing.T) {
 	t.Cleanup(wq.Close)
 	store, src := squareKeys(t)
 	startWorker(t, ctx, newWorker(t, "w1", wq, store, src, nil))
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	p := &runner{log: slog.New(slog.DiscardHandler), Exec: q}
 	out := &BatchProof{}
 	if _, err := p.run(ctx, out, squareTasks(src, 9, 10)); err != nil {
 		t.Fatal(err)

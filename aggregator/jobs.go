@@ -232,10 +232,59 @@ type task struct {
 	assignment frontend.Circuit
 }
 
+// runner runs a prover's tasks: through its executor, or in this process with its own
+// compiled circuits (source); it tells Progress of each proof.
+type runner struct {
+	log   *slog.Logger
+	store *prover.Store
+	// Exec proves the jobs; nil proves them in this process, one after another.
+	Exec Executor
+	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
+	Progress    func(stage string, done, total int)
+	done, total int
+	source      CircuitSource
+}
+
+// Store is the key store the prover's keys come from.
+func (p *runner) Store() *prover.Store { return p.store }
+
+func (p *runner) proved(stage string) {
+	p.done++
+	if p.Progress != nil {
+		p.Progress(stage, p.done, p.total)
+	}
+}
+
+// dispatch has exec prove the jobs from now on and lets go of the circuits' constraint
+// systems.
+func (p *runner) dispatch(exec Executor, circuits []*Circuit) {
+	p.Exec = exec
+	for _, c := range circuits {
+		if c != nil {
+			c.CCS = nil
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// circuitNamed is the compiled circuit of that name among circuits.
+func circuitNamed(circuits []*Circuit, name string) (*Circuit, error) {
+	for _, c := range circuits {
+		if c != nil && c.Name == name {
+			if c.CCS == nil {
+				return nil, fmt.Errorf("%w: %s is not compiled in this process", ErrNoCircuit, name)
+			}
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
+}
+
 // run proves tasks through the prover's executor, checks each proof natively against its
 // circuit's verifying key (a worker's result is not taken on trust), and records a stage
 // per stage name: its proofs, the proving seconds they took, and their workers' peak memory.
-func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggregate.Leaf, error) {
+func (p *runner) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggregate.Leaf, error) {
 	jobs := make([]Job, len(tasks))
 	publics := make([]witness.Witness, len(tasks))
 	for i, t := range tasks {
@@ -256,7 +305,7 @@ func (p *Prover) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 	p.log.Info("jobs planned", "jobs", len(jobs), "witnessBytes", size)
 	exec := p.Exec
 	if exec == nil {
-		exec = NewLocal(p, p.store, p.log)
+		exec = NewLocal(p.source, p.store, p.log)
 	}
 	results, err := exec.Run(ctx, jobs, func(i int, r JobResult) {
 		p.log.Info("job done", "circuit", jobs[i].Circuit, "job", jobs[i].Label, "worker", r.Worker,

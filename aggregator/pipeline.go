@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -173,16 +171,10 @@ type Circuit struct {
 // Prover holds the pipeline's circuits, compiled and keyed (Rotation nil for a shape
 // without rotation slots), and plans a batch's jobs: its executor proves them.
 type Prover struct {
+	runner
 	Config                                                      Config
 	Header, Step, Statement, Rotation, Receipt, Aggregate, Wrap *Circuit
 	Sync                                                        SyncCircuits // nil circuits without sync slots
-	log                                                         *slog.Logger
-	store                                                       *prover.Store
-	// Exec proves the jobs; nil proves them in this process, one after another.
-	Exec Executor
-	// Progress, if set, is told after each proof: the stage, and proofs done of the batch's.
-	Progress    func(stage string, done, total int)
-	done, total int
 }
 
 // SyncCircuits are the prover's sync-committee circuits (SyncNames).
@@ -191,36 +183,14 @@ type SyncCircuits struct {
 	Claim, Chunk, Merkle, Root                      *Circuit
 }
 
-// Store is the key store the prover's keys come from.
-func (p *Prover) Store() *prover.Store { return p.store }
-
 // Dispatch has exec prove the prover's jobs from now on, and lets go of the compiled
 // constraint systems, which only workers need (they compile their own): the prover keeps its
 // verifying keys, to plan jobs and check their results.
-func (p *Prover) Dispatch(exec Executor) {
-	p.Exec = exec
-	for _, c := range p.Circuits() {
-		if c != nil {
-			c.CCS = nil
-		}
-	}
-	runtime.GC()
-	debug.FreeOSMemory()
-}
+func (p *Prover) Dispatch(exec Executor) { p.dispatch(exec, p.Circuits()) }
 
 // Circuit is the prover's circuit of that name (a CircuitSource: the in-process workers of
 // a prover use its compiled circuits).
-func (p *Prover) Circuit(name string) (*Circuit, error) {
-	for _, c := range p.Circuits() {
-		if c != nil && c.Name == name {
-			if c.CCS == nil {
-				return nil, fmt.Errorf("%w: %s is not compiled in this process", ErrNoCircuit, name)
-			}
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
-}
+func (p *Prover) Circuit(name string) (*Circuit, error) { return circuitNamed(p.Circuits(), name) }
 
 var (
 	bls12377 = ecc.BLS12_377.ScalarField()
@@ -264,7 +234,8 @@ func NewLeafProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, 
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	p := &Prover{Config: cfg, log: log, store: store}
+	p := &Prover{Config: cfg, runner: runner{log: log, store: store}}
+	p.source = p
 	leaves := cfg.leafCircuits()
 	if err := p.setLeaves(func(name string) (*Circuit, error) { return keyed(store, log, name, bls12377, leaves[name]) }); err != nil {
 		return nil, err
@@ -498,6 +469,10 @@ type RotationInput struct {
 // exactly its sync rotation slots), in this order in its statement (lanes by receipt before
 // events).
 type Batch struct {
+	// Sync is the beacon chain of the claims under Ethereum's sync committee and how its
+	// rotations are chunked (the universal planner's; the per-shape pipeline takes its
+	// config's).
+	Sync          *UniversalSync
 	Claims        []ClaimInput
 	Receipts      []ReceiptInput
 	Rotations     []RotationInput
@@ -606,13 +581,6 @@ func (p *Prover) Prove(ctx context.Context, b Batch) (*BatchProof, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func (p *Prover) proved(stage string) {
-	p.done++
-	if p.Progress != nil {
-		p.Progress(stage, p.done, p.total)
-	}
 }
 
 // ProveLeaves proves a batch's leaves; out records the statement and the stages.

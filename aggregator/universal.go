@@ -15,6 +15,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
@@ -29,6 +30,83 @@ const (
 	KindReceiptLog   = "universal-receipt-log"
 	KindReceiptClaim = "universal-receipt-claim"
 )
+
+// KindSyncFinalized is the finalized header's kind of an update under Ethereum's sync
+// committee (the same for every fork).
+const KindSyncFinalized = "universal-sync-finalized"
+
+// SyncSignatureKind is the kind of a sync committee's signature, for a committee of size.
+func SyncSignatureKind(size int) string { return fmt.Sprintf("universal-sync-signature-%d", size) }
+
+// SyncHeaderKind is the kind of an update's attested header, of a fork (its signing domain).
+func SyncHeaderKind(fork string) string { return "universal-sync-header-" + fork }
+
+// SyncFinalityKind is the kind of an update's finality branch, of a fork (its index).
+func SyncFinalityKind(fork string) string { return "universal-sync-finality-" + fork }
+
+// SyncPayloadKind is the kind of an update's execution payload header, of a fork (its shape)
+// and a source domain (the header fact it produces names it).
+func SyncPayloadKind(fork string, srcDomain uint32) string {
+	return fmt.Sprintf("universal-sync-payload-%s-d%d", fork, srcDomain)
+}
+
+// KindSyncTree is the kind of a node of a sync committee's key tree.
+const KindSyncTree = "universal-sync-tree"
+
+// SyncChunkKind is the kind of a run of n keys of a sync committee.
+func SyncChunkKind(n int) string { return fmt.Sprintf("universal-sync-chunk-%d", n) }
+
+// SyncNextKind is the kind of a next sync committee's root, of a fork (its index) and a
+// committee size.
+func SyncNextKind(fork string, size int) string {
+	return fmt.Sprintf("universal-sync-next-%s-%d", fork, size)
+}
+
+// SyncRotationKind is the kind of a sync-committee rotation claim of a source domain.
+func SyncRotationKind(srcDomain uint32) string {
+	return fmt.Sprintf("universal-sync-rotation-d%d", srcDomain)
+}
+
+// UniversalSync names a deployment's sync-committee kinds: the beacon chain, the Isthmus
+// domain it is the source of, the forks whose updates it proves, and how many keys a chunk
+// of a rotation's next committee holds (a power of two dividing the committee size).
+type UniversalSync struct {
+	Beacon    synccommittee.Config
+	SrcDomain uint32
+	Forks     []string
+	ChunkKeys int
+}
+
+// Circuits are the placeholders of the sync kinds, by name in allow-list order: the
+// signature, then each fork's header, finality, payload and next-committee root kinds, then
+// the finalized header, the chunk, the key tree's node and the rotation claim.
+func (u *UniversalSync) Circuits() ([]string, map[string]frontend.Circuit, error) {
+	b := &u.Beacon
+	if k := u.ChunkKeys; k < 1 || k&(k-1) != 0 || b.CommitteeSize%k != 0 {
+		return nil, nil, fmt.Errorf("sync kinds: chunks of %d keys for a committee of %d", k, b.CommitteeSize)
+	}
+	names := []string{SyncSignatureKind(b.CommitteeSize)}
+	circuits := map[string]frontend.Circuit{names[0]: leaf.NewSyncSignatureLeaf(b.CommitteeSize)}
+	add := func(name string, c frontend.Circuit) {
+		names = append(names, name)
+		circuits[name] = c
+	}
+	for _, f := range u.Forks {
+		r, err := b.Rules(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		add(SyncHeaderKind(f), leaf.NewSyncHeaderLeaf(r))
+		add(SyncFinalityKind(f), leaf.NewSyncFinalityLeaf(r))
+		add(SyncPayloadKind(f, u.SrcDomain), leaf.NewSyncPayloadLeaf(r, u.SrcDomain))
+		add(SyncNextKind(f, b.CommitteeSize), leaf.NewSyncNextLeaf(r, b.CommitteeSize))
+	}
+	add(KindSyncFinalized, &leaf.SyncFinalizedLeaf{})
+	add(SyncChunkKind(u.ChunkKeys), leaf.NewSyncChunkLeaf(u.ChunkKeys))
+	add(KindSyncTree, &leaf.SyncTreeLeaf{})
+	add(SyncRotationKind(u.SrcDomain), leaf.NewSyncRotationLeaf(u.SrcDomain, b.SlotsPerEpoch*b.EpochsPerPeriod))
+	return names, circuits, nil
+}
 
 // UniversalCircuits are the placeholders of the universal kinds' circuits, by name, the fold
 // (the export kind) first in Kinds.
@@ -53,15 +131,15 @@ type UniversalLeaf struct {
 	Facts      facts.Values
 }
 
-// UniversalPlan is a batch planned for the universal aggregation: its statement and its
-// leaves, in no particular order (universal.Link orders them by their facts).
+// UniversalPlan is a batch planned for the universal aggregation: its statement, the chain
+// of its claims' hashes (protocol.ChainStatement) that the last fold exports, and its
+// leaves, in no particular order (universal.Link orders them by their facts). A plan of
+// claims the statement does not name (a kind added to the allow-list) has its chain alone.
 type UniversalPlan struct {
 	Statement protocol.Statement
+	Chain     common.Hash
 	Leaves    []UniversalLeaf
 }
-
-// ErrNotUniversal: a claim of a kind the universal aggregation has no leaf kind for yet.
-var ErrNotUniversal = errors.New("no universal leaf kind for the claim")
 
 // PlanUniversal checks a batch natively and plans its leaves for the universal aggregation:
 // for each lane claim proven by storage its block's header leaf, the state steps of its three
@@ -70,11 +148,10 @@ var ErrNotUniversal = errors.New("no universal leaf kind for the claim")
 // folds of the statement's claims, three a fold, the last one exporting the statement. A leaf
 // another already plans (the same kind producing the same fact) is planned once: claims at one
 // block share its header leaf, lanes of one Outbox at one block the account's steps. Claims
-// under Ethereum's sync committee have no kinds yet (ErrNotUniversal).
+// under Ethereum's sync committee take their update's five leaves instead of a header leaf,
+// and a sync-committee rotation its update's first four, the next committee's chunks, key
+// tree nodes and root, and a claim leaf (b.Sync names the beacon chain and the chunks).
 func PlanUniversal(b Batch) (*UniversalPlan, error) {
-	if len(b.SyncRotations) > 0 {
-		return nil, fmt.Errorf("%w: a sync-committee rotation", ErrNotUniversal)
-	}
 	p := &UniversalPlan{}
 	seen := map[string]bool{}
 	add := func(kind, label string, a frontend.Circuit, v facts.Values) {
@@ -84,6 +161,26 @@ func PlanUniversal(b Batch) (*UniversalPlan, error) {
 		}
 		seen[key] = true
 		p.Leaves = append(p.Leaves, UniversalLeaf{kind, label, a, v})
+	}
+	// syncUpdate plans the five leaves of an update under Ethereum's sync committee, each
+	// piece's kind of its own slot's fork.
+	// syncPieces plans an update's signature, attested header, finality branch and
+	// finalized header.
+	syncPieces := func(label string, l *leaf.SyncUpdateLeaves) {
+		size := len(l.Signature.Signature.Keys)
+		add(SyncSignatureKind(size), label+", sync signature", l.Signature, l.Values[0])
+		add(SyncHeaderKind(l.HeaderRules.Fork.Name), label+", sync attested header", l.Header, l.Values[1])
+		add(SyncFinalityKind(l.FinalityRules.Fork.Name), label+", sync finality branch", l.Finality, l.Values[2])
+		add(KindSyncFinalized, label+", sync finalized header", l.Finalized, l.Values[3])
+	}
+	syncUpdate := func(label string, beacon *synccommittee.Config, src uint32, su *synccommittee.SignedUpdate) (*leaf.HeaderPublic, error) {
+		l, err := leaf.AssignSyncUpdate(*beacon, src, su)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		syncPieces(label, l)
+		add(SyncPayloadKind(l.PayloadRules.Fork.Name, src), label+", sync payload", l.Payload, l.Values[4])
+		return l.Public, nil
 	}
 	header := func(label string, src uint32, h *types.Header, c committee.Committee, sigs map[int]*eddsanative.Signature) (*leaf.HeaderPublic, error) {
 		enc, err := rlp.EncodeToBytes(h)
@@ -113,8 +210,8 @@ func PlanUniversal(b Batch) (*UniversalPlan, error) {
 	for i := range b.Claims {
 		in := &b.Claims[i]
 		label := fmt.Sprintf("claim %d", i)
-		if in.Sync != nil {
-			return nil, fmt.Errorf("%w: %s is under Ethereum's sync committee", ErrNotUniversal, label)
+		if in.Sync != nil && (b.Sync == nil || in.Sync.Update == nil || in.Sync.Committee == nil) {
+			return nil, fmt.Errorf("%s: a claim under the sync committee needs its update, the update's committee and a beacon chain configured", label)
 		}
 		if err := in.Lane.Verify(); err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)
@@ -127,9 +224,18 @@ func PlanUniversal(b Batch) (*UniversalPlan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)
 		}
-		hdr, err := header(label, in.Lane.SrcDomain, in.Lane.Header, in.Committee, in.Signatures)
+		var hdr *leaf.HeaderPublic
+		if in.Sync != nil {
+			hdr, err = syncUpdate(label, &b.Sync.Beacon, in.Lane.SrcDomain, in.Sync)
+		} else {
+			hdr, err = header(label, in.Lane.SrcDomain, in.Lane.Header, in.Committee, in.Signatures)
+		}
 		if err != nil {
 			return nil, err
+		}
+		if hdr.BlockNumber != in.Lane.Header.Number.Uint64() || hdr.BlockHash != in.Lane.Header.Hash() || hdr.StateRoot != in.Lane.Header.Root {
+			return nil, fmt.Errorf("%s: the header proven is block %d (%s), the lane's is block %d (%s)", label, hdr.BlockNumber, hdr.BlockHash,
+				in.Lane.Header.Number, in.Lane.Header.Hash())
 		}
 		keys := leaf.KeysOf(c, word.Value)
 		for _, pr := range []struct {
@@ -219,6 +325,27 @@ func PlanUniversal(b Batch) (*UniversalPlan, error) {
 		add(KindRotation, fmt.Sprintf("rotation %d", i), a, v)
 		p.Statement.Rotations = append(p.Statement.Rotations, r.Claim)
 	}
+	for i := range b.SyncRotations {
+		in := &b.SyncRotations[i]
+		label := fmt.Sprintf("sync rotation %d", i)
+		if b.Sync == nil || in.Update == nil || in.Update.Committee == nil {
+			return nil, fmt.Errorf("%s: a sync-committee rotation needs its update, the update's committee and a beacon chain configured", label)
+		}
+		l, err := leaf.AssignSyncRotation(b.Sync.Beacon, in.SrcDomain, in.Update, b.Sync.ChunkKeys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		syncPieces(label, l.Update)
+		for j, c := range l.Chunks {
+			add(SyncChunkKind(b.Sync.ChunkKeys), fmt.Sprintf("%s, chunk %d of %d", label, j+1, len(l.Chunks)), c, l.ChunkValues[j])
+		}
+		for j, n := range l.Tree {
+			add(KindSyncTree, fmt.Sprintf("%s, key tree node %d of %d", label, j+1, len(l.Tree)), n, l.TreeValues[j])
+		}
+		add(SyncNextKind(l.NextRules.Fork.Name, len(in.Update.Next.Pubkeys)), label+", next committee root", l.Next, l.NextValues)
+		add(SyncRotationKind(in.SrcDomain), label+", claim", l.Rotation, l.RotationFact)
+		p.Statement.Rotations = append(p.Statement.Rotations, l.Claim)
+	}
 	if err := p.Statement.Validate(); err != nil {
 		return nil, err
 	}
@@ -239,6 +366,7 @@ func PlanUniversal(b Batch) (*UniversalPlan, error) {
 		add(KindFold, fmt.Sprintf("fold %d", j/protocol.ClaimsPerFold), a, v)
 		prev = next
 	}
+	p.Chain = prev
 	return p, nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,13 +21,12 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// TestUniversalPlanOfADevnetBatch: one devnet batch of every kind the universal aggregation
-// takes today (two lanes by storage of one block, a lane by receipt, an event, a rotation)
-// is planned: its statement lists the claims in the Inbox's order, the two lanes share their
-// block's header leaf and the Outbox account's steps, the leaves' facts link and export
-// protocol.ChainStatement of the claims, two folds carry five claims, every leaf's witness is
-// made, and a claim under the sync committee is refused.
-func TestUniversalPlanOfADevnetBatch(t *testing.T) {
+// devnetUniversalBatch is a devnet batch of every kind the universal aggregation takes
+// today: two lanes by storage of one block (to the destination and to domain 3), a token
+// transfer's event and a lane by receipt (in this order: the planner puts the lane by receipt
+// first), and a rotation; it returns the token's address too.
+func devnetUniversalBatch(t *testing.T) (Batch, common.Address) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	d := devnet.StartForTest(t)
@@ -84,6 +85,19 @@ func TestUniversalPlanOfADevnetBatch(t *testing.T) {
 		// The event first: the plan puts the lane by receipt before it.
 		Receipts:  []ReceiptInput{receipt(transfer.BlockHash, uint32(transfer.TransactionIndex), 0, common.Address{}), receipt(sendHeader.Hash(), sendTx, sendLog, d.Outbox)},
 		Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
+	return b, token
+}
+
+// TestUniversalPlanOfADevnetBatch: one devnet batch of every kind the universal aggregation
+// takes today (two lanes by storage of one block, a lane by receipt, an event, a rotation)
+// is planned: its statement lists the claims in the Inbox's order, the two lanes share their
+// block's header leaf and the Outbox account's steps, the leaves' facts link and export
+// protocol.ChainStatement of the claims, two folds carry five claims, every leaf's witness is
+// made; a claim or a rotation under the sync committee is refused without a beacon chain.
+func TestUniversalPlanOfADevnetBatch(t *testing.T) {
+	b, token := devnetUniversalBatch(t)
+	claims := b.Claims
+	dst := claims[0].Lane.DstDomain
 	plan, err := PlanUniversal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +144,40 @@ func TestUniversalPlanOfADevnetBatch(t *testing.T) {
 		}
 	}
 
-	if _, err := PlanUniversal(Batch{Claims: []ClaimInput{{Lane: claims[0].Lane, Sync: &synccommittee.SignedUpdate{}}}}); !errors.Is(err, ErrNotUniversal) {
-		t.Fatalf("a sync-committee claim: %v, want ErrNotUniversal", err)
+	if _, err := PlanUniversal(Batch{Claims: []ClaimInput{{Lane: claims[0].Lane, Sync: &synccommittee.SignedUpdate{}}}}); err == nil || !strings.Contains(err.Error(), "a beacon chain configured") {
+		t.Fatalf("a sync-committee claim without a beacon chain: %v", err)
+	}
+	if _, err := PlanUniversal(Batch{SyncRotations: []SyncRotationInput{{}}}); err == nil || !strings.Contains(err.Error(), "a beacon chain configured") {
+		t.Fatalf("a sync-committee rotation without a beacon chain: %v", err)
+	}
+}
+
+// TestUniversalProverBounds: the universal prover refuses, before any proof, a batch of more
+// leaves than its aggregation's slots and a batch with a leaf of a kind its allow-list
+// lacks.
+func TestUniversalProverBounds(t *testing.T) {
+	b, _ := devnetUniversalBatch(t)
+	names, _ := UniversalCircuits()
+	p := &UniversalProver{Sizes: UniversalSizes, runner: runner{log: slog.New(slog.DiscardHandler)}}
+	for _, n := range names {
+		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
+	}
+	ctx := context.Background()
+	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); !errors.Is(err, ErrTooManyLeaves) {
+		t.Fatalf("23 leaves in 16 slots: %v, want ErrTooManyLeaves", err)
+	}
+	rotation := Batch{Rotations: b.Rotations}
+	p.Sizes.Slots = 1
+	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); !errors.Is(err, ErrTooManyLeaves) {
+		t.Fatalf("a rotation and its fold in one slot: %v, want ErrTooManyLeaves", err)
+	}
+	p.Sizes.Slots = 32
+	p.Kinds = p.Kinds[:len(p.Kinds)-2] // no receipt kinds
+	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "is not in the list") {
+		t.Fatalf("a receipt leaf with no receipt kind in the list: %v", err)
+	}
+	// A batch that fits goes as far as its jobs: these kinds have no keys.
+	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "has no verifying key") {
+		t.Fatalf("kinds without keys: %v", err)
 	}
 }

@@ -104,7 +104,7 @@ func TestWorkerQueueProvesEachJobOnce(t *testing.T) {
 	startWorker(t, ctx, newWorker(t, "w1", q, store, src, m))
 	startWorker(t, ctx, newWorker(t, "w2", q, store, src, m))
 
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	p := &runner{log: slog.New(slog.DiscardHandler), Exec: q}
 	var tasks []task
 	for _, x := range []int{2, 3, 4, 3, 5} {
 		tasks = append(tasks, task{"squares", src[square], fmt.Sprintf("%d²", x), &squareCircuit{X: x, Y: x * x}})
@@ -141,7 +141,7 @@ func TestWorkerQueueProvesEachJobOnce(t *testing.T) {
 	}
 	// A worker's result is not taken on trust: a proof of another statement is refused.
 	forged := []task{{"squares", src[square], "a forged 6²", &squareCircuit{X: 6, Y: 36}}}
-	bad := &Prover{log: slog.New(slog.DiscardHandler), Exec: executorDouble{rs[1]}}
+	bad := &runner{log: slog.New(slog.DiscardHandler), Exec: executorDouble{rs[1]}}
 	if _, err := bad.run(ctx, &BatchProof{}, forged); err == nil || !strings.Contains(err.Error(), "public inputs") {
 		t.Fatalf("a result for another job: %v", err)
 	}
@@ -350,7 +350,7 @@ func BenchmarkQueueOverhead(b *testing.B) {
 	defer cancel()
 	w := &Worker{Name: "w", Queue: q, Source: src, Store: store, Circuits: []string{square}}
 	go w.Run(wctx)
-	p := &Prover{log: slog.New(slog.DiscardHandler), Exec: q}
+	p := &runner{log: slog.New(slog.DiscardHandler), Exec: q}
 	const jobs = 64
 	for i := 0; i < b.N; i++ {
 		tasks := make([]task, jobs)

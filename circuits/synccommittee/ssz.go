@@ -211,3 +211,7 @@ func SigningRoot(object [32]byte, domainType [4]byte, forkVersion [4]byte, genes
 	domain := Domain(domainType, forkVersion, genesisValidatorsRoot)
 	return hash(object[:], domain[:])
 }
+
+// MerkleRoot is the SSZ root over nodes (a power of two of them), as a key tree's node
+// joins its subtrees.
+func MerkleRoot(nodes [][32]byte) [32]byte { return merkleize(nodes, 0) }
