@@ -23,6 +23,8 @@ type (
 	g2 = sw_bw6761.G2Affine
 	gt = sw_bw6761.GTEl
 	fr = sw_bw6761.ScalarField
+
+	baseField = sw_bw6761.BaseField
 )
 
 // StatementBits is the width of the statement public input (protocol.PublicInputOf).
