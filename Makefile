@@ -29,7 +29,7 @@ test: deps vet fmt-check
 	$(GO) test -timeout 60m $$($(GO) list $(PKGS) | grep -v '/aggregator$$')
 	$(GO) test -timeout 85m $(E2E)
 
-# Real-proof paths that do not fit `make test` (DESIGN §6), with their report in E2E_OUT: it
+# Real-proof paths that do not fit `make test`'s cold budget, with their report in E2E_OUT: it
 # makes the keys it lacks (its first run: ~45 minutes of setup on 2 cores).
 E2E_OUT ?= e2e-report
 e2e: deps
@@ -42,7 +42,7 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Benchmarks (DESIGN.md §7) and their report: `make bench OUT=dir` (QUICK=1: constraints
+# Benchmarks and their report: `make bench OUT=dir` (QUICK=1: constraints
 # and gas only, a few minutes). Numbers come from the run.
 OUT   ?= bench-report
 QUICK ?=

@@ -119,7 +119,7 @@ func BenchmarkProve(b *testing.B) {
 }
 
 // BenchmarkLaneClaim proves the leaf proofs of one lane claim at mainnet depth both ways
-// (README, "Event mode"): by storage (an account proof and two storage proofs, a state step a
+// (docs/circuits.md, "Event mode"): by storage (an account proof and two storage proofs, a state step a
 // node: the deposit contract's 8 + 3 + 3 nodes, WETH's 9 + 7 + 7) and by receipt (a log of
 // block 21,925,176: state steps for the nodes above its leaf, 2 for transactions 1 to 127, 4
 // from 128 on, and the receipt leaf).
