@@ -25,6 +25,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 	"github.com/isthmus-xyz/isthmus/prover"
@@ -47,37 +48,70 @@ func e2eOut(t *testing.T) string {
 	return out
 }
 
-// TestE2EUniversalPipeline proves a devnet batch through the universal prover, with real
-// proofs at every layer: a lane's checkpoint (a segment end) by storage and a committee
-// rotation, planned into leaves of five kinds, proven one job at a time, aggregated under the
-// allow-list of every kind and wrapped. The verifier generated for the prover's allow-list,
-// on the devnet's destination chain, takes the proof for the batch's statement chain and
-// refuses it for another. It writes universal-pipeline.md (the keys it made, each stage's
-// seconds and peak, verifyBatch's gas) to ISTHMUS_E2E_OUT.
-func TestE2EUniversalPipeline(t *testing.T) {
-	out := e2eOut(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 160*time.Minute)
-	defer cancel()
+// e2eRun is a make e2e test's universal prover, its key store and log, and its report.
+type e2eRun struct {
+	p      *UniversalProver
+	store  *prover.Store
+	log    *slog.Logger
+	report *strings.Builder
+}
+
+// newE2ERun makes the universal prover of cfg (the keys it lacks are set up) and opens the
+// report with its circuits: constraints, setup seconds, whether this run made their keys.
+func newE2ERun(t *testing.T, cfg UniversalConfig, title string) *e2eRun {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
 	dir, err := prover.DefaultDir()
 	if err != nil {
 		t.Fatal(err)
 	}
+	store := &prover.Store{Dir: dir, Log: log}
 	start := time.Now()
-	p, err := NewUniversalProver(&prover.Store{Dir: dir, Log: log}, DevnetUniversal(), log)
+	p, err := NewUniversalProver(store, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := e2eHead("The universal pipeline on a devnet batch, real proofs")
-	fmt.Fprintf(report, "Circuits compiled and keyed in %.0f s.\n\n| circuit | constraints | setup s | made here |\n|---|---:|---:|---|\n", time.Since(start).Seconds())
+	r := &e2eRun{p: p, store: store, log: log, report: e2eHead(title)}
+	fmt.Fprintf(r.report, "Circuits compiled and keyed in %.0f s.\n\n| circuit | constraints | setup s | made here |\n|---|---:|---:|---|\n", time.Since(start).Seconds())
 	for _, c := range p.Circuits() {
-		fmt.Fprintf(report, "| %s | %d | %.0f | %v |\n", c.Name, c.CCS.GetNbConstraints(), c.Keys.Manifest.SetupSeconds, !c.Keys.Loaded)
+		fmt.Fprintf(r.report, "| %s | %d | %.0f | %v |\n", c.Name, c.Keys.Manifest.Constraints, c.Keys.Manifest.SetupSeconds, !c.Keys.Loaded)
 	}
-	contracts, err := verifier.ContractsDir()
+	return r
+}
+
+// verifier is the verifier generated for the prover's wrap key and allow-list.
+func (r *e2eRun) verifier(t *testing.T) *verifier.Compiled {
+	t.Helper()
+	compiled, err := verifier.CompileUniversal(mustContracts(t), r.p.Wrap.Keys.VK, r.p.List.Root())
 	if err != nil {
 		t.Fatal(err)
 	}
-	compiled, err := p.Verifier(contracts)
+	return compiled
+}
+
+// batch reports a proven batch: its proofs, wall time, verifyBatch's gas, and its stages.
+func (r *e2eRun) batch(name string, bp *BatchProof, wall time.Duration, gas uint64) {
+	fmt.Fprintf(r.report, "\n%s: %d proofs in %.0f s; verifyBatch %d gas (a transaction of its own).\n\n| stage | proofs | seconds | peak GiB |\n|---|---:|---:|---:|\n",
+		name, len(bp.Jobs), wall.Seconds(), gas)
+	for _, s := range bp.Stages {
+		fmt.Fprintf(r.report, "| %s | %d | %.1f | %.2f |\n", s.Name, s.Proofs, s.Elapsed.Seconds(), s.PeakGiB)
+	}
+}
+
+// TestE2EUniversalPipeline proves a devnet batch through the universal prover, with real
+// proofs at every layer: a lane's checkpoint (a segment end) by storage and a committee
+// rotation, planned into leaves of five kinds, proven one job at a time by a worker serving
+// the universal circuits through an embedded job server, aggregated under the allow-list of
+// every kind and wrapped. The verifier generated for the prover's allow-list, on a chain of
+// its own, takes the proof for the batch's statement chain and refuses it for another. It writes universal-pipeline.md (the keys it made, each stage's
+// seconds and peak, verifyBatch's gas) to ISTHMUS_E2E_OUT.
+func TestE2EUniversalPipeline(t *testing.T) {
+	out := e2eOut(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 160*time.Minute)
+	defer cancel()
+	r := newE2ERun(t, DevnetUniversal(), "The universal pipeline on a devnet batch, real proofs")
+	p, log := r.p, r.log
+	compiled, err := p.Verifier(mustContracts(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +145,29 @@ func TestE2EUniversalPipeline(t *testing.T) {
 	}
 	batch := Batch{Claims: []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: 2}},
 		Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
-	start = time.Now()
+	// The jobs go through an embedded job server to a worker serving the universal
+	// circuits, as a deployment's workers take them.
+	srv, err := StartEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	q, err := Connect(ctx, srv.URL, "e2e dispatcher", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	p.Dispatch(q)
+	cfg := DevnetUniversal()
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	go func() {
+		err := ServeWorker(workerCtx, WorkerConfig{Name: "e2e worker", URL: srv.URL, Store: r.store, Universal: &cfg, Log: log})
+		if err != nil && workerCtx.Err() == nil {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	start := time.Now()
 	bp, err := p.Prove(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -123,17 +179,23 @@ func TestE2EUniversalPipeline(t *testing.T) {
 	if want := protocol.ChainInput(protocol.ChainStatement(bp.Statement.ClaimHashes())); bp.PublicInput.Cmp(want) != 0 {
 		t.Fatalf("public input %x, want the statement chain's %x", bp.PublicInput, want)
 	}
-	fmt.Fprintf(report, "\nThe batch (a checkpoint by storage, a rotation): %d proofs in %.0f s.\n\n| stage | proofs | seconds | peak GiB |\n|---|---:|---:|---:|\n", len(bp.Jobs), wall.Seconds())
-	for _, s := range bp.Stages {
-		fmt.Fprintf(report, "| %s | %d | %.1f | %.2f |\n", s.Name, s.Proofs, s.Elapsed.Seconds(), s.PeakGiB)
-	}
-
 	other := bp.Statement
 	other.Lanes = append([]protocol.LaneClaim(nil), other.Lanes...)
 	other.Lanes[0].Count--
 	gas := verifyE2E(t, compiled, bp, protocol.ChainInput(protocol.ChainStatement(other.ClaimHashes())))
-	fmt.Fprintf(report, "\nverifyBatch: %d gas (a transaction of its own); allow-list root %x.\n", gas, p.List.Root())
-	writeE2E(t, out, "universal-pipeline.md", report.String())
+	r.batch("The batch (a checkpoint by storage, a rotation)", bp, wall, gas)
+	fmt.Fprintf(r.report, "\nThe allow-list's root %x.\n", p.List.Root())
+	writeE2E(t, out, "universal-pipeline.md", r.report.String())
+}
+
+// mustContracts is the contracts folder, for the pinned Solidity compiler.
+func mustContracts(t *testing.T) string {
+	t.Helper()
+	dir, err := verifier.ContractsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // writeE2E writes a report of make e2e.
@@ -233,16 +295,8 @@ func TestE2EUniversalNewKind(t *testing.T) {
 	out := e2eOut(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
-	dir, err := prover.DefaultDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := &prover.Store{Dir: dir, Log: log}
-	p, err := NewUniversalProver(store, DevnetUniversal(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newE2ERun(t, DevnetUniversal(), "A new kind under the universal aggregation's keys, real proofs")
+	p, store, log := r.p, r.store, r.log
 	if !p.Aggregate.Keys.Loaded || !p.Wrap.Keys.Loaded {
 		t.Fatalf("the aggregation's or the wrap's keys were made here (loaded: %v, %v): run it after TestE2EUniversalPipeline, as make e2e does",
 			p.Aggregate.Keys.Loaded, p.Wrap.Keys.Loaded)
@@ -283,23 +337,56 @@ func TestE2EUniversalNewKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	wall := time.Since(start)
-	contracts, err := verifier.ContractsDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	compiled, err := verifier.CompileUniversal(contracts, p.Wrap.Keys.VK, p.List.Root())
-	if err != nil {
-		t.Fatal(err)
-	}
-	gas := verifyE2E(t, compiled, bp, protocol.ChainInput(protocol.ChainStatement([]common.Hash{{1}})))
-
-	report := e2eHead("A new kind under the universal aggregation's keys, real proofs")
-	fmt.Fprintf(report, "The test-only kind: %d constraints, setup %.1f s (its manifest; made in this run: %v); the aggregation's and the wrap's keys loaded, not made.\n\n",
+	gas := verifyE2E(t, r.verifier(t), bp, protocol.ChainInput(protocol.ChainStatement([]common.Hash{{1}})))
+	fmt.Fprintf(r.report, "\nThe test-only kind: %d constraints, setup %.1f s (its manifest; made in this run: %v); the aggregation's and the wrap's keys loaded, not made.\n",
 		extra.CCS.GetNbConstraints(), extra.Keys.Manifest.SetupSeconds, !extra.Keys.Loaded)
-	fmt.Fprintf(report, "The batch (the test-only claim and its fold): %d proofs in %.0f s.\n\n| stage | proofs | seconds | peak GiB |\n|---|---:|---:|---:|\n", len(bp.Jobs), wall.Seconds())
-	for _, s := range bp.Stages {
-		fmt.Fprintf(report, "| %s | %d | %.1f | %.2f |\n", s.Name, s.Proofs, s.Elapsed.Seconds(), s.PeakGiB)
+	r.batch("The batch (the test-only claim and its fold)", bp, wall, gas)
+	fmt.Fprintf(r.report, "\nThe new allow-list's root %x.\n", p.List.Root())
+	writeE2E(t, out, "universal-new-kind.md", r.report.String())
+}
+
+// TestE2EUniversalEthereum proves Ethereum as a source through the universal prover with
+// real proofs, under the aggregation and wrap keys TestE2EUniversalPipeline made: the devnet
+// beacon chain's (8 members, Deneb) lane at the block its update of period 0 finalized, then,
+// in a second batch, the hand-over that update carries to period 1's committee (its 8 keys
+// in one chunk). Each batch takes 8 kinds, the key table's size; the verifier generated for
+// the allow-list of the committee and sync kinds takes both proofs. It makes the sync kinds'
+// keys it lacks (~45 minutes on 2 cores the first time). Its report is
+// universal-ethereum.md.
+func TestE2EUniversalEthereum(t *testing.T) {
+	out := e2eOut(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Minute)
+	defer cancel()
+	e := newDevnetSyncLane(t)
+	src := e.d.Config.SourceDomain
+	cfg := UniversalConfig{Sizes: UniversalSizes, Sync: &UniversalSync{Beacon: e.bcfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 8}}
+	r := newE2ERun(t, cfg, "Ethereum as a source through the universal prover, real proofs")
+	p := r.p
+	compiled := r.verifier(t)
+	c0, c1 := synccommittee.CommitmentOf(e.com0, 0), synccommittee.CommitmentOf(e.com1, 1)
+	for _, b := range []struct {
+		name  string
+		batch Batch
+		check func(s protocol.Statement) bool
+	}{
+		{"a lane under the sync committee", Batch{Claims: []ClaimInput{{Lane: e.lane, Sync: e.su}}}, func(s protocol.Statement) bool {
+			return len(s.Lanes) == 1 && s.Lanes[0].Committee == common.Hash(c0.Bytes()) && s.Lanes[0].BlockHash == e.h.Hash() && s.Lanes[0].Count == 2
+		}},
+		{"the hand-over to period 1", Batch{SyncRotations: []SyncRotationInput{{SrcDomain: src, Update: e.su}}}, func(s protocol.Statement) bool {
+			return len(s.Rotations) == 1 && s.Rotations[0] == protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes()}
+		}},
+	} {
+		start := time.Now()
+		bp, err := p.Prove(ctx, b.batch)
+		if err != nil {
+			t.Fatalf("%s: %v", b.name, err)
+		}
+		if !b.check(bp.Statement) {
+			t.Fatalf("%s: statement %+v", b.name, bp.Statement)
+		}
+		gas := verifyE2E(t, compiled, bp, protocol.ChainInput(protocol.ChainStatement([]common.Hash{{1}})))
+		r.batch(b.name, bp, time.Since(start), gas)
 	}
-	fmt.Fprintf(report, "\nverifyBatch: %d gas; the new allow-list's root %x.\n", gas, p.List.Root())
-	writeE2E(t, out, "universal-new-kind.md", report.String())
+	fmt.Fprintf(r.report, "\nThe allow-list's root %x.\n", p.List.Root())
+	writeE2E(t, out, "universal-ethereum.md", r.report.String())
 }

@@ -345,6 +345,15 @@ func (p *runner) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 	return leaves, nil
 }
 
+// single proves one task, a stage of its own (the aggregation, the wrap).
+func (p *runner) single(ctx context.Context, out *BatchProof, stage string, c *Circuit, a frontend.Circuit) (aggregate.Leaf, error) {
+	l, err := p.run(ctx, out, []task{{stage, c, stage, a}})
+	if err != nil {
+		return aggregate.Leaf{}, fmt.Errorf("%s: %w", stage, err)
+	}
+	return l[0], nil
+}
+
 // checkResult decodes a task's result and checks it: its public inputs are the task's, and
 // its proof verifies under the task's verifying key.
 func checkResult(t task, public witness.Witness, r JobResult) (aggregate.Leaf, error) {

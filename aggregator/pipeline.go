@@ -615,11 +615,7 @@ func (p *Prover) ProveAggregation(ctx context.Context, l *Leaves, out *BatchProo
 	if err != nil {
 		return aggregate.Leaf{}, err
 	}
-	agg, err := p.run(ctx, out, []task{{"aggregation", p.Aggregate, "aggregation", aa}})
-	if err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("aggregation: %w", err)
-	}
-	return agg[0], nil
+	return p.single(ctx, out, "aggregation", p.Aggregate, aa)
 }
 
 // ProveWrap wraps an aggregation proof for the Solidity verifier into out.Proof.
@@ -628,12 +624,9 @@ func (p *Prover) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchPr
 	if err != nil {
 		return err
 	}
-	final, err := p.run(ctx, out, []task{{"wrap", p.Wrap, "wrap", wa}})
-	if err != nil {
-		return fmt.Errorf("wrap: %w", err)
-	}
-	out.Proof = final[0].Proof
-	return nil
+	final, err := p.single(ctx, out, "wrap", p.Wrap, wa)
+	out.Proof = final.Proof
+	return err
 }
 
 func nodes(p []hexutil.Bytes) [][]byte {

@@ -19,6 +19,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
 // devnetUniversalBatch is a devnet batch of every kind the universal aggregation takes
@@ -179,5 +180,42 @@ func TestUniversalProverBounds(t *testing.T) {
 	// A batch that fits goes as far as its jobs: these kinds have no keys.
 	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "has no verifying key") {
 		t.Fatalf("kinds without keys: %v", err)
+	}
+}
+
+// TestUniversalCircuitSetHoldsOneCircuit: the universal circuit set compiles a job's circuit
+// when it is asked for it, with its stored verifying key, and lets the one before go, so
+// that a prover or a worker holds one constraint system at a time; it runs no setup, and
+// refuses an unknown name.
+func TestUniversalCircuitSetHoldsOneCircuit(t *testing.T) {
+	store := &prover.Store{Dir: t.TempDir()}
+	s := &UniversalCircuitSet{Store: store, Config: DevnetUniversal(), extra: map[string]func() frontend.Circuit{}}
+	for _, name := range []string{"a", "b"} {
+		s.extra[name] = func() frontend.Circuit { return &squareCircuit{} }
+	}
+	if _, err := s.Circuit("a"); err == nil {
+		t.Fatal("a circuit without keys in the store was compiled and taken")
+	}
+	for _, name := range []string{"a", "b"} {
+		if _, err := keyed(store, slog.New(slog.DiscardHandler), name, bls12377, &squareCircuit{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.Circuit("a")
+	if err != nil || a.CCS == nil || a.Keys.VK == nil {
+		t.Fatalf("a: %v", err)
+	}
+	if again, err := s.Circuit("a"); err != nil || again != a {
+		t.Fatal("a compiled twice in a row")
+	}
+	b, err := s.Circuit("b")
+	if err != nil || b.CCS == nil {
+		t.Fatalf("b: %v", err)
+	}
+	if s.last != b {
+		t.Fatal("the set holds another circuit than the last asked for")
+	}
+	if _, err := s.Circuit("c"); !errors.Is(err, ErrNoCircuit) {
+		t.Fatalf("an unknown circuit: %v", err)
 	}
 }

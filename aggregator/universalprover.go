@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"runtime"
+	"runtime/debug"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/frontend"
@@ -70,47 +75,55 @@ type UniversalProver struct {
 	Kinds           []*Circuit
 	List            *universal.AllowList
 	Aggregate, Wrap *Circuit
+
+	set *UniversalCircuitSet // compiles a job's circuit
 }
 
 // NewUniversalProver compiles the config's kinds, the aggregation of its sizes and its wrap,
-// and loads their keys from the store, running the Groth16 setup of those it lacks (minutes
-// each; the store logs an estimate). A new kind changes the allow-list's root, not the
-// aggregation's or the wrap's keys.
+// and loads their verifying keys from the store, running the Groth16 setup of those it lacks
+// (minutes each; the store logs an estimate). A new kind changes the allow-list's root, not
+// the aggregation's or the wrap's keys. It keeps no constraint system: a job compiles its
+// circuit again (seconds), and the prover holds one at a time, so that a process proving
+// batches holds one circuit's memory, not every kind's.
 func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logger) (*UniversalProver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	z := cfg.Sizes
-	p := &UniversalProver{Config: cfg, Sizes: z, runner: runner{log: log, store: store}}
+	p := &UniversalProver{Config: cfg, Sizes: cfg.Sizes, runner: runner{log: log, store: store}}
 	p.source = p
-	names, circuits, err := cfg.Kinds()
+	p.set = &UniversalCircuitSet{Store: store, Config: cfg, Log: log}
+	names, err := p.set.Names()
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range names {
-		c, err := keyed(store, log, name, bls12377, circuits[name])
+		field, placeholder, err := p.set.placeholder(name)
 		if err != nil {
 			return nil, err
 		}
-		p.Kinds = append(p.Kinds, c)
+		ccs, err := compile(log, name, field, placeholder)
+		if err != nil {
+			return nil, err
+		}
+		c, err := load(store, name, ccs)
+		if err != nil {
+			return nil, err
+		}
+		c.CCS = nil // a job compiles it again: the prover holds no constraint system
+		runtime.GC()
+		switch name {
+		case UniversalAggregateName(cfg.Sizes):
+			p.Aggregate, p.set.aggregation = c, c.Keys.VK
+		case UniversalWrapName(cfg.Sizes):
+			p.Wrap = c
+		default:
+			p.Kinds = append(p.Kinds, c)
+		}
 	}
 	if err := p.setList(); err != nil {
 		return nil, err
 	}
-	agg, err := universal.New(z)
-	if err != nil {
-		return nil, err
-	}
-	if p.Aggregate, err = keyed(store, log, UniversalAggregateName(z), bw6761, agg); err != nil {
-		return nil, err
-	}
-	wr, err := wrap.NewUniversal(p.Aggregate.Keys.VK)
-	if err != nil {
-		return nil, err
-	}
-	if p.Wrap, err = keyed(store, log, UniversalWrapName(z), bn254, wr); err != nil {
-		return nil, err
-	}
+	debug.FreeOSMemory()
 	return p, nil
 }
 
@@ -130,14 +143,29 @@ func (p *UniversalProver) Circuits() []*Circuit {
 	return append(append([]*Circuit{}, p.Kinds...), p.Aggregate, p.Wrap)
 }
 
-// Circuit is the prover's compiled circuit of that name (a CircuitSource).
+// Circuit is the prover's circuit of that name, compiled (a CircuitSource): its circuit set
+// compiles it, holding one at a time, unless the prover holds it compiled (a kind added to a
+// prover in a test).
 func (p *UniversalProver) Circuit(name string) (*Circuit, error) {
-	return circuitNamed(p.Circuits(), name)
+	for _, c := range p.Circuits() {
+		if c != nil && c.Name == name && c.CCS != nil {
+			return c, nil
+		}
+	}
+	if p.set == nil {
+		return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
+	}
+	return p.set.Circuit(name)
 }
 
 // Dispatch has exec prove the prover's jobs from now on and lets go of its compiled
-// circuits (Prover.Dispatch).
-func (p *UniversalProver) Dispatch(exec Executor) { p.dispatch(exec, p.Circuits()) }
+// circuit (Prover.Dispatch).
+func (p *UniversalProver) Dispatch(exec Executor) {
+	if p.set != nil {
+		p.set.release()
+	}
+	p.dispatch(exec, p.Circuits())
+}
 
 // Verifier generates the Solidity verifier of the wrap key for the allow-list's root,
 // compiles it with the pinned compiler in contractsDir, and keeps its source with the wrap's
@@ -225,8 +253,16 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 	if _, err := universal.Link(values, kinds); err != nil {
 		return nil, err
 	}
+	// The leaves by kind, in the list's order: each kind's circuit compiled and its proving
+	// key loaded once a batch.
+	order := make([]int, len(plan.Leaves))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return kinds[order[a]] < kinds[order[b]] })
 	tasks := make([]task, len(plan.Leaves))
-	for i, l := range plan.Leaves {
+	for i, j := range order {
+		l := plan.Leaves[j]
 		c, err := p.kind(l.Kind)
 		if err != nil {
 			return nil, err
@@ -265,11 +301,7 @@ func (p *UniversalProver) ProveAggregation(ctx context.Context, l *UniversalLeav
 	if err != nil {
 		return aggregate.Leaf{}, err
 	}
-	agg, err := p.run(ctx, out, []task{{"aggregation", p.Aggregate, "aggregation", a}})
-	if err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("aggregation: %w", err)
-	}
-	return agg[0], nil
+	return p.single(ctx, out, "aggregation", p.Aggregate, a)
 }
 
 // ProveWrap wraps an aggregation proof for the generated verifier into out.Proof.
@@ -278,10 +310,105 @@ func (p *UniversalProver) ProveWrap(ctx context.Context, agg aggregate.Leaf, out
 	if err != nil {
 		return err
 	}
-	final, err := p.run(ctx, out, []task{{"wrap", p.Wrap, "wrap", a}})
+	final, err := p.single(ctx, out, "wrap", p.Wrap, a)
+	out.Proof = final.Proof
+	return err
+}
+
+// UniversalCircuitSet is a CircuitSource of a universal config's circuits for a worker: it
+// compiles a circuit when a job asks for it, with its stored verifying key, and holds one
+// at a time. It runs no setup: the keys come from the store (or its object store).
+type UniversalCircuitSet struct {
+	Store  *prover.Store
+	Config UniversalConfig
+	Log    *slog.Logger
+
+	aggregation groth16.VerifyingKey               // the wrap's, when known (else the store's newest)
+	extra       map[string]func() frontend.Circuit // kinds beside the config's (tests)
+	mu          sync.Mutex
+	last        *Circuit
+}
+
+// Names are the config's circuits, kinds first, as a worker serves them.
+func (s *UniversalCircuitSet) Names() ([]string, error) {
+	names, _, err := s.Config.Kinds()
 	if err != nil {
-		return fmt.Errorf("wrap: %w", err)
+		return nil, err
 	}
-	out.Proof = final[0].Proof
-	return nil
+	return append(names, UniversalAggregateName(s.Config.Sizes), UniversalWrapName(s.Config.Sizes)), nil
+}
+
+// placeholder is the circuit of that name to compile, and its field.
+func (s *UniversalCircuitSet) placeholder(name string) (*big.Int, frontend.Circuit, error) {
+	z := s.Config.Sizes
+	switch name {
+	case UniversalAggregateName(z):
+		c, err := universal.New(z)
+		return bw6761, c, err
+	case UniversalWrapName(z):
+		agg := s.aggregation
+		if agg == nil {
+			var err error
+			if agg, _, err = s.Store.VerifyingKey(UniversalAggregateName(z)); err != nil {
+				return nil, nil, fmt.Errorf("%s: the aggregation's key: %w", name, err)
+			}
+		}
+		c, err := wrap.NewUniversal(agg)
+		return bn254, c, err
+	}
+	if mk, ok := s.extra[name]; ok {
+		return bls12377, mk(), nil
+	}
+	_, kinds, err := s.Config.Kinds() // anew: an emulated circuit keeps state from one compile
+	if err != nil {
+		return nil, nil, err
+	}
+	c, ok := kinds[name]
+	if !ok {
+		names, _ := s.Names()
+		return nil, nil, fmt.Errorf("%w %q (the circuits: %s)", ErrNoCircuit, name, strings.Join(names, ", "))
+	}
+	return bls12377, c, nil
+}
+
+// release lets go of the circuit compiled last.
+func (s *UniversalCircuitSet) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = nil
+	runtime.GC()
+}
+
+// Circuit compiles the circuit of that name with its stored verifying key, unless it is the
+// one compiled last.
+func (s *UniversalCircuitSet) Circuit(name string) (*Circuit, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last != nil && s.last.Name == name {
+		return s.last, nil
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	field, circuit, err := s.placeholder(name)
+	if err != nil {
+		return nil, err
+	}
+	s.last = nil
+	runtime.GC()
+	ccs, err := compile(log, name, field, circuit)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.Store.Verifying(name, ccs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	curve, err := prover.CurveOf(ccs)
+	if err != nil {
+		return nil, err
+	}
+	s.last = &Circuit{Name: name, Curve: curve, CCS: ccs, Keys: keys}
+	return s.last, nil
 }

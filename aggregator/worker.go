@@ -371,9 +371,12 @@ type WorkerConfig struct {
 	Auth     Auth   // how to connect to it
 	Store    *prover.Store
 	Config   Config   // the circuit set; its circuits are compiled on first use
-	Circuits []string // to serve (default: every circuit of Config)
-	AckWait  time.Duration
-	MaxTries int
+	Circuits []string // to serve (default: every circuit of Config, or of Universal)
+	// Universal, if set, serves the universal config's circuits instead of Config's, each
+	// compiled when a job asks for it, one held at a time.
+	Universal *UniversalConfig
+	AckWait   time.Duration
+	MaxTries  int
 	// FetchKeys fetches the keys the store lacks from the server's object store first, as
 	// Pins pin them (Queue.FetchKeys).
 	FetchKeys bool
@@ -390,6 +393,17 @@ func ServeWorker(ctx context.Context, wc WorkerConfig) error {
 	}
 	defer q.Close()
 	circuits := wc.Circuits
+	var source CircuitSource = &CircuitSet{Store: wc.Store, Config: wc.Config, Log: wc.Log}
+	if wc.Universal != nil {
+		set := &UniversalCircuitSet{Store: wc.Store, Config: *wc.Universal, Log: wc.Log}
+		source = set
+		if len(circuits) == 0 {
+			var err error
+			if circuits, err = set.Names(); err != nil {
+				return err
+			}
+		}
+	}
 	if len(circuits) == 0 {
 		circuits = wc.Config.Circuits().All()
 	}
@@ -399,7 +413,7 @@ func ServeWorker(ctx context.Context, wc WorkerConfig) error {
 		}
 	}
 	w := &Worker{Name: wc.Name, Queue: q, Store: wc.Store, Circuits: circuits,
-		Source:  &CircuitSet{Store: wc.Store, Config: wc.Config, Log: wc.Log},
+		Source:  source,
 		AckWait: wc.AckWait, MaxTries: wc.MaxTries, Log: wc.Log, Metrics: wc.Metrics}
 	return w.Run(ctx)
 }
