@@ -18,6 +18,7 @@ import (
 
 	tedwards "github.com/consensys/gnark-crypto/ecc/twistededwards"
 
+	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/header"
@@ -233,6 +234,31 @@ func BenchmarkConstraints(b *testing.B) {
 			}
 		})
 	}
+	// The universal kinds: the attester committee's, and the sync committee's at mainnet's
+	// 512 members in Deneb (chunks of 4 keys) for domain 1; and the keyed wrap.
+	cfg := aggregator.UniversalConfig{Sizes: aggregator.UniversalSizes,
+		Sync: &aggregator.UniversalSync{Beacon: synccommittee.Mainnet(), SrcDomain: 1, Forks: []string{"deneb"}, ChunkKeys: 4}}
+	kinds, _, err := cfg.Kinds()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range kinds {
+		b.Run("kind/"+name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				_, placeholders, _ := cfg.Kinds() // anew: an emulated circuit keeps state from one compile
+				b.ReportMetric(float64(compile(b, placeholders[name]).GetNbConstraints()), "constraints")
+			}
+		})
+	}
+	b.Run("wrap-keyed", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, wrap.NewKeyed())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
+		}
+	})
 	b.Run("wrap", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			c, err := wrap.New(circuittest.StandInKey(b, ecc.BW6_761.ScalarField(), 1, false))
