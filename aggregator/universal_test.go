@@ -159,7 +159,7 @@ func TestUniversalPlanOfADevnetBatch(t *testing.T) {
 func TestUniversalProverBounds(t *testing.T) {
 	b, _ := devnetUniversalBatch(t)
 	names, _ := UniversalCircuits()
-	p := &UniversalProver{Sizes: UniversalSizes, runner: runner{log: slog.New(slog.DiscardHandler)}}
+	p := &UniversalProver{Config: DevnetUniversal(), runner: runner{log: slog.New(slog.DiscardHandler)}}
 	for _, n := range names {
 		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
 	}
@@ -168,11 +168,11 @@ func TestUniversalProverBounds(t *testing.T) {
 		t.Fatalf("23 leaves in 16 slots: %v, want ErrTooManyLeaves", err)
 	}
 	rotation := Batch{Rotations: b.Rotations}
-	p.Sizes.Slots = 1
+	p.Config.Sizes.Slots = 1
 	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); !errors.Is(err, ErrTooManyLeaves) {
 		t.Fatalf("a rotation and its fold in one slot: %v, want ErrTooManyLeaves", err)
 	}
-	p.Sizes.Slots = 32
+	p.Config.Sizes.Slots = 32
 	p.Kinds = p.Kinds[:len(p.Kinds)-2] // no receipt kinds
 	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "is not in the list") {
 		t.Fatalf("a receipt leaf with no receipt kind in the list: %v", err)

@@ -71,7 +71,6 @@ func (c UniversalConfig) Kinds() ([]string, map[string]frontend.Circuit, error) 
 type UniversalProver struct {
 	runner
 	Config          UniversalConfig
-	Sizes           universal.Sizes
 	Kinds           []*Circuit
 	List            *universal.AllowList
 	Aggregate, Wrap *Circuit
@@ -89,7 +88,7 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &UniversalProver{Config: cfg, Sizes: cfg.Sizes, runner: runner{log: log, store: store}}
+	p := &UniversalProver{Config: cfg, runner: runner{log: log, store: store}}
 	p.source = p
 	p.set = &UniversalCircuitSet{Store: store, Config: cfg, Log: log}
 	names, err := p.set.Names()
@@ -134,7 +133,7 @@ func (p *UniversalProver) setList() error {
 		vks[i] = c.Keys.VK
 	}
 	var err error
-	p.List, err = universal.NewAllowList(p.Sizes.Kinds, vks...)
+	p.List, err = universal.NewAllowList(p.Config.Sizes.Kinds, vks...)
 	return err
 }
 
@@ -236,8 +235,8 @@ func (p *UniversalProver) ProveLeaves(ctx context.Context, b Batch, out *BatchPr
 // ProvePlan proves a plan's leaves: each under its kind's key, after checking that they fit
 // the slots and link.
 func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, out *BatchProof) (*UniversalLeaves, error) {
-	if n := len(plan.Leaves); n > p.Sizes.Slots {
-		return nil, fmt.Errorf("%w: %d leaves, %d slots", ErrTooManyLeaves, n, p.Sizes.Slots)
+	if n := len(plan.Leaves); n > p.Config.Sizes.Slots {
+		return nil, fmt.Errorf("%w: %d leaves, %d slots", ErrTooManyLeaves, n, p.Config.Sizes.Slots)
 	}
 	if hashes := plan.Statement.ClaimHashes(); len(hashes) > 0 && protocol.ChainStatement(hashes) != plan.Chain {
 		return nil, fmt.Errorf("the plan's chain %s is not its statement's", plan.Chain)
@@ -285,7 +284,7 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 // AggregationAssignment is the aggregation's assignment for a batch's leaves; it checks that
 // the leaves export the statement's chain.
 func (p *UniversalProver) AggregationAssignment(l *UniversalLeaves) (frontend.Circuit, error) {
-	a, statement, err := universal.Assign(p.Sizes, p.List, l.Leaves)
+	a, statement, err := universal.Assign(p.Config.Sizes, p.List, l.Leaves)
 	if err != nil {
 		return nil, err
 	}
