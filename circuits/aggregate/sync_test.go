@@ -1,10 +1,7 @@
 package aggregate
 
 import (
-	"encoding/json"
 	"math/big"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -19,7 +16,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
-	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/lightclient"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
@@ -88,38 +85,8 @@ func publicOf(t *testing.T, c frontend.Circuit) []*big.Int {
 // (linked natively by Step.Links), the claim's block that update's finalized execution
 // payload, its committee the commitment of the committee of its signature period.
 func mainnetStepSpec(t *testing.T) (syncSpec, synccommittee.Config) {
-	dir, err := mainnet.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := func(name string, v any) {
-		data, err := os.ReadFile(filepath.Join(dir, "lightclient", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var b synccommittee.Versioned[synccommittee.Bootstrap]
-	var updates []synccommittee.Versioned[synccommittee.Update]
-	read("bootstrap.json", &b)
-	read("updates.json", &updates)
-	cfg := synccommittee.Mainnet()
-	root, err := cfg.VerifyHeader(&b.Data.Header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := synccommittee.NewStore(cfg, &b.Data, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &updates[0].Data
-	period := cfg.Period(uint64(u.SignatureSlot))
-	com := store.Current
-	if period != cfg.Period(store.Finalized.Slot) {
-		com = store.Next
-	}
+	cfg, updates := lightclient.MainnetUpdates(t)
+	u, period, com := updates[0].Update, updates[0].Period, updates[0].Committee
 	st, err := synccommittee.StepProof(cfg, com, u)
 	if err != nil {
 		t.Fatal(err)

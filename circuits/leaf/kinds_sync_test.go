@@ -1,10 +1,7 @@
 package leaf
 
 import (
-	"encoding/json"
 	"math/big"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -15,58 +12,11 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
-	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/lightclient"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
-
-// mainnetSyncUpdates are the shared Capella light-client data's updates, each with the
-// committee that signed it, the period of its signature slot, as a store from the shared
-// bootstrap follows them.
-func mainnetSyncUpdates(t *testing.T) (synccommittee.Config, []*synccommittee.SignedUpdate) {
-	t.Helper()
-	dir, err := mainnet.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := func(name string, v any) {
-		data, err := os.ReadFile(filepath.Join(dir, "lightclient", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	var b synccommittee.Versioned[synccommittee.Bootstrap]
-	var us []synccommittee.Versioned[synccommittee.Update]
-	read("bootstrap.json", &b)
-	read("updates.json", &us)
-	cfg := synccommittee.Mainnet()
-	root, err := cfg.VerifyHeader(&b.Data.Header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := synccommittee.NewStore(cfg, &b.Data, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*synccommittee.SignedUpdate
-	for i := range us {
-		u := &us[i].Data
-		period := cfg.Period(uint64(u.SignatureSlot))
-		com := s.Current
-		if period != cfg.Period(s.Finalized.Slot) {
-			com = s.Next
-		}
-		out = append(out, &synccommittee.SignedUpdate{Update: u, Period: period, Committee: com})
-		if _, err := s.Apply(u, uint64(u.SignatureSlot)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return cfg, out
-}
 
 // TestUniversalSyncKinds: the five kinds of an Ethereum update (the signature at mainnet's
 // 512 members, the attested header, the finality branch, the finalized header, the payload)
@@ -79,7 +29,7 @@ func mainnetSyncUpdates(t *testing.T) (synccommittee.Config, []*synccommittee.Si
 // before the payload kind's fork, another source domain, another update's fact.
 func TestUniversalSyncKinds(t *testing.T) {
 	const src = 1
-	cfg, updates := mainnetSyncUpdates(t)
+	cfg, updates := lightclient.MainnetUpdates(t)
 	l, err := AssignSyncUpdate(cfg, src, updates[0])
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +192,7 @@ func TestUniversalSyncKinds(t *testing.T) {
 // produces another count, a chunk that claims more keys than it holds.
 func TestUniversalSyncRotationKinds(t *testing.T) {
 	const src = 1
-	cfg, updates := mainnetSyncUpdates(t)
+	cfg, updates := lightclient.MainnetUpdates(t)
 	su := *updates[0]
 	next, err := cfg.NewCommittee(su.Update.NextSyncCommittee)
 	if err != nil {
