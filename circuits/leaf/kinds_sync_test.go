@@ -189,7 +189,8 @@ func TestUniversalSyncKinds(t *testing.T) {
 // node, the top pair, the root, the claim) solves its kind. Refused: a claim of another
 // source domain, a finalized slot outside the committee's period, a root whose chain starts
 // at another period, a root under an attested slot before its kind's fork, a node that
-// produces another count, a chunk that claims more keys than it holds.
+// produces another count or a root that is not its children's, a chunk that claims more keys
+// than it holds.
 func TestUniversalSyncRotationKinds(t *testing.T) {
 	const src = 1
 	cfg, updates := lightclient.MainnetUpdates(t)
@@ -284,6 +285,17 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 			a.SetBigInt(in)
 			b.SetBigInt(out)
 			v.Produced = SyncKeysFact(0, 32, a, b, [32]byte(hashOf([2]frontend.Variable{n.Tree.RootHi, n.Tree.RootLo})))
+			v.Assign(&n.IO)
+			return &n
+		}()},
+		{"node: a root that is not its children's", tree, func() frontend.Circuit {
+			n := *l.Tree[0]
+			n.Tree.RootLo = new(big.Int).Add(toBig(n.Tree.RootLo), big.NewInt(1))
+			v := l.TreeValues[0]
+			var a, b fr.Element
+			a.SetBigInt(toBig(n.States[0]))
+			b.SetBigInt(toBig(n.States[4]))
+			v.Produced = SyncKeysFact(0, 16, a, b, [32]byte(hashOf([2]frontend.Variable{n.Tree.RootHi, n.Tree.RootLo})))
 			v.Assign(&n.IO)
 			return &n
 		}()},
