@@ -18,7 +18,7 @@ deps: $(SOLC_STAMP)
 	$(GO) mod download
 
 build:
-	$(GO) build -o bin/isthmus ./cmd/isthmus
+	$(GO) build -buildvcs=auto -o bin/isthmus ./cmd/isthmus
 
 demo: deps
 	$(GO) run ./cmd/isthmus devnet
