@@ -79,10 +79,10 @@ func newE2ERun(t *testing.T, cfg UniversalConfig, title string) *e2eRun {
 	return r
 }
 
-// verifier is the verifier generated for the prover's wrap key and allow-list.
+// verifier is the verifier generated for the prover's wrap key and Config.
 func (r *e2eRun) verifier(t *testing.T) *verifier.Compiled {
 	t.Helper()
-	compiled, err := verifier.CompileUniversal(mustContracts(t), r.p.Wrap.Keys.VK, r.p.List.Root())
+	compiled, err := verifier.CompileUniversal(mustContracts(t), r.p.Wrap.Keys.VK, r.p.WrapConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,9 +297,10 @@ func TestE2EUniversalNewKind(t *testing.T) {
 	defer cancel()
 	r := newE2ERun(t, DevnetUniversal(), "A new kind under the universal aggregation's keys, real proofs")
 	p, store, log := r.p, r.store, r.log
-	if !p.Aggregate.Keys.Loaded || !p.Wrap.Keys.Loaded {
-		t.Fatalf("the aggregation's or the wrap's keys were made here (loaded: %v, %v): run it after TestE2EUniversalPipeline, as make e2e does",
-			p.Aggregate.Keys.Loaded, p.Wrap.Keys.Loaded)
+	for _, c := range append([]*Circuit{p.Wrap}, p.Aggregates...) {
+		if !c.Keys.Loaded {
+			t.Fatalf("%s's keys were made here: run it after TestE2EUniversalPipeline, as make e2e does", c.Name)
+		}
 	}
 	extra, err := keyed(store, log, "test-only-claim", bls12377, &testOnlyClaimKind{})
 	if err != nil {
@@ -359,7 +360,7 @@ func TestE2EUniversalEthereum(t *testing.T) {
 	defer cancel()
 	e := newDevnetSyncLane(t)
 	src := e.d.Config.SourceDomain
-	cfg := UniversalConfig{Sizes: UniversalSizes, Sync: &UniversalSync{Beacon: e.bcfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 8}}
+	cfg := UniversalConfig{Sizes: DevnetUniversal().Sizes, Sync: &UniversalSync{Beacon: e.bcfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 8}}
 	r := newE2ERun(t, cfg, "Ethereum as a source through the universal prover, real proofs")
 	p := r.p
 	compiled := r.verifier(t)

@@ -213,7 +213,7 @@ func TestUniversalPlanOfAnEthereumSourceBatch(t *testing.T) {
 		len(st.Rotations) != 1 || st.Rotations[0] != (protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes()}) {
 		t.Fatalf("statement %+v: want the lane under period 0's committee at block %d and the hand-over to period 1's", st, e.h.Number)
 	}
-	kinds, circuits, err := UniversalConfig{Sizes: UniversalSizes, Sync: sync}.Kinds()
+	kinds, circuits, err := UniversalConfig{Sizes: DevnetUniversal().Sizes, Sync: sync}.Kinds()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,11 +168,11 @@ func TestUniversalProverBounds(t *testing.T) {
 		t.Fatalf("23 leaves in 16 slots: %v, want ErrTooManyLeaves", err)
 	}
 	rotation := Batch{Rotations: b.Rotations}
-	p.Config.Sizes.Slots = 1
+	p.Config.Sizes = []universal.Sizes{{Slots: 1, Kinds: 32, Keys: 1}}
 	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); !errors.Is(err, ErrTooManyLeaves) {
 		t.Fatalf("a rotation and its fold in one slot: %v, want ErrTooManyLeaves", err)
 	}
-	p.Config.Sizes.Slots = 32
+	p.Config.Sizes = []universal.Sizes{{Slots: 32, Kinds: 32, Keys: 8}}
 	p.Kinds = p.Kinds[:len(p.Kinds)-2] // no receipt kinds
 	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "is not in the list") {
 		t.Fatalf("a receipt leaf with no receipt kind in the list: %v", err)
@@ -180,6 +180,36 @@ func TestUniversalProverBounds(t *testing.T) {
 	// A batch that fits goes as far as its jobs: these kinds have no keys.
 	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "has no verifying key") {
 		t.Fatalf("kinds without keys: %v", err)
+	}
+}
+
+// TestUniversalConfigSizes: a batch takes the first aggregation size whose slots and key
+// table hold it, and a config the one wrap cannot take is refused.
+func TestUniversalConfigSizes(t *testing.T) {
+	cfg := DevnetUniversal()
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ leaves, kinds, want int }{{1, 1, 0}, {4, 4, 0}, {4, 5, 1}, {5, 2, 1}, {16, 8, 1}} {
+		if got, err := cfg.size(c.leaves, c.kinds); err != nil || got != c.want {
+			t.Errorf("%d leaves of %d kinds: size %d, %v; want %d", c.leaves, c.kinds, got, err, c.want)
+		}
+	}
+	for _, c := range [][2]int{{17, 1}, {16, 9}} {
+		if _, err := cfg.size(c[0], c[1]); !errors.Is(err, ErrTooManyLeaves) {
+			t.Errorf("%d leaves of %d kinds: %v, want ErrTooManyLeaves", c[0], c[1], err)
+		}
+	}
+	small, large := SmallUniversalSizes, UniversalSizes
+	other := large
+	other.Kinds = 64
+	for name, sizes := range map[string][]universal.Sizes{
+		"none": nil, "three": {small, large, {Slots: 32, Kinds: 32, Keys: 8}},
+		"largest first": {large, small}, "two lists": {small, other}, "no keys": {{Slots: 4, Kinds: 32}},
+	} {
+		if err := (UniversalConfig{Sizes: sizes}).Check(); err == nil {
+			t.Errorf("%s: taken", name)
+		}
 	}
 }
 

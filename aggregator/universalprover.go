@@ -15,7 +15,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/circuits/wrap"
@@ -24,28 +23,68 @@ import (
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// UniversalSizes are the universal aggregation's sizes every deployment uses: 16 leaf proofs a
-// batch, an allow-list of up to 32 leaf kinds, up to 8 kinds in one batch.
-var UniversalSizes = universal.Sizes{Slots: 16, Kinds: 32, Keys: 8}
+// SmallUniversalSizes and UniversalSizes are the universal aggregation's two sizes every
+// deployment uses, of one allow-list of up to 32 leaf kinds: 4 leaf proofs of up to 4 kinds
+// (a rotation, a head of few steps: a cheap key, a fast proof), and 16 of up to 8. The one
+// wrap takes either (wrap.KeyedCircuit).
+var (
+	SmallUniversalSizes = universal.Sizes{Slots: 4, Kinds: 32, Keys: 4}
+	UniversalSizes      = universal.Sizes{Slots: 16, Kinds: 32, Keys: 8}
+)
 
-// DevnetUniversal is the devnet's universal config: the attester-committee kinds.
-func DevnetUniversal() UniversalConfig { return UniversalConfig{Sizes: UniversalSizes} }
+// DevnetUniversal is the devnet's universal config: the attester-committee kinds, both
+// aggregation sizes.
+func DevnetUniversal() UniversalConfig {
+	return UniversalConfig{Sizes: []universal.Sizes{SmallUniversalSizes, UniversalSizes}}
+}
 
 // UniversalAggregateName is the key store's name of the universal aggregation of sizes z.
 func UniversalAggregateName(z universal.Sizes) string {
 	return fmt.Sprintf("universal-%dx%dx%d", z.Slots, z.Kinds, z.Keys)
 }
 
-// UniversalWrapName is the key store's name of the wrap of the universal aggregation of
-// sizes z: the one key the generated verifier checks.
-func UniversalWrapName(z universal.Sizes) string { return "wrap-" + UniversalAggregateName(z) }
+// UniversalWrapName is the key store's name of the one wrap (wrap.KeyedCircuit): its key
+// serves every aggregation size and every allow-list, which its Config input names.
+const UniversalWrapName = "wrap"
 
 // UniversalConfig is a deployment's universal circuits: the aggregation's sizes, and the
 // kinds its allow-list holds beside the attester-committee kinds (UniversalCircuits).
 type UniversalConfig struct {
-	Sizes universal.Sizes
+	// Sizes are the aggregation's sizes, one to wrap.AggregationKeys, fewest slots first, of
+	// one allow-list capacity: a batch takes the first whose slots and key table hold it.
+	Sizes []universal.Sizes
 	// Sync, if set, adds the kinds of updates of a beacon chain's sync committee.
 	Sync *UniversalSync
+}
+
+// Check refuses a config whose sizes the one wrap cannot take together.
+func (c UniversalConfig) Check() error {
+	if len(c.Sizes) == 0 || len(c.Sizes) > wrap.AggregationKeys {
+		return fmt.Errorf("%d aggregation sizes, want 1 to %d", len(c.Sizes), wrap.AggregationKeys)
+	}
+	for i, z := range c.Sizes {
+		if _, err := universal.New(z); err != nil {
+			return err
+		}
+		if z.Kinds != c.Sizes[0].Kinds {
+			return fmt.Errorf("aggregation sizes of allow-lists of %d and %d kinds: one list serves them all", c.Sizes[0].Kinds, z.Kinds)
+		}
+		if i > 0 && z.Slots <= c.Sizes[i-1].Slots {
+			return fmt.Errorf("aggregation sizes of %d then %d slots: fewest first, each larger", c.Sizes[i-1].Slots, z.Slots)
+		}
+	}
+	return nil
+}
+
+// size is the index of the first size that holds n leaves of k kinds.
+func (c UniversalConfig) size(n, k int) (int, error) {
+	for i, z := range c.Sizes {
+		if n <= z.Slots && k <= z.Keys {
+			return i, nil
+		}
+	}
+	last := c.Sizes[len(c.Sizes)-1]
+	return 0, fmt.Errorf("%w: %d leaves of %d kinds, the largest aggregation has %d slots and %d keys", ErrTooManyLeaves, n, k, last.Slots, last.Keys)
 }
 
 // Kinds are the config's kinds by name, in allow-list order (the fold first), and their
@@ -66,27 +105,36 @@ func (c UniversalConfig) Kinds() ([]string, map[string]frontend.Circuit, error) 
 }
 
 // UniversalProver proves any batch with one aggregation and one wrap: each leaf under the
-// key of its kind, every kind's key in the allow-list whose root the generated verifier
-// fixes. Kinds are in the list's order, the fold (the export kind) first.
+// key of its kind, every kind's key in the allow-list, the aggregation of the first size
+// that holds the batch, and the wrap whose Config (the list's root and the aggregation keys)
+// the generated verifier fixes. Kinds are in the list's order, the fold (the export kind)
+// first.
 type UniversalProver struct {
 	runner
-	Config          UniversalConfig
-	Kinds           []*Circuit
-	List            *universal.AllowList
-	Aggregate, Wrap *Circuit
+	Config     UniversalConfig
+	Kinds      []*Circuit
+	List       *universal.AllowList
+	Aggregates []*Circuit // by size, as the config's
+	Wrap       *Circuit
+	// WrapConfig is the wrap's Config input: Poseidon2(the list's root, the aggregation
+	// keys' hashes).
+	WrapConfig *big.Int
 
 	set *UniversalCircuitSet // compiles a job's circuit
 }
 
-// NewUniversalProver compiles the config's kinds, the aggregation of its sizes and its wrap,
-// and loads their verifying keys from the store, running the Groth16 setup of those it lacks
-// (minutes each; the store logs an estimate). A new kind changes the allow-list's root, not
-// the aggregation's or the wrap's keys. It keeps no constraint system: a job compiles its
-// circuit again (seconds), and the prover holds one at a time, so that a process proving
-// batches holds one circuit's memory, not every kind's.
+// NewUniversalProver compiles the config's kinds, its aggregations and the wrap, and loads
+// their verifying keys from the store, running the Groth16 setup of those it lacks (minutes
+// each; the store logs an estimate). A new kind changes the allow-list's root, and a new
+// aggregation size the wrap's Config, not the wrap's key. It keeps no constraint system: a
+// job compiles its circuit again (seconds), and the prover holds one at a time, so that a
+// process proving batches holds one circuit's memory, not every kind's.
 func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logger) (*UniversalProver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
 	}
 	p := &UniversalProver{Config: cfg, runner: runner{log: log, store: store}}
 	p.source = p
@@ -94,6 +142,10 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 	names, err := p.set.Names()
 	if err != nil {
 		return nil, err
+	}
+	aggregates := map[string]bool{}
+	for _, z := range cfg.Sizes {
+		aggregates[UniversalAggregateName(z)] = true
 	}
 	for _, name := range names {
 		field, placeholder, err := p.set.placeholder(name)
@@ -110,10 +162,10 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 		}
 		c.CCS = nil // a job compiles it again: the prover holds no constraint system
 		runtime.GC()
-		switch name {
-		case UniversalAggregateName(cfg.Sizes):
-			p.Aggregate, p.set.aggregation = c, c.Keys.VK
-		case UniversalWrapName(cfg.Sizes):
+		switch {
+		case aggregates[name]:
+			p.Aggregates = append(p.Aggregates, c)
+		case name == UniversalWrapName:
 			p.Wrap = c
 		default:
 			p.Kinds = append(p.Kinds, c)
@@ -126,20 +178,36 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 	return p, nil
 }
 
-// setList makes the allow-list of the prover's kinds' keys, in order.
+// setList makes the allow-list of the prover's kinds' keys, in order, and the wrap's
+// Config for it and the prover's aggregations.
 func (p *UniversalProver) setList() error {
 	vks := make([]groth16.VerifyingKey, len(p.Kinds))
 	for i, c := range p.Kinds {
 		vks[i] = c.Keys.VK
 	}
 	var err error
-	p.List, err = universal.NewAllowList(p.Config.Sizes.Kinds, vks...)
+	if p.List, err = universal.NewAllowList(p.Config.Sizes[0].Kinds, vks...); err != nil {
+		return err
+	}
+	if len(p.Aggregates) == 0 {
+		return nil // a prover of leaves only (tests)
+	}
+	p.WrapConfig, _, err = wrap.KeyedConfig(p.List.Root(), p.aggregationKeys()...)
 	return err
 }
 
-// Circuits lists the prover's circuits: the kinds, the aggregation, the wrap.
+// aggregationKeys are the prover's aggregations' verifying keys, by size.
+func (p *UniversalProver) aggregationKeys() []groth16.VerifyingKey {
+	keys := make([]groth16.VerifyingKey, len(p.Aggregates))
+	for i, c := range p.Aggregates {
+		keys[i] = c.Keys.VK
+	}
+	return keys
+}
+
+// Circuits lists the prover's circuits: the kinds, the aggregations, the wrap.
 func (p *UniversalProver) Circuits() []*Circuit {
-	return append(append([]*Circuit{}, p.Kinds...), p.Aggregate, p.Wrap)
+	return append(append(append([]*Circuit{}, p.Kinds...), p.Aggregates...), p.Wrap)
 }
 
 // Circuit is the prover's circuit of that name, compiled (a CircuitSource): its circuit set
@@ -166,11 +234,11 @@ func (p *UniversalProver) Dispatch(exec Executor) {
 	p.dispatch(exec, p.Circuits())
 }
 
-// Verifier generates the Solidity verifier of the wrap key for the allow-list's root,
+// Verifier generates the Solidity verifier of the wrap key for the prover's Config,
 // compiles it with the pinned compiler in contractsDir, and keeps its source with the wrap's
 // keys.
 func (p *UniversalProver) Verifier(contractsDir string) (*verifier.Compiled, error) {
-	c, err := verifier.CompileUniversal(contractsDir, p.Wrap.Keys.VK, p.List.Root())
+	c, err := verifier.CompileUniversal(contractsDir, p.Wrap.Keys.VK, p.WrapConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +263,7 @@ func (p *UniversalProver) kind(name string) (*Circuit, error) {
 type UniversalLeaves struct {
 	Statement protocol.Statement
 	Chain     common.Hash
+	Size      int // the index of the aggregation's size in the config
 	Leaves    []universal.Leaf
 }
 
@@ -233,11 +302,8 @@ func (p *UniversalProver) ProveLeaves(ctx context.Context, b Batch, out *BatchPr
 }
 
 // ProvePlan proves a plan's leaves: each under its kind's key, after checking that they fit
-// the slots and link.
+// an aggregation and link.
 func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, out *BatchProof) (*UniversalLeaves, error) {
-	if n := len(plan.Leaves); n > p.Config.Sizes.Slots {
-		return nil, fmt.Errorf("%w: %d leaves, %d slots", ErrTooManyLeaves, n, p.Config.Sizes.Slots)
-	}
 	if hashes := plan.Statement.ClaimHashes(); len(hashes) > 0 && protocol.ChainStatement(hashes) != plan.Chain {
 		return nil, fmt.Errorf("the plan's chain %s is not its statement's", plan.Chain)
 	}
@@ -246,6 +312,14 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 		names[i] = c.Name
 	}
 	values, kinds, err := plan.Values(names)
+	if err != nil {
+		return nil, err
+	}
+	distinct := map[int]bool{}
+	for _, k := range kinds {
+		distinct[k] = true
+	}
+	size, err := p.Config.size(len(plan.Leaves), len(distinct))
 	if err != nil {
 		return nil, err
 	}
@@ -274,17 +348,20 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 	if err != nil {
 		return nil, err
 	}
-	ul := &UniversalLeaves{Statement: plan.Statement, Chain: plan.Chain, Leaves: make([]universal.Leaf, len(proofs))}
+	ul := &UniversalLeaves{Statement: plan.Statement, Chain: plan.Chain, Size: size, Leaves: make([]universal.Leaf, len(proofs))}
 	for i, l := range proofs {
 		ul.Leaves[i] = universal.Leaf{Key: tasks[i].circuit.Keys.VK, Proof: l.Proof, Public: l.Public}
 	}
 	return ul, nil
 }
 
-// AggregationAssignment is the aggregation's assignment for a batch's leaves; it checks that
-// the leaves export the statement's chain.
+// AggregationAssignment is the assignment of the leaves' aggregation (of their size); it
+// checks that the leaves export the statement's chain.
 func (p *UniversalProver) AggregationAssignment(l *UniversalLeaves) (frontend.Circuit, error) {
-	a, statement, err := universal.Assign(p.Config.Sizes, p.List, l.Leaves)
+	if l.Size < 0 || l.Size >= len(p.Config.Sizes) {
+		return nil, fmt.Errorf("leaves for aggregation size %d of %d", l.Size, len(p.Config.Sizes))
+	}
+	a, statement, err := universal.Assign(p.Config.Sizes[l.Size], p.List, l.Leaves)
 	if err != nil {
 		return nil, err
 	}
@@ -294,20 +371,26 @@ func (p *UniversalProver) AggregationAssignment(l *UniversalLeaves) (frontend.Ci
 	return a, nil
 }
 
-// ProveAggregation proves the aggregation of a batch's leaves.
-func (p *UniversalProver) ProveAggregation(ctx context.Context, l *UniversalLeaves, out *BatchProof) (aggregate.Leaf, error) {
+// ProveAggregation proves the aggregation of a batch's leaves: the proof, with the key of
+// the aggregation that made it.
+func (p *UniversalProver) ProveAggregation(ctx context.Context, l *UniversalLeaves, out *BatchProof) (universal.Leaf, error) {
 	a, err := p.AggregationAssignment(l)
 	if err != nil {
-		return aggregate.Leaf{}, err
+		return universal.Leaf{}, err
 	}
-	return p.single(ctx, out, "aggregation", p.Aggregate, a)
+	c := p.Aggregates[l.Size]
+	proof, err := p.single(ctx, out, "aggregation", c, a)
+	return universal.Leaf{Key: c.Keys.VK, Proof: proof.Proof, Public: proof.Public}, err
 }
 
 // ProveWrap wraps an aggregation proof for the generated verifier into out.Proof.
-func (p *UniversalProver) ProveWrap(ctx context.Context, agg aggregate.Leaf, out *BatchProof) error {
-	a, err := wrap.AssignUniversal(p.Aggregate.Keys.VK, agg.Proof, agg.Public)
+func (p *UniversalProver) ProveWrap(ctx context.Context, agg universal.Leaf, out *BatchProof) error {
+	a, err := wrap.AssignKeyed(agg.Key, p.aggregationKeys(), agg.Proof, agg.Public)
 	if err != nil {
 		return err
+	}
+	if a.Config.(*big.Int).Cmp(p.WrapConfig) != 0 {
+		return fmt.Errorf("the wrap's config %x is not the prover's %x", a.Config, p.WrapConfig)
 	}
 	final, err := p.single(ctx, out, "wrap", p.Wrap, a)
 	out.Proof = final.Proof
@@ -322,10 +405,9 @@ type UniversalCircuitSet struct {
 	Config UniversalConfig
 	Log    *slog.Logger
 
-	aggregation groth16.VerifyingKey               // the wrap's, when known (else the store's newest)
-	extra       map[string]func() frontend.Circuit // kinds beside the config's (tests)
-	mu          sync.Mutex
-	last        *Circuit
+	extra map[string]func() frontend.Circuit // kinds beside the config's (tests)
+	mu    sync.Mutex
+	last  *Circuit
 }
 
 // Names are the config's circuits, kinds first, as a worker serves them.
@@ -334,26 +416,22 @@ func (s *UniversalCircuitSet) Names() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(names, UniversalAggregateName(s.Config.Sizes), UniversalWrapName(s.Config.Sizes)), nil
+	for _, z := range s.Config.Sizes {
+		names = append(names, UniversalAggregateName(z))
+	}
+	return append(names, UniversalWrapName), nil
 }
 
 // placeholder is the circuit of that name to compile, and its field.
 func (s *UniversalCircuitSet) placeholder(name string) (*big.Int, frontend.Circuit, error) {
-	z := s.Config.Sizes
-	switch name {
-	case UniversalAggregateName(z):
-		c, err := universal.New(z)
-		return bw6761, c, err
-	case UniversalWrapName(z):
-		agg := s.aggregation
-		if agg == nil {
-			var err error
-			if agg, _, err = s.Store.VerifyingKey(UniversalAggregateName(z)); err != nil {
-				return nil, nil, fmt.Errorf("%s: the aggregation's key: %w", name, err)
-			}
+	if name == UniversalWrapName {
+		return bn254, wrap.NewKeyed(), nil
+	}
+	for _, z := range s.Config.Sizes {
+		if name == UniversalAggregateName(z) {
+			c, err := universal.New(z)
+			return bw6761, c, err
 		}
-		c, err := wrap.NewUniversal(agg)
-		return bn254, c, err
 	}
 	if mk, ok := s.extra[name]; ok {
 		return bls12377, mk(), nil

@@ -236,7 +236,7 @@ func BenchmarkConstraints(b *testing.B) {
 	}
 	// The universal kinds: the attester committee's, and the sync committee's at mainnet's
 	// 512 members in Deneb (chunks of 4 keys) for domain 1; and the keyed wrap.
-	cfg := aggregator.UniversalConfig{Sizes: aggregator.UniversalSizes,
+	cfg := aggregator.UniversalConfig{Sizes: aggregator.DevnetUniversal().Sizes,
 		Sync: &aggregator.UniversalSync{Beacon: synccommittee.Mainnet(), SrcDomain: 1, Forks: []string{"deneb"}, ChunkKeys: 4}}
 	kinds, _, err := cfg.Kinds()
 	if err != nil {

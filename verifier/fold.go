@@ -32,9 +32,10 @@ import (
 // 64th), so the caller may run out of gas instead of reading false. Either way the batch is
 // refused.
 const verifyBatchSolidity = `{{if .Folded}}
-    /// @notice The allow-list root this verifier takes: the wrap's second public input, fixed.
-    uint256 public constant ALLOW_ROOT = {{.AllowRoot}};
-    // K0 + ALLOW_ROOT·K2, folded when the verifier is generated.
+    /// @notice The deployment's configuration this verifier takes, the wrap's second public
+    ///         input, fixed: Poseidon2(the leaf kinds' allow-list root, the aggregation keys).
+    uint256 public constant CONFIG = {{.Config}};
+    // K0 + CONFIG·K2, folded when the verifier is generated.
     uint256 constant FOLDED_X = {{.FoldedX}};
     uint256 constant FOLDED_Y = {{.FoldedY}};
 {{end}}
@@ -116,17 +117,18 @@ func verifyBatchFunction(vk groth16.VerifyingKey) (string, error) {
 	return renderVerifyBatch(vk, nil)
 }
 
-// renderVerifyBatch renders verifyBatch for a wrap key of one public input, or with allow
-// (the universal wrap's allow-list root) for a key of two whose second input is allow,
+// renderVerifyBatch renders verifyBatch for a wrap key of one public input, or with config
+// (the wrap's Config: the allow-list root and the aggregation keys) for a key of two whose
+// second input is config,
 // folded into the constant point when the verifier is generated: the call then costs what
 // a one-input call costs.
-func renderVerifyBatch(vk groth16.VerifyingKey, allow *big.Int) (string, error) {
+func renderVerifyBatch(vk groth16.VerifyingKey, config *big.Int) (string, error) {
 	k, ok := vk.(*groth16bn254.VerifyingKey)
 	if !ok {
 		return "", fmt.Errorf("a %T, want a BN254 verifying key", vk)
 	}
 	inputs := 1
-	if allow != nil {
+	if config != nil {
 		inputs = 2
 	}
 	if n := len(k.G1.K) - 1 - len(k.CommitmentKeys); n != inputs {
@@ -135,7 +137,7 @@ func renderVerifyBatch(vk groth16.VerifyingKey, allow *big.Int) (string, error) 
 	if len(k.CommitmentKeys) != 1 || len(k.PublicAndCommitmentCommitted) != 1 {
 		return "", fmt.Errorf("the key has %d commitments, want 1", len(k.CommitmentKeys))
 	}
-	names := []string{"publicInput", "ALLOW_ROOT"}
+	names := []string{"publicInput", "CONFIG"}
 	var committed []string
 	for i, c := range k.PublicAndCommitmentCommitted[0] {
 		if c != i+1 || c > inputs {
@@ -147,17 +149,17 @@ func renderVerifyBatch(vk groth16.VerifyingKey, allow *big.Int) (string, error) 
 		ProofSize                        int
 		Committed                        []string
 		Folded                           bool
-		AllowRoot, FoldedX, FoldedY      string
+		Config, FoldedX, FoldedY         string
 		ConstX, ConstY, CommitX, CommitY string
 	}{ProofSize: ProofSize, Committed: committed, ConstX: "CONSTANT_X", ConstY: "CONSTANT_Y", CommitX: "PUB_1_X", CommitY: "PUB_1_Y"}
-	if allow != nil {
-		if allow.Sign() < 0 || allow.Cmp(ecc.BN254.ScalarField()) >= 0 {
-			return "", fmt.Errorf("an allow-list root %v outside the BN254 scalar field", allow)
+	if config != nil {
+		if config.Sign() < 0 || config.Cmp(ecc.BN254.ScalarField()) >= 0 {
+			return "", fmt.Errorf("a config %v outside the BN254 scalar field", config)
 		}
 		var p bn254.G1Affine
-		p.ScalarMultiplication(&k.G1.K[2], allow)
+		p.ScalarMultiplication(&k.G1.K[2], config)
 		p.Add(&p, &k.G1.K[0])
-		data.Folded, data.AllowRoot = true, allow.String()
+		data.Folded, data.Config = true, config.String()
 		data.FoldedX, data.FoldedY = p.X.BigInt(new(big.Int)).String(), p.Y.BigInt(new(big.Int)).String()
 		data.ConstX, data.ConstY, data.CommitX, data.CommitY = "FOLDED_X", "FOLDED_Y", "PUB_2_X", "PUB_2_Y"
 	}

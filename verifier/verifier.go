@@ -104,13 +104,13 @@ func ExportSolidity(vk groth16.VerifyingKey, w io.Writer) error {
 	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma), solidity.WithFunctions(strings.NewReader(fn)))
 }
 
-// ExportUniversalSolidity writes the Solidity verifier of the universal wrap's key
-// (wrap.UniversalCircuit: the statement, then the allow-list root) for one allow-list: its
-// verifyBatch takes the statement alone, the root being fixed in the contract (ALLOW_ROOT)
-// and folded into its constant point. Another allow-list is another verifier, which the
-// Inbox takes behind its upgrade delay.
-func ExportUniversalSolidity(vk groth16.VerifyingKey, allow *big.Int, w io.Writer) error {
-	fn, err := renderVerifyBatch(vk, allow)
+// ExportUniversalSolidity writes the Solidity verifier of the one wrap's key
+// (wrap.KeyedCircuit: the statement, then the deployment's Config) for one Config: its
+// verifyBatch takes the statement alone, the Config being fixed in the contract (CONFIG)
+// and folded into its constant point. Another allow-list or aggregation key is another
+// verifier of the same wrap key, which the Inbox takes behind its upgrade delay.
+func ExportUniversalSolidity(vk groth16.VerifyingKey, config *big.Int, w io.Writer) error {
+	fn, err := renderVerifyBatch(vk, config)
 	if err != nil {
 		return fmt.Errorf("universal wrap key: %w", err)
 	}
@@ -135,11 +135,11 @@ func Compile(contractsDir string, vk groth16.VerifyingKey) (*Compiled, error) {
 	return compileVerifier(contractsDir, src.String())
 }
 
-// CompileUniversal exports the universal wrap key's verifier for an allow-list root and
-// compiles it (see Compile).
-func CompileUniversal(contractsDir string, vk groth16.VerifyingKey, allow *big.Int) (*Compiled, error) {
+// CompileUniversal exports the one wrap key's verifier for a Config and compiles it (see
+// Compile).
+func CompileUniversal(contractsDir string, vk groth16.VerifyingKey, config *big.Int) (*Compiled, error) {
 	var src bytes.Buffer
-	if err := ExportUniversalSolidity(vk, allow, &src); err != nil {
+	if err := ExportUniversalSolidity(vk, config, &src); err != nil {
 		return nil, fmt.Errorf("export verifier: %w", err)
 	}
 	return compileVerifier(contractsDir, src.String())
