@@ -50,7 +50,7 @@ func e2eOut(t *testing.T) string {
 
 // e2eRun is a make e2e test's universal prover, its key store and log, and its report.
 type e2eRun struct {
-	p      *UniversalProver
+	p      *Prover
 	store  *prover.Store
 	log    *slog.Logger
 	report *strings.Builder
@@ -58,7 +58,7 @@ type e2eRun struct {
 
 // newE2ERun makes the universal prover of cfg (the keys it lacks are set up) and opens the
 // report with its circuits: constraints, setup seconds, whether this run made their keys.
-func newE2ERun(t *testing.T, cfg UniversalConfig, title string) *e2eRun {
+func newE2ERun(t *testing.T, cfg Config, title string) *e2eRun {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testLog{t}, nil))
 	dir, err := prover.DefaultDir()
@@ -67,7 +67,7 @@ func newE2ERun(t *testing.T, cfg UniversalConfig, title string) *e2eRun {
 	}
 	store := &prover.Store{Dir: dir, Log: log}
 	start := time.Now()
-	p, err := NewUniversalProver(store, cfg, log)
+	p, err := NewProver(store, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func newE2ERun(t *testing.T, cfg UniversalConfig, title string) *e2eRun {
 // verifier is the verifier generated for the prover's wrap key and Config.
 func (r *e2eRun) verifier(t *testing.T) *verifier.Compiled {
 	t.Helper()
-	compiled, err := verifier.CompileUniversal(mustContracts(t), r.p.Wrap.Keys.VK, r.p.WrapConfig)
+	compiled, err := verifier.Compile(mustContracts(t), r.p.Wrap.Keys.VK, r.p.WrapConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestE2EUniversalPipeline(t *testing.T) {
 	out := e2eOut(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 160*time.Minute)
 	defer cancel()
-	r := newE2ERun(t, DevnetUniversal(), "The universal pipeline on a devnet batch, real proofs")
+	r := newE2ERun(t, DefaultConfig(), "The universal pipeline on a devnet batch, real proofs")
 	p, log := r.p, r.log
 	compiled, err := p.Verifier(mustContracts(t))
 	if err != nil {
@@ -158,11 +158,11 @@ func TestE2EUniversalPipeline(t *testing.T) {
 	}
 	defer q.Close()
 	p.Dispatch(q)
-	cfg := DevnetUniversal()
+	cfg := DefaultConfig()
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	go func() {
-		err := ServeWorker(workerCtx, WorkerConfig{Name: "e2e worker", URL: srv.URL, Store: r.store, Universal: &cfg, Log: log})
+		err := ServeWorker(workerCtx, WorkerConfig{Name: "e2e worker", URL: srv.URL, Store: r.store, Config: cfg, Log: log})
 		if err != nil && workerCtx.Err() == nil {
 			t.Errorf("worker: %v", err)
 		}
@@ -295,7 +295,7 @@ func TestE2EUniversalNewKind(t *testing.T) {
 	out := e2eOut(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Minute)
 	defer cancel()
-	r := newE2ERun(t, DevnetUniversal(), "A new kind under the universal aggregation's keys, real proofs")
+	r := newE2ERun(t, DefaultConfig(), "A new kind under the universal aggregation's keys, real proofs")
 	p, store, log := r.p, r.store, r.log
 	for _, c := range append([]*Circuit{p.Wrap}, p.Aggregates...) {
 		if !c.Keys.Loaded {
@@ -322,7 +322,7 @@ func TestE2EUniversalNewKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := &UniversalPlan{Chain: chainOf, Leaves: []UniversalLeaf{{Kind: extra.Name, Label: "test-only claim", Assignment: a, Facts: v},
+	plan := &Plan{Chain: chainOf, Leaves: []PlannedLeaf{{Kind: extra.Name, Label: "test-only claim", Assignment: a, Facts: v},
 		{Kind: KindFold, Label: "fold 0", Assignment: fa, Facts: fv}}}
 	bp := &BatchProof{}
 	start := time.Now()
@@ -360,7 +360,7 @@ func TestE2EUniversalEthereum(t *testing.T) {
 	defer cancel()
 	e := newDevnetSyncLane(t)
 	src := e.d.Config.SourceDomain
-	cfg := UniversalConfig{Sizes: DevnetUniversal().Sizes, Sync: &UniversalSync{Beacon: e.bcfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 8}}
+	cfg := Config{Sizes: DefaultConfig().Sizes, Sync: &SyncConfig{Beacon: e.bcfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 8}}
 	r := newE2ERun(t, cfg, "Ethereum as a source through the universal prover, real proofs")
 	p := r.p
 	compiled := r.verifier(t)

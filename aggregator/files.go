@@ -14,7 +14,8 @@ import (
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/internal/fileio"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -23,12 +24,18 @@ import (
 // `wrap`): JSON, with each Groth16 proof in gnark's compressed encoding and each public
 // witness in gnark's binary encoding, both hex.
 const (
-	LeavesFormat      = "isthmus.leaves.v2"
-	AggregationFormat = "isthmus.aggregation.v1"
+	LeavesFormat      = "isthmus.leaves.v3"
+	AggregationFormat = "isthmus.aggregation.v2"
 )
 
 // ErrFile is returned for a pipeline file that does not decode.
 var ErrFile = errors.New("malformed pipeline file")
+
+// Proof is a proof with its public witness.
+type Proof struct {
+	Proof  groth16.Proof
+	Public witness.Witness
+}
 
 // ProofFile is one proof with its public witness.
 type ProofFile struct {
@@ -36,30 +43,31 @@ type ProofFile struct {
 	Public hexutil.Bytes `json:"public"`
 }
 
-// LeavesFile is a batch's leaf proofs: the statement leaf, per lane claim its header leaf and
-// the steps of its account, word and accumulator proofs, and a rotation leaf per rotation slot.
-type LeavesFile struct {
-	Format        string             `json:"format"`
-	Statement     protocol.Statement `json:"statement"`
-	StatementLeaf ProofFile          `json:"statementLeaf"`
-	Claims        []ClaimFile        `json:"claims"`
-	Rotations     []ProofFile        `json:"rotations"`
-}
-
-// ClaimFile is one claim's leaf proofs.
-type ClaimFile struct {
-	Header ProofFile      `json:"header"`
-	Chains [3][]ProofFile `json:"chains"` // account, word, accumulator
-}
-
-// AggregationFile is an aggregation proof with the statement it attests.
-type AggregationFile struct {
-	Format    string             `json:"format"`
-	Statement protocol.Statement `json:"statement"`
+// LeafFile is one leaf proof and the kind whose key it verifies under.
+type LeafFile struct {
+	Kind string `json:"kind"`
 	ProofFile
 }
 
-func encodeProof(l aggregate.Leaf) (ProofFile, error) {
+// LeavesFile is a batch's leaf proofs, with the statement they prove and the aggregation
+// size that takes them.
+type LeavesFile struct {
+	Format      string             `json:"format"`
+	Statement   protocol.Statement `json:"statement"`
+	Aggregation string             `json:"aggregation"`
+	Leaves      []LeafFile         `json:"leaves"`
+}
+
+// AggregationFile is an aggregation proof with the statement it attests and the
+// aggregation that made it.
+type AggregationFile struct {
+	Format      string             `json:"format"`
+	Statement   protocol.Statement `json:"statement"`
+	Aggregation string             `json:"aggregation"`
+	ProofFile
+}
+
+func encodeProof(l Proof) (ProofFile, error) {
 	var p bytes.Buffer
 	if _, err := l.Proof.WriteTo(&p); err != nil {
 		return ProofFile{}, err
@@ -71,123 +79,145 @@ func encodeProof(l aggregate.Leaf) (ProofFile, error) {
 	return ProofFile{Proof: p.Bytes(), Public: pub}, nil
 }
 
-func decodeProof(f ProofFile, curve ecc.ID, what string) (aggregate.Leaf, error) {
+func decodeProof(f ProofFile, curve ecc.ID, what string) (Proof, error) {
 	proof := groth16.NewProof(curve)
 	if _, err := proof.ReadFrom(bytes.NewReader(f.Proof)); err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%w: %s: proof: %v", ErrFile, what, err)
+		return Proof{}, fmt.Errorf("%w: %s: proof: %v", ErrFile, what, err)
 	}
 	pub, err := witness.New(curve.ScalarField())
 	if err != nil {
-		return aggregate.Leaf{}, err
+		return Proof{}, err
 	}
 	if err := pub.UnmarshalBinary(f.Public); err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%w: %s: public witness: %v", ErrFile, what, err)
+		return Proof{}, fmt.Errorf("%w: %s: public witness: %v", ErrFile, what, err)
 	}
-	return aggregate.Leaf{Proof: proof, Public: pub}, nil
+	return Proof{Proof: proof, Public: pub}, nil
 }
 
-// Encode is the file of a batch's leaves.
-func (l *Leaves) Encode() (*LeavesFile, error) {
-	f := &LeavesFile{Format: LeavesFormat, Statement: l.Statement}
-	var err error
-	if f.StatementLeaf, err = encodeProof(l.StatementLeaf); err != nil {
-		return nil, err
+// EncodeLeaves is the file of a batch's leaves, each named by its kind in the prover's
+// allow-list.
+func (p *Prover) EncodeLeaves(l *Leaves) (*LeavesFile, error) {
+	if l.Size < 0 || l.Size >= len(p.Aggregates) {
+		return nil, fmt.Errorf("leaves for aggregation size %d of %d", l.Size, len(p.Aggregates))
 	}
-	for _, c := range l.Claims {
-		var cf ClaimFile
-		if cf.Header, err = encodeProof(c.Header); err != nil {
-			return nil, err
-		}
-		for ch := range c.Chains {
-			for _, s := range c.Chains[ch] {
-				sf, err := encodeProof(s)
-				if err != nil {
-					return nil, err
-				}
-				cf.Chains[ch] = append(cf.Chains[ch], sf)
+	f := &LeavesFile{Format: LeavesFormat, Statement: l.Statement, Aggregation: p.Aggregates[l.Size].Name}
+	for i, leaf := range l.Leaves {
+		kind := ""
+		for _, c := range p.Kinds {
+			if c.Keys.VK == leaf.Key {
+				kind = c.Name
 			}
 		}
-		f.Claims = append(f.Claims, cf)
-	}
-	for _, r := range l.Rotations {
-		rf, err := encodeProof(r)
+		if kind == "" {
+			return nil, fmt.Errorf("leaf %d: its key is no kind's of the allow-list", i)
+		}
+		pf, err := encodeProof(Proof{Proof: leaf.Proof, Public: leaf.Public})
 		if err != nil {
 			return nil, err
 		}
-		f.Rotations = append(f.Rotations, rf)
+		f.Leaves = append(f.Leaves, LeafFile{Kind: kind, ProofFile: pf})
 	}
 	return f, nil
 }
 
-// Decode reads the leaves back. The proofs are checked when aggregated.
-func (f *LeavesFile) Decode() (*Leaves, error) {
+// Check refuses a leaves file of another format.
+func (f *LeavesFile) Check() error {
 	if f.Format != LeavesFormat {
-		return nil, fmt.Errorf("%w: format %q, want %q", ErrFile, f.Format, LeavesFormat)
+		return fmt.Errorf("%w: format %q, want %q", ErrFile, f.Format, LeavesFormat)
 	}
-	if len(f.Claims) != len(f.Statement.Lanes) {
-		return nil, fmt.Errorf("%w: %d claims' proofs for a statement of %d", ErrFile, len(f.Claims), len(f.Statement.Lanes))
+	return nil
+}
+
+// Check refuses an aggregation file of another format.
+func (f *AggregationFile) Check() error {
+	if f.Format != AggregationFormat {
+		return fmt.Errorf("%w: format %q, want %q", ErrFile, f.Format, AggregationFormat)
 	}
-	l := &Leaves{Statement: f.Statement}
-	var err error
-	if l.StatementLeaf, err = decodeProof(f.StatementLeaf, ecc.BLS12_377, "statement leaf"); err != nil {
+	return nil
+}
+
+// DecodeLeaves reads a batch's leaves back under the prover's keys. The proofs are checked
+// when aggregated.
+func (p *Prover) DecodeLeaves(f *LeavesFile) (*Leaves, error) {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	for i, cf := range f.Claims {
-		var c aggregate.ClaimLeaves
-		if c.Header, err = decodeProof(cf.Header, ecc.BLS12_377, fmt.Sprintf("claim %d header", i)); err != nil {
-			return nil, err
-		}
-		for ch := range cf.Chains {
-			for j, sf := range cf.Chains[ch] {
-				s, err := decodeProof(sf, ecc.BLS12_377, fmt.Sprintf("claim %d chain %d step %d", i, ch, j))
-				if err != nil {
-					return nil, err
-				}
-				c.Chains[ch] = append(c.Chains[ch], s)
-			}
-		}
-		l.Claims = append(l.Claims, c)
+	size, err := p.aggregation(f.Aggregation)
+	if err != nil {
+		return nil, err
 	}
-	if len(f.Rotations) < len(f.Statement.Rotations) {
-		return nil, fmt.Errorf("%w: %d rotation leaves for a statement of %d rotations", ErrFile, len(f.Rotations), len(f.Statement.Rotations))
+	if err := f.Statement.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFile, err)
 	}
-	for i, rf := range f.Rotations {
-		r, err := decodeProof(rf, ecc.BLS12_377, fmt.Sprintf("rotation %d", i))
+	l := &Leaves{Statement: f.Statement, Chain: f.Statement.Hash(), Size: size}
+	for i, lf := range f.Leaves {
+		c, err := p.kind(lf.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("%w: leaf %d: %v", ErrFile, i, err)
+		}
+		pr, err := decodeProof(lf.ProofFile, ecc.BLS12_377, fmt.Sprintf("leaf %d (%s)", i, lf.Kind))
 		if err != nil {
 			return nil, err
 		}
-		l.Rotations = append(l.Rotations, r)
+		l.Leaves = append(l.Leaves, universal.Leaf{Key: c.Keys.VK, Proof: pr.Proof, Public: pr.Public})
 	}
 	return l, nil
+}
+
+// aggregation is the index of the prover's aggregation of that name.
+func (p *Prover) aggregation(name string) (int, error) {
+	for i, c := range p.Aggregates {
+		if c.Name == name {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: aggregation %q is not the prover's", ErrFile, name)
 }
 
 // EncodeAggregation is the file of an aggregation proof of statement.
-func EncodeAggregation(statement protocol.Statement, agg aggregate.Leaf) (*AggregationFile, error) {
-	pf, err := encodeProof(agg)
+func (p *Prover) EncodeAggregation(statement protocol.Statement, agg universal.Leaf) (*AggregationFile, error) {
+	name := ""
+	for _, c := range p.Aggregates {
+		if c.Keys.VK == agg.Key {
+			name = c.Name
+		}
+	}
+	if name == "" {
+		return nil, errors.New("the aggregation proof's key is none of the prover's aggregations'")
+	}
+	pf, err := encodeProof(Proof{Proof: agg.Proof, Public: agg.Public})
 	if err != nil {
 		return nil, err
 	}
-	return &AggregationFile{Format: AggregationFormat, Statement: statement, ProofFile: pf}, nil
+	return &AggregationFile{Format: AggregationFormat, Statement: statement, Aggregation: name, ProofFile: pf}, nil
 }
 
-// Decode reads the aggregation proof back, and checks that its public input is the
-// statement's.
-func (f *AggregationFile) Decode() (aggregate.Leaf, error) {
-	if f.Format != AggregationFormat {
-		return aggregate.Leaf{}, fmt.Errorf("%w: format %q, want %q", ErrFile, f.Format, AggregationFormat)
+// DecodeAggregation reads an aggregation proof back under the prover's key of its
+// aggregation, and checks that its public inputs are the statement's and the prover's
+// allow-list's root.
+func (p *Prover) DecodeAggregation(f *AggregationFile) (universal.Leaf, error) {
+	if err := f.Check(); err != nil {
+		return universal.Leaf{}, err
+	}
+	size, err := p.aggregation(f.Aggregation)
+	if err != nil {
+		return universal.Leaf{}, err
 	}
 	l, err := decodeProof(f.ProofFile, ecc.BW6_761, "aggregation")
 	if err != nil {
-		return aggregate.Leaf{}, err
+		return universal.Leaf{}, err
 	}
 	vec, ok := l.Public.Vector().(frbw6761.Vector)
-	if !ok || len(vec) != 1 {
-		return aggregate.Leaf{}, fmt.Errorf("%w: the aggregation has not one public input", ErrFile)
+	if !ok || len(vec) != 2 {
+		return universal.Leaf{}, fmt.Errorf("%w: the aggregation has not two public inputs", ErrFile)
 	}
-	if vec[0].BigInt(new(big.Int)).Cmp(f.Statement.PublicInput()) != 0 {
-		return aggregate.Leaf{}, fmt.Errorf("%w: the aggregation's public input is not the statement's", ErrFile)
+	if vec[0].BigInt(new(big.Int)).Cmp(facts.StatementOf(f.Statement.Hash())) != 0 {
+		return universal.Leaf{}, fmt.Errorf("%w: the aggregation's statement is not the file's", ErrFile)
 	}
-	return l, nil
+	if vec[1].BigInt(new(big.Int)).Cmp(p.List.Root()) != 0 {
+		return universal.Leaf{}, fmt.Errorf("%w: the aggregation is under another allow-list", ErrFile)
+	}
+	return universal.Leaf{Key: p.Aggregates[size].Keys.VK, Proof: l.Proof, Public: l.Public}, nil
 }
 
 // ReadJSON reads a pipeline file into v, naming the file in errors.

@@ -20,7 +20,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
 
@@ -176,7 +175,7 @@ func (jp *jobProver) prove(ctx context.Context, job Job) (JobResult, error) {
 	if err := groth16.Verify(proof, c.Keys.VK, pub, vopt); err != nil {
 		return JobResult{}, fmt.Errorf("%s (%s): the proof does not verify: %w", job.Label, c.Name, err)
 	}
-	pf, err := encodeProof(aggregate.Leaf{Proof: proof, Public: pub})
+	pf, err := encodeProof(Proof{Proof: proof, Public: pub})
 	if err != nil {
 		return JobResult{}, err
 	}
@@ -284,7 +283,7 @@ func circuitNamed(circuits []*Circuit, name string) (*Circuit, error) {
 // run proves tasks through the prover's executor, checks each proof natively against its
 // circuit's verifying key (a worker's result is not taken on trust), and records a stage
 // per stage name: its proofs, the proving seconds they took, and their workers' peak memory.
-func (p *runner) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggregate.Leaf, error) {
+func (p *runner) run(ctx context.Context, out *BatchProof, tasks []task) ([]Proof, error) {
 	jobs := make([]Job, len(tasks))
 	publics := make([]witness.Witness, len(tasks))
 	for i, t := range tasks {
@@ -317,7 +316,7 @@ func (p *runner) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 	if err != nil {
 		return nil, err
 	}
-	leaves := make([]aggregate.Leaf, len(tasks))
+	leaves := make([]Proof, len(tasks))
 	for i, t := range tasks {
 		if leaves[i], err = checkResult(t, publics[i], results[i]); err != nil {
 			return nil, err
@@ -346,30 +345,30 @@ func (p *runner) run(ctx context.Context, out *BatchProof, tasks []task) ([]aggr
 }
 
 // single proves one task, a stage of its own (the aggregation, the wrap).
-func (p *runner) single(ctx context.Context, out *BatchProof, stage string, c *Circuit, a frontend.Circuit) (aggregate.Leaf, error) {
+func (p *runner) single(ctx context.Context, out *BatchProof, stage string, c *Circuit, a frontend.Circuit) (Proof, error) {
 	l, err := p.run(ctx, out, []task{{stage, c, stage, a}})
 	if err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%s: %w", stage, err)
+		return Proof{}, fmt.Errorf("%s: %w", stage, err)
 	}
 	return l[0], nil
 }
 
 // checkResult decodes a task's result and checks it: its public inputs are the task's, and
 // its proof verifies under the task's verifying key.
-func checkResult(t task, public witness.Witness, r JobResult) (aggregate.Leaf, error) {
+func checkResult(t task, public witness.Witness, r JobResult) (Proof, error) {
 	l, err := decodeProof(r.ProofFile, t.circuit.Curve, t.label)
 	if err != nil {
-		return aggregate.Leaf{}, err
+		return Proof{}, err
 	}
 	_, vopt, err := options(t.circuit.Curve)
 	if err != nil {
-		return aggregate.Leaf{}, err
+		return Proof{}, err
 	}
 	if err := sameVector(l.Public, public); err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%s (%s) from worker %s: %w", t.label, t.circuit.Name, r.Worker, err)
+		return Proof{}, fmt.Errorf("%s (%s) from worker %s: %w", t.label, t.circuit.Name, r.Worker, err)
 	}
 	if err := groth16.Verify(l.Proof, t.circuit.Keys.VK, l.Public, vopt); err != nil {
-		return aggregate.Leaf{}, fmt.Errorf("%s (%s) from worker %s: the proof does not verify: %w", t.label, t.circuit.Name, r.Worker, err)
+		return Proof{}, fmt.Errorf("%s (%s) from worker %s: the proof does not verify: %w", t.label, t.circuit.Name, r.Worker, err)
 	}
 	return l, nil
 }

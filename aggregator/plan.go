@@ -1,421 +1,390 @@
 package aggregator
 
 import (
+	"errors"
 	"fmt"
 
-	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/consensys/gnark/frontend"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/isthmus-xyz/isthmus/chain"
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	eddsanative "github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
+
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// ReceiptInput is what proves one claim by receipt: the signatures of the log's block by the
-// committee, and the log's receipt proof. With Outbox set the log is that Outbox's
-// MessageSent and the claim a lane by receipt (the lane at nonce + 1); without, the claim is
-// an event claim of the log.
-type ReceiptInput struct {
-	Committee  committee.Committee
-	Signatures map[int]*eddsanative.Signature // by member index
-	Proof      *chain.ReceiptProof
-	Outbox     common.Address
+// The leaf kinds of the universal aggregation, by their circuits' names in the key store
+// (committee capacity 4, the receipt leaf's pipeline bounds).
+const (
+	KindFold         = "universal-fold"
+	KindHeader       = "universal-header-4"
+	KindStep         = "universal-step"
+	KindLane         = "universal-lane"
+	KindRotation     = "universal-rotation-4"
+	KindReceiptLog   = "universal-receipt-log"
+	KindReceiptClaim = "universal-receipt-claim"
+)
+
+// KindSyncFinalized is the finalized header's kind of an update under Ethereum's sync
+// committee (the same for every fork).
+const KindSyncFinalized = "universal-sync-finalized"
+
+// SyncSignatureKind is the kind of a sync committee's signature, for a committee of size.
+func SyncSignatureKind(size int) string { return fmt.Sprintf("universal-sync-signature-%d", size) }
+
+// SyncHeaderKind is the kind of an update's attested header, of a fork (its signing domain).
+func SyncHeaderKind(fork string) string { return "universal-sync-header-" + fork }
+
+// SyncFinalityKind is the kind of an update's finality branch, of a fork (its index).
+func SyncFinalityKind(fork string) string { return "universal-sync-finality-" + fork }
+
+// SyncPayloadKind is the kind of an update's execution payload header, of a fork (its shape)
+// and a source domain (the header fact it produces names it).
+func SyncPayloadKind(fork string, srcDomain uint32) string {
+	return fmt.Sprintf("universal-sync-payload-%s-d%d", fork, srcDomain)
 }
 
-// Claim is the claim the input proves: a lane by receipt (Lane) or an event (Event).
-func (in *ReceiptInput) Claim() (lane *protocol.LaneClaim, event *protocol.EventClaim, err error) {
-	c := in.Committee.CommitmentHash()
-	if in.Outbox != (common.Address{}) {
-		l, err := in.Proof.LaneByReceipt(in.Outbox, c)
-		return &l, nil, err
+// KindSyncTree is the kind of a node of a sync committee's key tree.
+const KindSyncTree = "universal-sync-tree"
+
+// SyncChunkKind is the kind of a run of n keys of a sync committee.
+func SyncChunkKind(n int) string { return fmt.Sprintf("universal-sync-chunk-%d", n) }
+
+// SyncNextKind is the kind of a next sync committee's root, of a fork (its index) and a
+// committee size.
+func SyncNextKind(fork string, size int) string {
+	return fmt.Sprintf("universal-sync-next-%s-%d", fork, size)
+}
+
+// SyncRotationKind is the kind of a sync-committee rotation claim of a source domain.
+func SyncRotationKind(srcDomain uint32) string {
+	return fmt.Sprintf("universal-sync-rotation-d%d", srcDomain)
+}
+
+// SyncConfig names a deployment's sync-committee kinds: the beacon chain, the Isthmus
+// domain it is the source of, the forks whose updates it proves, and how many keys a chunk
+// of a rotation's next committee holds (a power of two dividing the committee size).
+type SyncConfig struct {
+	Beacon    synccommittee.Config
+	SrcDomain uint32
+	Forks     []string
+	ChunkKeys int
+}
+
+// Circuits are the placeholders of the sync kinds, by name in allow-list order: the
+// signature, then each fork's header, finality, payload and next-committee root kinds, then
+// the finalized header, the chunk, the key tree's node and the rotation claim.
+func (u *SyncConfig) Circuits() ([]string, map[string]frontend.Circuit, error) {
+	b := &u.Beacon
+	if k := u.ChunkKeys; k < 1 || k&(k-1) != 0 || b.CommitteeSize%k != 0 {
+		return nil, nil, fmt.Errorf("sync kinds: chunks of %d keys for a committee of %d", k, b.CommitteeSize)
 	}
-	e, err := in.Proof.Event(c)
-	return nil, &e, err
+	names := []string{SyncSignatureKind(b.CommitteeSize)}
+	circuits := map[string]frontend.Circuit{names[0]: leaf.NewSyncSignatureLeaf(b.CommitteeSize)}
+	add := func(name string, c frontend.Circuit) {
+		names = append(names, name)
+		circuits[name] = c
+	}
+	for _, f := range u.Forks {
+		r, err := b.Rules(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		add(SyncHeaderKind(f), leaf.NewSyncHeaderLeaf(r))
+		add(SyncFinalityKind(f), leaf.NewSyncFinalityLeaf(r))
+		add(SyncPayloadKind(f, u.SrcDomain), leaf.NewSyncPayloadLeaf(r, u.SrcDomain))
+		add(SyncNextKind(f, b.CommitteeSize), leaf.NewSyncNextLeaf(r, b.CommitteeSize))
+	}
+	add(KindSyncFinalized, &leaf.SyncFinalizedLeaf{})
+	add(SyncChunkKind(u.ChunkKeys), leaf.NewSyncChunkLeaf(u.ChunkKeys))
+	add(KindSyncTree, &leaf.SyncTreeLeaf{})
+	add(SyncRotationKind(u.SrcDomain), leaf.NewSyncRotationLeaf(u.SrcDomain, b.SlotsPerEpoch*b.EpochsPerPeriod))
+	return names, circuits, nil
 }
 
-// ErrReceiptTooLarge: a claim by receipt whose receipt is over the receipt leaf's bounds
-// (prove the lane by storage instead).
-var ErrReceiptTooLarge = leaf.ErrReceiptTooLarge
+// CommitteeKinds are the placeholders of the universal kinds' circuits, by name, the fold
+// (the export kind) first in Kinds.
+func CommitteeKinds() (kinds []string, circuits map[string]frontend.Circuit) {
+	return []string{KindFold, KindHeader, KindStep, KindLane, KindRotation, KindReceiptLog, KindReceiptClaim}, map[string]frontend.Circuit{
+		KindFold: &leaf.FoldLeaf{}, KindHeader: leaf.NewHeaderLeaf(committeeCapacity), KindStep: &leaf.StepLeaf{},
+		KindLane: &leaf.LaneLeaf{}, KindRotation: leaf.NewRotationLeaf(committeeCapacity),
+		KindReceiptLog: leaf.NewReceiptLogLeaf(leaf.ReceiptNodeLen, leaf.ReceiptMaxData), KindReceiptClaim: &leaf.ReceiptClaimLeaf{},
+	}
+}
 
-// LeafPlan is a batch's leaf proofs, planned and checked natively: its statement, one task a
-// proof, and how their proofs make the aggregation's Leaves.
-type LeafPlan struct {
+// committeeCapacity is the committee capacity of the universal kinds' header and rotation
+// leaves.
+const committeeCapacity = 4
+
+// PlannedLeaf is one leaf proof a batch of the universal aggregation needs: its kind, its
+// circuit's assignment and its facts.
+type PlannedLeaf struct {
+	Kind       string
+	Label      string
+	Assignment frontend.Circuit
+	Facts      facts.Values
+}
+
+// Plan is a batch planned for the universal aggregation: its statement, the chain
+// of its claims' hashes (protocol.ChainStatement) that the last fold exports, and its
+// leaves, in no particular order (universal.Link orders them by their facts). A plan of
+// claims the statement does not name (a kind added to the allow-list) has its chain alone.
+type Plan struct {
 	Statement protocol.Statement
-	tasks     []task
-	build     func(proofs []aggregate.Leaf) *Leaves
+	Chain     common.Hash
+	Leaves    []PlannedLeaf
 }
 
-// PlanLeaves checks a batch natively, as the circuits will (every proof's walk, every claim's
-// link), and plans its leaf proofs: the statement leaf; each lane claim's header leaf and state
-// steps; each receipt slot's header leaf, receipts-trie steps and receipt leaf (an unused slot
-// takes proofs of the batch's other slots, or padding ones); a rotation leaf a rotation slot.
-func (p *Prover) PlanLeaves(b Batch) (*LeafPlan, error) {
-	shape, inputs := p.Config.Shape, b.Claims
-	if len(inputs) != shape.Lanes() {
-		return nil, fmt.Errorf("%w: %d claims, the circuits take %d", ErrShape, len(inputs), shape.Lanes())
-	}
-	for i := range inputs {
-		if (i >= shape.Claims) != (inputs[i].Sync != nil) {
-			return nil, fmt.Errorf("%w: claim %d: the circuits take %d claims under attester committees, then %d under the sync committee", ErrShape, i, shape.Claims, shape.Sync)
+// PlanBatch checks a batch natively and plans its leaves for the universal aggregation:
+// for each lane claim proven by storage its block's header leaf, the state steps of its three
+// proofs and its lane leaf; for each claim by receipt its block's header leaf, the
+// receipts-trie steps, its log leaf and its claim leaf; a rotation leaf a rotation; and the
+// folds of the statement's claims, three a fold, the last one exporting the statement. A leaf
+// another already plans (the same kind producing the same fact) is planned once: claims at one
+// block share its header leaf, lanes of one Outbox at one block the account's steps. Claims
+// under Ethereum's sync committee take their update's five leaves instead of a header leaf,
+// and a sync-committee rotation its update's first four, the next committee's chunks, key
+// tree nodes and root, and a claim leaf (b.Sync names the beacon chain and the chunks).
+func PlanBatch(b Batch) (*Plan, error) {
+	p := &Plan{}
+	seen := map[string]bool{}
+	add := func(kind, label string, a frontend.Circuit, v facts.Values) {
+		key := kind + "/" + v.Produced.String()
+		if seen[key] {
+			return
 		}
+		seen[key] = true
+		p.Leaves = append(p.Leaves, PlannedLeaf{kind, label, a, v})
 	}
-	if len(b.SyncRotations) > shape.SyncRotations || len(b.SyncRotations) > 0 && len(b.Rotations) != shape.Rotations {
-		return nil, fmt.Errorf("%w: %d sync-committee rotations (and %d of committees), the circuits take up to %d (after exactly %d)", ErrShape,
-			len(b.SyncRotations), len(b.Rotations), shape.SyncRotations, shape.Rotations)
+	// syncUpdate plans the five leaves of an update under Ethereum's sync committee, each
+	// piece's kind of its own slot's fork.
+	// syncPieces plans an update's signature, attested header, finality branch and
+	// finalized header.
+	syncPieces := func(label string, l *leaf.SyncUpdateLeaves) {
+		size := len(l.Signature.Signature.Keys)
+		add(SyncSignatureKind(size), label+", sync signature", l.Signature, l.Values[0])
+		add(SyncHeaderKind(l.HeaderRules.Fork.Name), label+", sync attested header", l.Header, l.Values[1])
+		add(SyncFinalityKind(l.FinalityRules.Fork.Name), label+", sync finality branch", l.Finality, l.Values[2])
+		add(KindSyncFinalized, label+", sync finalized header", l.Finalized, l.Values[3])
 	}
-	if len(b.Receipts) > shape.Receipts {
-		return nil, fmt.Errorf("%w: %d claims by receipt, the circuits take up to %d", ErrShape, len(b.Receipts), shape.Receipts)
+	syncUpdate := func(label string, beacon *synccommittee.Config, src uint32, su *synccommittee.SignedUpdate) (*leaf.HeaderPublic, error) {
+		l, err := leaf.AssignSyncUpdate(*beacon, src, su)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		syncPieces(label, l)
+		add(SyncPayloadKind(l.PayloadRules.Fork.Name, src), label+", sync payload", l.Payload, l.Values[4])
+		return l.Public, nil
 	}
-	if len(b.Rotations) > shape.Rotations {
-		return nil, fmt.Errorf("%w: %d rotations, the circuits take up to %d", ErrShape, len(b.Rotations), shape.Rotations)
+	header := func(label string, src uint32, h *types.Header, c committee.Committee, sigs map[int]*eddsanative.Signature) (*leaf.HeaderPublic, error) {
+		enc, err := rlp.EncodeToBytes(h)
+		if err != nil {
+			return nil, fmt.Errorf("%s: header: %w", label, err)
+		}
+		a, pub, v, err := leaf.AssignHeaderLeaf(src, enc, c, sigs, committeeCapacity)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		add(KindHeader, label+", header", a, v)
+		return pub, nil
+	}
+	// steps plans the walk of key under root; the last step's leaf holds value (nil for a
+	// receipts-trie walk, whose leaf is the log leaf's).
+	steps := func(label string, root, key common.Hash, walk []mpt.Step, value []byte, account bool, n int) error {
+		for j := range n {
+			a, v, err := leaf.AssignStepLeaf(root, key, walk, j, value, account)
+			if err != nil {
+				return fmt.Errorf("%s, step %d: %w", label, j, err)
+			}
+			add(KindStep, fmt.Sprintf("%s, step %d", label, j), a, v)
+		}
+		return nil
 	}
 
-	// Plan: the claims, their words, and every state step, checked natively first.
-	claims := make([]protocol.LaneClaim, len(inputs))
-	words := make([]common.Hash, len(inputs))
-	type chainPlan struct {
-		key     common.Hash
-		account bool
-		steps   []mpt.Step
-		value   []byte
-	}
-	plans := make([][3]chainPlan, len(inputs))
-	for i := range inputs {
-		in := &inputs[i]
-		if err := in.Lane.Verify(); err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
+	for i := range b.Claims {
+		in := &b.Claims[i]
+		label := fmt.Sprintf("claim %d", i)
+		if in.Sync != nil && (b.Sync == nil || in.Sync.Update == nil || in.Sync.Committee == nil) {
+			return nil, fmt.Errorf("%s: a claim under the sync committee needs its update, the update's committee and a beacon chain configured", label)
 		}
-		var err error
-		if claims[i], err = in.Claim(); err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
+		if err := in.Lane.Verify(); err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		c, err := in.Claim()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
 		}
 		word, acc, err := in.storage()
 		if err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
+			return nil, fmt.Errorf("%s: %w", label, err)
 		}
-		words[i] = word.Value
-		keys := leaf.KeysOf(claims[i], words[i])
-		proofs := [3]struct {
-			root  common.Hash
-			key   common.Hash
-			nodes [][]byte
-		}{
-			{in.Lane.Header.Root, keys.AccountKey, nodes(in.Lane.AccountProof)},
-			{in.Lane.StorageRoot, keys.WordKey, nodes(word.Proof)},
-			{in.Lane.StorageRoot, keys.AccKey, nodes(acc.Proof)},
-		}
-		for ch, pr := range proofs {
-			value, steps, err := mpt.VerifyNative(pr.root, pr.key[:], pr.nodes)
-			if err != nil {
-				return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
-			}
-			max := shape.AccountSteps
-			if ch != aggregate.AccountChain {
-				max = shape.StorageSteps
-			}
-			if len(steps) > max {
-				return nil, fmt.Errorf("%w: claim %d, chain %d: a proof of %d nodes, the circuits take %d", ErrShape, i, ch, len(steps), max)
-			}
-			plans[i][ch] = chainPlan{pr.key, ch == aggregate.AccountChain, steps, value}
-		}
-	}
-
-	// Claims by receipt: lanes first, then events (the statement's order), each checked as the
-	// aggregation will check it.
-	receipts, err := p.planReceipts(b.Receipts)
-	if err != nil {
-		return nil, err
-	}
-	stmt := protocol.Statement{Lanes: claims}
-	for _, r := range receipts {
-		if r.lane != nil {
-			stmt.Lanes = append(stmt.Lanes, *r.lane)
-		} else {
-			stmt.Events = append(stmt.Events, *r.event)
-		}
-	}
-	for _, r := range b.Rotations {
-		stmt.Rotations = append(stmt.Rotations, r.Claim)
-	}
-	syncInputs := b.SyncRotations
-	for len(syncInputs) < shape.SyncRotations {
-		pad, err := p.Config.Sync.Beacon.PaddingUpdate(p.Config.Sync.Fork)
-		if err != nil {
-			return nil, fmt.Errorf("sync rotation padding: %w", err)
-		}
-		syncInputs = append(syncInputs, SyncRotationInput{Update: pad})
-	}
-	syncRots, err := p.planSyncRotations(syncInputs)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range syncRots[:len(b.SyncRotations)] {
-		stmt.Rotations = append(stmt.Rotations, r.claim)
-	}
-	plan := &LeafPlan{Statement: stmt}
-
-	// The leaf jobs, independent of each other: the statement leaf, each claim's header leaf
-	// and state steps, each receipt slot's leaves, a rotation leaf per rotation slot.
-	sa, _, err := leaf.AssignStatement(stmt, words, shape.Receipts, shape.Rotations+shape.SyncRotations)
-	if err != nil {
-		return nil, err
-	}
-	add := func(stage string, c *Circuit, label string, a frontend.Circuit) int {
-		plan.tasks = append(plan.tasks, task{stage, c, label, a})
-		return len(plan.tasks) - 1
-	}
-	add("statement", p.Statement, "statement leaf", sa)
-	headers := make([]int, len(inputs))
-	updates := map[*synccommittee.Update]*updateTasks{}
-	for i := range inputs {
-		in := &inputs[i]
+		var hdr *leaf.HeaderPublic
 		if in.Sync != nil {
-			if updates[in.Sync.Update], err = p.planUpdate(add, in.Sync, fmt.Sprintf("claim %d", i), in.Lane.Header.Hash()); err != nil {
-				return nil, fmt.Errorf("claim %d: %w", i, err)
-			}
-			continue
+			hdr, err = syncUpdate(label, &b.Sync.Beacon, in.Lane.SrcDomain, in.Sync)
+		} else {
+			hdr, err = header(label, in.Lane.SrcDomain, in.Lane.Header, in.Committee, in.Signatures)
 		}
-		enc, err := rlp.EncodeToBytes(in.Lane.Header)
-		if err != nil {
-			return nil, fmt.Errorf("claim %d: header: %w", i, err)
-		}
-		ha, _, err := leaf.AssignHeader(in.Lane.SrcDomain, enc, in.Committee, in.Signatures, p.Config.CommitteeCapacity)
-		if err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
-		}
-		headers[i] = add("header leaves", p.Header, fmt.Sprintf("claim %d, header", i), ha)
-	}
-	chains := make([][3][]int, len(inputs))
-	anyStep := -1
-	for i := range plans {
-		for ch, pl := range plans[i] {
-			if repeats(claims[i], ch) {
-				continue
-			}
-			for j := range pl.steps {
-				sa, _, err := leaf.AssignStateStep(pl.key, pl.steps, j, pl.value, pl.account)
-				if err != nil {
-					return nil, fmt.Errorf("claim %d, chain %d: %w", i, ch, err)
-				}
-				k := add("state steps", p.Step, fmt.Sprintf("claim %d, chain %d, step %d of %d", i, ch, j+1, len(pl.steps)), sa)
-				chains[i][ch] = append(chains[i][ch], k)
-				anyStep = k
-			}
-		}
-	}
-	type slotTasks struct {
-		header, leaf int
-		steps        []int
-	}
-	slots := make([]slotTasks, len(receipts))
-	for r, rp := range receipts {
-		ha, _, err := leaf.AssignHeader(rp.in.Proof.SrcDomain, rp.header, rp.in.Committee, rp.in.Signatures, p.Config.CommitteeCapacity)
-		if err != nil {
-			return nil, fmt.Errorf("receipt claim %d: %w", r, err)
-		}
-		slots[r].header = add("header leaves", p.Header, fmt.Sprintf("receipt claim %d, header", r), ha)
-		for j, s := range rp.steps {
-			k := add("state steps", p.Step, fmt.Sprintf("receipt claim %d, receipts-trie step %d of %d", r, j+1, len(rp.steps)), s)
-			slots[r].steps = append(slots[r].steps, k)
-			anyStep = k
-		}
-		slots[r].leaf = add("receipt leaves", p.Receipt, fmt.Sprintf("receipt claim %d, log %d of transaction %d", r, rp.in.Proof.LogIndex, rp.in.Proof.TxIndex), rp.leaf)
-	}
-	// Unused receipt slots, and step slots a walk leaves empty, take proofs of the batch's
-	// other slots, or padding ones: the aggregation links nothing of them.
-	padHeader, padLeaf := -1, -1
-	switch {
-	case len(receipts) > 0:
-		padHeader, padLeaf = slots[0].header, slots[0].leaf
-	case shape.Claims > 0:
-		padHeader = headers[0]
-	}
-	if len(receipts) < shape.Receipts {
-		if padHeader < 0 {
-			return nil, fmt.Errorf("%w: a batch without lane claims or claims by receipt leaves its receipt slots without a header proof", ErrShape)
-		}
-		if padLeaf < 0 {
-			pa, err := leaf.PaddingReceipt(leaf.ReceiptNodeLen, leaf.ReceiptMaxData)
-			if err != nil {
-				return nil, err
-			}
-			padLeaf = add("receipt leaves", p.Receipt, "receipt slot (padding)", pa)
-		}
-	}
-	if shape.Receipts > 0 && shape.ReceiptSteps > 0 && anyStep < 0 {
-		ps, err := leaf.PaddingStep()
 		if err != nil {
 			return nil, err
 		}
-		anyStep = add("state steps", p.Step, "receipts-trie step (padding)", ps)
-	}
-	rotations := make([]int, shape.Rotations)
-	for r := range shape.Rotations {
-		var ra *leaf.RotationCircuit
-		label := fmt.Sprintf("rotation %d", r)
-		if r < len(b.Rotations) {
-			in := &b.Rotations[r]
-			if ra, _, err = leaf.AssignRotation(in.Claim, in.Committee, in.Signatures, p.Config.CommitteeCapacity); err != nil {
-				return nil, fmt.Errorf("rotation %d: %w", r, err)
+		if hdr.BlockNumber != in.Lane.Header.Number.Uint64() || hdr.BlockHash != in.Lane.Header.Hash() || hdr.StateRoot != in.Lane.Header.Root {
+			return nil, fmt.Errorf("%s: the header proven is block %d (%s), the lane's is block %d (%s)", label, hdr.BlockNumber, hdr.BlockHash,
+				in.Lane.Header.Number, in.Lane.Header.Hash())
+		}
+		keys := leaf.KeysOf(c, word.Value)
+		for _, pr := range []struct {
+			name      string
+			root, key common.Hash
+			nodes     [][]byte
+			account   bool
+		}{
+			{"account", in.Lane.Header.Root, keys.AccountKey, nodes(in.Lane.AccountProof), true},
+			{"word", in.Lane.StorageRoot, keys.WordKey, nodes(word.Proof), false},
+			{"accumulator", in.Lane.StorageRoot, keys.AccKey, nodes(acc.Proof), false},
+		} {
+			value, walk, err := mpt.VerifyNative(pr.root, pr.key[:], pr.nodes)
+			if err != nil {
+				return nil, fmt.Errorf("%s, %s proof: %w", label, pr.name, err)
 			}
-		} else {
-			if ra, err = leaf.PaddingRotation(p.Config.CommitteeCapacity); err != nil {
+			if err := steps(label+", "+pr.name, pr.root, pr.key, walk, value, pr.account, len(walk)); err != nil {
 				return nil, err
 			}
-			label += " (padding)"
 		}
-		rotations[r] = add("rotation leaves", p.Rotation, label, ra)
+		a, v, err := leaf.AssignLaneLeaf(c, hdr, in.Lane.StorageRoot, word.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		add(KindLane, label+", lane", a, v)
+		p.Statement.Lanes = append(p.Statement.Lanes, c)
 	}
-	syncRotations := make([]syncRotationTasks, len(syncRots))
-	for r, sr := range syncRots {
-		label := fmt.Sprintf("sync rotation %d", r)
-		if r >= len(b.SyncRotations) {
-			label += " (padding)"
-		}
-		t := &syncRotations[r]
-		if t.update = updates[sr.in.Update.Update]; t.update == nil {
-			if t.update, err = p.planUpdate(add, sr.in.Update, label, common.Hash{}); err != nil {
+
+	// Claims by receipt: lanes, then events (the statement's order).
+	var events []protocol.EventClaim
+	for _, lanes := range []bool{true, false} {
+		for i := range b.Receipts {
+			in := &b.Receipts[i]
+			if (in.Outbox != common.Address{}) != lanes {
+				continue
+			}
+			label := fmt.Sprintf("receipt claim %d", i)
+			if in.Proof == nil || in.Proof.Header == nil {
+				return nil, fmt.Errorf("%s: no receipt proof", label)
+			}
+			lane, event, err := in.Claim()
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", label, err)
 			}
-			updates[sr.in.Update.Update] = t.update
-		}
-		t.claim = add("sync rotations", p.Sync.Claim, label+", claim", leaf.AssignSyncRotationClaim(sr.claim))
-		for j, c := range sr.rotation.Chunks {
-			t.chunks = append(t.chunks, add("sync rotations", p.Sync.Chunk, fmt.Sprintf("%s, chunk %d of %d", label, j+1, len(sr.rotation.Chunks)), c))
-		}
-		for l, layer := range sr.rotation.Layers {
-			var ks []int
-			for j, m := range layer {
-				ks = append(ks, add("sync rotations", p.Sync.Merkle, fmt.Sprintf("%s, key tree layer %d node %d", label, l+1, j+1), m))
+			h := in.Proof.Header
+			hdr, err := header(label, in.Proof.SrcDomain, h, in.Committee, in.Signatures)
+			if err != nil {
+				return nil, err
 			}
-			t.layers = append(t.layers, ks)
-		}
-		t.root = add("sync rotations", p.Sync.Root, label+", committee root", sr.rotation.Root)
-	}
-
-	plan.build = func(proofs []aggregate.Leaf) *Leaves {
-		l := &Leaves{Statement: stmt, StatementLeaf: proofs[0], Claims: make([]aggregate.ClaimLeaves, shape.Claims),
-			Sync: make([]aggregate.SyncLeaves, shape.Sync), Receipts: make([]aggregate.ReceiptLeaves, shape.Receipts)}
-		for i := range inputs {
-			var cs [3][]aggregate.Leaf
-			for ch := range chains[i] {
-				for _, k := range chains[i][ch] {
-					cs[ch] = append(cs[ch], proofs[k])
-				}
+			enc, _ := rlp.EncodeToBytes(uint64(in.Proof.TxIndex))
+			_, walk, err := mpt.VerifyNative(h.ReceiptHash, enc, nodes(in.Proof.Nodes))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", label, err)
 			}
-			if repeats(claims[i], aggregate.AccChain) {
-				cs[aggregate.AccChain] = cs[aggregate.WordChain]
+			key, _, err := leaf.ReceiptKey(uint64(in.Proof.TxIndex))
+			if err != nil {
+				return nil, err
 			}
-			if inputs[i].Sync != nil {
-				l.Sync[i-shape.Claims] = aggregate.SyncLeaves{Update: updates[inputs[i].Sync.Update].leaves(proofs), Chains: cs}
-				continue
+			if err := steps(label+", receipts", h.ReceiptHash, key, walk, nil, false, len(walk)-1); err != nil {
+				return nil, err
 			}
-			l.Claims[i] = aggregate.ClaimLeaves{Header: proofs[headers[i]], Chains: cs}
-		}
-		for _, t := range syncRotations {
-			l.SyncRotations = append(l.SyncRotations, t.leaves(proofs))
-		}
-		for r := range l.Receipts {
-			rl := &l.Receipts[r]
-			if r < len(slots) {
-				rl.Header, rl.Leaf, rl.Used = proofs[slots[r].header], proofs[slots[r].leaf], len(slots[r].steps)
-				for _, k := range slots[r].steps {
-					rl.Steps = append(rl.Steps, proofs[k])
-				}
+			la, lp, lv, err := leaf.AssignReceiptLogLeaf(h.ReceiptHash, int(in.Proof.TxIndex), walk, int(in.Proof.LogIndex), leaf.ReceiptNodeLen, leaf.ReceiptMaxData)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", label, err)
+			}
+			add(KindReceiptLog, label+", log", la, lv)
+			ca, cv, err := leaf.AssignReceiptClaimLeaf(lane, event, hdr, lp)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", label, err)
+			}
+			add(KindReceiptClaim, label+", claim", ca, cv)
+			if lane != nil {
+				p.Statement.Lanes = append(p.Statement.Lanes, *lane)
 			} else {
-				rl.Header, rl.Leaf = proofs[padHeader], proofs[padLeaf]
-			}
-			if len(rl.Steps) == 0 && anyStep >= 0 {
-				rl.Steps = []aggregate.Leaf{proofs[anyStep]}
+				events = append(events, *event)
 			}
 		}
-		for _, k := range rotations {
-			l.Rotations = append(l.Rotations, proofs[k])
-		}
-		return l
 	}
-	return plan, nil
-}
+	p.Statement.Events = events
 
-// receiptPlan is one claim by receipt, checked: its claim, its header's encoding, and its
-// leaves' witnesses.
-type receiptPlan struct {
-	in     *ReceiptInput
-	lane   *protocol.LaneClaim
-	event  *protocol.EventClaim
-	header []byte
-	steps  []*leaf.StateStepCircuit
-	leaf   *leaf.ReceiptLeafCircuit
-}
-
-// planReceipts checks each claim by receipt natively (its walk under the header's
-// receiptsRoot, its log against the claim: leaf.LinkReceipt and leaf.MatchReceipt) and assigns
-// its leaves; the lanes come first.
-func (p *Prover) planReceipts(inputs []ReceiptInput) ([]receiptPlan, error) {
-	var lanes, events []receiptPlan
-	for i := range inputs {
-		in := &inputs[i]
-		if in.Proof == nil || in.Proof.Header == nil {
-			return nil, fmt.Errorf("receipt claim %d: no receipt proof", i)
-		}
-		rp := receiptPlan{in: in}
-		var err error
-		if rp.lane, rp.event, err = in.Claim(); err != nil {
-			return nil, fmt.Errorf("receipt claim %d: %w", i, err)
-		}
-		h := in.Proof.Header
-		if rp.header, err = rlp.EncodeToBytes(h); err != nil {
-			return nil, fmt.Errorf("receipt claim %d: header: %w", i, err)
-		}
-		enc, _ := rlp.EncodeToBytes(uint64(in.Proof.TxIndex))
-		_, steps, err := mpt.VerifyNative(h.ReceiptHash, enc, nodes(in.Proof.Nodes))
+	for i := range b.Rotations {
+		r := &b.Rotations[i]
+		a, v, err := leaf.AssignRotationLeaf(r.Claim, r.Committee, r.Signatures, committeeCapacity)
 		if err != nil {
-			return nil, fmt.Errorf("receipt claim %d: %w", i, err)
+			return nil, fmt.Errorf("rotation %d: %w", i, err)
 		}
-		if len(steps)-1 > p.Config.Shape.ReceiptSteps {
-			return nil, fmt.Errorf("%w: receipt claim %d: %d receipts-trie nodes above the leaf, the circuits take %d", ErrShape, i, len(steps)-1, p.Config.Shape.ReceiptSteps)
+		add(KindRotation, fmt.Sprintf("rotation %d", i), a, v)
+		p.Statement.Rotations = append(p.Statement.Rotations, r.Claim)
+	}
+	for i := range b.SyncRotations {
+		in := &b.SyncRotations[i]
+		label := fmt.Sprintf("sync rotation %d", i)
+		if b.Sync == nil || in.Update == nil || in.Update.Committee == nil {
+			return nil, fmt.Errorf("%s: a sync-committee rotation needs its update, the update's committee and a beacon chain configured", label)
 		}
-		key, _, err := leaf.ReceiptKey(uint64(in.Proof.TxIndex))
+		l, err := leaf.AssignSyncRotation(b.Sync.Beacon, in.SrcDomain, in.Update, b.Sync.ChunkKeys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		syncPieces(label, l.Update)
+		for j, c := range l.Chunks {
+			add(SyncChunkKind(b.Sync.ChunkKeys), fmt.Sprintf("%s, chunk %d of %d", label, j+1, len(l.Chunks)), c, l.ChunkValues[j])
+		}
+		for j, n := range l.Tree {
+			add(KindSyncTree, fmt.Sprintf("%s, key tree node %d of %d", label, j+1, len(l.Tree)), n, l.TreeValues[j])
+		}
+		add(SyncNextKind(l.NextRules.Fork.Name, len(in.Update.Next.Pubkeys)), label+", next committee root", l.Next, l.NextValues)
+		add(SyncRotationKind(in.SrcDomain), label+", claim", l.Rotation, l.RotationFact)
+		p.Statement.Rotations = append(p.Statement.Rotations, l.Claim)
+	}
+	if err := p.Statement.Validate(); err != nil {
+		return nil, err
+	}
+
+	// The statement chain: three claims a fold, the last fold exporting the statement.
+	hashes := p.Statement.ClaimHashes()
+	if len(hashes) == 0 {
+		return nil, errors.New("universal plan: a batch of no claim")
+	}
+	prev := protocol.ChainGenesis
+	for j := 0; j < len(hashes); j += protocol.ClaimsPerFold {
+		group := hashes[j:min(j+protocol.ClaimsPerFold, len(hashes))]
+		last := j+protocol.ClaimsPerFold >= len(hashes)
+		a, v, next, err := leaf.AssignFoldLeaf(prev, group, last)
 		if err != nil {
 			return nil, err
 		}
-		var stepPubs []*leaf.StateStepPublic
-		for j := range steps[:len(steps)-1] {
-			a, pub, err := leaf.AssignStateStep(key, steps, j, nil, false)
-			if err != nil {
-				return nil, fmt.Errorf("receipt claim %d, step %d: %w", i, j, err)
-			}
-			rp.steps, stepPubs = append(rp.steps, a), append(stepPubs, pub)
-		}
-		var pub *leaf.ReceiptLeafPublic
-		if rp.leaf, pub, err = leaf.AssignReceiptLeaf(int(in.Proof.TxIndex), steps, int(in.Proof.LogIndex), leaf.ReceiptNodeLen, leaf.ReceiptMaxData); err != nil {
-			return nil, fmt.Errorf("receipt claim %d: %w", i, err)
-		}
-		if err := leaf.LinkReceipt(h.ReceiptHash, stepPubs, pub); err != nil {
-			return nil, fmt.Errorf("receipt claim %d: %w", i, err)
-		}
-		hp := &leaf.HeaderPublic{SrcDomain: in.Proof.SrcDomain, Committee: in.Committee.CommitmentHash(), BlockNumber: h.Number.Uint64(),
-			BlockHash: h.Hash(), StateRoot: h.Root, ReceiptsRoot: h.ReceiptHash}
-		var log leaf.ReceiptLog
-		if rp.lane != nil {
-			log = leaf.LogOfLane(*rp.lane)
-		} else {
-			log = leaf.LogOfEvent(*rp.event)
-		}
-		if err := leaf.MatchReceipt(log, hp, pub); err != nil {
-			return nil, fmt.Errorf("receipt claim %d: %w", i, err)
-		}
-		if rp.lane != nil {
-			lanes = append(lanes, rp)
-		} else {
-			events = append(events, rp)
-		}
+		add(KindFold, fmt.Sprintf("fold %d", j/protocol.ClaimsPerFold), a, v)
+		prev = next
 	}
-	return append(lanes, events...), nil
+	p.Chain = prev
+	return p, nil
+}
+
+// Values are the plan's leaves' facts, and each leaf's kind as its index in kinds (the
+// allow-list's order), for universal.Link.
+func (p *Plan) Values(kinds []string) ([]facts.Values, []int, error) {
+	index := map[string]int{}
+	for i, k := range kinds {
+		index[k] = i
+	}
+	values := make([]facts.Values, len(p.Leaves))
+	ks := make([]int, len(p.Leaves))
+	for i, l := range p.Leaves {
+		k, ok := index[l.Kind]
+		if !ok {
+			return nil, nil, fmt.Errorf("leaf %s: kind %s is not in the list", l.Label, l.Kind)
+		}
+		values[i], ks[i] = l.Facts, k
+	}
+	return values, ks, nil
 }

@@ -4,33 +4,37 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	groth16bls12377 "github.com/consensys/gnark/backend/groth16/bls12-377"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
+	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/protocol"
+	"github.com/isthmus-xyz/isthmus/prover"
 )
 
-// A batch of claims by receipt, planned: a devnet send proves its lane by receipt and a plain
-// ERC-20 Transfer its event; the statement lists the lane, then the event; every leaf task's
-// witness is made, and the statement leaf's solves its circuit (compiled here, with no key:
-// the real-proof run is the devnet pipeline's); the unused receipt slot takes the first slot's
-// proofs; a send whose receipt is over the receipt leaf's bound is refused, for the relay to
-// prove by storage.
-func TestEventPlanOfADevnetBatch(t *testing.T) {
-	d := devnet.StartForTest(t)
+// devnetUniversalBatch is a devnet batch of every kind the universal aggregation takes
+// today: two lanes by storage of one block (to the destination and to domain 3), a token
+// transfer's event and a lane by receipt (in this order: the planner puts the lane by receipt
+// first), and a rotation; it returns the token's address too.
+func devnetUniversalBatch(t *testing.T) (Batch, common.Address) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dst := d.Config.DestinationDomain
-	for i := range 2 {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{byte(i)}, 64)); err != nil {
+	d := devnet.StartForTest(t)
+	src, dst := d.Config.SourceDomain, d.Config.DestinationDomain
+	members, _ := devnet.Committee()
+	for _, to := range []uint32{dst, 3, dst} {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), to, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{7}, 64)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,136 +42,327 @@ func TestEventPlanOfADevnetBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	members, _ := devnet.Committee()
-	input := func(h *common.Hash, tx, log uint32, outbox common.Address) ReceiptInput {
-		t.Helper()
-		header, err := d.SourceClient.Eth.HeaderByHash(ctx, *h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sigs, err := devnet.Attest(d.Config.SourceDomain, header.Number.Uint64(), header.Hash(), 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rp, err := d.SourceClient.ProveReceipt(ctx, d.Config.SourceDomain, header, tx, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ReceiptInput{Committee: members, Signatures: sigs, Proof: rp, Outbox: outbox}
-	}
-	sendHeader, sendTx, sendLog, err := d.Src.FindSend(ctx, dst, 1, nil)
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sendHash := sendHeader.Hash()
-	lane := input(&sendHash, sendTx, sendLog, d.Outbox)
-	event := input(&transfer.BlockHash, uint32(transfer.TransactionIndex), 0, common.Address{})
+	sigs, err := devnet.Attest(src, h.Number.Uint64(), h.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims []ClaimInput
+	for _, to := range []uint32{dst, 3} {
+		lp, err := d.Src.ProveLane(ctx, h, to, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims = append(claims, ClaimInput{Committee: members, Signatures: sigs, Lane: lp})
+	}
+	receipt := func(hash common.Hash, tx, log uint32, outbox common.Address) ReceiptInput {
+		header, err := d.SourceClient.Eth.HeaderByHash(ctx, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := devnet.Attest(src, header.Number.Uint64(), header.Hash(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := d.SourceClient.ProveReceipt(ctx, src, header, tx, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ReceiptInput{Committee: members, Signatures: s, Proof: rp, Outbox: outbox}
+	}
+	sendHeader, sendTx, sendLog, err := d.Src.FindSend(ctx, dst, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rot, rotSigs, err := devnet.AttestRotation(src, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Batch{Claims: claims,
+		// The event first: the plan puts the lane by receipt before it.
+		Receipts:  []ReceiptInput{receipt(transfer.BlockHash, uint32(transfer.TransactionIndex), 0, common.Address{}), receipt(sendHeader.Hash(), sendTx, sendLog, d.Outbox)},
+		Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
+	return b, token
+}
 
-	cfg := Config{CommitteeCapacity: 4, Shape: aggregate.Shape{Claims: 0, AccountSteps: 1, StorageSteps: 1, Receipts: 3, ReceiptSteps: 1}}
-	// The statement leaf is compiled (its witness is the planner's own work); the other
-	// leaves' witnesses come from the leaf package's assigners, solved in its tests, after
-	// the planner's native checks (LinkReceipt, MatchReceipt).
-	p := plannerOf(t, cfg)
-	// The event first: the plan puts the lane before it.
-	plan, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{event, lane}})
+// TestUniversalPlanOfADevnetBatch: one devnet batch of every kind the universal aggregation
+// takes today (two lanes by storage of one block, a lane by receipt, an event, a rotation)
+// is planned: its statement lists the claims in the Inbox's order, the two lanes share their
+// block's header leaf and the Outbox account's steps, the leaves' facts link and export
+// protocol.ChainStatement of the claims, two folds carry five claims, every leaf's witness is
+// made; a claim or a rotation under the sync committee is refused without a beacon chain.
+func TestUniversalPlanOfADevnetBatch(t *testing.T) {
+	b, token := devnetUniversalBatch(t)
+	claims := b.Claims
+	dst := claims[0].Lane.DstDomain
+	plan, err := PlanBatch(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := plan.Statement
-	if len(st.Lanes) != 1 || st.Lanes[0].Kind != protocol.KindLaneReceipt || st.Lanes[0].Count != 2 || len(st.Events) != 1 || st.Events[0].Emitter != token {
-		t.Fatalf("statement %+v: want the lane by receipt at count 2, then the token's event", st)
+	if len(st.Lanes) != 3 || st.Lanes[0].DstDomain != dst || st.Lanes[1].DstDomain != 3 || st.Lanes[2].Kind != protocol.KindLaneReceipt ||
+		len(st.Events) != 1 || st.Events[0].Emitter != token || len(st.Rotations) != 1 {
+		t.Fatalf("statement %+v: want the lanes to %d and 3, the lane by receipt, the token's event, the rotation", st, dst)
 	}
-	solveTasks(t, plan)
-	// The leaves go to their slots: proofs marked by their task's index.
-	got, label := plan.build(markedProofs(len(plan.tasks))), labelOf(plan)
-	if len(got.Receipts) != 3 || label(got.StatementLeaf) != "statement leaf" {
-		t.Fatalf("%d receipt slots, statement leaf %q", len(got.Receipts), label(got.StatementLeaf))
+	count := map[string]int{}
+	for _, l := range plan.Leaves {
+		count[l.Kind]++
 	}
-	want := []struct{ header, leaf string }{
-		{"receipt claim 0, header", "receipt claim 0, log"}, {"receipt claim 1, header", "receipt claim 1, log"},
-		{"receipt claim 0, header", "receipt claim 0, log"}, // the unused slot
+	// Headers: the lanes' block, the send's and the transfer's (the send may be in the lanes'
+	// block: then two). Folds: five claims, two folds.
+	if count[KindFold] != 2 || count[KindLane] != 2 || count[KindRotation] != 1 || count[KindReceiptLog] != 2 || count[KindReceiptClaim] != 2 {
+		t.Fatalf("leaves by kind %v", count)
 	}
-	for r, w := range want {
-		s := got.Receipts[r]
-		if label(s.Header) != w.header || !bytes.HasPrefix([]byte(label(s.Leaf)), []byte(w.leaf)) || len(s.Steps) == 0 {
-			t.Fatalf("receipt slot %d holds %q and %q (%d steps)", r, label(s.Header), label(s.Leaf), len(s.Steps))
+	accountSteps := len(claims[0].Lane.AccountProof)
+	if count[KindStep] >= 2*(accountSteps+len(claims[0].Lane.Word.Proof)+len(claims[0].Lane.Acc.Proof)) {
+		t.Fatalf("%d steps: the lanes do not share the account's %d", count[KindStep], accountSteps)
+	}
+	kinds, circuits := CommitteeKinds()
+	linksToItsStatement(t, plan, kinds)
+	t.Logf("%d leaves: %v", len(plan.Leaves), count)
+	// Every leaf's witness is made (its kind's assigner is the leaf package's, whose tests
+	// solve it on the same devnet logs and lanes).
+	for _, l := range plan.Leaves {
+		if _, ok := circuits[l.Kind]; !ok {
+			t.Fatalf("%s: kind %s has no circuit", l.Label, l.Kind)
+		}
+		if _, err := frontend.NewWitness(l.Assignment, ecc.BLS12_377.ScalarField()); err != nil {
+			t.Fatalf("%s (%s): %v", l.Label, l.Kind, err)
 		}
 	}
-	// A send over the receipt leaf's bound, and more claims than slots.
-	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, 100_000, make([]byte, 400)); err != nil {
+
+	if _, err := PlanBatch(Batch{Claims: []ClaimInput{{Lane: claims[0].Lane, Sync: &synccommittee.SignedUpdate{}}}}); err == nil || !strings.Contains(err.Error(), "a beacon chain configured") {
+		t.Fatalf("a sync-committee claim without a beacon chain: %v", err)
+	}
+	if _, err := PlanBatch(Batch{SyncRotations: []SyncRotationInput{{}}}); err == nil || !strings.Contains(err.Error(), "a beacon chain configured") {
+		t.Fatalf("a sync-committee rotation without a beacon chain: %v", err)
+	}
+}
+
+// TestUniversalProverBounds: the universal prover refuses, before any proof, a batch of more
+// leaves than its aggregation's slots and a batch with a leaf of a kind its allow-list
+// lacks.
+func TestUniversalProverBounds(t *testing.T) {
+	b, _ := devnetUniversalBatch(t)
+	names, _ := CommitteeKinds()
+	p := &Prover{Config: DefaultConfig(), runner: runner{log: slog.New(slog.DiscardHandler)}}
+	for _, n := range names {
+		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
+	}
+	ctx := context.Background()
+	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); !errors.Is(err, ErrTooManyLeaves) {
+		t.Fatalf("23 leaves in 16 slots: %v, want ErrTooManyLeaves", err)
+	}
+	rotation := Batch{Rotations: b.Rotations}
+	p.Config.Sizes = []universal.Sizes{{Slots: 1, Kinds: 32, Keys: 1}}
+	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); !errors.Is(err, ErrTooManyLeaves) {
+		t.Fatalf("a rotation and its fold in one slot: %v, want ErrTooManyLeaves", err)
+	}
+	p.Config.Sizes = []universal.Sizes{{Slots: 32, Kinds: 32, Keys: 8}}
+	p.Kinds = p.Kinds[:len(p.Kinds)-2] // no receipt kinds
+	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "is not in the list") {
+		t.Fatalf("a receipt leaf with no receipt kind in the list: %v", err)
+	}
+	// A batch that fits goes as far as its jobs: these kinds have no keys.
+	if _, err := p.ProveLeaves(ctx, rotation, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "has no verifying key") {
+		t.Fatalf("kinds without keys: %v", err)
+	}
+}
+
+// TestUniversalConfigSizes: a batch takes the first aggregation size whose slots and key
+// table hold it, and a config the one wrap cannot take is refused.
+func TestUniversalConfigSizes(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
-	bigHeader, bigTx, bigLog, err := d.Src.FindSend(ctx, dst, 2, nil)
+	for _, c := range []struct{ leaves, kinds, want int }{{1, 1, 0}, {4, 4, 0}, {4, 5, 1}, {5, 2, 1}, {16, 8, 1}} {
+		if got, err := cfg.size(c.leaves, c.kinds); err != nil || got != c.want {
+			t.Errorf("%d leaves of %d kinds: size %d, %v; want %d", c.leaves, c.kinds, got, err, c.want)
+		}
+	}
+	for _, c := range [][2]int{{17, 1}, {16, 9}} {
+		if _, err := cfg.size(c[0], c[1]); !errors.Is(err, ErrTooManyLeaves) {
+			t.Errorf("%d leaves of %d kinds: %v, want ErrTooManyLeaves", c[0], c[1], err)
+		}
+	}
+	small, large := SmallSizes, LargeSizes
+	other := large
+	other.Kinds = 64
+	for name, sizes := range map[string][]universal.Sizes{
+		"none": nil, "three": {small, large, {Slots: 32, Kinds: 32, Keys: 8}},
+		"largest first": {large, small}, "two lists": {small, other}, "no keys": {{Slots: 4, Kinds: 32}},
+	} {
+		if err := (Config{Sizes: sizes}).Check(); err == nil {
+			t.Errorf("%s: taken", name)
+		}
+	}
+	// An allow-list of some attester-committee kinds: the fold first, in their order.
+	if err := testUniversal().Check(); err != nil {
+		t.Fatalf("make test's config: %v", err)
+	}
+	for name, kinds := range map[string][]string{"none": {}, "no fold": {KindRotation}, "the fold after": {KindRotation, KindFold},
+		"an unknown kind": {KindFold, "universal-nosuch"}, "out of order": {KindFold, KindRotation, KindHeader}} {
+		if err := (Config{Sizes: []universal.Sizes{small}, Committee: kinds}).Check(); err == nil {
+			t.Errorf("committee kinds, %s: taken", name)
+		}
+	}
+}
+
+// TestUniversalCircuitSetHoldsOneCircuit: the universal circuit set compiles a job's circuit
+// when it is asked for it, with its stored verifying key, and lets the one before go, so
+// that a prover or a worker holds one constraint system at a time; it runs no setup, and
+// refuses an unknown name.
+func TestUniversalCircuitSetHoldsOneCircuit(t *testing.T) {
+	store := &prover.Store{Dir: t.TempDir()}
+	s := &CircuitSet{Store: store, Config: DefaultConfig(), extra: map[string]func() frontend.Circuit{}}
+	for _, name := range []string{"a", "b"} {
+		s.extra[name] = func() frontend.Circuit { return &squareCircuit{} }
+	}
+	if _, err := s.Circuit("a"); err == nil {
+		t.Fatal("a circuit without keys in the store was compiled and taken")
+	}
+	for _, name := range []string{"a", "b"} {
+		if _, err := keyed(store, slog.New(slog.DiscardHandler), name, bls12377, &squareCircuit{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.Circuit("a")
+	if err != nil || a.CCS == nil || a.Keys.VK == nil {
+		t.Fatalf("a: %v", err)
+	}
+	if again, err := s.Circuit("a"); err != nil || again != a {
+		t.Fatal("a compiled twice in a row")
+	}
+	b, err := s.Circuit("b")
+	if err != nil || b.CCS == nil {
+		t.Fatalf("b: %v", err)
+	}
+	if s.last != b {
+		t.Fatal("the set holds another circuit than the last asked for")
+	}
+	if _, err := s.Circuit("c"); !errors.Is(err, ErrNoCircuit) {
+		t.Fatalf("an unknown circuit: %v", err)
+	}
+}
+
+// TestUniversalFitOfSegmentEnds: the security review's scenario (senders who close a
+// segment a message, then an honest message) as the relay asks for it: every segment end and
+// the head in one batch, and the rotation due. The prover keeps what one aggregation holds
+// (Prover.Fit), counted by the planner before any proof: the rotation alone first, then the
+// segment ends in order, as many as the large aggregation's slots hold, each a claim of the
+// statement in order; the rest wait for the next batch.
+func TestUniversalFitOfSegmentEnds(t *testing.T) {
+	d := devnet.StartForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dst := d.Config.DestinationDomain
+	const per = protocol.SegmentMaxGas / protocol.InlineGasLimit
+	const ends = 12
+	for i := 0; i < ends*per+1; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, protocol.InlineGasLimit, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bigHash := bigHeader.Hash()
-	if _, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{input(&bigHash, bigTx, bigLog, d.Outbox)}}); !errors.Is(err, ErrReceiptTooLarge) {
-		t.Fatalf("a 400-byte send by receipt: %v", err)
+	cps, err := d.Src.Checkpoints(ctx, dst, 0, ^uint64(0), h.Number)
+	if err != nil || len(cps) != ends {
+		t.Fatalf("checkpoints %v (%v): want %d segment ends", cps, err, ends)
 	}
-	if _, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{lane, lane, event, event}}); !errors.Is(err, ErrShape) {
-		t.Fatalf("four claims by receipt in three slots: %v", err)
-	}
-	// The Transfer claimed as a lane by receipt of the Outbox: no such log.
-	asLane := event
-	asLane.Outbox = d.Outbox
-	if _, err := p.PlanLeaves(Batch{Receipts: []ReceiptInput{asLane}}); err == nil {
-		t.Fatal("a Transfer planned as a lane by receipt")
-	}
-}
-
-// plannerOf is a prover of cfg that plans batches and compiles only its statement leaf (its
-// witness is the planner's own work; the other leaves' come from the assigners their packages
-// solve), with no key.
-func plannerOf(t *testing.T, cfg Config) *Prover {
-	t.Helper()
-	p := &Prover{Config: cfg}
-	leaves := cfg.leafCircuits()
-	if err := p.setLeaves(func(name string) (*Circuit, error) {
-		c := &Circuit{Name: name, Curve: ecc.BLS12_377}
-		if name != cfg.Circuits().Statement {
-			return c, nil
-		}
-		var err error
-		c.CCS, err = frontend.Compile(ecc.BLS12_377.ScalarField(), r1cs.NewBuilder, leaves[name])
-		return c, err
-	}); err != nil {
+	lane, err := d.Src.ProveLane(ctx, h, dst, cps)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	members, _ := devnet.Committee()
+	sigs, err := devnet.Attest(d.Config.SourceDomain, h.Number.Uint64(), h.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rot, rotSigs, err := devnet.AttestRotation(d.Config.SourceDomain, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Batch
+	for _, c := range append(append([]uint64(nil), cps...), 0) {
+		b.Claims = append(b.Claims, ClaimInput{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: c})
+	}
+	b.Rotations = []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}
+
+	names, _ := CommitteeKinds()
+	p := &Prover{Config: DefaultConfig(), runner: runner{log: slog.New(slog.DiscardHandler)}}
+	for _, n := range names {
+		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
+	}
+	fit, err := p.Fit(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fit.Claims) != 0 || len(fit.Rotations) != 1 {
+		t.Fatalf("with the rotation due: %d claims and %d rotations, want the rotation alone", len(fit.Claims), len(fit.Rotations))
+	}
+	b.Rotations = nil
+	if fit, err = p.Fit(b); err != nil {
+		t.Fatal(err)
+	}
+	n := len(fit.Claims)
+	if n < 1 || n > len(b.Claims) {
+		t.Fatalf("%d of %d claims fit", n, len(b.Claims))
+	}
+	plan, err := p.plan(fit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _, err := p.check(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range plan.Statement.Lanes {
+		if c.Kind != protocol.KindLaneCheckpoint || c.Count != cps[i] {
+			t.Fatalf("claim %d: %s at %d, want the checkpoint at %d", i, c.Kind, c.Count, cps[i])
+		}
+	}
+	if n < len(b.Claims) {
+		more := fit
+		more.Claims = b.Claims[:n+1]
+		if _, _, err := p.check(mustPlan(t, p, more)); !errors.Is(err, ErrTooManyLeaves) {
+			t.Fatalf("%d claims fit, but %d do too: %v", n, n+1, err)
+		}
+	}
+	t.Logf("%d of %d segment ends in one batch: %d leaves in aggregation %s (%d slots)", n, len(b.Claims), len(plan.Leaves),
+		AggregateName(p.Config.Sizes[size]), p.Config.Sizes[size].Slots)
 }
 
-// solveTasks makes every task's witness and solves those whose circuit is compiled.
-func solveTasks(t *testing.T, plan *LeafPlan) {
+func mustPlan(t *testing.T, p *Prover, b Batch) *Plan {
 	t.Helper()
-	for k, task := range plan.tasks {
-		w, err := frontend.NewWitness(task.assignment, ecc.BLS12_377.ScalarField())
-		if err != nil {
-			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
-		}
-		if task.circuit.CCS == nil {
-			continue
-		}
-		if err := task.circuit.CCS.IsSolved(w); err != nil {
-			t.Fatalf("task %d (%s, %s): %v", k, task.circuit.Name, task.label, err)
-		}
+	plan, err := p.plan(b)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return plan
 }
 
-// markedProofs are n stand-in proofs, each marked by its index (labelOf reads it back).
-func markedProofs(n int) []aggregate.Leaf {
-	proofs := make([]aggregate.Leaf, n)
-	for k := range proofs {
-		var pr groth16bls12377.Proof
-		pr.Ar.X.SetUint64(uint64(k + 1))
-		proofs[k].Proof = &pr
+// linksToItsStatement links a plan's leaves under an allow-list of kinds and checks that
+// they export the statement chain of the plan's statement, which is the plan's chain.
+func linksToItsStatement(t *testing.T, plan *Plan, kinds []string) {
+	t.Helper()
+	values, ks, err := plan.Values(kinds)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return proofs
-}
-
-// labelOf returns the label of the task whose marked proof a leaf is.
-func labelOf(plan *LeafPlan) func(aggregate.Leaf) string {
-	return func(l aggregate.Leaf) string {
-		return plan.tasks[int(l.Proof.(*groth16bls12377.Proof).Ar.X.Uint64())-1].label
+	link, err := universal.Link(values, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := protocol.ChainStatement(plan.Statement.ClaimHashes())
+	if got, want := values[link.Order[link.Exporter]].Produced.BigInt(new(big.Int)), facts.StatementOf(chain); got.Cmp(want) != 0 || plan.Chain != chain {
+		t.Fatalf("exports %x (chain %s), want %x (chain %s)", got, plan.Chain, want, chain)
 	}
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // The test binary doubles as a worker process: run with ISTHMUS_TEST_WORKER set, it serves
-// the devnet pipeline's circuits to the NATS server at ISTHMUS_TEST_NATS with the keys of
-// ISTHMUS_KEY_DIR, as `isthmus worker` does.
+// the circuits of a universal config (ISTHMUS_TEST_WORKER_CONFIG: "test", make test's; or
+// "devnet") to the NATS server at ISTHMUS_TEST_NATS with the keys of ISTHMUS_KEY_DIR, as
+// `isthmus worker` does.
 func TestMain(m *testing.M) {
 	if name := os.Getenv("ISTHMUS_TEST_WORKER"); name != "" {
 		os.Exit(workerProcess(name))
@@ -35,8 +36,12 @@ func workerProcess(name string) int {
 		log.Error("key store", "err", err)
 		return 1
 	}
+	cfg := testUniversal()
+	if os.Getenv("ISTHMUS_TEST_WORKER_CONFIG") == "devnet" {
+		cfg = DefaultConfig()
+	}
 	err = ServeWorker(ctx, WorkerConfig{Name: name, URL: os.Getenv("ISTHMUS_TEST_NATS"), Store: &prover.Store{Dir: dir, Log: log},
-		Config: DevnetConfig(), AckWait: 10 * time.Second, Log: log})
+		Config: cfg, AckWait: 10 * time.Second, Log: log})
 	if err != nil {
 		log.Error("worker", "err", err)
 		return 1
@@ -57,12 +62,13 @@ func (w *childWorker) stop() {
 	<-w.done
 }
 
-// startWorkerProcess starts this test binary as a worker process named name, with the keys
-// of keyDir, logging into the test's log.
-func startWorkerProcess(t testing.TB, ctx context.Context, name, url, keyDir string) *childWorker {
+// startWorkerProcess starts this test binary as a worker process named name, serving the
+// universal config named config ("test" or "devnet") with the keys of keyDir, logging into
+// the test's log.
+func startWorkerProcess(t testing.TB, ctx context.Context, name, url, keyDir, config string) *childWorker {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "ISTHMUS_TEST_WORKER="+name, "ISTHMUS_TEST_NATS="+url, "ISTHMUS_KEY_DIR="+keyDir)
+	cmd.Env = append(os.Environ(), "ISTHMUS_TEST_WORKER="+name, "ISTHMUS_TEST_NATS="+url, "ISTHMUS_KEY_DIR="+keyDir, "ISTHMUS_TEST_WORKER_CONFIG="+config)
 	out, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -6,17 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/consensys/gnark/frontend"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
-	"github.com/isthmus-xyz/isthmus/circuits/wrap"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
 
@@ -283,100 +278,18 @@ func (w *Worker) dead(ctx context.Context, m jetstream.Msg, job Job, tries int, 
 	w.Metrics.ended(job.Circuit, nil, true)
 }
 
-// CircuitSet is a CircuitSource of a config's circuits that compiles each on first use: a
-// worker compiles only what it proves. The aggregation's leaf keys and the wrap's
-// aggregation key are read from the store.
-type CircuitSet struct {
-	Store  *prover.Store
-	Config Config
-	Log    *slog.Logger
-
-	mu    sync.Mutex
-	built map[string]*Circuit
-}
-
-// Circuit compiles the circuit of that name, once, with its stored verifying key.
-func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.built[name]; ok {
-		return c, nil
-	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	n := s.Config.Circuits()
-	vk := func(name string) (*Circuit, error) {
-		k, _, err := s.Store.VerifyingKey(name)
-		if err != nil {
-			return nil, err
-		}
-		return &Circuit{Name: name, Keys: &prover.Keys{VK: k}}, nil
-	}
-	var field *big.Int
-	var circuit frontend.Circuit
-	leaves := s.Config.leafCircuits()
-	switch name {
-	case n.Aggregate:
-		p := &Prover{Config: s.Config}
-		if err := p.setLeaves(vk); err != nil {
-			return nil, err
-		}
-		var err error
-		field = bw6761
-		if circuit, err = aggregate.New(s.Config.Shape, p.leafKeys()); err != nil {
-			return nil, err
-		}
-	case n.Wrap:
-		agg, err := vk(n.Aggregate)
-		if err != nil {
-			return nil, err
-		}
-		field = bn254
-		if circuit, err = wrap.New(agg.Keys.VK); err != nil {
-			return nil, err
-		}
-	default:
-		if circuit = leaves[name]; name != "" && circuit != nil {
-			field = bls12377
-			break
-		}
-		return nil, fmt.Errorf("%w %q (this worker's circuits: %s)", ErrNoCircuit, name, strings.Join(n.All(), ", "))
-	}
-	ccs, err := compile(log, name, field, circuit)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := s.Store.Verifying(name, ccs)
-	if err != nil {
-		return nil, err
-	}
-	curve, err := prover.CurveOf(ccs)
-	if err != nil {
-		return nil, err
-	}
-	c := &Circuit{Name: name, Curve: curve, CCS: ccs, Keys: keys}
-	if s.built == nil {
-		s.built = map[string]*Circuit{}
-	}
-	s.built[name] = c
-	return c, nil
-}
-
 // WorkerConfig is what a worker process serves, and how.
 type WorkerConfig struct {
-	Name     string
-	URL      string // the NATS server
-	Auth     Auth   // how to connect to it
-	Store    *prover.Store
-	Config   Config   // the circuit set; its circuits are compiled on first use
-	Circuits []string // to serve (default: every circuit of Config, or of Universal)
-	// Universal, if set, serves the universal config's circuits instead of Config's, each
-	// compiled when a job asks for it, one held at a time.
-	Universal *UniversalConfig
-	AckWait   time.Duration
-	MaxTries  int
+	Name  string
+	URL   string // the NATS server
+	Auth  Auth   // how to connect to it
+	Store *prover.Store
+	// Config is the circuits served, each compiled when a job asks for it, one held at a
+	// time.
+	Config   Config
+	Circuits []string // to serve (default: every circuit of Config)
+	AckWait  time.Duration
+	MaxTries int
 	// FetchKeys fetches the keys the store lacks from the server's object store first, as
 	// Pins pin them (Queue.FetchKeys).
 	FetchKeys bool
@@ -393,19 +306,12 @@ func ServeWorker(ctx context.Context, wc WorkerConfig) error {
 	}
 	defer q.Close()
 	circuits := wc.Circuits
-	var source CircuitSource = &CircuitSet{Store: wc.Store, Config: wc.Config, Log: wc.Log}
-	if wc.Universal != nil {
-		set := &UniversalCircuitSet{Store: wc.Store, Config: *wc.Universal, Log: wc.Log}
-		source = set
-		if len(circuits) == 0 {
-			var err error
-			if circuits, err = set.Names(); err != nil {
-				return err
-			}
-		}
-	}
+	set := &CircuitSet{Store: wc.Store, Config: wc.Config, Log: wc.Log}
 	if len(circuits) == 0 {
-		circuits = wc.Config.Circuits().All()
+		var err error
+		if circuits, err = set.Names(); err != nil {
+			return err
+		}
 	}
 	if wc.FetchKeys {
 		if err := q.FetchKeys(ctx, wc.Store, circuits, wc.Pins); err != nil {
@@ -413,7 +319,7 @@ func ServeWorker(ctx context.Context, wc WorkerConfig) error {
 		}
 	}
 	w := &Worker{Name: wc.Name, Queue: q, Store: wc.Store, Circuits: circuits,
-		Source:  source,
+		Source:  set,
 		AckWait: wc.AckWait, MaxTries: wc.MaxTries, Log: wc.Log, Metrics: wc.Metrics}
 	return w.Run(ctx)
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -19,10 +18,8 @@ import (
 	tedwards "github.com/consensys/gnark-crypto/ecc/twistededwards"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/header"
-	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
@@ -160,9 +157,6 @@ func circuitsUnderTest() []struct {
 		{"state-step", &leaf.StateStepCircuit{}},
 		{"header-leaf-16", leaf.NewHeaderCircuit(16)},
 		{"header-leaf-64", leaf.NewHeaderCircuit(64)},
-		{"statement-leaf-1r1", leaf.NewStatementCircuit(1, 0, 1)},
-		{"statement-leaf-1-receipt1-r1", leaf.NewStatementCircuit(1, 1, 1)},
-		{"statement-leaf-0-receipt1-r1", leaf.NewStatementCircuit(0, 1, 1)},
 		{"rotation-leaf-4", leaf.NewRotationCircuit(4)},
 		{"receipt-leaf-815B-data-135B", leaf.NewReceiptLeafCircuit(leaf.ReceiptNodeLen, leaf.ReceiptMaxData)},
 		{"receipt-leaf-951B-data-135B", leaf.NewReceiptLeafCircuit(951, 135)},
@@ -192,37 +186,15 @@ func BenchmarkConstraints(b *testing.B) {
 			}
 		})
 	}
-	// The recursion: aggregations over stand-in keys shaped like the leaves' (within ~2% of
-	// the count over the real keys), and the wrap of one aggregation proof.
-	for _, shape := range []aggregate.Shape{{Claims: 1, AccountSteps: 4, StorageSteps: 3}, {Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1}, {Claims: 2, AccountSteps: 10, StorageSteps: 8, Rotations: 1},
-		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 0},
-		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Receipts: 1, ReceiptSteps: 3},
-		// Ethereum as a source at a committee of 8 (two chunks of four keys under the root): a
-		// lane claim and a rotation under the sync committee, alone and beside the committee's.
-		{AccountSteps: 4, StorageSteps: 3, Sync: 1, SyncRotations: 1},
-		{Claims: 1, AccountSteps: 4, StorageSteps: 3, Rotations: 1, Sync: 1, SyncRotations: 1}} {
-		b.Run("aggregate-"+shape.String(), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				b.ReportMetric(float64(compileAggregation(b, shape).GetNbConstraints()), "constraints")
-			}
-		})
-	}
-	// One more step slot (its Groth16 verification and its links): the recursion's cost per
-	// leaf proof.
-	b.Run("aggregate-per-step-proof", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			small := compileAggregation(b, aggregate.Shape{Claims: 1, AccountSteps: 4, StorageSteps: 3})
-			big := compileAggregation(b, aggregate.Shape{Claims: 1, AccountSteps: 5, StorageSteps: 3})
-			b.ReportMetric(float64(big.GetNbConstraints()-small.GetNbConstraints()), "constraints")
-		}
-	})
 	benchRecursionSlots(b)
-	// The universal aggregation (any kinds, witness keys under an allow-list of 32, up to 8
-	// distinct keys a batch), by its number of slots.
-	for _, k := range []int{1, 2, 8, 16, 32} {
-		b.Run(fmt.Sprintf("universal/K=%d", k), func(b *testing.B) {
+	// The universal aggregation (any kinds, witness keys under an allow-list of 32, up to 4
+	// or 8 distinct keys a batch), by its number of slots: the deployment's two sizes among
+	// them.
+	for _, z := range []universal.Sizes{{Slots: 1, Kinds: 32, Keys: 4}, {Slots: 4, Kinds: 32, Keys: 4}, {Slots: 2, Kinds: 32, Keys: 8},
+		{Slots: 8, Kinds: 32, Keys: 8}, {Slots: 16, Kinds: 32, Keys: 8}, {Slots: 32, Kinds: 32, Keys: 8}} {
+		b.Run(fmt.Sprintf("universal/%dx%dx%d", z.Slots, z.Kinds, z.Keys), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				c, err := universal.New(universal.Sizes{Slots: k, Kinds: 32, Keys: 8})
+				c, err := universal.New(z)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -236,8 +208,8 @@ func BenchmarkConstraints(b *testing.B) {
 	}
 	// The universal kinds: the attester committee's, and the sync committee's at mainnet's
 	// 512 members in Deneb (chunks of 4 keys) for domain 1; and the keyed wrap.
-	cfg := aggregator.UniversalConfig{Sizes: aggregator.DevnetUniversal().Sizes,
-		Sync: &aggregator.UniversalSync{Beacon: synccommittee.Mainnet(), SrcDomain: 1, Forks: []string{"deneb"}, ChunkKeys: 4}}
+	cfg := aggregator.Config{Sizes: aggregator.DefaultConfig().Sizes,
+		Sync: &aggregator.SyncConfig{Beacon: synccommittee.Mainnet(), SrcDomain: 1, Forks: []string{"deneb"}, ChunkKeys: 4}}
 	kinds, _, err := cfg.Kinds()
 	if err != nil {
 		b.Fatal(err)
@@ -259,57 +231,4 @@ func BenchmarkConstraints(b *testing.B) {
 			b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
 		}
 	})
-	b.Run("wrap", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			c, err := wrap.New(circuittest.StandInKey(b, ecc.BW6_761.ScalarField(), 1, false))
-			if err != nil {
-				b.Fatal(err)
-			}
-			ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
-		}
-	})
-}
-
-func compileAggregation(b *testing.B, shape aggregate.Shape) constraint.ConstraintSystem {
-	keys := aggregate.Keys{
-		Statement: circuittest.StandInKey(b, field, aggregate.StatementInputs(shape.Lanes(), shape.Receipts, shape.Rotations+shape.SyncRotations), true),
-		Header:    circuittest.StandInKey(b, field, aggregate.HeaderInputs, true),
-		Step:      circuittest.StandInKey(b, field, aggregate.StepInputs, true),
-	}
-	if shape.Rotations > 0 {
-		keys.Rotation = circuittest.StandInKey(b, field, aggregate.RotationInputs, true)
-	}
-	if shape.Receipts > 0 {
-		keys.Receipt = circuittest.StandInKey(b, field, aggregate.ReceiptLeafInputs, true)
-	}
-	if shape.Sync+shape.SyncRotations > 0 {
-		key := func(n int) groth16.VerifyingKey { return circuittest.StandInKey(b, field, n, true) }
-		cfg := synccommittee.Mainnet()
-		rules, err := cfg.Rules("deneb")
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys.Sync = &aggregate.SyncKeys{Signature: key(aggregate.SyncSignatureInputs), Header: key(aggregate.SyncHeaderInputs),
-			Finality: key(aggregate.SyncBranchInputs), Finalized: key(aggregate.SyncFinalizedInputs), Payload: key(aggregate.SyncPayloadInputs), Rules: rules}
-		if shape.SyncRotations > 0 {
-			keys.Sync.Rotation = &aggregate.SyncRotationKeys{Claim: key(aggregate.SyncRotationClaimInputs), Chunk: key(aggregate.SyncChunkInputs),
-				Root: key(2*2 + 2), Size: 8, ChunkKeys: synccommittee.ChunkKeys, Width: synccommittee.MerkleWidth}
-		}
-	}
-	c, err := aggregate.New(shape, keys)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ccs, err := frontend.Compile(ecc.BW6_761.ScalarField(), r1cs.NewBuilder, c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if n := len(ccs.GetCommitments().CommitmentIndexes()); n != 0 {
-		b.Fatalf("the aggregation carries %d commitments", n)
-	}
-	return ccs
 }

@@ -110,12 +110,6 @@ const (
 	RotationClaimSize = 1 + 4 + 32 + 8 + 32
 )
 
-// StatementTag opens every statement: keccak256("isthmus.statement.v2").
-var StatementTag = crypto.Keccak256Hash([]byte("isthmus.statement.v2"))
-
-// publicInputMask keeps the low 253 bits of the statement hash.
-var publicInputMask = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 253), big.NewInt(1))
-
 // LaneClaim states that at BlockNumber (hash BlockHash) of SrcDomain, finalized by the
 // committee whose commitment is Committee, the Outbox had accumulated Acc after Count messages
 // towards DstDomain. Kind says how: the lane's head (its word and accumulator slots), a
@@ -305,24 +299,9 @@ func (s *Statement) Validate() error {
 	return nil
 }
 
-// Hash is keccak256(StatementTag ‖ uint32(#claims) ‖ keccak256(claim)…) over Claims.
-func (s *Statement) Hash() common.Hash {
-	claims := s.Claims()
-	buf := make([]byte, 0, 32+4+32*len(claims))
-	buf = append(buf, StatementTag[:]...)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(claims)))
-	for _, c := range claims {
-		buf = append(buf, crypto.Keccak256(c)...)
-	}
-	return crypto.Keccak256Hash(buf)
-}
+// Hash is the statement a batch proves: the statement chain of its claims' hashes
+// (ChainStatement over ClaimHashes), as Protocol.statementHash computes it.
+func (s *Statement) Hash() common.Hash { return ChainStatement(s.ClaimHashes()) }
 
-// PublicInput is the batch proof's one public input: the statement hash's low 253 bits.
-func (s *Statement) PublicInput() *big.Int {
-	return PublicInputOf(s.Hash())
-}
-
-// PublicInputOf reduces a statement hash to the public input.
-func PublicInputOf(statement common.Hash) *big.Int {
-	return new(big.Int).And(new(big.Int).SetBytes(statement[:]), publicInputMask)
-}
+// PublicInput is the batch proof's one public input: the statement's low ChainInputBits bits.
+func (s *Statement) PublicInput() *big.Int { return ChainInput(s.Hash()) }

@@ -61,12 +61,8 @@ type StatementVec struct {
 	Lanes       []int        `json:"lanes"`
 	Events      []int        `json:"events,omitempty"`
 	Rotations   []int        `json:"rotations"`
-	Hash        common.Hash  `json:"hash"`
-	PublicInput *hexutil.Big `json:"publicInput"`
-	// Chain is the statement of the universal aggregation (ChainStatement) and ChainInput its
-	// public input (the low 252 bits).
-	Chain      common.Hash  `json:"chain"`
-	ChainInput *hexutil.Big `json:"chainInput"`
+	Hash        common.Hash  `json:"hash"`        // the statement chain (Statement.Hash)
+	PublicInput *hexutil.Big `json:"publicInput"` // its low 252 bits
 }
 
 // SlotVector gives the Outbox storage slots of one lane and one of its checkpoints.

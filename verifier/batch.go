@@ -16,21 +16,22 @@ import (
 )
 
 // BatchFormat names the batch file format.
-const BatchFormat = "isthmus.batch.v1"
+const BatchFormat = "isthmus.batch.v2"
 
 // Batch is a proven batch as a file: what `isthmus prove` writes, `isthmus verify` checks and
 // the relay submits. Proof is the calldata of submitBatch's proof argument.
 type Batch struct {
 	Format      string             `json:"format"`
 	Circuit     string             `json:"circuit"` // the wrap circuit whose key verifies it
+	Config      *hexutil.Big       `json:"config"`  // the deployment's config it is proven under: the verifier's CONFIG
 	Statement   protocol.Statement `json:"statement"`
 	Hash        common.Hash        `json:"statementHash"`
 	PublicInput *hexutil.Big       `json:"publicInput"`
 	Proof       hexutil.Bytes      `json:"proof"`
 }
 
-// NewBatch is the batch file of a proof of statement.
-func NewBatch(circuit string, statement protocol.Statement, proof groth16.Proof) (*Batch, error) {
+// NewBatch is the batch file of a proof of statement under a deployment's config.
+func NewBatch(circuit string, config *big.Int, statement protocol.Statement, proof groth16.Proof) (*Batch, error) {
 	calldata, err := Calldata(proof)
 	if err != nil {
 		return nil, err
@@ -38,7 +39,7 @@ func NewBatch(circuit string, statement protocol.Statement, proof groth16.Proof)
 	if statement.Rotations == nil {
 		statement.Rotations = []protocol.RotationClaim{}
 	}
-	return &Batch{Format: BatchFormat, Circuit: circuit, Statement: statement, Hash: statement.Hash(),
+	return &Batch{Format: BatchFormat, Circuit: circuit, Config: (*hexutil.Big)(config), Statement: statement, Hash: statement.Hash(),
 		PublicInput: (*hexutil.Big)(statement.PublicInput()), Proof: calldata}, nil
 }
 
@@ -48,8 +49,11 @@ func (b *Batch) Validate() (groth16.Proof, error) {
 	if b.Format != BatchFormat {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrEncoding, b.Format, BatchFormat)
 	}
-	if len(b.Statement.Lanes)+len(b.Statement.Rotations) == 0 {
-		return nil, fmt.Errorf("%w: an empty statement", ErrEncoding)
+	if err := b.Statement.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	if b.Config == nil {
+		return nil, fmt.Errorf("%w: no config", ErrEncoding)
 	}
 	if h := b.Statement.Hash(); h != b.Hash {
 		return nil, fmt.Errorf("%w: the statement hashes to %s, the file says %s", ErrEncoding, h, b.Hash)

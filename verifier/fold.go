@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/big"
 	"text/template"
@@ -13,13 +14,15 @@ import (
 )
 
 // verifyBatchSolidity is IBatchVerifier's verifyBatch, added to the verifier gnark exports for
-// the wrap key (one public input, one commitment). It makes the checks of gnark's verifyProof
-// with one pairing call instead of two:
+// the wrap key (two public inputs, the statement and the config, one commitment) with the
+// config fixed. It makes the checks of gnark's verifyProof with one pairing call instead of
+// two:
 //
 //	verifyProof:  e(A,B)·e(C,−δ)·e(α,−β)·e(L,−γ) = 1  and  e(D,−σG)·e(PoK,G) = 1
 //	verifyBatch:  e(A,B)·e(C,−δ)·e(α,−β)·e(L,−γ) · e(ρD,−σG)·e(ρPoK,G) = 1
 //
-// where L = K₀ + D + x·K₁ + h·K₂ (x the statement, h = keccak(D ‖ committed inputs) mod r)
+// where L = (K₀ + c·K₂) + D + x·K₁ + h·K₃ (x the statement, c the config, folded into one
+// constant point when the verifier is generated, h = keccak(D ‖ committed inputs) mod r)
 // and ρ = keccak(proof ‖ x) mod r. Both products lie in the pairing's target group, of prime
 // order r; ρ is fixed only once every point is, so when the commitment's product P₂ is not
 // 1 the folded check holds for a single ρ out of r (P₁·P₂^ρ = 1), and when P₂ is 1 it is the
@@ -31,14 +34,14 @@ import (
 // refused; as in gnark's verifier, the failing call uses up the gas it was given (all but a
 // 64th), so the caller may run out of gas instead of reading false. Either way the batch is
 // refused.
-const verifyBatchSolidity = `{{if .Folded}}
+const verifyBatchSolidity = `
     /// @notice The deployment's configuration this verifier takes, the wrap's second public
     ///         input, fixed: Poseidon2(the leaf kinds' allow-list root, the aggregation keys).
     uint256 public constant CONFIG = {{.Config}};
     // K0 + CONFIG·K2, folded when the verifier is generated.
     uint256 constant FOLDED_X = {{.FoldedX}};
     uint256 constant FOLDED_Y = {{.FoldedY}};
-{{end}}
+
     /// @notice IBatchVerifier: whether ` + "`proof`" + ` (A, B, C, the commitment D and its proof of
     ///         knowledge, {{.ProofSize}} bytes as verifyProof takes them) proves the statement
     ///         ` + "`publicInput`" + `. The checks of verifyProof, its two pairing equations folded
@@ -51,9 +54,9 @@ const verifyBatchSolidity = `{{if .Folded}}
         assembly ("memory-safe") {
             let f := mload(0x40)
             let g := add(f, 0x40)
-            // L = K0 + D + publicInput·K1 + h·K2, accumulated at f.
-            mstore(f, {{.ConstX}})
-            mstore(add(f, 0x20), {{.ConstY}})
+            // L = (K0 + CONFIG·K2) + D + publicInput·K1 + h·K3, accumulated at f.
+            mstore(f, FOLDED_X)
+            mstore(add(f, 0x20), FOLDED_Y)
             calldatacopy(g, add(proof.offset, 0x100), 0x40)
             ok := staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40)
             mstore(g, PUB_0_X)
@@ -61,8 +64,8 @@ const verifyBatchSolidity = `{{if .Folded}}
             mstore(add(g, 0x40), publicInput)
             ok := and(ok, staticcall(gas(), PRECOMPILE_MUL, g, 0x60, g, 0x40))
             ok := and(ok, staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40))
-            mstore(g, {{.CommitX}})
-            mstore(add(g, 0x20), {{.CommitY}})
+            mstore(g, PUB_2_X)
+            mstore(add(g, 0x20), PUB_2_Y)
             mstore(add(g, 0x40), h)
             ok := and(ok, staticcall(gas(), PRECOMPILE_MUL, g, 0x60, g, 0x40))
             ok := and(ok, staticcall(gas(), PRECOMPILE_ADD, f, 0x80, f, 0x40))
@@ -111,26 +114,19 @@ const verifyBatchSolidity = `{{if .Folded}}
 
 var verifyBatchTemplate = template.Must(template.New("verifyBatch").Parse(verifyBatchSolidity))
 
-// verifyBatchFunction renders verifyBatch for a wrap key, which must have the wrap's shape:
-// one public input and one commitment, committing to no public input but perhaps that one.
-func verifyBatchFunction(vk groth16.VerifyingKey) (string, error) {
-	return renderVerifyBatch(vk, nil)
-}
-
-// renderVerifyBatch renders verifyBatch for a wrap key of one public input, or with config
-// (the wrap's Config: the allow-list root and the aggregation keys) for a key of two whose
-// second input is config,
-// folded into the constant point when the verifier is generated: the call then costs what
-// a one-input call costs.
+// renderVerifyBatch renders verifyBatch for a wrap key of two public inputs, the statement
+// and the deployment's config (the wrap's Config: the allow-list root and the aggregation
+// keys), with config folded into the constant point when the verifier is generated: the
+// call then costs what a one-input call costs.
 func renderVerifyBatch(vk groth16.VerifyingKey, config *big.Int) (string, error) {
 	k, ok := vk.(*groth16bn254.VerifyingKey)
 	if !ok {
 		return "", fmt.Errorf("a %T, want a BN254 verifying key", vk)
 	}
-	inputs := 1
-	if config != nil {
-		inputs = 2
+	if config == nil {
+		return "", errors.New("no config to fix in the verifier")
 	}
+	const inputs = 2
 	if n := len(k.G1.K) - 1 - len(k.CommitmentKeys); n != inputs {
 		return "", fmt.Errorf("the key has %d public inputs, want %d", n, inputs)
 	}
@@ -145,24 +141,18 @@ func renderVerifyBatch(vk groth16.VerifyingKey, config *big.Int) (string, error)
 		}
 		committed = append(committed, names[c-1])
 	}
-	data := struct {
-		ProofSize                        int
-		Committed                        []string
-		Folded                           bool
-		Config, FoldedX, FoldedY         string
-		ConstX, ConstY, CommitX, CommitY string
-	}{ProofSize: ProofSize, Committed: committed, ConstX: "CONSTANT_X", ConstY: "CONSTANT_Y", CommitX: "PUB_1_X", CommitY: "PUB_1_Y"}
-	if config != nil {
-		if config.Sign() < 0 || config.Cmp(ecc.BN254.ScalarField()) >= 0 {
-			return "", fmt.Errorf("a config %v outside the BN254 scalar field", config)
-		}
-		var p bn254.G1Affine
-		p.ScalarMultiplication(&k.G1.K[2], config)
-		p.Add(&p, &k.G1.K[0])
-		data.Folded, data.Config = true, config.String()
-		data.FoldedX, data.FoldedY = p.X.BigInt(new(big.Int)).String(), p.Y.BigInt(new(big.Int)).String()
-		data.ConstX, data.ConstY, data.CommitX, data.CommitY = "FOLDED_X", "FOLDED_Y", "PUB_2_X", "PUB_2_Y"
+	if config.Sign() < 0 || config.Cmp(ecc.BN254.ScalarField()) >= 0 {
+		return "", fmt.Errorf("a config %v outside the BN254 scalar field", config)
 	}
+	var p bn254.G1Affine
+	p.ScalarMultiplication(&k.G1.K[2], config)
+	p.Add(&p, &k.G1.K[0])
+	data := struct {
+		ProofSize                int
+		Committed                []string
+		Config, FoldedX, FoldedY string
+	}{ProofSize: ProofSize, Committed: committed, Config: config.String(),
+		FoldedX: p.X.BigInt(new(big.Int)).String(), FoldedY: p.Y.BigInt(new(big.Int)).String()}
 	var out bytes.Buffer
 	err := verifyBatchTemplate.Execute(&out, data)
 	return out.String(), err

@@ -14,7 +14,7 @@ import (
 func FuzzHardeningBatchFile(f *testing.F) {
 	_, proof, _ := proveSmall(f, 5)
 	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{Kind: protocol.KindLaneHead, SrcDomain: 1, DstDomain: 2, Count: 3, BlockNumber: 7}}}
-	b, err := NewBatch("wrap-test", stmt, proof)
+	b, err := NewBatch("wrap-test", testConfig, stmt, proof)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -24,8 +24,8 @@ func FuzzHardeningBatchFile(f *testing.F) {
 	}
 	f.Add(valid)
 	f.Add(valid[:len(valid)/2])
-	f.Add([]byte(`{"format":"isthmus.batch.v1","statement":{"lanes":[],"rotations":[]}}`))
-	f.Add([]byte(`{"format":"isthmus.batch.v1","statement":{"lanes":[{"kind":9}]},"proof":"0x00"}`))
+	f.Add([]byte(`{"format":"isthmus.batch.v2","statement":{"lanes":[],"rotations":[]}}`))
+	f.Add([]byte(`{"format":"isthmus.batch.v2","statement":{"lanes":[{"kind":9}]},"proof":"0x00"}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, _, err := DecodeBatch(data)

@@ -19,7 +19,7 @@ import (
 // that of the real pipeline's, whose verifier does the same work.
 func TestInboxWithGeneratedVerifier(t *testing.T) {
 	k := setupSqrt(t)
-	compiled, err := Compile(filepath.Join("..", "contracts"), k.vk)
+	compiled, err := Compile(filepath.Join("..", "contracts"), k.vk, testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,25 +35,27 @@ var ErrInvalid = errors.New("invalid batch proof")
 // ErrEncoding is returned for proof bytes that do not decode.
 var ErrEncoding = errors.New("malformed batch proof")
 
-// publicWitness is the wrap circuit's public witness: the statement.
-func publicWitness(publicInput *big.Int) (witness.Witness, error) {
+// publicWitness is the wrap circuit's public witness: the statement, the deployment's
+// config.
+func publicWitness(publicInput, config *big.Int) (witness.Witness, error) {
 	w, err := witness.New(ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, err
 	}
-	values := make(chan any, 1)
+	values := make(chan any, 2)
 	values <- publicInput
+	values <- config
 	close(values)
-	if err := w.Fill(1, 0, values); err != nil {
-		return nil, fmt.Errorf("public input %s: %w", publicInput, err)
+	if err := w.Fill(2, 0, values); err != nil {
+		return nil, fmt.Errorf("public inputs %s, %s: %w", publicInput, config, err)
 	}
 	return w, nil
 }
 
-// Verify checks a wrap proof natively for a statement's public input, as the Solidity
-// verifier does.
-func Verify(vk groth16.VerifyingKey, proof groth16.Proof, publicInput *big.Int) error {
-	w, err := publicWitness(publicInput)
+// Verify checks a wrap proof natively for a statement's public input under a deployment's
+// config, as the Solidity verifier generated for that config does.
+func Verify(vk groth16.VerifyingKey, proof groth16.Proof, publicInput, config *big.Int) error {
+	w, err := publicWitness(publicInput, config)
 	if err != nil {
 		return err
 	}
@@ -93,26 +95,17 @@ func FromCalldata(data []byte) (groth16.Proof, error) {
 	return p, nil
 }
 
-// ExportSolidity writes the Solidity verifier of a wrap key: the verifier gnark generates,
+// ExportSolidity writes the Solidity verifier of the wrap key (wrap.KeyedCircuit: the
+// statement, then the deployment's config) for one config: the verifier gnark generates,
 // with IBatchVerifier's verifyBatch added (one pairing call instead of two, see fold.go), so
-// that the Inbox calls it directly.
-func ExportSolidity(vk groth16.VerifyingKey, w io.Writer) error {
-	fn, err := verifyBatchFunction(vk)
-	if err != nil {
-		return fmt.Errorf("wrap key: %w", err)
-	}
-	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma), solidity.WithFunctions(strings.NewReader(fn)))
-}
-
-// ExportUniversalSolidity writes the Solidity verifier of the one wrap's key
-// (wrap.KeyedCircuit: the statement, then the deployment's Config) for one Config: its
-// verifyBatch takes the statement alone, the Config being fixed in the contract (CONFIG)
-// and folded into its constant point. Another allow-list or aggregation key is another
-// verifier of the same wrap key, which the Inbox takes behind its upgrade delay.
-func ExportUniversalSolidity(vk groth16.VerifyingKey, config *big.Int, w io.Writer) error {
+// that the Inbox calls it directly. Its verifyBatch takes the statement alone, the config
+// being fixed in the contract (CONFIG) and folded into its constant point. Another
+// allow-list or aggregation key is another verifier of the same wrap key, which the Inbox
+// takes behind its upgrade delay.
+func ExportSolidity(vk groth16.VerifyingKey, config *big.Int, w io.Writer) error {
 	fn, err := renderVerifyBatch(vk, config)
 	if err != nil {
-		return fmt.Errorf("universal wrap key: %w", err)
+		return fmt.Errorf("wrap key: %w", err)
 	}
 	return vk.ExportSolidity(w, solidity.WithPragmaVersion(Pragma), solidity.WithFunctions(strings.NewReader(fn)))
 }
@@ -125,21 +118,11 @@ type Compiled struct {
 	Compiler string
 }
 
-// Compile exports a wrap key's verifier and compiles it with the pinned compiler found in
-// contractsDir (see ContractsDir).
-func Compile(contractsDir string, vk groth16.VerifyingKey) (*Compiled, error) {
+// Compile exports the wrap key's verifier for a config and compiles it with the pinned
+// compiler found in contractsDir (see ContractsDir).
+func Compile(contractsDir string, vk groth16.VerifyingKey, config *big.Int) (*Compiled, error) {
 	var src bytes.Buffer
-	if err := ExportSolidity(vk, &src); err != nil {
-		return nil, fmt.Errorf("export verifier: %w", err)
-	}
-	return compileVerifier(contractsDir, src.String())
-}
-
-// CompileUniversal exports the one wrap key's verifier for a Config and compiles it (see
-// Compile).
-func CompileUniversal(contractsDir string, vk groth16.VerifyingKey, config *big.Int) (*Compiled, error) {
-	var src bytes.Buffer
-	if err := ExportUniversalSolidity(vk, config, &src); err != nil {
+	if err := ExportSolidity(vk, config, &src); err != nil {
 		return nil, fmt.Errorf("export verifier: %w", err)
 	}
 	return compileVerifier(contractsDir, src.String())

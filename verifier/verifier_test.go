@@ -35,20 +35,25 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// sqrtWrap is a test double of the wrap circuit with its shape: one public input (the
-// statement) and one commitment (from a range check). It proves a statement that has a
-// square root mod r.
+// sqrtWrap is a test double of the wrap circuit with its shape: two public inputs (the
+// statement and the deployment's config) and one commitment (from a range check). It proves
+// a statement that has a square root mod r, under any config.
 type sqrtWrap struct {
 	Statement frontend.Variable `gnark:",public"`
+	Config    frontend.Variable `gnark:",public"`
 	Root      frontend.Variable
 	Small     frontend.Variable
 }
 
 func (c *sqrtWrap) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(c.Root, c.Root), c.Statement)
+	api.AssertIsEqual(api.Mul(c.Config, 1), c.Config)
 	rangecheck.New(api).Check(c.Small, 64)
 	return nil
 }
+
+// testConfig is the config the tests' verifiers are generated for: 2^248 − 12345.
+var testConfig = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 248), big.NewInt(12345))
 
 // sqrtKeys is sqrtWrap compiled and set up.
 type sqrtKeys struct {
@@ -70,14 +75,20 @@ func setupSqrt(t testing.TB) *sqrtKeys {
 	return &sqrtKeys{ccs, pk, vk}
 }
 
-// prove proves stmt with the Solidity target, or returns nil if it has no square root.
+// prove proves stmt under testConfig with the Solidity target, or returns nil if it has no
+// square root.
 func (k *sqrtKeys) prove(t testing.TB, stmt *big.Int) groth16.Proof {
+	return k.proveUnder(t, stmt, testConfig)
+}
+
+// proveUnder proves stmt under config.
+func (k *sqrtKeys) proveUnder(t testing.TB, stmt, config *big.Int) groth16.Proof {
 	t.Helper()
 	root := new(big.Int).ModSqrt(stmt, ecc.BN254.ScalarField())
 	if root == nil {
 		return nil
 	}
-	w, err := frontend.NewWitness(&sqrtWrap{Statement: stmt, Root: root, Small: 5}, ecc.BN254.ScalarField())
+	w, err := frontend.NewWitness(&sqrtWrap{Statement: stmt, Config: config, Root: root, Small: 5}, ecc.BN254.ScalarField())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +109,14 @@ func proveSmall(t testing.TB, root int64) (groth16.VerifyingKey, groth16.Proof, 
 
 func TestCalldataRoundTripAndNativeVerify(t *testing.T) {
 	vk, proof, stmt := proveSmall(t, 12345)
-	if err := Verify(vk, proof, stmt); err != nil {
+	if err := Verify(vk, proof, stmt, testConfig); err != nil {
 		t.Fatal(err)
 	}
-	if Verify(vk, proof, new(big.Int).Add(stmt, big.NewInt(1))) == nil {
+	if Verify(vk, proof, new(big.Int).Add(stmt, big.NewInt(1)), testConfig) == nil {
 		t.Fatal("verified for another statement")
+	}
+	if Verify(vk, proof, stmt, new(big.Int).Add(testConfig, big.NewInt(1))) == nil {
+		t.Fatal("verified under another config")
 	}
 	data, err := Calldata(proof)
 	if err != nil {
@@ -115,7 +129,7 @@ func TestCalldataRoundTripAndNativeVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(vk, back, stmt); err != nil {
+	if err := Verify(vk, back, stmt, testConfig); err != nil {
 		t.Fatalf("decoded proof: %v", err)
 	}
 	for name, bad := range map[string][]byte{
@@ -135,7 +149,7 @@ func TestCalldataRoundTripAndNativeVerify(t *testing.T) {
 // accept: the proof for its statement, and none of its tamperings, in any of its points.
 func TestGeneratedVerifierOnChain(t *testing.T) {
 	vk, proof, stmt := proveSmall(t, 987654321)
-	compiled, err := Compile(filepath.Join("..", "contracts"), vk)
+	compiled, err := Compile(filepath.Join("..", "contracts"), vk, testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +168,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 	batch := bindings.NewIBatchVerifier()
 	verifyBatch := verifyBatchOn(t, ctx, client, addr)
 	verifyProof := func(proof []byte, input *big.Int) bool {
-		call, err := gnarkABI.Pack("verifyProof", proof, [1]*big.Int{input})
+		call, err := gnarkABI.Pack("verifyProof", proof, [2]*big.Int{input, testConfig})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +178,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 	// The native verifier reduces the input; the contracts refuse one that is not reduced.
 	native := func(data []byte, input *big.Int) bool {
 		p, err := FromCalldata(data)
-		return err == nil && input.Cmp(ecc.BN254.ScalarField()) < 0 && Verify(vk, p, input) == nil
+		return err == nil && input.Cmp(ecc.BN254.ScalarField()) < 0 && Verify(vk, p, input, testConfig) == nil
 	}
 
 	type tc struct {
@@ -221,7 +235,7 @@ func TestGeneratedVerifierOnChain(t *testing.T) {
 
 	// Gas of a verification as the Inbox makes it, and through gnark's verifyProof, each in a
 	// transaction of its own (with the 21,000 and the calldata).
-	call, err := gnarkABI.Pack("verifyProof", data, [1]*big.Int{stmt})
+	call, err := gnarkABI.Pack("verifyProof", data, [2]*big.Int{stmt, testConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +297,7 @@ func negY(y []byte) []byte {
 func TestBatchFileRefusesBadInput(t *testing.T) {
 	_, proof, _ := proveSmall(t, 5)
 	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{Kind: protocol.KindLaneHead, SrcDomain: 1, DstDomain: 2, Count: 3, BlockNumber: 7}}}
-	b, err := NewBatch("wrap-test", stmt, proof)
+	b, err := NewBatch("wrap-test", testConfig, stmt, proof)
 	if err != nil {
 		t.Fatal(err)
 	}

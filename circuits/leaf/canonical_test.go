@@ -126,44 +126,5 @@ func TestHardeningShiftedCommitmentRefused(t *testing.T) {
 			t.Error("committee + r accepted")
 		}
 	})
-
-	t.Run("statement leaf", func(t *testing.T) {
-		solve := statementCCS(t)
-		stmt, words := testStatement()
-		a, _, err := AssignStatement(stmt, words, 0, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bad := stmt
-		bad.Lanes = []protocol.LaneClaim{stmt.Lanes[0]}
-		bad.Lanes[0].Committee = shifted(stmt.Lanes[0].Committee, 1)
-		if _, _, err := AssignStatement(bad, words, 0, 1); err == nil {
-			t.Fatal("the native statement takes committee + r")
-		}
-		copy(a.Encoded[0][:], uints.NewU8Array(bad.Lanes[0].Encode()))
-		a.Statement = halves(bad.Hash())
-		if err := solve(a); err == nil {
-			t.Error("a lane claim's committee + r accepted")
-		}
-	})
-
-	t.Run("statement leaf, event slot", func(t *testing.T) {
-		ccs := circuittest.Compile(t, "statement leaf, 1 lane claim, 2 receipt claims, 1 rotation", field, NewStatementCircuit(1, 2, 1))
-		stmt, words := receiptStatement()
-		a, _, err := AssignStatement(stmt, words, 2, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := circuittest.Solve(ccs, field, a); err != nil {
-			t.Fatalf("the canonical statement is refused: %v", err)
-		}
-		bad := stmt
-		bad.Events = []protocol.EventClaim{stmt.Events[0]}
-		bad.Events[0].Committee = shifted(stmt.Events[0].Committee, 1)
-		copy(a.ReceiptEncoded[1][:], uints.NewU8Array(bad.Events[0].Encode()))
-		a.Statement = halves(bad.Hash())
-		if err := circuittest.Solve(ccs, field, a); err == nil {
-			t.Error("an event claim's committee + r accepted")
-		}
-	})
+	// The lane and receipt claim leaf kinds: TestLeafKindsSolve and TestUniversalReceiptKinds.
 }

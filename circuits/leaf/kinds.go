@@ -22,8 +22,9 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// The leaf kinds of the universal aggregation (circuits/universal): the rules of the
-// per-shape leaves, their inputs and outputs as facts (circuits/facts).
+// The leaf kinds of the universal aggregation (circuits/universal): the rules of the leaf
+// circuits (header, state step, rotation, receipt leaf), their inputs and outputs as facts
+// (circuits/facts).
 //
 //	path(root, key, account, depth, node, embedded)  the node lies at depth on key's path in the trie of root
 //	value(root, key, account, value)                 key's leaf in the trie of root holds value
@@ -250,7 +251,7 @@ func AssignHeaderLeaf(srcDomain uint32, rlp []byte, c committee.Committee, sigs 
 }
 
 // LaneLeaf is a lane claim proven by storage (a head or a checkpoint) as a leaf kind: the
-// statement leaf's rules for one lane claim. It consumes the header fact of the claim's
+// claim's encoding and the trie keys it derives (laneClaim). It consumes the header fact of the claim's
 // block, the value facts of the Outbox account under its state root and of the claim's two
 // storage slots under the account's storage root, and produces the claim fact.
 type LaneLeaf struct {
@@ -305,15 +306,13 @@ func AssignLaneLeaf(c protocol.LaneClaim, hdr *HeaderPublic, storageRoot, word c
 		return nil, v, fmt.Errorf("lane leaf: the claim names block %d (%s) of domain %d under committee %s, the header is block %d (%s) of domain %d under %s",
 			c.BlockNumber, c.BlockHash, c.SrcDomain, c.Committee, hdr.BlockNumber, hdr.BlockHash, hdr.SrcDomain, hdr.Committee)
 	}
-	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{c}}
-	s, pub, err := AssignStatement(stmt, []common.Hash{word}, 0, 0)
+	p, k, enc, err := assignClaim(c, word)
 	if err != nil {
 		return nil, v, fmt.Errorf("lane leaf: %w", err)
 	}
-	k, p := pub.Claims[0], s.Claims[0]
 	a := &LaneLeaf{SrcDomain: p.SrcDomain, Committee: p.Committee, BlockNumber: p.BlockNumber, BlockHash: p.BlockHash,
 		StateRoot: halves(hdr.StateRoot), ReceiptsRoot: halves(hdr.ReceiptsRoot), StorageRoot: halves(storageRoot),
-		AccountKey: p.AccountKey, WordKey: p.WordKey, AccKey: p.AccKey, Word: p.Word, Acc: p.Acc, Encoded: s.Encoded[0]}
+		AccountKey: p.AccountKey, WordKey: p.WordKey, AccKey: p.AccKey, Word: p.Word, Acc: p.Acc, Encoded: enc}
 	v.Consumed = [facts.Consumed]fr.Element{HeaderFact(hdr), ValueFact(hdr.StateRoot, k.AccountKey, true, storageRoot),
 		ValueFact(storageRoot, k.WordKey, false, k.Word), ValueFact(storageRoot, k.AccKey, false, c.Acc)}
 	v.Produced = ClaimFact(c.Hash())
@@ -523,7 +522,7 @@ func AssignReceiptLogLeaf(root common.Hash, txIndex int, steps []mpt.Step, logIn
 }
 
 // ReceiptClaimLeaf is a claim proven by receipt (a lane by receipt or an event) as a leaf
-// kind: the statement leaf's rules for one receipt claim. It consumes the header fact of the
+// kind: the claim's encoding and the log it names (receiptClaim). It consumes the header fact of the
 // claim's block and the log fact of the log that proves it under the block's receiptsRoot (a
 // lane's: the Outbox's MessageSent(dst, count − 1, acc), anywhere in the block; an event's:
 // the claim's transaction, log index and data, which must fit the receipt leaf's bound), and
@@ -590,26 +589,31 @@ func (c *ReceiptClaimLeaf) Define(api frontend.API) error {
 func AssignReceiptClaimLeaf(c *protocol.LaneClaim, e *protocol.EventClaim, hdr *HeaderPublic, l *ReceiptLeafPublic) (*ReceiptClaimLeaf, facts.Values, error) {
 	var v facts.Values
 	var stmt protocol.Statement
+	var enc []byte
+	var log ReceiptLog
 	switch {
 	case c != nil && e == nil && c.Kind == protocol.KindLaneReceipt:
+		if c.Count == 0 {
+			return nil, v, fmt.Errorf("receipt claim leaf: a lane by receipt of count 0 (no message, no log)")
+		}
 		stmt.Lanes = []protocol.LaneClaim{*c}
+		enc, log = c.Encode(), LogOfLane(*c)
 	case c == nil && e != nil:
 		stmt.Events = []protocol.EventClaim{*e}
+		enc, log = e.Encode(), LogOfEvent(*e)
 	default:
 		return nil, v, fmt.Errorf("receipt claim leaf: one lane by receipt or one event claim")
 	}
-	s, pub, err := AssignStatement(stmt, nil, 1, 0)
-	if err != nil {
+	if err := stmt.Validate(); err != nil {
 		return nil, v, fmt.Errorf("receipt claim leaf: %w", err)
 	}
-	log := pub.Receipts[0]
 	if err := MatchReceipt(log, hdr, l); err != nil {
 		return nil, v, fmt.Errorf("receipt claim leaf: %w", err)
 	}
-	p := s.Receipts[0]
+	p, encoded := assignReceiptClaim(enc, log)
 	a := &ReceiptClaimLeaf{SrcDomain: p.SrcDomain, Committee: p.Committee, BlockNumber: p.BlockNumber, Emitter: p.Emitter, Log: p.Log,
 		BlockHash: p.BlockHash, DataHash: p.DataHash, StateRoot: halves(hdr.StateRoot), ReceiptsRoot: halves(hdr.ReceiptsRoot), Topics: p.Topics,
-		LogTx: l.TxIndex, LogIndex: l.LogIndex, LogFits: boolVar(l.DataFits), LogData: halves(l.DataHash), Encoded: s.ReceiptEncoded[0]}
+		LogTx: l.TxIndex, LogIndex: l.LogIndex, LogFits: boolVar(l.DataFits), LogData: halves(l.DataHash), Encoded: encoded}
 	v.Consumed[0], v.Consumed[1] = HeaderFact(hdr), LogFact(hdr.ReceiptsRoot, l)
 	claims := stmt.Claims()
 	v.Produced = ClaimFact(common.BytesToHash(crypto.Keccak256(claims[0])))

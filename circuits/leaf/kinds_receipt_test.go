@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -237,6 +238,19 @@ func TestUniversalReceiptKinds(t *testing.T) {
 	refuse("event: another claim", kindReceiptClaim, &e, &e.IO, func(v *facts.Values) { v.Produced = other })
 	e = *ea
 	refuse("event: a third fact", kindReceiptClaim, &e, &e.IO, func(v *facts.Values) { v.Consumed[2] = other })
+	// The security review's finding, for events: the claim's committee bytes shifted by r
+	// (the same field element) are refused, natively and in the circuit.
+	e = *ea
+	shiftedEv := ev
+	shiftedEv.Committee = shifted(ev.Committee, 1)
+	if _, _, err := AssignReceiptClaimLeaf(nil, &shiftedEv, thdr, transferLog); err == nil {
+		t.Error("the native twin takes an event claim's committee + r")
+	}
+	refuse("event: committee + r", kindReceiptClaim, &e, &e.IO, func(v *facts.Values) {
+		enc := shiftedEv.Encode()
+		copy(e.Encoded[:], uints.NewU8Array(append(enc, make([]byte, protocol.EventClaimSize-len(enc))...)))
+		v.Produced = ClaimFact(crypto.Keccak256Hash(enc))
+	})
 	ln := *la
 	refuse("lane: the log under another root", kindReceiptClaim, &ln, &ln.IO, func(v *facts.Values) {
 		v.Consumed[1] = LogFact(th.ReceiptHash, sendLog)

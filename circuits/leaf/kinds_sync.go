@@ -20,7 +20,7 @@ import (
 // synccommittee.Step, each checking the rules of the fork its own slot falls in (the
 // signing domain of the fork before the signature slot, the finality branch's index of the
 // attested slot's fork, the payload header's shape of the finalized slot's fork), linked by
-// facts instead of the per-shape aggregation's links:
+// facts:
 //
 //	sync-signed(commitment, period, root)      the committee of commitment, serving period, signed root
 //	sync-attested(commitment, period, slot, state)

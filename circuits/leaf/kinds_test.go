@@ -7,6 +7,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/math/uints"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -46,6 +47,7 @@ const (
 type devnetLaneBatch struct {
 	leaves []kindLeaf
 	claims []common.Hash
+	lane   protocol.LaneClaim
 	header *HeaderPublic
 }
 
@@ -103,6 +105,7 @@ func newDevnetLaneBatch(t *testing.T) *devnetLaneBatch {
 		t.Fatal(err)
 	}
 	b.leaves = append(b.leaves, kindLeaf{"lane", la, lv, kindLane})
+	b.lane = claim
 
 	next, _ := testCommittee(t, 2)
 	r := protocol.RotationClaim{SrcDomain: src, Committee: hdr.Committee, NextEpoch: 1, NextCommittee: next.CommitmentHash()}
@@ -239,6 +242,17 @@ func TestLeafKindsSolve(t *testing.T) {
 		l := a.(*LaneLeaf)
 		l.Word[1] = bump(l.Word[1])
 		v.Consumed[2] = ValueFact(hashOf(l.StorageRoot), hashOf(l.WordKey), false, hashOf(l.Word))
+	})
+	// The security review's finding, for lanes: the claim's committee bytes shifted by r (the
+	// same field element, so the header fact still matches) are refused.
+	shiftedLane := b.lane
+	shiftedLane.Committee = shifted(b.lane.Committee, 1)
+	if err := (&protocol.Statement{Lanes: []protocol.LaneClaim{shiftedLane}}).Validate(); err == nil {
+		t.Error("the native statement takes a lane claim's committee + r")
+	}
+	with("lane: committee + r", first(kindLane), func(v *facts.Values, a frontend.Circuit) {
+		copy(a.(*LaneLeaf).Encoded[:], uints.NewU8Array(shiftedLane.Encode()))
+		v.Produced = ClaimFact(shiftedLane.Hash())
 	})
 	with("rotation: another claim", first(kindRotation), func(v *facts.Values, _ frontend.Circuit) { v.Produced = other })
 	with("fold: the genesis consumed as a fact", first(kindFold), func(v *facts.Values, _ frontend.Circuit) {

@@ -11,11 +11,9 @@ import (
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	gethrlp "github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/isthmus-xyz/isthmus/circuits/internal/ethtrie"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/circuits/receipt"
 	"github.com/isthmus-xyz/isthmus/circuits/rlp"
@@ -303,63 +301,4 @@ func LinkReceipt(root common.Hash, steps []*StateStepPublic, l *ReceiptLeafPubli
 		return fmt.Errorf("%w: the receipt leaf is node %s at depth %d, want %s at %d", mpt.ErrProof, l.Node, l.Depth, want, depth)
 	}
 	return nil
-}
-
-// paddingReceipts is a block of two receipts of one log each, whose receipts trie has a branch
-// at its root: the padding receipt leaf and state step come from it.
-func paddingReceipts() (common.Hash, [][]byte, error) {
-	var keys, values [][]byte
-	for i := range 2 {
-		r := &types.Receipt{Type: types.LegacyTxType, Status: types.ReceiptStatusSuccessful, CumulativeGasUsed: uint64(21_000 * (i + 1)),
-			Logs: []*types.Log{{Address: common.Address{0x15}, Topics: []common.Hash{{byte(i)}}, Data: []byte{byte(i)}}}}
-		enc, err := r.MarshalBinary()
-		if err != nil {
-			return common.Hash{}, nil, err
-		}
-		key, _ := gethrlp.EncodeToBytes(uint64(i))
-		keys, values = append(keys, key), append(values, enc)
-	}
-	tr, err := ethtrie.NewTrie(keys, values)
-	if err != nil {
-		return common.Hash{}, nil, err
-	}
-	nodes, err := tr.Prove(keys[0])
-	return tr.Root(), nodes, err
-}
-
-func paddingWalk() ([]mpt.Step, error) {
-	root, nodes, err := paddingReceipts()
-	if err != nil {
-		return nil, fmt.Errorf("padding receipts: %w", err)
-	}
-	key, _ := gethrlp.EncodeToBytes(uint64(0))
-	_, steps, err := mpt.VerifyNative(root, key, nodes)
-	if err != nil || len(steps) != 2 {
-		return nil, fmt.Errorf("padding receipts: a walk of %d steps (%v), want a branch and a leaf", len(steps), err)
-	}
-	return steps, nil
-}
-
-// PaddingReceipt is a valid receipt leaf witness for an unused receipt slot: transaction 0's
-// log of a synthetic block. An unused slot's proofs link to no claim (the statement leaf gives
-// it kind 0, and the aggregation links only used slots), so anyone may make them.
-func PaddingReceipt(nodeLen, maxData int) (*ReceiptLeafCircuit, error) {
-	steps, err := paddingWalk()
-	if err != nil {
-		return nil, err
-	}
-	a, _, err := AssignReceiptLeaf(0, steps, 0, nodeLen, maxData)
-	return a, err
-}
-
-// PaddingStep is a valid state step witness for a step slot no proof fills: the root branch of
-// the synthetic block's receipts trie.
-func PaddingStep() (*StateStepCircuit, error) {
-	steps, err := paddingWalk()
-	if err != nil {
-		return nil, err
-	}
-	key, _, _ := ReceiptKey(0)
-	a, _, err := AssignStateStep(key, steps, 0, nil, false)
-	return a, err
 }

@@ -418,15 +418,6 @@ func TestEventDevnetLogsInTheReceiptLeaf(t *testing.T) {
 		t.Fatalf("a Transfer: %v", err)
 	}
 	solves("a Transfer", tp)
-	padLeaf, err := PaddingReceipt(ReceiptNodeLen, ReceiptMaxData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	padStep, err := PaddingStep()
-	if err != nil {
-		t.Fatal(err)
-	}
-	solves("the padding", &receiptProof{leaf: padLeaf, steps: []*StateStepCircuit{padStep}})
 	ev, err := trp.Event(committee)
 	if err != nil {
 		t.Fatal(err)

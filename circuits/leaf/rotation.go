@@ -105,25 +105,3 @@ func AssignRotation(r protocol.RotationClaim, c committee.Committee, sigs map[in
 	copy(a.Encoded[:], uints.NewU8Array(r.Encode()))
 	return a, h, nil
 }
-
-// paddingSeed derives the key of the committee that signs padding rotations.
-var paddingSeed = [32]byte{'i', 's', 't', 'h', 'm', 'u', 's', '.', 'p', 'a', 'd', 'd', 'i', 'n', 'g'}
-
-// PaddingRotation is a valid rotation leaf witness for an unused rotation slot: a rotation of
-// domain 0 signed by a public one-member committee. Its claim is in no statement (the
-// statement leaf gives an unused slot the hash zero, and the aggregation links only used
-// slots), so anyone may make it.
-func PaddingRotation(capacity int) (*RotationCircuit, error) {
-	key, err := committee.KeyFromSeed(paddingSeed)
-	if err != nil {
-		return nil, fmt.Errorf("rotation leaf: padding key: %w", err)
-	}
-	c := committee.Committee{{PublicKey: key.PublicKey, Weight: 1}}
-	r := protocol.RotationClaim{Committee: c.CommitmentHash(), NextEpoch: 1, NextCommittee: c.CommitmentHash()}
-	sig, err := committee.Sign(key, committee.RotationDigestNative(r.SrcDomain, r.NextEpoch, r.NextCommittee))
-	if err != nil {
-		return nil, fmt.Errorf("rotation leaf: padding: %w", err)
-	}
-	a, _, err := AssignRotation(r, c, map[int]*eddsanative.Signature{0: sig}, capacity)
-	return a, err
-}

@@ -141,67 +141,6 @@ func stateOf(finalizedGindex, currentGindex, nextGindex, finalizedEpoch uint64, 
 	return s
 }
 
-// PaddingUpdate is an update that fills an aggregation's unused sync rotation slot under the
-// rules of fork: a public committee (keys from a fixed seed), serving the first period wholly
-// in the fork, signs a header of that period whose state holds the next committee (another
-// public one) and a finalized header of the period, over an empty execution payload. It is a
-// valid rotation by every link the aggregation checks, and its claim is in no statement (the
-// statement leaf gives an unused slot the hash zero), so anyone may make it.
-func (c *Config) PaddingUpdate(fork string) (*SignedUpdate, error) {
-	r, err := c.Rules(fork)
-	if err != nil {
-		return nil, err
-	}
-	spp := r.SlotsPerPeriod
-	period := (r.Fork.Epoch*r.SlotsPerEpoch + spp - 1) / spp
-	finalizedSlot, attestedSlot := period*spp, period*spp+spp/2
-	if r.Until > 0 && attestedSlot+1 >= r.Until*r.SlotsPerEpoch {
-		return nil, fmt.Errorf("%w: fork %s holds no whole period", ErrFork, fork)
-	}
-	cur, next := NewSigner([]byte("isthmus.padding.current"), c.CommitteeSize), NewSigner([]byte("isthmus.padding.next"), c.CommitteeSize)
-	curRoot, err := cur.Root()
-	if err != nil {
-		return nil, err
-	}
-	nextRoot, err := next.Root()
-	if err != nil {
-		return nil, err
-	}
-	payload := ExecutionPayloadHeader{BaseFeePerGas: new(big.Int), Blobs: r.Blobs}
-	proot, err := payload.Root()
-	if err != nil {
-		return nil, err
-	}
-	body, branch := BodyOf(proot)
-	lc := func(h BeaconBlockHeader) LightClientHeader {
-		return LightClientHeader{Beacon: h.JSON(), Execution: payload.JSON(), ExecutionBranch: branch}
-	}
-	fin := BeaconBlockHeader{Slot: finalizedSlot, BodyRoot: body}
-	_, currentGindex, _ := c.gindices(attestedSlot)
-	st := stateOf(r.FinalityGindex, currentGindex, r.NextCommitteeGindex, c.Epoch(finalizedSlot), fin.Root(), curRoot, nextRoot)
-	att := BeaconBlockHeader{Slot: attestedSlot, StateRoot: st.Root, BodyRoot: body}
-	all := make([]int, c.CommitteeSize)
-	for i := range all {
-		all[i] = i
-	}
-	agg, err := cur.Sign(c.SyncSigningRoot(att.Root(), attestedSlot+1), all)
-	if err != nil {
-		return nil, err
-	}
-	finLC := lc(fin)
-	u := &Update{AttestedHeader: lc(att), NextSyncCommittee: &next.JSON, NextSyncCommitteeBranch: st.NextCommittee,
-		FinalizedHeader: &finLC, FinalityBranch: st.Finality, SyncAggregate: agg, SignatureSlot: Uint64(attestedSlot + 1)}
-	com, err := c.NewCommittee(&cur.JSON)
-	if err != nil {
-		return nil, err
-	}
-	nc, err := c.NewCommittee(&next.JSON)
-	if err != nil {
-		return nil, err
-	}
-	return &SignedUpdate{Update: u, Period: period, Committee: com, Next: nc}, nil
-}
-
 // ExecutionHeaderOf is the execution payload header of an execution block (Deneb's shape when
 // blobs: the blob gas fields), with the SSZ roots of its transactions and withdrawals.
 func ExecutionHeaderOf(h *types.Header, txs types.Transactions, withdrawals types.Withdrawals, blobs bool) (ExecutionPayloadHeader, error) {

@@ -28,7 +28,7 @@ const AggregationKeys = 2
 // deployment's configuration: Config = Poseidon2(the allow-list's root, the keys' hashes).
 // Its own key depends on no aggregation key, so one wrap key serves every aggregation size
 // the configuration names, and its setup needs none of theirs. The generated verifier fixes
-// Config, as it fixes the universal wrap's root.
+// Config (verifier.ExportSolidity).
 type KeyedCircuit struct {
 	Statement frontend.Variable `gnark:",public"`
 	Config    frontend.Variable `gnark:",public"`

@@ -2,12 +2,12 @@ package wrap
 
 import (
 	"math/big"
-	"runtime"
-	"runtime/debug"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bw6-761/fp"
 	"github.com/consensys/gnark/backend/groth16"
+	groth16bw6761 "github.com/consensys/gnark/backend/groth16/bw6-761"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
@@ -18,8 +18,10 @@ import (
 // TestKeyedWrap: the keyed wrap takes a proof under either aggregation key of its list (the
 // key a witness, its hash the native twin's) and exposes the statement and the
 // configuration of the allow-list's root and the keys' hashes; it refuses a proof under a
-// key outside the list, another configuration, another statement, and a key whose hash
-// stands in the list but whose coordinates are another key's.
+// key outside the list, another configuration, another statement, a key whose hash stands
+// in the list but whose coordinates are another key's, and a proof whose points lie outside
+// the prime-order subgroup (A + T or C + T for a torsion point T, which the pairing alone
+// does not see) or off the curve.
 func TestKeyedWrap(t *testing.T) {
 	bw6 := ecc.BW6_761.ScalarField()
 	field := ecc.BN254.ScalarField()
@@ -30,11 +32,6 @@ func TestKeyedWrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("keyed wrap: %d constraints", ccs.GetNbConstraints())
-	defer func() { // its ~10 GiB go back before the package's other wraps compile
-		ccs = nil
-		runtime.GC()
-		debug.FreeOSMemory()
-	}()
 	stmt, allow := big.NewInt(123456789), big.NewInt(987654321)
 	assign := func(agg *circuittest.StandIn, list []groth16.VerifyingKey) *KeyedCircuit {
 		proof, public := agg.Prove(t, []*big.Int{stmt, allow}, stdgroth16.GetNativeProverOptions(field, bw6))
@@ -74,6 +71,25 @@ func TestKeyedWrap(t *testing.T) {
 		a.Keys[1] = a.Keys[0]
 		a.Config, _, _ = KeyedConfig(allow, small.VK)
 	})
+	torsion := g1Torsion(t)
+	for name, mutate := range map[string]func(*groth16bw6761.Proof){
+		"A outside the subgroup": func(p *groth16bw6761.Proof) { p.Ar.Add(&p.Ar, &torsion) },
+		"C outside the subgroup": func(p *groth16bw6761.Proof) { p.Krs.Add(&p.Krs, &torsion) },
+		"A off the curve": func(p *groth16bw6761.Proof) {
+			var one fp.Element
+			one.SetOne()
+			p.Ar.Y.Add(&p.Ar.Y, &one)
+		},
+	} {
+		proof, public := small.Prove(t, []*big.Int{stmt, allow}, stdgroth16.GetNativeProverOptions(field, bw6))
+		p := *proof.(*groth16bw6761.Proof)
+		mutate(&p)
+		a, err := AssignKeyed(small.VK, keys, &p, public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[name] = a
+	}
 	for name, a := range cases {
 		if err := circuittest.Solve(ccs, field, a); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -1,6 +1,6 @@
-// Package wrap is the BN254 wrap circuit: it verifies one BW6-761 aggregation proof under its
-// fixed verifying key and exposes the batch statement as its one public input, the input of
-// the generated Solidity verifier.
+// Package wrap is the BN254 wrap circuit (KeyedCircuit): it verifies one BW6-761 aggregation
+// proof under any aggregation key of a deployment's configuration and exposes the batch
+// statement, the input of the generated Solidity verifier, beside that configuration.
 package wrap
 
 import (
@@ -13,7 +13,6 @@ import (
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/algebra/emulated/sw_bw6761"
-	"github.com/consensys/gnark/std/math/emulated"
 	"github.com/consensys/gnark/std/rangecheck"
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 )
@@ -26,44 +25,6 @@ type (
 
 	baseField = sw_bw6761.BaseField
 )
-
-// StatementBits is the width of the statement public input (protocol.PublicInputOf).
-const StatementBits = 253
-
-// Circuit verifies an aggregation proof whose one public input is Statement.
-type Circuit struct {
-	Statement frontend.Variable `gnark:",public"`
-
-	Proof   stdgroth16.Proof[g1, g2]
-	Witness stdgroth16.Witness[fr]
-
-	vk stdgroth16.VerifyingKey[g1, g2, gt] `gnark:"-"`
-}
-
-// New returns the wrap circuit over the aggregation circuit's verifying key, which it fixes.
-func New(aggregation groth16.VerifyingKey) (*Circuit, error) {
-	vk, w, err := fixedKey(aggregation, 1)
-	if err != nil {
-		return nil, err
-	}
-	return &Circuit{vk: vk, Witness: w}, nil
-}
-
-// fixedKey is an aggregation key of inputs public inputs and no commitment, fixed, and the
-// placeholder of its proofs' witness.
-func fixedKey(aggregation groth16.VerifyingKey, inputs int) (stdgroth16.VerifyingKey[g1, g2, gt], stdgroth16.Witness[fr], error) {
-	vk, err := stdgroth16.ValueOfVerifyingKeyFixed[g1, g2, gt](aggregation)
-	if err != nil {
-		return vk, stdgroth16.Witness[fr]{}, fmt.Errorf("wrap: aggregation key: %w", err)
-	}
-	if n := aggregation.NbPublicWitness(); n != inputs {
-		return vk, stdgroth16.Witness[fr]{}, fmt.Errorf("wrap: the aggregation key has %d public inputs, want %d", n, inputs)
-	}
-	if len(vk.CommitmentKeys) != 0 {
-		return vk, stdgroth16.Witness[fr]{}, fmt.Errorf("wrap: the aggregation key has %d commitments, want none", len(vk.CommitmentKeys))
-	}
-	return vk, stdgroth16.Witness[fr]{Public: make([]emulated.Element[fr], inputs)}, nil
-}
 
 // proofOf is an aggregation proof and its public witness as the wrap takes them, and the
 // witness's values.
@@ -91,11 +52,6 @@ func proofOf(proof groth16.Proof, public witness.Witness, inputs int) (stdgroth1
 	return p, w, values, nil
 }
 
-// Define implements frontend.Circuit.
-func (c *Circuit) Define(api frontend.API) error {
-	return verify(api, &c.vk, &c.Proof, &c.Witness, []frontend.Variable{c.Statement}, []int{StatementBits})
-}
-
 // verify verifies an aggregation proof and asserts that its public inputs, as limbs, are
 // the values outs, each below 2^bits.
 func verify(api frontend.API, vk *stdgroth16.VerifyingKey[g1, g2, gt], proof *stdgroth16.Proof[g1, g2], witness *stdgroth16.Witness[fr], outs []frontend.Variable, bits []int) error {
@@ -103,9 +59,9 @@ func verify(api frontend.API, vk *stdgroth16.VerifyingKey[g1, g2, gt], proof *st
 	if err != nil {
 		return fmt.Errorf("wrap: %w", err)
 	}
-	// The proof's points are checked on the curve and in the prime-order subgroup (873,514 of
-	// the wrap's 5,887,388 constraints): without it, A + T and C + T for a torsion point T
-	// pass the pairing equation (TestHardeningWrapRefusesPointsOutsideTheGroup).
+	// The proof's points are checked on the curve and in the prime-order subgroup (873,514
+	// constraints): without it, A + T and C + T for a torsion point T pass the pairing
+	// equation (TestKeyedWrap's refusals).
 	if err := v.AssertProof(*vk, *proof, *witness, stdgroth16.WithSubgroupCheck()); err != nil {
 		return fmt.Errorf("wrap: %w", err)
 	}
@@ -132,18 +88,4 @@ func verify(api frontend.API, vk *stdgroth16.VerifyingKey[g1, g2, gt], proof *st
 		api.AssertIsEqual(value, outs[k])
 	}
 	return nil
-}
-
-// Assign builds the wrap's assignment from an aggregation proof and its public witness.
-func Assign(aggregation groth16.VerifyingKey, proof groth16.Proof, public witness.Witness) (*Circuit, error) {
-	c, err := New(aggregation)
-	if err != nil {
-		return nil, err
-	}
-	var values []*big.Int
-	if c.Proof, c.Witness, values, err = proofOf(proof, public, 1); err != nil {
-		return nil, err
-	}
-	c.Statement = values[0]
-	return c, nil
 }

@@ -157,26 +157,18 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 			}
 			v := common.HexToAddress(verifierAddr)
 			if verifierAddr == "" {
-				st, err := store.store()
-				if err != nil {
-					return fail(err)
-				}
-				cfg, err := store.config()
+				p, err := store.opened()
 				if err != nil {
 					return err
 				}
-				vk, m, err := st.VerifyingKey(cfg.WrapCircuit())
-				if err != nil {
-					return fail(err)
-				}
-				if m.Development && !allowDevKeys {
-					return usageError(fmt.Errorf("the %s key in %s is a development key (one party's local randomness: whoever ran the setup can prove anything); --allow-development-keys deploys its verifier anyway, for tests and devnets", m.Circuit, st.Dir))
+				if err := developmentGuard(p.Development(), p.Store().Dir, allowDevKeys); err != nil {
+					return err
 				}
 				dir, err := verifier.ContractsDir()
 				if err != nil {
 					return fail(err)
 				}
-				compiled, err := verifier.Compile(dir, vk)
+				compiled, err := p.Verifier(dir)
 				if err != nil {
 					return fail(err)
 				}
@@ -250,6 +242,15 @@ func (c *committeeFlags) committee() (committee.Committee, error) {
 
 // syncCommitteeFlags name a sync committee to trust: a beacon node and a block root the
 // operator trusts (a weak-subjectivity checkpoint); a devnet beacon chain's committee size.
+// developmentGuard refuses to deploy a verifier of development keys (the circuits dev name)
+// unless allowed.
+func developmentGuard(dev []string, dir string, allow bool) error {
+	if len(dev) == 0 || allow {
+		return nil
+	}
+	return usageError(fmt.Errorf("the keys of %s in %s are development keys (one party's local randomness: whoever ran the setup can prove anything); --allow-development-keys deploys their verifier anyway, for tests and devnets", strings.Join(dev, ", "), dir))
+}
+
 type syncCommitteeFlags struct {
 	url, root  string
 	devnetSize int

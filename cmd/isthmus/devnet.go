@@ -36,11 +36,11 @@ func newDevnetCmd(out io.Writer) *cobra.Command {
 		Long: `Starts a source and a destination chain in this process (go-ethereum, JSON-RPC on
 loopback), deploys the Outbox, the generated Groth16 verifier and the Inbox, sends
 messages, has the devnet committee sign the finalized header, proves the batch
-(statement, header and state-step leaves on BLS12-377, their aggregation on BW6-761,
+(header, state-step, lane and fold leaves on BLS12-377, their aggregation on BW6-761,
 the wrap on BN254), submits it to the Inbox and delivers every message.
 
 Keys come from the key store (--key-dir, ISTHMUS_KEY_DIR, or the user's cache). The
-first run on a machine makes them: about 40 minutes on 2 cores, logged per circuit.
+first run on a machine makes them: about 80 minutes on 2 cores, logged per circuit.
 --test-only-verifier skips the proofs: the Inbox then checks batches with the
 TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).
 
@@ -48,11 +48,13 @@ TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).
 source chain (a sync committee of --sync-devnet-committee, default 8; 16 slots a period)
 serves the standard light-client API on loopback, the Inbox trusts the sync committee of
 period 0, and the relay's light client follows that node: each batch is proven under the
-update that finalized its block (shape ` + devnetEthereumShape + `), and the relay hands the Inbox
-over from period to period (--periods of them) by rotation proofs before delivering the
-later messages. Its
-circuits' keys take longer to make than the committee's (the signature circuit alone is
-2^21 constraints).`,
+update that finalized its block, and the relay hands the Inbox over from period to period
+(--periods of them) by rotation proofs before delivering the later messages. Its kinds'
+keys take longer to make than the committee's (the signature kind alone is 2^21
+constraints at 8 members).`,
+		Example: `  isthmus devnet --test-only-verifier
+  isthmus devnet --messages 6
+  isthmus devnet --source ethereum --periods 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.messages < 1 {
@@ -61,23 +63,20 @@ circuits' keys take longer to make than the committee's (the signature circuit a
 			switch o.source {
 			case "committee":
 			case "ethereum":
-				if !cmd.Flags().Changed("shape") {
-					o.store.shape = devnetEthereumShape
-				}
 				if o.store.syncSize == 0 {
 					o.store.syncSize = 8
 				}
-				if !o.testOnly {
-					cfg, err := o.store.config()
-					if err != nil {
-						return err
-					}
-					if sh := cfg.Shape; sh.Claims != 0 || sh.Sync != 1 || sh.SyncRotations != 1 || sh.Receipts != 0 {
-						return usageError(fmt.Errorf("--shape %s: Ethereum as the source proves one lane claim a batch under the sync committee, with a rotation slot (such as %s)", sh, devnetEthereumShape))
-					}
+				if o.store.syncDomain == 0 {
+					o.store.syncDomain = devnet.DefaultConfig().SourceDomain
+				}
+				if o.store.syncDomain != devnet.DefaultConfig().SourceDomain {
+					return usageError(fmt.Errorf("--sync-domain %d: the devnet's source is domain %d", o.store.syncDomain, devnet.DefaultConfig().SourceDomain))
 				}
 			default:
 				return usageError(fmt.Errorf("%w, not %q", errSource, o.source))
+			}
+			if o.source == "committee" && (o.store.syncDomain != 0 || o.store.syncSize != 0) {
+				return usageError(errors.New("--sync-domain and --sync-devnet-committee are for --source ethereum"))
 			}
 			return o.run(cmd.Context(), out)
 		},
@@ -184,7 +183,7 @@ func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *agg
 		row("submitBatch", "%d gas in all (TestOnlyVerifier: no proof)", rep.SubmitGas)
 	} else {
 		for _, c := range p.Circuits() {
-			row("circuit "+c.Name, "%d constraints (%s)", c.CCS.GetNbConstraints(), c.Keys.Manifest.Curve)
+			row("circuit "+c.Name, "%d constraints (%s)", c.Keys.Manifest.Constraints, c.Keys.Manifest.Curve)
 		}
 		row("batch proof", "%d bytes (Groth16 on BN254, one commitment)", rep.ProofSize)
 		row("submitBatch", "%d gas in all, through the generated Groth16 verifier", rep.SubmitGas)

@@ -26,10 +26,6 @@ import (
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// devnetEthereumShape is the circuits' shape of the Ethereum-source demo: one lane claim a
-// batch under the sync committee, with a rotation slot.
-const devnetEthereumShape = "0x4x3x0+s1x1"
-
 // ethereumReport is what the Ethereum-source demo did.
 type ethereumReport struct {
 	beacon               string
@@ -78,7 +74,11 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 			return fail(err)
 		}
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			bp, calldata, err := proveForInbox(ctx, p, ethereumBatch(c))
+			b, err := p.Fit(ethereumBatch(c))
+			if err != nil {
+				return nil, err
+			}
+			bp, calldata, err := proveForInbox(ctx, p, b)
 			if err != nil {
 				return nil, err
 			}
@@ -238,7 +238,7 @@ func printEthereumReport(out io.Writer, d *devnet.Devnet, rep *ethereumReport, p
 		row("gas", "%d in all for batches and deliveries (TestOnlyVerifier: no proof)", rep.submitGas)
 	} else {
 		for _, c := range p.Circuits() {
-			row("circuit "+c.Name, "%d constraints (%s)", c.CCS.GetNbConstraints(), c.Keys.Manifest.Curve)
+			row("circuit "+c.Name, "%d constraints (%s)", c.Keys.Manifest.Constraints, c.Keys.Manifest.Curve)
 		}
 		row("batch proof", "%d bytes of calldata", rep.proofSize)
 		row("gas", "%d in all for batches and deliveries, through the generated Groth16 verifier", rep.submitGas)

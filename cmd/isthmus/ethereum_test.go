@@ -39,7 +39,8 @@ func TestEthereumSourceDevnetCommandHandsOverAcrossPeriods(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"devnet", "--source", "cosmos", "--test-only-verifier"},
-		{"devnet", "--source", "ethereum", "--shape", "1x4x3x1"},
+		{"devnet", "--source", "ethereum", "--sync-domain", "7"},
+		{"devnet", "--sync-domain", "1", "--test-only-verifier"},
 	} {
 		_, err := run(t, args...)
 		wantUsage(t, err, "--", args)
@@ -98,30 +99,33 @@ func TestEthereumSourceRelayCommand(t *testing.T) {
 	}
 }
 
-// The sync-committee circuits serve the fork in force: Deneb on the devnet's beacon chain
-// (Electra is scheduled far off), Fulu on mainnet today; a rotation splits as on mainnet.
+// The sync-committee kinds serve the fork in force: Deneb on the devnet's beacon chain
+// (Electra is scheduled far off), Fulu on mainnet today; a devnet hand-over is one chunk,
+// mainnet's chunks of synccommittee.ChunkKeys.
 func TestEthereumSourceCircuitsServeTheForkInForce(t *testing.T) {
-	dev := syncConfig(8, "")
-	if dev.Fork != "deneb" || dev.ChunkKeys != 4 || dev.Width != 8 {
+	dev := syncConfig(8, nil, 1)
+	if len(dev.Forks) != 1 || dev.Forks[0] != "deneb" || dev.ChunkKeys != 8 || dev.SrcDomain != 1 {
 		t.Fatalf("devnet: %+v", *dev)
 	}
-	if main := syncConfig(0, ""); main.Fork != "fulu" || main.Beacon.CommitteeSize != 512 {
-		t.Fatalf("mainnet: fork %s, %d members", main.Fork, main.Beacon.CommitteeSize)
+	if main := syncConfig(0, nil, 1); len(main.Forks) != 1 || main.Forks[0] != "fulu" || main.Beacon.CommitteeSize != 512 || main.ChunkKeys != synccommittee.ChunkKeys {
+		t.Fatalf("mainnet: forks %v, %d members, chunks of %d", main.Forks, main.Beacon.CommitteeSize, main.ChunkKeys)
 	}
-	if got := syncConfig(8, "capella").Fork; got != "capella" {
-		t.Fatalf("--sync-fork capella: %s", got)
+	if got := syncConfig(8, []string{"capella", "deneb"}, 1).Forks; len(got) != 2 || got[0] != "capella" {
+		t.Fatalf("--sync-forks capella,deneb: %v", got)
 	}
 }
 
 // relayUntilDelivered runs the relay command with args until the Inbox has delivered want
-// messages of d's lane, then stops it gracefully; the relay must exit cleanly.
-func relayUntilDelivered(t *testing.T, ctx context.Context, d *devnet.Devnet, args []string, want uint64) {
+// messages of d's lane, then stops it gracefully; the relay must exit cleanly. It returns
+// the relay's log.
+func relayUntilDelivered(t *testing.T, ctx context.Context, d *devnet.Devnet, args []string, want uint64) string {
 	t.Helper()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error)
+	var logs bytes.Buffer
 	go func() {
 		cmd := NewRootCmd(&bytes.Buffer{}, args)
-		cmd.SetErr(&bytes.Buffer{})
+		cmd.SetErr(&logs)
 		done <- cmd.ExecuteContext(runCtx)
 	}()
 	for {
@@ -141,4 +145,5 @@ func relayUntilDelivered(t *testing.T, ctx context.Context, d *devnet.Devnet, ar
 	if err := <-done; err != nil {
 		t.Fatalf("relay after a graceful stop: %v", err)
 	}
+	return logs.String()
 }

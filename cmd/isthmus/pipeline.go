@@ -20,52 +20,46 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
-	"github.com/isthmus-xyz/isthmus/circuits/aggregate"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// storeFlag is the key directory flag the pipeline commands share, with the sizes of their
-// circuits (registerCircuits).
+// storeFlag is the key directory flag the pipeline commands share, with what their
+// circuits serve (registerCircuits).
 type storeFlag struct {
-	dir      string
-	shape    string
-	capacity int
-	syncSize int    // the devnet beacon chain's committee size; 0: Ethereum mainnet's rules
-	syncFork string // the fork the sync-committee circuits serve; empty: the newest
+	dir        string
+	syncDomain uint32   // a source domain under Ethereum's sync committee; 0: none
+	syncSize   int      // the devnet beacon chain's committee size; 0: Ethereum mainnet's rules
+	syncForks  []string // the forks the sync-committee kinds serve; none: the one in force
 }
 
 func (s *storeFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.dir, "key-dir", "", "key directory (default: ISTHMUS_KEY_DIR or the user's cache)")
 }
 
-// registerCircuits registers the key directory and the circuit sizes: --shape and
-// --committee-capacity (default: the devnet's).
+// registerCircuits registers the key directory and the kinds beside the attester
+// committee's: those of a source domain under Ethereum's sync committee.
 func (s *storeFlag) registerCircuits(cmd *cobra.Command) {
 	s.register(cmd)
-	dev := aggregator.DevnetConfig()
-	cmd.Flags().StringVar(&s.shape, "shape", dev.Shape.String(), "aggregation shape CLAIMSxACCOUNTxSTORAGE: lane claims a batch, most nodes of the account proof and of each storage proof (mainnet depth: 1x9x7)")
-	cmd.Flags().IntVar(&s.capacity, "committee-capacity", dev.CommitteeCapacity, "most members of a committee the header leaf takes")
-	cmd.Flags().IntVar(&s.syncSize, "sync-devnet-committee", 0, "for a shape with sync-committee slots (+sCLAIMSxROTATIONS): the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
-	cmd.Flags().StringVar(&s.syncFork, "sync-fork", "", "for a shape with sync-committee slots: the fork its circuits serve (default: the one in force)")
+	cmd.Flags().Uint32Var(&s.syncDomain, "sync-domain", 0, "a source domain under Ethereum's sync committee: its kinds (light-client updates and hand-overs) join the allow-list")
+	cmd.Flags().IntVar(&s.syncSize, "sync-devnet-committee", 0, "with --sync-domain: the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
+	cmd.Flags().StringSliceVar(&s.syncForks, "sync-forks", nil, "with --sync-domain: the forks its kinds serve (default: the one in force)")
 }
 
-// config is the circuit set the flags of registerCircuits name.
+// config is the universal config the flags name: every attester-committee kind, both
+// aggregation sizes, and the sync-committee kinds of --sync-domain.
 func (s *storeFlag) config() (aggregator.Config, error) {
-	shape, err := aggregate.ParseShape(s.shape)
-	if err != nil {
-		return aggregator.Config{}, usageError(fmt.Errorf("--shape: %w", err))
-	}
-	if s.capacity < 1 {
-		return aggregator.Config{}, usageError(fmt.Errorf("--committee-capacity %d: at least 1", s.capacity))
-	}
-	cfg := aggregator.Config{CommitteeCapacity: s.capacity, Shape: shape}
-	if shape.Sync+shape.SyncRotations > 0 {
-		cfg.Sync = syncConfig(s.syncSize, s.syncFork)
-		if err := cfg.Check(); err != nil {
-			return aggregator.Config{}, usageError(err)
+	cfg := aggregator.DefaultConfig()
+	if s.syncDomain == 0 {
+		if s.syncSize != 0 || len(s.syncForks) != 0 {
+			return cfg, usageError(errors.New("--sync-devnet-committee and --sync-forks are for the kinds of a --sync-domain"))
 		}
+		return cfg, nil
+	}
+	cfg.Sync = syncConfig(s.syncSize, s.syncForks, s.syncDomain)
+	if err := cfg.Check(); err != nil {
+		return cfg, usageError(err)
 	}
 	return cfg, nil
 }
@@ -73,24 +67,28 @@ func (s *storeFlag) config() (aggregator.Config, error) {
 // mainnetGenesisTime is the beacon chain's genesis, in Unix seconds.
 const mainnetGenesisTime = 1606824023
 
-// syncConfig is the sync-committee circuits' config: the devnet beacon chain's at a
-// committee of size (mainnet's for 0), serving fork (the one in force for ""), rotations split as
-// on mainnet (chunks of synccommittee.ChunkKeys keys, key-tree nodes of MerkleWidth): at 8
-// members, two chunks under the root circuit.
-func syncConfig(size int, fork string) *aggregator.SyncConfig {
+// syncConfig is the sync-committee kinds of a source domain: the devnet beacon chain's at a
+// committee of size (mainnet's for 0), serving forks (the one in force for none), a
+// hand-over's keys in chunks of synccommittee.ChunkKeys (all of a devnet committee of up to
+// 8 in one).
+func syncConfig(size int, forks []string, domain uint32) *aggregator.SyncConfig {
 	beacon := synccommittee.Mainnet()
+	chunk := synccommittee.ChunkKeys
 	if size > 0 {
 		beacon = devnet.BeaconConfig(size)
+		if size <= 8 {
+			chunk = size
+		}
 	}
-	if fork == "" {
+	if len(forks) == 0 {
 		// The fork in force: at the devnet's genesis, or at mainnet's current epoch.
 		epoch := uint64(0)
 		if size == 0 {
 			epoch = beacon.Epoch((uint64(time.Now().Unix()) - mainnetGenesisTime) / 12)
 		}
-		fork = beacon.ForkAt(epoch).Name
+		forks = []string{beacon.ForkAt(epoch).Name}
 	}
-	return &aggregator.SyncConfig{Beacon: beacon, Fork: fork, ChunkKeys: min(synccommittee.ChunkKeys, beacon.CommitteeSize), Width: synccommittee.MerkleWidth}
+	return &aggregator.SyncConfig{Beacon: beacon, SrcDomain: domain, Forks: forks, ChunkKeys: chunk}
 }
 
 // registerPersistent registers the flag for a command's subcommands too.
@@ -115,14 +113,15 @@ func newSetupCmd(out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Make (or check and load) the Groth16 keys of every pipeline circuit",
-		Long: `Compiles the circuits of the pipeline (statement, header, state-step and, for a shape
-with rotation slots, rotation leaves on BLS12-377; for a shape with sync-committee slots,
-+sCLAIMSxROTATIONS, the pieces of an Ethereum light-client update and of a committee
-rotation, sized by --sync-devnet-committee (Ethereum mainnet's 512 by default) for
---sync-fork; the aggregation on BW6-761, the wrap on BN254) and makes the keys the store
-lacks: about 45 minutes on 2 cores the first time for the devnet's shape, logged per
-circuit with an estimate. Keys from local randomness are development keys. Stored keys are
-checked against their manifest and loaded.`,
+		Long: `Compiles the circuits of the pipeline (every leaf kind of the allow-list on BLS12-377:
+the attester committee's, and with --sync-domain the pieces of an Ethereum light-client
+update and hand-over, sized by --sync-devnet-committee, Ethereum mainnet's 512 by default;
+the aggregation at its two sizes on BW6-761; the one wrap on BN254) and makes the keys the
+store lacks: about 80 minutes on 2 cores the first time, logged per circuit with an
+estimate. Keys from local randomness are development keys. Stored keys are checked
+against their manifest and loaded.`,
+		Example: `  isthmus setup
+  isthmus setup --sync-domain 1 --sync-devnet-committee 8`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			st, err := s.store()
@@ -145,9 +144,13 @@ checked against their manifest and loaded.`,
 				if c.Keys.Loaded {
 					state = "loaded"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%d\t%.0f s\t%s\n", c.Name, c.Keys.Manifest.Curve, c.CCS.GetNbConstraints(), c.Keys.Manifest.SetupSeconds, state)
+				fmt.Fprintf(w, "%s\t%s\t%d\t%.0f s\t%s\n", c.Name, c.Keys.Manifest.Curve, c.Keys.Manifest.Constraints, c.Keys.Manifest.SetupSeconds, state)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "config %s (the verifier's CONFIG: the allow-list of %d kinds, %d aggregation sizes)\n", p.WrapConfig, len(p.Kinds), len(p.Aggregates))
+			return nil
 		},
 	}
 	s.registerCircuits(cmd)
@@ -285,7 +288,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 		if err != nil {
 			return fail(err)
 		}
-		lf, err := leaves.Encode()
+		lf, err := p.EncodeLeaves(leaves)
 		if err != nil {
 			return fail(err)
 		}
@@ -304,15 +307,18 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 
 func writeBatch(out io.Writer, p *aggregator.Prover, bp *aggregator.BatchProof, path string) error {
 	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
-	b, err := verifier.NewBatch(p.Wrap.Name, bp.Statement, bp.Proof)
+	b, err := verifier.NewBatch(p.Wrap.Name, p.WrapConfig, bp.Statement, bp.Proof)
 	if err != nil {
 		return fail(err)
 	}
 	if err := verifier.WriteBatch(path, b); err != nil {
 		return fail(err)
 	}
-	c := bp.Statement.Lanes[0]
-	fmt.Fprintf(out, "batch %s: domain %d → %d, count %d at block %d, written to %s\n", b.Hash, c.SrcDomain, c.DstDomain, c.Count, c.BlockNumber, path)
+	s := bp.Statement
+	fmt.Fprintf(out, "batch %s: %d lane claims, %d events, %d rotations, written to %s\n", b.Hash, len(s.Lanes), len(s.Events), len(s.Rotations), path)
+	for _, c := range s.Lanes {
+		fmt.Fprintf(out, "  lane %d → %d: %s, count %d at block %d\n", c.SrcDomain, c.DstDomain, c.Kind, c.Count, c.BlockNumber)
+	}
 	for _, s := range bp.Stages {
 		fmt.Fprintf(out, "  %-16s %d proofs, %s\n", s.Name, s.Proofs, s.Elapsed.Round(time.Millisecond))
 	}
@@ -324,7 +330,10 @@ func newVerifyCmd(out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify BATCH",
 		Short: "Verify a batch file's proof natively, as the Solidity verifier does",
-		Args:  cobra.ExactArgs(1),
+		Long: `Checks a batch file (isthmus.batch.v2) with the stored wrap key, as the Solidity
+verifier generated for the file's config does (the verifier's CONFIG: the allow-list
+root and the aggregation keys it was proven under).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			b, proof, err := verifier.ReadBatch(args[0])
 			if err != nil {
@@ -338,10 +347,11 @@ func newVerifyCmd(out io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			if err := verifier.Verify(vk, proof, b.Statement.PublicInput()); err != nil {
+			if err := verifier.Verify(vk, proof, b.Statement.PublicInput(), b.Config.ToInt()); err != nil {
 				return &exitError{code: exitFailure, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
-			fmt.Fprintf(out, "valid: statement %s, %d lane claims, %d rotations\n", b.Hash, len(b.Statement.Lanes), len(b.Statement.Rotations))
+			fmt.Fprintf(out, "valid: statement %s, %d lane claims, %d events, %d rotations, under config %s (the verifier's CONFIG)\n",
+				b.Hash, len(b.Statement.Lanes), len(b.Statement.Events), len(b.Statement.Rotations), b.Config.ToInt())
 			return nil
 		},
 	}
@@ -351,28 +361,22 @@ func newVerifyCmd(out io.Writer) *cobra.Command {
 
 func newExportSolidityCmd(out io.Writer) *cobra.Command {
 	var s storeFlag
-	var file, circuit string
+	var file string
 	cmd := &cobra.Command{
 		Use:   "export-solidity",
-		Short: "Write the Solidity verifier of the stored wrap key",
-		Long: `Exports the Groth16 verifier of the wrap circuit's stored key (pragma pinned to the
-project's solc), the contract the Inbox calls (IBatchVerifier).`,
+		Short: "Write the Solidity verifier of the stored wrap key for this config",
+		Long: `Exports the Groth16 verifier of the wrap's stored key (pragma pinned to the project's
+solc), the contract the Inbox calls (IBatchVerifier), with the config fixed in it: the
+allow-list of the kinds this config names and the aggregation keys (it loads every
+circuit's stored verifying key, compiling each: a minute or two; 'isthmus setup' makes
+them).`,
+		Example: `  isthmus export-solidity --out Verifier.sol
+  isthmus export-solidity --sync-domain 1 --sync-devnet-committee 8`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			st, err := s.store()
+			p, err := s.opened()
 			if err != nil {
 				return err
-			}
-			if circuit == "" {
-				cfg, err := s.config()
-				if err != nil {
-					return err
-				}
-				circuit = cfg.WrapCircuit()
-			}
-			vk, m, err := st.VerifyingKey(circuit)
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
 			}
 			w := out
 			if file != "" {
@@ -383,16 +387,16 @@ project's solc), the contract the Inbox calls (IBatchVerifier).`,
 				defer f.Close()
 				w = f
 			}
-			if err := verifier.ExportSolidity(vk, w); err != nil {
+			if err := verifier.ExportSolidity(p.Wrap.Keys.VK, p.WrapConfig, w); err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			slog.Info("verifier exported", "circuit", m.Circuit, "digest", m.Digest[:16], "development", m.Development)
+			m := p.Wrap.Keys.Manifest
+			slog.Info("verifier exported", "circuit", m.Circuit, "digest", m.Digest[:16], "config", p.WrapConfig, "development", p.Development())
 			return nil
 		},
 	}
 	s.registerCircuits(cmd)
 	cmd.Flags().StringVar(&file, "out", "", "file to write (default: standard output)")
-	cmd.Flags().StringVar(&circuit, "circuit", "", "wrap circuit whose key to export (default: the wrap of --shape and --committee-capacity)")
 	return cmd
 }
 
@@ -413,8 +417,7 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 			if err := aggregator.ReadJSON(in, &lf); err != nil {
 				return fail(err)
 			}
-			leaves, err := lf.Decode()
-			if err != nil {
+			if err := lf.Check(); err != nil {
 				return fail(fmt.Errorf("%s: %w", in, err))
 			}
 			p, stop, err := s.dispatcher(cmdContext(cmd), &q, "", nil)
@@ -422,12 +425,16 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 				return fail(err)
 			}
 			defer stop()
+			leaves, err := p.DecodeLeaves(&lf)
+			if err != nil {
+				return fail(fmt.Errorf("%s: %w", in, err))
+			}
 			bp := &aggregator.BatchProof{}
 			agg, err := p.ProveAggregation(cmdContext(cmd), leaves, bp)
 			if err != nil {
 				return fail(err)
 			}
-			af, err := aggregator.EncodeAggregation(leaves.Statement, agg)
+			af, err := p.EncodeAggregation(leaves.Statement, agg)
 			if err != nil {
 				return fail(err)
 			}
@@ -462,8 +469,7 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 			if err := aggregator.ReadJSON(in, &af); err != nil {
 				return fail(err)
 			}
-			agg, err := af.Decode()
-			if err != nil {
+			if err := af.Check(); err != nil {
 				return fail(fmt.Errorf("%s: %w", in, err))
 			}
 			p, stop, err := s.dispatcher(cmdContext(cmd), &q, "", nil)
@@ -471,6 +477,10 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 				return fail(err)
 			}
 			defer stop()
+			agg, err := p.DecodeAggregation(&af)
+			if err != nil {
+				return fail(fmt.Errorf("%s: %w", in, err))
+			}
 			bp := &aggregator.BatchProof{Statement: af.Statement, PublicInput: af.Statement.PublicInput()}
 			if err := p.ProveWrap(cmdContext(cmd), agg, bp); err != nil {
 				return fail(err)
@@ -486,15 +496,35 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 }
 
 func (s *storeFlag) prover() (*aggregator.Prover, error) {
-	st, err := s.store()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := s.config()
+	st, cfg, err := s.storeAndConfig()
 	if err != nil {
 		return nil, err
 	}
 	return newPipelineProver(st, cfg, slog.Default())
+}
+
+// storeAndConfig are the flags' key store and config.
+func (s *storeFlag) storeAndConfig() (*prover.Store, aggregator.Config, error) {
+	st, err := s.store()
+	if err != nil {
+		return nil, aggregator.Config{}, err
+	}
+	cfg, err := s.config()
+	return st, cfg, err
+}
+
+// opened is the prover of the flags' config over stored keys only (aggregator.OpenProver):
+// what generates and deploys the verifier, with no setup.
+func (s *storeFlag) opened() (*aggregator.Prover, error) {
+	st, cfg, err := s.storeAndConfig()
+	if err != nil {
+		return nil, err
+	}
+	p, err := aggregator.OpenProver(st, cfg, slog.Default())
+	if err != nil {
+		return nil, &exitError{code: exitFailure, err: err}
+	}
+	return p, nil
 }
 
 func cmdContext(cmd *cobra.Command) context.Context {

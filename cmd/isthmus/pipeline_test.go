@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,10 +18,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
-	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -62,7 +59,7 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 	dir := t.TempDir()
 	keys := t.TempDir()
 	truncated := filepath.Join(dir, "truncated.json")
-	if err := os.WriteFile(truncated, []byte(`{"format": "isthmus.batch.v1", "statement": {"lanes": [`), 0o644); err != nil {
+	if err := os.WriteFile(truncated, []byte(`{"format": "isthmus.batch.v2", "statement": {"lanes": [`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	otherFormat := filepath.Join(dir, "other.json")
@@ -79,7 +76,7 @@ func TestPipelineCommandsRefuseBadInput(t *testing.T) {
 	}{
 		{[]string{"verify", filepath.Join(dir, "missing.json")}, "no such file", os.ErrNotExist},
 		{[]string{"verify", truncated}, "truncated", verifier.ErrEncoding},
-		{[]string{"export-solidity", "--key-dir", keys}, "no keys of circuit", prover.ErrNotFound},
+		{[]string{"export-solidity", "--key-dir", keys}, "no stored keys", prover.ErrNotFound},
 		{[]string{"aggregate", "--leaves", truncated, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, "malformed pipeline file", aggregator.ErrFile},
 		{[]string{"aggregate", "--leaves", otherFormat, "--out", filepath.Join(dir, "a.json"), "--key-dir", keys}, aggregator.LeavesFormat, aggregator.ErrFile},
 		{[]string{"wrap", "--in", filepath.Join(dir, "missing.json"), "--out", filepath.Join(dir, "b.json"), "--key-dir", keys}, "no such file", os.ErrNotExist},
@@ -168,7 +165,7 @@ func validBatchWithoutKey(t *testing.T) []byte {
 	_, _, g1, g2 := bn254.Generators()
 	proof := &groth16bn254.Proof{Ar: g1, Bs: g2, Krs: g1, Commitments: []bn254.G1Affine{g1}, CommitmentPok: g1}
 	stmt := protocol.Statement{Lanes: []protocol.LaneClaim{{Kind: protocol.KindLaneHead, SrcDomain: 1, DstDomain: 2, Count: 5, BlockNumber: 3}}}
-	b, err := verifier.NewBatch("wrap-none", stmt, proof)
+	b, err := verifier.NewBatch("wrap-none", big.NewInt(1), stmt, proof)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,10 +228,14 @@ func TestDeployCommands(t *testing.T) {
 	if err != nil || st.Outbox != common.HexToAddress(m[1]) || st.Committee != members.CommitmentHash() {
 		t.Fatalf("the Inbox's source domain: %+v, %v", st, err)
 	}
-	// Without a stored wrap key, the generated verifier cannot be deployed.
+	// Without stored keys, the generated verifier cannot be deployed (and none are made).
+	keys := t.TempDir()
 	_, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", m[1],
-		"--devnet-deployer", "--devnet-committee", "--key-dir", t.TempDir())
-	wantFailure(t, err, "no keys of circuit", nil)
+		"--devnet-deployer", "--devnet-committee", "--key-dir", keys)
+	wantFailure(t, err, "no stored keys", nil)
+	if entries, _ := os.ReadDir(keys); len(entries) != 0 {
+		t.Fatalf("deploy inbox made keys: %v", entries)
+	}
 }
 
 // No public committee by default: deploy inbox and relay need --committee (or, on a devnet,
@@ -253,40 +254,21 @@ func TestHardeningCommitteeIsExplicit(t *testing.T) {
 	}
 }
 
-// A verifier from development keys is deployed only with --allow-development-keys.
+// A verifier from development keys is deployed only with --allow-development-keys; the
+// refusal names the circuits.
 func TestHardeningDevelopmentKeysNeedTheFlag(t *testing.T) {
-	_, d := startDevnet(t)
-	// A small BN254 circuit stored under the wrap's name stands in for the wrap's keys.
-	keys := t.TempDir()
-	st := &prover.Store{Dir: keys}
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &oneInput{})
-	if err != nil {
-		t.Fatal(err)
+	dev := []string{"universal-fold", "wrap"}
+	err := developmentGuard(dev, "/keys", false)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "--allow-development-keys") || !strings.Contains(err.Error(), "universal-fold, wrap") {
+		t.Fatalf("development keys without the flag: %v", err)
 	}
-	if _, err := st.Ensure(aggregator.DevnetConfig().WrapCircuit(), ccs); err != nil {
-		t.Fatal(err)
+	if err := developmentGuard(dev, "/keys", true); err != nil {
+		t.Fatalf("with --allow-development-keys: %v", err)
 	}
-	args := []string{"deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", d.Outbox.Hex(),
-		"--devnet-deployer", "--devnet-committee", "--key-dir", keys}
-	_, err = run(t, args...)
-	wantUsage(t, err, "--allow-development-keys", args)
-	out, err := run(t, append(args, "--allow-development-keys")...)
-	if err != nil || !strings.Contains(out, "Inbox of domain 8") {
-		t.Fatalf("with --allow-development-keys: %q, %v", out, err)
+	if err := developmentGuard(nil, "/keys", false); err != nil {
+		t.Fatalf("ceremony keys: %v", err)
 	}
-}
-
-// oneInput is a test double of the wrap's shape: one public input and, through a range
-// check, one commitment.
-type oneInput struct {
-	Statement frontend.Variable `gnark:",public"`
-	Secret    frontend.Variable
-}
-
-func (c *oneInput) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.Statement, 1), c.Statement)
-	rangecheck.New(api).Check(c.Secret, 8)
-	return nil
 }
 
 // startDevnet starts the devnet for a test, with a context of a minute; both end with it.
@@ -359,4 +341,26 @@ func deployInbox(t *testing.T, ctx context.Context, d *devnet.Devnet, args ...st
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// relay --by-receipt, with TestOnlyProofs: the relay proves the lane by its last message's
+// MessageSent log (a lane claim by receipt) and delivers it.
+func TestRelayCommandByReceipt(t *testing.T) {
+	ctx, d := startDevnet(t)
+	for i := 0; i < 3; i++ {
+		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, d.Outbox, 100_000, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Source.Finalize(d.Source.Head())
+	logs := relayUntilDelivered(t, ctx, d, []string{"relay", "--src-rpc", d.Source.URL, "--dst-rpc", d.Destination.URL, "--outbox", d.Outbox.Hex(),
+		"--inbox", d.Inbox.Hex(), "--devnet-relayer", "--devnet-committee", "--test-only-proofs", "--by-receipt", "--batch-messages", "1",
+		"--poll", "20ms", "--metrics", "", "--state-dir", filepath.Join(t.TempDir(), "state"), "--log-level", "info"}, 3)
+	if !strings.Contains(logs, `msg="proving the lane by receipt"`) || strings.Contains(logs, `claim=head`) {
+		t.Fatalf("the relay did not prove the lane by receipt alone:\n%s", logs)
+	}
+	st, err := d.Dst.State(ctx, d.Config.SourceDomain)
+	if err != nil || st.ProvenCount != 3 {
+		t.Fatalf("proven count %d (%v), want 3", st.ProvenCount, err)
+	}
 }

@@ -84,13 +84,17 @@ func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger
 			stored[m.Circuit] = true
 		}
 		var missing []string
-		for _, name := range cfg.Circuits().All() {
+		names, err := (&aggregator.CircuitSet{Config: cfg}).Names()
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
 			if !stored[name] {
 				missing = append(missing, name)
 			}
 		}
 		if len(missing) > 0 {
-			log.Warn("making Groth16 keys on first use, each logged with its estimate (all of them: about 45 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
+			log.Warn("making Groth16 keys on first use, each logged with its estimate (all of the default config's: about 80 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
 		}
 	}
 	pg := newProgress()

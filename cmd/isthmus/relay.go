@@ -16,6 +16,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -45,6 +46,7 @@ type relayOptions struct {
 	stateDir       string
 	metrics        string
 	testOnlyProofs bool
+	byReceipt      bool
 	sync           syncCommitteeFlags
 	store          storeFlag
 	queue          queueFlags
@@ -68,7 +70,12 @@ For a source domain under Ethereum's sync committee (an Inbox deployed with --be
 client follows that beacon node from the root, proves each batch under the update that
 finalized its block (signed by the committee of the Inbox's period), and carries the
 hand-over to the next period, one a batch, until the Inbox trusts the committee of the
-light client's period. Its circuits are a shape with sync-committee slots (+s1x1).
+light client's period. Its circuits add the sync-committee kinds of the Outbox's domain
+(--sync-domain, default that domain) to the allow-list.
+
+With --by-receipt each count is proven by its last message's MessageSent log (the
+receipt's leaves instead of the Outbox's storage proofs); where that receipt is over the
+receipt kind's bounds, by storage.
 
 Every flag can come from the environment (ISTHMUS_ and the flag in capitals, dashes as
 underscores, e.g. ISTHMUS_SRC_RPC) or from a JSON config file (--config, keys are flag
@@ -116,6 +123,7 @@ names); the command line wins, then the environment, then the file.`,
 	f.StringVar(&o.stateDir, "state-dir", "isthmus-relay", "folder for the batch proven but not yet accepted")
 	f.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "loopback address serving Prometheus metrics (empty: none)")
 	f.BoolVar(&o.testOnlyProofs, "test-only-proofs", false, "submit TestOnlyProofs instead of proving (an Inbox with the TestOnlyVerifier only)")
+	f.BoolVar(&o.byReceipt, "by-receipt", false, "prove each count by its last message's MessageSent log (3 leaf proofs and the header's) instead of storage; by storage where the receipt is over the receipt kind's bounds")
 	o.store.registerCircuits(cmd)
 	o.queue.register(cmd, true)
 	return cmd
@@ -195,6 +203,10 @@ func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 	return errors.Join(errs...)
 }
 
+// claimsPerBatch is how many segment ends the relay asks one batch to prove: the prover
+// proves as many of them as its largest aggregation holds (Prover.Fit).
+const claimsPerBatch = 12
+
 func (o *relayOptions) key() (*ecdsa.PrivateKey, error) {
 	if o.devnetRelayer {
 		return devnet.DevKey("relayer"), nil
@@ -259,32 +271,33 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		handOvers[next] = aggregator.RotationInput{Claim: rot.Claim, Committee: current, Signatures: sigs}
 		return true, nil
 	}
-	// A batch carries as many lane claims as the aggregation has slots: the segment ends the
-	// relay asks for (relay.Claim.Before, then its own), the last repeated (the Inbox skips a
-	// repeat) to fill the slots.
-	cfg, err := o.store.config()
-	if err != nil {
-		return err
-	}
-	slots := max(cfg.Shape.Claims, 1)
+	// A batch carries the segment ends the relay asks for (relay.Claim.Before, then its own),
+	// or its claim by receipt, and the hand-over when due; the prover cuts it to what one
+	// aggregation holds (Prover.Fit), and the relay proves the rest in the next batch.
 	batchOf := func(c relay.Claim, sigs map[int]*eddsa.Signature) (aggregator.Batch, error) {
 		members, ok := committees[c.Epoch]
 		if !ok {
 			return aggregator.Batch{}, fmt.Errorf("no members known for the committee of epoch %d", c.Epoch)
 		}
-		counts := append(append([]uint64(nil), c.Before...), c.Checkpoint)
-		if len(counts) > slots {
-			return aggregator.Batch{}, fmt.Errorf("%d lane claims asked for, the aggregation has %d slots", len(counts), slots)
-		}
 		var b aggregator.Batch
-		for len(b.Claims) < slots {
-			count := counts[min(len(b.Claims), len(counts)-1)]
-			b.Claims = append(b.Claims, aggregator.ClaimInput{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: count})
+		if c.Receipt != nil {
+			b.Receipts = []aggregator.ReceiptInput{{Committee: members, Signatures: sigs, Proof: c.Receipt, Outbox: src.Outbox}}
+		} else {
+			for _, count := range append(append([]uint64(nil), c.Before...), c.Checkpoint) {
+				b.Claims = append(b.Claims, aggregator.ClaimInput{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: count})
+			}
 		}
 		if c.Rotate {
 			b.Rotations = []aggregator.RotationInput{handOvers[c.Epoch+1]}
 		}
 		return b, nil
+	}
+	// header is the block a claim is proven at.
+	header := func(c relay.Claim) *types.Header {
+		if c.Receipt != nil {
+			return c.Receipt.Header
+		}
+		return c.Lane.Header
 	}
 	reg := newRegistry()
 	var prove relay.Prover
@@ -303,6 +316,13 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 				}
 				s.Lanes = append(s.Lanes, claim)
 			}
+			for i := range b.Receipts {
+				lane, _, err := b.Receipts[i].Claim()
+				if err != nil {
+					return nil, err
+				}
+				s.Lanes = append(s.Lanes, *lane)
+			}
 			for _, r := range b.Rotations {
 				s.Rotations = append(s.Rotations, r.Claim)
 			}
@@ -315,17 +335,23 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		}
 		defer stop()
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			h := c.Lane.Header
+			h := header(c)
 			members, ok := committees[c.Epoch]
 			if !ok {
 				return nil, fmt.Errorf("no members known for the committee of epoch %d", c.Epoch)
 			}
-			sigs, err := attest.Collect(ctx, o.attesters, members, c.Lane.SrcDomain, h.Number.Uint64(), h.Hash(), log)
+			sigs, err := attest.Collect(ctx, o.attesters, members, src.Domain, h.Number.Uint64(), h.Hash(), log)
 			if err != nil {
 				return nil, err
 			}
 			b, err := batchOf(c, sigs)
 			if err != nil {
+				return nil, err
+			}
+			if b, err = p.Fit(b); err != nil {
+				if errors.Is(err, aggregator.ErrReceiptTooLarge) {
+					return nil, fmt.Errorf("%w: %w", relay.ErrReceiptTooLarge, err)
+				}
 				return nil, err
 			}
 			bp, calldata, err := proveForInbox(ctx, p, b)
@@ -337,7 +363,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	}
 	r := &relay.Relay{
 		Config: relay.Config{SrcDomain: src.Domain, DstDomain: dst.Domain, BatchMessages: o.batchMessages, MaxAge: o.maxAge,
-			Poll: o.poll, StateDir: o.stateDir, Key: key, ClaimsPerBatch: slots},
+			Poll: o.poll, StateDir: o.stateDir, Key: key, ByReceipt: o.byReceipt, ClaimsPerBatch: claimsPerBatch},
 		Src: src, Dst: dst, Prove: prove, Rotation: rotation, Metrics: &relay.Metrics{}, Log: log,
 	}
 	reg.MustRegister(r.Metrics)
@@ -385,12 +411,14 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 		log.Warn("--test-only-proofs: batches carry TestOnlyProofs, which prove nothing")
 		prove = testOnlyEthereumBatch
 	} else {
-		cfg, err := o.store.config()
-		if err != nil {
-			return err
+		if o.store.syncDomain == 0 {
+			o.store.syncDomain = src.Domain
 		}
-		if sh := cfg.Shape; sh.Claims != 0 || sh.Sync != 1 || sh.SyncRotations != 1 || sh.Receipts != 0 {
-			return usageError(fmt.Errorf("--shape %s: a relay under the sync committee proves one lane claim a batch under it, with a rotation slot (such as 0x9x7x0+s1x1)", sh))
+		if o.store.syncDomain != src.Domain {
+			return usageError(fmt.Errorf("--sync-domain %d: the Outbox's domain is %d", o.store.syncDomain, src.Domain))
+		}
+		if o.store.syncSize == 0 {
+			o.store.syncSize = o.sync.devnetSize
 		}
 		p, stop, err := o.store.dispatcher(ctx, &o.queue, filepath.Join(o.stateDir, "jetstream"), reg)
 		if err != nil {
@@ -398,7 +426,11 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 		}
 		defer stop()
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			bp, calldata, err := proveForInbox(ctx, p, ethereumBatch(c))
+			b, err := p.Fit(ethereumBatch(c))
+			if err != nil {
+				return nil, err
+			}
+			bp, calldata, err := proveForInbox(ctx, p, b)
 			if err != nil {
 				return nil, err
 			}

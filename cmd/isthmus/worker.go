@@ -28,7 +28,7 @@ func newWorkerCmd(out io.Writer) *cobra.Command {
 		Use:   "worker",
 		Short: "Prove jobs from a NATS JetStream server: scale proving out to more machines",
 		Long: `Connects to the NATS server at --nats (JetStream enabled), takes the proof jobs
-of the circuits it holds keys for (every circuit of --shape, or --circuits), proves them
+of the circuits it holds keys for (every circuit of its config, or --circuits), proves them
 one at a time and publishes their results. 'isthmus relay', 'prove' and 'devnet' with the
 same --nats URL dispatch the jobs and gather the results; without --nats they run their
 own embedded server and workers.
@@ -57,7 +57,7 @@ signal quits at once (that job then goes to another worker after --ack-wait).`,
 	f := cmd.Flags()
 	host, _ := os.Hostname()
 	f.StringVar(&o.name, "name", fmt.Sprintf("%s-%d", host, os.Getpid()), "worker name, in results and logs")
-	f.StringSliceVar(&o.circuits, "circuits", nil, "circuits to serve (default: every circuit of the shape)")
+	f.StringSliceVar(&o.circuits, "circuits", nil, "circuits to serve (default: every circuit of the config)")
 	f.StringVar(&o.metrics, "metrics", "", "address serving Prometheus metrics (empty: none)")
 	f.BoolVar(&o.fetchKeys, "fetch-keys", false, "fetch the keys the key store lacks from the server's object store ('isthmus keys publish'), as --key-pins pins them")
 	f.StringVar(&o.pins, "key-pins", "", "the digests and checksums of the keys to fetch, from where they were made ('isthmus keys pins'): fetched keys must match them and take their trust from them")
@@ -213,7 +213,7 @@ func (q *queueFlags) attach(ctx context.Context, p *aggregator.Prover, dir strin
 	var wg sync.WaitGroup
 	for i := range workers {
 		w := &aggregator.Worker{Name: fmt.Sprintf("in-process-%d", i+1), Queue: queue, Source: p, Store: p.Store(),
-			Circuits: p.Config.Circuits().All(), AckWait: q.ackWait, MaxTries: q.maxTries, Log: log, Metrics: metrics}
+			Circuits: p.Names(), AckWait: q.ackWait, MaxTries: q.maxTries, Log: log, Metrics: metrics}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

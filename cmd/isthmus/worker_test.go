@@ -19,10 +19,10 @@ func TestWorkerCommandRefusesBadInput(t *testing.T) {
 	}
 	defer srv.Close()
 	keys := t.TempDir()
-	args = []string{"worker", "--nats", srv.URL, "--key-dir", keys, "--circuits", "state-step,wrap-1x4x3x1"}
+	args = []string{"worker", "--nats", srv.URL, "--key-dir", keys, "--circuits", "universal-step,wrap"}
 	_, err = run(t, args...)
 	wantFailure(t, err, "no circuit to serve", args)
-	for _, want := range []string{"state-step", "wrap-1x4x3x1", keys} {
+	for _, want := range []string{"universal-step", "wrap", keys} {
 		wantFailure(t, err, want, args)
 	}
 	args = []string{"worker", "--nats", "nats://127.0.0.1:1", "--key-dir", keys}

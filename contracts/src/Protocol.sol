@@ -89,15 +89,11 @@ library Protocol {
     /// @notice A claim that is not one of a known kind at its length.
     error MalformedClaim(uint256 index);
 
-    /// @notice Domain tag that opens every statement: keccak256("isthmus.statement.v2").
-    bytes32 internal constant STATEMENT_TAG = keccak256("isthmus.statement.v2");
-
-    /// @notice The statement hash is reduced to this many low bits to fit one BN254 scalar.
-    uint256 internal constant PUBLIC_INPUT_MASK = (uint256(1) << 253) - 1;
-    /// @notice The start of every statement chain (the universal aggregation's statement).
+    /// @notice The start of every statement chain.
     bytes32 internal constant CHAIN_GENESIS = keccak256("isthmus.statement.chain.v1");
-    /// @notice A chain's public input keeps its low 252 bits (each a BLS12-377 scalar).
-    uint256 internal constant CHAIN_INPUT_MASK = (uint256(1) << 252) - 1;
+    /// @notice The public input keeps the statement's low 252 bits: a BLS12-377 scalar, as the
+    ///         aggregation exports it, and so a BN254 one.
+    uint256 internal constant PUBLIC_INPUT_MASK = (uint256(1) << 252) - 1;
 
     // Outbox lane segments: the Outbox stores a checkpoint of the accumulator whenever the
     // next message would take the open segment past one of these bounds, so that the
@@ -281,19 +277,10 @@ library Protocol {
         id = keccak256(b);
     }
 
-    /// @notice keccak256(STATEMENT_TAG ‖ uint32(#claims) ‖ keccak256(claim)…), the claims packed.
-    function statementHash(bytes[] calldata claims) internal pure returns (bytes32) {
-        bytes32[] memory hashes = new bytes32[](claims.length);
-        for (uint256 i = 0; i < claims.length; ++i) {
-            hashes[i] = keccak256(claims[i]);
-        }
-        return keccak256(abi.encodePacked(STATEMENT_TAG, uint32(claims.length), hashes));
-    }
-
-    /// @notice The statement of the universal aggregation (protocol.ChainStatement): from
+    /// @notice The statement a batch proves (protocol.Statement.Hash, a statement chain): from
     ///         CHAIN_GENESIS, s = keccak256(s ‖ h…) over the claims' hashes, three a step, the
-    ///         last step taking what is left.
-    function chainStatement(bytes[] calldata claims) internal pure returns (bytes32 s) {
+    ///         last step taking what is left. It binds the claims, their order and their number.
+    function statementHash(bytes[] calldata claims) internal pure returns (bytes32 s) {
         s = CHAIN_GENESIS;
         uint256 n = claims.length;
         uint256 i = 0;
@@ -307,13 +294,7 @@ library Protocol {
         }
     }
 
-    /// @notice The universal wrap's statement input: the chain's low 252 bits.
-    function chainInput(bytes32 statement) internal pure returns (uint256) {
-        return uint256(statement) & CHAIN_INPUT_MASK;
-    }
-
-    /// @notice The one public input of the batch proof: the statement hash with its top three
-    ///         bits cleared (below 2^253, so below the BN254 scalar field modulus).
+    /// @notice The one public input of the batch proof: the statement's low 252 bits.
     function publicInput(bytes32 statement) internal pure returns (uint256) {
         return uint256(statement) & PUBLIC_INPUT_MASK;
     }

@@ -52,9 +52,4 @@ contract ProtocolHarness {
         statement = Protocol.statementHash(claims);
         publicInput = Protocol.publicInput(statement);
     }
-
-    function chainStatement(bytes[] calldata claims) external pure returns (bytes32 statement, uint256 publicInput) {
-        statement = Protocol.chainStatement(claims);
-        publicInput = Protocol.chainInput(statement);
-    }
 }

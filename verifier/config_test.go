@@ -8,65 +8,26 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend"
-	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/backend/solidity"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 )
 
-// sqrtUniversalWrap is a test double of the universal wrap with its shape: two public inputs
-// (the statement and the deployment's config) and one commitment. It proves a statement that has
-// a square root mod r, under any config.
-type sqrtUniversalWrap struct {
-	Statement frontend.Variable `gnark:",public"`
-	Config    frontend.Variable `gnark:",public"`
-	Root      frontend.Variable
-	Small     frontend.Variable
-}
-
-func (c *sqrtUniversalWrap) Define(api frontend.API) error {
-	api.AssertIsEqual(api.Mul(c.Root, c.Root), c.Statement)
-	api.AssertIsEqual(api.Mul(c.Config, 1), c.Config)
-	rangecheck.New(api).Check(c.Small, 64)
-	return nil
-}
-
-// TestUniversalVerifierOnChain: the universal wrap's generated verifier takes the statement
-// alone under the deployment's config it was generated for, and refuses a proof made under
-// another root or of another statement; its verifyBatch costs what the one-input one costs.
-func TestUniversalVerifierOnChain(t *testing.T) {
-	field := ecc.BN254.ScalarField()
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, &sqrtUniversalWrap{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, vk, err := groth16.Setup(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 248), big.NewInt(12345))
+// TestVerifierConfigOnChain: the generated verifier takes the statement alone under the
+// deployment's config it was generated for, and refuses a proof made under another config
+// or of another statement.
+func TestVerifierConfigOnChain(t *testing.T) {
+	k := setupSqrt(t)
+	vk, config := k.vk, testConfig
 	prove := func(stmt, config *big.Int) []byte {
-		w, err := frontend.NewWitness(&sqrtUniversalWrap{Statement: stmt, Config: config, Root: new(big.Int).ModSqrt(stmt, field), Small: 5}, field)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proof, err := groth16.Prove(ccs, pk, w, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := Calldata(proof)
+		data, err := Calldata(k.proveUnder(t, stmt, config))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return data
 	}
-	compiled, err := CompileUniversal(filepath.Join("..", "contracts"), vk, config)
+	compiled, err := Compile(filepath.Join("..", "contracts"), vk, config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +75,10 @@ func TestUniversalVerifierOnChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("verifyBatch (two inputs, the config folded): %d gas", gas)
-	if _, err := CompileUniversal(filepath.Join("..", "contracts"), setupSqrt(t).vk, config); err == nil {
-		t.Error("a key of one public input made a universal verifier")
+	if _, err := Compile(filepath.Join("..", "contracts"), vk, nil); err == nil {
+		t.Error("a verifier generated for no config")
+	}
+	if _, err := Compile(filepath.Join("..", "contracts"), vk, ecc.BN254.ScalarField()); err == nil {
+		t.Error("a verifier generated for a config outside the field")
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// ReceiptClaimPublic is what a statement leaf exposes of one claim proven by receipt (a lane
+// ReceiptClaimPublic is what a receipt claim's leaf reads of one claim proven by receipt (a lane
 // by receipt or an event): the block, and the log the claim's receipt leaf must read. For a
 // lane by receipt the log is the Outbox's MessageSent(dst, count − 1, acc), its transaction
 // and log index and data free; for an event, all of the claim's fields. Hashes and topics are
@@ -35,7 +35,7 @@ const (
 	logTopics, logTx, logIndex, ReceiptLogBits = 8, 16, 48, 80
 )
 
-// PackReceiptLog is the Log public input of a receipt slot.
+// PackReceiptLog is a receipt claim's packed Log.
 func PackReceiptLog(kind protocol.ClaimKind, numTopics int, txIndex, logIdx uint32) *big.Int {
 	v := new(big.Int).SetUint64(uint64(logIdx))
 	v.Lsh(v, logIndex-logTx).Or(v, new(big.Int).SetUint64(uint64(txIndex)))
@@ -48,15 +48,8 @@ const (
 	evSrc, evCommittee, evNumber, evHash, evTx, evLog, evEmitter, evTopics, evTopicList, evData = 1, 5, 37, 45, 77, 81, 85, 105, 106, 234
 )
 
-// receiptSlot constrains receipt slot i: its encoding (a lane by receipt of 141 bytes or an
-// event claim of 266, or kind 0 for an unused slot) against its public inputs. It returns the
-// claim's hash and whether the slot is used.
-func (c *StatementCircuit) receiptSlot(api frontend.API, bf *uints.Bytes, i int, keccak func([]uints.U8, frontend.Variable) ([]uints.U8, error)) ([]uints.U8, frontend.Variable, error) {
-	return receiptClaim(api, bf, c.ReceiptEncoded[i][:], &c.Receipts[i], keccak)
-}
-
-// receiptClaim constrains a claim proven by receipt: its encoding enc (a lane by receipt of
-// 141 bytes or an event claim of 266, or kind 0 for none) against pub. It returns the claim's
+// receiptClaim constrains a claim proven by receipt: its encoding (a lane by receipt of 141
+// bytes or an event claim of 266, or kind 0 for none) against pub. It returns the claim's
 // hash and whether there is a claim.
 func receiptClaim(api frontend.API, bf *uints.Bytes, enc []uints.U8, pub *ReceiptClaimPublic, keccak func([]uints.U8, frontend.Variable) ([]uints.U8, error)) ([]uints.U8, frontend.Variable, error) {
 	number := func(bs []uints.U8) frontend.Variable { return bigEndian(api, bf, bs) }
@@ -179,9 +172,10 @@ func MatchReceipt(l ReceiptLog, h *HeaderPublic, leaf *ReceiptLeafPublic) error 
 	return nil
 }
 
-// assignReceiptSlot fills receipt slot i of a statement leaf with a claim's encoding and log.
-func (c *StatementCircuit) assignReceiptSlot(i int, enc []byte, l ReceiptLog) {
-	pub := &c.Receipts[i]
+// assignReceiptClaim is the witness of a claim proven by receipt: its encoding enc (padded to
+// an event claim's length) and the log it names.
+func assignReceiptClaim(enc []byte, l ReceiptLog) (ReceiptClaimPublic, [protocol.EventClaimSize]uints.U8) {
+	var pub ReceiptClaimPublic
 	pub.SrcDomain, pub.Committee, pub.BlockNumber = l.SrcDomain, new(big.Int).SetBytes(l.Committee[:]), l.BlockNumber
 	pub.BlockHash, pub.Emitter, pub.DataHash = halves(l.BlockHash), new(big.Int).SetBytes(l.Emitter[:]), halves(l.DataHash)
 	for t := range pub.Topics {
@@ -193,5 +187,7 @@ func (c *StatementCircuit) assignReceiptSlot(i int, enc []byte, l ReceiptLog) {
 	pub.Log = PackReceiptLog(l.Kind, len(l.Topics), l.TxIndex, l.LogIndex)
 	buf := make([]byte, protocol.EventClaimSize)
 	copy(buf, enc)
-	copy(c.ReceiptEncoded[i][:], uints.NewU8Array(buf))
+	var out [protocol.EventClaimSize]uints.U8
+	copy(out[:], uints.NewU8Array(buf))
+	return pub, out
 }

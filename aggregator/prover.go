@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -23,42 +24,50 @@ import (
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
-// SmallUniversalSizes and UniversalSizes are the universal aggregation's two sizes every
+// SmallSizes and LargeSizes are the universal aggregation's two sizes every
 // deployment uses, of one allow-list of up to 32 leaf kinds: 4 leaf proofs of up to 4 kinds
 // (a rotation, a head of few steps: a cheap key, a fast proof), and 16 of up to 8. The one
 // wrap takes either (wrap.KeyedCircuit).
 var (
-	SmallUniversalSizes = universal.Sizes{Slots: 4, Kinds: 32, Keys: 4}
-	UniversalSizes      = universal.Sizes{Slots: 16, Kinds: 32, Keys: 8}
+	SmallSizes = universal.Sizes{Slots: 4, Kinds: 32, Keys: 4}
+	LargeSizes = universal.Sizes{Slots: 16, Kinds: 32, Keys: 8}
 )
 
-// DevnetUniversal is the devnet's universal config: the attester-committee kinds, both
-// aggregation sizes.
-func DevnetUniversal() UniversalConfig {
-	return UniversalConfig{Sizes: []universal.Sizes{SmallUniversalSizes, UniversalSizes}}
+// DefaultConfig is the config of a deployment of attester committees (the devnet's): every
+// attester-committee kind, both aggregation sizes.
+func DefaultConfig() Config {
+	return Config{Sizes: []universal.Sizes{SmallSizes, LargeSizes}}
 }
 
-// UniversalAggregateName is the key store's name of the universal aggregation of sizes z.
-func UniversalAggregateName(z universal.Sizes) string {
+// AggregateName is the key store's name of the universal aggregation of sizes z.
+func AggregateName(z universal.Sizes) string {
 	return fmt.Sprintf("universal-%dx%dx%d", z.Slots, z.Kinds, z.Keys)
 }
 
-// UniversalWrapName is the key store's name of the one wrap (wrap.KeyedCircuit): its key
+// WrapName is the key store's name of the one wrap (wrap.KeyedCircuit): its key
 // serves every aggregation size and every allow-list, which its Config input names.
-const UniversalWrapName = "wrap"
+const WrapName = "wrap"
 
-// UniversalConfig is a deployment's universal circuits: the aggregation's sizes, and the
-// kinds its allow-list holds beside the attester-committee kinds (UniversalCircuits).
-type UniversalConfig struct {
+// Config is a deployment's universal circuits: the aggregation's sizes, and the
+// kinds its allow-list holds beside the attester-committee kinds (CommitteeKinds).
+type Config struct {
 	// Sizes are the aggregation's sizes, one to wrap.AggregationKeys, fewest slots first, of
 	// one allow-list capacity: a batch takes the first whose slots and key table hold it.
 	Sizes []universal.Sizes
+	// Committee, if set, are the attester-committee kinds the allow-list holds, a subset of
+	// CommitteeKinds' in their order (the fold first); by default all of them. A
+	// deployment that never takes a kind leaves it out and never sets its key up.
+	Committee []string
 	// Sync, if set, adds the kinds of updates of a beacon chain's sync committee.
-	Sync *UniversalSync
+	Sync *SyncConfig
 }
 
-// Check refuses a config whose sizes the one wrap cannot take together.
-func (c UniversalConfig) Check() error {
+// Check refuses a config whose kinds are not known, or whose sizes the one wrap cannot take
+// together.
+func (c Config) Check() error {
+	if _, _, err := c.Kinds(); err != nil {
+		return err
+	}
 	if len(c.Sizes) == 0 || len(c.Sizes) > wrap.AggregationKeys {
 		return fmt.Errorf("%d aggregation sizes, want 1 to %d", len(c.Sizes), wrap.AggregationKeys)
 	}
@@ -77,7 +86,7 @@ func (c UniversalConfig) Check() error {
 }
 
 // size is the index of the first size that holds n leaves of k kinds.
-func (c UniversalConfig) size(n, k int) (int, error) {
+func (c Config) size(n, k int) (int, error) {
 	for i, z := range c.Sizes {
 		if n <= z.Slots && k <= z.Keys {
 			return i, nil
@@ -89,8 +98,30 @@ func (c UniversalConfig) size(n, k int) (int, error) {
 
 // Kinds are the config's kinds by name, in allow-list order (the fold first), and their
 // placeholders.
-func (c UniversalConfig) Kinds() ([]string, map[string]frontend.Circuit, error) {
-	names, circuits := UniversalCircuits()
+func (c Config) Kinds() ([]string, map[string]frontend.Circuit, error) {
+	names, circuits := CommitteeKinds()
+	if c.Committee != nil {
+		if len(c.Committee) == 0 || c.Committee[0] != KindFold {
+			return nil, nil, fmt.Errorf("the committee kinds %v: the fold (%s) first", c.Committee, KindFold)
+		}
+		at := map[string]int{}
+		for i, n := range names {
+			at[n] = i
+		}
+		for i, n := range c.Committee {
+			if _, ok := at[n]; !ok {
+				return nil, nil, fmt.Errorf("%w %q among the committee kinds (%s)", ErrNoCircuit, n, strings.Join(names, ", "))
+			}
+			if i > 0 && at[n] <= at[c.Committee[i-1]] {
+				return nil, nil, fmt.Errorf("the committee kinds %v: not in the order of %v", c.Committee, names)
+			}
+		}
+		picked := map[string]frontend.Circuit{}
+		for _, n := range c.Committee {
+			picked[n] = circuits[n]
+		}
+		names, circuits = append([]string(nil), c.Committee...), picked
+	}
 	if c.Sync != nil {
 		more, mc, err := c.Sync.Circuits()
 		if err != nil {
@@ -104,14 +135,14 @@ func (c UniversalConfig) Kinds() ([]string, map[string]frontend.Circuit, error) 
 	return names, circuits, nil
 }
 
-// UniversalProver proves any batch with one aggregation and one wrap: each leaf under the
+// Prover proves any batch with one aggregation and one wrap: each leaf under the
 // key of its kind, every kind's key in the allow-list, the aggregation of the first size
 // that holds the batch, and the wrap whose Config (the list's root and the aggregation keys)
 // the generated verifier fixes. Kinds are in the list's order, the fold (the export kind)
 // first.
-type UniversalProver struct {
+type Prover struct {
 	runner
-	Config     UniversalConfig
+	Config     Config
 	Kinds      []*Circuit
 	List       *universal.AllowList
 	Aggregates []*Circuit // by size, as the config's
@@ -120,32 +151,43 @@ type UniversalProver struct {
 	// keys' hashes).
 	WrapConfig *big.Int
 
-	set *UniversalCircuitSet // compiles a job's circuit
+	set *CircuitSet // compiles a job's circuit
 }
 
-// NewUniversalProver compiles the config's kinds, its aggregations and the wrap, and loads
+// NewProver compiles the config's kinds, its aggregations and the wrap, and loads
 // their verifying keys from the store, running the Groth16 setup of those it lacks (minutes
 // each; the store logs an estimate). A new kind changes the allow-list's root, and a new
 // aggregation size the wrap's Config, not the wrap's key. It keeps no constraint system: a
 // job compiles its circuit again (seconds), and the prover holds one at a time, so that a
 // process proving batches holds one circuit's memory, not every kind's.
-func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logger) (*UniversalProver, error) {
+func NewProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, error) {
+	return newProver(store, cfg, log, true)
+}
+
+// OpenProver is NewProver over stored keys only: it runs no setup, and names the first
+// circuit whose keys the store lacks (prover.ErrNotFound). A command that generates or
+// deploys the verifier opens the prover; one that proves makes it.
+func OpenProver(store *prover.Store, cfg Config, log *slog.Logger) (*Prover, error) {
+	return newProver(store, cfg, log, false)
+}
+
+func newProver(store *prover.Store, cfg Config, log *slog.Logger, setup bool) (*Prover, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	p := &UniversalProver{Config: cfg, runner: runner{log: log, store: store}}
+	p := &Prover{Config: cfg, runner: runner{log: log, store: store}}
 	p.source = p
-	p.set = &UniversalCircuitSet{Store: store, Config: cfg, Log: log}
+	p.set = &CircuitSet{Store: store, Config: cfg, Log: log}
 	names, err := p.set.Names()
 	if err != nil {
 		return nil, err
 	}
 	aggregates := map[string]bool{}
 	for _, z := range cfg.Sizes {
-		aggregates[UniversalAggregateName(z)] = true
+		aggregates[AggregateName(z)] = true
 	}
 	for _, name := range names {
 		field, placeholder, err := p.set.placeholder(name)
@@ -156,7 +198,12 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 		if err != nil {
 			return nil, err
 		}
-		c, err := load(store, name, ccs)
+		var c *Circuit
+		if setup {
+			c, err = load(store, name, ccs)
+		} else {
+			c, err = stored(store, name, ccs)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +212,7 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 		switch {
 		case aggregates[name]:
 			p.Aggregates = append(p.Aggregates, c)
-		case name == UniversalWrapName:
+		case name == WrapName:
 			p.Wrap = c
 		default:
 			p.Kinds = append(p.Kinds, c)
@@ -180,7 +227,7 @@ func NewUniversalProver(store *prover.Store, cfg UniversalConfig, log *slog.Logg
 
 // setList makes the allow-list of the prover's kinds' keys, in order, and the wrap's
 // Config for it and the prover's aggregations.
-func (p *UniversalProver) setList() error {
+func (p *Prover) setList() error {
 	vks := make([]groth16.VerifyingKey, len(p.Kinds))
 	for i, c := range p.Kinds {
 		vks[i] = c.Keys.VK
@@ -197,7 +244,7 @@ func (p *UniversalProver) setList() error {
 }
 
 // aggregationKeys are the prover's aggregations' verifying keys, by size.
-func (p *UniversalProver) aggregationKeys() []groth16.VerifyingKey {
+func (p *Prover) aggregationKeys() []groth16.VerifyingKey {
 	keys := make([]groth16.VerifyingKey, len(p.Aggregates))
 	for i, c := range p.Aggregates {
 		keys[i] = c.Keys.VK
@@ -206,14 +253,35 @@ func (p *UniversalProver) aggregationKeys() []groth16.VerifyingKey {
 }
 
 // Circuits lists the prover's circuits: the kinds, the aggregations, the wrap.
-func (p *UniversalProver) Circuits() []*Circuit {
+func (p *Prover) Circuits() []*Circuit {
 	return append(append(append([]*Circuit{}, p.Kinds...), p.Aggregates...), p.Wrap)
+}
+
+// Names are the names of the prover's circuits, as workers serve them.
+func (p *Prover) Names() []string {
+	var names []string
+	for _, c := range p.Circuits() {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// Development names the prover's circuits whose keys are development keys (one party's
+// local randomness), which a deployment where value is at stake must not take.
+func (p *Prover) Development() []string {
+	var names []string
+	for _, c := range p.Circuits() {
+		if c.Keys.Manifest.Development {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
 
 // Circuit is the prover's circuit of that name, compiled (a CircuitSource): its circuit set
 // compiles it, holding one at a time, unless the prover holds it compiled (a kind added to a
 // prover in a test).
-func (p *UniversalProver) Circuit(name string) (*Circuit, error) {
+func (p *Prover) Circuit(name string) (*Circuit, error) {
 	for _, c := range p.Circuits() {
 		if c != nil && c.Name == name && c.CCS != nil {
 			return c, nil
@@ -227,7 +295,7 @@ func (p *UniversalProver) Circuit(name string) (*Circuit, error) {
 
 // Dispatch has exec prove the prover's jobs from now on and lets go of its compiled
 // circuit (Prover.Dispatch).
-func (p *UniversalProver) Dispatch(exec Executor) {
+func (p *Prover) Dispatch(exec Executor) {
 	if p.set != nil {
 		p.set.release()
 	}
@@ -237,8 +305,8 @@ func (p *UniversalProver) Dispatch(exec Executor) {
 // Verifier generates the Solidity verifier of the wrap key for the prover's Config,
 // compiles it with the pinned compiler in contractsDir, and keeps its source with the wrap's
 // keys.
-func (p *UniversalProver) Verifier(contractsDir string) (*verifier.Compiled, error) {
-	c, err := verifier.CompileUniversal(contractsDir, p.Wrap.Keys.VK, p.WrapConfig)
+func (p *Prover) Verifier(contractsDir string) (*verifier.Compiled, error) {
+	c, err := verifier.Compile(contractsDir, p.Wrap.Keys.VK, p.WrapConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +317,7 @@ func (p *UniversalProver) Verifier(contractsDir string) (*verifier.Compiled, err
 }
 
 // kind is the prover's circuit of a kind's name.
-func (p *UniversalProver) kind(name string) (*Circuit, error) {
+func (p *Prover) kind(name string) (*Circuit, error) {
 	for _, c := range p.Kinds {
 		if c.Name == name {
 			return c, nil
@@ -258,9 +326,9 @@ func (p *UniversalProver) kind(name string) (*Circuit, error) {
 	return nil, fmt.Errorf("%w: no kind %q in the allow-list", ErrNoCircuit, name)
 }
 
-// UniversalLeaves are a batch's leaf proofs for the universal aggregation, with the
+// Leaves are a batch's leaf proofs for the universal aggregation, with the
 // statement they prove and its chain.
-type UniversalLeaves struct {
+type Leaves struct {
 	Statement protocol.Statement
 	Chain     common.Hash
 	Size      int // the index of the aggregation's size in the config
@@ -269,7 +337,7 @@ type UniversalLeaves struct {
 
 // Prove proves a batch: its leaves, their aggregation, the wrap. Each proof is checked
 // natively as it comes; out.PublicInput is the statement chain's input.
-func (p *UniversalProver) Prove(ctx context.Context, b Batch) (*BatchProof, error) {
+func (p *Prover) Prove(ctx context.Context, b Batch) (*BatchProof, error) {
 	out := &BatchProof{}
 	leaves, err := p.ProveLeaves(ctx, b, out)
 	if err != nil {
@@ -288,24 +356,30 @@ func (p *UniversalProver) Prove(ctx context.Context, b Batch) (*BatchProof, erro
 // ErrTooManyLeaves is returned for a batch whose leaves do not fit the aggregation's slots.
 var ErrTooManyLeaves = fmt.Errorf("%w: more leaves than the aggregation's slots", ErrShape)
 
-// ProveLeaves plans a batch (PlanUniversal, under the config's beacon chain) and proves its
+// ProveLeaves plans a batch (PlanBatch, under the config's beacon chain) and proves its
 // leaves.
-func (p *UniversalProver) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*UniversalLeaves, error) {
-	if b.Sync == nil {
-		b.Sync = p.Config.Sync
-	}
-	plan, err := PlanUniversal(b)
+func (p *Prover) ProveLeaves(ctx context.Context, b Batch, out *BatchProof) (*Leaves, error) {
+	plan, err := p.plan(b)
 	if err != nil {
 		return nil, err
 	}
 	return p.ProvePlan(ctx, plan, out)
 }
 
-// ProvePlan proves a plan's leaves: each under its kind's key, after checking that they fit
-// an aggregation and link.
-func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, out *BatchProof) (*UniversalLeaves, error) {
+// plan plans a batch under the config's beacon chain.
+func (p *Prover) plan(b Batch) (*Plan, error) {
+	if b.Sync == nil {
+		b.Sync = p.Config.Sync
+	}
+	return PlanBatch(b)
+}
+
+// check checks a plan before any proof: its chain is its statement's, its leaves are of
+// the allow-list's kinds and link, and they fit an aggregation, whose size it returns with
+// each leaf's kind (an index into the list).
+func (p *Prover) check(plan *Plan) (size int, kinds []int, err error) {
 	if hashes := plan.Statement.ClaimHashes(); len(hashes) > 0 && protocol.ChainStatement(hashes) != plan.Chain {
-		return nil, fmt.Errorf("the plan's chain %s is not its statement's", plan.Chain)
+		return 0, nil, fmt.Errorf("the plan's chain %s is not its statement's", plan.Chain)
 	}
 	names := make([]string, len(p.Kinds))
 	for i, c := range p.Kinds {
@@ -313,17 +387,57 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 	}
 	values, kinds, err := plan.Values(names)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	distinct := map[int]bool{}
 	for _, k := range kinds {
 		distinct[k] = true
 	}
-	size, err := p.Config.size(len(plan.Leaves), len(distinct))
-	if err != nil {
-		return nil, err
+	if size, err = p.Config.size(len(plan.Leaves), len(distinct)); err != nil {
+		return 0, nil, err
 	}
 	if _, err := universal.Link(values, kinds); err != nil {
+		return 0, nil, err
+	}
+	return size, kinds, nil
+}
+
+// Fit is the part of b that one batch proof holds, planned and checked (no proof): b itself
+// when it fits an aggregation; else, when b carries rotations, its rotations alone (a
+// hand-over goes first: the claims after it are proven under the next committee); else b with
+// its lane claims by storage cut from the end to the most that fit. It refuses a batch of
+// which no part fits.
+func (p *Prover) Fit(b Batch) (Batch, error) {
+	fits := func(b Batch) error {
+		plan, err := p.plan(b)
+		if err != nil {
+			return err
+		}
+		_, _, err = p.check(plan)
+		return err
+	}
+	err := fits(b)
+	if !errors.Is(err, ErrTooManyLeaves) {
+		return b, err
+	}
+	if len(b.Rotations)+len(b.SyncRotations) > 0 && len(b.Claims)+len(b.Receipts) > 0 {
+		return p.Fit(Batch{Sync: b.Sync, Rotations: b.Rotations, SyncRotations: b.SyncRotations})
+	}
+	for n := len(b.Claims) - 1; n > 0; n-- {
+		c := b
+		c.Claims = b.Claims[:n]
+		if err := fits(c); !errors.Is(err, ErrTooManyLeaves) {
+			return c, err
+		}
+	}
+	return b, err
+}
+
+// ProvePlan proves a plan's leaves: each under its kind's key, after checking that they fit
+// an aggregation and link.
+func (p *Prover) ProvePlan(ctx context.Context, plan *Plan, out *BatchProof) (*Leaves, error) {
+	size, kinds, err := p.check(plan)
+	if err != nil {
 		return nil, err
 	}
 	// The leaves by kind, in the list's order: each kind's circuit compiled and its proving
@@ -348,7 +462,7 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 	if err != nil {
 		return nil, err
 	}
-	ul := &UniversalLeaves{Statement: plan.Statement, Chain: plan.Chain, Size: size, Leaves: make([]universal.Leaf, len(proofs))}
+	ul := &Leaves{Statement: plan.Statement, Chain: plan.Chain, Size: size, Leaves: make([]universal.Leaf, len(proofs))}
 	for i, l := range proofs {
 		ul.Leaves[i] = universal.Leaf{Key: tasks[i].circuit.Keys.VK, Proof: l.Proof, Public: l.Public}
 	}
@@ -357,7 +471,7 @@ func (p *UniversalProver) ProvePlan(ctx context.Context, plan *UniversalPlan, ou
 
 // AggregationAssignment is the assignment of the leaves' aggregation (of their size); it
 // checks that the leaves export the statement's chain.
-func (p *UniversalProver) AggregationAssignment(l *UniversalLeaves) (frontend.Circuit, error) {
+func (p *Prover) AggregationAssignment(l *Leaves) (frontend.Circuit, error) {
 	if l.Size < 0 || l.Size >= len(p.Config.Sizes) {
 		return nil, fmt.Errorf("leaves for aggregation size %d of %d", l.Size, len(p.Config.Sizes))
 	}
@@ -373,7 +487,7 @@ func (p *UniversalProver) AggregationAssignment(l *UniversalLeaves) (frontend.Ci
 
 // ProveAggregation proves the aggregation of a batch's leaves: the proof, with the key of
 // the aggregation that made it.
-func (p *UniversalProver) ProveAggregation(ctx context.Context, l *UniversalLeaves, out *BatchProof) (universal.Leaf, error) {
+func (p *Prover) ProveAggregation(ctx context.Context, l *Leaves, out *BatchProof) (universal.Leaf, error) {
 	a, err := p.AggregationAssignment(l)
 	if err != nil {
 		return universal.Leaf{}, err
@@ -384,7 +498,7 @@ func (p *UniversalProver) ProveAggregation(ctx context.Context, l *UniversalLeav
 }
 
 // ProveWrap wraps an aggregation proof for the generated verifier into out.Proof.
-func (p *UniversalProver) ProveWrap(ctx context.Context, agg universal.Leaf, out *BatchProof) error {
+func (p *Prover) ProveWrap(ctx context.Context, agg universal.Leaf, out *BatchProof) error {
 	a, err := wrap.AssignKeyed(agg.Key, p.aggregationKeys(), agg.Proof, agg.Public)
 	if err != nil {
 		return err
@@ -397,12 +511,12 @@ func (p *UniversalProver) ProveWrap(ctx context.Context, agg universal.Leaf, out
 	return err
 }
 
-// UniversalCircuitSet is a CircuitSource of a universal config's circuits for a worker: it
+// CircuitSet is a CircuitSource of a universal config's circuits for a worker: it
 // compiles a circuit when a job asks for it, with its stored verifying key, and holds one
 // at a time. It runs no setup: the keys come from the store (or its object store).
-type UniversalCircuitSet struct {
+type CircuitSet struct {
 	Store  *prover.Store
-	Config UniversalConfig
+	Config Config
 	Log    *slog.Logger
 
 	extra map[string]func() frontend.Circuit // kinds beside the config's (tests)
@@ -411,24 +525,24 @@ type UniversalCircuitSet struct {
 }
 
 // Names are the config's circuits, kinds first, as a worker serves them.
-func (s *UniversalCircuitSet) Names() ([]string, error) {
+func (s *CircuitSet) Names() ([]string, error) {
 	names, _, err := s.Config.Kinds()
 	if err != nil {
 		return nil, err
 	}
 	for _, z := range s.Config.Sizes {
-		names = append(names, UniversalAggregateName(z))
+		names = append(names, AggregateName(z))
 	}
-	return append(names, UniversalWrapName), nil
+	return append(names, WrapName), nil
 }
 
 // placeholder is the circuit of that name to compile, and its field.
-func (s *UniversalCircuitSet) placeholder(name string) (*big.Int, frontend.Circuit, error) {
-	if name == UniversalWrapName {
+func (s *CircuitSet) placeholder(name string) (*big.Int, frontend.Circuit, error) {
+	if name == WrapName {
 		return bn254, wrap.NewKeyed(), nil
 	}
 	for _, z := range s.Config.Sizes {
-		if name == UniversalAggregateName(z) {
+		if name == AggregateName(z) {
 			c, err := universal.New(z)
 			return bw6761, c, err
 		}
@@ -449,7 +563,7 @@ func (s *UniversalCircuitSet) placeholder(name string) (*big.Int, frontend.Circu
 }
 
 // release lets go of the circuit compiled last.
-func (s *UniversalCircuitSet) release() {
+func (s *CircuitSet) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last = nil
@@ -458,7 +572,7 @@ func (s *UniversalCircuitSet) release() {
 
 // Circuit compiles the circuit of that name with its stored verifying key, unless it is the
 // one compiled last.
-func (s *UniversalCircuitSet) Circuit(name string) (*Circuit, error) {
+func (s *CircuitSet) Circuit(name string) (*Circuit, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last != nil && s.last.Name == name {
