@@ -91,7 +91,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, cfg Config) *pipelineEnv
 // the proofs go through the files `prove --leaves-only`, `aggregate` and `wrap` pass on.
 // The proof is refused for any other statement, natively under another config, on chain
 // for any claim changed, a flipped proof byte, and an Inbox trusting another committee.
-// Keys come from the key store (set up once per machine: about 35 minutes on 2 cores the
+// Keys come from the key store (set up once per machine: about 45 minutes on 2 cores the
 // first time).
 func TestUniversalEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -119,34 +119,51 @@ func TestUniversalEndToEnd(t *testing.T) {
 	}
 	defer q.Close()
 	p.Dispatch(q)
+	// w1 alone first: it takes the fold's job (it refuses the rotation's) and is killed in
+	// the middle of that proof; w2 starts then, and proves the rotation and, after the ack
+	// wait, the fold again.
 	w1 := startWorkerProcess(t, ctx, "w1", srv.URL, badKeyDir(t, p.store, KindRotation), "test")
-	w2 := startWorkerProcess(t, ctx, "w2", srv.URL, p.store.Dir, "test")
-	killed := make(chan string, 1)
-	go func() { // SIGKILL w1 in the middle of its first proof
-		for line := range w1.lines {
-			if strings.Contains(line, `msg=proving`) {
-				time.Sleep(300 * time.Millisecond)
-				w1.cmd.Process.Kill()
-				killed <- line
-				return
-			}
+	ready := false
+	for line := range w1.lines {
+		if ready = strings.Contains(line, `msg="worker ready"`); ready {
+			break
 		}
-	}()
-	defer w2.stop()
-
+	}
+	if !ready {
+		t.Fatal("w1 stopped before it was ready")
+	}
 	batch := Batch{Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
 	start := time.Now()
 	bp := &BatchProof{}
-	leaves, err := p.ProveLeaves(ctx, batch, bp)
-	if err != nil {
-		t.Fatal(err)
+	type proven struct {
+		leaves *Leaves
+		err    error
 	}
-	select {
-	case line := <-killed:
-		t.Logf("w1 killed in the middle of: %s", line)
-	default:
-		t.Fatal("w1 proved nothing before the leaves were done")
+	done := make(chan proven, 1)
+	go func() {
+		leaves, err := p.ProveLeaves(ctx, batch, bp)
+		done <- proven{leaves, err}
+	}()
+	killed := ""
+	for line := range w1.lines {
+		if strings.Contains(line, `msg=proving`) {
+			time.Sleep(300 * time.Millisecond)
+			w1.cmd.Process.Kill()
+			killed = line
+			break
+		}
 	}
+	if killed == "" {
+		t.Fatal("w1 stopped before it proved anything")
+	}
+	t.Logf("w1 killed in the middle of: %s", killed)
+	w2 := startWorkerProcess(t, ctx, "w2", srv.URL, p.store.Dir, "test")
+	defer w2.stop()
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	leaves := res.leaves
 	redelivered := 0
 	for _, j := range bp.Jobs {
 		t.Logf("job %s (%s): worker %s, %.1f s, delivery %d", j.Label, j.Circuit, j.Worker, j.Seconds, j.Deliveries)
@@ -340,7 +357,7 @@ func devnetHead(tb testing.TB, ctx context.Context, d *devnet.Devnet, n int) (*c
 
 // benchRun is one batch proven, submitted and delivered on the devnet, shared by the
 // benchmarks of this package (each reports its own figure of the same run): the lane's head
-// after 5 messages, under the devnet's universal config (its keys from the store: ~80
+// after 5 messages, under the devnet's universal config (its keys from the store: ~90
 // minutes of setup on 2 cores the first time).
 type benchRun struct {
 	env       *pipelineEnv
