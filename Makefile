@@ -23,17 +23,19 @@ build:
 demo: deps
 	$(GO) run ./cmd/isthmus devnet
 
-# The end-to-end pipeline test (aggregator) peaks at ~11 GiB: it runs alone, after the rest.
+# The aggregator's real-proof test (TestUniversalEndToEnd, its wrap proven in a worker
+# process) peaks at ~11 GiB: it runs alone, after the rest.
 E2E := ./aggregator
 test: deps vet fmt-check
 	$(GO) test -timeout 60m $$($(GO) list $(PKGS) | grep -v '/aggregator$$')
 	$(GO) test -timeout 85m $(E2E)
 
 # Real-proof paths that do not fit `make test`'s cold budget, with their report in E2E_OUT: it
-# makes the keys it lacks (its first run: ~45 minutes of setup on 2 cores).
+# makes the keys it lacks (its first run on a fresh machine: ~2.5 hours of setup on 2 cores,
+# the committee and Ethereum kinds, both aggregations and the wrap).
 E2E_OUT ?= e2e-report
 e2e: deps
-	ISTHMUS_E2E=1 ISTHMUS_E2E_OUT=$(abspath $(E2E_OUT)) $(GO) test -run '^TestE2E' -timeout 170m -v ./aggregator
+	ISTHMUS_E2E=1 ISTHMUS_E2E_OUT=$(abspath $(E2E_OUT)) $(GO) test -run '^TestE2E' -timeout 300m -v ./aggregator ./circuits/leaf
 
 vet:
 	$(GO) vet $(PKGS)
