@@ -41,7 +41,9 @@ type attestOptions struct {
 func newAttestCmd(out io.Writer) *cobra.Command {
 	o := &attestOptions{}
 	cmd := &cobra.Command{
-		Use:   "attest",
+		Use: "attest",
+		Example: `  isthmus attest --rpc http://127.0.0.1:8545 --domain 1 --seed-file member0.seed --listen 127.0.0.1:7001
+  isthmus attest --rpc http://127.0.0.1:8545 --domain 1 --devnet-key --index 0`,
 		Short: "Run an attester: sign the source chain's finalized headers, serve the signatures",
 		Long: `Watches the finalized headers of a source chain (--rpc) and signs each with this
 committee member's EdDSA key, the digest (domain, number, hash) the header leaf checks.

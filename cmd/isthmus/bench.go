@@ -16,7 +16,9 @@ func newBenchCmd(out io.Writer) *cobra.Command {
 	var dir string
 	var quick bool
 	cmd := &cobra.Command{
-		Use:   "bench --out DIR",
+		Use: "bench --out DIR",
+		Example: `  isthmus bench --out bench-report --quick
+  isthmus bench --out bench-report`,
 		Short: "Run the benchmarks and write a report (Markdown, JSON, SVG plots)",
 		Long: `Runs the project's Go benchmarks (go test -bench, from the repository this is run
 in) and writes what they measured to DIR: report.md, report.json, gas-per-message.svg and

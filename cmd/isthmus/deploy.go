@@ -79,6 +79,7 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 	var obDomain uint32
 	outbox := &cobra.Command{
 		Use: "outbox", Short: "Deploy an Outbox on a source chain", Args: cobra.NoArgs,
+		Example: `  isthmus deploy outbox --rpc http://127.0.0.1:8545 --domain 1 --key-file deployer.key`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if obDomain == 0 {
 				return usageError(errors.New("--domain is required"))
@@ -108,7 +109,9 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 	var allowDevKeys bool
 	var delay time.Duration
 	inbox := &cobra.Command{
-		Use:   "inbox",
+		Use: "inbox",
+		Example: `  isthmus deploy inbox --rpc http://127.0.0.1:8546 --domain 2 --src-domain 1 --outbox 0x… --committee members.json --key-file deployer.key
+  isthmus deploy inbox --rpc http://127.0.0.1:8546 --domain 2 --src-domain 1 --outbox 0x… --beacon http://beacon:5052 --trusted-root 0x… --sync-domain 1 --key-file deployer.key`,
 		Short: "Deploy the generated verifier and an Inbox trusting a source domain",
 		Long: `Deploys the Groth16 verifier exported from the stored wrap key (or uses --verifier, an
 IBatchVerifier already deployed) and an Inbox that checks batches with it, then registers
@@ -124,8 +127,11 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 --allow-development-keys; production verifiers come from a multi-party ceremony.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ibDomain == 0 || srcDomain == 0 || !common.IsHexAddress(srcOutbox) {
-				return usageError(errors.New("--domain, --src-domain and --outbox are required"))
+			if ibDomain == 0 || srcDomain == 0 {
+				return usageError(errors.New("--domain and --src-domain are required (non-zero)"))
+			}
+			if err := required(map[string]string{"outbox": srcOutbox}, "outbox"); err != nil {
+				return err
 			}
 			if verifierAddr != "" && !common.IsHexAddress(verifierAddr) {
 				return usageError(fmt.Errorf("--verifier %q is not an address", verifierAddr))
@@ -222,7 +228,10 @@ func (c *committeeFlags) register(cmd *cobra.Command, what string) {
 
 // check refuses neither or both flags, naming --committee.
 func (c *committeeFlags) check() error {
-	if c.devnet == (c.file != "") {
+	if c.devnet && c.file != "" {
+		return usageError(errors.New("--committee and --devnet-committee both name the committee: give one"))
+	}
+	if !c.devnet && c.file == "" {
 		return usageError(errors.New("--committee is required: the committee file of the source domain (or --devnet-committee on a devnet; its keys are public)"))
 	}
 	return nil

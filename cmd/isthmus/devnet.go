@@ -75,8 +75,16 @@ constraints at 8 members).`,
 			default:
 				return usageError(fmt.Errorf("%w, not %q", errSource, o.source))
 			}
-			if o.source == "committee" && (o.store.syncDomain != 0 || o.store.syncSize != 0) {
-				return usageError(errors.New("--sync-domain and --sync-devnet-committee are for --source ethereum"))
+			if o.source == "committee" {
+				if err := unused(cmd, "--source committee", "sync-domain", "sync-devnet-committee", "sync-forks", "periods"); err != nil {
+					return err
+				}
+			}
+			if o.testOnly {
+				if err := unused(cmd, "--test-only-verifier proves nothing", "nats", "workers", "key-dir", "ack-wait", "max-tries",
+					"nats-creds", "nats-nkey", "nats-user", "nats-ca", "nats-cert", "nats-key", "sync-forks"); err != nil {
+					return err
+				}
 			}
 			return o.run(cmd.Context(), out)
 		},

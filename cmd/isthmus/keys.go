@@ -28,11 +28,11 @@ randomness: they are development keys.`,
 	}
 	o.registerPersistent(cmd)
 	cmd.AddCommand(
-		&cobra.Command{Use: "list", Short: "List stored keys", Args: cobra.NoArgs,
+		&cobra.Command{Use: "list", Short: "List stored keys", Args: cobra.NoArgs, Example: "  isthmus keys list\n  isthmus keys list --key-dir /srv/isthmus/keys",
 			RunE: func(*cobra.Command, []string) error { return o.list(out) }},
-		&cobra.Command{Use: "check", Short: "Verify every stored key against its manifest", Args: cobra.NoArgs,
+		&cobra.Command{Use: "check", Short: "Verify every stored key against its manifest", Args: cobra.NoArgs, Example: "  isthmus keys check",
 			RunE: func(*cobra.Command, []string) error { return o.check(out) }},
-		&cobra.Command{Use: "remove CIRCUIT", Short: "Remove a circuit's stored keys", Args: cobra.ExactArgs(1),
+		&cobra.Command{Use: "remove CIRCUIT", Short: "Remove a circuit's stored keys", Args: cobra.ExactArgs(1), Example: "  isthmus keys remove universal-fold",
 			RunE: func(_ *cobra.Command, args []string) error { return o.remove(out, args[0]) }},
 		o.publishCmd(out),
 		o.pinsCmd(out),
@@ -86,7 +86,9 @@ func (o *keysOptions) publishCmd(out io.Writer) *cobra.Command {
 	var circuits []string
 	var natsAuth natsAuthFlags
 	cmd := &cobra.Command{
-		Use:   "publish --nats URL [--circuits A,B]",
+		Use: "publish --nats URL [--circuits A,B]",
+		Example: `  isthmus keys publish --nats nats://prover:4222
+  isthmus keys publish --nats nats://prover:4222 --circuits universal-step,universal-header-4`,
 		Short: "Put stored keys into a NATS server's object store, for workers started with --fetch-keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -172,10 +174,7 @@ func (o *keysOptions) remove(out io.Writer, name string) error {
 		return err
 	}
 	if err := s.Remove(name); err != nil {
-		if errors.Is(err, prover.ErrNotFound) {
-			return usageError(err)
-		}
-		return err
+		return &exitError{code: exitFailure, err: err}
 	}
 	fmt.Fprintf(out, "removed the keys of %s\n", name)
 	return nil

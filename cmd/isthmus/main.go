@@ -1,9 +1,8 @@
-// Command isthmus is the Isthmus prover's command line: the devnet demo today; setup,
-// proving, aggregation, relaying and attesting as they land.
+// Command isthmus is the Isthmus prover's command line: the devnet demo, key setup, proving,
+// aggregation, relaying, attesting and deployment. Failures exit 1, misuse exits 2.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 )
@@ -12,10 +11,6 @@ func main() {
 	cmd := NewRootCmd(os.Stdout, os.Args[1:])
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }

@@ -178,7 +178,9 @@ type proveOptions struct {
 func newProveCmd(out io.Writer) *cobra.Command {
 	o := &proveOptions{}
 	cmd := &cobra.Command{
-		Use:   "prove",
+		Use: "prove",
+		Example: `  isthmus prove --rpc http://127.0.0.1:8545 --outbox 0x… --dst 2 --attesters http://a1:7001,http://a2:7001 --committee members.json --out batch.json
+  isthmus prove --rpc http://127.0.0.1:8545 --outbox 0x… --devnet-attesters --leaves-only --out leaves.json`,
 		Short: "Prove a lane's head (or a checkpoint) at a finalized source block into a batch file",
 		Long: `Reads the lane towards --dst of the Outbox at --outbox from the source chain's
 JSON-RPC endpoint (--rpc) at its finalized block (or --block), checks the storage
@@ -194,8 +196,8 @@ and weights; default: the devnet committee). --devnet-attesters instead signs wi
 devnet committee's public seeds, which is meaningful on a devnet only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.rpc == "" || o.out == "" || !common.IsHexAddress(o.outbox) {
-				return usageError(errors.New("--rpc, --outbox (an address) and --out are required"))
+			if err := required(map[string]string{"rpc": o.rpc, "outbox": o.outbox, "out": o.out}, "outbox"); err != nil {
+				return err
 			}
 			if !o.devnet && len(o.attesters) == 0 {
 				return usageError(errors.New("no attesters to sign the header: pass --attesters URL,... (or --devnet-attesters on a devnet)"))
@@ -328,8 +330,9 @@ func writeBatch(out io.Writer, p *aggregator.Prover, bp *aggregator.BatchProof, 
 func newVerifyCmd(out io.Writer) *cobra.Command {
 	var s storeFlag
 	cmd := &cobra.Command{
-		Use:   "verify BATCH",
-		Short: "Verify a batch file's proof natively, as the Solidity verifier does",
+		Use:     "verify BATCH",
+		Example: "  isthmus verify batch.json",
+		Short:   "Verify a batch file's proof natively, as the Solidity verifier does",
 		Long: `Checks a batch file (isthmus.batch.v2) with the stored wrap key, as the Solidity
 verifier generated for the file's config does (the verifier's CONFIG: the allow-list
 root and the aggregation keys it was proven under).`,
@@ -405,9 +408,10 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 	var q queueFlags
 	var in, file string
 	cmd := &cobra.Command{
-		Use:   "aggregate --leaves FILE --out FILE",
-		Short: "Aggregate a batch's leaf proofs (from prove --leaves-only) on BW6-761",
-		Args:  cobra.NoArgs,
+		Use:     "aggregate --leaves FILE --out FILE",
+		Example: "  isthmus aggregate --leaves leaves.json --out aggregation.json",
+		Short:   "Aggregate a batch's leaf proofs (from prove --leaves-only) on BW6-761",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if in == "" || file == "" {
 				return usageError(errors.New("--leaves and --out are required"))
@@ -457,9 +461,10 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 	var q queueFlags
 	var in, file string
 	cmd := &cobra.Command{
-		Use:   "wrap --in FILE --out FILE",
-		Short: "Wrap an aggregation proof on BN254 into a batch file for the Inbox",
-		Args:  cobra.NoArgs,
+		Use:     "wrap --in FILE --out FILE",
+		Example: "  isthmus wrap --in aggregation.json --out batch.json",
+		Short:   "Wrap an aggregation proof on BN254 into a batch file for the Inbox",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if in == "" || file == "" {
 				return usageError(errors.New("--in and --out are required"))

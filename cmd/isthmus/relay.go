@@ -55,7 +55,10 @@ type relayOptions struct {
 func newRelayCmd(out io.Writer) *cobra.Command {
 	o := &relayOptions{}
 	cmd := &cobra.Command{
-		Use:   "relay",
+		Use: "relay",
+		Example: `  isthmus relay --config relay.json
+  isthmus relay --src-rpc http://127.0.0.1:8545 --dst-rpc http://127.0.0.1:8546 --outbox 0x… --inbox 0x… --key-file relayer.key --committee members.json --attesters http://a1:7001,http://a2:7001
+  ISTHMUS_DST_RPC=http://127.0.0.1:8546 isthmus relay --config relay.json --by-receipt`,
 		Short: "Run the relay: watch an Outbox lane, prove batches, submit them, deliver",
 		Long: `Watches the lane from a source Outbox (--src-rpc, --outbox) to a destination Inbox
 (--dst-rpc, --inbox). When --batch-messages wait, or the oldest has waited --max-age, it
@@ -85,8 +88,14 @@ names); the command line wins, then the environment, then the file.`,
 			if err := applyConfig(cmd.Flags(), o.config); err != nil {
 				return usageError(err)
 			}
-			if o.srcRPC == "" || o.dstRPC == "" || !common.IsHexAddress(o.outbox) || !common.IsHexAddress(o.inbox) {
-				return usageError(errors.New("--src-rpc, --dst-rpc, --outbox and --inbox are required"))
+			if err := required(map[string]string{"src-rpc": o.srcRPC, "dst-rpc": o.dstRPC, "outbox": o.outbox, "inbox": o.inbox}, "outbox", "inbox"); err != nil {
+				return err
+			}
+			if o.testOnlyProofs {
+				if err := unused(cmd, "--test-only-proofs proves nothing", "nats", "workers", "key-dir", "ack-wait", "max-tries",
+					"nats-creds", "nats-nkey", "nats-user", "nats-ca", "nats-cert", "nats-key", "sync-domain", "sync-devnet-committee", "sync-forks"); err != nil {
+					return err
+				}
 			}
 			if o.devnetRelayer == (o.keyFile != "") {
 				return usageError(errors.New("give one of --key-file and --devnet-relayer"))

@@ -52,6 +52,7 @@ chain, where an Inbox contract checks that single proof.`,
 		newAggregateCmd(out),
 		newWrapCmd(out),
 	)
+	usageArgs(cmd)
 	return cmd
 }
 

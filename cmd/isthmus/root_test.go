@@ -14,6 +14,8 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 
+	"github.com/spf13/cobra"
+
 	"github.com/isthmus-xyz/isthmus/internal/testcircuit"
 	"github.com/isthmus-xyz/isthmus/prover"
 )
@@ -119,7 +121,80 @@ func TestKeysCommand(t *testing.T) {
 	if _, err := run(t, "keys", "remove", "square", "--key-dir", dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(t, "keys", "remove", "square", "--key-dir", dir); !errors.As(err, &ee) || ee.code != exitUsage {
+	if _, err := run(t, "keys", "remove", "square", "--key-dir", dir); !errors.As(err, &ee) || ee.code != exitFailure || !errors.Is(err, prover.ErrNotFound) {
 		t.Fatalf("removing twice: %v", err)
 	}
+}
+
+// Every command with bad input: misuse exits 2 and failure 1 (exitCode, as main exits),
+// each with a message that names the cause.
+func TestCommandsExitCodesAndMessages(t *testing.T) {
+	keys := t.TempDir()
+	addr := "0x00000000000000000000000000000000000000aa"
+	relay := []string{"relay", "--src-rpc", "http://127.0.0.1:1", "--dst-rpc", "http://127.0.0.1:1", "--devnet-relayer", "--devnet-committee"}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"nosuch"}, exitUsage, "unknown command"},
+		{[]string{"verify"}, exitUsage, "accepts 1 arg"},
+		{[]string{"verify", "a.json", "b.json"}, exitUsage, "accepts 1 arg"},
+		{[]string{"keys", "remove"}, exitUsage, "accepts 1 arg"},
+		{[]string{"version", "extra"}, exitUsage, "unknown command"},
+		{[]string{"setup", "--shape", "1x4x3x1"}, exitUsage, "unknown flag: --shape"},
+		{[]string{"keys", "remove", "nosuch", "--key-dir", keys}, exitFailure, "no stored keys"},
+		{[]string{"verify", filepath.Join(keys, "missing.json")}, exitFailure, "no such file"},
+		{[]string{"devnet", "--test-only-verifier", "--nats", "nats://127.0.0.1:1"}, exitUsage, "--nats would be ignored"},
+		{[]string{"devnet", "--test-only-verifier", "--periods", "3"}, exitUsage, "--periods would be ignored"},
+		{append(append([]string(nil), relay...), "--outbox", addr), exitUsage, "--inbox is required"},
+		{append(append([]string(nil), relay...), "--outbox", "0x1234", "--inbox", addr), exitUsage, `--outbox "0x1234" is not an address`},
+		{append(append([]string(nil), relay...), "--outbox", addr, "--inbox", addr, "--test-only-proofs", "--nats", "nats://127.0.0.1:1"), exitUsage, "--nats would be ignored"},
+		{[]string{"relay", "--src-rpc", "http://127.0.0.1:1", "--dst-rpc", "http://127.0.0.1:1", "--outbox", addr, "--inbox", addr, "--devnet-relayer",
+			"--devnet-committee", "--committee", "members.json"}, exitUsage, "both name the committee"},
+		{[]string{"prove", "--rpc", "http://127.0.0.1:1", "--outbox", "0x12", "--out", "b.json", "--devnet-attesters"}, exitUsage, `--outbox "0x12" is not an address`},
+		{[]string{"prove", "--rpc", "http://127.0.0.1:1", "--devnet-attesters"}, exitUsage, "--out, --outbox are required"},
+		{[]string{"deploy", "inbox", "--rpc", "http://127.0.0.1:1", "--domain", "8", "--src-domain", "7", "--outbox", "0x12", "--devnet-deployer"}, exitUsage, "not an address"},
+		{[]string{"setup", "--sync-domain", "1", "--sync-forks", "shanghai2"}, exitUsage, "shanghai2"},
+	} {
+		_, err := run(t, c.args...)
+		if got := exitCode(err); got != c.code || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: exit %d, %v; want exit %d naming %q", c.args, got, err, c.code, c.want)
+		}
+	}
+	if exitCode(nil) != 0 {
+		t.Error("success does not exit 0")
+	}
+}
+
+// Every command that runs has an example in its help, and the examples' flags are its own.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() && c.Name() != "help" && c.Name() != "completion" {
+			if c.Example == "" {
+				t.Errorf("%s: no example", c.CommandPath())
+			}
+			runs := 0
+			for _, line := range strings.Split(c.Example, "\n") {
+				_, rest, ok := strings.Cut(line, c.CommandPath()+" ")
+				if !ok && !strings.HasSuffix(line, c.CommandPath()) {
+					continue // another command's line
+				}
+				runs++
+				for _, f := range regexp.MustCompile(`(?:^|\s)--([a-z][a-z0-9-]*)`).FindAllStringSubmatch(rest, -1) {
+					if c.Flags().Lookup(f[1]) == nil && c.InheritedFlags().Lookup(f[1]) == nil {
+						t.Errorf("%s: its example's --%s is not its flag", c.CommandPath(), f[1])
+					}
+				}
+			}
+			if runs == 0 {
+				t.Errorf("%s: its example never runs it", c.CommandPath())
+			}
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(NewRootCmd(&bytes.Buffer{}, nil))
 }

@@ -13,9 +13,10 @@ var version = "dev"
 
 func newVersionCmd(out io.Writer) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version and the versions of the proving and chain libraries",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Example: "  isthmus version",
+		Short:   "Print the version and the versions of the proving and chain libraries",
+		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			info, ok := debug.ReadBuildInfo()
 			if !ok {

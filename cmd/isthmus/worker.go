@@ -25,7 +25,9 @@ import (
 func newWorkerCmd(out io.Writer) *cobra.Command {
 	o := &workerOptions{}
 	cmd := &cobra.Command{
-		Use:   "worker",
+		Use: "worker",
+		Example: `  isthmus worker --nats nats://prover:4222
+  isthmus worker --nats nats://prover:4222 --fetch-keys --key-pins pins.json --metrics 127.0.0.1:9465`,
 		Short: "Prove jobs from a NATS JetStream server: scale proving out to more machines",
 		Long: `Connects to the NATS server at --nats (JetStream enabled), takes the proof jobs
 of the circuits it holds keys for (every circuit of its config, or --circuits), proves them
