@@ -157,3 +157,31 @@ func TestHardeningDeferredMessageRunsByRetry(t *testing.T) {
 		t.Fatal("the deferred message did not reach its recipient")
 	}
 }
+
+// A node that is down is retried with backoff: while the destination chain is down the relay
+// does not fail (and warn) every poll, and once a step succeeds it polls at its interval
+// again. At a 5 ms poll, a second of failures is ~200 tries at a fixed interval; with
+// backoff from 5 ms (doubling, up to a minute) it is about ten.
+func TestHardeningRelayBacksOffWhileANodeIsDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := devnet.Start(ctx, devnet.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
+		Poll: 5 * time.Millisecond, StateDir: t.TempDir(), Key: d.Relayer}, Src: d.Src, Dst: d.Dst, Prove: (&testOnlyProver{}).prove, Metrics: &Metrics{}}
+	if err := d.Destination.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+	if err := r.Run(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	if r.Metrics.Errors < 2 || r.Metrics.Errors > 20 {
+		t.Fatalf("%v failed steps in a second of a node down at a 5 ms poll: want backoff (about 10)", r.Metrics.Errors)
+	}
+	t.Logf("%v failed steps in a second", r.Metrics.Errors)
+}

@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -123,24 +124,33 @@ type Relay struct {
 
 const pendingFile = "pending-batch.json"
 
-// Run steps until ctx ends; a failing step is logged and retried at the next poll.
+// Run steps until ctx ends, a poll apart. A failing step is logged and retried with
+// exponential backoff and jitter (from the poll interval up to a minute), so that a node that
+// is down is not asked, nor reported, every poll; the first step that succeeds resets it.
 func (r *Relay) Run(ctx context.Context) error {
 	poll := r.Config.Poll
 	if poll == 0 {
 		poll = time.Second
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
+	retry := backoff.NewExponentialBackOff()
+	retry.InitialInterval, retry.MaxInterval, retry.MaxElapsedTime = poll, time.Minute, 0
+	retry.Reset()
 	for {
+		wait := poll
 		if err := r.Step(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			r.log().Warn("relay step failed; retrying", "err", err)
+			wait = retry.NextBackOff()
+			r.log().Warn("relay step failed; retrying", "err", err, "in", wait.Round(time.Millisecond))
 			r.Metrics.add(&r.Metrics.Errors, 1)
+		} else {
+			retry.Reset()
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil
 		case <-t.C:
 		}

@@ -37,6 +37,8 @@ type Chain struct {
 	mu     sync.Mutex // serialises sealing
 	stop   chan struct{}
 	done   chan struct{}
+	closed sync.Once
+	err    error // of the first Close
 }
 
 // BlockInterval is how often a chain checks for pending transactions to seal.
@@ -128,13 +130,16 @@ func (c *Chain) Finalize(n uint64) {
 	}
 }
 
-// Close stops block production and the node.
+// Close stops block production and the node; closing it again returns the first Close's
+// error (a test stops a chain to take its node down, then closes the devnet).
 func (c *Chain) Close() error {
-	close(c.stop)
-	<-c.done
-	err := c.beacon.Stop()
-	if cerr := c.stack.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	c.closed.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.err = c.beacon.Stop()
+		if cerr := c.stack.Close(); c.err == nil {
+			c.err = cerr
+		}
+	})
+	return c.err
 }
