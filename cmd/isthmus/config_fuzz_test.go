@@ -5,10 +5,11 @@ import (
 	"testing"
 )
 
-// The relay's config file comes from its operator, but a typo must be an error, never a
-// panic or a silently changed number: large integers are taken as written (1000000 was read
-// as 1e+06 and refused), a duration as a string or a number of seconds (600 was refused for
-// its missing unit), and any bytes either configure the flags or are refused.
+// The relay's config file (YAML or JSON) comes from its operator, but a typo must be an
+// error, never a panic or a silently changed number: large integers are taken as written
+// (1000000 was read as 1e+06 and refused), a duration as a string or a number of seconds
+// (600 was refused for its missing unit), and any bytes either configure the flags or are
+// refused.
 func FuzzHardeningRelayConfig(f *testing.F) {
 	for _, seed := range []string{
 		`{"batch-messages": 1000000, "max-age": "10m", "attesters": ["http://a", "http://b"]}`,
@@ -29,6 +30,22 @@ func FuzzHardeningRelayConfig(f *testing.F) {
 	}
 	if got := fs.Lookup("attesters").Value.String(); got != "[http://a,http://b]" {
 		f.Fatalf("attesters %s", got)
+	}
+	// YAML, as an operator writes it: the same flags, the same numbers.
+	yfs := newRelayCmd(io.Discard).Flags()
+	yamlConfig := "batch-messages: 1000000\nmax-age: 600\nattesters:\n  - http://a\n  - http://b\nby-receipt: true\n"
+	if err := applyConfigData(yfs, "relay.yaml", []byte(yamlConfig)); err != nil {
+		f.Fatal(err)
+	}
+	for name, want := range map[string]string{"batch-messages": "1000000", "max-age": "10m0s", "attesters": "[http://a,http://b]", "by-receipt": "true"} {
+		if got := yfs.Lookup(name).Value.String(); got != want {
+			f.Fatalf("YAML %s: %s, want %s", name, got, want)
+		}
+	}
+	for _, bad := range []string{"no-such-setting: 1\n", "poll:\n  nested: true\n", "batch-messages: many\n", "- a\n- b\n"} {
+		if err := applyConfigData(newRelayCmd(io.Discard).Flags(), "relay.yaml", []byte(bad)); err == nil {
+			f.Fatalf("YAML %q: taken", bad)
+		}
 	}
 	for in, want := range map[string]string{`{"max-age": 600}`: "10m0s", `{"max-age": "90s"}`: "1m30s", `{"max-age": 1.5}`: "1.5s"} {
 		fs := newRelayCmd(io.Discard).Flags()

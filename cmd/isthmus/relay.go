@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +17,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/rawbytes"
+	"github.com/knadh/koanf/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -81,8 +83,9 @@ receipt's leaves instead of the Outbox's storage proofs); where that receipt is 
 receipt kind's bounds, by storage.
 
 Every flag can come from the environment (ISTHMUS_ and the flag in capitals, dashes as
-underscores, e.g. ISTHMUS_SRC_RPC) or from a JSON config file (--config, keys are flag
-names); the command line wins, then the environment, then the file.`,
+underscores, e.g. ISTHMUS_SRC_RPC) or from a YAML or JSON config file (--config, keys are
+flag names, durations as "10m" or a number of seconds); the command line wins, then the
+environment, then the file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyConfig(cmd.Flags(), o.config); err != nil {
@@ -116,7 +119,7 @@ names); the command line wins, then the environment, then the file.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.config, "config", "", "JSON config file (keys are flag names)")
+	f.StringVar(&o.config, "config", "", "YAML or JSON config file (keys are flag names)")
 	f.StringVar(&o.srcRPC, "src-rpc", "", "source chain JSON-RPC endpoint")
 	f.StringVar(&o.dstRPC, "dst-rpc", "", "destination chain JSON-RPC endpoint")
 	f.StringVar(&o.outbox, "outbox", "", "source Outbox address")
@@ -139,7 +142,7 @@ names); the command line wins, then the environment, then the file.`,
 }
 
 // applyConfig fills the flags not given on the command line from the environment, then from
-// the JSON config file.
+// the config file (YAML or JSON).
 func applyConfig(fs *pflag.FlagSet, file string) error {
 	var data []byte
 	if file != "" {
@@ -151,23 +154,19 @@ func applyConfig(fs *pflag.FlagSet, file string) error {
 	return applyConfigData(fs, file, data)
 }
 
-// applyConfigData is applyConfig with the config file's bytes (none: no file). Numbers are
-// taken as written (1000000, not 1e+06); a duration may be a string ("10m") or a number of
-// seconds (600).
+// applyConfigData is applyConfig with the config file's bytes (none: no file), read by koanf
+// as YAML, of which JSON is a subset. Keys are flag names; numbers are taken as written
+// (1000000, not 1e+06); a duration may be a string ("10m") or a number of seconds (600); a
+// list flag takes a list.
 func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
-	values := map[string]any{}
+	k := koanf.New(".")
 	if data != nil {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		if err := dec.Decode(&values); err != nil {
+		if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
 			return fmt.Errorf("--config %s: %w", file, err)
 		}
-		if dec.More() {
-			return fmt.Errorf("--config %s: more than one JSON value", file)
-		}
-		for k := range values {
-			if fs.Lookup(k) == nil {
-				return fmt.Errorf("--config %s: unknown setting %q", file, k)
+		for _, key := range k.Keys() {
+			if fs.Lookup(key) == nil {
+				return fmt.Errorf("--config %s: unknown setting %q", file, key)
 			}
 		}
 	}
@@ -183,12 +182,15 @@ func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 			}
 			return
 		}
-		v, ok := values[f.Name]
-		if !ok {
+		if !k.Exists(f.Name) {
 			return
 		}
+		seconds := ""
+		if f.Value.Type() == "duration" {
+			seconds = "s" // a duration written as a number is in seconds
+		}
 		var s string
-		switch x := v.(type) {
+		switch x := k.Get(f.Name).(type) {
 		case string:
 			s = x
 		case []any:
@@ -197,11 +199,10 @@ func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 				parts = append(parts, fmt.Sprint(p))
 			}
 			s = strings.Join(parts, ",")
-		case json.Number:
-			s = x.String()
-			if f.Value.Type() == "duration" {
-				s += "s" // a duration written as a number is in seconds
-			}
+		case float64:
+			s = strconv.FormatFloat(x, 'f', -1, 64) + seconds
+		case int, int64, uint64:
+			s = fmt.Sprint(x) + seconds
 		default:
 			s = fmt.Sprint(x)
 		}
