@@ -93,8 +93,10 @@ func newDeployCmd(out io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			fmt.Fprintf(out, "Outbox of domain %d: %s\n", obDomain, addr)
-			return nil
+			return emit(cmd, out, map[string]any{"domain": obDomain, "outbox": addr}, func() error {
+				_, err := fmt.Fprintf(out, "Outbox of domain %d: %s\n", obDomain, addr)
+				return err
+			})
 		},
 	}
 	ob.register(outbox)
@@ -181,7 +183,9 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 				if v, err = verifier.Deploy(ctx, c, key, compiled); err != nil {
 					return fail(err)
 				}
-				fmt.Fprintf(out, "batch verifier (generated Groth16, IBatchVerifier): %s\n", v)
+				if j, _ := cmd.Flags().GetBool("json"); !j {
+					fmt.Fprintf(out, "batch verifier (generated Groth16, IBatchVerifier): %s\n", v)
+				}
 			}
 			addr, err := chain.DeployInbox(ctx, c, key, chain.InboxConfig{Domain: ibDomain, Verifier: v, UpgradeDelay: delay})
 			if err != nil {
@@ -194,8 +198,11 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 			if err := dst.AddDomain(ctx, key, source); err != nil {
 				return fail(err)
 			}
-			fmt.Fprintf(out, "Inbox of domain %d: %s (source domain %d, Outbox %s, committee %s, epoch %d)\n", ibDomain, addr, srcDomain, source.Outbox, source.Committee, source.Epoch)
-			return nil
+			return emit(cmd, out, map[string]any{"domain": ibDomain, "inbox": addr, "verifier": v, "srcDomain": srcDomain, "outbox": source.Outbox,
+				"committee": source.Committee, "epoch": source.Epoch}, func() error {
+				_, err := fmt.Fprintf(out, "Inbox of domain %d: %s (source domain %d, Outbox %s, committee %s, epoch %d)\n", ibDomain, addr, srcDomain, source.Outbox, source.Committee, source.Epoch)
+				return err
+			})
 		},
 	}
 	ib.register(inbox)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -90,6 +91,15 @@ func unused(cmd *cobra.Command, why string, names ...string) error {
 		return usageError(fmt.Errorf("%s: %s would be ignored", why, strings.Join(given, ", ")))
 	}
 	return nil
+}
+
+// emit writes v as indented JSON when the command runs with --json, and else its text
+// form.
+func emit(cmd *cobra.Command, out io.Writer, v any, text func() error) error {
+	if j, _ := cmd.Flags().GetBool("json"); j {
+		return writeJSONTo(out, v)
+	}
+	return text()
 }
 
 // usageArgs makes every argument-count error of the tree under cmd a usage error.

@@ -29,7 +29,7 @@ randomness: they are development keys.`,
 	o.registerPersistent(cmd)
 	cmd.AddCommand(
 		&cobra.Command{Use: "list", Short: "List stored keys", Args: cobra.NoArgs, Example: "  isthmus keys list\n  isthmus keys list --key-dir /srv/isthmus/keys",
-			RunE: func(*cobra.Command, []string) error { return o.list(out) }},
+			RunE: func(cmd *cobra.Command, _ []string) error { return o.list(cmd, out) }},
 		&cobra.Command{Use: "check", Short: "Verify every stored key against its manifest", Args: cobra.NoArgs, Example: "  isthmus keys check",
 			RunE: func(*cobra.Command, []string) error { return o.check(out) }},
 		&cobra.Command{Use: "remove CIRCUIT", Short: "Remove a circuit's stored keys", Args: cobra.ExactArgs(1), Example: "  isthmus keys remove universal-fold",
@@ -131,7 +131,7 @@ func (o *keysOptions) publishCmd(out io.Writer) *cobra.Command {
 	return cmd
 }
 
-func (o *keysOptions) list(out io.Writer) error {
+func (o *keysOptions) list(cmd *cobra.Command, out io.Writer) error {
 	s, err := o.store()
 	if err != nil {
 		return err
@@ -139,6 +139,12 @@ func (o *keysOptions) list(out io.Writer) error {
 	ms, err := s.List()
 	if err != nil {
 		return err
+	}
+	if j, _ := cmd.Flags().GetBool("json"); j {
+		if ms == nil {
+			ms = []*prover.Manifest{}
+		}
+		return writeJSONTo(out, ms)
 	}
 	if len(ms) == 0 {
 		fmt.Fprintf(out, "no keys in %s\n", s.Dir)

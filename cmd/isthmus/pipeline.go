@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,7 +124,7 @@ against their manifest and loaded.`,
 		Example: `  isthmus setup
   isthmus setup --sync-domain 1 --sync-devnet-committee 8`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := s.store()
 			if err != nil {
 				return err
@@ -137,20 +138,37 @@ against their manifest and loaded.`,
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "CIRCUIT\tCURVE\tCONSTRAINTS\tSETUP\tSTATE")
+			type circuit struct {
+				Name         string  `json:"name"`
+				Curve        string  `json:"curve"`
+				Constraints  int     `json:"constraints"`
+				SetupSeconds float64 `json:"setupSeconds"`
+				Loaded       bool    `json:"loaded"`
+			}
+			v := struct {
+				Circuits []circuit `json:"circuits"`
+				Config   string    `json:"config"`
+			}{Config: p.WrapConfig.String()}
 			for _, c := range p.Circuits() {
-				state := "made now"
-				if c.Keys.Loaded {
-					state = "loaded"
+				m := c.Keys.Manifest
+				v.Circuits = append(v.Circuits, circuit{c.Name, m.Curve, m.Constraints, m.SetupSeconds, c.Keys.Loaded})
+			}
+			return emit(cmd, out, v, func() error {
+				w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(w, "CIRCUIT\tCURVE\tCONSTRAINTS\tSETUP\tSTATE")
+				for _, c := range v.Circuits {
+					state := "made now"
+					if c.Loaded {
+						state = "loaded"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%d\t%.0f s\t%s\n", c.Name, c.Curve, c.Constraints, c.SetupSeconds, state)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%d\t%.0f s\t%s\n", c.Name, c.Keys.Manifest.Curve, c.Keys.Manifest.Constraints, c.Keys.Manifest.SetupSeconds, state)
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "config %s (the verifier's CONFIG: the allow-list of %d kinds, %d aggregation sizes)\n", p.WrapConfig, len(p.Kinds), len(p.Aggregates))
-			return nil
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "config %s (the verifier's CONFIG: the allow-list of %d kinds, %d aggregation sizes)\n", p.WrapConfig, len(p.Kinds), len(p.Aggregates))
+				return nil
+			})
 		},
 	}
 	s.registerCircuits(cmd)
@@ -173,6 +191,7 @@ type proveOptions struct {
 	timeout    time.Duration
 	signers    int
 	leavesOnly bool
+	json       bool
 }
 
 func newProveCmd(out io.Writer) *cobra.Command {
@@ -202,6 +221,7 @@ devnet committee's public seeds, which is meaningful on a devnet only.`,
 			if !o.devnet && len(o.attesters) == 0 {
 				return usageError(errors.New("no attesters to sign the header: pass --attesters URL,... (or --devnet-attesters on a devnet)"))
 			}
+			o.json, _ = cmd.Flags().GetBool("json")
 			return o.run(cmd.Context(), out)
 		},
 	}
@@ -297,6 +317,9 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 		if err := aggregator.WriteJSON(o.out, lf); err != nil {
 			return fail(err)
 		}
+		if o.json {
+			return writeJSONTo(out, map[string]any{"leaves": o.out, "statementHash": leaves.Statement.Hash(), "statement": leaves.Statement, "aggregation": lf.Aggregation})
+		}
 		fmt.Fprintf(out, "leaf proofs of statement %s written to %s (next: isthmus aggregate)\n", leaves.Statement.Hash(), o.out)
 		return nil
 	}
@@ -304,10 +327,19 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	return writeBatch(out, p, bp, o.out)
+	return writeBatch(out, p, bp, o.out, o.json)
 }
 
-func writeBatch(out io.Writer, p *aggregator.Prover, bp *aggregator.BatchProof, path string) error {
+// writeJSONTo writes v as indented JSON.
+func writeJSONTo(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeBatch writes a batch file and reports it: in text, or with asJSON the file's path,
+// its statement hash and the proving stages.
+func writeBatch(out io.Writer, p *aggregator.Prover, bp *aggregator.BatchProof, path string, asJSON bool) error {
 	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
 	b, err := verifier.NewBatch(p.Wrap.Name, p.WrapConfig, bp.Statement, bp.Proof)
 	if err != nil {
@@ -315,6 +347,9 @@ func writeBatch(out io.Writer, p *aggregator.Prover, bp *aggregator.BatchProof, 
 	}
 	if err := verifier.WriteBatch(path, b); err != nil {
 		return fail(err)
+	}
+	if asJSON {
+		return writeJSONTo(out, map[string]any{"batch": path, "statementHash": b.Hash, "statement": b.Statement, "config": b.Config, "stages": bp.Stages})
 	}
 	s := bp.Statement
 	fmt.Fprintf(out, "batch %s: %d lane claims, %d events, %d rotations, written to %s\n", b.Hash, len(s.Lanes), len(s.Events), len(s.Rotations), path)
@@ -337,7 +372,7 @@ func newVerifyCmd(out io.Writer) *cobra.Command {
 verifier generated for the file's config does (the verifier's CONFIG: the allow-list
 root and the aggregation keys it was proven under).`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			b, proof, err := verifier.ReadBatch(args[0])
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
@@ -353,9 +388,11 @@ root and the aggregation keys it was proven under).`,
 			if err := verifier.Verify(vk, proof, b.Statement.PublicInput(), b.Config.ToInt()); err != nil {
 				return &exitError{code: exitFailure, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
-			fmt.Fprintf(out, "valid: statement %s, %d lane claims, %d events, %d rotations, under config %s (the verifier's CONFIG)\n",
-				b.Hash, len(b.Statement.Lanes), len(b.Statement.Events), len(b.Statement.Rotations), b.Config.ToInt())
-			return nil
+			return emit(cmd, out, map[string]any{"valid": true, "statementHash": b.Hash, "statement": b.Statement, "config": b.Config}, func() error {
+				_, err := fmt.Fprintf(out, "valid: statement %s, %d lane claims, %d events, %d rotations, under config %s (the verifier's CONFIG)\n",
+					b.Hash, len(b.Statement.Lanes), len(b.Statement.Events), len(b.Statement.Rotations), b.Config.ToInt())
+				return err
+			})
 		},
 	}
 	s.register(cmd)
@@ -445,8 +482,10 @@ func newAggregateCmd(out io.Writer) *cobra.Command {
 			if err := aggregator.WriteJSON(file, af); err != nil {
 				return fail(err)
 			}
-			fmt.Fprintf(out, "aggregation of statement %s written to %s in %s (next: isthmus wrap)\n", leaves.Statement.Hash(), file, bp.Stages[0].Elapsed.Round(time.Millisecond))
-			return nil
+			return emit(cmd, out, map[string]any{"aggregation": file, "statementHash": leaves.Statement.Hash(), "circuit": af.Aggregation, "stages": bp.Stages}, func() error {
+				_, err := fmt.Fprintf(out, "aggregation of statement %s written to %s in %s (next: isthmus wrap)\n", leaves.Statement.Hash(), file, bp.Stages[0].Elapsed.Round(time.Millisecond))
+				return err
+			})
 		},
 	}
 	s.registerCircuits(cmd)
@@ -490,7 +529,8 @@ func newWrapCmd(out io.Writer) *cobra.Command {
 			if err := p.ProveWrap(cmdContext(cmd), agg, bp); err != nil {
 				return fail(err)
 			}
-			return writeBatch(out, p, bp, file)
+			asJSON, _ := cmd.Flags().GetBool("json")
+			return writeBatch(out, p, bp, file, asJSON)
 		},
 	}
 	s.registerCircuits(cmd)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 
 	"github.com/isthmus-xyz/isthmus/internal/testcircuit"
@@ -197,4 +199,37 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 		}
 	}
 	walk(NewRootCmd(&bytes.Buffer{}, nil))
+}
+
+// --json: the results a script reads come as one JSON object (or list) on stdout.
+func TestJSONOutputs(t *testing.T) {
+	out, err := run(t, "version", "--json")
+	var v struct {
+		Version string `json:"version"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v.Version == "" {
+		t.Fatalf("version --json: %q, %v", out, err)
+	}
+	dir := t.TempDir()
+	if out, err = run(t, "keys", "list", "--json", "--key-dir", dir); err != nil || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("keys list --json of an empty store: %q, %v", out, err)
+	}
+	_, d := startDevnet(t)
+	out, err = run(t, "deploy", "outbox", "--rpc", d.Source.URL, "--domain", "7", "--devnet-deployer", "--json")
+	var ob struct {
+		Domain uint32 `json:"domain"`
+		Outbox string `json:"outbox"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &ob) != nil || ob.Domain != 7 || !common.IsHexAddress(ob.Outbox) {
+		t.Fatalf("deploy outbox --json: %q, %v", out, err)
+	}
+	out, err = run(t, "deploy", "inbox", "--rpc", d.Destination.URL, "--domain", "8", "--src-domain", "7", "--outbox", ob.Outbox,
+		"--verifier", d.Verifier.Hex(), "--devnet-deployer", "--devnet-committee", "--json")
+	var ib struct {
+		Inbox    string `json:"inbox"`
+		Verifier string `json:"verifier"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &ib) != nil || !common.IsHexAddress(ib.Inbox) || common.HexToAddress(ib.Verifier) != d.Verifier {
+		t.Fatalf("deploy inbox --json: %q, %v", out, err)
+	}
 }

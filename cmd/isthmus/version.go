@@ -17,21 +17,34 @@ func newVersionCmd(out io.Writer) *cobra.Command {
 		Example: "  isthmus version",
 		Short:   "Print the version and the versions of the proving and chain libraries",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := struct {
+				Version string            `json:"version"`
+				Go      string            `json:"go,omitempty"`
+				Deps    map[string]string `json:"dependencies,omitempty"`
+			}{Version: version}
 			info, ok := debug.ReadBuildInfo()
-			if !ok {
-				fmt.Fprintf(out, "isthmus %s\n", version)
-				return nil
-			}
-			fmt.Fprintf(out, "isthmus %s\n", versionOf(info))
-			fmt.Fprintf(out, "go %s\n", info.GoVersion)
-			for _, dep := range info.Deps {
-				switch dep.Path {
-				case "github.com/consensys/gnark", "github.com/consensys/gnark-crypto", "github.com/ethereum/go-ethereum":
-					fmt.Fprintf(out, "%s %s\n", dep.Path, dep.Version)
+			var deps []string
+			if ok {
+				v.Version, v.Go, v.Deps = versionOf(info), info.GoVersion, map[string]string{}
+				for _, dep := range info.Deps {
+					switch dep.Path {
+					case "github.com/consensys/gnark", "github.com/consensys/gnark-crypto", "github.com/ethereum/go-ethereum":
+						v.Deps[dep.Path] = dep.Version
+						deps = append(deps, dep.Path)
+					}
 				}
 			}
-			return nil
+			return emit(cmd, out, v, func() error {
+				fmt.Fprintf(out, "isthmus %s\n", v.Version)
+				if v.Go != "" {
+					fmt.Fprintf(out, "go %s\n", v.Go)
+				}
+				for _, d := range deps {
+					fmt.Fprintf(out, "%s %s\n", d, v.Deps[d])
+				}
+				return nil
+			})
 		},
 	}
 }
