@@ -172,7 +172,6 @@ func circuitsUnderTest() []struct {
 		{"sync-committee-rotation-chunk-4", synccommittee.NewCommitteeChunkCircuit(synccommittee.ChunkKeys)},
 		{"sync-committee-rotation-merkle-8", synccommittee.NewMerkleCircuit(synccommittee.MerkleWidth)},
 		{"sync-committee-rotation-root-2", synccommittee.NewCommitteeRootCircuit(2, synccommittee.NextSyncCommitteeGindex)},
-		{"sync-rotation-claim", &leaf.SyncRotationClaimCircuit{}},
 		{"sync-committee-signature-8", synccommittee.NewSignatureCircuit(8)},
 		{"sync-committee-signature-512", synccommittee.NewSignatureCircuit(512)},
 	}

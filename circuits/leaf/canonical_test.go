@@ -84,29 +84,6 @@ func TestHardeningShiftedCommitmentRefused(t *testing.T) {
 	copy(c[1:], crypto.Keccak256([]byte("committee of period 862"))[:31])
 	copy(next[1:], crypto.Keccak256([]byte("committee of period 863"))[:31])
 
-	t.Run("sync rotation claim leaf", func(t *testing.T) {
-		ccs := circuittest.Compile(t, "sync rotation claim leaf", field, &SyncRotationClaimCircuit{})
-		honest := protocol.RotationClaim{SrcDomain: srcDomain, Committee: c, NextEpoch: 863, NextCommittee: next}
-		if err := circuittest.Solve(ccs, field, AssignSyncRotationClaim(honest)); err != nil {
-			t.Fatalf("the canonical claim is refused: %v", err)
-		}
-		for _, k := range []int64{1, 13} {
-			r := honest
-			r.NextCommittee = shifted(next, k)
-			if err := circuittest.Solve(ccs, field, AssignSyncRotationClaim(r)); err == nil {
-				t.Errorf("next committee + %d·r accepted", k)
-			}
-			r = honest
-			r.Committee = shifted(c, k)
-			if err := circuittest.Solve(ccs, field, AssignSyncRotationClaim(r)); err == nil {
-				t.Errorf("committee + %d·r accepted", k)
-			}
-			if err := (&protocol.Statement{Rotations: []protocol.RotationClaim{r}}).Validate(); err == nil {
-				t.Errorf("the native statement takes committee + %d·r", k)
-			}
-		}
-	})
-
 	t.Run("rotation leaf", func(t *testing.T) {
 		ccs := circuittest.Compile(t, "rotation leaf, capacity 4", field, NewRotationCircuit(4))
 		cm, _ := testCommittee(t, 4)
@@ -126,5 +103,20 @@ func TestHardeningShiftedCommitmentRefused(t *testing.T) {
 			t.Error("committee + r accepted")
 		}
 	})
-	// The lane and receipt claim leaf kinds: TestLeafKindsSolve and TestUniversalReceiptKinds.
+	// The lane, receipt claim and sync rotation kinds: TestLeafKindsSolve,
+	// TestUniversalReceiptKinds and TestUniversalSyncRotationKinds. The native statement:
+	honest := protocol.RotationClaim{SrcDomain: srcDomain, Committee: c, NextEpoch: 863, NextCommittee: next}
+	if err := (&protocol.Statement{Rotations: []protocol.RotationClaim{honest}}).Validate(); err != nil {
+		t.Fatalf("the canonical claim is refused: %v", err)
+	}
+	for _, k := range []int64{1, 13} {
+		for name, r := range map[string]protocol.RotationClaim{
+			"committee":      {SrcDomain: srcDomain, Committee: shifted(c, k), NextEpoch: 863, NextCommittee: next},
+			"next committee": {SrcDomain: srcDomain, Committee: c, NextEpoch: 863, NextCommittee: shifted(next, k)},
+		} {
+			if err := (&protocol.Statement{Rotations: []protocol.RotationClaim{r}}).Validate(); err == nil {
+				t.Errorf("the native statement takes the %s + %d·r", name, k)
+			}
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/test"
 	"github.com/ethereum/go-ethereum/common"
 
@@ -299,6 +300,10 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 			v.Assign(&n.IO)
 			return &n
 		}()},
+		// The security review's finding: a hand-over claimed with a commitment's bytes shifted
+		// by r (the same field element, so every fact still matches).
+		{"claim: the next committee + r", rotation, shiftedRotation(l, func(r *protocol.RotationClaim) { r.NextCommittee = shifted(r.NextCommittee, 1) })},
+		{"claim: the committee + 13·r", rotation, shiftedRotation(l, func(r *protocol.RotationClaim) { r.Committee = shifted(r.Committee, 13) })},
 		{"chunk: more keys claimed than held", chunk, func() frontend.Circuit {
 			c := *l.Chunks[0]
 			var a, b fr.Element
@@ -317,4 +322,18 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 		}
 		t.Logf("%s: %v", tc.name, err)
 	}
+}
+
+// shiftedRotation is the rotation claim leaf of l with its claim's encoding changed by shift
+// and the claim fact of the changed claim, its field elements as they were.
+func shiftedRotation(l *SyncRotationLeaves, shift func(r *protocol.RotationClaim)) frontend.Circuit {
+	r := *l.Rotation
+	claim := l.Claim
+	shift(&claim)
+	copy(r.Encoded[:], uints.NewU8Array(claim.Encode()))
+	r.ClaimHash = halves(claim.Hash())
+	v := l.RotationFact
+	v.Produced = ClaimFact(claim.Hash())
+	v.Assign(&r.IO)
+	return &r
 }
