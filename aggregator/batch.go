@@ -44,14 +44,6 @@ var (
 	bn254    = ecc.BN254.ScalarField()
 )
 
-func keyed(store *prover.Store, log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
-	ccs, err := compile(log, name, field, c)
-	if err != nil {
-		return nil, err
-	}
-	return load(store, name, ccs)
-}
-
 func compile(log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (constraint.ConstraintSystem, error) {
 	start := time.Now()
 	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)

@@ -267,19 +267,6 @@ func (p *runner) dispatch(exec Executor, circuits []*Circuit) {
 	debug.FreeOSMemory()
 }
 
-// circuitNamed is the compiled circuit of that name among circuits.
-func circuitNamed(circuits []*Circuit, name string) (*Circuit, error) {
-	for _, c := range circuits {
-		if c != nil && c.Name == name {
-			if c.CCS == nil {
-				return nil, fmt.Errorf("%w: %s is not compiled in this process", ErrNoCircuit, name)
-			}
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("%w %q", ErrNoCircuit, name)
-}
-
 // run proves tasks through the prover's executor, checks each proof natively against its
 // circuit's verifying key (a worker's result is not taken on trust), and records a stage
 // per stage name: its proofs, the proving seconds they took, and their workers' peak memory.

@@ -305,20 +305,17 @@ func TestUniversalFitOfSegmentEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fit.Claims) != 0 || len(fit.Rotations) != 1 {
-		t.Fatalf("with the rotation due: %d claims and %d rotations, want the rotation alone", len(fit.Claims), len(fit.Rotations))
+	if s := fit.Statement; len(s.Lanes) != 0 || len(s.Rotations) != 1 {
+		t.Fatalf("with the rotation due: %d lane claims and %d rotations, want the rotation alone", len(s.Lanes), len(s.Rotations))
 	}
 	b.Rotations = nil
-	if fit, err = p.Fit(b); err != nil {
-		t.Fatal(err)
-	}
-	n := len(fit.Claims)
-	if n < 1 || n > len(b.Claims) {
-		t.Fatalf("%d of %d claims fit", n, len(b.Claims))
-	}
-	plan, err := p.plan(fit)
+	plan, err := p.Fit(b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	n := len(plan.Statement.Lanes)
+	if n < 1 || n > len(b.Claims) {
+		t.Fatalf("%d of %d claims fit", n, len(b.Claims))
 	}
 	size, _, err := p.check(plan)
 	if err != nil {
@@ -330,7 +327,7 @@ func TestUniversalFitOfSegmentEnds(t *testing.T) {
 		}
 	}
 	if n < len(b.Claims) {
-		more := fit
+		more := b
 		more.Claims = b.Claims[:n+1]
 		if _, _, err := p.check(mustPlan(t, p, more)); !errors.Is(err, ErrTooManyLeaves) {
 			t.Fatalf("%d claims fit, but %d do too: %v", n, n+1, err)

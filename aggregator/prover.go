@@ -338,8 +338,17 @@ type Leaves struct {
 // Prove proves a batch: its leaves, their aggregation, the wrap. Each proof is checked
 // natively as it comes; out.PublicInput is the statement chain's input.
 func (p *Prover) Prove(ctx context.Context, b Batch) (*BatchProof, error) {
+	plan, err := p.plan(b)
+	if err != nil {
+		return nil, err
+	}
+	return p.ProvePlanned(ctx, plan)
+}
+
+// ProvePlanned proves a planned batch (PlanBatch, Fit) through every layer.
+func (p *Prover) ProvePlanned(ctx context.Context, plan *Plan) (*BatchProof, error) {
 	out := &BatchProof{}
-	leaves, err := p.ProveLeaves(ctx, b, out)
+	leaves, err := p.ProvePlan(ctx, plan, out)
 	if err != nil {
 		return nil, err
 	}
@@ -402,23 +411,26 @@ func (p *Prover) check(plan *Plan) (size int, kinds []int, err error) {
 	return size, kinds, nil
 }
 
-// Fit is the part of b that one batch proof holds, planned and checked (no proof): b itself
-// when it fits an aggregation; else, when b carries rotations, its rotations alone (a
-// hand-over goes first: the claims after it are proven under the next committee); else b with
-// its lane claims by storage cut from the end to the most that fit. It refuses a batch of
+// Fit plans the part of b that one batch proof holds, checked (no proof): b itself when it
+// fits an aggregation; else, when b carries rotations, its rotations alone (a hand-over goes
+// first: the claims after it are proven under the next committee); else b with its lane
+// claims by storage cut from the end to the most that fit. Its plan's statement says which
+// claims it kept; ProvePlanned proves it without planning it again. It refuses a batch of
 // which no part fits.
-func (p *Prover) Fit(b Batch) (Batch, error) {
-	fits := func(b Batch) error {
+func (p *Prover) Fit(b Batch) (*Plan, error) {
+	fits := func(b Batch) (*Plan, error) {
 		plan, err := p.plan(b)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, _, err = p.check(plan)
-		return err
+		if _, _, err = p.check(plan); err != nil {
+			return nil, err
+		}
+		return plan, nil
 	}
-	err := fits(b)
+	plan, err := fits(b)
 	if !errors.Is(err, ErrTooManyLeaves) {
-		return b, err
+		return plan, err
 	}
 	if len(b.Rotations)+len(b.SyncRotations) > 0 && len(b.Claims)+len(b.Receipts) > 0 {
 		return p.Fit(Batch{Sync: b.Sync, Rotations: b.Rotations, SyncRotations: b.SyncRotations})
@@ -426,11 +438,11 @@ func (p *Prover) Fit(b Batch) (Batch, error) {
 	for n := len(b.Claims) - 1; n > 0; n-- {
 		c := b
 		c.Claims = b.Claims[:n]
-		if err := fits(c); !errors.Is(err, ErrTooManyLeaves) {
-			return c, err
+		if plan, cerr := fits(c); !errors.Is(cerr, ErrTooManyLeaves) {
+			return plan, cerr
 		}
 	}
-	return b, err
+	return nil, err
 }
 
 // ProvePlan proves a plan's leaves: each under its kind's key, after checking that they fit

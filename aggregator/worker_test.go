@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark/frontend"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -421,4 +423,13 @@ func TestWorkerKeysThroughTheObjectStore(t *testing.T) {
 	if _, err := other.CheckCircuit(square); !errors.Is(err, prover.ErrNotFound) {
 		t.Fatalf("the refused folder entered the store: %v", err)
 	}
+}
+
+// keyed compiles a circuit and loads its keys, setting them up if the store lacks them.
+func keyed(store *prover.Store, log *slog.Logger, name string, field *big.Int, c frontend.Circuit) (*Circuit, error) {
+	ccs, err := compile(log, name, field, c)
+	if err != nil {
+		return nil, err
+	}
+	return load(store, name, ccs)
 }

@@ -135,8 +135,8 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 				return nil, err
 			}
 			log.Info("finalized header attested", "block", n, "signers", len(sigs), "of", devnet.CommitteeSize)
-			bp, calldata, err := proveForInbox(ctx, p, aggregator.Batch{Claims: []aggregator.ClaimInput{
-				{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: checkpoint}}})
+			bp, calldata, err := proveForInbox(p.Prove(ctx, aggregator.Batch{Claims: []aggregator.ClaimInput{
+				{Committee: members, Signatures: sigs, Lane: lane, Checkpoint: checkpoint}}}))
 			if err != nil {
 				return nil, err
 			}

@@ -74,11 +74,11 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 			return fail(err)
 		}
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			b, err := p.Fit(ethereumBatch(c))
+			plan, err := p.Fit(ethereumBatch(c))
 			if err != nil {
 				return nil, err
 			}
-			bp, calldata, err := proveForInbox(ctx, p, b)
+			bp, calldata, err := proveForInbox(p.ProvePlanned(ctx, plan))
 			if err != nil {
 				return nil, err
 			}

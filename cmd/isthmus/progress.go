@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -107,9 +106,9 @@ func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger
 	return p, nil
 }
 
-// proveForInbox proves a batch and returns it with the proof as the Inbox takes it.
-func proveForInbox(ctx context.Context, p *aggregator.Prover, b aggregator.Batch) (*aggregator.BatchProof, []byte, error) {
-	bp, err := p.Prove(ctx, b)
+// proveForInbox returns a proven batch (Prover.Prove's or ProvePlanned's results) with the
+// proof as the Inbox takes it.
+func proveForInbox(bp *aggregator.BatchProof, err error) (*aggregator.BatchProof, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}

@@ -358,13 +358,14 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			if err != nil {
 				return nil, err
 			}
-			if b, err = p.Fit(b); err != nil {
+			plan, err := p.Fit(b)
+			if err != nil {
 				if errors.Is(err, aggregator.ErrReceiptTooLarge) {
 					return nil, fmt.Errorf("%w: %w", relay.ErrReceiptTooLarge, err)
 				}
 				return nil, err
 			}
-			bp, calldata, err := proveForInbox(ctx, p, b)
+			bp, calldata, err := proveForInbox(p.ProvePlanned(ctx, plan))
 			if err != nil {
 				return nil, err
 			}
@@ -436,11 +437,11 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 		}
 		defer stop()
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			b, err := p.Fit(ethereumBatch(c))
+			plan, err := p.Fit(ethereumBatch(c))
 			if err != nil {
 				return nil, err
 			}
-			bp, calldata, err := proveForInbox(ctx, p, b)
+			bp, calldata, err := proveForInbox(p.ProvePlanned(ctx, plan))
 			if err != nil {
 				return nil, err
 			}
