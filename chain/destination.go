@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -88,6 +89,29 @@ func (d *Destination) Deliver(ctx context.Context, key *ecdsa.PrivateKey, srcDom
 		}
 	}
 	return rep, nil
+}
+
+// DeriveCheckpoint proves srcDomain's lane at msgs[0].Nonce from a later proven count: acc
+// is the lane's accumulator before msgs[0], and msgs the lane's next messages up to a count
+// the Inbox holds as proven (Inbox.deriveCheckpoint takes their hashes).
+func (d *Destination) DeriveCheckpoint(ctx context.Context, key *ecdsa.PrivateKey, srcDomain uint32, acc common.Hash, msgs []protocol.Message) (*types.Receipt, error) {
+	if len(msgs) == 0 {
+		return nil, errors.New("deriveCheckpoint: no message")
+	}
+	hashes := make([][32]byte, len(msgs))
+	for i := range msgs {
+		if msgs[i].SrcDomain != srcDomain || msgs[i].DstDomain != d.Domain || msgs[i].Nonce != msgs[0].Nonce+uint64(i) {
+			return nil, fmt.Errorf("deriveCheckpoint: message %d (%d→%d nonce %d): %w: want lane %d→%d, nonce %d",
+				i, msgs[i].SrcDomain, msgs[i].DstDomain, msgs[i].Nonce, ErrNotLaneSequence, srcDomain, d.Domain, msgs[0].Nonce+uint64(i))
+		}
+		hashes[i] = msgs[i].Hash()
+	}
+	count := msgs[0].Nonce
+	r, err := d.Client.Transact(ctx, key, d.bound, d.abi.PackDeriveCheckpoint(srcDomain, count, acc, hashes), 0, d.abi.UnpackError)
+	if err != nil {
+		return r, fmt.Errorf("deriveCheckpoint of domain %d at %d from %d: %w", srcDomain, count, count+uint64(len(msgs)), err)
+	}
+	return r, nil
 }
 
 // DeliveryReport is what a deliver transaction did.

@@ -93,6 +93,114 @@ func TestInboxRefusesBadDeliveries(t *testing.T) {
 	e.must(e.deliver(msgs[:5]))
 }
 
+// derive calls deriveCheckpoint for count from the hashes of the sent messages [count, to).
+func (e *env) derive(count uint64, acc common.Hash, to uint64) (*types.Receipt, error) {
+	hashes := make([][32]byte, 0, to-count)
+	for _, m := range e.sent[count:to] {
+		hashes = append(hashes, m.Hash())
+	}
+	return e.tx(e.relayer, e.inbox, e.ib.PackDeriveCheckpoint(srcDomain, count, acc, hashes))
+}
+
+// A segment end derived from a later proven count by the hashes of the messages between: the
+// Inbox records it and a delivery can end there; every wrong derivation is refused and moves
+// nothing.
+func TestInboxDerivesCheckpointFromALaterProvenCount(t *testing.T) {
+	e := newEnv(t)
+	rec, rc, rb := e.recorder()
+	msgs := e.sendN(rec, 10)
+	e.prove(10)
+	at := func(n uint64) common.Hash { return e.claim(n).Acc }
+	proven := func(n uint64) common.Hash {
+		acc, err := bind.Call(e.inbox, nil, e.ib.PackProvenAcc(srcDomain, n), e.ib.UnpackProvenAcc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acc
+	}
+	wrong := at(4)
+	wrong[0] ^= 1
+	hashes := func(from, to uint64) [][32]byte {
+		var out [][32]byte
+		for _, m := range e.sent[from:to] {
+			out = append(out, m.Hash())
+		}
+		return out
+	}
+	swapped := hashes(4, 10)
+	swapped[1], swapped[2] = swapped[2], swapped[1]
+	for _, tc := range []struct {
+		name   string
+		count  uint64
+		acc    common.Hash
+		hashes [][32]byte
+		want   string
+	}{
+		{"wrong accumulator", 4, wrong, hashes(4, 10), "InboxAccumulatorMismatch"},
+		{"hashes reordered", 4, at(4), swapped, "InboxAccumulatorMismatch"},
+		{"short of a proven count", 4, at(4), hashes(4, 9), "InboxNotProven"},
+		{"past a proven count", 4, at(4), append(hashes(4, 10), [32]byte{1}), "InboxNotProven"},
+		{"no hash", 4, at(4), nil, "InboxEmptyDerivation"},
+		{"another domain", 4, at(4), hashes(4, 10), "InboxUnknownDomain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := uint32(srcDomain)
+			if tc.name == "another domain" {
+				src++
+			}
+			_, err := e.tx(e.relayer, e.inbox, e.ib.PackDeriveCheckpoint(src, tc.count, tc.acc, tc.hashes))
+			wantRevert(t, err, tc.want)
+			if proven(tc.count) != (common.Hash{}) {
+				t.Fatal("a refused derivation recorded the count")
+			}
+		})
+	}
+	_, err := e.deliver(msgs[:4])
+	wantRevert(t, err, "InboxNotProven")
+
+	r := e.must(e.derive(4, at(4), 10))
+	if proven(4) != at(4) {
+		t.Fatal("the derived count is not recorded")
+	}
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackCheckpointDerivedEvent(l); return err }) {
+		t.Fatal("no CheckpointDerived event")
+	}
+	t.Logf("deriveCheckpoint over 6 hashes: %d gas", r.GasUsed)
+	// From the derived count down: a chain of derivations needs nothing but the hashes.
+	e.must(e.derive(2, at(2), 4))
+	e.must(e.deliver(msgs[:2]))
+	e.must(e.deliver(msgs[2:4]))
+	e.must(e.deliver(msgs[4:]))
+	if got := received(t, rc, rb); len(got) != 10 || got[9] != 9 {
+		t.Fatalf("recipient saw nonces %v, want 0..9 in order", got)
+	}
+	// At or below the delivered count: skipped, nothing recorded.
+	r = e.must(e.derive(3, at(3), 10))
+	if !hasEvent(r, func(l *types.Log) error { _, err := e.ib.UnpackClaimSkippedEvent(l); return err }) || proven(3) != (common.Hash{}) {
+		t.Fatal("a derivation below the delivered count was not skipped")
+	}
+
+	// A paused domain derives nothing.
+	more := e.sendN(rec, 4)
+	e.prove(14)
+	e.must(e.tx(e.guardian, e.inbox, e.ib.PackPauseDomain(srcDomain)))
+	_, err = e.derive(12, at(12), 14)
+	wantRevert(t, err, "InboxDomainIsPaused")
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackUnpauseDomain(srcDomain)))
+	e.must(e.derive(12, at(12), 14))
+	e.must(e.deliver(more[:2]))
+
+	// A count proven with another accumulator (the committee signed two histories): the
+	// derivation is refused, not taken over the proof.
+	e.sendN(rec, 4)
+	e.prove(18)
+	other := e.contradiction(16)
+	other.Kind = protocol.KindLaneCheckpoint
+	e.must(e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{other}}))
+	_, err = e.derive(16, at(16), 18)
+	wantRevert(t, err, "InboxAlreadyProven")
+}
+
 func TestInboxSubmitBatchRefusals(t *testing.T) {
 	e := newEnv(t)
 	e.sendN(common.Address{0xee}, 4)

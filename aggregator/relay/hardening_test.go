@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -54,13 +56,16 @@ func stepUntil(t *testing.T, ctx context.Context, d *devnet.Devnet, r *Relay, n 
 	return st
 }
 
-// The security review's finding 2, its second part: a sender who closes segments (here three,
-// of 64 messages each at the most gas deliver runs, to a recipient that burns it) delayed an
-// honest message sent after them by a batch a segment, since the relay proved one segment
-// end a batch. With ClaimsPerBatch lane claims a batch, the relay proves every segment end up
-// to that many at once: the honest message is delivered after one batch.
-func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// The security review's finding 2, its second part, as the review ran it: a sender closes 12
+// segments (64 messages each at the most gas deliver runs, to a recipient that burns it), then
+// an honest message follows. Before, the relay proved one segment end a batch (12 batches
+// before the honest message moved); then as many as one aggregation held (3 at the devnet's
+// depth). Now a batch proves the lane's head alone and the relay derives every segment end
+// below it on the destination (Inbox.deriveCheckpoint): the honest message is delivered after
+// one batch, however many segments the sender closed. The relayer's spend on the sender's
+// segments is reported: one deriveCheckpoint (a segment's hashes) a segment.
+func TestHardeningRelayProvesOneBatchWhateverTheSegments(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	d, burner := startWithRecipient(t, ctx, testbindings.TestGasBurnerRecipientMetaData.Bin)
 	honest, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(testbindings.TestRecordingRecipientMetaData.Bin), nil)
@@ -68,7 +73,8 @@ func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	const per = protocol.SegmentMaxGas / protocol.InlineGasLimit
-	for i := 0; i < 3*per; i++ {
+	const segments = 12
+	for i := 0; i < segments*per; i++ {
 		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.InlineGasLimit, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -78,41 +84,51 @@ func TestHardeningRelayProvesEverySegmentEndInOneBatch(t *testing.T) {
 	}
 	d.Source.Finalize(d.Source.Head())
 	cps, err := d.Src.Checkpoints(ctx, d.Config.DestinationDomain, 0, ^uint64(0), nil)
-	if err != nil || len(cps) != 3 {
-		t.Fatalf("checkpoints %v (%v): want the three segments' ends", cps, err)
+	if err != nil || len(cps) != segments {
+		t.Fatalf("checkpoints %v (%v): want the %d segments' ends", cps, err, segments)
 	}
 
 	prover := &testOnlyProver{}
 	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
-		StateDir: t.TempDir(), Key: d.Relayer, ClaimsPerBatch: 4}, Src: d.Src, Dst: d.Dst, Prove: prover.prove}
-	st := stepUntil(t, ctx, d, r, 8, 3*per+1)
-	if st.DeliveredCount != 3*per+1 {
-		t.Fatalf("delivered %d of %d", st.DeliveredCount, 3*per+1)
+		StateDir: t.TempDir(), Key: d.Relayer}, Src: d.Src, Dst: d.Dst, Prove: prover.prove, Metrics: &Metrics{}}
+	var deriveGas uint64
+	st := stepUntil(t, ctx, d, r, 4*segments, segments*per+1)
+	if st.DeliveredCount != segments*per+1 {
+		t.Fatalf("delivered %d of %d", st.DeliveredCount, segments*per+1)
 	}
 	if prover.calls != 1 {
-		t.Fatalf("%d batches proven, want one carrying every segment end", prover.calls)
+		t.Fatalf("%d batches proven, want one: the head", prover.calls)
+	}
+	if r.Metrics.Derived != segments {
+		t.Fatalf("%v segment ends derived, want %d", r.Metrics.Derived, segments)
 	}
 	rec := testbindings.NewTestRecordingRecipient()
 	got, err := chain.CallUint(ctx, d.DestinationClient, rec, honest, rec.PackReceivedCount(), rec.UnpackReceivedCount)
 	if err != nil || got != 1 {
 		t.Fatalf("the honest recipient received %d (%v)", got, err)
 	}
-
-	// At one claim a batch, as before: a batch a segment end.
-	d2, burner2 := startWithRecipient(t, ctx, testbindings.TestGasBurnerRecipientMetaData.Bin)
-	for i := 0; i < 2*per+1; i++ {
-		if _, _, err := d2.Src.Send(ctx, devnet.DevKey("user"), d2.Config.DestinationDomain, burner2, protocol.InlineGasLimit, nil); err != nil {
-			t.Fatal(err)
+	logs, err := d.DestinationClient.Eth.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{d.Dst.Inbox}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, derived := bindings.NewInbox(), map[common.Hash]bool{}
+	for _, l := range logs {
+		if _, err := inbox.UnpackCheckpointDerivedEvent(&l); err == nil {
+			derived[l.TxHash] = true
 		}
 	}
-	d2.Source.Finalize(d2.Source.Head())
-	one := &testOnlyProver{}
-	r2 := &Relay{Config: Config{SrcDomain: d2.Config.SourceDomain, DstDomain: d2.Config.DestinationDomain, BatchMessages: 1,
-		StateDir: t.TempDir(), Key: d2.Relayer}, Src: d2.Src, Dst: d2.Dst, Prove: one.prove}
-	st = stepUntil(t, ctx, d2, r2, 12, 2*per+1)
-	if st.DeliveredCount != 2*per+1 || one.calls != 3 {
-		t.Fatalf("one claim a batch: delivered %d in %d batches, want %d in 3", st.DeliveredCount, one.calls, 2*per+1)
+	for tx := range derived {
+		rc, err := d.DestinationClient.Eth.TransactionReceipt(ctx, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deriveGas += rc.GasUsed
 	}
+	if len(derived) != segments {
+		t.Fatalf("%d deriveCheckpoint transactions, want %d", len(derived), segments)
+	}
+	t.Logf("%d segments of %d messages: 1 batch, %d deriveCheckpoint transactions of %d gas each on average (%d gas a message)",
+		segments, per, len(derived), deriveGas/segments, deriveGas/(segments*per))
 }
 
 // A message of a gasLimit above protocol.InlineGasLimit through the relay: delivered in the

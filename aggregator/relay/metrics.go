@@ -15,7 +15,8 @@ type Metrics struct {
 	Delivered      float64 // messages delivered
 	Failed         float64 // of which the recipient reverted (stored for retry)
 	ProvingSeconds float64
-	Gas            float64 // gas of submitBatch and deliver transactions
+	Gas            float64 // gas of submitBatch, deliver and deriveCheckpoint transactions
+	Derived        float64 // segment ends derived from a later proven count
 	Errors         float64 // failed steps (retried)
 	// StorageFallbacks counts counts proven by storage because their receipt was over the
 	// receipt leaf's bounds.
@@ -37,9 +38,10 @@ var metricDescs = []*prometheus.Desc{
 	prometheus.NewDesc("isthmus_relay_messages_delivered_total", "Messages delivered.", nil, nil),
 	prometheus.NewDesc("isthmus_relay_messages_failed_total", "Delivered messages whose recipient reverted (stored for retry).", nil, nil),
 	prometheus.NewDesc("isthmus_relay_proving_seconds_total", "Seconds spent proving batches.", nil, nil),
-	prometheus.NewDesc("isthmus_relay_gas_used_total", "Gas of the relay's submitBatch and deliver transactions.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_gas_used_total", "Gas of the relay's submitBatch, deliver and deriveCheckpoint transactions.", nil, nil),
 	prometheus.NewDesc("isthmus_relay_step_errors_total", "Relay steps that failed and were retried.", nil, nil),
 	prometheus.NewDesc("isthmus_relay_storage_fallbacks_total", "Lane counts proven by storage because their receipt was over the receipt leaf's bounds.", nil, nil),
+	prometheus.NewDesc("isthmus_relay_checkpoints_derived_total", "Segment ends derived on the destination from a later proven count.", nil, nil),
 }
 
 // Describe is prometheus.Collector's.
@@ -52,7 +54,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // Collect is prometheus.Collector's: the counters' current values.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
-	values := []float64{m.Batches, m.Delivered, m.Failed, m.ProvingSeconds, m.Gas, m.Errors, m.StorageFallbacks}
+	values := []float64{m.Batches, m.Delivered, m.Failed, m.ProvingSeconds, m.Gas, m.Errors, m.StorageFallbacks, m.Derived}
 	m.mu.Unlock()
 	for i, d := range metricDescs {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, values[i])

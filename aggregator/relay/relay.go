@@ -52,19 +52,14 @@ import (
 type Claim struct {
 	Lane       *chain.LaneProof
 	Checkpoint uint64
-	// Before are checkpoints below the claim's count, ascending, whose claims the batch
-	// carries ahead of it (Lane holds their storage proofs): the segment ends a delivery
-	// reaches first, up to Config.ClaimsPerBatch claims in all.
-	Before  []uint64
-	Receipt *chain.ReceiptProof
-	Epoch   uint64
-	Rotate  bool
-	Sync    *synccommittee.SignedUpdate
+	Receipt    *chain.ReceiptProof
+	Epoch      uint64
+	Rotate     bool
+	Sync       *synccommittee.SignedUpdate
 }
 
-// Prover proves a batch of the lane claims a Claim names (Before, then the claim itself). For
-// a claim by receipt whose receipt its circuits
-// cannot take, it returns an error wrapping ErrReceiptTooLarge.
+// Prover proves a batch of the lane claim a Claim names. For a claim by receipt whose receipt
+// its circuits cannot take, it returns an error wrapping ErrReceiptTooLarge.
 type Prover func(ctx context.Context, c Claim) (*Batch, error)
 
 // ErrReceiptTooLarge: the receipt of a lane's send is over the prover's receipt leaf bounds;
@@ -90,12 +85,7 @@ type Config struct {
 	// ByReceipt proves each count by its last message's receipt (the prover's circuits have
 	// receipt slots), by storage when the receipt is over their bounds.
 	ByReceipt bool
-	// ClaimsPerBatch is how many lane claims one batch carries (the prover's aggregation has
-	// that many lane-claim slots; 0 is 1): the relay proves up to that many segment ends at
-	// once, so a sender who closes segments delays later messages by a batch only for every
-	// ClaimsPerBatch segments.
-	ClaimsPerBatch int
-	Key            *ecdsa.PrivateKey // the relayer's account on the destination
+	Key       *ecdsa.PrivateKey // the relayer's account on the destination
 }
 
 // Relay is one lane's relay.
@@ -165,8 +155,11 @@ func (r *Relay) log() *slog.Logger {
 }
 
 // Step does the next thing the lane needs: submit a saved batch, deliver the next proven
-// segment, prove a checkpoint a delivery needs, or prove the next segment end when a batch
-// is due.
+// segment, derive a segment end a delivery needs from the proven count above it
+// (Inbox.deriveCheckpoint), or prove the lane's head when a batch is due. A batch proves the
+// head alone: every segment end below it is then derived on the destination, one
+// transaction a segment, so a sender who closes segments delays no later message by more
+// than one batch.
 func (r *Relay) Step(ctx context.Context) error {
 	if r.Metrics == nil {
 		r.Metrics = &Metrics{}
@@ -213,10 +206,7 @@ func (r *Relay) Step(ctx context.Context) error {
 		if acc != (common.Hash{}) {
 			return r.deliver(ctx, d, end)
 		}
-		ends := r.segmentEnds(cps, st.ProvenCount, false)
-		r.log().Info("the proven count lies beyond a segment end: proving the checkpoints", "delivered", d,
-			"proven", st.ProvenCount, "checkpoints", ends)
-		return r.prove(ctx, h, nil, ends, st, rotate)
+		return r.derive(ctx, st, cps, end)
 	}
 	lane, err := r.Src.ProveLane(ctx, h, cfg.DstDomain, nil)
 	if err != nil {
@@ -243,27 +233,48 @@ func (r *Relay) Step(ctx context.Context) error {
 	if !due && !rotate && (len(cps) == 0 || cps[0] >= head.Count) {
 		return nil
 	}
-	ends := r.segmentEnds(cps, head.Count, true)
-	if len(ends) > 1 || ends[0] != 0 {
-		lane = nil // read again, with the checkpoints' storage proofs
-	}
-	return r.prove(ctx, h, lane, ends, st, rotate)
+	return r.prove(ctx, h, lane, []uint64{0}, st, rotate)
 }
 
-// segmentEnds are the counts one batch proves, up to Config.ClaimsPerBatch: the stored
-// checkpoints below `below`, ascending, then the head (0) if head and there is room.
-func (r *Relay) segmentEnds(cps []uint64, below uint64, head bool) []uint64 {
-	k := max(r.Config.ClaimsPerBatch, 1)
-	var ends []uint64
+// derive proves the segment end `end` (unproven, above the delivered count) on the
+// destination: it finds the lowest proven count above it among the later segment ends and the
+// proven count, and derives the segment end just below that one from it, by the hashes of the
+// messages between (at most a segment's). Steps repeat it, top down, until end is proven.
+func (r *Relay) derive(ctx context.Context, st chain.DomainState, cps []uint64, end uint64) error {
+	cfg := r.Config
+	below, above := end, st.ProvenCount
 	for _, c := range cps {
-		if c < below && len(ends) < k {
-			ends = append(ends, c)
+		if c <= end || c >= st.ProvenCount {
+			continue
 		}
+		acc, err := r.Dst.ProvenAcc(ctx, cfg.SrcDomain, c)
+		if err != nil {
+			return err
+		}
+		if acc != (common.Hash{}) {
+			above = c
+			break
+		}
+		below = c
 	}
-	if head && len(ends) < k {
-		ends = append(ends, 0)
+	d := st.DeliveredCount
+	msgs, err := r.Src.Messages(ctx, cfg.DstDomain, d, above, nil)
+	if err != nil {
+		return err
 	}
-	return ends
+	acc := common.Hash(st.DeliveredAcc)
+	for i := range msgs[:below-d] {
+		acc = protocol.Fold(acc, msgs[i].Hash())
+	}
+	rec, err := r.Dst.DeriveCheckpoint(ctx, cfg.Key, cfg.SrcDomain, acc, msgs[below-d:])
+	if err != nil {
+		return err
+	}
+	r.Metrics.add(&r.Metrics.Gas, float64(rec.GasUsed))
+	r.Metrics.add(&r.Metrics.Derived, 1)
+	r.log().Info("derived a segment end from the proven count above it", "count", below, "from", above,
+		"delivered", d, "gas", rec.GasUsed)
+	return nil
 }
 
 // finality returns the finalized block to prove at and whether the batch carries the
@@ -335,9 +346,9 @@ func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProo
 	if count != 0 {
 		kind = "checkpoint"
 	}
-	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count, "before", ends[:len(ends)-1],
+	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count,
 		"delivered", st.DeliveredCount, "rotation", rotate)
-	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Before: ends[:len(ends)-1], Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
+	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
 }
 
 // proveByReceipt proves the lane at count by the MessageSent log of nonce count − 1, in a block

@@ -49,8 +49,7 @@ func (p *testOnlyProver) prove(ctx context.Context, c Claim) (*Batch, error) {
 	return testOnlyBatch(c)
 }
 
-// testOnlyBatch is the batch of the claims c asks for (Before, then its own), under the
-// devnet committee of its epoch (with the devnet hand-over to the next if asked), with a
+// testOnlyBatch is the batch of the claim c asks for, under the committee of c.Epoch, with a
 // TestOnlyProof.
 func testOnlyBatch(c Claim) (*Batch, error) {
 	members, _ := devnet.CommitteeOfEpoch(c.Epoch)
@@ -59,17 +58,14 @@ func testOnlyBatch(c Claim) (*Batch, error) {
 		return nil, err
 	}
 	var s protocol.Statement
-	for _, want := range append(append([]uint64(nil), c.Before...), c.Checkpoint) {
-		found := false
-		for _, cl := range claims {
-			if (want == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == want) {
-				s.Lanes, found = append(s.Lanes, cl), true
-				break
-			}
+	for _, cl := range claims {
+		if (c.Checkpoint == 0 && cl.Kind == protocol.KindLaneHead) || (cl.Kind == protocol.KindLaneCheckpoint && cl.Count == c.Checkpoint) {
+			s.Lanes = append(s.Lanes, cl)
+			break
 		}
-		if !found {
-			return nil, fmt.Errorf("no claim for checkpoint %d in the lane proof", want)
-		}
+	}
+	if len(s.Lanes) == 0 {
+		return nil, fmt.Errorf("no claim for checkpoint %d in the lane proof", c.Checkpoint)
 	}
 	if c.Rotate {
 		rot, _, err := devnet.AttestRotation(c.Lane.SrcDomain, c.Epoch+1, 3)
@@ -288,9 +284,10 @@ func TestRelayRefusedBatchAndRevertingRecipient(t *testing.T) {
 // A burst of messages of the most gas deliver runs (protocol.InlineGasLimit) to a recipient
 // that burns it: the Outbox closes a segment every 64 (8,000,000 of summed gas), and no
 // delivery of 130 fits a transaction. Someone else proves the head first; the relay proves
-// the checkpoints inside the span (at its own, later finalized block) and delivers segment by
-// segment: every message once, in order, failed ones retriable. Then a lane with no one else:
-// the relay proves the checkpoint, then the head.
+// nothing: it derives the segment ends inside the span from that head (Inbox.deriveCheckpoint,
+// top down) and delivers segment by segment: every message once, in order, failed ones
+// retriable. Then a lane with no one else: the relay proves the head, derives the segment end
+// below it and delivers both segments.
 func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -337,13 +334,13 @@ func TestLivenessRelayDeliversSegmentBySegment(t *testing.T) {
 		t.Fatalf("not delivered up to %d in 20 steps", want)
 	}
 	steps(sent)
-	if prover.calls != 2 {
-		t.Fatalf("the relay proved %d batches, want the 2 checkpoints", prover.calls)
+	if prover.calls != 0 || r.Metrics.Derived != 2 {
+		t.Fatalf("the relay proved %d batches and derived %v segment ends, want none and the 2 inside the span", prover.calls, r.Metrics.Derived)
 	}
-	send(per) // a segment ends at 3·per: its checkpoint, then the head
+	send(per) // a segment ends at 3·per: the head proven, the segment end derived
 	steps(sent)
-	if prover.calls != 4 {
-		t.Fatalf("the relay proved %d batches, want 4", prover.calls)
+	if prover.calls != 1 || r.Metrics.Derived != 3 {
+		t.Fatalf("the relay proved %d batches and derived %v segment ends, want 1 and 3", prover.calls, r.Metrics.Derived)
 	}
 	if r.Metrics.Failed != float64(sent) || r.Metrics.Delivered != float64(sent) {
 		t.Fatalf("delivered %v, failed %v: want all %d delivered, failed and retriable", r.Metrics.Delivered, r.Metrics.Failed, sent)

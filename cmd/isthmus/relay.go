@@ -213,10 +213,6 @@ func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 	return errors.Join(errs...)
 }
 
-// claimsPerBatch is how many segment ends the relay asks one batch to prove: the prover
-// proves as many of them as its largest aggregation holds (Prover.Fit).
-const claimsPerBatch = 12
-
 func (o *relayOptions) key() (*ecdsa.PrivateKey, error) {
 	if o.devnetRelayer {
 		return devnet.DevKey("relayer"), nil
@@ -281,9 +277,9 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		handOvers[next] = aggregator.RotationInput{Claim: rot.Claim, Committee: current, Signatures: sigs}
 		return true, nil
 	}
-	// A batch carries the segment ends the relay asks for (relay.Claim.Before, then its own),
-	// or its claim by receipt, and the hand-over when due; the prover cuts it to what one
-	// aggregation holds (Prover.Fit), and the relay proves the rest in the next batch.
+	// A batch carries the lane claim the relay asks for (by storage or by receipt) and the
+	// hand-over when due; the prover cuts it to what one aggregation holds (Prover.Fit: a
+	// due hand-over alone first), and the relay proves the rest in the next batch.
 	batchOf := func(c relay.Claim, sigs map[int]*eddsa.Signature) (aggregator.Batch, error) {
 		members, ok := committees[c.Epoch]
 		if !ok {
@@ -293,9 +289,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		if c.Receipt != nil {
 			b.Receipts = []aggregator.ReceiptInput{{Committee: members, Signatures: sigs, Proof: c.Receipt, Outbox: src.Outbox}}
 		} else {
-			for _, count := range append(append([]uint64(nil), c.Before...), c.Checkpoint) {
-				b.Claims = append(b.Claims, aggregator.ClaimInput{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: count})
-			}
+			b.Claims = []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: c.Checkpoint}}
 		}
 		if c.Rotate {
 			b.Rotations = []aggregator.RotationInput{handOvers[c.Epoch+1]}
@@ -374,7 +368,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 	}
 	r := &relay.Relay{
 		Config: relay.Config{SrcDomain: src.Domain, DstDomain: dst.Domain, BatchMessages: o.batchMessages, MaxAge: o.maxAge,
-			Poll: o.poll, StateDir: o.stateDir, Key: key, ByReceipt: o.byReceipt, ClaimsPerBatch: claimsPerBatch},
+			Poll: o.poll, StateDir: o.stateDir, Key: key, ByReceipt: o.byReceipt},
 		Src: src, Dst: dst, Prove: prove, Rotation: rotation, Metrics: &relay.Metrics{}, Log: log,
 	}
 	reg.MustRegister(r.Metrics)

@@ -14,7 +14,8 @@ import {IMessageRecipient} from "./IMessageRecipient.sol";
 ///         Rules for a lane claim, besides the proof: its lane ends here, it names the domain's
 ///         Outbox and its current committee. A head's block is not older than the newest head
 ///         proven; a checkpoint is accepted at any block (it never changes once written), so
-///         a long span can always be cut where a delivery must end. A claim at or below the
+///         a long span can always be cut where a delivery must end. `deriveCheckpoint` proves
+///         a segment end from the next proven count by the hashes of the messages between. A claim at or below the
 ///         delivered count, or repeating a proven count with its accumulator, changes nothing
 ///         and is skipped (a rotation may travel with the lane's unchanged head); so is every
 ///         lane claim of a paused domain. One that gives another accumulator for a proven
@@ -93,6 +94,7 @@ contract Inbox {
     event BatchAccepted(bytes32 indexed statement, uint256 lanes, uint256 rotations);
     event CheckpointProven(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 blockNumber);
     event ClaimSkipped(uint32 indexed srcDomain, uint64 count);
+    event CheckpointDerived(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 fromCount);
     event EventProven(uint32 indexed srcDomain, bytes32 indexed id);
     event EventSkipped(uint32 indexed srcDomain, bytes32 indexed id);
     event CommitteeRotated(uint32 indexed srcDomain, uint64 epoch, bytes32 committee);
@@ -128,6 +130,7 @@ contract Inbox {
     error BlockNotForward(uint64 blockNumber, uint64 provenBlock);
     error AlreadyProven(uint64 count);
     error EmptyDelivery();
+    error EmptyDerivation();
     error NotProven(uint64 count);
     error AccumulatorMismatch(uint64 count, bytes32 proven, bytes32 computed);
     error RateLimited(uint256 requested, uint256 available);
@@ -268,6 +271,37 @@ contract Inbox {
         _proven[c.srcDomain][c.count] = c.acc;
         if (c.count > d.provenCount) d.provenCount = c.count;
         emit CheckpointProven(c.srcDomain, c.count, c.acc, c.blockNumber);
+    }
+
+    /// @notice Proves the lane's accumulator at `count` from a later proven count: `hashes`
+    ///         are the hashes of the lane's messages `count`, `count + 1`, … whose fold from
+    ///         `acc` lands on the accumulator proven at `count + hashes.length`. Keccak's
+    ///         collision resistance makes `acc` the lane's accumulator at `count`, so it is
+    ///         recorded as proven and a delivery can end there. One proven count thus proves
+    ///         every segment end below it, each from the next at the cost of one segment's
+    ///         hashes (at most Protocol.SEGMENT_MAX_MESSAGES): a sender who closes many segments
+    ///         costs the relayer one such call a segment, not a batch proof. Anyone may call
+    ///         it. A count at or below the delivered one, or proven already with `acc`, is
+    ///         skipped; one proven with another accumulator is refused (two proofs disagree).
+    function deriveCheckpoint(uint32 srcDomain, uint64 count, bytes32 acc, bytes32[] calldata hashes) external whenNotPaused {
+        Domain storage d = _knownDomain(srcDomain);
+        if (hashes.length == 0) revert EmptyDerivation();
+        bytes32 a = acc;
+        for (uint256 i = 0; i < hashes.length; ++i) {
+            a = Protocol.fold(a, hashes[i]);
+        }
+        uint64 to = count + uint64(hashes.length);
+        bytes32 target = _proven[srcDomain][to];
+        if (target == bytes32(0)) revert NotProven(to);
+        if (target != a) revert AccumulatorMismatch(to, target, a);
+        bytes32 proven = _proven[srcDomain][count];
+        if (proven != bytes32(0) && proven != acc) revert AlreadyProven(count);
+        if (count <= d.deliveredCount || proven != bytes32(0)) {
+            emit ClaimSkipped(srcDomain, count);
+            return;
+        }
+        _proven[srcDomain][count] = acc;
+        emit CheckpointDerived(srcDomain, count, acc, to);
     }
 
     // ---------------------------------------------------------------- delivery
