@@ -6,7 +6,11 @@ PKGS    ?= ./...
 # The pinned Solidity compiler (solc-js) comes from package.json + package-lock.json.
 SOLC_STAMP := node_modules/.isthmus-solc-installed
 
-.PHONY: all deps build demo test e2e vet fmt-check bench contracts vectors clean
+.PHONY: all deps build build-devnet demo test e2e vet fmt-check bench contracts vectors clean
+
+# The devnet (go-ethereum nodes in the process) is built in with this tag only: `go install
+# ./cmd/isthmus` and `make build` make the production binary without it.
+DEVNET := -tags devnet
 
 all: build
 
@@ -20,14 +24,19 @@ deps: $(SOLC_STAMP)
 build:
 	$(GO) build -buildvcs=auto -o bin/isthmus ./cmd/isthmus
 
+build-devnet:
+	$(GO) build $(DEVNET) -buildvcs=auto -o bin/isthmus ./cmd/isthmus
+
 demo: deps
-	$(GO) run ./cmd/isthmus devnet
+	$(GO) run $(DEVNET) ./cmd/isthmus devnet
 
 # The aggregator's real-proof test (TestUniversalEndToEnd, its wrap proven in a worker
 # process) peaks at ~11 GiB: it runs alone, after the rest.
 E2E := ./aggregator
+# The command's tests run in both builds: with the devnet, and the production build's own.
 test: deps vet fmt-check
-	$(GO) test -timeout 60m $$($(GO) list $(PKGS) | grep -v '/aggregator$$')
+	$(GO) test $(DEVNET) -timeout 60m $$($(GO) list $(PKGS) | grep -v '/aggregator$$')
+	$(GO) test -timeout 10m ./cmd/isthmus
 	$(GO) test -timeout 85m $(E2E)
 
 # Real-proof paths that do not fit `make test`'s cold budget, with their report in E2E_OUT: it
@@ -39,6 +48,7 @@ e2e: deps
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet $(DEVNET) $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \

@@ -111,7 +111,7 @@ func TestE2EUniversalPipeline(t *testing.T) {
 	defer cancel()
 	r := newE2ERun(t, DefaultConfig(), "The universal pipeline on a devnet batch, real proofs")
 	p, log := r.p, r.log
-	compiled, err := p.Verifier(mustContracts(t))
+	compiled, err := p.Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}

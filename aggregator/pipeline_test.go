@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"errors"
@@ -47,8 +48,9 @@ func testUniversal() Config {
 // pipelineEnv is a devnet whose Inbox checks batches with the verifier generated for a
 // universal prover's wrap key and config.
 type pipelineEnv struct {
-	p *Prover
-	d *devnet.Devnet
+	p        *Prover
+	d        *devnet.Devnet
+	compiled *verifier.Compiled
 }
 
 func newPipelineEnv(tb testing.TB, ctx context.Context, cfg Config) *pipelineEnv {
@@ -65,7 +67,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, cfg Config) *pipelineEnv
 	for _, c := range p.Circuits() {
 		tb.Logf("%s: %d constraints, setup %.0f s", c.Name, c.Keys.Manifest.Constraints, c.Keys.Manifest.SetupSeconds)
 	}
-	compiled, err := p.Verifier(filepath.Join("..", "contracts"))
+	compiled, err := p.Verifier()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, cfg Config) *pipelineEnv
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { d.Close() })
-	return &pipelineEnv{p: p, d: d}
+	return &pipelineEnv{p: p, d: d, compiled: compiled}
 }
 
 // TestUniversalEndToEnd: a batch with real proofs at every layer, on the job graph's queue,
@@ -102,6 +104,12 @@ func TestUniversalEndToEnd(t *testing.T) {
 	e := newPipelineEnv(t, ctx, testUniversal())
 	p, d := e.p, e.d
 	src := d.Config.SourceDomain
+	// The verifier compiled for the devnet is kept beside the wrap key: where no compiler is
+	// found (an installed binary), the kept one serves.
+	t.Setenv("ISTHMUS_CONTRACTS_DIR", t.TempDir())
+	if kept, err := p.Verifier(); err != nil || !bytes.Equal(kept.Bytecode, e.compiled.Bytecode) || kept.Source != e.compiled.Source {
+		t.Fatalf("the kept verifier, with no compiler: %v", err)
+	}
 	rot, rotSigs, err := devnet.AttestRotation(src, 1, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package aggregator
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -302,18 +304,57 @@ func (p *Prover) Dispatch(exec Executor) {
 	p.dispatch(exec, p.Circuits())
 }
 
-// Verifier generates the Solidity verifier of the wrap key for the prover's Config,
-// compiles it with the pinned compiler in contractsDir, and keeps its source with the wrap's
-// keys.
-func (p *Prover) Verifier(contractsDir string) (*verifier.Compiled, error) {
-	c, err := verifier.Compile(contractsDir, p.Wrap.Keys.VK, p.WrapConfig)
+// Verifier is the Solidity verifier of the wrap key for the prover's Config, compiled. Once
+// compiled it is kept beside the wrap's keys (VerifierFile, its checksum in their manifest),
+// so that deploying it needs neither the Solidity compiler nor the source tree; a kept one
+// is taken only if its source is the one the wrap key and the config give now. Else it is
+// compiled with the pinned compiler (verifier.ContractsDir) and kept, its source beside it
+// as Verifier.sol.
+func (p *Prover) Verifier() (*verifier.Compiled, error) {
+	var src bytes.Buffer
+	if err := verifier.ExportSolidity(p.Wrap.Keys.VK, p.WrapConfig, &src); err != nil {
+		return nil, err
+	}
+	file := p.VerifierFile()
+	data, err := p.store.Attached(p.Wrap.Keys, file)
+	switch {
+	case err == nil:
+		var c verifier.Compiled
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("%s kept with the wrap key: %w", file, err)
+		}
+		if c.Source == src.String() && len(c.Bytecode) > 0 {
+			return &c, nil
+		}
+		p.log.Warn("the verifier kept with the wrap key is not the one its key and config give: compiling it again", "file", file)
+	case !errors.Is(err, prover.ErrNotFound):
+		return nil, err
+	}
+	dir, err := verifier.ContractsDir()
 	if err != nil {
+		return nil, fmt.Errorf("the verifier of config %s is not compiled beside the wrap key in %s, and it cannot be compiled here: %w "+
+			"(compile it once where the pinned compiler is installed, e.g. `isthmus setup` in the repository after `make deps`)", p.WrapConfig, p.store.Dir, err)
+	}
+	c, err := verifier.Compile(dir, p.Wrap.Keys.VK, p.WrapConfig)
+	if err != nil {
+		return nil, err
+	}
+	if data, err = json.Marshal(c); err != nil {
+		return nil, err
+	}
+	if err := p.store.Attach(p.Wrap.Keys, file, data); err != nil {
 		return nil, err
 	}
 	if err := p.store.Attach(p.Wrap.Keys, "Verifier.sol", []byte(c.Source)); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// VerifierFile is the name of the compiled verifier of the prover's config beside the wrap's
+// keys.
+func (p *Prover) VerifierFile() string {
+	return "verifier-" + fmt.Sprintf("%064x", p.WrapConfig)[:16] + ".json"
 }
 
 // kind is the prover's circuit of a kind's name.

@@ -13,7 +13,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/ethclient/gethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
@@ -21,7 +20,6 @@ import (
 type Client struct {
 	URL     string
 	Eth     *ethclient.Client
-	Geth    *gethclient.Client
 	ChainID *big.Int
 	// PollInterval is how often a pending transaction's receipt is asked for.
 	PollInterval time.Duration
@@ -34,7 +32,7 @@ func Dial(ctx context.Context, url string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
-	c := &Client{URL: url, Eth: ethclient.NewClient(rc), Geth: gethclient.New(rc), PollInterval: time.Second, rpc: rc}
+	c := &Client{URL: url, Eth: ethclient.NewClient(rc), PollInterval: time.Second, rpc: rc}
 	if c.ChainID, err = c.Eth.ChainID(ctx); err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("%s: %w: %w", url, ErrUnreachable, err)

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 
@@ -8,7 +9,6 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient/gethclient"
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
@@ -53,8 +53,36 @@ func hexNodes(nodes []string) []hexutil.Bytes {
 	return out
 }
 
-func storageProofOf(r gethclient.StorageResult) StorageProof {
-	return StorageProof{Slot: common.HexToHash(r.Key), Value: common.BigToHash(r.Value), Proof: hexNodes(r.Proof)}
+// accountResult is eth_getProof's answer (EIP-1186), the fields a lane proof takes.
+type accountResult struct {
+	AccountProof []string      `json:"accountProof"`
+	StorageHash  common.Hash   `json:"storageHash"`
+	StorageProof []storageItem `json:"storageProof"`
+}
+
+type storageItem struct {
+	Key   string       `json:"key"`
+	Value *hexutil.Big `json:"value"`
+	Proof []string     `json:"proof"`
+}
+
+// getProof asks the node for account's proof and its storage proofs of keys at block number
+// (eth_getProof, EIP-1186).
+func (c *Client) getProof(ctx context.Context, account common.Address, keys []string, number *big.Int) (*accountResult, error) {
+	var res accountResult
+	if err := c.rpc.CallContext(ctx, &res, "eth_getProof", account, keys, hexutil.EncodeBig(number)); err != nil {
+		return nil, err
+	}
+	for i, s := range res.StorageProof {
+		if s.Value == nil {
+			return nil, fmt.Errorf("eth_getProof: storage proof %d has no value", i)
+		}
+	}
+	return &res, nil
+}
+
+func storageProofOf(r storageItem) StorageProof {
+	return StorageProof{Slot: common.HexToHash(r.Key), Value: common.BigToHash(r.Value.ToInt()), Proof: hexNodes(r.Proof)}
 }
 
 // verifyMPT returns the value stored under keccak256(key) in the trie with the given root.

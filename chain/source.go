@@ -81,7 +81,7 @@ func (s *Source) ProveLane(ctx context.Context, header *types.Header, dst uint32
 	for _, c := range checkpoints {
 		keys = append(keys, protocol.CheckpointSlot(dst, c).Hex())
 	}
-	res, err := s.Client.Geth.GetProof(ctx, s.Outbox, keys, header.Number)
+	res, err := s.Client.getProof(ctx, s.Outbox, keys, header.Number)
 	if err != nil {
 		return nil, fmt.Errorf("eth_getProof of outbox %s at block %d: %w", s.Outbox, header.Number, err)
 	}

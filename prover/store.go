@@ -522,6 +522,21 @@ func (s *Store) Attach(k *Keys, file string, data []byte) error {
 	return s.writeManifest(dir, m)
 }
 
+// Attached reads a file attached to a circuit's keys (Attach), checked against the checksum
+// their manifest keeps; ErrNotFound if no such file is attached.
+func (s *Store) Attached(k *Keys, file string) ([]byte, error) {
+	m := k.Manifest
+	sum, ok := m.Files[file]
+	if !ok || file == pkFile || file == vkFile {
+		return nil, fmt.Errorf("%w: %s attached to %s", ErrNotFound, file, m.Circuit)
+	}
+	path := filepath.Join(s.folder(m.Circuit, m.Digest), file)
+	if err := checkFile(path, sum); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}
+
 func (s *Store) writeManifest(dir string, m *Manifest) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

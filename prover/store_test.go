@@ -182,12 +182,23 @@ func TestStoreChecksAnAttachedFile(t *testing.T) {
 	if err := s.Check(); err != nil {
 		t.Fatalf("check after attach: %v", err)
 	}
+	if data, err := s.Attached(k, "Verifier.sol"); err != nil || string(data) != "contract Verifier {}" {
+		t.Fatalf("attached file read back: %q, %v", data, err)
+	}
+	for _, f := range []string{"nothing.json", pkFile} {
+		if _, err := s.Attached(k, f); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s read as attached: %v, want ErrNotFound", f, err)
+		}
+	}
 	path := filepath.Join(s.folder("square", k.Manifest.Digest), "Verifier.sol")
 	if err := os.WriteFile(path, []byte("contract Forged {}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(); !errors.Is(err, ErrChecksum) {
 		t.Fatalf("a changed verifier source: %v, want ErrChecksum", err)
+	}
+	if _, err := s.Attached(k, "Verifier.sol"); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("a changed attached file read: %v, want ErrChecksum", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/contracts/solc"
@@ -112,10 +114,10 @@ func ExportSolidity(vk groth16.VerifyingKey, config *big.Int, w io.Writer) error
 
 // Compiled is the generated verifier's creation code.
 type Compiled struct {
-	Source   string
-	ABI      []byte // JSON: gnark's verifyProof and friends, and IBatchVerifier's verifyBatch
-	Bytecode []byte
-	Compiler string
+	Source   string          `json:"source"`
+	ABI      json.RawMessage `json:"abi"` // gnark's verifyProof and friends, and IBatchVerifier's verifyBatch
+	Bytecode hexutil.Bytes   `json:"bytecode"`
+	Compiler string          `json:"compiler"`
 }
 
 // Compile exports the wrap key's verifier for a config and compiles it with the pinned

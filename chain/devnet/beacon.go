@@ -2,7 +2,6 @@ package devnet
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -18,23 +17,6 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 )
-
-// BeaconConfig is the devnet beacon chain's light-client configuration: Ethereum's rules at
-// Deneb from genesis (the execution payload header with the blob fields, the state's
-// branches at Capella's indices), a sync committee of size members, and periods of 16 slots
-// (4 epochs of 4), so that a test crosses period boundaries in seconds.
-func BeaconConfig(size int) synccommittee.Config {
-	far := uint64(1) << 40
-	return synccommittee.Config{
-		GenesisValidatorsRoot: sha256.Sum256([]byte("isthmus devnet beacon chain")),
-		Forks: []synccommittee.Fork{
-			{Name: "altair", Version: [4]byte{1, 0, 0, 0x1d}}, {Name: "bellatrix", Version: [4]byte{2, 0, 0, 0x1d}},
-			{Name: "capella", Version: [4]byte{3, 0, 0, 0x1d}}, {Name: "deneb", Version: [4]byte{4, 0, 0, 0x1d}},
-			{Name: "electra", Epoch: far, Version: [4]byte{5, 0, 0, 0x1d}}, {Name: "fulu", Epoch: far, Version: [4]byte{6, 0, 0, 0x1d}},
-		},
-		CommitteeSize: size, SlotsPerEpoch: 4, EpochsPerPeriod: 4,
-	}
-}
 
 // beaconFinalityLag is how far the devnet beacon chain's finalized checkpoint trails its head
 // (two epochs, as Ethereum's does).

@@ -8,16 +8,14 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc/bls12-377/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/isthmus-xyz/isthmus/chain"
-	"github.com/isthmus-xyz/isthmus/circuits/committee"
+	"github.com/isthmus-xyz/isthmus/chain/devkeys"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
-	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 // Config says how to set up the devnet.
@@ -51,56 +49,20 @@ func DefaultConfig() Config {
 	}
 }
 
-// CommitteeSize is the number of devnet attesters, of weight 10 each.
-const CommitteeSize = 4
+// The devnet's well-known keys, committees and beacon chain configuration live in package
+// devkeys, which the production commands import without the devnet's nodes; here under
+// their devnet names.
+const CommitteeSize = devkeys.CommitteeSize
 
-// Committee returns the source domain's devnet committee and its members' EdDSA keys,
-// derived from the public seeds keccak256("isthmus devnet attester: "+i). Devnet only.
-func Committee() (committee.Committee, []*eddsa.PrivateKey) { return CommitteeOfEpoch(0) }
-
-// CommitteeOfEpoch is the devnet committee of an epoch: epoch 0's is Committee; a later
-// epoch's keys come from the public seeds keccak256("isthmus devnet attester: epoch E: "+i).
-// Devnet only.
-func CommitteeOfEpoch(epoch uint64) (committee.Committee, []*eddsa.PrivateKey) {
-	var c committee.Committee
-	var keys []*eddsa.PrivateKey
-	for i := 0; i < CommitteeSize; i++ {
-		seed := fmt.Sprintf("isthmus devnet attester: %d", i)
-		if epoch > 0 {
-			seed = fmt.Sprintf("isthmus devnet attester: epoch %d: %d", epoch, i)
-		}
-		k, err := committee.KeyFromSeed(crypto.Keccak256Hash([]byte(seed)))
-		if err != nil {
-			panic(fmt.Sprintf("devnet attester key %d: %v", i, err)) // a fixed seed: cannot fail but by a bug
-		}
-		keys = append(keys, k)
-		c = append(c, committee.Member{PublicKey: k.PublicKey, Weight: 10})
-	}
-	return c, keys
-}
-
-// Attest signs a finalized header of srcDomain with the first signers devnet attesters, as
-// the header leaf checks: their signatures by member index.
-func Attest(srcDomain uint32, number uint64, hash common.Hash, signers int) (map[int]*eddsa.Signature, error) {
-	_, keys := Committee()
-	digest := committee.DigestNative(srcDomain, number, hash)
-	sigs := map[int]*eddsa.Signature{}
-	for i := 0; i < signers && i < len(keys); i++ {
-		s, err := committee.Sign(keys[i], digest)
-		if err != nil {
-			return nil, fmt.Errorf("attester %d: %w", i, err)
-		}
-		sigs[i] = s
-	}
-	return sigs, nil
-}
-
-// DevKey returns the devnet's well-known key for a role: keccak256("isthmus devnet key: "+role).
-// These keys are public: devnet only. (A keccak output is a valid secp256k1 key but with
-// probability ~2^-128; TestDevKeysAreValid checks the roles used.)
-func DevKey(role string) *ecdsa.PrivateKey {
-	return crypto.ToECDSAUnsafe(crypto.Keccak256([]byte("isthmus devnet key: " + role)))
-}
+var (
+	Committee        = devkeys.Committee
+	CommitteeOfEpoch = devkeys.CommitteeOfEpoch
+	Attest           = devkeys.Attest
+	AttestRotation   = devkeys.AttestRotation
+	DevKey           = devkeys.DevKey
+	TestOnlyProof    = devkeys.TestOnlyProof
+	BeaconConfig     = devkeys.BeaconConfig
+)
 
 // Devnet is a source and a destination chain with the contracts deployed.
 type Devnet struct {
@@ -191,12 +153,6 @@ func (d *Devnet) deploy(ctx context.Context) error {
 	})
 }
 
-// TestOnlyProof is the "proof" the TestOnlyVerifier accepts for a public input. It proves
-// nothing: anyone can compute it. Devnet and tests only.
-func TestOnlyProof(publicInput *big.Int) []byte {
-	return crypto.Keccak256([]byte("isthmus.test-only-verifier"), common.BigToHash(publicInput).Bytes())
-}
-
 // Close stops everything that was started.
 func (d *Devnet) Close() error {
 	var errs []error
@@ -211,26 +167,4 @@ func (d *Devnet) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// AttestRotation signs, with the first signers members of the committee of epoch
-// nextEpoch-1, the hand-over of srcDomain to the committee of nextEpoch: the rotation claim
-// and its signatures by member index, as the rotation leaf checks.
-func AttestRotation(srcDomain uint32, nextEpoch uint64, signers int) (protocol.RotationClaim, map[int]*eddsa.Signature, error) {
-	if nextEpoch == 0 {
-		return protocol.RotationClaim{}, nil, fmt.Errorf("no rotation to epoch 0")
-	}
-	current, keys := CommitteeOfEpoch(nextEpoch - 1)
-	next, _ := CommitteeOfEpoch(nextEpoch)
-	r := protocol.RotationClaim{SrcDomain: srcDomain, Committee: current.CommitmentHash(), NextEpoch: nextEpoch, NextCommittee: next.CommitmentHash()}
-	digest := committee.RotationDigestNative(srcDomain, nextEpoch, r.NextCommittee)
-	sigs := map[int]*eddsa.Signature{}
-	for i := 0; i < signers && i < len(keys); i++ {
-		s, err := committee.Sign(keys[i], digest)
-		if err != nil {
-			return protocol.RotationClaim{}, nil, fmt.Errorf("attester %d: %w", i, err)
-		}
-		sigs[i] = s
-	}
-	return r, sigs, nil
 }

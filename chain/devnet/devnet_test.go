@@ -3,28 +3,16 @@ package devnet
 import (
 	"context"
 	"errors"
-	"math/big"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/crypto/secp256k1"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 func startDevnet(t *testing.T) *Devnet { return StartForTest(t) }
-
-func TestDevKeysAreValid(t *testing.T) {
-	for _, role := range []string{"deployer", "relayer", "user"} {
-		d := crypto.Keccak256([]byte("isthmus devnet key: " + role))
-		if v := new(big.Int).SetBytes(d); v.Sign() == 0 || v.Cmp(secp256k1.S256().Params().N) >= 0 {
-			t.Errorf("devnet key %q is not a valid secp256k1 scalar", role)
-		}
-	}
-}
 
 // The whole contracts-only flow over loopback JSON-RPC: what `make demo` runs.
 func TestDemoDeliversEveryMessage(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
-	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/chain/devkeys"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -93,7 +93,7 @@ one epoch (the state file keeps the last hand-over signed).`,
 
 func (o *attestOptions) key() (*eddsa.PrivateKey, error) {
 	if o.devnetKey {
-		_, keys := devnet.Committee()
+		_, keys := devkeys.Committee()
 		if o.index < 0 || o.index >= len(keys) {
 			return nil, usageError(fmt.Errorf("--index %d: the devnet committee has %d members", o.index, len(keys)))
 		}

@@ -33,7 +33,7 @@ circuits at mainnet's 512 members (their keys made by the run: about an hour mor
 			}
 			contracts, err := verifier.ContractsDir()
 			if err != nil {
-				return &exitError{code: exitFailure, err: err}
+				return &exitError{code: exitFailure, err: fmt.Errorf("bench runs the repository's benchmarks (go test): run it in a clone of the repository: %w", err)}
 			}
 			mode := "full"
 			if quick {

@@ -18,7 +18,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/beacon"
-	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/chain/devkeys"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/protocol"
@@ -50,7 +50,7 @@ func (d *deployerFlags) connect(parent context.Context) (context.Context, contex
 	}
 	var key *ecdsa.PrivateKey
 	if d.devnet {
-		key = devnet.DevKey("deployer")
+		key = devkeys.DevKey("deployer")
 	} else {
 		data, err := os.ReadFile(d.keyFile)
 		if err != nil {
@@ -172,11 +172,7 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 				if err := developmentGuard(p.Development(), p.Store().Dir, allowDevKeys); err != nil {
 					return err
 				}
-				dir, err := verifier.ContractsDir()
-				if err != nil {
-					return fail(err)
-				}
-				compiled, err := p.Verifier(dir)
+				compiled, err := p.Verifier()
 				if err != nil {
 					return fail(err)
 				}
@@ -246,7 +242,7 @@ func (c *committeeFlags) check() error {
 
 func (c *committeeFlags) committee() (committee.Committee, error) {
 	if c.devnet {
-		members, _ := devnet.Committee()
+		members, _ := devkeys.Committee()
 		return members, nil
 	}
 	data, err := os.ReadFile(c.file)
@@ -292,7 +288,7 @@ func (s *syncCommitteeFlags) trustedRoot() (common.Hash, error) {
 // --beacon-devnet-committee.
 func (s *syncCommitteeFlags) config() synccommittee.Config {
 	if s.devnetSize > 0 {
-		return devnet.BeaconConfig(s.devnetSize)
+		return devkeys.BeaconConfig(s.devnetSize)
 	}
 	return synccommittee.Mainnet()
 }

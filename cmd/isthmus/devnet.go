@@ -1,3 +1,5 @@
+//go:build devnet
+
 package main
 
 import (

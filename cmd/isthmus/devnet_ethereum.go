@@ -1,3 +1,5 @@
+//go:build devnet
+
 package main
 
 import (
@@ -249,11 +251,7 @@ func printEthereumReport(out io.Writer, d *devnet.Devnet, rep *ethereumReport, p
 
 // generatedVerifier exports and compiles the prover's wrap verifier and returns its deployer.
 func generatedVerifier(p *aggregator.Prover, log *slog.Logger) (func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error), error) {
-	contracts, err := verifier.ContractsDir()
-	if err != nil {
-		return nil, err
-	}
-	compiled, err := p.Verifier(contracts)
+	compiled, err := p.Verifier()
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -16,36 +15,6 @@ import (
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
-
-// isthmus devnet --source ethereum, with the TestOnlyVerifier: the relay's light client
-// follows the simulated beacon node over loopback, every message is delivered, and the Inbox
-// is handed over by rotation claims up to the sync committee of the light client's period
-// (the on-chain checks of each batch's committee and each rotation's period apply; the
-// proofs themselves are the real-proof run's, which the cold budget does not hold yet).
-func TestEthereumSourceDevnetCommandHandsOverAcrossPeriods(t *testing.T) {
-	out, err := run(t, "devnet", "--source", "ethereum", "--test-only-verifier", "--messages", "4", "--log-level", "error")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`4 sent .*, 4 delivered$`, `^Inbox\s+at period [2-9]`, `^beacon node\s+http://127\.0\.0\.1:`} {
-		if !regexp.MustCompile(`(?m)` + want).MatchString(out) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
-	m := regexp.MustCompile(`(?m)^batches\s+(\d+), (\d+) of them handing`).FindStringSubmatch(out)
-	period := regexp.MustCompile(`(?m)^Inbox\s+at period (\d+)`).FindStringSubmatch(out)
-	if m == nil || period == nil || m[2] != period[1] {
-		t.Fatalf("want one rotation a period crossed:\n%s", out)
-	}
-	for _, args := range [][]string{
-		{"devnet", "--source", "cosmos", "--test-only-verifier"},
-		{"devnet", "--source", "ethereum", "--sync-domain", "7"},
-		{"devnet", "--sync-domain", "1", "--test-only-verifier"},
-	} {
-		_, err := run(t, args...)
-		wantUsage(t, err, "--", args)
-	}
-}
 
 // isthmus relay --beacon, with TestOnlyProofs: it follows the beacon node from the trusted
 // root and delivers the lane under the Inbox's sync committee; --beacon beside a committee

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
-	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/chain/devkeys"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/prover"
 	"github.com/isthmus-xyz/isthmus/verifier"
@@ -76,7 +77,7 @@ func syncConfig(size int, forks []string, domain uint32) *aggregator.SyncConfig 
 	beacon := synccommittee.Mainnet()
 	chunk := synccommittee.ChunkKeys
 	if size > 0 {
-		beacon = devnet.BeaconConfig(size)
+		beacon = devkeys.BeaconConfig(size)
 		if size <= 8 {
 			chunk = size
 		}
@@ -148,7 +149,15 @@ against their manifest and loaded.`,
 			v := struct {
 				Circuits []circuit `json:"circuits"`
 				Config   string    `json:"config"`
+				// Verifier is the compiled verifier kept beside the wrap key, which `deploy
+				// inbox` takes without a compiler ("" if none could be compiled here).
+				Verifier string `json:"verifier"`
 			}{Config: p.WrapConfig.String()}
+			if _, err := p.Verifier(); err != nil {
+				slog.Warn("the verifier is not compiled: deploy inbox compiles it where the pinned compiler is found", "err", err)
+			} else {
+				v.Verifier = filepath.Join(p.Store().Folder(p.Wrap.Keys.Manifest), p.VerifierFile())
+			}
 			for _, c := range p.Circuits() {
 				m := c.Keys.Manifest
 				v.Circuits = append(v.Circuits, circuit{c.Name, m.Curve, m.Constraints, m.SetupSeconds, c.Keys.Loaded})
@@ -165,6 +174,9 @@ against their manifest and loaded.`,
 				}
 				if err := w.Flush(); err != nil {
 					return err
+				}
+				if v.Verifier != "" {
+					fmt.Fprintf(out, "verifier compiled and kept beside the wrap key: %s\n", v.Verifier)
 				}
 				fmt.Fprintf(out, "config %s (the verifier's CONFIG: the allow-list of %d kinds, %d aggregation sizes)\n", p.WrapConfig, len(p.Kinds), len(p.Aggregates))
 				return nil
@@ -234,7 +246,7 @@ devnet committee's public seeds, which is meaningful on a devnet only.`,
 	f.BoolVar(&o.devnet, "devnet-attesters", false, "sign the header with the devnet committee's public seeds")
 	f.StringSliceVar(&o.attesters, "attesters", nil, "attester URLs to collect the header's signatures from")
 	f.StringVar(&o.committee, "committee", "", "committee file (default: the devnet committee)")
-	f.IntVar(&o.signers, "signers", devnet.CommitteeSize, "devnet attesters that sign")
+	f.IntVar(&o.signers, "signers", devkeys.CommitteeSize, "devnet attesters that sign")
 	f.StringVar(&o.out, "out", "", "batch file to write (with --leaves-only: the leaf proofs file)")
 	f.BoolVar(&o.leavesOnly, "leaves-only", false, "prove the leaves only, into a file for 'isthmus aggregate'")
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
@@ -275,7 +287,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	members, _ := devnet.Committee()
+	members, _ := devkeys.Committee()
 	if o.committee != "" {
 		data, err := os.ReadFile(o.committee)
 		if err != nil {
@@ -291,7 +303,7 @@ func (o *proveOptions) run(parent context.Context, out io.Writer) error {
 	}
 	var sigs map[int]*eddsa.Signature
 	if o.devnet {
-		sigs, err = devnet.Attest(src.Domain, h.Number.Uint64(), h.Hash(), o.signers)
+		sigs, err = devkeys.Attest(src.Domain, h.Number.Uint64(), h.Hash(), o.signers)
 	} else {
 		sigs, err = attest.Collect(ctx, o.attesters, members, src.Domain, h.Number.Uint64(), h.Hash(), slog.Default())
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/attest"
 	"github.com/isthmus-xyz/isthmus/chain/beacon"
-	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/chain/devkeys"
 	"github.com/isthmus-xyz/isthmus/circuits/committee"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
@@ -215,7 +215,7 @@ func applyConfigData(fs *pflag.FlagSet, file string, data []byte) error {
 
 func (o *relayOptions) key() (*ecdsa.PrivateKey, error) {
 	if o.devnetRelayer {
-		return devnet.DevKey("relayer"), nil
+		return devkeys.DevKey("relayer"), nil
 	}
 	data, err := os.ReadFile(o.keyFile)
 	if err != nil {
@@ -330,7 +330,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			for _, r := range b.Rotations {
 				s.Rotations = append(s.Rotations, r.Claim)
 			}
-			return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+			return &relay.Batch{Statement: s, Proof: devkeys.TestOnlyProof(s.PublicInput())}, nil
 		}
 	} else {
 		p, stop, err := o.store.dispatcher(ctx, &o.queue, filepath.Join(o.stateDir, "jetstream"), reg)
@@ -483,7 +483,7 @@ func testOnlyEthereumBatch(_ context.Context, c relay.Claim) (*relay.Batch, erro
 	for _, r := range b.SyncRotations {
 		s.Rotations = append(s.Rotations, r.Claim())
 	}
-	return &relay.Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+	return &relay.Batch{Statement: s, Proof: devkeys.TestOnlyProof(s.PublicInput())}, nil
 }
 
 // chains dials both chains and binds the Outbox and the Inbox.

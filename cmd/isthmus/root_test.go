@@ -31,23 +31,8 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestDevnetCommandDeliversEveryMessage(t *testing.T) {
-	out, err := run(t, "devnet", "--test-only-verifier", "--messages", "4", "--log-level", "error")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`(?m)^lane count\s+4$`, `recipient recorded 4$`, `verified against the state root`} {
-		if !regexp.MustCompile(`(?m)` + want).MatchString(out) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
-}
-
 func TestUsageErrorsExitWithTwo(t *testing.T) {
 	for _, args := range [][]string{
-		{"devnet", "--messages", "0"},
-		{"devnet", "--messages", "13"},
-		{"devnet", "--messages", "many"},
 		{"--log-level", "loud", "version"},
 		{"--log-format", "xml", "version"},
 		{"setup", "--shape", "1x4x3x1"},
@@ -147,8 +132,6 @@ func TestCommandsExitCodesAndMessages(t *testing.T) {
 		{[]string{"setup", "--shape", "1x4x3x1"}, exitUsage, "unknown flag: --shape"},
 		{[]string{"keys", "remove", "nosuch", "--key-dir", keys}, exitFailure, "no stored keys"},
 		{[]string{"verify", filepath.Join(keys, "missing.json")}, exitFailure, "no such file"},
-		{[]string{"devnet", "--test-only-verifier", "--nats", "nats://127.0.0.1:1"}, exitUsage, "--nats would be ignored"},
-		{[]string{"devnet", "--test-only-verifier", "--periods", "3"}, exitUsage, "--periods would be ignored"},
 		{append(append([]string(nil), relay...), "--outbox", addr), exitUsage, "--inbox is required"},
 		{append(append([]string(nil), relay...), "--outbox", "0x1234", "--inbox", addr), exitUsage, `--outbox "0x1234" is not an address`},
 		{append(append([]string(nil), relay...), "--outbox", addr, "--inbox", addr, "--test-only-proofs", "--nats", "nats://127.0.0.1:1"), exitUsage, "--nats would be ignored"},
