@@ -26,6 +26,7 @@ type devnetOptions struct {
 	testOnly bool
 	source   string
 	periods  uint64
+	keep     bool
 	store    storeFlag
 	queue    queueFlags
 }
@@ -46,17 +47,22 @@ first run on a machine makes them: about 90 minutes on 2 cores, logged per circu
 --test-only-verifier skips the proofs: the Inbox then checks batches with the
 TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).
 
+--keep keeps the chains (and the beacon node) serving after the demo, until interrupted,
+finalizing the source's new blocks every second, and prints their URLs and the commands
+(attest, relay) to try on them.
+
 --source ethereum runs it with Ethereum as the source: a simulated beacon chain over the
 source chain (a sync committee of --sync-devnet-committee, default 8; 16 slots a period)
 serves the standard light-client API on loopback, the Inbox trusts the sync committee of
 period 0, and the relay's light client follows that node: each batch is proven under the
 update that finalized its block, and the relay hands the Inbox over from period to period
-(--periods of them) by rotation proofs before delivering the later messages. Its kinds'
+(exactly --periods times, at least 1) by rotation proofs before delivering the later messages. Its kinds'
 keys take longer to make than the committee's (the signature kind alone is 2^21
 constraints at 8 members).`,
 		Example: `  isthmus devnet --test-only-verifier
   isthmus devnet --messages 6
-  isthmus devnet --source ethereum --periods 1`,
+  isthmus devnet --source ethereum --periods 1
+  isthmus devnet --test-only-verifier --keep`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.messages < 1 {
@@ -70,6 +76,12 @@ constraints at 8 members).`,
 				}
 				if o.store.syncDomain == 0 {
 					o.store.syncDomain = devnet.DefaultConfig().SourceDomain
+				}
+				if !cmd.Flags().Changed("messages") {
+					o.messages = 6
+				}
+				if o.periods < 1 {
+					return usageError(errors.New("--periods: at least 1 (the demo hands the Inbox over before its later messages)"))
 				}
 				if o.store.syncDomain != devnet.DefaultConfig().SourceDomain {
 					return usageError(fmt.Errorf("--sync-domain %d: the devnet's source is domain %d", o.store.syncDomain, devnet.DefaultConfig().SourceDomain))
@@ -97,21 +109,22 @@ constraints at 8 members).`,
 	f.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	f.BoolVar(&o.testOnly, "test-only-verifier", false, "no proofs: the Inbox uses the TestOnlyVerifier")
 	f.StringVar(&o.source, "source", "committee", "how the source chain's blocks are final: committee (attesters) or ethereum (a beacon chain's sync committee)")
-	f.Uint64Var(&o.periods, "periods", 2, "with --source ethereum: sync-committee periods the beacon chain moves on before the later messages (each a hand-over to prove)")
+	f.BoolVar(&o.keep, "keep", false, "after the demo, serve the chains until interrupted, printing their URLs")
+	f.Uint64Var(&o.periods, "periods", 2, "with --source ethereum: the sync-committee period the Inbox ends at: the relay proves that many hand-overs (at least 1) before the later messages")
 	o.queue.register(cmd, true)
 	o.store.registerCircuits(cmd)
 	return cmd
 }
 
 func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
-	ctx, stop := interruptible(parent)
+	live, stop := interruptible(parent)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	ctx, cancel := context.WithTimeout(live, o.timeout)
 	defer cancel()
 
 	log := slog.Default()
 	if o.source == "ethereum" {
-		return o.runEthereum(ctx, out, log)
+		return o.runEthereum(ctx, live, out, log)
 	}
 	cfg := devnet.DefaultConfig()
 	demo := devnet.DemoConfig{Messages: o.messages, Seed: o.seed, Log: log}
@@ -170,7 +183,54 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 		return &exitError{code: exitFailure, err: fmt.Errorf("demo: %w", err)}
 	}
 	printReport(out, d, rep, p)
+	if o.keep {
+		relay := fmt.Sprintf("isthmus relay --src-rpc %s --dst-rpc %s --outbox %s --inbox %s --devnet-relayer --devnet-committee --attesters %s",
+			d.Source.URL, d.Destination.URL, d.Outbox, d.Inbox, "http://127.0.0.1:7000,http://127.0.0.1:7001,http://127.0.0.1:7002")
+		if o.testOnly {
+			relay += " --test-only-proofs"
+		}
+		return keepServing(live, out, d, []string{
+			fmt.Sprintf("isthmus attest --rpc %s --domain %d --devnet-key --index I --listen 127.0.0.1:700I   (I = 0, 1, 2: a quorum of the %d)",
+				d.Source.URL, d.Config.SourceDomain, devnet.CommitteeSize),
+			relay,
+		}, func() error {
+			d.Source.Finalize(d.Source.Head())
+			return nil
+		})
+	}
 	return nil
+}
+
+// keepServing serves the devnet until ctx ends (an interrupt): it prints where its chains
+// are and the commands to try on them, and calls tick every second (to move the source's
+// finality on, so that attesters and relays see new blocks final).
+func keepServing(ctx context.Context, out io.Writer, d *devnet.Devnet, try []string, tick func() error) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "\nServing the devnet until interrupted (Ctrl-C).\n")
+	fmt.Fprintf(w, "source\t%s, domain %d, Outbox %s\n", d.Source.URL, d.Config.SourceDomain, d.Outbox)
+	fmt.Fprintf(w, "destination\t%s, domain %d, Inbox %s\n", d.Destination.URL, d.Config.DestinationDomain, d.Inbox)
+	for i, c := range try {
+		label := ""
+		if i == 0 {
+			label = "try"
+		}
+		fmt.Fprintf(w, "%s\t%s\n", label, c)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := tick(); err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+		}
+	}
 }
 
 func printReport(out io.Writer, d *devnet.Devnet, rep *devnet.DemoReport, p *aggregator.Prover) {

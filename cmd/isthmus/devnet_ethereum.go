@@ -45,10 +45,11 @@ type ethereumReport struct {
 // source chain (a sync committee of --sync-devnet-committee, 16 slots a period) served on
 // loopback through the standard light-client API; an Inbox that trusts the source under the
 // sync committee of period 0; the relay, whose light client follows that beacon node, proves
-// each batch under the update that finalized its block. Half the messages are sent first;
-// the rest after the beacon chain has moved --periods on, so that the relay hands the Inbox
-// over from committee to committee by rotation proofs before it delivers them.
-func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slog.Logger) error {
+// each batch under the update that finalized its block. Half the messages are sent first and
+// delivered under period 0's committee; the rest once the beacon chain is in period
+// --periods, and the relay hands the Inbox over from committee to committee by rotation
+// proofs, exactly --periods times, before it delivers them (the chain moves no further).
+func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, log *slog.Logger) error {
 	fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
 	size := o.store.syncSize
 	bcfg := devnet.BeaconConfig(size)
@@ -111,8 +112,21 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 	go srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
 	defer srv.Close()
 	rep.beacon = "http://" + ln.Addr().String()
-	// The first half of the messages, early in period 0: its updates finalize up to slot 4.
-	first := uint64(o.messages+1) / 2
+	// lastHead is the newest head slot at which the beacon chain's finalized checkpoint (two
+	// epochs behind) is still in period p: the relay hands the Inbox over no further.
+	lastHead := func(p uint64) int {
+		return int(((p+1)*bcfg.EpochsPerPeriod+2)*bcfg.SlotsPerEpoch) - 1
+	}
+	// lastFinal is the newest slot an update signed in period p finalizes (its attested
+	// header at most two slots before the period's end, finality two epochs behind it): a
+	// message at a later slot is delivered under a later period's committee. The first
+	// messages (one a slot) go under period 0's, the rest under period --periods'.
+	spp, spe := int(bcfg.SlotsPerEpoch*bcfg.EpochsPerPeriod), int(bcfg.SlotsPerEpoch)
+	lastFinal := func(p uint64) int { return int(p)*spp + spe }
+	first := uint64(min((o.messages+1)/2, lastFinal(0)-int(d.Source.Head())))
+	if first < 1 {
+		return fail(fmt.Errorf("the source chain is at slot %d, past the slots period 0 finalizes", d.Source.Head()))
+	}
 	send := func(n uint64) error {
 		for i := range n {
 			_, rc, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, recipient, 200_000, []byte(fmt.Sprintf("message %d", rep.sent+i)))
@@ -134,7 +148,8 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 		}
 		return b.Sync(ctx, d.SourceClient.Eth)
 	}
-	if err := slots(12); err != nil {
+	// Up to the first slot whose update (signed a slot later) finalizes the first messages.
+	if err := slots(max(0, lastFinal(0)+2*spe+1-int(d.Source.Head()))); err != nil {
 		return fail(err)
 	}
 	client := beacon.NewClient(rep.beacon)
@@ -167,9 +182,9 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 			return prove(ctx, c)
 		},
 	}
-	// until steps the relay, a beacon slot or two apart, until done holds.
-	until := func(what string, done func(st chain.DomainState) bool) error {
-		failures := 0
+	// until steps the relay, a beacon slot apart but never past last, until done holds.
+	until := func(what string, last int, done func(st chain.DomainState) bool) error {
+		failures, stalled := 0, 0
 		for {
 			st, err := d.Dst.State(ctx, cfg.SourceDomain)
 			if err != nil {
@@ -184,23 +199,37 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 				}
 				log.Warn("relay step failed; retrying", "err", err)
 			}
-			if err := slots(2); err != nil {
+			n := min(1, last-b.Head())
+			if n <= 0 {
+				if stalled++; stalled == 30 {
+					return fmt.Errorf("%s: not done by slot %d, the last before the next period's finality (the light client finalized slot %d; %d of %d sent delivered)",
+						what, last, f.Store.Finalized.Slot, st.DeliveredCount, rep.sent)
+				}
+			}
+			if err := slots(max(n, 0)); err != nil {
 				return err
 			}
 		}
 	}
-	if err := until("the first messages", func(st chain.DomainState) bool { return st.DeliveredCount == first }); err != nil {
+	if err := until("the first messages", lastHead(0), func(st chain.DomainState) bool { return st.DeliveredCount == first }); err != nil {
 		return fail(err)
 	}
-	// The beacon chain moves --periods on; the rest of the messages wait.
-	if err := slots(int(o.periods * bcfg.SlotsPerEpoch * bcfg.EpochsPerPeriod)); err != nil {
+	// The rest go to the last slots period --periods finalizes; the relay hands the Inbox
+	// over once a period, --periods times, and delivers them under that period's committee.
+	rest := uint64(o.messages) - first
+	at := lastFinal(o.periods) - int(rest)
+	if at < int(d.Source.Head()) {
+		return usageError(fmt.Errorf("--messages %d: at most %d with --source ethereum --periods %d (one a slot, in the slots a period finalizes)",
+			o.messages, int(first)+lastFinal(o.periods)-int(d.Source.Head()), o.periods))
+	}
+	if err := slots(at - int(d.Source.Head())); err != nil {
 		return fail(err)
 	}
-	if err := send(uint64(o.messages) - first); err != nil {
+	if err := send(rest); err != nil {
 		return fail(err)
 	}
-	if err := until("the rest, under the committee of the light client's period", func(st chain.DomainState) bool {
-		return st.DeliveredCount == rep.sent && st.Epoch >= o.periods && st.Epoch == bcfg.Period(f.Store.Finalized.Slot)
+	if err := until("the rest, under the committee of period --periods", lastHead(o.periods), func(st chain.DomainState) bool {
+		return st.DeliveredCount == rep.sent && st.Epoch == o.periods
 	}); err != nil {
 		return fail(err)
 	}
@@ -220,6 +249,17 @@ func (o *devnetOptions) runEthereum(ctx context.Context, out io.Writer, log *slo
 		return fail(fmt.Errorf("the Inbox trusts %s at period %d, not the beacon chain's committee of it", common.Hash(st.Committee), st.Epoch))
 	}
 	printEthereumReport(out, d, rep, p)
+	if o.keep {
+		relay := fmt.Sprintf("isthmus relay --src-rpc %s --dst-rpc %s --outbox %s --inbox %s --devnet-relayer --beacon %s --trusted-root %s --beacon-devnet-committee %d",
+			d.Source.URL, d.Destination.URL, d.Outbox, d.Inbox, rep.beacon, root, size)
+		if o.testOnly {
+			relay += " --test-only-proofs"
+		}
+		return keepServing(live, out, d, []string{"beacon node " + rep.beacon + " (a slot a second)", relay}, func() error {
+			d.Source.Commit()
+			return b.Sync(live, d.SourceClient.Eth)
+		})
+	}
 	return nil
 }
 
