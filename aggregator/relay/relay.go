@@ -43,19 +43,17 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// Claim is what the relay asks its prover for: the claim of Lane's checkpoint at Checkpoint
-// (whose storage proof Lane holds), or of its head when Checkpoint is zero, or, with Receipt
+// Claim is what the relay asks its prover for: the claim of Lane's head, or, with Receipt
 // set (and Lane nil), the lane by receipt of that MessageSent log; signed by the committee of
 // Epoch (the Inbox's); with Rotate, the batch also carries the hand-over to Epoch+1 that
 // Relay.Rotation found signed. Under Ethereum's sync committee, Sync is the update that
 // proves the block final (and, with Rotate, carries the next committee).
 type Claim struct {
-	Lane       *chain.LaneProof
-	Checkpoint uint64
-	Receipt    *chain.ReceiptProof
-	Epoch      uint64
-	Rotate     bool
-	Sync       *synccommittee.SignedUpdate
+	Lane    *chain.LaneProof
+	Receipt *chain.ReceiptProof
+	Epoch   uint64
+	Rotate  bool
+	Sync    *synccommittee.SignedUpdate
 }
 
 // Prover proves a batch of the lane claim a Claim names. For a claim by receipt whose receipt
@@ -186,7 +184,7 @@ func (r *Relay) Step(ctx context.Context) error {
 			return nil
 		}
 		r.log().Info("the domain is paused: carrying the committee hand-over", "epoch", st.Epoch+1)
-		return r.prove(ctx, h, nil, []uint64{0}, st, true)
+		return r.prove(ctx, h, nil, st, true)
 	}
 	d := st.DeliveredCount
 	cps, err := r.Src.Checkpoints(ctx, cfg.DstDomain, d, ^uint64(0), h.Number)
@@ -220,7 +218,7 @@ func (r *Relay) Step(ctx context.Context) error {
 		r.waitingSince = time.Time{}
 		if rotate && head.Count > 0 {
 			r.log().Info("carrying the committee hand-over with the lane's head", "epoch", st.Epoch+1)
-			return r.prove(ctx, h, lane, []uint64{0}, st, true)
+			return r.prove(ctx, h, lane, st, true)
 		}
 		return nil
 	}
@@ -233,7 +231,7 @@ func (r *Relay) Step(ctx context.Context) error {
 	if !due && !rotate && (len(cps) == 0 || cps[0] >= head.Count) {
 		return nil
 	}
-	return r.prove(ctx, h, lane, []uint64{0}, st, rotate)
+	return r.prove(ctx, h, lane, st, rotate)
 }
 
 // derive proves the segment end `end` (unproven, above the delivered count) on the
@@ -306,49 +304,31 @@ func (r *Relay) rotationDue(ctx context.Context, st chain.DomainState) (bool, er
 	return r.Rotation(ctx, st.Epoch+1)
 }
 
-// prove proves the lane at h: its claims at ends (checkpoints, ascending, the last one 0 for
-// the head), with the hand-over if rotate; lane is the proof at h already read (for a head
-// alone). By receipt it proves the first end only.
-func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProof, ends []uint64, st chain.DomainState, rotate bool) error {
-	count := ends[len(ends)-1]
-	if r.Config.ByReceipt {
-		target := ends[0]
-		if target == 0 && lane != nil {
-			head, err := lane.Head()
-			if err != nil {
-				return err
-			}
-			target = head.Count
-		}
-		if target > st.DeliveredCount {
-			err := r.proveByReceipt(ctx, h, target, st, rotate)
-			if !errors.Is(err, ErrReceiptTooLarge) {
-				return err
-			}
-			r.log().Warn("proving the lane by storage: the receipt of its last message is over the receipt leaf's bounds", "count", target, "err", err)
-			r.Metrics.add(&r.Metrics.StorageFallbacks, 1)
-		}
-		ends, count = ends[:1], ends[0]
-	}
+// prove proves the lane's head at h, with the hand-over if rotate; lane is the proof at h
+// already read, if any. By receipt it proves the head's count by its last message's log
+// (by storage when that receipt is over the receipt leaf's bounds).
+func (r *Relay) prove(ctx context.Context, h *types.Header, lane *chain.LaneProof, st chain.DomainState, rotate bool) error {
 	if lane == nil {
-		var want []uint64
-		for _, c := range ends {
-			if c != 0 {
-				want = append(want, c)
-			}
-		}
 		var err error
-		if lane, err = r.Src.ProveLane(ctx, h, r.Config.DstDomain, want); err != nil {
+		if lane, err = r.Src.ProveLane(ctx, h, r.Config.DstDomain, nil); err != nil {
 			return err
 		}
 	}
-	kind := "head"
-	if count != 0 {
-		kind = "checkpoint"
+	head, err := lane.Head()
+	if err != nil {
+		return err
 	}
-	r.log().Info("proving the lane", "claim", kind, "block", h.Number, "count", count,
+	if r.Config.ByReceipt && head.Count > st.DeliveredCount {
+		err := r.proveByReceipt(ctx, h, head.Count, st, rotate)
+		if !errors.Is(err, ErrReceiptTooLarge) {
+			return err
+		}
+		r.log().Warn("proving the lane by storage: the receipt of its last message is over the receipt leaf's bounds", "count", head.Count, "err", err)
+		r.Metrics.add(&r.Metrics.StorageFallbacks, 1)
+	}
+	r.log().Info("proving the lane", "claim", "head", "block", h.Number, "count", head.Count,
 		"delivered", st.DeliveredCount, "rotation", rotate)
-	return r.proveAndSubmit(ctx, Claim{Lane: lane, Checkpoint: count, Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
+	return r.proveAndSubmit(ctx, Claim{Lane: lane, Epoch: st.Epoch, Rotate: rotate, Sync: r.sync}, st)
 }
 
 // proveByReceipt proves the lane at count by the MessageSent log of nonce count − 1, in a block

@@ -289,7 +289,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 		if c.Receipt != nil {
 			b.Receipts = []aggregator.ReceiptInput{{Committee: members, Signatures: sigs, Proof: c.Receipt, Outbox: src.Outbox}}
 		} else {
-			b.Claims = []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: c.Lane, Checkpoint: c.Checkpoint}}
+			b.Claims = []aggregator.ClaimInput{{Committee: members, Signatures: sigs, Lane: c.Lane}}
 		}
 		if c.Rotate {
 			b.Rotations = []aggregator.RotationInput{handOvers[c.Epoch+1]}
@@ -464,7 +464,7 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 // ethereumBatch is the batch of a relay claim under the sync committee: its lane claim under
 // the claim's update and, with Rotate, the hand-over that update carries.
 func ethereumBatch(c relay.Claim) aggregator.Batch {
-	b := aggregator.Batch{Claims: []aggregator.ClaimInput{{Lane: c.Lane, Checkpoint: c.Checkpoint, Sync: c.Sync}}}
+	b := aggregator.Batch{Claims: []aggregator.ClaimInput{{Lane: c.Lane, Sync: c.Sync}}}
 	if c.Rotate {
 		b.SyncRotations = []aggregator.SyncRotationInput{{SrcDomain: c.Lane.SrcDomain, Update: c.Sync}}
 	}
