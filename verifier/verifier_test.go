@@ -266,7 +266,7 @@ func verifyBatchOn(t *testing.T, ctx context.Context, client *chain.Client, addr
 
 // deployOnChain starts a chain with a funded deployer (closed with the test) and deploys a
 // compiled verifier on it.
-func deployOnChain(t *testing.T, compiled *Compiled) (context.Context, *chain.Client, *ecdsa.PrivateKey, common.Address) {
+func deployOnChain(t testing.TB, compiled *Compiled) (context.Context, *chain.Client, *ecdsa.PrivateKey, common.Address) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

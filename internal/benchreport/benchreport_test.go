@@ -52,7 +52,7 @@ func TestParseAndWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"40,562 gas/send", "6,542 gas/msg", "231.50 prove-s", "gas-per-message.svg", "pipeline-stages.svg", "Centrifuge"} {
+	for _, want := range []string{"40,562 gas/send", "6,542 gas/msg", "231.50 prove-s", "gas-per-message.svg", "pipeline-stages.svg", "EIP-1108"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
@@ -62,7 +62,7 @@ func TestParseAndWrite(t *testing.T) {
 		t.Fatalf("gas plot: %v", err)
 	}
 	// The whole cost per message at N = 1024: 6,407 + 373,436 / 1024 = 6,772 (rounded).
-	if !strings.Contains(string(svg), "6,772") || !strings.Contains(string(md), "373,436 gas of the batch") {
+	if !strings.Contains(string(svg), "6,772") || !strings.Contains(string(md), "373,436 gas of submitBatch (the pipeline's batch)") {
 		t.Error("the gas plot lacks deliver + submitBatch/N")
 	}
 	stages, err := os.ReadFile(filepath.Join(dir, "pipeline-stages.svg"))
@@ -73,6 +73,40 @@ func TestParseAndWrite(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil || json.Unmarshal(data, &back) != nil || len(back.Results) != 9 {
 		t.Fatalf("report.json: %v", err)
+	}
+}
+
+// In quick mode the whole cost per message takes submitBatch through a verifier of the wrap's
+// shape, and says so.
+func TestQuickReportPlotsTheWholeCost(t *testing.T) {
+	quick := strings.SplitN(sample, "PASS\n", 2)[0] + `pkg: github.com/isthmus-xyz/isthmus/verifier
+BenchmarkGasSubmitBatchWrapShape-2	1	3098502684 ns/op	374275 first-gas/batch	357199 gas/batch
+`
+	results, err := Parse(strings.NewReader(quick), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Report{Mode: "quick", Results: results, Machine: machine()}
+	dir := t.TempDir()
+	if err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "gas-per-message.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6,407 + 357,199 / 1024 = 6,756 (rounded); at N = 1, 52,419 + 357,199 = 409,618.
+	for _, want := range []string{"6,756", "409,618"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("the quick gas plot lacks %s", want)
+		}
+	}
+	if !strings.Contains(string(md), "a verifier of the wrap's shape") {
+		t.Error("the quick report does not say where submitBatch's gas comes from")
 	}
 }
 
