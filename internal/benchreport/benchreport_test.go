@@ -76,6 +76,28 @@ func TestParseAndWrite(t *testing.T) {
 	}
 }
 
+// written writes r into a folder and returns its files' contents by name.
+func written(t *testing.T, r *Report) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(data)
+	}
+	return files
+}
+
 // In quick mode the whole cost per message takes submitBatch through a verifier of the wrap's
 // shape, and says so.
 func TestQuickReportPlotsTheWholeCost(t *testing.T) {
@@ -86,26 +108,15 @@ BenchmarkGasSubmitBatchWrapShape-2	1	3098502684 ns/op	374275 first-gas/batch	357
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Report{Mode: "quick", Results: results, Machine: machine()}
-	dir := t.TempDir()
-	if err := Write(dir, r); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svg, err := os.ReadFile(filepath.Join(dir, "gas-per-message.svg"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := written(t, &Report{Mode: "quick", Results: results, Machine: machine()})
+	md, svg := files["report.md"], files["gas-per-message.svg"]
 	// 6,407 + 357,199 / 1024 = 6,756 (rounded); at N = 1, 52,419 + 357,199 = 409,618.
 	for _, want := range []string{"6,756", "409,618"} {
-		if !strings.Contains(string(svg), want) {
+		if !strings.Contains(svg, want) {
 			t.Errorf("the quick gas plot lacks %s", want)
 		}
 	}
-	if !strings.Contains(string(md), "a verifier of the wrap's shape") {
+	if !strings.Contains(md, "a verifier of the wrap's shape") {
 		t.Error("the quick report does not say where submitBatch's gas comes from")
 	}
 }
