@@ -41,35 +41,36 @@ type ProvedBatch struct {
 
 // Stage is one timed step of the demo.
 type Stage struct {
-	Name     string
-	Duration time.Duration
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"durationNs"`
 }
 
 // Delivery is one deliver transaction.
 type Delivery struct {
-	From, To uint64
-	GasUsed  uint64
-	Failed   []uint64
+	From    uint64   `json:"from"`
+	To      uint64   `json:"to"`
+	GasUsed uint64   `json:"gasUsed"`
+	Failed  []uint64 `json:"failed"`
 }
 
 // DemoReport is what the demo did.
 type DemoReport struct {
-	Sent              int
-	SendGas           uint64 // total gas of the send transactions
-	Block             uint64
-	BlockHash         common.Hash
-	StateRoot         common.Hash
-	Head              protocol.Accumulator
-	Checkpoints       []uint64
-	AccountProofNodes int
-	StorageProofNodes int
-	Statement         common.Hash // of the last batch
-	Batches           int
-	ProofSize         int
-	SubmitGas         uint64 // of all batches
-	Deliveries        []Delivery
-	Received          uint64 // messages the recipient recorded
-	Stages            []Stage
+	Sent              int                  `json:"sent"`
+	SendGas           uint64               `json:"sendGas"` // total gas of the send transactions
+	Block             uint64               `json:"block"`
+	BlockHash         common.Hash          `json:"blockHash"`
+	StateRoot         common.Hash          `json:"stateRoot"`
+	Head              protocol.Accumulator `json:"head"`
+	Checkpoints       []uint64             `json:"checkpoints"`
+	AccountProofNodes int                  `json:"accountProofNodes"`
+	StorageProofNodes int                  `json:"storageProofNodes"`
+	Statement         common.Hash          `json:"statement"` // of the last batch
+	Batches           int                  `json:"batches"`
+	ProofSize         int                  `json:"proofSize"`
+	SubmitGas         uint64               `json:"submitGas"` // of all batches
+	Deliveries        []Delivery           `json:"deliveries"`
+	Received          uint64               `json:"received"` // messages the recipient recorded
+	Stages            []Stage              `json:"stages"`
 }
 
 // RunDemo runs the contracts-only flow on a started devnet: send messages on the source,

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
@@ -27,6 +28,7 @@ type devnetOptions struct {
 	source   string
 	periods  uint64
 	keep     bool
+	json     bool
 	store    storeFlag
 	queue    queueFlags
 }
@@ -100,6 +102,7 @@ constraints at 8 members).`,
 					return err
 				}
 			}
+			o.json, _ = cmd.Flags().GetBool("json")
 			return o.run(cmd.Context(), out)
 		},
 	}
@@ -182,18 +185,28 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("demo: %w", err)}
 	}
-	printReport(out, d, rep, p)
+	var try []string
 	if o.keep {
 		relay := fmt.Sprintf("isthmus relay --src-rpc %s --dst-rpc %s --outbox %s --inbox %s --devnet-relayer --devnet-committee --attesters %s",
 			d.Source.URL, d.Destination.URL, d.Outbox, d.Inbox, "http://127.0.0.1:7000,http://127.0.0.1:7001,http://127.0.0.1:7002")
 		if o.testOnly {
 			relay += " --test-only-proofs"
 		}
-		return keepServing(live, out, d, []string{
+		try = []string{
 			fmt.Sprintf("isthmus attest --rpc %s --domain %d --devnet-key --index I --listen 127.0.0.1:700I   (I = 0, 1, 2: a quorum of the %d)",
 				d.Source.URL, d.Config.SourceDomain, devnet.CommitteeSize),
 			relay,
-		}, func() error {
+		}
+	}
+	if o.json {
+		if err := writeJSONTo(out, newDevnetJSON(d, "", rep, p, try)); err != nil {
+			return err
+		}
+	} else {
+		printReport(out, d, rep, p)
+	}
+	if o.keep {
+		return keepServing(live, out, d, try, !o.json, func() error {
 			d.Source.Finalize(d.Source.Head())
 			return nil
 		})
@@ -201,10 +214,52 @@ func (o *devnetOptions) run(parent context.Context, out io.Writer) error {
 	return nil
 }
 
+// devnetJSON is what `devnet --json` prints: where the chains are, the demo's report, the
+// circuits that proved it (none with the TestOnlyVerifier), and, with --keep, the commands
+// to try on the chains it keeps serving.
+type devnetJSON struct {
+	Source      chainJSON     `json:"source"`
+	Destination chainJSON     `json:"destination"`
+	Beacon      string        `json:"beacon,omitempty"`
+	Report      any           `json:"report"`
+	Circuits    []circuitJSON `json:"circuits"`
+	PeakGiB     float64       `json:"peakGiB"`
+	Try         []string      `json:"try,omitempty"`
+}
+
+type chainJSON struct {
+	URL      string         `json:"url"`
+	Domain   uint32         `json:"domain"`
+	Contract common.Address `json:"contract"` // the Outbox, or the Inbox
+}
+
+type circuitJSON struct {
+	Name        string `json:"name"`
+	Curve       string `json:"curve"`
+	Constraints int    `json:"constraints"`
+}
+
+func newDevnetJSON(d *devnet.Devnet, beacon string, rep any, p *aggregator.Prover, try []string) devnetJSON {
+	v := devnetJSON{
+		Source:      chainJSON{d.Source.URL, d.Config.SourceDomain, d.Outbox},
+		Destination: chainJSON{d.Destination.URL, d.Config.DestinationDomain, d.Inbox},
+		Beacon:      beacon, Report: rep, PeakGiB: prover.PeakGiB(), Try: try, Circuits: []circuitJSON{},
+	}
+	if p != nil {
+		for _, c := range p.Circuits() {
+			v.Circuits = append(v.Circuits, circuitJSON{c.Name, c.Keys.Manifest.Curve, c.Keys.Manifest.Constraints})
+		}
+	}
+	return v
+}
+
 // keepServing serves the devnet until ctx ends (an interrupt): it prints where its chains
 // are and the commands to try on them, and calls tick every second (to move the source's
 // finality on, so that attesters and relays see new blocks final).
-func keepServing(ctx context.Context, out io.Writer, d *devnet.Devnet, try []string, tick func() error) error {
+func keepServing(ctx context.Context, out io.Writer, d *devnet.Devnet, try []string, text bool, tick func() error) error {
+	if !text {
+		out = io.Discard // --json printed them
+	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "\nServing the devnet until interrupted (Ctrl-C).\n")
 	fmt.Fprintf(w, "source\t%s, domain %d, Outbox %s\n", d.Source.URL, d.Config.SourceDomain, d.Outbox)

@@ -30,15 +30,19 @@ import (
 
 // ethereumReport is what the Ethereum-source demo did.
 type ethereumReport struct {
-	beacon               string
-	sent, delivered      uint64
-	batches, rotations   int
-	periods              uint64 // the Inbox's period at the end
-	committee            common.Hash
-	submitGas, sendGas   uint64
-	proofSize            int
-	elapsed              time.Duration
-	finalizedSlot, block uint64
+	Beacon        string        `json:"beacon"`
+	Sent          uint64        `json:"sent"`
+	Delivered     uint64        `json:"delivered"`
+	Batches       int           `json:"batches"`
+	Rotations     int           `json:"rotations"`
+	Period        uint64        `json:"period"` // the Inbox's period at the end
+	Committee     common.Hash   `json:"committee"`
+	SubmitGas     uint64        `json:"submitGas"`
+	SendGas       uint64        `json:"sendGas"`
+	ProofSize     int           `json:"proofSize"`
+	Elapsed       time.Duration `json:"elapsedNs"`
+	FinalizedSlot uint64        `json:"finalizedSlot"`
+	Block         uint64        `json:"block"`
 }
 
 // runEthereum runs the demo with Ethereum as the source: a simulated beacon chain over the
@@ -85,7 +89,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 			if err != nil {
 				return nil, err
 			}
-			rep.proofSize = len(calldata)
+			rep.ProofSize = len(calldata)
 			return &relay.Batch{Statement: bp.Statement, Proof: calldata}, nil
 		}
 	}
@@ -111,7 +115,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // Serve returns when Close is called
 	defer srv.Close()
-	rep.beacon = "http://" + ln.Addr().String()
+	rep.Beacon = "http://" + ln.Addr().String()
 	// lastHead is the newest head slot at which the beacon chain's finalized checkpoint (two
 	// epochs behind) is still in period p: the relay hands the Inbox over no further.
 	lastHead := func(p uint64) int {
@@ -129,13 +133,13 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	}
 	send := func(n uint64) error {
 		for i := range n {
-			_, rc, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, recipient, 200_000, []byte(fmt.Sprintf("message %d", rep.sent+i)))
+			_, rc, err := d.Src.Send(ctx, devnet.DevKey("user"), cfg.DestinationDomain, recipient, 200_000, []byte(fmt.Sprintf("message %d", rep.Sent+i)))
 			if err != nil {
 				return err
 			}
-			rep.sendGas += rc.GasUsed
+			rep.SendGas += rc.GasUsed
 		}
-		rep.sent += n
+		rep.Sent += n
 		return nil
 	}
 	if err := send(first); err != nil {
@@ -152,7 +156,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	if err := slots(max(0, lastFinal(0)+2*spe+1-int(d.Source.Head()))); err != nil {
 		return fail(err)
 	}
-	client := beacon.NewClient(rep.beacon)
+	client := beacon.NewClient(rep.Beacon)
 	root, err := b.Root(2)
 	if err != nil {
 		return fail(err)
@@ -161,7 +165,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("devnet up: Ethereum as the source", "source", d.Source.URL, "destination", d.Destination.URL, "beacon", rep.beacon,
+	log.Info("devnet up: Ethereum as the source", "source", d.Source.URL, "destination", d.Destination.URL, "beacon", rep.Beacon,
 		"sync committee", bcfg.CommitteeSize, "inbox trusts", common.Hash(c0.Bytes()), "elapsed", time.Since(start).Round(time.Millisecond))
 	if o.testOnly {
 		log.Warn("--test-only-verifier: batches are checked by the TestOnlyVerifier, which proves nothing")
@@ -175,9 +179,9 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 		Config: relay.Config{SrcDomain: cfg.SourceDomain, DstDomain: cfg.DestinationDomain, BatchMessages: 1, StateDir: dir, Key: d.Relayer},
 		Src:    d.Src, Dst: d.Dst, Ethereum: &relay.Ethereum{Follower: f, Clock: client.Clock(12)}, Log: log, Metrics: &relay.Metrics{},
 		Prove: func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			rep.batches++
+			rep.Batches++
 			if c.Rotate {
-				rep.rotations++
+				rep.Rotations++
 			}
 			return prove(ctx, c)
 		},
@@ -203,7 +207,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 			if n <= 0 {
 				if stalled++; stalled == 30 {
 					return fmt.Errorf("%s: not done by slot %d, the last before the next period's finality (the light client finalized slot %d; %d of %d sent delivered)",
-						what, last, f.Store.Finalized.Slot, st.DeliveredCount, rep.sent)
+						what, last, f.Store.Finalized.Slot, st.DeliveredCount, rep.Sent)
 				}
 			}
 			if err := slots(max(n, 0)); err != nil {
@@ -229,7 +233,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 		return fail(err)
 	}
 	if err := until("the rest, under the committee of period --periods", lastHead(o.periods), func(st chain.DomainState) bool {
-		return st.DeliveredCount == rep.sent && st.Epoch == o.periods
+		return st.DeliveredCount == rep.Sent && st.Epoch == o.periods
 	}); err != nil {
 		return fail(err)
 	}
@@ -237,10 +241,10 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	if err != nil {
 		return fail(err)
 	}
-	rep.delivered, rep.periods, rep.committee = st.DeliveredCount, st.Epoch, st.Committee
-	rep.finalizedSlot, rep.block = f.Store.Finalized.Slot, f.Store.Execution.BlockNumber
-	rep.submitGas = uint64(r.Metrics.Gas)
-	rep.elapsed = time.Since(start)
+	rep.Delivered, rep.Period, rep.Committee = st.DeliveredCount, st.Epoch, st.Committee
+	rep.FinalizedSlot, rep.Block = f.Store.Finalized.Slot, f.Store.Execution.BlockNumber
+	rep.SubmitGas = uint64(r.Metrics.Gas)
+	rep.Elapsed = time.Since(start)
 	com, err := bcfg.NewCommittee(&b.Committee(st.Epoch).JSON)
 	if err != nil {
 		return fail(err)
@@ -248,14 +252,24 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	if want := synccommittee.CommitmentOf(com, st.Epoch); common.Hash(want.Bytes()) != st.Committee {
 		return fail(fmt.Errorf("the Inbox trusts %s at period %d, not the beacon chain's committee of it", common.Hash(st.Committee), st.Epoch))
 	}
-	printEthereumReport(out, d, rep, p)
+	var try []string
 	if o.keep {
 		relay := fmt.Sprintf("isthmus relay --src-rpc %s --dst-rpc %s --outbox %s --inbox %s --devnet-relayer --beacon %s --trusted-root %s --beacon-devnet-committee %d",
-			d.Source.URL, d.Destination.URL, d.Outbox, d.Inbox, rep.beacon, root, size)
+			d.Source.URL, d.Destination.URL, d.Outbox, d.Inbox, rep.Beacon, root, size)
 		if o.testOnly {
 			relay += " --test-only-proofs"
 		}
-		return keepServing(live, out, d, []string{"beacon node " + rep.beacon + " (a slot a second)", relay}, func() error {
+		try = []string{"beacon node " + rep.Beacon + " (a slot a second)", relay}
+	}
+	if o.json {
+		if err := writeJSONTo(out, newDevnetJSON(d, rep.Beacon, rep, p, try)); err != nil {
+			return err
+		}
+	} else {
+		printEthereumReport(out, d, rep, p)
+	}
+	if o.keep {
+		return keepServing(live, out, d, try, !o.json, func() error {
 			d.Source.Commit()
 			return b.Sync(live, d.SourceClient.Eth)
 		})
@@ -270,22 +284,22 @@ func printEthereumReport(out io.Writer, d *devnet.Devnet, rep *ethereumReport, p
 		fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{label}, args...)...)
 	}
 	row("source chain", "%s, Outbox %s", d.Source.URL, d.Outbox)
-	row("beacon node", "%s (simulated: the light-client API over the source chain's blocks)", rep.beacon)
+	row("beacon node", "%s (simulated: the light-client API over the source chain's blocks)", rep.Beacon)
 	row("destination chain", "%s, Inbox %s", d.Destination.URL, d.Inbox)
-	row("messages", "%d sent (%d gas per send on average), %d delivered", rep.sent, rep.sendGas/max(rep.sent, 1), rep.delivered)
-	row("batches", "%d, %d of them handing the Inbox over to the next period's sync committee", rep.batches, rep.rotations)
-	row("Inbox", "at period %d, trusting sync committee %s", rep.periods, rep.committee)
-	row("light client", "finalized slot %d, execution block %d", rep.finalizedSlot, rep.block)
+	row("messages", "%d sent (%d gas per send on average), %d delivered", rep.Sent, rep.SendGas/max(rep.Sent, 1), rep.Delivered)
+	row("batches", "%d, %d of them handing the Inbox over to the next period's sync committee", rep.Batches, rep.Rotations)
+	row("Inbox", "at period %d, trusting sync committee %s", rep.Period, rep.Committee)
+	row("light client", "finalized slot %d, execution block %d", rep.FinalizedSlot, rep.Block)
 	if p == nil {
-		row("gas", "%d in all for batches and deliveries (TestOnlyVerifier: no proof)", rep.submitGas)
+		row("gas", "%d in all for batches and deliveries (TestOnlyVerifier: no proof)", rep.SubmitGas)
 	} else {
 		for _, c := range p.Circuits() {
 			row("circuit "+c.Name, "%d constraints (%s)", c.Keys.Manifest.Constraints, c.Keys.Manifest.Curve)
 		}
-		row("batch proof", "%d bytes of calldata", rep.proofSize)
-		row("gas", "%d in all for batches and deliveries, through the generated Groth16 verifier", rep.submitGas)
+		row("batch proof", "%d bytes of calldata", rep.ProofSize)
+		row("gas", "%d in all for batches and deliveries, through the generated Groth16 verifier", rep.SubmitGas)
 	}
-	row("time", "%s", rep.elapsed.Round(time.Millisecond))
+	row("time", "%s", rep.Elapsed.Round(time.Millisecond))
 	w.Flush()
 }
 

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"regexp"
 	"strings"
@@ -163,5 +164,42 @@ func TestDevnetKeepServesUntilInterrupted(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("interrupted: %v", err)
+	}
+}
+
+// devnet --json prints the chains, the demo's report and the circuits as one JSON object.
+func TestDevnetCommandJSON(t *testing.T) {
+	for _, args := range [][]string{
+		{"devnet", "--test-only-verifier", "--messages", "2", "--json", "--log-level", "error"},
+		{"devnet", "--source", "ethereum", "--test-only-verifier", "--messages", "2", "--periods", "1", "--json", "--log-level", "error"},
+	} {
+		out, err := run(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			Source struct {
+				URL      string `json:"url"`
+				Contract string `json:"contract"`
+			} `json:"source"`
+			Beacon string `json:"beacon"`
+			Report struct {
+				Sent      int    `json:"sent"`
+				Received  uint64 `json:"received"`
+				Delivered uint64 `json:"delivered"`
+				Period    uint64 `json:"period"`
+			} `json:"report"`
+			Circuits []any `json:"circuits"`
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("%v: not one JSON object: %v\n%s", args, err, out)
+		}
+		delivered := v.Report.Received + v.Report.Delivered
+		if !strings.HasPrefix(v.Source.URL, "http://127.0.0.1:") || len(v.Source.Contract) != 42 || v.Report.Sent != 2 || delivered != 2 || v.Circuits == nil {
+			t.Fatalf("%v: %+v", args, v)
+		}
+		if ethereum := args[2] == "ethereum"; ethereum != (v.Beacon != "") || (ethereum && v.Report.Period != 1) {
+			t.Fatalf("%v: beacon %q, period %d", args, v.Beacon, v.Report.Period)
+		}
 	}
 }

@@ -36,7 +36,7 @@ chain, where an Inbox contract checks that single proof.`,
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
-	f.Bool("json", false, "print the result as JSON (deploy, keys list, setup, prove, aggregate, wrap, verify, version)")
+	f.Bool("json", false, "print the result as JSON (deploy, devnet, keys list, setup, prove, aggregate, wrap, verify, version)")
 	cmd.AddCommand(
 		newVersionCmd(out),
 		newDevnetCmd(out),
