@@ -40,7 +40,7 @@ test: deps vet fmt-check
 	$(GO) test -timeout 85m $(E2E)
 
 # Real-proof paths that do not fit `make test`'s cold budget, with their report in E2E_OUT: it
-# makes the keys it lacks (its first run on a fresh machine: ~2.5 hours of setup on 2 cores,
+# makes the keys it lacks (its first run on a fresh machine: ~2.75 hours of setup on 2 cores,
 # the committee and Ethereum kinds, both aggregations and the wrap).
 E2E_OUT ?= e2e-report
 e2e: deps

@@ -125,6 +125,11 @@ func TestUniversalPlanOfAnEthereumSourceBatch(t *testing.T) {
 		}
 	}
 	linksToItsStatement(t, plan, kinds)
+	// The lane and its hand-over in one batch: the large aggregation holds their leaves and
+	// their kinds (past the 8 of the key table before it).
+	if z, err := (Config{Sizes: DefaultConfig().Sizes}).size(len(plan.Leaves), len(count)); err != nil || DefaultConfig().Sizes[z] != LargeSizes {
+		t.Fatalf("%d leaves of %d kinds: size %d, %v; want the large aggregation", len(plan.Leaves), len(count), z, err)
+	}
 	for _, l := range plan.Leaves {
 		if !strings.HasPrefix(l.Kind, "universal-sync-") {
 			continue

@@ -149,7 +149,7 @@ func TestUniversalPlanOfADevnetBatch(t *testing.T) {
 func TestUniversalProverBounds(t *testing.T) {
 	b, _ := devnetUniversalBatch(t)
 	names, _ := CommitteeKinds()
-	p := &Prover{Config: DefaultConfig(), runner: runner{log: slog.New(slog.DiscardHandler)}}
+	p := &Prover{Config: Config{Sizes: []universal.Sizes{SmallSizes, {Slots: 16, Kinds: 32, Keys: 8}}}, runner: runner{log: slog.New(slog.DiscardHandler)}}
 	for _, n := range names {
 		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
 	}
@@ -180,12 +180,12 @@ func TestUniversalConfigSizes(t *testing.T) {
 	if err := cfg.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ leaves, kinds, want int }{{1, 1, 0}, {4, 4, 0}, {4, 5, 1}, {5, 2, 1}, {16, 8, 1}} {
+	for _, c := range []struct{ leaves, kinds, want int }{{1, 1, 0}, {4, 4, 0}, {4, 5, 1}, {5, 2, 1}, {32, 16, 1}} {
 		if got, err := cfg.size(c.leaves, c.kinds); err != nil || got != c.want {
 			t.Errorf("%d leaves of %d kinds: size %d, %v; want %d", c.leaves, c.kinds, got, err, c.want)
 		}
 	}
-	for _, c := range [][2]int{{17, 1}, {16, 9}} {
+	for _, c := range [][2]int{{33, 1}, {32, 17}} {
 		if _, err := cfg.size(c[0], c[1]); !errors.Is(err, ErrTooManyLeaves) {
 			t.Errorf("%d leaves of %d kinds: %v, want ErrTooManyLeaves", c[0], c[1], err)
 		}
@@ -194,7 +194,7 @@ func TestUniversalConfigSizes(t *testing.T) {
 	other := large
 	other.Kinds = 64
 	for name, sizes := range map[string][]universal.Sizes{
-		"none": nil, "three": {small, large, {Slots: 32, Kinds: 32, Keys: 8}},
+		"none": nil, "three": {small, large, {Slots: 64, Kinds: 32, Keys: 16}},
 		"largest first": {large, small}, "two lists": {small, other}, "no keys": {{Slots: 4, Kinds: 32}},
 	} {
 		if err := (Config{Sizes: sizes}).Check(); err == nil {
@@ -250,8 +250,9 @@ func TestUniversalCircuitSetHoldsOneCircuit(t *testing.T) {
 	}
 }
 
-// TestUniversalFitOfSegmentEnds: the security review's scenario (senders who close a
-// segment a message, then an honest message) as the relay asks for it: every segment end and
+// TestUniversalFitOfSegmentEnds: the security review's scenario (senders who close
+// segments, then an honest message) asked of the prover as checkpoint claims (the relay asks
+// for the head alone and derives the segment ends on the destination): every segment end and
 // the head in one batch, and the rotation due. The prover keeps what one aggregation holds
 // (Prover.Fit), counted by the planner before any proof: the rotation alone first, then the
 // segment ends in order, as many as the large aggregation's slots hold, each a claim of the

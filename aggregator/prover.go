@@ -28,11 +28,13 @@ import (
 
 // SmallSizes and LargeSizes are the universal aggregation's two sizes every
 // deployment uses, of one allow-list of up to 32 leaf kinds: 4 leaf proofs of up to 4 kinds
-// (a rotation, a head of few steps: a cheap key, a fast proof), and 16 of up to 8. The one
-// wrap takes either (wrap.KeyedCircuit).
+// (a rotation, a head of few steps: a cheap key, a fast proof), and 32 of up to 16: a lane
+// by storage at mainnet depth (~20 leaves, 4 kinds), a lane under Ethereum's sync committee
+// with its hand-over (26 leaves, 12 kinds), heads of several lanes (a 2^21 BW6-761 domain).
+// The one wrap takes either (wrap.KeyedCircuit).
 var (
 	SmallSizes = universal.Sizes{Slots: 4, Kinds: 32, Keys: 4}
-	LargeSizes = universal.Sizes{Slots: 16, Kinds: 32, Keys: 8}
+	LargeSizes = universal.Sizes{Slots: 32, Kinds: 32, Keys: 16}
 )
 
 // DefaultConfig is the config of a deployment of attester committees (the devnet's): every

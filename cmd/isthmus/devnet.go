@@ -45,7 +45,7 @@ messages, has the devnet committee sign the finalized header, proves the batch
 the wrap on BN254), submits it to the Inbox and delivers every message.
 
 Keys come from the key store (--key-dir, ISTHMUS_KEY_DIR, or the user's cache). The
-first run on a machine makes them: about 90 minutes on 2 cores, logged per circuit.
+first run on a machine makes them: about 105 minutes on 2 cores, logged per circuit.
 --test-only-verifier skips the proofs: the Inbox then checks batches with the
 TestOnlyVerifier, which proves nothing (contracts and chain plumbing only).
 

@@ -119,7 +119,7 @@ func newSetupCmd(out io.Writer) *cobra.Command {
 the attester committee's, and with --sync-domain the pieces of an Ethereum light-client
 update and hand-over, sized by --sync-devnet-committee, Ethereum mainnet's 512 by default;
 the aggregation at its two sizes on BW6-761; the one wrap on BN254) and makes the keys the
-store lacks: about 90 minutes on 2 cores the first time, logged per circuit with an
+store lacks: about 105 minutes on 2 cores the first time, logged per circuit with an
 estimate. Keys from local randomness are development keys. Stored keys are checked
 against their manifest and loaded.`,
 		Example: `  isthmus setup

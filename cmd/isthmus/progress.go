@@ -93,7 +93,7 @@ func newPipelineProver(st *prover.Store, cfg aggregator.Config, log *slog.Logger
 			}
 		}
 		if len(missing) > 0 {
-			log.Warn("making Groth16 keys on first use, each logged with its estimate (all of the default config's: about 90 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
+			log.Warn("making Groth16 keys on first use, each logged with its estimate (all of the default config's: about 105 minutes on 2 cores); later runs load them in seconds", "circuits", missing, "dir", st.Dir)
 		}
 	}
 	pg := newProgress()
