@@ -155,16 +155,29 @@ func (c *Client) Deploy(ctx context.Context, key *ecdsa.PrivateKey, bytecode []b
 	return addr, nil
 }
 
-// WaitReceipt polls for a transaction's receipt until it is mined or ctx ends.
+// WaitReceipt polls for a transaction's receipt until it is mined or ctx ends, then until the
+// node's head has reached the receipt's block: go-ethereum writes a new head's transaction
+// index before it moves its head, so a receipt can be served while calls at "latest" still
+// run on the parent block, and a caller would read the state from before its own
+// transaction (a relay would deliver from a stale count).
 func (c *Client) WaitReceipt(ctx context.Context, hash common.Hash) (*types.Receipt, error) {
 	ticker := time.NewTicker(c.PollInterval)
 	defer ticker.Stop()
+	var receipt *types.Receipt
 	for {
-		receipt, err := c.Eth.TransactionReceipt(ctx, hash)
-		if err == nil {
-			return receipt, nil
+		var err error
+		if receipt == nil {
+			receipt, err = c.Eth.TransactionReceipt(ctx, hash)
 		}
-		if !errors.Is(err, ethereum.NotFound) && !txIndexing(err) {
+		if err == nil {
+			head, err := c.Eth.BlockNumber(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("head after %s: %w", hash, err)
+			}
+			if head >= receipt.BlockNumber.Uint64() {
+				return receipt, nil
+			}
+		} else if !errors.Is(err, ethereum.NotFound) && !txIndexing(err) {
 			return nil, fmt.Errorf("receipt of %s: %w", hash, err)
 		}
 		select {
