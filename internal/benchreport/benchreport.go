@@ -190,7 +190,7 @@ type Reference struct {
 // pays per message. Other systems' receive costs join when measured on their own contracts.
 var References = []Reference{
 	{"Groth16 pairing check, shared by N (EIP-1108)", 45_000 + 4*34_000, true, "https://eips.ethereum.org/EIPS/eip-1108"},
-	{"one transaction a message (21,000 base)", 21_000, false, "https://ethereum.github.io/yellowpaper/paper.pdf (G_transaction)"},
+	{"one transaction a message (its base cost)", 21_000, false, "https://ethereum.github.io/yellowpaper/paper.pdf (G_transaction)"},
 }
 
 // submitBatchGas is the gas of one submitBatch: the real pipeline's (BenchmarkGasSubmitBatch)
