@@ -181,11 +181,7 @@ func TestHardeningDeferredMessageRunsByRetry(t *testing.T) {
 func TestHardeningRelayBacksOffWhileANodeIsDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := devnet.StartForTest(t)
 	r := &Relay{Config: Config{SrcDomain: d.Config.SourceDomain, DstDomain: d.Config.DestinationDomain, BatchMessages: 1,
 		Poll: 5 * time.Millisecond, StateDir: t.TempDir(), Key: d.Relayer}, Src: d.Src, Dst: d.Dst, Prove: (&testOnlyProver{}).prove, Metrics: &Metrics{}}
 	if err := d.Destination.Close(); err != nil {

@@ -81,11 +81,7 @@ func testOnlyBatch(c Claim) (*Batch, error) {
 // given bytecode on its destination chain.
 func startWithRecipient(t *testing.T, ctx context.Context, bin string) (*devnet.Devnet, common.Address) {
 	t.Helper()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := devnet.StartForTest(t)
 	recipient, err := d.DestinationClient.Deploy(ctx, d.Deployer, common.FromHex(bin), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -99,11 +95,7 @@ func startWithRecipient(t *testing.T, ctx context.Context, bin string) (*devnet.
 func TestRelayResumesAfterKills(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := devnet.StartForTest(t)
 	_, keys := devnet.Committee()
 	prover := &testOnlyProver{}
 	for i, k := range keys {

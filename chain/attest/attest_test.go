@@ -28,11 +28,7 @@ import (
 func TestAttestersSignFinalizedHeaders(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := devnet.StartForTest(t)
 	members, keys := devnet.Committee()
 	var urls []string
 	attesters := make([]*Attester, len(keys))

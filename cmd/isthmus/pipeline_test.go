@@ -276,12 +276,7 @@ func startDevnet(t *testing.T) (context.Context, *devnet.Devnet) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	d, err := devnet.Start(ctx, devnet.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return ctx, d
+	return ctx, devnet.StartForTest(t)
 }
 
 // deploy inbox --beacon: the Inbox trusts the sync committee of the period of a trusted
