@@ -40,15 +40,18 @@ type FileSum struct {
 
 // Manifest describes one stored key pair.
 type Manifest struct {
-	Circuit      string             `json:"circuit"`
-	Curve        string             `json:"curve"`
-	Digest       string             `json:"digest"` // SHA-256 of the serialized constraint system
-	Constraints  int                `json:"constraints"`
-	PublicInputs int                `json:"publicInputs"`
-	Development  bool               `json:"development"` // from local randomness: not for production
-	SetupSeconds float64            `json:"setupSeconds"`
-	CreatedAt    time.Time          `json:"createdAt"`
-	Files        map[string]FileSum `json:"files"`
+	Circuit      string  `json:"circuit"`
+	Curve        string  `json:"curve"`
+	Digest       string  `json:"digest"` // SHA-256 of the serialized constraint system
+	Constraints  int     `json:"constraints"`
+	PublicInputs int     `json:"publicInputs"`
+	Development  bool    `json:"development"` // from local randomness: not for production
+	SetupSeconds float64 `json:"setupSeconds"`
+	// Ceremony is the record of the multi-party ceremony that made the keys (not
+	// development keys), nil for keys of a local setup.
+	Ceremony  *CeremonyRecord    `json:"ceremony,omitempty"`
+	CreatedAt time.Time          `json:"createdAt"`
+	Files     map[string]FileSum `json:"files"`
 }
 
 // Keys is a circuit's key pair with its manifest. Loaded tells whether it came from the store.
@@ -332,12 +335,35 @@ func (s *Store) setup(name, digest string, ccs constraint.ConstraintSystem) (*Ke
 	if err != nil {
 		return nil, fmt.Errorf("setup %s: %w", name, err)
 	}
-	m := &Manifest{
-		Circuit: name, Curve: curve.String(), Digest: digest, Constraints: n,
-		PublicInputs: vk.NbPublicWitness(), Development: true, SetupSeconds: time.Since(start).Seconds(),
-		CreatedAt: time.Now().UTC(), Files: map[string]FileSum{},
+	seconds := time.Since(start).Seconds()
+	s.log().Info("setup done", "circuit", name, "seconds", seconds)
+	return s.put(name, digest, ccs, pk, vk, Manifest{Development: true, SetupSeconds: seconds})
+}
+
+// Put stores keys of circuit name compiled as ccs that were made elsewhere: a ceremony's
+// (prover/ceremony), whose record m carries; m's circuit, curve, digest, sizes and files are
+// filled in here. The caller vouches for the keys: put only keys it has verified.
+func (s *Store) Put(name string, ccs constraint.ConstraintSystem, pk groth16.ProvingKey, vk groth16.VerifyingKey, m Manifest) (*Keys, error) {
+	digest, err := Digest(ccs)
+	if err != nil {
+		return nil, err
 	}
-	s.log().Info("setup done", "circuit", name, "seconds", m.SetupSeconds)
+	unlock, err := s.lockFolder(name, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.put(name, digest, ccs, pk, vk, m)
+}
+
+func (s *Store) put(name, digest string, ccs constraint.ConstraintSystem, pk groth16.ProvingKey, vk groth16.VerifyingKey, m Manifest) (*Keys, error) {
+	curve, err := CurveOf(ccs)
+	if err != nil {
+		return nil, err
+	}
+	m.Circuit, m.Curve, m.Digest = name, curve.String(), digest
+	m.Constraints, m.PublicInputs = ccs.GetNbConstraints(), vk.NbPublicWitness()
+	m.CreatedAt, m.Files = time.Now().UTC(), map[string]FileSum{}
 	dir := s.folder(name, digest)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
@@ -352,10 +378,10 @@ func (s *Store) setup(name, digest string, ccs constraint.ConstraintSystem) (*Ke
 		}
 		m.Files[f] = sum
 	}
-	if err := s.writeManifest(dir, m); err != nil {
+	if err := s.writeManifest(dir, &m); err != nil {
 		return nil, err
 	}
-	return &Keys{PK: pk, VK: vk, Manifest: m}, nil
+	return &Keys{PK: pk, VK: vk, Manifest: &m}, nil
 }
 
 // estimate is a rough setup time on 2 cores, from measured seconds per million constraints:
