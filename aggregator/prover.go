@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/ethereum/go-ethereum/common"
 
@@ -615,6 +616,19 @@ func (s *CircuitSet) placeholder(name string) (*big.Int, frontend.Circuit, error
 		return nil, nil, fmt.Errorf("%w %q (the circuits: %s)", ErrNoCircuit, name, strings.Join(names, ", "))
 	}
 	return bls12377, c, nil
+}
+
+// Compile compiles the circuit of that name alone, without keys (a ceremony makes them).
+func (s *CircuitSet) Compile(name string) (constraint.ConstraintSystem, error) {
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	field, circuit, err := s.placeholder(name)
+	if err != nil {
+		return nil, err
+	}
+	return compile(log, name, field, circuit)
 }
 
 // release lets go of the circuit compiled last.

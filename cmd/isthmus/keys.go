@@ -36,7 +36,37 @@ randomness: they are development keys.`,
 			RunE: func(_ *cobra.Command, args []string) error { return o.remove(out, args[0]) }},
 		o.publishCmd(out),
 		o.pinsCmd(out),
+		o.importCmd(out),
 	)
+	return cmd
+}
+
+// importCmd verifies a published ceremony and stores its keys.
+func (o *keysOptions) importCmd(out io.Writer) *cobra.Command {
+	var record, phase1, phase2, transcript string
+	cmd := &cobra.Command{
+		Use:   "import --record FILE --phase1 DIR --phase2 DIR2 [--transcript HASH]",
+		Short: "Verify a published ceremony from its files and store its keys",
+		Long: `Takes a ceremony's record (written by 'isthmus ceremony finalize') and the folders of its
+phase-1 and phase-2 files, compiles the record's circuit, verifies every contribution,
+recomputes the keys with the record's beacons and stores them only if they are the keys
+the record names (its verifying key's hash and transcript hash). Nothing in the record
+is taken on trust: a file, a beacon or a hash that differs is refused. --transcript
+checks the record is the ceremony you expect (the hash its coordinator published).`,
+		Example: `  isthmus keys import --record wrap-phase2/record.json --phase1 ptau-bn254 --phase2 wrap-phase2 --transcript 5f0c…`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if record == "" || phase1 == "" || phase2 == "" {
+				return usageError(errors.New("--record, --phase1 and --phase2: the ceremony's record and the folders of its files"))
+			}
+			return importCeremony(cmd, out, &o.storeFlag, record, phase1, phase2, transcript)
+		},
+	}
+	cmd.Flags().StringVar(&record, "record", "", "the ceremony's record (record.json)")
+	cmd.Flags().StringVar(&phase1, "phase1", "", "the folder of phase 1's files")
+	cmd.Flags().StringVar(&phase2, "phase2", "", "the folder of the circuit's phase-2 files")
+	cmd.Flags().StringVar(&transcript, "transcript", "", "the transcript hash the ceremony published")
+	o.registerSync(cmd)
 	return cmd
 }
 
@@ -153,9 +183,12 @@ func (o *keysOptions) list(cmd *cobra.Command, out io.Writer) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "CIRCUIT\tCURVE\tCONSTRAINTS\tDIGEST\tSETUP\tKIND\tCREATED")
 	for _, m := range ms {
-		kind := "ceremony"
-		if m.Development {
-			kind = "development"
+		kind := "development"
+		switch {
+		case m.Ceremony != nil:
+			kind = "ceremony " + m.Ceremony.Transcript[:min(16, len(m.Ceremony.Transcript))]
+		case !m.Development:
+			kind = "ceremony" // fetched under a pin that says so
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%.0fs\t%s\t%s\n", m.Circuit, m.Curve, m.Constraints, m.Digest[:16], m.SetupSeconds, kind, m.CreatedAt.Format("2006-01-02 15:04"))
 	}

@@ -44,6 +44,11 @@ func (s *storeFlag) register(cmd *cobra.Command) {
 // committee's: those of a source domain under Ethereum's sync committee.
 func (s *storeFlag) registerCircuits(cmd *cobra.Command) {
 	s.register(cmd)
+	s.registerSync(cmd)
+}
+
+// registerSync registers the flags of the sync-committee kinds alone.
+func (s *storeFlag) registerSync(cmd *cobra.Command) {
 	cmd.Flags().Uint32Var(&s.syncDomain, "sync-domain", 0, "a source domain under Ethereum's sync committee: its kinds (light-client updates and hand-overs) join the allow-list")
 	cmd.Flags().IntVar(&s.syncSize, "sync-devnet-committee", 0, "with --sync-domain: the devnet beacon chain's committee size (default: Ethereum mainnet's rules)")
 	cmd.Flags().StringSliceVar(&s.syncForks, "sync-forks", nil, "with --sync-domain: the forks its kinds serve (default: the one in force)")

@@ -36,12 +36,13 @@ chain, where an Inbox contract checks that single proof.`,
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
-	f.Bool("json", false, "print the result as JSON (deploy, devnet, keys list, setup, prove, aggregate, wrap, verify, version)")
+	f.Bool("json", false, "print the result as JSON (ceremony, deploy, devnet, keys list and import, setup, prove, aggregate, wrap, verify, version)")
 	cmd.AddCommand(
 		newVersionCmd(out),
 		newDevnetCmd(out),
 		newKeysCmd(out),
 		newSetupCmd(out),
+		newCeremonyCmd(out),
 		newProveCmd(out),
 		newVerifyCmd(out),
 		newExportSolidityCmd(out),

@@ -496,10 +496,11 @@ func Finalize(name string, ccs constraint.ConstraintSystem, phase1 []string, bea
 	if err != nil {
 		return nil, fmt.Errorf("phase 1: %w", err)
 	}
-	return finalize2(name, ccs, s, t1, beacon1, phase2, beacon2)
+	return FinalizeWith(name, ccs, s, t1, beacon1, phase2, beacon2)
 }
 
-func finalize2(name string, ccs constraint.ConstraintSystem, s *SRS, t1 *Transcript, beacon1 []byte, phase2 []string, beacon2 []byte) (*Keys, error) {
+// FinalizeWith is Finalize from a phase 1 already verified and sealed (VerifyPhase1).
+func FinalizeWith(name string, ccs constraint.ConstraintSystem, s *SRS, t1 *Transcript, beacon1 []byte, phase2 []string, beacon2 []byte) (*Keys, error) {
 	if len(beacon2) == 0 {
 		return nil, errors.New("ceremony: phase 2 is sealed by a random beacon: none given")
 	}
