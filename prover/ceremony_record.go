@@ -11,7 +11,10 @@ type CeremonyRecord struct {
 	// Power: phase 1 made 2^Power powers of tau (the circuit's domain may be smaller).
 	Power int `json:"power"`
 	// Phase1 and Phase2 are the SHA-256 of each file of the phase, its initial state first.
-	Phase1       []string `json:"phase1"`
+	Phase1 []string `json:"phase1"`
+	// Phase1Source is "" for a phase 1 made by 'isthmus ceremony', "ptau" for one read from a
+	// snarkjs powers-of-tau file (Phase1 then holds that file's hash, and no beacon).
+	Phase1Source string   `json:"phase1Source,omitempty"`
 	Phase1Beacon string   `json:"phase1Beacon"` // hex
 	Phase2       []string `json:"phase2"`
 	Beacon       string   `json:"beacon"` // hex, phase 2's

@@ -33,6 +33,7 @@ Gabizon and Miers). Participants hand files to one another; no server is involve
 Phase 1 (powers of tau) is one per curve, sized for the largest circuit on it:
   isthmus ceremony init-phase1 DIR --curve CURVE --power P
   isthmus ceremony contribute DIR          (each participant in turn: publish the hash)
+or, for bn254, a snarkjs powers-of-tau file (the Perpetual Powers of Tau) as --phase1.
 Phase 2 is one per circuit, from phase 1 sealed by a public random beacon:
   isthmus ceremony init-phase2 DIR2 --circuit NAME --phase1 DIR --phase1-beacon HEX
   isthmus ceremony contribute DIR2         (each participant in turn)
@@ -176,8 +177,8 @@ type ceremonyFlags struct {
 
 func (f *ceremonyFlags) register(cmd *cobra.Command, phase2 bool) {
 	f.store.registerCircuits(cmd)
-	cmd.Flags().StringVar(&f.phase1, "phase1", "", "the folder of phase 1's files")
-	cmd.Flags().StringVar(&f.beacon1, "phase1-beacon", "", "the public random beacon (hex) that seals phase 1, fixed after its last contribution")
+	cmd.Flags().StringVar(&f.phase1, "phase1", "", "the folder of phase 1's files, or a snarkjs powers-of-tau file (bn254)")
+	cmd.Flags().StringVar(&f.beacon1, "phase1-beacon", "", "the public random beacon (hex) that seals phase 1, fixed after its last contribution (none for a powers-of-tau file)")
 	cmd.Flags().StringVar(&f.circuit, "circuit", "", "the pipeline circuit (as 'isthmus keys list' names it)")
 	if phase2 {
 		cmd.Flags().StringVar(&f.phase2, "phase2", "", "the folder of the circuit's phase-2 files")
@@ -196,10 +197,24 @@ func parseBeacon(flag, v string) ([]byte, error) {
 	return b, nil
 }
 
-// phase1 verifies phase 1 and seals it.
+// verify1 verifies phase 1 and seals it: the folder of this tool's phase 1, or a snarkjs
+// powers-of-tau file (BN254), sealed by its own beacon.
 func (f *ceremonyFlags) verify1() (*ceremony.SRS, *ceremony.Transcript, []byte, error) {
 	if f.phase1 == "" {
-		return nil, nil, nil, usageError(errors.New("--phase1: the folder of phase 1's files"))
+		return nil, nil, nil, usageError(errors.New("--phase1: the folder of phase 1's files, or a powers-of-tau file"))
+	}
+	start := time.Now()
+	if fi, err := os.Stat(f.phase1); err == nil && fi.Mode().IsRegular() {
+		if f.beacon1 != "" {
+			return nil, nil, nil, usageError(errors.New("--phase1-beacon: a powers-of-tau file is sealed by its own beacon"))
+		}
+		slog.Info("reading phase 1 from a powers-of-tau file", "file", f.phase1)
+		s, t, err := ceremony.ReadPtau(f.phase1)
+		if err != nil {
+			return nil, nil, nil, &exitError{code: exitFailure, err: err}
+		}
+		slog.Info("powers of tau read and checked", "curve", s.Curve, "power", s.Power, "seconds", time.Since(start).Seconds())
+		return s, t, nil, nil
 	}
 	b1, err := parseBeacon("phase1-beacon", f.beacon1)
 	if err != nil {
@@ -209,7 +224,6 @@ func (f *ceremonyFlags) verify1() (*ceremony.SRS, *ceremony.Transcript, []byte, 
 	if err != nil {
 		return nil, nil, nil, usageError(err)
 	}
-	start := time.Now()
 	slog.Info("verifying phase 1", "files", len(files))
 	s, t, err := ceremony.VerifyPhase1(files, b1)
 	if err != nil {
@@ -477,9 +491,11 @@ func importCeremony(cmd *cobra.Command, out io.Writer, sf *storeFlag, recordPath
 	if d, _ := prover.Digest(ccs); d != want.Digest {
 		return &exitError{code: exitFailure, err: fmt.Errorf("the record's keys are for %s of digest %.16s; this build compiles it to %.16s (another version of the circuit)", want.Circuit, want.Digest, d)}
 	}
-	f1, err := ceremony.Files(phase1)
-	if err != nil {
-		return usageError(err)
+	f1 := []string{phase1} // a powers-of-tau file
+	if want.Record.Phase1Source == "" {
+		if f1, err = ceremony.Files(phase1); err != nil {
+			return usageError(err)
+		}
 	}
 	f2, err := ceremony.Files(phase2)
 	if err != nil {

@@ -79,6 +79,17 @@ func TestCeremonyCommands(t *testing.T) {
 		}
 	}
 
+	// BN254's phase 1 from a snarkjs powers-of-tau file: checked, its hash printed; it has
+	// its own beacon.
+	ptau := filepath.Join("..", "..", "testdata", "ceremony", "snarkjs-bn254-p6.ptau")
+	out, err = run(t, "ceremony", "verify", "--phase1", ptau)
+	if err != nil || !strings.Contains(out, "phase 1  0000  a40865f1aa6ef92f75cebf6836fb413a3974023d4427814d710952de0476bc5e") {
+		t.Fatalf("verify a ptau file: %q, %v", out, err)
+	}
+	if _, err := run(t, "ceremony", "verify", "--phase1", ptau, "--phase1-beacon", "aa"); exitCode(err) != exitUsage {
+		t.Fatalf("a beacon for a ptau file: %v", err)
+	}
+
 	// A contribution replayed as the next one: exit 1, naming the contribution.
 	data, _ := os.ReadFile(filepath.Join(dir, "0003.ceremony"))
 	os.WriteFile(filepath.Join(dir, "0004.ceremony"), data, 0o644)

@@ -52,7 +52,8 @@ type Plan struct {
 
 // Plans: quick counts constraints and measures gas (minutes); full adds setup, proving and
 // the end-to-end pipeline (keys from the store; their first setup takes ~40 minutes), and
-// the sync-committee pieces at mainnet's size (their keys made each run: ~1 h).
+// the sync-committee pieces at mainnet's size (their keys made each run: ~1 h), and the
+// ceremony's steps on each curve (~7 min).
 var Plans = map[string][]Plan{
 	"quick": {
 		{[]string{"./contracts"}, "BenchmarkGas"},
@@ -66,6 +67,7 @@ var Plans = map[string][]Plan{
 		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve|BenchmarkLaneClaim"},
 		{[]string{"./circuits/synccommittee"}, "BenchmarkSyncCommittee"},
 		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline|BenchmarkQueueOverhead|BenchmarkWorkers"},
+		{[]string{"./prover/ceremony"}, "BenchmarkCeremony"},
 	},
 }
 
@@ -255,6 +257,9 @@ func (r *Report) markdown(plots map[string]string) string {
 		}},
 		{"Ethereum's sync committee at 512 members (setup and proving, each piece's keys made by the run)", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSyncCommittee")
+		}},
+		{"Ceremony steps for a circuit filling a 2^13 domain (seconds; file sizes; phase 1 and phase-2 initialisation grow linearly or a little faster with the domain)", func(x Result) bool {
+			return strings.HasPrefix(x.Name, "BenchmarkCeremony")
 		}},
 		{"Keys (setup-s: recorded when the key was made)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkKeys") }},
 		{"Pipeline stages and latency (seconds)", func(x Result) bool { return strings.HasPrefix(x.Name, "BenchmarkPipeline") }},

@@ -349,6 +349,8 @@ func (s *SRS) Cut(power int) (*SRS, error) {
 
 // Transcript is a verified phase: its files' headers and hashes, in order.
 type Transcript struct {
+	// Source is "" for files of this package, SourcePtau for a powers-of-tau file.
+	Source  string
 	Headers []Header
 	Hashes  []string
 }
@@ -520,7 +522,7 @@ func FinalizeWith(name string, ccs constraint.ConstraintSystem, s *SRS, t1 *Tran
 	}
 	pk, vk := backends[s.Curve].seal2(last, s.cutFor(h0.Power), evals, beacon2)
 	rec := prover.CeremonyRecord{
-		Power: s.Power, Phase1: t1.Hashes, Phase1Beacon: hex.EncodeToString(beacon1),
+		Power: s.Power, Phase1: t1.Hashes, Phase1Source: t1.Source, Phase1Beacon: hex.EncodeToString(beacon1),
 		Phase2: t2.Hashes, Beacon: hex.EncodeToString(beacon2),
 	}
 	for _, t := range []*Transcript{t1, t2} {
@@ -549,7 +551,26 @@ func Import(name string, ccs constraint.ConstraintSystem, phase1, phase2 []strin
 	if got := TranscriptHash(want); got != want.Transcript {
 		return nil, fmt.Errorf("%w: the record's transcript hash is %s, its contents hash to %s", ErrTranscript, want.Transcript, got)
 	}
-	k, err := Finalize(name, ccs, phase1, b1, phase2, b2)
+	var (
+		s   *SRS
+		t1  *Transcript
+		err error
+	)
+	switch want.Phase1Source {
+	case "":
+		s, t1, err = VerifyPhase1(phase1, b1)
+	case SourcePtau:
+		if len(phase1) != 1 {
+			return nil, fmt.Errorf("ceremony: phase 1 from a powers-of-tau file: give that one file, not %d", len(phase1))
+		}
+		s, t1, err = ReadPtau(phase1[0])
+	default:
+		return nil, fmt.Errorf("ceremony record: phase 1 from %q, which this version does not read", want.Phase1Source)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("phase 1: %w", err)
+	}
+	k, err := FinalizeWith(name, ccs, s, t1, b1, phase2, b2)
 	if err != nil {
 		return nil, err
 	}
@@ -574,10 +595,14 @@ func (s *SRS) cutFor(power int) srs {
 
 // TranscriptHash is the SHA-256 of a record's hashes and beacons, in order, one per line:
 // "phase1 HASH" for each phase-1 file, "beacon1 HEX", "phase2 HASH" for each phase-2 file,
-// "beacon2 HEX", "vk HASH" (the verifying key's).
+// "beacon2 HEX", "vk HASH" (the verifying key's); a phase 1 read from elsewhere is named
+// first ("source1 ptau").
 func TranscriptHash(r prover.CeremonyRecord) string {
 	var b strings.Builder
 	b.WriteString("isthmus ceremony transcript\n")
+	if r.Phase1Source != "" {
+		fmt.Fprintf(&b, "source1 %s\n", r.Phase1Source)
+	}
 	for _, h := range r.Phase1 {
 		fmt.Fprintf(&b, "phase1 %s\n", h)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
@@ -393,4 +394,80 @@ type mpcsetupBN254Phase2 = mpcbn254.Phase2
 
 func bn254Generators() (bn254.G1Jac, bn254.G2Jac, bn254.G1Affine, bn254.G2Affine) {
 	return bn254.Generators()
+}
+
+// ptauFile is a powers-of-tau file snarkjs 0.7.6 wrote (testdata/ceremony/README.md).
+var ptauFile = filepath.Join("..", "..", "testdata", "ceremony", "snarkjs-bn254-p6.ptau")
+
+// TestCeremonyFromPowersOfTau starts BN254's phase 2 from a snarkjs powers-of-tau file: the
+// keys prove and verify, the record names the file, a second verifier imports them; a file
+// whose point is off the curve, whose powers are out of order, or that is cut short is
+// refused.
+func TestCeremonyFromPowersOfTau(t *testing.T) {
+	s, t1, err := ReadPtau(ptauFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Power != 6 || t1.Source != SourcePtau || len(t1.Hashes) != 1 {
+		t.Fatalf("powers 2^%d, transcript %+v", s.Power, t1)
+	}
+	ccs := compileCubic(t, ecc.BN254)
+	dir2 := t.TempDir()
+	if _, err := InitPhase2(filepath.Join(dir2, FileName(0)), "cubic", ccs, s); err != nil {
+		t.Fatal(err)
+	}
+	party(t, dir2, "alice")
+	party(t, dir2, "bob")
+	k, err := FinalizeWith("cubic", ccs, s, t1, nil, files(t, dir2), beacon2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proves(t, ecc.BN254, ccs, k.PK, k.VK)
+	if k.Record.Phase1Source != SourcePtau || k.Record.Phase1[0] != t1.Hashes[0] || k.Record.Phase1Beacon != "" {
+		t.Fatalf("record %+v", k.Record)
+	}
+	if _, err := Import("cubic", ccs, []string{ptauFile}, files(t, dir2), k.Record); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	r := k.Record
+	r.Phase1Source = ""
+	r.Transcript = TranscriptHash(r)
+	if _, err := Import("cubic", ccs, []string{ptauFile}, files(t, dir2), r); err == nil {
+		t.Fatal("a powers-of-tau file taken as this package's phase 1")
+	}
+
+	data, err := os.ReadFile(ptauFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Section 2 (τⁱ in G1) starts after "ptau", the version and count (12 bytes), the header
+	// section (12 + 44) and its own section header (12): its points are 64 bytes each.
+	g1 := 12 + 12 + 44 + 12
+	type spoiled struct {
+		edit func([]byte) []byte
+		want string
+	}
+	spoil := map[string]spoiled{
+		"a point off the curve": {func(d []byte) []byte { d[g1+64+5] ^= 1; return d }, "G1 point 1"},
+		"τ¹ and τ² swapped": {func(d []byte) []byte {
+			a := append([]byte(nil), d[g1+64:g1+128]...)
+			copy(d[g1+64:g1+128], d[g1+128:g1+192])
+			copy(d[g1+128:g1+192], a)
+			return d
+		}, "not of one τ"},
+		"cut short":          {func(d []byte) []byte { return d[:len(d)-100] }, "EOF"},
+		"not a ptau file":    {func(d []byte) []byte { return append([]byte("ptaX"), d[4:]...) }, "does not start"},
+		"another base field": {func(d []byte) []byte { d[12+12+4] ^= 1; return d }, "base field"},
+	}
+	for name, c := range spoil {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.ptau")
+			if err := os.WriteFile(path, c.edit(append([]byte(nil), data...)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := ReadPtau(path); !errors.Is(err, ErrPtau) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one naming %q", err, c.want)
+			}
+		})
+	}
 }
