@@ -23,6 +23,8 @@ var (
 	ErrNotFound = errors.New("no stored keys")
 	// ErrChecksum: a stored file whose checksum is not the manifest's.
 	ErrChecksum = errors.New("key file checksum mismatch")
+	// ErrCeremonyKeys: a setup asked to replace a ceremony's keys.
+	ErrCeremonyKeys = errors.New("ceremony keys are kept")
 )
 
 const (
@@ -319,6 +321,10 @@ func (s *Store) setup(name, digest string, ccs constraint.ConstraintSystem) (*Ke
 	curve, err := CurveOf(ccs)
 	if err != nil {
 		return nil, err
+	}
+	if m, err := readManifest(s.folder(name, digest)); err == nil && m.Ceremony != nil {
+		return nil, fmt.Errorf("%w: the keys of %s come from ceremony %s; a setup would replace them with development keys: remove them first ('isthmus keys remove %s')",
+			ErrCeremonyKeys, name, m.Ceremony.Transcript, name)
 	}
 	n := ccs.GetNbConstraints()
 	s.log().Info("running Groth16 setup: development keys from local randomness", "circuit", name,

@@ -152,4 +152,12 @@ func TestKeysListShowsCeremonyKeys(t *testing.T) {
 	if err != nil || keys.Manifest.Development {
 		t.Fatalf("load: %+v, %v", keys, err)
 	}
+	// setup --force does not replace them with development keys.
+	if _, err := store.Keys("square", ccs, true); !errors.Is(err, prover.ErrCeremonyKeys) {
+		t.Fatalf("a forced setup over ceremony keys: %v", err)
+	}
+	forced := &prover.Store{Dir: store.Dir, ForceSetup: true}
+	if _, err := forced.Ensure("square", ccs); !errors.Is(err, prover.ErrCeremonyKeys) {
+		t.Fatalf("a forced Ensure over ceremony keys: %v", err)
+	}
 }
