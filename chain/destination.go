@@ -32,6 +32,19 @@ func NewDestination(ctx context.Context, c *Client, addr common.Address) (*Desti
 	return d, err
 }
 
+// Verifiers are the Inbox's batch verifier and the one pending behind its upgrade delay
+// (zero if none).
+func (d *Destination) Verifiers(ctx context.Context) (current, pending common.Address, err error) {
+	opts := &bind.CallOpts{Context: ctx}
+	if current, err = bind.Call(d.bound, opts, d.abi.PackVerifier(), d.abi.UnpackVerifier); err != nil {
+		return current, pending, fmt.Errorf("inbox verifier(): %w", err)
+	}
+	if pending, err = bind.Call(d.bound, opts, d.abi.PackPendingVerifier(), d.abi.UnpackPendingVerifier); err != nil {
+		return current, pending, fmt.Errorf("inbox pendingVerifier(): %w", err)
+	}
+	return current, pending, nil
+}
+
 // DomainState is what the Inbox keeps about one source domain.
 type DomainState = bindings.InboxDomain
 

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"errors"
 	"math/big"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/prover/ceremony"
 )
@@ -91,5 +93,37 @@ func TestCeremonyKeysVerifyOnChain(t *testing.T) {
 	}
 	if verifyBatch(other, stmt) {
 		t.Fatal("a proof under another setup's key verifies")
+	}
+}
+
+// TestCheckDeployedComparesCode: the verifier deployed from a ceremony's key is recognised
+// as that key's; one of another key (a development setup of the same circuit), another
+// config, or an address without code is not.
+func TestCheckDeployedComparesCode(t *testing.T) {
+	k := ceremonyKeys(t)
+	compiled, err := Compile(filepath.Join("..", "contracts"), k.vk, testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, client, key, addr := deployOnChain(t, compiled)
+	if err := CheckDeployed(ctx, client, addr, compiled); err != nil {
+		t.Fatalf("the deployed verifier: %v", err)
+	}
+	for name, other := range map[string]func() (*Compiled, error){
+		"another key": func() (*Compiled, error) {
+			return Compile(filepath.Join("..", "contracts"), setupSqrt(t).vk, testConfig)
+		},
+		"another config": func() (*Compiled, error) { return Compile(filepath.Join("..", "contracts"), k.vk, big.NewInt(7)) },
+	} {
+		c, err := other()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckDeployed(ctx, client, addr, c); !errors.Is(err, ErrNotDeployed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := CheckDeployed(ctx, client, crypto.PubkeyToAddress(key.PublicKey), compiled); !errors.Is(err, ErrNotDeployed) {
+		t.Errorf("an account without code: %v", err)
 	}
 }

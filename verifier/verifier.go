@@ -21,8 +21,10 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/contracts/solc"
@@ -163,6 +165,32 @@ func ContractsDir() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// ErrNotDeployed: the code at an address is not the verifier compiled from the keys.
+var ErrNotDeployed = errors.New("the deployed code is not this verifier")
+
+// CheckDeployed checks that the contract at addr runs exactly the compiled verifier's code:
+// the runtime code its creation code returns (run in an eth_call) against the chain's code
+// at addr. The generated verifier has its key's points and the config as constants, so equal
+// code means the deployed verifier checks proofs under those keys and that config.
+func CheckDeployed(ctx context.Context, c *chain.Client, addr common.Address, compiled *Compiled) error {
+	want, err := c.Eth.CallContract(ctx, ethereum.CallMsg{Data: compiled.Bytecode}, nil)
+	if err != nil {
+		return fmt.Errorf("run the verifier's creation code: %w", err)
+	}
+	got, err := c.Eth.CodeAt(ctx, addr, nil)
+	if err != nil {
+		return fmt.Errorf("code at %s: %w", addr, err)
+	}
+	if len(got) == 0 {
+		return fmt.Errorf("%w: no code at %s", ErrNotDeployed, addr)
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("%w: %s runs %d bytes of code (keccak %s), the verifier of these keys %d (keccak %s)", ErrNotDeployed,
+			addr, len(got), crypto.Keccak256Hash(got), len(want), crypto.Keccak256Hash(want))
+	}
+	return nil
 }
 
 // Deploy deploys a compiled verifier and returns its address: the IBatchVerifier the Inbox

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -213,7 +214,126 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 	f.BoolVar(&allowDevKeys, "allow-development-keys", false, "deploy a verifier from development keys (made by 'isthmus setup': not for value)")
 	f.DurationVar(&delay, "upgrade-delay", 24*time.Hour, "verifier upgrade delay (at least a day)")
 
-	cmd.AddCommand(outbox, inbox)
+	cmd.AddCommand(outbox, inbox, newDeployCheckCmd(out))
+	return cmd
+}
+
+// newDeployCheckCmd checks a deployed Inbox's verifier against the stored keys.
+func newDeployCheckCmd(out io.Writer) *cobra.Command {
+	var rpc, inboxAddr string
+	var timeout time.Duration
+	var store storeFlag
+	cmd := &cobra.Command{
+		Use:   "check --rpc URL --inbox ADDR",
+		Short: "Check that an Inbox's verifier is the one of the stored keys, and whose keys they are",
+		Long: `Reads the Inbox's batch verifier (and the one pending behind its upgrade delay, if any) and
+compares its code with the verifier of the stored keys for the config (the wrap key, the
+allow-list of the leaf kinds' keys and the aggregation keys: the generated verifier holds
+them all as constants). Then lists every circuit of the config with the origin of its keys:
+a ceremony (its transcript hash, to compare with the one the ceremony published) or a
+development setup. Exits 1 if the code differs or any key is a development key.`,
+		Example: `  isthmus deploy check --rpc https://rpc.example --inbox 0x5FbDB2315678afecb367f032d93F642f64180aa3`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rpc == "" || !common.IsHexAddress(inboxAddr) {
+				return usageError(fmt.Errorf("--rpc and --inbox (an address, not %q) are required", inboxAddr))
+			}
+			fail := func(err error) error { return &exitError{code: exitFailure, err: err} }
+			p, err := store.opened()
+			if err != nil {
+				return err
+			}
+			compiled, err := p.Verifier()
+			if err != nil {
+				return fail(err)
+			}
+			ctx, cancel := context.WithTimeout(cmdContext(cmd), timeout)
+			defer cancel()
+			c, err := chain.Dial(ctx, rpc)
+			if err != nil {
+				return fail(err)
+			}
+			defer c.Close()
+			dst, err := chain.NewDestination(ctx, c, common.HexToAddress(inboxAddr))
+			if err != nil {
+				return fail(err)
+			}
+			current, pending, err := dst.Verifiers(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			type key struct {
+				Circuit    string `json:"circuit"`
+				Curve      string `json:"curve"`
+				Origin     string `json:"origin"`
+				Transcript string `json:"transcript,omitempty"`
+			}
+			v := struct {
+				Verifier        common.Address `json:"verifier"`
+				Matches         bool           `json:"matches"`
+				Mismatch        string         `json:"mismatch,omitempty"`
+				Pending         common.Address `json:"pending"`
+				PendingMatches  bool           `json:"pendingMatches"`
+				Config          string         `json:"config"`
+				Keys            []key          `json:"keys"`
+				DevelopmentKeys int            `json:"developmentKeys"`
+			}{Verifier: current, Pending: pending, Config: p.WrapConfig.String()}
+			if err := verifier.CheckDeployed(ctx, c, current, compiled); err != nil {
+				v.Mismatch = err.Error()
+			} else {
+				v.Matches = true
+			}
+			if pending != (common.Address{}) {
+				v.PendingMatches = verifier.CheckDeployed(ctx, c, pending, compiled) == nil
+			}
+			for _, circ := range p.Circuits() {
+				m := circ.Keys.Manifest
+				k := key{Circuit: circ.Name, Curve: m.Curve, Origin: "development"}
+				switch {
+				case m.Ceremony != nil:
+					k.Origin, k.Transcript = "ceremony", m.Ceremony.Transcript
+				case !m.Development:
+					k.Origin = "ceremony"
+				default:
+					v.DevelopmentKeys++
+				}
+				v.Keys = append(v.Keys, k)
+			}
+			err = emit(cmd, out, v, func() error {
+				w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(w, "CIRCUIT\tCURVE\tKEYS\tTRANSCRIPT")
+				for _, k := range v.Keys {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.Circuit, k.Curve, k.Origin, k.Transcript)
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				if v.Matches {
+					fmt.Fprintf(out, "the Inbox's verifier %s is the verifier of these keys (config %s)\n", current, v.Config)
+				} else {
+					fmt.Fprintf(out, "the Inbox's verifier %s is NOT the verifier of these keys: %s\n", current, v.Mismatch)
+				}
+				if pending != (common.Address{}) {
+					fmt.Fprintf(out, "pending verifier %s: matches these keys: %v\n", pending, v.PendingMatches)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			switch {
+			case !v.Matches:
+				return fail(errors.New(v.Mismatch))
+			case v.DevelopmentKeys > 0:
+				return fail(fmt.Errorf("%d of the config's %d keys are development keys (one party's local randomness)", v.DevelopmentKeys, len(v.Keys)))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&rpc, "rpc", "", "JSON-RPC endpoint of the destination chain")
+	cmd.Flags().StringVar(&inboxAddr, "inbox", "", "the Inbox's address")
+	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "give up after this long")
+	store.registerCircuits(cmd)
 	return cmd
 }
 

@@ -141,6 +141,8 @@ func TestCommandsExitCodesAndMessages(t *testing.T) {
 		{[]string{"prove", "--rpc", "http://127.0.0.1:1", "--devnet-attesters"}, exitUsage, "--out, --outbox are required"},
 		{[]string{"deploy", "inbox", "--rpc", "http://127.0.0.1:1", "--domain", "8", "--src-domain", "7", "--outbox", "0x12", "--devnet-deployer"}, exitUsage, "not an address"},
 		{[]string{"setup", "--sync-domain", "1", "--sync-forks", "shanghai2"}, exitUsage, "shanghai2"},
+		{[]string{"deploy", "check", "--rpc", "http://127.0.0.1:1"}, exitUsage, "--inbox"},
+		{[]string{"deploy", "check", "--rpc", "http://127.0.0.1:1", "--inbox", addr, "--key-dir", keys}, exitFailure, "no stored keys"},
 	} {
 		_, err := run(t, c.args...)
 		if got := exitCode(err); got != c.code || err == nil || !strings.Contains(err.Error(), c.want) {

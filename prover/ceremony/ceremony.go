@@ -359,14 +359,19 @@ type Transcript struct {
 // state before it, starting from initial (recomputed by the verifier, never read). want
 // checks each header.
 func verifyChain(paths []string, initial state, want func(Header) error) (state, *Transcript, error) {
+	if len(paths) < 2 {
+		return nil, nil, fmt.Errorf("%w: no contribution after the initial state", ErrTranscript)
+	}
 	t := &Transcript{}
 	prev := initial
-	var initialBody bytes.Buffer
-	if _, err := initial.WriteTo(&initialBody); err != nil {
-		return nil, nil, err
-	}
 	for i, path := range paths {
-		f, err := Read(path)
+		var f *File
+		var err error
+		if i == 0 { // compared byte for byte with the state recomputed here, not decoded
+			f, err = readInitial(path, initial)
+		} else {
+			f, err = Read(path)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -376,25 +381,43 @@ func verifyChain(paths []string, initial state, want func(Header) error) (state,
 		if err := want(f.Header); err != nil {
 			return nil, nil, err
 		}
-		if i == 0 {
-			var body bytes.Buffer
-			if _, err := f.state.WriteTo(&body); err != nil {
-				return nil, nil, err
+		if i > 0 {
+			if err := backendOf(f.Header).verify(prev, f.state); err != nil {
+				return nil, nil, fmt.Errorf("%w: contribution %d (%s, %s): %v", ErrTranscript, i, path, f.Hash, err)
 			}
-			if !bytes.Equal(body.Bytes(), initialBody.Bytes()) {
-				return nil, nil, fmt.Errorf("%w: %s is not the initial state this verifier computes", ErrTranscript, path)
-			}
-		} else if err := backendOf(f.Header).verify(prev, f.state); err != nil {
-			return nil, nil, fmt.Errorf("%w: contribution %d (%s, %s): %v", ErrTranscript, i, path, f.Hash, err)
+			prev = f.state
 		}
 		t.Headers = append(t.Headers, f.Header)
 		t.Hashes = append(t.Hashes, f.Hash)
-		prev = f.state
-	}
-	if len(paths) < 2 {
-		return nil, nil, fmt.Errorf("%w: no contribution after the initial state", ErrTranscript)
 	}
 	return prev, t, nil
+}
+
+// readInitial reads a transcript's first file, whose state must be initial byte for byte,
+// and returns it with initial as its state.
+func readInitial(path string, initial state) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: %w", err)
+	}
+	defer f.Close()
+	fileSum, bodySum := sha256.New(), sha256.New()
+	r := bufio.NewReaderSize(io.TeeReader(f, fileSum), 1<<20)
+	h, err := readHeader(r, path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(bodySum, r); err != nil {
+		return nil, fmt.Errorf("ceremony: %s: %w", path, err)
+	}
+	wantSum := sha256.New()
+	if _, err := initial.WriteTo(wantSum); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(bodySum.Sum(nil), wantSum.Sum(nil)) {
+		return nil, fmt.Errorf("%w: %s is not the initial state this verifier computes", ErrTranscript, path)
+	}
+	return &File{Path: path, Header: h, Hash: hex.EncodeToString(fileSum.Sum(nil)), state: initial}, nil
 }
 
 func backendOf(h Header) backend {
