@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,20 +25,50 @@ const EVMVersion = "cancun"
 // OptimizerRuns tunes the optimizer for frequently called code (send, deliver).
 const OptimizerRuns = 10_000
 
+// ThirdPartyRuns is the optimizer setting of the LayerZero and Hyperlane contracts, as their
+// own builds use: with more runs EndpointV2 would outgrow the 24,576-byte code limit.
+const ThirdPartyRuns = 200
+
 // Package is one Go package of bindings: which contracts it binds, from which source folder.
 type Package struct {
 	Name      string // Go package name
 	Dir       string // output folder, relative to the contracts folder
 	SourceDir string // source folder, relative to the contracts folder
+	// From is the prefix of the source names its contracts are taken from (SourceDir's when
+	// empty): "@" for npm packages that SourceDir's files import.
+	From string
+	// Runs is the optimizer setting (OptimizerRuns when 0); packages of one setting are
+	// compiled together.
+	Runs      int
 	Contracts []string
 }
 
-// Packages lists the binding packages: production contracts, and test doubles kept apart.
+// Packages lists the binding packages: production contracts, test doubles kept apart, and
+// the LayerZero and Hyperlane contracts (from npm, pinned by package-lock.json) that the
+// adapters are tested against.
 var Packages = []Package{
 	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
 		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "TestReentrantRecipient", "ProtocolHarness", "TestOnlyToken",
 	}},
+	// One Go package per set of contracts whose bindings share no type name (both ULNs
+	// return a VersionOutput).
+	{Name: "layerzero", Dir: "thirdparty/layerzero", SourceDir: "thirdparty", From: "@", Runs: ThirdPartyRuns, Contracts: []string{
+		"EndpointV2", "SendUln302",
+	}},
+	{Name: "layerzeroreceive", Dir: "thirdparty/layerzeroreceive", SourceDir: "thirdparty", From: "@", Runs: ThirdPartyRuns, Contracts: []string{
+		"ReceiveUln302",
+	}},
+	{Name: "hyperlane", Dir: "thirdparty/hyperlane", SourceDir: "thirdparty", From: "@", Runs: ThirdPartyRuns, Contracts: []string{
+		"Mailbox", "MerkleTreeHook", "TestRecipient", "HypERC20", "HypERC20Collateral",
+	}},
+}
+
+func (p Package) runs() int {
+	if p.Runs == 0 {
+		return OptimizerRuns
+	}
+	return p.Runs
 }
 
 // Artifact is a compiled contract as committed under contracts/artifacts.
@@ -57,25 +88,47 @@ type Output map[string][]byte
 
 // Generate compiles every source under contractsDir and returns the artifacts and bindings.
 func Generate(contractsDir string) (Output, error) {
-	sources, err := readSources(contractsDir)
-	if err != nil {
-		return nil, err
+	type unit struct {
+		compiled map[string]map[string]solc.Contract
+		version  string
 	}
-	compiled, version, err := solc.Compile(contractsDir, sources, solc.Settings{EVMVersion: EVMVersion, OptimizerRuns: OptimizerRuns})
-	if err != nil {
-		return nil, err
+	units := map[int]*unit{} // by optimizer runs: the packages of one setting compile together
+	for _, pkg := range Packages {
+		if units[pkg.runs()] != nil {
+			continue
+		}
+		var dirs []string
+		for _, p := range Packages {
+			if p.runs() == pkg.runs() && !slices.Contains(dirs, p.SourceDir) {
+				dirs = append(dirs, p.SourceDir)
+			}
+		}
+		sources, err := readSources(contractsDir, dirs)
+		if err != nil {
+			return nil, err
+		}
+		compiled, version, err := solc.Compile(contractsDir, sources, solc.Settings{EVMVersion: EVMVersion, OptimizerRuns: pkg.runs()})
+		if err != nil {
+			return nil, err
+		}
+		units[pkg.runs()] = &unit{compiled, version}
 	}
 	out := Output{}
 	for _, pkg := range Packages {
+		u := units[pkg.runs()]
+		from := pkg.From
+		if from == "" {
+			from = pkg.SourceDir + "/"
+		}
 		var types, abis, bins []string
 		for _, name := range pkg.Contracts {
-			src, c, ok := find(compiled, pkg.SourceDir, name)
+			src, c, ok := find(u.compiled, from, name)
 			if !ok {
-				return nil, fmt.Errorf("contract %s not found under %s", name, pkg.SourceDir)
+				return nil, fmt.Errorf("contract %s not found under %s", name, from)
 			}
 			art := Artifact{
-				ContractName: name, SourceName: src, Compiler: version, EVMVersion: EVMVersion,
-				OptimizerRuns: OptimizerRuns, ABI: c.ABI,
+				ContractName: name, SourceName: src, Compiler: u.version, EVMVersion: EVMVersion,
+				OptimizerRuns: pkg.runs(), ABI: c.ABI,
 				Bytecode: "0x" + c.EVM.Bytecode.Object, DeployedBytecode: "0x" + c.EVM.DeployedBytecode.Object,
 			}
 			data, err := json.MarshalIndent(art, "", "  ")
@@ -123,9 +176,9 @@ func Diff(contractsDir string, out Output) []string {
 	return stale
 }
 
-func readSources(contractsDir string) (map[string]string, error) {
+func readSources(contractsDir string, dirs []string) (map[string]string, error) {
 	sources := map[string]string{}
-	for _, dir := range []string{"src", "test"} {
+	for _, dir := range dirs {
 		err := filepath.WalkDir(filepath.Join(contractsDir, dir), func(path string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() || !strings.HasSuffix(path, ".sol") {
 				return err
@@ -148,10 +201,10 @@ func readSources(contractsDir string) (map[string]string, error) {
 	return sources, nil
 }
 
-// find looks contract name up among the sources under dir.
-func find(compiled map[string]map[string]solc.Contract, dir, name string) (string, solc.Contract, bool) {
+// find looks contract name up among the sources whose name starts with prefix.
+func find(compiled map[string]map[string]solc.Contract, prefix, name string) (string, solc.Contract, bool) {
 	for src, contracts := range compiled {
-		if c, ok := contracts[name]; ok && strings.HasPrefix(src, dir+"/") {
+		if c, ok := contracts[name]; ok && strings.HasPrefix(src, prefix) {
 			return src, c, true
 		}
 	}
