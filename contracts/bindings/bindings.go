@@ -2967,6 +2967,1625 @@ func (inbox *Inbox) UnpackWrongOutboxError(raw []byte) (*InboxWrongOutbox, error
 	return out, nil
 }
 
+// IsthmusHyperlaneHookMetaData contains all meta data concerning the IsthmusHyperlaneHook contract.
+var IsthmusHyperlaneHookMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"address\",\"name\":\"mailbox\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"destinationDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"ism\",\"type\":\"address\"},{\"internalType\":\"contractOutbox\",\"name\":\"_outbox\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_isthmusDestination\",\"type\":\"uint32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"ValueNotCarried\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"_hook\",\"type\":\"address\"}],\"name\":\"HookSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"uint8\",\"name\":\"version\",\"type\":\"uint8\"}],\"name\":\"Initialized\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"_ism\",\"type\":\"address\"}],\"name\":\"IsmSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"previousOwner\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"OwnershipTransferred\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"HANDLE_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"PACKAGE_VERSION\",\"outputs\":[{\"internalType\":\"string\",\"name\":\"\",\"type\":\"string\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"destinationDomain\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"hook\",\"outputs\":[{\"internalType\":\"contractIPostDispatchHook\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"hookType\",\"outputs\":[{\"internalType\":\"uint8\",\"name\":\"\",\"type\":\"uint8\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"interchainSecurityModule\",\"outputs\":[{\"internalType\":\"contractIInterchainSecurityModule\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"ism\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"isthmusDestination\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"localDomain\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"mailbox\",\"outputs\":[{\"internalType\":\"contractIMailbox\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"outbox\",\"outputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"metadata\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"postDispatch\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"metadata\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"quoteDispatch\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"renounceOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_hook\",\"type\":\"address\"}],\"name\":\"setHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_module\",\"type\":\"address\"}],\"name\":\"setInterchainSecurityModule\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"metadata\",\"type\":\"bytes\"}],\"name\":\"supportsMetadata\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	ID:  "IsthmusHyperlaneHook",
+	Bin: "0x610140604052348015610010575f5ffd5b50604051611a12380380611a1283398101604081905261002f91610277565b84846001600160a01b03851682806001600160a01b0381163b6100995760405162461bcd60e51b815260206004820152601e60248201527f4d61696c626f78436c69656e743a20696e76616c6964206d61696c626f78000060448201526064015b60405180910390fd5b6001600160a01b03821660808190526040805163234d8e3d60e21b81529051638d3638f4916004808201926020929091908290030181865afa1580156100e1573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061010591906102df565b63ffffffff1660a052610117336101f7565b508190506101635760405162461bcd60e51b815260206004820152602660248201525f5160206119f25f395f51905f5260448201526569642049534d60d01b6064820152608401610090565b8163ffffffff165f036101cb5760405162461bcd60e51b815260206004820152603560248201525f5160206119f25f395f51905f5260448201527f69642064657374696e6174696f6e20646f6d61696e00000000000000000000006064820152608401610090565b60c05263ffffffff90811660e0526001600160a01b0390931661010052501661012052506102ff915050565b603380546001600160a01b038381166001600160a01b0319831681179093556040519116919082907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0905f90a35050565b6001600160a01b038116811461025c575f5ffd5b50565b805163ffffffff81168114610272575f5ffd5b919050565b5f5f5f5f5f60a0868803121561028b575f5ffd5b855161029681610248565b94506102a46020870161025f565b935060408601516102b481610248565b60608701519093506102c581610248565b91506102d36080870161025f565b90509295509295909350565b5f602082840312156102ef575f5ffd5b6102f88261025f565b9392505050565b60805160a05160c05160e05161010051610120516116896103695f395f81816103970152610e2201525f81816103ca0152610de601525f818161018601526109d201525f81816101f20152610e4601525f61029801525f81816103fd0152610c9901526116895ff3fe60806040526004361061013d575f3560e01c806393c44847116100bb578063d5438eae11610071578063e445e7dd11610057578063e445e7dd14610449578063e5320bb914610464578063f2fde38b14610493575f5ffd5b8063d5438eae146103ec578063de523cf31461041f575f5ffd5b8063bab41b7b116100a1578063bab41b7b14610358578063cc3f8bb614610386578063ce11e6ab146103b9575f5ffd5b806393c44847146102e4578063aaccd23014610339575f5ffd5b80634deefab2116101105780637f5a7c7b116100f65780637f5a7c7b146102365780638d3638f4146102875780638da5cb5b146102ba575f5ffd5b80634deefab2146101e1578063715018a614610222575f5ffd5b8063086011b9146101415780630e72cc06146101565780632858c55a146101755780633dfd3873146101c2575b5f5ffd5b61015461014f3660046112a3565b6104b2565b005b348015610161575f5ffd5b5061015461017036600461130f565b610545565b348015610180575f5ffd5b506101a87f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff90911681526020015b60405180910390f35b3480156101cd575f5ffd5b506101546101dc36600461130f565b610674565b3480156101ec575f5ffd5b506102147f000000000000000000000000000000000000000000000000000000000000000081565b6040519081526020016101b9565b34801561022d575f5ffd5b5061015461079b565b348015610241575f5ffd5b506065546102629073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff90911681526020016101b9565b348015610292575f5ffd5b506101a87f000000000000000000000000000000000000000000000000000000000000000081565b3480156102c5575f5ffd5b5060335473ffffffffffffffffffffffffffffffffffffffff16610262565b3480156102ef575f5ffd5b5061032c6040518060400160405280600681526020017f31322e312e30000000000000000000000000000000000000000000000000000081525081565b6040516101b9919061138e565b348015610344575f5ffd5b506102146103533660046112a3565b6107ae565b348015610363575f5ffd5b5061036d61ea6081565b60405167ffffffffffffffff90911681526020016101b9565b348015610391575f5ffd5b506101a87f000000000000000000000000000000000000000000000000000000000000000081565b3480156103c4575f5ffd5b506102627f000000000000000000000000000000000000000000000000000000000000000081565b3480156103f7575f5ffd5b506102627f000000000000000000000000000000000000000000000000000000000000000081565b34801561042a575f5ffd5b5060665473ffffffffffffffffffffffffffffffffffffffff16610262565b348015610454575f5ffd5b50604051600681526020016101b9565b34801561046f575f5ffd5b5061048361047e3660046113a0565b610835565b60405190151581526020016101b9565b34801561049e575f5ffd5b506101546104ad36600461130f565b610877565b6104bc8484610835565b6105335760405162461bcd60e51b815260206004820152603260248201527f4162737472616374506f73744469737061746368486f6f6b3a20696e76616c6960448201527f64206d657461646174612076617269616e74000000000000000000000000000060648201526084015b60405180910390fd5b61053f84848484610914565b50505050565b8073ffffffffffffffffffffffffffffffffffffffff81163b15158061057f575073ffffffffffffffffffffffffffffffffffffffff8116155b6105f15760405162461bcd60e51b815260206004820152602760248201527f4d61696c626f78436c69656e743a20696e76616c696420636f6e74726163742060448201527f73657474696e6700000000000000000000000000000000000000000000000000606482015260840161052a565b6105f9610b39565b606680547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff84169081179091556040519081527fc47cbcc588c67679e52261c45cc315e56562f8d0ccaba16facb9093ff9498799906020015b60405180910390a15050565b8073ffffffffffffffffffffffffffffffffffffffff81163b1515806106ae575073ffffffffffffffffffffffffffffffffffffffff8116155b6107205760405162461bcd60e51b815260206004820152602760248201527f4d61696c626f78436c69656e743a20696e76616c696420636f6e74726163742060448201527f73657474696e6700000000000000000000000000000000000000000000000000606482015260840161052a565b610728610b39565b606580547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff84169081179091556040519081527f4eab7b127c764308788622363ad3e9532de3dfba7845bd4f84c125a22544255a90602001610668565b6107a3610b39565b6107ac5f610ba0565b565b5f6107b98585610835565b61082b5760405162461bcd60e51b815260206004820152603260248201527f4162737472616374506f73744469737061746368486f6f6b3a20696e76616c6960448201527f64206d657461646174612076617269616e740000000000000000000000000000606482015260840161052a565b5f95945050505050565b5f80610842848483610c16565b73ffffffffffffffffffffffffffffffffffffffff161461086457505f610871565b61086e8383610c69565b90505b92915050565b61087f610b39565b73ffffffffffffffffffffffffffffffffffffffff81166109085760405162461bcd60e51b815260206004820152602660248201527f4f776e61626c653a206e6577206f776e657220697320746865207a65726f206160448201527f6464726573730000000000000000000000000000000000000000000000000000606482015260840161052a565b61091181610ba0565b50565b5f61095383838080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610c8a92505050565b905061095e81610c95565b6109d05760405162461bcd60e51b815260206004820152603860248201527f41627374726163744d657373616765496441757468486f6f6b3a206d6573736160448201527f6765206e6f74206c617465737420646973706174636865640000000000000000606482015260840161052a565b7f000000000000000000000000000000000000000000000000000000000000000063ffffffff16610a018484610d2b565b63ffffffff1614610a7a5760405162461bcd60e51b815260206004820152603560248201527f41627374726163744d657373616765496441757468486f6f6b3a20696e76616c60448201527f69642064657374696e6174696f6e20646f6d61696e0000000000000000000000606482015260840161052a565b7f8000000000000000000000000000000000000000000000000000000000000000610aa686865f610d4d565b10610b195760405162461bcd60e51b815260206004820152603e60248201527f41627374726163744d657373616765496441757468486f6f6b3a206d7367566160448201527f6c7565206d757374206265206c657373207468616e2032202a2a203235350000606482015260840161052a565b610b2585858585610d9b565b610b328585858547610f33565b5050505050565b60335473ffffffffffffffffffffffffffffffffffffffff1633146107ac5760405162461bcd60e51b815260206004820181905260248201527f4f776e61626c653a2063616c6c6572206973206e6f7420746865206f776e6572604482015260640161052a565b6033805473ffffffffffffffffffffffffffffffffffffffff8381167fffffffffffffffffffffffff0000000000000000000000000000000000000000831681179093556040519116919082907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0905f90a35050565b5f610c23605660146113df565b60ff16831015610c34575080610c62565b83605684610c438260146113df565b60ff1692610c539392919061141d565b610c5c91611444565b60601c90505b9392505050565b5f81158061086e57506001610c7e8484611003565b61ffff16149392505050565b805160209091012090565b5f817f000000000000000000000000000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff1663134fbb4f6040518163ffffffff1660e01b8152600401602060405180830381865afa158015610d00573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610d2491906114aa565b1492915050565b5f610d3a602d6029848661141d565b610d43916114c1565b60e01c9392505050565b5f610d5a600260206113df565b60ff16831015610d6b575080610c62565b83600284610d7a8260206113df565b60ff1692610d8a9392919061141d565b610d9391611526565b949350505050565b5f610da7858583610d4d565b90508015610de4576040517fab2f1b150000000000000000000000000000000000000000000000000000000081526004810182905260240161052a565b7f000000000000000000000000000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff16635852af0c7f0000000000000000000000000000000000000000000000000000000000000000610e6a7f0000000000000000000000000000000000000000000000000000000000000000611051565b61ea60610eab88888080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610c8a92505050565b604051602001610ebd91815260200190565b6040516020818303038152906040526040518563ffffffff1660e01b8152600401610eeb9493929190611562565b60408051808303815f875af1158015610f06573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610f2a91906115b6565b50505050505050565b8015610b32575f610f50610f4785856110df565b879087906110f2565b905073ffffffffffffffffffffffffffffffffffffffff8116610fdb5760405162461bcd60e51b815260206004820152602b60248201527f4162737472616374506f73744469737061746368486f6f6b3a206e6f2072656660448201527f756e642061646472657373000000000000000000000000000000000000000000606482015260840161052a565b610ffb73ffffffffffffffffffffffffffffffffffffffff82168361111f565b505050505050565b5f61100f8160026113df565b60ff1682101561102057505f610871565b825f8361102e8260026113df565b60ff169261103e9392919061141d565b611047916115ee565b60f01c9392505050565b5f73ffffffffffffffffffffffffffffffffffffffff8211156110db5760405162461bcd60e51b8152602060048201526024808201527f5479706543617374733a2062797465733332546f41646472657373206f76657260448201527f666c6f7700000000000000000000000000000000000000000000000000000000606482015260840161052a565b5090565b5f61086e6110ed8484611246565b611051565b5f6110ff604260146113df565b60ff16831015611110575080610c62565b83604284610c438260146113df565b8047101561116f5760405162461bcd60e51b815260206004820152601d60248201527f416464726573733a20696e73756666696369656e742062616c616e6365000000604482015260640161052a565b5f8273ffffffffffffffffffffffffffffffffffffffff16826040515f6040518083038185875af1925050503d805f81146111c5576040519150601f19603f3d011682016040523d82523d5f602084013e6111ca565b606091505b50509050806112415760405162461bcd60e51b815260206004820152603a60248201527f416464726573733a20756e61626c6520746f2073656e642076616c75652c207260448201527f6563697069656e74206d61792068617665207265766572746564000000000000606482015260840161052a565b505050565b5f61125560296009848661141d565b61086e91611526565b5f5f83601f84011261126e575f5ffd5b50813567ffffffffffffffff811115611285575f5ffd5b60208301915083602082850101111561129c575f5ffd5b9250929050565b5f5f5f5f604085870312156112b6575f5ffd5b843567ffffffffffffffff8111156112cc575f5ffd5b6112d88782880161125e565b909550935050602085013567ffffffffffffffff8111156112f7575f5ffd5b6113038782880161125e565b95989497509550505050565b5f6020828403121561131f575f5ffd5b813573ffffffffffffffffffffffffffffffffffffffff81168114610c62575f5ffd5b5f81518084528060208401602086015e5f6020828601015260207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011685010191505092915050565b602081525f61086e6020830184611342565b5f5f602083850312156113b1575f5ffd5b823567ffffffffffffffff8111156113c7575f5ffd5b6113d38582860161125e565b90969095509350505050565b60ff8181168382160190811115610871577f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b5f5f8585111561142b575f5ffd5b83861115611437575f5ffd5b5050820193919092039150565b80357fffffffffffffffffffffffffffffffffffffffff00000000000000000000000081169060148410156114a3577fffffffffffffffffffffffffffffffffffffffff000000000000000000000000808560140360031b1b82161691505b5092915050565b5f602082840312156114ba575f5ffd5b5051919050565b80357fffffffff0000000000000000000000000000000000000000000000000000000081169060048410156114a3577fffffffff00000000000000000000000000000000000000000000000000000000808560040360031b1b82161691505092915050565b80356020831015610871577fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff602084900360031b1b1692915050565b63ffffffff8516815273ffffffffffffffffffffffffffffffffffffffff8416602082015267ffffffffffffffff83166040820152608060608201525f6115ac6080830184611342565b9695505050505050565b5f5f604083850312156115c7575f5ffd5b825167ffffffffffffffff811681146115de575f5ffd5b6020939093015192949293505050565b80357fffff00000000000000000000000000000000000000000000000000000000000081169060028410156114a3577fffff000000000000000000000000000000000000000000000000000000000000808560020360031b1b8216169150509291505056fea2646970667358221220eafc97a24026acb62150cf39a0eae06474766b4d19527aa2731f7494d743e9c864736f6c634300081e003341627374726163744d657373616765496441757468486f6f6b3a20696e76616c",
+}
+
+// IsthmusHyperlaneHook is an auto generated Go binding around an Ethereum contract.
+type IsthmusHyperlaneHook struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *IsthmusHyperlaneHook) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewIsthmusHyperlaneHook creates a new instance of IsthmusHyperlaneHook.
+func NewIsthmusHyperlaneHook() *IsthmusHyperlaneHook {
+	parsed, err := IsthmusHyperlaneHookMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &IsthmusHyperlaneHook{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *IsthmusHyperlaneHook) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackConstructor is the Go binding used to pack the parameters required for
+// contract deployment.
+//
+// Solidity: constructor(address mailbox, uint32 destinationDomain, address ism, address _outbox, uint32 _isthmusDestination) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackConstructor(mailbox common.Address, destinationDomain uint32, ism common.Address, _outbox common.Address, _isthmusDestination uint32) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("", mailbox, destinationDomain, ism, _outbox, _isthmusDestination)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// PackHANDLEGAS is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xbab41b7b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function HANDLE_GAS() view returns(uint64)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackHANDLEGAS() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("HANDLE_GAS")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHANDLEGAS is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xbab41b7b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function HANDLE_GAS() view returns(uint64)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackHANDLEGAS() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("HANDLE_GAS")
+}
+
+// UnpackHANDLEGAS is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xbab41b7b.
+//
+// Solidity: function HANDLE_GAS() view returns(uint64)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackHANDLEGAS(data []byte) (uint64, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("HANDLE_GAS", data)
+	if err != nil {
+		return *new(uint64), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint64)).(*uint64)
+	return out0, nil
+}
+
+// PackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x93c44847.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackPACKAGEVERSION() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("PACKAGE_VERSION")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x93c44847.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackPACKAGEVERSION() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("PACKAGE_VERSION")
+}
+
+// UnpackPACKAGEVERSION is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x93c44847.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackPACKAGEVERSION(data []byte) (string, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("PACKAGE_VERSION", data)
+	if err != nil {
+		return *new(string), err
+	}
+	out0 := *abi.ConvertType(out[0], new(string)).(*string)
+	return out0, nil
+}
+
+// PackDestinationDomain is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x2858c55a.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function destinationDomain() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackDestinationDomain() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("destinationDomain")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackDestinationDomain is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x2858c55a.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function destinationDomain() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackDestinationDomain() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("destinationDomain")
+}
+
+// UnpackDestinationDomain is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x2858c55a.
+//
+// Solidity: function destinationDomain() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackDestinationDomain(data []byte) (uint32, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("destinationDomain", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
+}
+
+// PackHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7f5a7c7b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function hook() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackHook() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("hook")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7f5a7c7b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function hook() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackHook() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("hook")
+}
+
+// UnpackHook is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x7f5a7c7b.
+//
+// Solidity: function hook() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackHook(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("hook", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackHookType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe445e7dd.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function hookType() pure returns(uint8)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackHookType() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("hookType")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHookType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe445e7dd.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function hookType() pure returns(uint8)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackHookType() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("hookType")
+}
+
+// UnpackHookType is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xe445e7dd.
+//
+// Solidity: function hookType() pure returns(uint8)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackHookType(data []byte) (uint8, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("hookType", data)
+	if err != nil {
+		return *new(uint8), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint8)).(*uint8)
+	return out0, nil
+}
+
+// PackInterchainSecurityModule is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xde523cf3.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function interchainSecurityModule() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackInterchainSecurityModule() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("interchainSecurityModule")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackInterchainSecurityModule is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xde523cf3.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function interchainSecurityModule() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackInterchainSecurityModule() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("interchainSecurityModule")
+}
+
+// UnpackInterchainSecurityModule is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xde523cf3.
+//
+// Solidity: function interchainSecurityModule() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackInterchainSecurityModule(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("interchainSecurityModule", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackIsm is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4deefab2.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function ism() view returns(bytes32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackIsm() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("ism")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackIsm is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4deefab2.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function ism() view returns(bytes32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackIsm() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("ism")
+}
+
+// UnpackIsm is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x4deefab2.
+//
+// Solidity: function ism() view returns(bytes32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackIsm(data []byte) ([32]byte, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("ism", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
+}
+
+// PackIsthmusDestination is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xcc3f8bb6.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function isthmusDestination() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackIsthmusDestination() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("isthmusDestination")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackIsthmusDestination is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xcc3f8bb6.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function isthmusDestination() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackIsthmusDestination() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("isthmusDestination")
+}
+
+// UnpackIsthmusDestination is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xcc3f8bb6.
+//
+// Solidity: function isthmusDestination() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackIsthmusDestination(data []byte) (uint32, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("isthmusDestination", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
+}
+
+// PackLocalDomain is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x8d3638f4.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function localDomain() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackLocalDomain() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("localDomain")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackLocalDomain is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x8d3638f4.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function localDomain() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackLocalDomain() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("localDomain")
+}
+
+// UnpackLocalDomain is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x8d3638f4.
+//
+// Solidity: function localDomain() view returns(uint32)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackLocalDomain(data []byte) (uint32, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("localDomain", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
+}
+
+// PackMailbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xd5438eae.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function mailbox() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackMailbox() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("mailbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackMailbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xd5438eae.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function mailbox() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackMailbox() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("mailbox")
+}
+
+// UnpackMailbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xd5438eae.
+//
+// Solidity: function mailbox() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackMailbox(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("mailbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackOutbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xce11e6ab.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function outbox() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackOutbox() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("outbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackOutbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xce11e6ab.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function outbox() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackOutbox() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("outbox")
+}
+
+// UnpackOutbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xce11e6ab.
+//
+// Solidity: function outbox() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackOutbox(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("outbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackOwner is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x8da5cb5b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function owner() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackOwner() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("owner")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackOwner is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x8da5cb5b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function owner() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackOwner() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("owner")
+}
+
+// UnpackOwner is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x8da5cb5b.
+//
+// Solidity: function owner() view returns(address)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackOwner(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("owner", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackPostDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x086011b9.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function postDispatch(bytes metadata, bytes message) payable returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackPostDispatch(metadata []byte, message []byte) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("postDispatch", metadata, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPostDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x086011b9.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function postDispatch(bytes metadata, bytes message) payable returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackPostDispatch(metadata []byte, message []byte) ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("postDispatch", metadata, message)
+}
+
+// PackQuoteDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xaaccd230.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function quoteDispatch(bytes metadata, bytes message) view returns(uint256)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackQuoteDispatch(metadata []byte, message []byte) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("quoteDispatch", metadata, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackQuoteDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xaaccd230.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function quoteDispatch(bytes metadata, bytes message) view returns(uint256)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackQuoteDispatch(metadata []byte, message []byte) ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("quoteDispatch", metadata, message)
+}
+
+// UnpackQuoteDispatch is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xaaccd230.
+//
+// Solidity: function quoteDispatch(bytes metadata, bytes message) view returns(uint256)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackQuoteDispatch(data []byte) (*big.Int, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("quoteDispatch", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackRenounceOwnership is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x715018a6.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function renounceOwnership() returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackRenounceOwnership() []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("renounceOwnership")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackRenounceOwnership is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x715018a6.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function renounceOwnership() returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackRenounceOwnership() ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("renounceOwnership")
+}
+
+// PackSetHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3dfd3873.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setHook(address _hook) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackSetHook(hook common.Address) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("setHook", hook)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3dfd3873.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setHook(address _hook) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackSetHook(hook common.Address) ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("setHook", hook)
+}
+
+// PackSetInterchainSecurityModule is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x0e72cc06.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setInterchainSecurityModule(address _module) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackSetInterchainSecurityModule(module common.Address) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("setInterchainSecurityModule", module)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetInterchainSecurityModule is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x0e72cc06.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setInterchainSecurityModule(address _module) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackSetInterchainSecurityModule(module common.Address) ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("setInterchainSecurityModule", module)
+}
+
+// PackSupportsMetadata is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe5320bb9.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function supportsMetadata(bytes metadata) view returns(bool)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackSupportsMetadata(metadata []byte) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("supportsMetadata", metadata)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSupportsMetadata is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe5320bb9.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function supportsMetadata(bytes metadata) view returns(bool)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackSupportsMetadata(metadata []byte) ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("supportsMetadata", metadata)
+}
+
+// UnpackSupportsMetadata is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xe5320bb9.
+//
+// Solidity: function supportsMetadata(bytes metadata) view returns(bool)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackSupportsMetadata(data []byte) (bool, error) {
+	out, err := isthmusHyperlaneHook.abi.Unpack("supportsMetadata", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// PackTransferOwnership is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf2fde38b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function transferOwnership(address newOwner) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) PackTransferOwnership(newOwner common.Address) []byte {
+	enc, err := isthmusHyperlaneHook.abi.Pack("transferOwnership", newOwner)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackTransferOwnership is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf2fde38b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function transferOwnership(address newOwner) returns()
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) TryPackTransferOwnership(newOwner common.Address) ([]byte, error) {
+	return isthmusHyperlaneHook.abi.Pack("transferOwnership", newOwner)
+}
+
+// IsthmusHyperlaneHookHookSet represents a HookSet event raised by the IsthmusHyperlaneHook contract.
+type IsthmusHyperlaneHookHookSet struct {
+	Hook common.Address
+	Raw  *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneHookHookSetEventName = "HookSet"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneHookHookSet) ContractEventName() string {
+	return IsthmusHyperlaneHookHookSetEventName
+}
+
+// UnpackHookSetEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event HookSet(address _hook)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackHookSetEvent(log *types.Log) (*IsthmusHyperlaneHookHookSet, error) {
+	event := "HookSet"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneHook.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneHookHookSet)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneHook.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneHook.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusHyperlaneHookInitialized represents a Initialized event raised by the IsthmusHyperlaneHook contract.
+type IsthmusHyperlaneHookInitialized struct {
+	Version uint8
+	Raw     *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneHookInitializedEventName = "Initialized"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneHookInitialized) ContractEventName() string {
+	return IsthmusHyperlaneHookInitializedEventName
+}
+
+// UnpackInitializedEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event Initialized(uint8 version)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackInitializedEvent(log *types.Log) (*IsthmusHyperlaneHookInitialized, error) {
+	event := "Initialized"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneHook.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneHookInitialized)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneHook.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneHook.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusHyperlaneHookIsmSet represents a IsmSet event raised by the IsthmusHyperlaneHook contract.
+type IsthmusHyperlaneHookIsmSet struct {
+	Ism common.Address
+	Raw *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneHookIsmSetEventName = "IsmSet"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneHookIsmSet) ContractEventName() string {
+	return IsthmusHyperlaneHookIsmSetEventName
+}
+
+// UnpackIsmSetEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event IsmSet(address _ism)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackIsmSetEvent(log *types.Log) (*IsthmusHyperlaneHookIsmSet, error) {
+	event := "IsmSet"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneHook.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneHookIsmSet)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneHook.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneHook.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusHyperlaneHookOwnershipTransferred represents a OwnershipTransferred event raised by the IsthmusHyperlaneHook contract.
+type IsthmusHyperlaneHookOwnershipTransferred struct {
+	PreviousOwner common.Address
+	NewOwner      common.Address
+	Raw           *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneHookOwnershipTransferredEventName = "OwnershipTransferred"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneHookOwnershipTransferred) ContractEventName() string {
+	return IsthmusHyperlaneHookOwnershipTransferredEventName
+}
+
+// UnpackOwnershipTransferredEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event OwnershipTransferred(address indexed previousOwner, address indexed newOwner)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackOwnershipTransferredEvent(log *types.Log) (*IsthmusHyperlaneHookOwnershipTransferred, error) {
+	event := "OwnershipTransferred"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneHook.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneHookOwnershipTransferred)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneHook.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneHook.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// UnpackError attempts to decode the provided error data using user-defined
+// error definitions.
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], isthmusHyperlaneHook.abi.Errors["ValueNotCarried"].ID.Bytes()[:4]) {
+		return isthmusHyperlaneHook.UnpackValueNotCarriedError(raw[4:])
+	}
+	return nil, errors.New("Unknown error")
+}
+
+// IsthmusHyperlaneHookValueNotCarried represents a ValueNotCarried error raised by the IsthmusHyperlaneHook contract.
+type IsthmusHyperlaneHookValueNotCarried struct {
+	MsgValue *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error ValueNotCarried(uint256 msgValue)
+func IsthmusHyperlaneHookValueNotCarriedErrorID() common.Hash {
+	return common.HexToHash("0xab2f1b150bf385e0e96d1e82423588bdb548b44b80db7a3fd470eadcbd6625fe")
+}
+
+// UnpackValueNotCarriedError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error ValueNotCarried(uint256 msgValue)
+func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackValueNotCarriedError(raw []byte) (*IsthmusHyperlaneHookValueNotCarried, error) {
+	out := new(IsthmusHyperlaneHookValueNotCarried)
+	if err := isthmusHyperlaneHook.abi.UnpackIntoInterface(out, "ValueNotCarried", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmMetaData contains all meta data concerning the IsthmusHyperlaneIsm contract.
+var IsthmusHyperlaneIsmMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_inbox\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_isthmusOrigin\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"_origin\",\"type\":\"uint32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"AlreadyVerified\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"hook\",\"type\":\"address\"}],\"name\":\"HookSet\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotInbox\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"name\":\"WrongSource\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"hook\",\"type\":\"address\"}],\"name\":\"HookLinked\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"uint8\",\"name\":\"version\",\"type\":\"uint8\"}],\"name\":\"Initialized\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"ReceivedMessage\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"PACKAGE_VERSION\",\"outputs\":[{\"internalType\":\"string\",\"name\":\"\",\"type\":\"string\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VERIFIED_MASK_INDEX\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"authorizedHook\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"hook\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"isVerified\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"isthmusOrigin\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"moduleType\",\"outputs\":[{\"internalType\":\"uint8\",\"name\":\"\",\"type\":\"uint8\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"origin\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"preVerifyMessage\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"_hook\",\"type\":\"bytes32\"}],\"name\":\"setAuthorizedHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_hook\",\"type\":\"address\"}],\"name\":\"setHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"verifiedMessages\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"verifiedAndValue\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"verify\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	ID:  "IsthmusHyperlaneIsm",
+	Bin: "0x610100604052348015610010575f5ffd5b50604051610fb3380380610fb383398101604081905261002f91610134565b6001600160a01b03831660805263ffffffff80831660a052811660e0523360c052610058610060565b505050610181565b5f54610100900460ff16156100cb5760405162461bcd60e51b815260206004820152602760248201527f496e697469616c697a61626c653a20636f6e747261637420697320696e697469604482015266616c697a696e6760c81b606482015260840160405180910390fd5b5f5460ff9081161461011a575f805460ff191660ff9081179091556040519081527f7f26b83ff96e1f2b6a682f133852f6798a09c465da95921460cefb38474024989060200160405180910390a15b565b805163ffffffff8116811461012f575f5ffd5b919050565b5f5f5f60608486031215610146575f5ffd5b83516001600160a01b038116811461015c575f5ffd5b925061016a6020850161011c565b91506101786040850161011c565b90509250925092565b60805160a05160c05160e051610dea6101c95f395f818161023f01526109f301525f61039601525f81816101a601526107d601525f818161035c015261077b0152610dea5ff3fe6080604052600436106100e4575f3560e01c8063938b5f3211610087578063e61b2cc811610057578063e61b2cc8146102fa578063f313ac8c14610319578063f7e83aee1461032c578063fb0e722b1461034b575f5ffd5b8063938b5f321461022e57806393c4484714610261578063c0762af5146102b6578063c9941806146102cb575f5ffd5b80634c89ca95116100c25780634c89ca951461015b5780636465e69f1461017a5780637d8b5aa6146101955780637f5a7c7b146101dd575f5ffd5b8063273dca2f146100e85780633cf7f1d41461010f5780633dfd38731461013a575b5f5ffd5b3480156100f3575f5ffd5b506100fc60ff81565b6040519081526020015b60405180910390f35b34801561011a575f5ffd5b506100fc610129366004610a70565b60016020525f908152604090205481565b348015610145575f5ffd5b50610159610154366004610aaf565b61037e565b005b348015610166575f5ffd5b50610159610175366004610a70565b6104e3565b348015610185575f5ffd5b5060405160068152602001610106565b3480156101a0575f5ffd5b506101c87f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff9091168152602001610106565b3480156101e8575f5ffd5b506003546102099073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff9091168152602001610106565b348015610239575f5ffd5b506101c87f000000000000000000000000000000000000000000000000000000000000000081565b34801561026c575f5ffd5b506102a96040518060400160405280600681526020017f31322e312e30000000000000000000000000000000000000000000000000000081525081565b6040516101069190610acf565b3480156102c1575f5ffd5b506100fc60025481565b3480156102d6575f5ffd5b506102ea6102e5366004610b67565b6106fa565b6040519015158152602001610106565b348015610305575f5ffd5b50610159610314366004610ba6565b610763565b610159610327366004610c2f565b610968565b348015610337575f5ffd5b506102ea610346366004610c4f565b6109f0565b348015610356575f5ffd5b506102097f000000000000000000000000000000000000000000000000000000000000000081565b3373ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000161415806103da575060035473ffffffffffffffffffffffffffffffffffffffff1615155b806103f9575073ffffffffffffffffffffffffffffffffffffffff8116155b15610451576003546040517f4eab7b1200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff90911660048201526024015b60405180910390fd5b600380547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff831690811790915560025560405173ffffffffffffffffffffffffffffffffffffffff821681527fb1135a0f61795f32b9fbbc86c18e6f65000ee37c91c4cdbe51809258fa9d20a49060200160405180910390a150565b5f54610100900460ff161580801561050157505f54600160ff909116105b8061051a5750303b15801561051a57505f5460ff166001145b6105a6576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152602e60248201527f496e697469616c697a61626c653a20636f6e747261637420697320616c72656160448201527f647920696e697469616c697a65640000000000000000000000000000000000006064820152608401610448565b5f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff001660011790558015610602575f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00ff166101001790555b8161068f576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152603760248201527f41627374726163744d6573736167654964417574686f72697a656449736d3a2060448201527f696e76616c696420617574686f72697a656420686f6f6b0000000000000000006064820152608401610448565b600282905580156106f6575f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00ff169055604051600181527f7f26b83ff96e1f2b6a682f133852f6798a09c465da95921460cefb38474024989060200160405180910390a15b5050565b5f5f61073a84848080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610a4392505050565b5f8181526001602052604090205490915061075b9060ff1c60019081161490565b949350505050565b3373ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016146107d4576040517f3afbef73000000000000000000000000000000000000000000000000000000008152336004820152602401610448565b7f000000000000000000000000000000000000000000000000000000000000000063ffffffff168563ffffffff1614158061082a575060035473ffffffffffffffffffffffffffffffffffffffff858116911614155b80610849575073ffffffffffffffffffffffffffffffffffffffff8416155b156108a4576040517f578c00c900000000000000000000000000000000000000000000000000000000815263ffffffff8616600482015273ffffffffffffffffffffffffffffffffffffffff85166024820152604401610448565b5f6108b182840184610a70565b5f81815260016020526040902054909150156108fc576040517f7bc72c7800000000000000000000000000000000000000000000000000000000815260048101829052602401610448565b5f8181526001602090815260408083207f800000000000000000000000000000000000000000000000000000000000000090555191825282917f67bb630afc52bb7882961d318eb6e0b3e79683d05153a7f4381c27604e996f93910160405180910390a2505050505050565b6040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152603660248201527f41627374726163744d6573736167654964417574686f72697a656449736d3a2060448201527f73656e646572206973206e6f742074686520686f6f6b000000000000000000006064820152608401610448565b5f7f000000000000000000000000000000000000000000000000000000000000000063ffffffff16610a228484610a4e565b63ffffffff16148015610a3a5750610a3a83836106fa565b95945050505050565b805160209091012090565b5f610a5d600960058486610d27565b610a6691610d4e565b60e01c9392505050565b5f60208284031215610a80575f5ffd5b5035919050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610aaa575f5ffd5b919050565b5f60208284031215610abf575f5ffd5b610ac882610a87565b9392505050565b602081525f82518060208401528060208501604085015e5f6040828501015260407fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011684010191505092915050565b5f5f83601f840112610b32575f5ffd5b50813567ffffffffffffffff811115610b49575f5ffd5b602083019150836020828501011115610b60575f5ffd5b9250929050565b5f5f60208385031215610b78575f5ffd5b823567ffffffffffffffff811115610b8e575f5ffd5b610b9a85828601610b22565b90969095509350505050565b5f5f5f5f5f60808688031215610bba575f5ffd5b853563ffffffff81168114610bcd575f5ffd5b9450610bdb60208701610a87565b9350604086013567ffffffffffffffff81168114610bf7575f5ffd5b9250606086013567ffffffffffffffff811115610c12575f5ffd5b610c1e88828901610b22565b969995985093965092949392505050565b5f5f60408385031215610c40575f5ffd5b50508035926020909101359150565b5f5f5f5f60408587031215610c62575f5ffd5b843567ffffffffffffffff811115610c78575f5ffd5b610c8487828801610b22565b909550935050602085013567ffffffffffffffff811115610ca3575f5ffd5b610caf87828801610b22565b95989497509550505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b6001841115610d1f57808504811115610d0357610d03610cbb565b6001841615610d1157908102905b60019390931c928002610ce8565b935093915050565b5f5f85851115610d35575f5ffd5b83861115610d41575f5ffd5b5050820193919092039150565b80357fffffffff000000000000000000000000000000000000000000000000000000008116906004841015610dad577fffffffff00000000000000000000000000000000000000000000000000000000808560040360031b1b82161691505b509291505056fea26469706673582212200740ca04455e1d4110ca857bcc6b8df64b634e4e523a1e8ccd9acb8855b0f27e64736f6c634300081e0033",
+}
+
+// IsthmusHyperlaneIsm is an auto generated Go binding around an Ethereum contract.
+type IsthmusHyperlaneIsm struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *IsthmusHyperlaneIsm) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewIsthmusHyperlaneIsm creates a new instance of IsthmusHyperlaneIsm.
+func NewIsthmusHyperlaneIsm() *IsthmusHyperlaneIsm {
+	parsed, err := IsthmusHyperlaneIsmMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &IsthmusHyperlaneIsm{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *IsthmusHyperlaneIsm) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackConstructor is the Go binding used to pack the parameters required for
+// contract deployment.
+//
+// Solidity: constructor(address _inbox, uint32 _isthmusOrigin, uint32 _origin) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackConstructor(_inbox common.Address, _isthmusOrigin uint32, _origin uint32) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("", _inbox, _isthmusOrigin, _origin)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// PackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x93c44847.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackPACKAGEVERSION() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("PACKAGE_VERSION")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x93c44847.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackPACKAGEVERSION() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("PACKAGE_VERSION")
+}
+
+// UnpackPACKAGEVERSION is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x93c44847.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackPACKAGEVERSION(data []byte) (string, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("PACKAGE_VERSION", data)
+	if err != nil {
+		return *new(string), err
+	}
+	out0 := *abi.ConvertType(out[0], new(string)).(*string)
+	return out0, nil
+}
+
+// PackVERIFIEDMASKINDEX is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x273dca2f.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function VERIFIED_MASK_INDEX() view returns(uint256)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackVERIFIEDMASKINDEX() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("VERIFIED_MASK_INDEX")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVERIFIEDMASKINDEX is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x273dca2f.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function VERIFIED_MASK_INDEX() view returns(uint256)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackVERIFIEDMASKINDEX() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("VERIFIED_MASK_INDEX")
+}
+
+// UnpackVERIFIEDMASKINDEX is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x273dca2f.
+//
+// Solidity: function VERIFIED_MASK_INDEX() view returns(uint256)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackVERIFIEDMASKINDEX(data []byte) (*big.Int, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("VERIFIED_MASK_INDEX", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackAuthorizedHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc0762af5.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function authorizedHook() view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackAuthorizedHook() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("authorizedHook")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackAuthorizedHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc0762af5.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function authorizedHook() view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackAuthorizedHook() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("authorizedHook")
+}
+
+// UnpackAuthorizedHook is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xc0762af5.
+//
+// Solidity: function authorizedHook() view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackAuthorizedHook(data []byte) ([32]byte, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("authorizedHook", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
+}
+
+// PackHandleMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe61b2cc8.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function handleMessage(uint32 srcDomain, address sender, uint64 , bytes payload) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackHandleMessage(srcDomain uint32, sender common.Address, arg2 uint64, payload []byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("handleMessage", srcDomain, sender, arg2, payload)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHandleMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe61b2cc8.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function handleMessage(uint32 srcDomain, address sender, uint64 , bytes payload) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackHandleMessage(srcDomain uint32, sender common.Address, arg2 uint64, payload []byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("handleMessage", srcDomain, sender, arg2, payload)
+}
+
+// PackHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7f5a7c7b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function hook() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackHook() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("hook")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7f5a7c7b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function hook() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackHook() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("hook")
+}
+
+// UnpackHook is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x7f5a7c7b.
+//
+// Solidity: function hook() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackHook(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("hook", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackInbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfb0e722b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function inbox() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackInbox() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("inbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackInbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfb0e722b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function inbox() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackInbox() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("inbox")
+}
+
+// UnpackInbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xfb0e722b.
+//
+// Solidity: function inbox() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackInbox(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("inbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackIsVerified is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc9941806.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function isVerified(bytes message) view returns(bool)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackIsVerified(message []byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("isVerified", message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackIsVerified is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc9941806.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function isVerified(bytes message) view returns(bool)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackIsVerified(message []byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("isVerified", message)
+}
+
+// UnpackIsVerified is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xc9941806.
+//
+// Solidity: function isVerified(bytes message) view returns(bool)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackIsVerified(data []byte) (bool, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("isVerified", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// PackIsthmusOrigin is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7d8b5aa6.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function isthmusOrigin() view returns(uint32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackIsthmusOrigin() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("isthmusOrigin")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackIsthmusOrigin is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7d8b5aa6.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function isthmusOrigin() view returns(uint32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackIsthmusOrigin() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("isthmusOrigin")
+}
+
+// UnpackIsthmusOrigin is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x7d8b5aa6.
+//
+// Solidity: function isthmusOrigin() view returns(uint32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackIsthmusOrigin(data []byte) (uint32, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("isthmusOrigin", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
+}
+
+// PackModuleType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x6465e69f.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function moduleType() pure returns(uint8)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackModuleType() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("moduleType")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackModuleType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x6465e69f.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function moduleType() pure returns(uint8)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackModuleType() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("moduleType")
+}
+
+// UnpackModuleType is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x6465e69f.
+//
+// Solidity: function moduleType() pure returns(uint8)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackModuleType(data []byte) (uint8, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("moduleType", data)
+	if err != nil {
+		return *new(uint8), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint8)).(*uint8)
+	return out0, nil
+}
+
+// PackOrigin is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x938b5f32.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function origin() view returns(uint32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackOrigin() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("origin")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackOrigin is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x938b5f32.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function origin() view returns(uint32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackOrigin() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("origin")
+}
+
+// UnpackOrigin is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x938b5f32.
+//
+// Solidity: function origin() view returns(uint32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackOrigin(data []byte) (uint32, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("origin", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
+}
+
+// PackPreVerifyMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf313ac8c.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function preVerifyMessage(bytes32 messageId, uint256 msgValue) payable returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackPreVerifyMessage(messageId [32]byte, msgValue *big.Int) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("preVerifyMessage", messageId, msgValue)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPreVerifyMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf313ac8c.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function preVerifyMessage(bytes32 messageId, uint256 msgValue) payable returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackPreVerifyMessage(messageId [32]byte, msgValue *big.Int) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("preVerifyMessage", messageId, msgValue)
+}
+
+// PackSetAuthorizedHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4c89ca95.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setAuthorizedHook(bytes32 _hook) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackSetAuthorizedHook(hook [32]byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("setAuthorizedHook", hook)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetAuthorizedHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4c89ca95.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setAuthorizedHook(bytes32 _hook) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackSetAuthorizedHook(hook [32]byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("setAuthorizedHook", hook)
+}
+
+// PackSetHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3dfd3873.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setHook(address _hook) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackSetHook(hook common.Address) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("setHook", hook)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetHook is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3dfd3873.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setHook(address _hook) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackSetHook(hook common.Address) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("setHook", hook)
+}
+
+// PackVerifiedMessages is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3cf7f1d4.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verifiedMessages(bytes32 messageId) view returns(uint256 verifiedAndValue)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackVerifiedMessages(messageId [32]byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("verifiedMessages", messageId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerifiedMessages is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3cf7f1d4.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verifiedMessages(bytes32 messageId) view returns(uint256 verifiedAndValue)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackVerifiedMessages(messageId [32]byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("verifiedMessages", messageId)
+}
+
+// UnpackVerifiedMessages is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x3cf7f1d4.
+//
+// Solidity: function verifiedMessages(bytes32 messageId) view returns(uint256 verifiedAndValue)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackVerifiedMessages(data []byte) (*big.Int, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("verifiedMessages", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackVerify is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf7e83aee.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verify(bytes , bytes message) view returns(bool)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackVerify(arg0 []byte, message []byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("verify", arg0, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerify is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf7e83aee.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verify(bytes , bytes message) view returns(bool)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackVerify(arg0 []byte, message []byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("verify", arg0, message)
+}
+
+// UnpackVerify is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xf7e83aee.
+//
+// Solidity: function verify(bytes , bytes message) view returns(bool)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackVerify(data []byte) (bool, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("verify", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// IsthmusHyperlaneIsmHookLinked represents a HookLinked event raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmHookLinked struct {
+	Hook common.Address
+	Raw  *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneIsmHookLinkedEventName = "HookLinked"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneIsmHookLinked) ContractEventName() string {
+	return IsthmusHyperlaneIsmHookLinkedEventName
+}
+
+// UnpackHookLinkedEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event HookLinked(address hook)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackHookLinkedEvent(log *types.Log) (*IsthmusHyperlaneIsmHookLinked, error) {
+	event := "HookLinked"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneIsm.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneIsmHookLinked)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneIsm.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmInitialized represents a Initialized event raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmInitialized struct {
+	Version uint8
+	Raw     *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneIsmInitializedEventName = "Initialized"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneIsmInitialized) ContractEventName() string {
+	return IsthmusHyperlaneIsmInitializedEventName
+}
+
+// UnpackInitializedEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event Initialized(uint8 version)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackInitializedEvent(log *types.Log) (*IsthmusHyperlaneIsmInitialized, error) {
+	event := "Initialized"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneIsm.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneIsmInitialized)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneIsm.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmReceivedMessage represents a ReceivedMessage event raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmReceivedMessage struct {
+	MessageId [32]byte
+	MsgValue  *big.Int
+	Raw       *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusHyperlaneIsmReceivedMessageEventName = "ReceivedMessage"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusHyperlaneIsmReceivedMessage) ContractEventName() string {
+	return IsthmusHyperlaneIsmReceivedMessageEventName
+}
+
+// UnpackReceivedMessageEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event ReceivedMessage(bytes32 indexed messageId, uint256 msgValue)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackReceivedMessageEvent(log *types.Log) (*IsthmusHyperlaneIsmReceivedMessage, error) {
+	event := "ReceivedMessage"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusHyperlaneIsm.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusHyperlaneIsmReceivedMessage)
+	if len(log.Data) > 0 {
+		if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusHyperlaneIsm.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// UnpackError attempts to decode the provided error data using user-defined
+// error definitions.
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["AlreadyVerified"].ID.Bytes()[:4]) {
+		return isthmusHyperlaneIsm.UnpackAlreadyVerifiedError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["HookSet"].ID.Bytes()[:4]) {
+		return isthmusHyperlaneIsm.UnpackHookSetError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["NotInbox"].ID.Bytes()[:4]) {
+		return isthmusHyperlaneIsm.UnpackNotInboxError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["WrongSource"].ID.Bytes()[:4]) {
+		return isthmusHyperlaneIsm.UnpackWrongSourceError(raw[4:])
+	}
+	return nil, errors.New("Unknown error")
+}
+
+// IsthmusHyperlaneIsmAlreadyVerified represents a AlreadyVerified error raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmAlreadyVerified struct {
+	MessageId [32]byte
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error AlreadyVerified(bytes32 messageId)
+func IsthmusHyperlaneIsmAlreadyVerifiedErrorID() common.Hash {
+	return common.HexToHash("0x7bc72c7847230663770921360accbfa93410fd786ba089e0545e4e5af34da060")
+}
+
+// UnpackAlreadyVerifiedError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error AlreadyVerified(bytes32 messageId)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackAlreadyVerifiedError(raw []byte) (*IsthmusHyperlaneIsmAlreadyVerified, error) {
+	out := new(IsthmusHyperlaneIsmAlreadyVerified)
+	if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, "AlreadyVerified", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmHookSet represents a HookSet error raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmHookSet struct {
+	Hook common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error HookSet(address hook)
+func IsthmusHyperlaneIsmHookSetErrorID() common.Hash {
+	return common.HexToHash("0x4eab7b127c764308788622363ad3e9532de3dfba7845bd4f84c125a22544255a")
+}
+
+// UnpackHookSetError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error HookSet(address hook)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackHookSetError(raw []byte) (*IsthmusHyperlaneIsmHookSet, error) {
+	out := new(IsthmusHyperlaneIsmHookSet)
+	if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, "HookSet", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmNotInbox represents a NotInbox error raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmNotInbox struct {
+	Caller common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error NotInbox(address caller)
+func IsthmusHyperlaneIsmNotInboxErrorID() common.Hash {
+	return common.HexToHash("0x3afbef739a600358be76c64f1855d5db22799b3576cd6768c2397f06b25ea1fc")
+}
+
+// UnpackNotInboxError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error NotInbox(address caller)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackNotInboxError(raw []byte) (*IsthmusHyperlaneIsmNotInbox, error) {
+	out := new(IsthmusHyperlaneIsmNotInbox)
+	if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, "NotInbox", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmWrongSource represents a WrongSource error raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmWrongSource struct {
+	SrcDomain uint32
+	Sender    common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error WrongSource(uint32 srcDomain, address sender)
+func IsthmusHyperlaneIsmWrongSourceErrorID() common.Hash {
+	return common.HexToHash("0x578c00c9501a5345cd794ca3107dcb07043b2a13c452ae15d56f3bfbc34b9821")
+}
+
+// UnpackWrongSourceError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error WrongSource(uint32 srcDomain, address sender)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackWrongSourceError(raw []byte) (*IsthmusHyperlaneIsmWrongSource, error) {
+	out := new(IsthmusHyperlaneIsmWrongSource)
+	if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, "WrongSource", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OutboxMetaData contains all meta data concerning the Outbox contract.
 var OutboxMetaData = bind.MetaData{
 	ABI: "[{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"domain\",\"type\":\"uint32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"gasLimit\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"max\",\"type\":\"uint256\"}],\"name\":\"GasLimitTooHigh\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"length\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"max\",\"type\":\"uint256\"}],\"name\":\"PayloadTooLarge\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"domain\",\"type\":\"uint32\"}],\"name\":\"SameDomain\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"count\",\"type\":\"uint64\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"}],\"name\":\"Checkpoint\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"recipient\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"gasLimit\",\"type\":\"uint64\"},{\"indexed\":false,\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"MessageSent\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"count\",\"type\":\"uint64\"}],\"name\":\"checkpoint\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"}],\"name\":\"lane\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"count\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"acc\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"localDomain\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"recipient\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"gasLimit\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"send\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"msgHash\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",

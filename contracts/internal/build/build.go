@@ -47,7 +47,7 @@ type Package struct {
 // the LayerZero and Hyperlane contracts (from npm, pinned by package-lock.json) that the
 // adapters are tested against.
 var Packages = []Package{
-	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier"}},
+	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier", "IsthmusHyperlaneHook", "IsthmusHyperlaneIsm"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
 		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "TestReentrantRecipient", "ProtocolHarness", "TestOnlyToken",
 	}},

@@ -1,0 +1,311 @@
+package hyperlane
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
+)
+
+// Hyperlane's domains of the devnet's two chains in these tests (Isthmus numbers them apart).
+const (
+	hlOrigin      = 1000
+	hlDestination = 2000
+)
+
+// hyperlaneEnv is a devnet with Hyperlane's real contracts on both chains (Mailbox with the
+// MerkleTreeHook as required hook) and an Isthmus route between them: the hook is the origin
+// Mailbox's default hook, the ISM the TestRecipient's.
+type hyperlaneEnv struct {
+	d                   *devnet.Devnet
+	route               *Route
+	srcMailbox, mailbox common.Address // origin and destination Mailboxes
+	recipient           common.Address // a TestRecipient on the destination, behind the ISM
+	mb                  *hl.Mailbox
+	owner, user         *ecdsa.PrivateKey
+}
+
+func startHyperlane(t *testing.T, ctx context.Context) *hyperlaneEnv {
+	t.Helper()
+	d := devnet.StartForTest(t)
+	e := &hyperlaneEnv{d: d, mb: hl.NewMailbox(), owner: d.Deployer, user: devnet.DevKey("user")}
+	src, dst := d.SourceClient, d.DestinationClient
+	ownerAddr := crypto.PubkeyToAddress(e.owner.PublicKey)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy := func(c *chain.Client, md *bind.MetaData, args []byte) common.Address {
+		t.Helper()
+		a, err := c.Deploy(ctx, e.owner, common.FromHex(md.Bin), args)
+		must(err)
+		return a
+	}
+	var err error
+	e.srcMailbox = deploy(src, &hl.MailboxMetaData, e.mb.PackConstructor(hlOrigin))
+	e.mailbox = deploy(dst, &hl.MailboxMetaData, e.mb.PackConstructor(hlDestination))
+	srcMerkle := deploy(src, &hl.MerkleTreeHookMetaData, hl.NewMerkleTreeHook().PackConstructor(e.srcMailbox))
+	dstMerkle := deploy(dst, &hl.MerkleTreeHookMetaData, hl.NewMerkleTreeHook().PackConstructor(e.mailbox))
+	e.route, err = DeployRoute(ctx, src, dst, e.owner, e.owner, RouteConfig{
+		Origin: hlOrigin, Destination: hlDestination, OriginMailbox: e.srcMailbox,
+		IsthmusOrigin: d.Config.SourceDomain, IsthmusDestination: d.Config.DestinationDomain,
+		Outbox: d.Outbox, Inbox: d.Inbox,
+	})
+	must(err)
+	// Mailbox.initialize wants contracts for its default ISM: the origin's is never consulted
+	// here (nothing is processed on the origin), so the MerkleTreeHook stands in.
+	_, err = src.Transact(ctx, e.owner, src.Contract(e.mb, e.srcMailbox), e.mb.PackInitialize(ownerAddr, srcMerkle, e.route.Hook, srcMerkle), 0, nil)
+	must(err)
+	_, err = dst.Transact(ctx, e.owner, dst.Contract(e.mb, e.mailbox), e.mb.PackInitialize(ownerAddr, e.route.Ism, dstMerkle, dstMerkle), 0, nil)
+	must(err)
+	tr := hl.NewTestRecipient()
+	e.recipient = deploy(dst, &hl.TestRecipientMetaData, nil)
+	_, err = dst.Transact(ctx, e.owner, dst.Contract(tr, e.recipient), tr.PackSetInterchainSecurityModule(e.route.Ism), 0, nil)
+	must(err)
+	return e
+}
+
+// dispatch sends body from the user through the origin Mailbox to the TestRecipient, with
+// the given hook metadata (nil: none), and returns the Hyperlane message.
+func (e *hyperlaneEnv) dispatch(ctx context.Context, body, hookMetadata []byte) ([]byte, error) {
+	c := e.d.SourceClient
+	data := e.mb.PackDispatch1(hlDestination, common.BytesToHash(e.recipient.Bytes()), body)
+	if hookMetadata != nil {
+		data = e.mb.PackDispatch0(hlDestination, common.BytesToHash(e.recipient.Bytes()), body, hookMetadata)
+	}
+	r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.srcMailbox), data, 0, bindings.NewIsthmusHyperlaneHook().UnpackError)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range r.Logs {
+		if ev, err := e.mb.UnpackDispatchEvent(l); err == nil {
+			return ev.Message, nil
+		}
+	}
+	return nil, errors.New("no Dispatch event")
+}
+
+// process calls the destination Mailbox's process with empty metadata, as Hyperlane's
+// relayer does for a hook-based ISM.
+func (e *hyperlaneEnv) process(ctx context.Context, message []byte) (uint64, error) {
+	c := e.d.DestinationClient
+	r, err := c.Transact(ctx, e.d.Relayer, c.Contract(e.mb, e.mailbox), e.mb.PackProcess(nil, message), 0, nil)
+	if err != nil {
+		return 0, err
+	}
+	return r.GasUsed, nil
+}
+
+// reason is the require message of a Hyperlane revert, or the error's text.
+func reason(err error) string {
+	var r *chain.Revert
+	if errors.As(err, &r) {
+		if s, uerr := abi.UnpackRevert(r.Data); uerr == nil {
+			return s
+		}
+	}
+	return err.Error()
+}
+
+func wantRevert(t *testing.T, what string, err error, substr string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: accepted, want a refusal (%s)", what, substr)
+	}
+	if !strings.Contains(reason(err), substr) {
+		t.Fatalf("%s: refused with %q, want %q", what, reason(err), substr)
+	}
+}
+
+// A message dispatched through Hyperlane's Mailbox reaches a TestRecipient behind the Isthmus
+// ISM once the relay proved the origin's lane and delivered the hook's id; Hyperlane's own
+// process call needs no metadata. Refused: before the proof, a replay, an altered message, a
+// hook asked to carry value, an id from anyone but the hook, and a paused domain.
+func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e := startHyperlane(t, ctx)
+	d := e.d
+
+	body := []byte("hello through an Isthmus lane")
+	msg, err := e.dispatch(ctx, body, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.process(ctx, msg); err == nil {
+		t.Fatal("processed before the relay proved the origin's state")
+	} else {
+		wantRevert(t, "process before the proof", err, "ISM verification failed")
+	}
+	rep, err := d.RelayTestOnly(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep == nil || len(rep.Failed) != 0 || len(rep.Deferred) != 0 {
+		t.Fatalf("delivery of the hook's id: %+v", rep)
+	}
+	t.Logf("Inbox delivery of one id (lane segment of 1): %d gas", rep.Receipt.GasUsed)
+	if ok, err := Verified(ctx, d.DestinationClient, e.route.Ism, msg); err != nil || !ok {
+		t.Fatalf("ISM after delivery: verified %v, %v", ok, err)
+	}
+
+	// Altered messages: another body, another nonce.
+	altered := append([]byte(nil), msg...)
+	altered[len(altered)-1] ^= 1
+	_, err = e.process(ctx, altered)
+	wantRevert(t, "an altered body", err, "ISM verification failed")
+	altered = append([]byte(nil), msg...)
+	altered[4] ^= 1 // Message: version (1), nonce (4), origin (4), ...
+	_, err = e.process(ctx, altered)
+	wantRevert(t, "an altered nonce", err, "ISM verification failed")
+
+	gas, err := e.process(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Mailbox.process through the Isthmus ISM: %d gas", gas)
+	tr := hl.NewTestRecipient()
+	got, err := bind.Call(d.DestinationClient.Contract(tr, e.recipient), nil, tr.PackLastData(), tr.UnpackLastData)
+	if err != nil || string(got) != string(body) {
+		t.Fatalf("TestRecipient's last data %q, %v; want %q", got, err, body)
+	}
+	_, err = e.process(ctx, msg)
+	wantRevert(t, "a replay", err, "already delivered")
+
+	// A hook asked to carry value refuses the dispatch (StandardHookMetadata variant 1:
+	// variant, msgValue, gasLimit, refund address).
+	meta := make([]byte, 2+32+32+20)
+	meta[1] = 1
+	meta[2+31] = 1
+	_, err = e.dispatch(ctx, []byte("with value"), meta)
+	var rv *chain.Revert
+	if !errors.As(err, &rv) || rv.Decoded == nil || !strings.Contains(rv.Error(), "ValueNotCarried") {
+		t.Fatalf("dispatch asking the hook for msgValue 1: %v, want ValueNotCarried", err)
+	}
+
+	// Anyone may send through the Outbox to the ISM, but only the hook's ids count: a forged
+	// id is delivered by the Inbox and refused by the ISM (the Inbox records the failure).
+	honest, err := e.dispatch(ctx, []byte("sent beside a forged id"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forgedID [32]byte
+	copy(forgedID[:], crypto.Keccak256([]byte("a message the origin never dispatched")))
+	payload, _ := abi.Arguments{{Type: mustType("bytes32")}}.Pack(forgedID)
+	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.route.Ism, 60_000, payload); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = d.RelayTestOnly(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed) != 1 {
+		t.Fatalf("a forged id through the Outbox: failed nonces %v, want the forger's one", rep.Failed)
+	}
+	ism := bindings.NewIsthmusHyperlaneIsm()
+	if ok, err := bind.Call(d.DestinationClient.Contract(ism, e.route.Ism), nil, ism.PackVerifiedMessages(forgedID), ism.UnpackVerifiedMessages); err != nil || ok.Sign() != 0 {
+		t.Fatalf("the forged id is marked (%v, %v)", ok, err)
+	}
+	if _, err := e.process(ctx, honest); err != nil {
+		t.Fatalf("the honest message sent beside the forgery: %v", err)
+	}
+
+	// A direct handleMessage from anyone but the Inbox is refused.
+	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(ism, e.route.Ism),
+		ism.PackHandleMessage(d.Config.SourceDomain, e.route.Hook, 0, payload), 0, ism.UnpackError)
+	if !errors.As(err, &rv) || !strings.Contains(rv.Error(), "NotInbox") {
+		t.Fatalf("handleMessage from an account: %v, want NotInbox", err)
+	}
+
+	// A paused domain: the guardian pauses the origin on the Inbox; nothing is proven, the
+	// message is not processed.
+	inbox := bindings.NewInbox()
+	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, d.DestinationClient.Contract(inbox, d.Inbox), inbox.PackPauseDomain(d.Config.SourceDomain), 0, inbox.UnpackError); err != nil {
+		t.Fatal(err)
+	}
+	held, err := e.dispatch(ctx, []byte("held while the domain is paused"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RelayTestOnly(ctx); err == nil {
+		t.Fatal("a batch was accepted for a paused domain")
+	}
+	_, err = e.process(ctx, held)
+	wantRevert(t, "process while the domain is paused", err, "ISM verification failed")
+}
+
+// An ISM configured for another origin (Hyperlane domain) refuses a message of this one even
+// with its id delivered by the Inbox; the route config refuses missing parts; setHook is the
+// deployer's, once.
+func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := startHyperlane(t, ctx)
+	d := e.d
+	dst := d.DestinationClient
+	ism := bindings.NewIsthmusHyperlaneIsm()
+	other, err := dst.Deploy(ctx, e.owner, common.FromHex(bindings.IsthmusHyperlaneIsmMetaData.Bin),
+		ism.PackConstructor(d.Inbox, d.Config.SourceDomain, hlOrigin+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its hook is the user's account, so that the user's Outbox sends count as the hook's.
+	userAddr := crypto.PubkeyToAddress(e.user.PublicKey)
+	if _, err := dst.Transact(ctx, e.user, dst.Contract(ism, other), ism.PackSetHook(userAddr), 0, ism.UnpackError); err == nil {
+		t.Fatal("setHook by another account than the deployer")
+	}
+	if _, err := dst.Transact(ctx, e.owner, dst.Contract(ism, other), ism.PackSetHook(userAddr), 0, ism.UnpackError); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.Transact(ctx, e.owner, dst.Contract(ism, other), ism.PackSetHook(e.route.Hook), 0, ism.UnpackError); err == nil {
+		t.Fatal("setHook a second time")
+	}
+	msg, err := e.dispatch(ctx, []byte("origin 1000"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id [32]byte
+	copy(id[:], crypto.Keccak256(msg))
+	payload, _ := abi.Arguments{{Type: mustType("bytes32")}}.Pack(id)
+	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, other, 60_000, payload); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.RelayTestOnly(ctx)
+	if err != nil || len(rep.Failed) != 0 {
+		t.Fatalf("relay: %+v, %v", rep, err)
+	}
+	if ok, err := Verified(ctx, dst, other, msg); err != nil || ok {
+		t.Fatalf("an ISM for origin %d verified a message of origin %d: %v, %v", hlOrigin+1, hlOrigin, ok, err)
+	}
+	if ok, err := Verified(ctx, dst, e.route.Ism, msg); err != nil || !ok {
+		t.Fatalf("the route's ISM: %v, %v", ok, err)
+	}
+
+	bad := RouteConfig{Origin: hlOrigin, Destination: hlOrigin, OriginMailbox: e.srcMailbox,
+		IsthmusOrigin: 1, IsthmusDestination: 2, Outbox: d.Outbox, Inbox: d.Inbox}
+	if _, err := DeployRoute(ctx, d.SourceClient, dst, e.owner, e.owner, bad); err == nil {
+		t.Fatal("a route from a domain to itself")
+	}
+}
+
+func mustType(s string) abi.Type {
+	t, err := abi.NewType(s, "", nil)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
