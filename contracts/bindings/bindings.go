@@ -26,6 +26,15 @@ var (
 	_ = abi.ConvertType
 )
 
+// ILayerZeroDVNAssignJobParam is an auto generated low-level Go binding around an user-defined struct.
+type ILayerZeroDVNAssignJobParam struct {
+	DstEid        uint32
+	PacketHeader  []byte
+	PayloadHash   [32]byte
+	Confirmations uint64
+	Sender        common.Address
+}
+
 // InboxDomain is an auto generated low-level Go binding around an user-defined struct.
 type InboxDomain struct {
 	Committee      [32]byte
@@ -2962,6 +2971,1010 @@ func InboxWrongOutboxErrorID() common.Hash {
 func (inbox *Inbox) UnpackWrongOutboxError(raw []byte) (*InboxWrongOutbox, error) {
 	out := new(InboxWrongOutbox)
 	if err := inbox.abi.UnpackIntoInterface(out, "WrongOutbox", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNMetaData contains all meta data concerning the IsthmusDVN contract.
+var IsthmusDVNMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"_outbox\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"_inbox\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"_sendLib\",\"type\":\"address\"},{\"internalType\":\"contractIReceiveUlnE2\",\"name\":\"_receiveLib\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_localEid\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"_owner\",\"type\":\"address\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"length\",\"type\":\"uint256\"}],\"name\":\"BadPacketHeader\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotInbox\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotSendLib\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"PathSet\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"UnknownPath\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"}],\"name\":\"WrongDestination\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"name\":\"WrongSource\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"name\":\"FeeSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"OwnerSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"headerHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"isthmusNonce\",\"type\":\"uint64\"}],\"name\":\"PacketSent\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"srcEid\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"headerHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"}],\"name\":\"PacketVerified\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"}],\"name\":\"PathLinked\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"PACKET_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VERIFY_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"packetHeader\",\"type\":\"bytes\"},{\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"confirmations\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"internalType\":\"structILayerZeroDVN.AssignJobParam\",\"name\":\"param\",\"type\":\"tuple\"},{\"internalType\":\"bytes\",\"name\":\"options\",\"type\":\"bytes\"}],\"name\":\"assignJob\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"fee\",\"type\":\"uint256\"}],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"getFee\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"localEid\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"outbox\",\"outputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"paths\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"},{\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"receiveLib\",\"outputs\":[{\"internalType\":\"contractIReceiveUlnE2\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"sendLib\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"name\":\"setFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"}],\"name\":\"setPath\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"}],\"name\":\"withdrawFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	ID:  "IsthmusDVN",
+	Bin: "0x610120604052348015610010575f5ffd5b5060405161181138038061181183398101604081905261002f916100c5565b6001600160a01b0386811660805285811660a05284811660c05283811660e05263ffffffff831661010052600180546001600160a01b03191691831691821790556040519081527f50146d0e3c60aa1d17a70635b05494f864e86144a2201275021014fbf08bafe29060200160405180910390a1505050505050610150565b6001600160a01b03811681146100c2575f5ffd5b50565b5f5f5f5f5f5f60c087890312156100da575f5ffd5b86516100e5816100ae565b60208801519096506100f6816100ae565b6040880151909550610107816100ae565b6060880151909450610118816100ae565b608088015190935063ffffffff81168114610131575f5ffd5b60a0880151909250610142816100ae565b809150509295509295509295565b60805160a05160c05160e051610100516116536101be5f395f818161024d0152818161062f0152610cc501525f818161036c0152610d6d01525f81816103390152818161075a0152610f9301525f81816104260152610b3301525f81816103b5015261083601526116535ff3fe6080604052600436106100ef575f3560e01c8063a0706d9011610087578063e61b2cc811610057578063e61b2cc8146103d7578063f2fde38b146103f6578063fb0e722b14610415578063fd9be52214610448575f5ffd5b8063a0706d9014610328578063bd3ed5ff1461035b578063c11f859a1461038e578063ce11e6ab146103a4575f5ffd5b80637731efeb116100c25780637731efeb146102845780638da5cb5b146102a557806395d376d7146102f65780639d661ab014610309575f5ffd5b806330bb3aac146100f357806338da6b8e146101255780634ea4ffc81461020d578063726075371461023c575b5f5ffd5b3480156100fe575f5ffd5b5061011261010d366004611091565b610467565b6040519081526020015b60405180910390f35b348015610130575f5ffd5b506101b061013f366004611104565b5f602081905290815260409020805460019091015463ffffffff821691640100000000900473ffffffffffffffffffffffffffffffffffffffff16906fffffffffffffffffffffffffffffffff811690700100000000000000000000000000000000900467ffffffffffffffff1684565b6040805163ffffffff909516855273ffffffffffffffffffffffffffffffffffffffff90931660208501526fffffffffffffffffffffffffffffffff9091169183019190915267ffffffffffffffff16606082015260800161011c565b348015610218575f5ffd5b50610223620186a081565b60405167ffffffffffffffff909116815260200161011c565b348015610247575f5ffd5b5061026f7f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff909116815260200161011c565b34801561028f575f5ffd5b506102a361029e366004611124565b61053b565b005b3480156102b0575f5ffd5b506001546102d19073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff909116815260200161011c565b610112610304366004611164565b610741565b348015610314575f5ffd5b506102a36103233660046111d1565b6109ab565b348015610333575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b348015610366575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b348015610399575f5ffd5b50610223620222e081565b3480156103af575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b3480156103e2575f5ffd5b506102a36103f136600461122b565b610b1b565b348015610401575f5ffd5b506102a3610410366004611266565b610e28565b348015610420575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b348015610453575f5ffd5b506102a361046236600461127f565b610ef4565b63ffffffff85165f9081526020819052604081208054640100000000900473ffffffffffffffffffffffffffffffffffffffff166104de576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff881660048201526024015b60405180910390fd5b600181015461050f90620222e090700100000000000000000000000000000000900467ffffffffffffffff166112d4565b600182015461053091906fffffffffffffffffffffffffffffffff166112ed565b979650505050505050565b60015473ffffffffffffffffffffffffffffffffffffffff16331461058e576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b63ffffffff83165f90815260208190526040902054640100000000900473ffffffffffffffffffffffffffffffffffffffff1615610600576040517fd00c55fb00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016104d5565b73ffffffffffffffffffffffffffffffffffffffff81161580610627575063ffffffff8216155b8061065d57507f000000000000000000000000000000000000000000000000000000000000000063ffffffff168363ffffffff16145b1561069c576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016104d5565b63ffffffff8381165f818152602081815260409182902080549487167fffffffffffffffff000000000000000000000000000000000000000000000000909516851764010000000073ffffffffffffffffffffffffffffffffffffffff88169081029190911790915582519485529084015290917f92307ce8c08ae430399c2f3dc9a5a4ba1ce068a5edfd754b3711112aa7d46c6191015b60405180910390a2505050565b5f3373ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016146107b3576040517f4c7700600000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b6107ea6107c36020860186611104565b6107d36080870160608801611304565b6107e360a0880160808901611266565b8686610467565b90505f80806107fc6020880188611104565b63ffffffff908116825260208083019390935260409091015f9081208054909450909273ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000811693635852af0c939081169264010000000090910490911690620186a090610880908c018c61131f565b8c604001358d60600160208101906108989190611304565b6040516020016108ab9493929190611380565b6040516020818303038152906040526040518563ffffffff1660e01b81526004016108d99493929190611432565b60408051808303815f875af11580156108f4573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906109189190611486565b509050610928602087018761131f565b6040516109369291906114b2565b60405190819003902061094c6020880188611104565b63ffffffff167f36919f6d6e3a4cbe1de118520f396c07d1d9f387fc4437631a654a08d025cae788604001358460405161099a92919091825267ffffffffffffffff16602082015260400190565b60405180910390a350509392505050565b60015473ffffffffffffffffffffffffffffffffffffffff1633146109fe576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b63ffffffff83165f90815260208190526040902054640100000000900473ffffffffffffffffffffffffffffffffffffffff16610a6f576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016104d5565b63ffffffff83165f818152602081815260409182902060010180546fffffffffffffffffffffffffffffffff87167fffffffffffffffff000000000000000000000000000000000000000000000000909116811770010000000000000000000000000000000067ffffffffffffffff8816908102919091179092558351908152918201527fc76f2df5bdf0ed6934d6396f2805a1ac571d0c24ba722177bf1070548e09e1299101610734565b3373ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001614610b8c576040517f3afbef730000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b5f8080610b9b848601866114ee565b9250925092508251605114610be15782516040517f5b0ce7520000000000000000000000000000000000000000000000000000000081526004016104d591815260200190565b6029830151604d84015160e091821c5f818152602081905260409020805491939290921c9190640100000000900473ffffffffffffffffffffffffffffffffffffffff161580610c535750805473ffffffffffffffffffffffffffffffffffffffff8b81166401000000009092041614155b80610c685750805463ffffffff8c8116911614155b15610cc3576040517f578c00c900000000000000000000000000000000000000000000000000000000815263ffffffff8c16600482015273ffffffffffffffffffffffffffffffffffffffff8b1660248201526044016104d5565b7f000000000000000000000000000000000000000000000000000000000000000063ffffffff168263ffffffff1614610d30576040517fc33aea5600000000000000000000000000000000000000000000000000000000815263ffffffff831660048201526024016104d5565b6040517f0223536e00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001690630223536e90610da6908990899089906004016115eb565b5f604051808303815f87803b158015610dbd575f5ffd5b505af1158015610dcf573d5f5f3e3d5ffd5b5050505085805190602001208363ffffffff167fad26b4046dce7e0a8ada21c6a4d36aed9f842c7f42f57fea0632fa3ab241e9f987604051610e1391815260200190565b60405180910390a35050505050505050505050565b60015473ffffffffffffffffffffffffffffffffffffffff163314610e7b576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b600180547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff83169081179091556040519081527f50146d0e3c60aa1d17a70635b05494f864e86144a2201275021014fbf08bafe29060200160405180910390a150565b60015473ffffffffffffffffffffffffffffffffffffffff163314610f47576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b6040517ffd9be52200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff8381166004830152602482018390527f0000000000000000000000000000000000000000000000000000000000000000169063fd9be522906044015f604051808303815f87803b158015610fd4575f5ffd5b505af1158015610fe6573d5f5f3e3d5ffd5b505050505050565b803563ffffffff81168114611001575f5ffd5b919050565b67ffffffffffffffff8116811461101b575f5ffd5b50565b803561100181611006565b803573ffffffffffffffffffffffffffffffffffffffff81168114611001575f5ffd5b5f5f83601f84011261105c575f5ffd5b50813567ffffffffffffffff811115611073575f5ffd5b60208301915083602082850101111561108a575f5ffd5b9250929050565b5f5f5f5f5f608086880312156110a5575f5ffd5b6110ae86610fee565b945060208601356110be81611006565b93506110cc60408701611029565b9250606086013567ffffffffffffffff8111156110e7575f5ffd5b6110f38882890161104c565b969995985093965092949392505050565b5f60208284031215611114575f5ffd5b61111d82610fee565b9392505050565b5f5f5f60608486031215611136575f5ffd5b61113f84610fee565b925061114d60208501610fee565b915061115b60408501611029565b90509250925092565b5f5f5f60408486031215611176575f5ffd5b833567ffffffffffffffff81111561118c575f5ffd5b840160a0818703121561119d575f5ffd5b9250602084013567ffffffffffffffff8111156111b8575f5ffd5b6111c48682870161104c565b9497909650939450505050565b5f5f5f606084860312156111e3575f5ffd5b6111ec84610fee565b925060208401356fffffffffffffffffffffffffffffffff81168114611210575f5ffd5b9150604084013561122081611006565b809150509250925092565b5f5f5f5f5f6080868803121561123f575f5ffd5b61124886610fee565b945061125660208701611029565b935060408601356110cc81611006565b5f60208284031215611276575f5ffd5b61111d82611029565b5f5f60408385031215611290575f5ffd5b61129983611029565b946020939093013593505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b808201808211156112e7576112e76112a7565b92915050565b80820281158282048414176112e7576112e76112a7565b5f60208284031215611314575f5ffd5b813561111d81611006565b5f5f83357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe1843603018112611352575f5ffd5b83018035915067ffffffffffffffff82111561136c575f5ffd5b60200191503681900382131561108a575f5ffd5b60608152836060820152838560808301375f608085830101525f60807fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f870116830101905083602083015267ffffffffffffffff8316604083015295945050505050565b5f81518084528060208401602086015e5f6020828601015260207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011685010191505092915050565b63ffffffff8516815273ffffffffffffffffffffffffffffffffffffffff8416602082015267ffffffffffffffff83166040820152608060608201525f61147c60808301846113e6565b9695505050505050565b5f5f60408385031215611497575f5ffd5b82516114a281611006565b6020939093015192949293505050565b818382375f9101908152919050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b5f5f5f60608486031215611500575f5ffd5b833567ffffffffffffffff811115611516575f5ffd5b8401601f81018613611526575f5ffd5b803567ffffffffffffffff811115611540576115406114c1565b6040517fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0603f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f8501160116810181811067ffffffffffffffff821117156115ac576115ac6114c1565b6040528181528282016020018810156115c3575f5ffd5b816020840160208301375f60209282018301529450850135925061115b90506040850161101e565b606081525f6115fd60608301866113e6565b905083602083015267ffffffffffffffff8316604083015294935050505056fea264697066735822122050cad341298daad1bcbebfc4783d1531fafe74948ad8a8182eb041cab33652b364736f6c634300081e0033",
+}
+
+// IsthmusDVN is an auto generated Go binding around an Ethereum contract.
+type IsthmusDVN struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *IsthmusDVN) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewIsthmusDVN creates a new instance of IsthmusDVN.
+func NewIsthmusDVN() *IsthmusDVN {
+	parsed, err := IsthmusDVNMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &IsthmusDVN{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *IsthmusDVN) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackConstructor is the Go binding used to pack the parameters required for
+// contract deployment.
+//
+// Solidity: constructor(address _outbox, address _inbox, address _sendLib, address _receiveLib, uint32 _localEid, address _owner) returns()
+func (isthmusDVN *IsthmusDVN) PackConstructor(_outbox common.Address, _inbox common.Address, _sendLib common.Address, _receiveLib common.Address, _localEid uint32, _owner common.Address) []byte {
+	enc, err := isthmusDVN.abi.Pack("", _outbox, _inbox, _sendLib, _receiveLib, _localEid, _owner)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// PackPACKETGAS is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc11f859a.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function PACKET_GAS() view returns(uint64)
+func (isthmusDVN *IsthmusDVN) PackPACKETGAS() []byte {
+	enc, err := isthmusDVN.abi.Pack("PACKET_GAS")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPACKETGAS is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc11f859a.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function PACKET_GAS() view returns(uint64)
+func (isthmusDVN *IsthmusDVN) TryPackPACKETGAS() ([]byte, error) {
+	return isthmusDVN.abi.Pack("PACKET_GAS")
+}
+
+// UnpackPACKETGAS is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xc11f859a.
+//
+// Solidity: function PACKET_GAS() view returns(uint64)
+func (isthmusDVN *IsthmusDVN) UnpackPACKETGAS(data []byte) (uint64, error) {
+	out, err := isthmusDVN.abi.Unpack("PACKET_GAS", data)
+	if err != nil {
+		return *new(uint64), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint64)).(*uint64)
+	return out0, nil
+}
+
+// PackVERIFYGAS is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4ea4ffc8.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function VERIFY_GAS() view returns(uint64)
+func (isthmusDVN *IsthmusDVN) PackVERIFYGAS() []byte {
+	enc, err := isthmusDVN.abi.Pack("VERIFY_GAS")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVERIFYGAS is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4ea4ffc8.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function VERIFY_GAS() view returns(uint64)
+func (isthmusDVN *IsthmusDVN) TryPackVERIFYGAS() ([]byte, error) {
+	return isthmusDVN.abi.Pack("VERIFY_GAS")
+}
+
+// UnpackVERIFYGAS is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x4ea4ffc8.
+//
+// Solidity: function VERIFY_GAS() view returns(uint64)
+func (isthmusDVN *IsthmusDVN) UnpackVERIFYGAS(data []byte) (uint64, error) {
+	out, err := isthmusDVN.abi.Unpack("VERIFY_GAS", data)
+	if err != nil {
+		return *new(uint64), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint64)).(*uint64)
+	return out0, nil
+}
+
+// PackAssignJob is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x95d376d7.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function assignJob((uint32,bytes,bytes32,uint64,address) param, bytes options) payable returns(uint256 fee)
+func (isthmusDVN *IsthmusDVN) PackAssignJob(param ILayerZeroDVNAssignJobParam, options []byte) []byte {
+	enc, err := isthmusDVN.abi.Pack("assignJob", param, options)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackAssignJob is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x95d376d7.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function assignJob((uint32,bytes,bytes32,uint64,address) param, bytes options) payable returns(uint256 fee)
+func (isthmusDVN *IsthmusDVN) TryPackAssignJob(param ILayerZeroDVNAssignJobParam, options []byte) ([]byte, error) {
+	return isthmusDVN.abi.Pack("assignJob", param, options)
+}
+
+// UnpackAssignJob is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x95d376d7.
+//
+// Solidity: function assignJob((uint32,bytes,bytes32,uint64,address) param, bytes options) payable returns(uint256 fee)
+func (isthmusDVN *IsthmusDVN) UnpackAssignJob(data []byte) (*big.Int, error) {
+	out, err := isthmusDVN.abi.Unpack("assignJob", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackGetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x30bb3aac.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function getFee(uint32 dstEid, uint64 , address , bytes ) view returns(uint256)
+func (isthmusDVN *IsthmusDVN) PackGetFee(dstEid uint32, arg1 uint64, arg2 common.Address, arg3 []byte) []byte {
+	enc, err := isthmusDVN.abi.Pack("getFee", dstEid, arg1, arg2, arg3)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackGetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x30bb3aac.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function getFee(uint32 dstEid, uint64 , address , bytes ) view returns(uint256)
+func (isthmusDVN *IsthmusDVN) TryPackGetFee(dstEid uint32, arg1 uint64, arg2 common.Address, arg3 []byte) ([]byte, error) {
+	return isthmusDVN.abi.Pack("getFee", dstEid, arg1, arg2, arg3)
+}
+
+// UnpackGetFee is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x30bb3aac.
+//
+// Solidity: function getFee(uint32 dstEid, uint64 , address , bytes ) view returns(uint256)
+func (isthmusDVN *IsthmusDVN) UnpackGetFee(data []byte) (*big.Int, error) {
+	out, err := isthmusDVN.abi.Unpack("getFee", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackHandleMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe61b2cc8.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function handleMessage(uint32 srcDomain, address sender, uint64 , bytes payload) returns()
+func (isthmusDVN *IsthmusDVN) PackHandleMessage(srcDomain uint32, sender common.Address, arg2 uint64, payload []byte) []byte {
+	enc, err := isthmusDVN.abi.Pack("handleMessage", srcDomain, sender, arg2, payload)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHandleMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe61b2cc8.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function handleMessage(uint32 srcDomain, address sender, uint64 , bytes payload) returns()
+func (isthmusDVN *IsthmusDVN) TryPackHandleMessage(srcDomain uint32, sender common.Address, arg2 uint64, payload []byte) ([]byte, error) {
+	return isthmusDVN.abi.Pack("handleMessage", srcDomain, sender, arg2, payload)
+}
+
+// PackInbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfb0e722b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function inbox() view returns(address)
+func (isthmusDVN *IsthmusDVN) PackInbox() []byte {
+	enc, err := isthmusDVN.abi.Pack("inbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackInbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfb0e722b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function inbox() view returns(address)
+func (isthmusDVN *IsthmusDVN) TryPackInbox() ([]byte, error) {
+	return isthmusDVN.abi.Pack("inbox")
+}
+
+// UnpackInbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xfb0e722b.
+//
+// Solidity: function inbox() view returns(address)
+func (isthmusDVN *IsthmusDVN) UnpackInbox(data []byte) (common.Address, error) {
+	out, err := isthmusDVN.abi.Unpack("inbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackLocalEid is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x72607537.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function localEid() view returns(uint32)
+func (isthmusDVN *IsthmusDVN) PackLocalEid() []byte {
+	enc, err := isthmusDVN.abi.Pack("localEid")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackLocalEid is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x72607537.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function localEid() view returns(uint32)
+func (isthmusDVN *IsthmusDVN) TryPackLocalEid() ([]byte, error) {
+	return isthmusDVN.abi.Pack("localEid")
+}
+
+// UnpackLocalEid is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x72607537.
+//
+// Solidity: function localEid() view returns(uint32)
+func (isthmusDVN *IsthmusDVN) UnpackLocalEid(data []byte) (uint32, error) {
+	out, err := isthmusDVN.abi.Unpack("localEid", data)
+	if err != nil {
+		return *new(uint32), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	return out0, nil
+}
+
+// PackOutbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xce11e6ab.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function outbox() view returns(address)
+func (isthmusDVN *IsthmusDVN) PackOutbox() []byte {
+	enc, err := isthmusDVN.abi.Pack("outbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackOutbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xce11e6ab.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function outbox() view returns(address)
+func (isthmusDVN *IsthmusDVN) TryPackOutbox() ([]byte, error) {
+	return isthmusDVN.abi.Pack("outbox")
+}
+
+// UnpackOutbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xce11e6ab.
+//
+// Solidity: function outbox() view returns(address)
+func (isthmusDVN *IsthmusDVN) UnpackOutbox(data []byte) (common.Address, error) {
+	out, err := isthmusDVN.abi.Unpack("outbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackOwner is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x8da5cb5b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function owner() view returns(address)
+func (isthmusDVN *IsthmusDVN) PackOwner() []byte {
+	enc, err := isthmusDVN.abi.Pack("owner")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackOwner is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x8da5cb5b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function owner() view returns(address)
+func (isthmusDVN *IsthmusDVN) TryPackOwner() ([]byte, error) {
+	return isthmusDVN.abi.Pack("owner")
+}
+
+// UnpackOwner is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x8da5cb5b.
+//
+// Solidity: function owner() view returns(address)
+func (isthmusDVN *IsthmusDVN) UnpackOwner(data []byte) (common.Address, error) {
+	out, err := isthmusDVN.abi.Unpack("owner", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackPaths is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x38da6b8e.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, uint128 gasPrice, uint64 batchShareGas)
+func (isthmusDVN *IsthmusDVN) PackPaths(eid uint32) []byte {
+	enc, err := isthmusDVN.abi.Pack("paths", eid)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPaths is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x38da6b8e.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, uint128 gasPrice, uint64 batchShareGas)
+func (isthmusDVN *IsthmusDVN) TryPackPaths(eid uint32) ([]byte, error) {
+	return isthmusDVN.abi.Pack("paths", eid)
+}
+
+// PathsOutput serves as a container for the return parameters of contract
+// method Paths.
+type PathsOutput struct {
+	IsthmusDomain uint32
+	Dvn           common.Address
+	GasPrice      *big.Int
+	BatchShareGas uint64
+}
+
+// UnpackPaths is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x38da6b8e.
+//
+// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, uint128 gasPrice, uint64 batchShareGas)
+func (isthmusDVN *IsthmusDVN) UnpackPaths(data []byte) (PathsOutput, error) {
+	out, err := isthmusDVN.abi.Unpack("paths", data)
+	outstruct := new(PathsOutput)
+	if err != nil {
+		return *outstruct, err
+	}
+	outstruct.IsthmusDomain = *abi.ConvertType(out[0], new(uint32)).(*uint32)
+	outstruct.Dvn = *abi.ConvertType(out[1], new(common.Address)).(*common.Address)
+	outstruct.GasPrice = abi.ConvertType(out[2], new(big.Int)).(*big.Int)
+	outstruct.BatchShareGas = *abi.ConvertType(out[3], new(uint64)).(*uint64)
+	return *outstruct, nil
+}
+
+// PackReceiveLib is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xbd3ed5ff.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function receiveLib() view returns(address)
+func (isthmusDVN *IsthmusDVN) PackReceiveLib() []byte {
+	enc, err := isthmusDVN.abi.Pack("receiveLib")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackReceiveLib is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xbd3ed5ff.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function receiveLib() view returns(address)
+func (isthmusDVN *IsthmusDVN) TryPackReceiveLib() ([]byte, error) {
+	return isthmusDVN.abi.Pack("receiveLib")
+}
+
+// UnpackReceiveLib is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xbd3ed5ff.
+//
+// Solidity: function receiveLib() view returns(address)
+func (isthmusDVN *IsthmusDVN) UnpackReceiveLib(data []byte) (common.Address, error) {
+	out, err := isthmusDVN.abi.Unpack("receiveLib", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackSendLib is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xa0706d90.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function sendLib() view returns(address)
+func (isthmusDVN *IsthmusDVN) PackSendLib() []byte {
+	enc, err := isthmusDVN.abi.Pack("sendLib")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSendLib is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xa0706d90.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function sendLib() view returns(address)
+func (isthmusDVN *IsthmusDVN) TryPackSendLib() ([]byte, error) {
+	return isthmusDVN.abi.Pack("sendLib")
+}
+
+// UnpackSendLib is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xa0706d90.
+//
+// Solidity: function sendLib() view returns(address)
+func (isthmusDVN *IsthmusDVN) UnpackSendLib(data []byte) (common.Address, error) {
+	out, err := isthmusDVN.abi.Unpack("sendLib", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackSetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x9d661ab0.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setFee(uint32 eid, uint128 gasPrice, uint64 batchShareGas) returns()
+func (isthmusDVN *IsthmusDVN) PackSetFee(eid uint32, gasPrice *big.Int, batchShareGas uint64) []byte {
+	enc, err := isthmusDVN.abi.Pack("setFee", eid, gasPrice, batchShareGas)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x9d661ab0.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setFee(uint32 eid, uint128 gasPrice, uint64 batchShareGas) returns()
+func (isthmusDVN *IsthmusDVN) TryPackSetFee(eid uint32, gasPrice *big.Int, batchShareGas uint64) ([]byte, error) {
+	return isthmusDVN.abi.Pack("setFee", eid, gasPrice, batchShareGas)
+}
+
+// PackSetPath is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7731efeb.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setPath(uint32 eid, uint32 isthmusDomain, address dvn) returns()
+func (isthmusDVN *IsthmusDVN) PackSetPath(eid uint32, isthmusDomain uint32, dvn common.Address) []byte {
+	enc, err := isthmusDVN.abi.Pack("setPath", eid, isthmusDomain, dvn)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetPath is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7731efeb.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setPath(uint32 eid, uint32 isthmusDomain, address dvn) returns()
+func (isthmusDVN *IsthmusDVN) TryPackSetPath(eid uint32, isthmusDomain uint32, dvn common.Address) ([]byte, error) {
+	return isthmusDVN.abi.Pack("setPath", eid, isthmusDomain, dvn)
+}
+
+// PackTransferOwnership is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf2fde38b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function transferOwnership(address newOwner) returns()
+func (isthmusDVN *IsthmusDVN) PackTransferOwnership(newOwner common.Address) []byte {
+	enc, err := isthmusDVN.abi.Pack("transferOwnership", newOwner)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackTransferOwnership is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf2fde38b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function transferOwnership(address newOwner) returns()
+func (isthmusDVN *IsthmusDVN) TryPackTransferOwnership(newOwner common.Address) ([]byte, error) {
+	return isthmusDVN.abi.Pack("transferOwnership", newOwner)
+}
+
+// PackWithdrawFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfd9be522.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function withdrawFee(address to, uint256 amount) returns()
+func (isthmusDVN *IsthmusDVN) PackWithdrawFee(to common.Address, amount *big.Int) []byte {
+	enc, err := isthmusDVN.abi.Pack("withdrawFee", to, amount)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackWithdrawFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xfd9be522.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function withdrawFee(address to, uint256 amount) returns()
+func (isthmusDVN *IsthmusDVN) TryPackWithdrawFee(to common.Address, amount *big.Int) ([]byte, error) {
+	return isthmusDVN.abi.Pack("withdrawFee", to, amount)
+}
+
+// IsthmusDVNFeeSet represents a FeeSet event raised by the IsthmusDVN contract.
+type IsthmusDVNFeeSet struct {
+	Eid           uint32
+	GasPrice      *big.Int
+	BatchShareGas uint64
+	Raw           *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusDVNFeeSetEventName = "FeeSet"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusDVNFeeSet) ContractEventName() string {
+	return IsthmusDVNFeeSetEventName
+}
+
+// UnpackFeeSetEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event FeeSet(uint32 indexed eid, uint128 gasPrice, uint64 batchShareGas)
+func (isthmusDVN *IsthmusDVN) UnpackFeeSetEvent(log *types.Log) (*IsthmusDVNFeeSet, error) {
+	event := "FeeSet"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusDVN.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusDVNFeeSet)
+	if len(log.Data) > 0 {
+		if err := isthmusDVN.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusDVN.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusDVNOwnerSet represents a OwnerSet event raised by the IsthmusDVN contract.
+type IsthmusDVNOwnerSet struct {
+	Owner common.Address
+	Raw   *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusDVNOwnerSetEventName = "OwnerSet"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusDVNOwnerSet) ContractEventName() string {
+	return IsthmusDVNOwnerSetEventName
+}
+
+// UnpackOwnerSetEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event OwnerSet(address owner)
+func (isthmusDVN *IsthmusDVN) UnpackOwnerSetEvent(log *types.Log) (*IsthmusDVNOwnerSet, error) {
+	event := "OwnerSet"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusDVN.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusDVNOwnerSet)
+	if len(log.Data) > 0 {
+		if err := isthmusDVN.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusDVN.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusDVNPacketSent represents a PacketSent event raised by the IsthmusDVN contract.
+type IsthmusDVNPacketSent struct {
+	DstEid       uint32
+	HeaderHash   [32]byte
+	PayloadHash  [32]byte
+	IsthmusNonce uint64
+	Raw          *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusDVNPacketSentEventName = "PacketSent"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusDVNPacketSent) ContractEventName() string {
+	return IsthmusDVNPacketSentEventName
+}
+
+// UnpackPacketSentEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event PacketSent(uint32 indexed dstEid, bytes32 indexed headerHash, bytes32 payloadHash, uint64 isthmusNonce)
+func (isthmusDVN *IsthmusDVN) UnpackPacketSentEvent(log *types.Log) (*IsthmusDVNPacketSent, error) {
+	event := "PacketSent"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusDVN.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusDVNPacketSent)
+	if len(log.Data) > 0 {
+		if err := isthmusDVN.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusDVN.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusDVNPacketVerified represents a PacketVerified event raised by the IsthmusDVN contract.
+type IsthmusDVNPacketVerified struct {
+	SrcEid      uint32
+	HeaderHash  [32]byte
+	PayloadHash [32]byte
+	Raw         *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusDVNPacketVerifiedEventName = "PacketVerified"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusDVNPacketVerified) ContractEventName() string {
+	return IsthmusDVNPacketVerifiedEventName
+}
+
+// UnpackPacketVerifiedEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event PacketVerified(uint32 indexed srcEid, bytes32 indexed headerHash, bytes32 payloadHash)
+func (isthmusDVN *IsthmusDVN) UnpackPacketVerifiedEvent(log *types.Log) (*IsthmusDVNPacketVerified, error) {
+	event := "PacketVerified"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusDVN.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusDVNPacketVerified)
+	if len(log.Data) > 0 {
+		if err := isthmusDVN.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusDVN.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// IsthmusDVNPathLinked represents a PathLinked event raised by the IsthmusDVN contract.
+type IsthmusDVNPathLinked struct {
+	Eid           uint32
+	IsthmusDomain uint32
+	Dvn           common.Address
+	Raw           *types.Log // Blockchain specific contextual infos
+}
+
+const IsthmusDVNPathLinkedEventName = "PathLinked"
+
+// ContractEventName returns the user-defined event name.
+func (IsthmusDVNPathLinked) ContractEventName() string {
+	return IsthmusDVNPathLinkedEventName
+}
+
+// UnpackPathLinkedEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event PathLinked(uint32 indexed eid, uint32 isthmusDomain, address dvn)
+func (isthmusDVN *IsthmusDVN) UnpackPathLinkedEvent(log *types.Log) (*IsthmusDVNPathLinked, error) {
+	event := "PathLinked"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != isthmusDVN.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(IsthmusDVNPathLinked)
+	if len(log.Data) > 0 {
+		if err := isthmusDVN.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range isthmusDVN.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// UnpackError attempts to decode the provided error data using user-defined
+// error definitions.
+func (isthmusDVN *IsthmusDVN) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["BadPacketHeader"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackBadPacketHeaderError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["NotInbox"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackNotInboxError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["NotOwner"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackNotOwnerError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["NotSendLib"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackNotSendLibError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["PathSet"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackPathSetError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["UnknownPath"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackUnknownPathError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["WrongDestination"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackWrongDestinationError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["WrongSource"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackWrongSourceError(raw[4:])
+	}
+	return nil, errors.New("Unknown error")
+}
+
+// IsthmusDVNBadPacketHeader represents a BadPacketHeader error raised by the IsthmusDVN contract.
+type IsthmusDVNBadPacketHeader struct {
+	Length *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error BadPacketHeader(uint256 length)
+func IsthmusDVNBadPacketHeaderErrorID() common.Hash {
+	return common.HexToHash("0x5b0ce7522fe7a3091e8e035348653f8c873c5f1b03b77fb4e5da7d756ab5e9a8")
+}
+
+// UnpackBadPacketHeaderError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error BadPacketHeader(uint256 length)
+func (isthmusDVN *IsthmusDVN) UnpackBadPacketHeaderError(raw []byte) (*IsthmusDVNBadPacketHeader, error) {
+	out := new(IsthmusDVNBadPacketHeader)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "BadPacketHeader", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNNotInbox represents a NotInbox error raised by the IsthmusDVN contract.
+type IsthmusDVNNotInbox struct {
+	Caller common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error NotInbox(address caller)
+func IsthmusDVNNotInboxErrorID() common.Hash {
+	return common.HexToHash("0x3afbef739a600358be76c64f1855d5db22799b3576cd6768c2397f06b25ea1fc")
+}
+
+// UnpackNotInboxError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error NotInbox(address caller)
+func (isthmusDVN *IsthmusDVN) UnpackNotInboxError(raw []byte) (*IsthmusDVNNotInbox, error) {
+	out := new(IsthmusDVNNotInbox)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "NotInbox", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNNotOwner represents a NotOwner error raised by the IsthmusDVN contract.
+type IsthmusDVNNotOwner struct {
+	Caller common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error NotOwner(address caller)
+func IsthmusDVNNotOwnerErrorID() common.Hash {
+	return common.HexToHash("0x245aecd3fabbd17d6c3c92dc7f0ab916ea8cbf6fc1862c8b56893090ac3fff4c")
+}
+
+// UnpackNotOwnerError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error NotOwner(address caller)
+func (isthmusDVN *IsthmusDVN) UnpackNotOwnerError(raw []byte) (*IsthmusDVNNotOwner, error) {
+	out := new(IsthmusDVNNotOwner)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "NotOwner", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNNotSendLib represents a NotSendLib error raised by the IsthmusDVN contract.
+type IsthmusDVNNotSendLib struct {
+	Caller common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error NotSendLib(address caller)
+func IsthmusDVNNotSendLibErrorID() common.Hash {
+	return common.HexToHash("0x4c77006031b8c03f222447d69fda4d204a2753f319ee142bb51b85e2084c07fc")
+}
+
+// UnpackNotSendLibError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error NotSendLib(address caller)
+func (isthmusDVN *IsthmusDVN) UnpackNotSendLibError(raw []byte) (*IsthmusDVNNotSendLib, error) {
+	out := new(IsthmusDVNNotSendLib)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "NotSendLib", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNPathSet represents a PathSet error raised by the IsthmusDVN contract.
+type IsthmusDVNPathSet struct {
+	Eid uint32
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error PathSet(uint32 eid)
+func IsthmusDVNPathSetErrorID() common.Hash {
+	return common.HexToHash("0xd00c55fb4309f2355bf56f18fd604e70b7d281d5a67758bdb018341cd296b266")
+}
+
+// UnpackPathSetError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error PathSet(uint32 eid)
+func (isthmusDVN *IsthmusDVN) UnpackPathSetError(raw []byte) (*IsthmusDVNPathSet, error) {
+	out := new(IsthmusDVNPathSet)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "PathSet", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNUnknownPath represents a UnknownPath error raised by the IsthmusDVN contract.
+type IsthmusDVNUnknownPath struct {
+	Eid uint32
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error UnknownPath(uint32 eid)
+func IsthmusDVNUnknownPathErrorID() common.Hash {
+	return common.HexToHash("0x5c89e3ed3975ce01119fdecf3f2504948424e5840d40ec166e53cc5d896e3535")
+}
+
+// UnpackUnknownPathError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error UnknownPath(uint32 eid)
+func (isthmusDVN *IsthmusDVN) UnpackUnknownPathError(raw []byte) (*IsthmusDVNUnknownPath, error) {
+	out := new(IsthmusDVNUnknownPath)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "UnknownPath", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNWrongDestination represents a WrongDestination error raised by the IsthmusDVN contract.
+type IsthmusDVNWrongDestination struct {
+	DstEid uint32
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error WrongDestination(uint32 dstEid)
+func IsthmusDVNWrongDestinationErrorID() common.Hash {
+	return common.HexToHash("0xc33aea565f5572a700e0ec20d2ff1aa021d58bcf6b97ad3b5dab2a5d5b893b19")
+}
+
+// UnpackWrongDestinationError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error WrongDestination(uint32 dstEid)
+func (isthmusDVN *IsthmusDVN) UnpackWrongDestinationError(raw []byte) (*IsthmusDVNWrongDestination, error) {
+	out := new(IsthmusDVNWrongDestination)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "WrongDestination", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNWrongSource represents a WrongSource error raised by the IsthmusDVN contract.
+type IsthmusDVNWrongSource struct {
+	SrcDomain uint32
+	Sender    common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error WrongSource(uint32 srcDomain, address sender)
+func IsthmusDVNWrongSourceErrorID() common.Hash {
+	return common.HexToHash("0x578c00c9501a5345cd794ca3107dcb07043b2a13c452ae15d56f3bfbc34b9821")
+}
+
+// UnpackWrongSourceError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error WrongSource(uint32 srcDomain, address sender)
+func (isthmusDVN *IsthmusDVN) UnpackWrongSourceError(raw []byte) (*IsthmusDVNWrongSource, error) {
+	out := new(IsthmusDVNWrongSource)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "WrongSource", raw); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -26,6 +26,35 @@ var (
 	_ = abi.ConvertType
 )
 
+// MessagingFee is an auto generated low-level Go binding around an user-defined struct.
+type MessagingFee struct {
+	NativeFee  *big.Int
+	LzTokenFee *big.Int
+}
+
+// MessagingParams is an auto generated low-level Go binding around an user-defined struct.
+type MessagingParams struct {
+	DstEid       uint32
+	Receiver     [32]byte
+	Message      []byte
+	Options      []byte
+	PayInLzToken bool
+}
+
+// MessagingReceipt is an auto generated low-level Go binding around an user-defined struct.
+type MessagingReceipt struct {
+	Guid  [32]byte
+	Nonce uint64
+	Fee   MessagingFee
+}
+
+// Origin is an auto generated low-level Go binding around an user-defined struct.
+type Origin struct {
+	SrcEid uint32
+	Sender [32]byte
+	Nonce  uint64
+}
+
 // ProtocolLaneClaim is an auto generated low-level Go binding around an user-defined struct.
 type ProtocolLaneClaim struct {
 	Kind        uint8
@@ -608,6 +637,572 @@ func (testNoopRecipient *TestNoopRecipient) PackHandleMessage(arg0 uint32, arg1 
 // Solidity: function handleMessage(uint32 , address , uint64 , bytes ) returns()
 func (testNoopRecipient *TestNoopRecipient) TryPackHandleMessage(arg0 uint32, arg1 common.Address, arg2 uint64, arg3 []byte) ([]byte, error) {
 	return testNoopRecipient.abi.Pack("handleMessage", arg0, arg1, arg2, arg3)
+}
+
+// TestOnlyExecutorMetaData contains all meta data concerning the TestOnlyExecutor contract.
+var TestOnlyExecutorMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"assignJob\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"getFee\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"pure\",\"type\":\"function\"}]",
+	ID:  "TestOnlyExecutor",
+	Bin: "0x6080604052348015600e575f5ffd5b506101518061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610034575f3560e01c8063709eb66414610038578063717e8a4214610038575b5f5ffd5b610050610046366004610062565b5f95945050505050565b60405190815260200160405180910390f35b5f5f5f5f5f60808688031215610076575f5ffd5b853563ffffffff81168114610089575f5ffd5b9450602086013573ffffffffffffffffffffffffffffffffffffffff811681146100b1575f5ffd5b935060408601359250606086013567ffffffffffffffff8111156100d3575f5ffd5b8601601f810188136100e3575f5ffd5b803567ffffffffffffffff8111156100f9575f5ffd5b88602082840101111561010a575f5ffd5b95989497509295505050602001919056fea2646970667358221220632a6cc3cbd863a6686b519dc00ecfe4f2912b59d450affcdede03da9a0cc70f64736f6c634300081e0033",
+}
+
+// TestOnlyExecutor is an auto generated Go binding around an Ethereum contract.
+type TestOnlyExecutor struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *TestOnlyExecutor) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewTestOnlyExecutor creates a new instance of TestOnlyExecutor.
+func NewTestOnlyExecutor() *TestOnlyExecutor {
+	parsed, err := TestOnlyExecutorMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &TestOnlyExecutor{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *TestOnlyExecutor) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackAssignJob is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x717e8a42.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function assignJob(uint32 , address , uint256 , bytes ) pure returns(uint256)
+func (testOnlyExecutor *TestOnlyExecutor) PackAssignJob(arg0 uint32, arg1 common.Address, arg2 *big.Int, arg3 []byte) []byte {
+	enc, err := testOnlyExecutor.abi.Pack("assignJob", arg0, arg1, arg2, arg3)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackAssignJob is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x717e8a42.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function assignJob(uint32 , address , uint256 , bytes ) pure returns(uint256)
+func (testOnlyExecutor *TestOnlyExecutor) TryPackAssignJob(arg0 uint32, arg1 common.Address, arg2 *big.Int, arg3 []byte) ([]byte, error) {
+	return testOnlyExecutor.abi.Pack("assignJob", arg0, arg1, arg2, arg3)
+}
+
+// UnpackAssignJob is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x717e8a42.
+//
+// Solidity: function assignJob(uint32 , address , uint256 , bytes ) pure returns(uint256)
+func (testOnlyExecutor *TestOnlyExecutor) UnpackAssignJob(data []byte) (*big.Int, error) {
+	out, err := testOnlyExecutor.abi.Unpack("assignJob", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackGetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x709eb664.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function getFee(uint32 , address , uint256 , bytes ) pure returns(uint256)
+func (testOnlyExecutor *TestOnlyExecutor) PackGetFee(arg0 uint32, arg1 common.Address, arg2 *big.Int, arg3 []byte) []byte {
+	enc, err := testOnlyExecutor.abi.Pack("getFee", arg0, arg1, arg2, arg3)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackGetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x709eb664.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function getFee(uint32 , address , uint256 , bytes ) pure returns(uint256)
+func (testOnlyExecutor *TestOnlyExecutor) TryPackGetFee(arg0 uint32, arg1 common.Address, arg2 *big.Int, arg3 []byte) ([]byte, error) {
+	return testOnlyExecutor.abi.Pack("getFee", arg0, arg1, arg2, arg3)
+}
+
+// UnpackGetFee is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x709eb664.
+//
+// Solidity: function getFee(uint32 , address , uint256 , bytes ) pure returns(uint256)
+func (testOnlyExecutor *TestOnlyExecutor) UnpackGetFee(data []byte) (*big.Int, error) {
+	out, err := testOnlyExecutor.abi.Unpack("getFee", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// TestOnlyOAppMetaData contains all meta data concerning the TestOnlyOApp contract.
+var TestOnlyOAppMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"contractILayerZeroEndpointV2\",\"name\":\"_endpoint\",\"type\":\"address\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotEndpoint\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"sender\",\"type\":\"bytes32\"}],\"name\":\"NotPeer\",\"type\":\"error\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"sender\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"}],\"internalType\":\"structOrigin\",\"name\":\"origin\",\"type\":\"tuple\"}],\"name\":\"allowInitializePath\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"endpoint\",\"outputs\":[{\"internalType\":\"contractILayerZeroEndpointV2\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastMessage\",\"outputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"srcEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"sender\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"}],\"internalType\":\"structOrigin\",\"name\":\"origin\",\"type\":\"tuple\"},{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"lzReceive\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"name\":\"nextNonce\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"params\",\"outputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"receiver\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"options\",\"type\":\"bytes\"},{\"internalType\":\"bool\",\"name\":\"payInLzToken\",\"type\":\"bool\"}],\"internalType\":\"structMessagingParams\",\"name\":\"\",\"type\":\"tuple\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"peers\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"quote\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"received\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"send\",\"outputs\":[{\"components\":[{\"internalType\":\"bytes32\",\"name\":\"guid\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"nonce\",\"type\":\"uint64\"},{\"components\":[{\"internalType\":\"uint256\",\"name\":\"nativeFee\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"lzTokenFee\",\"type\":\"uint256\"}],\"internalType\":\"structMessagingFee\",\"name\":\"fee\",\"type\":\"tuple\"}],\"internalType\":\"structMessagingReceipt\",\"name\":\"\",\"type\":\"tuple\"}],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"peer\",\"type\":\"bytes32\"}],\"name\":\"setPeer\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	ID:  "TestOnlyOApp",
+	Bin: "0x60a060405234801561000f575f5ffd5b50604051610e1c380380610e1c83398101604081905261002e9161003f565b6001600160a01b031660805261006c565b5f6020828403121561004f575f5ffd5b81516001600160a01b0381168114610065575f5ffd5b9392505050565b608051610d836100995f395f81816101df015281816102e4015281816103a9015261064a0152610d835ff3fe6080604052600436106100b8575f3560e01c80634214d2e51161007157806383a6deb51161004c57806383a6deb514610260578063bb0b6a5314610280578063ff7bd03d146102ab575f5ffd5b80634214d2e5146101a15780635e280f11146101ce5780637d25a05e14610226575f5ffd5b806332970710116100a157806332970710146101225780633400288b146101435780633ffe8fe914610175575f5ffd5b80630aad0ecc146100bc57806313137d651461010d575b5f5ffd5b6100cf6100ca3660046107c5565b6102da565b604080518251815260208084015167ffffffffffffffff16818301529282015180519282019290925291015160608201526080015b60405180910390f35b61012061011b36600461082a565b610391565b005b34801561012d575f5ffd5b506101366104e4565b604051610104919061092a565b34801561014e575f5ffd5b5061012061015d366004610943565b63ffffffff9091165f90815260208190526040902055565b348015610180575f5ffd5b5061019461018f3660046107c5565b610570565b60405161010491906109cb565b3480156101ac575f5ffd5b506101c06101bb3660046107c5565b610647565b604051908152602001610104565b3480156101d9575f5ffd5b506102017f000000000000000000000000000000000000000000000000000000000000000081565b60405173ffffffffffffffffffffffffffffffffffffffff9091168152602001610104565b348015610231575f5ffd5b50610247610240366004610943565b5f92915050565b60405167ffffffffffffffff9091168152602001610104565b34801561026b575f5ffd5b506002546102479067ffffffffffffffff1681565b34801561028b575f5ffd5b506101c061029a3660046109dd565b5f6020819052908152604090205481565b3480156102b6575f5ffd5b506102ca6102c53660046109f6565b6106f4565b6040519015158152602001610104565b6102e2610727565b7f000000000000000000000000000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff16632637a4503461032a878787610570565b336040518463ffffffff1660e01b8152600401610348929190610a10565b60806040518083038185885af1158015610364573d5f5f3e3d5ffd5b50505050506040513d601f19601f820116820180604052508101906103899190610ac1565b949350505050565b3373ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001614610407576040517f39e7e94b0000000000000000000000000000000000000000000000000000000081523360048201526024015b60405180910390fd5b602087018035905f90819061041c908b6109dd565b63ffffffff1663ffffffff1681526020019081526020015f20541461048d5761044860208801886109dd565b6040517fa730219d00000000000000000000000000000000000000000000000000000000815263ffffffff9091166004820152602088013560248201526044016103fe565b600161049a858783610bcc565b506002805467ffffffffffffffff16905f6104b483610ce2565b91906101000a81548167ffffffffffffffff021916908367ffffffffffffffff1602179055505050505050505050565b600180546104f190610b35565b80601f016020809104026020016040519081016040528092919081815260200182805461051d90610b35565b80156105685780601f1061053f57610100808354040283529160200191610568565b820191905f5260205f20905b81548152906001019060200180831161054b57829003601f168201915b505050505081565b6105a76040518060a001604052805f63ffffffff1681526020015f815260200160608152602001606081526020015f151581525090565b6040805160a08101825263ffffffff86168082525f90815260208181529083902054818301528251601f8601829004820281018201845285815291928301919086908690819084018382808284375f9201829052509385525050604080518082018252600281527e030000000000000000000000000000000000000000000000000000000000006020808301919091528501529092015250949350505050565b5f7f000000000000000000000000000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff1663ddc28c5861068f868686610570565b306040518363ffffffff1660e01b81526004016106ad929190610a10565b6040805180830381865afa1580156106c7573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906106eb9190610d33565b51949350505050565b5f602082018035908290819061070a90866109dd565b63ffffffff16815260208101919091526040015f20541492915050565b60405180606001604052805f81526020015f67ffffffffffffffff16815260200161076360405180604001604052805f81526020015f81525090565b905290565b803563ffffffff8116811461077b575f5ffd5b919050565b5f5f83601f840112610790575f5ffd5b50813567ffffffffffffffff8111156107a7575f5ffd5b6020830191508360208285010111156107be575f5ffd5b9250929050565b5f5f5f604084860312156107d7575f5ffd5b6107e084610768565b9250602084013567ffffffffffffffff8111156107fb575f5ffd5b61080786828701610780565b9497909650939450505050565b5f60608284031215610824575f5ffd5b50919050565b5f5f5f5f5f5f5f60e0888a031215610840575f5ffd5b61084a8989610814565b965060608801359550608088013567ffffffffffffffff81111561086c575f5ffd5b6108788a828b01610780565b90965094505060a088013573ffffffffffffffffffffffffffffffffffffffff811681146108a4575f5ffd5b925060c088013567ffffffffffffffff8111156108bf575f5ffd5b6108cb8a828b01610780565b989b979a50959850939692959293505050565b5f81518084528060208401602086015e5f6020828601015260207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011685010191505092915050565b602081525f61093c60208301846108de565b9392505050565b5f5f60408385031215610954575f5ffd5b61095d83610768565b946020939093013593505050565b63ffffffff8151168252602081015160208301525f604082015160a0604085015261099960a08501826108de565b9050606083015184820360608601526109b282826108de565b9150506080830151151560808501528091505092915050565b602081525f61093c602083018461096b565b5f602082840312156109ed575f5ffd5b61093c82610768565b5f60608284031215610a06575f5ffd5b61093c8383610814565b604081525f610a22604083018561096b565b905073ffffffffffffffffffffffffffffffffffffffff831660208301529392505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b5f60408284031215610a84575f5ffd5b6040805190810167ffffffffffffffff81118282101715610aa757610aa7610a47565b604052825181526020928301519281019290925250919050565b5f6080828403128015610ad2575f5ffd5b506040516060810167ffffffffffffffff81118282101715610af657610af6610a47565b60405282518152602083015167ffffffffffffffff81168114610b17575f5ffd5b6020820152610b298460408501610a74565b60408201529392505050565b600181811c90821680610b4957607f821691505b602082108103610824577f4e487b71000000000000000000000000000000000000000000000000000000005f52602260045260245ffd5b601f821115610bc757805f5260205f20601f840160051c81016020851015610ba55750805b601f840160051c820191505b81811015610bc4575f8155600101610bb1565b50505b505050565b67ffffffffffffffff831115610be457610be4610a47565b610bf883610bf28354610b35565b83610b80565b5f601f841160018114610c48575f8515610c125750838201355b7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff600387901b1c1916600186901b178355610bc4565b5f838152602081207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08716915b82811015610c955786850135825560209485019460019092019101610c75565b5086821015610cd0577fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff60f88860031b161c19848701351681555b505060018560011b0183555050505050565b5f67ffffffffffffffff821667ffffffffffffffff8103610d2a577f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b60010192915050565b5f60408284031215610d43575f5ffd5b61093c8383610a7456fea26469706673582212203cf98946f358d6fd23ad043f40edf38bdb708bbe72ab9a683f054c2ce318ac3864736f6c634300081e0033",
+}
+
+// TestOnlyOApp is an auto generated Go binding around an Ethereum contract.
+type TestOnlyOApp struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *TestOnlyOApp) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewTestOnlyOApp creates a new instance of TestOnlyOApp.
+func NewTestOnlyOApp() *TestOnlyOApp {
+	parsed, err := TestOnlyOAppMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &TestOnlyOApp{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *TestOnlyOApp) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackConstructor is the Go binding used to pack the parameters required for
+// contract deployment.
+//
+// Solidity: constructor(address _endpoint) returns()
+func (testOnlyOApp *TestOnlyOApp) PackConstructor(_endpoint common.Address) []byte {
+	enc, err := testOnlyOApp.abi.Pack("", _endpoint)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// PackAllowInitializePath is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xff7bd03d.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function allowInitializePath((uint32,bytes32,uint64) origin) view returns(bool)
+func (testOnlyOApp *TestOnlyOApp) PackAllowInitializePath(origin Origin) []byte {
+	enc, err := testOnlyOApp.abi.Pack("allowInitializePath", origin)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackAllowInitializePath is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xff7bd03d.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function allowInitializePath((uint32,bytes32,uint64) origin) view returns(bool)
+func (testOnlyOApp *TestOnlyOApp) TryPackAllowInitializePath(origin Origin) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("allowInitializePath", origin)
+}
+
+// UnpackAllowInitializePath is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xff7bd03d.
+//
+// Solidity: function allowInitializePath((uint32,bytes32,uint64) origin) view returns(bool)
+func (testOnlyOApp *TestOnlyOApp) UnpackAllowInitializePath(data []byte) (bool, error) {
+	out, err := testOnlyOApp.abi.Unpack("allowInitializePath", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// PackEndpoint is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x5e280f11.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function endpoint() view returns(address)
+func (testOnlyOApp *TestOnlyOApp) PackEndpoint() []byte {
+	enc, err := testOnlyOApp.abi.Pack("endpoint")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackEndpoint is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x5e280f11.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function endpoint() view returns(address)
+func (testOnlyOApp *TestOnlyOApp) TryPackEndpoint() ([]byte, error) {
+	return testOnlyOApp.abi.Pack("endpoint")
+}
+
+// UnpackEndpoint is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x5e280f11.
+//
+// Solidity: function endpoint() view returns(address)
+func (testOnlyOApp *TestOnlyOApp) UnpackEndpoint(data []byte) (common.Address, error) {
+	out, err := testOnlyOApp.abi.Unpack("endpoint", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
+// PackLastMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x32970710.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function lastMessage() view returns(bytes)
+func (testOnlyOApp *TestOnlyOApp) PackLastMessage() []byte {
+	enc, err := testOnlyOApp.abi.Pack("lastMessage")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackLastMessage is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x32970710.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function lastMessage() view returns(bytes)
+func (testOnlyOApp *TestOnlyOApp) TryPackLastMessage() ([]byte, error) {
+	return testOnlyOApp.abi.Pack("lastMessage")
+}
+
+// UnpackLastMessage is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x32970710.
+//
+// Solidity: function lastMessage() view returns(bytes)
+func (testOnlyOApp *TestOnlyOApp) UnpackLastMessage(data []byte) ([]byte, error) {
+	out, err := testOnlyOApp.abi.Unpack("lastMessage", data)
+	if err != nil {
+		return *new([]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([]byte)).(*[]byte)
+	return out0, nil
+}
+
+// PackLzReceive is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x13137d65.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function lzReceive((uint32,bytes32,uint64) origin, bytes32 , bytes message, address , bytes ) payable returns()
+func (testOnlyOApp *TestOnlyOApp) PackLzReceive(origin Origin, arg1 [32]byte, message []byte, arg3 common.Address, arg4 []byte) []byte {
+	enc, err := testOnlyOApp.abi.Pack("lzReceive", origin, arg1, message, arg3, arg4)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackLzReceive is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x13137d65.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function lzReceive((uint32,bytes32,uint64) origin, bytes32 , bytes message, address , bytes ) payable returns()
+func (testOnlyOApp *TestOnlyOApp) TryPackLzReceive(origin Origin, arg1 [32]byte, message []byte, arg3 common.Address, arg4 []byte) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("lzReceive", origin, arg1, message, arg3, arg4)
+}
+
+// PackNextNonce is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7d25a05e.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function nextNonce(uint32 , bytes32 ) pure returns(uint64)
+func (testOnlyOApp *TestOnlyOApp) PackNextNonce(arg0 uint32, arg1 [32]byte) []byte {
+	enc, err := testOnlyOApp.abi.Pack("nextNonce", arg0, arg1)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackNextNonce is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x7d25a05e.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function nextNonce(uint32 , bytes32 ) pure returns(uint64)
+func (testOnlyOApp *TestOnlyOApp) TryPackNextNonce(arg0 uint32, arg1 [32]byte) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("nextNonce", arg0, arg1)
+}
+
+// UnpackNextNonce is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x7d25a05e.
+//
+// Solidity: function nextNonce(uint32 , bytes32 ) pure returns(uint64)
+func (testOnlyOApp *TestOnlyOApp) UnpackNextNonce(data []byte) (uint64, error) {
+	out, err := testOnlyOApp.abi.Unpack("nextNonce", data)
+	if err != nil {
+		return *new(uint64), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint64)).(*uint64)
+	return out0, nil
+}
+
+// PackParams is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3ffe8fe9.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function params(uint32 dstEid, bytes message) view returns((uint32,bytes32,bytes,bytes,bool))
+func (testOnlyOApp *TestOnlyOApp) PackParams(dstEid uint32, message []byte) []byte {
+	enc, err := testOnlyOApp.abi.Pack("params", dstEid, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackParams is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3ffe8fe9.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function params(uint32 dstEid, bytes message) view returns((uint32,bytes32,bytes,bytes,bool))
+func (testOnlyOApp *TestOnlyOApp) TryPackParams(dstEid uint32, message []byte) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("params", dstEid, message)
+}
+
+// UnpackParams is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x3ffe8fe9.
+//
+// Solidity: function params(uint32 dstEid, bytes message) view returns((uint32,bytes32,bytes,bytes,bool))
+func (testOnlyOApp *TestOnlyOApp) UnpackParams(data []byte) (MessagingParams, error) {
+	out, err := testOnlyOApp.abi.Unpack("params", data)
+	if err != nil {
+		return *new(MessagingParams), err
+	}
+	out0 := *abi.ConvertType(out[0], new(MessagingParams)).(*MessagingParams)
+	return out0, nil
+}
+
+// PackPeers is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xbb0b6a53.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function peers(uint32 eid) view returns(bytes32)
+func (testOnlyOApp *TestOnlyOApp) PackPeers(eid uint32) []byte {
+	enc, err := testOnlyOApp.abi.Pack("peers", eid)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPeers is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xbb0b6a53.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function peers(uint32 eid) view returns(bytes32)
+func (testOnlyOApp *TestOnlyOApp) TryPackPeers(eid uint32) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("peers", eid)
+}
+
+// UnpackPeers is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xbb0b6a53.
+//
+// Solidity: function peers(uint32 eid) view returns(bytes32)
+func (testOnlyOApp *TestOnlyOApp) UnpackPeers(data []byte) ([32]byte, error) {
+	out, err := testOnlyOApp.abi.Unpack("peers", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
+}
+
+// PackQuote is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4214d2e5.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function quote(uint32 dstEid, bytes message) view returns(uint256)
+func (testOnlyOApp *TestOnlyOApp) PackQuote(dstEid uint32, message []byte) []byte {
+	enc, err := testOnlyOApp.abi.Pack("quote", dstEid, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackQuote is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4214d2e5.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function quote(uint32 dstEid, bytes message) view returns(uint256)
+func (testOnlyOApp *TestOnlyOApp) TryPackQuote(dstEid uint32, message []byte) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("quote", dstEid, message)
+}
+
+// UnpackQuote is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x4214d2e5.
+//
+// Solidity: function quote(uint32 dstEid, bytes message) view returns(uint256)
+func (testOnlyOApp *TestOnlyOApp) UnpackQuote(data []byte) (*big.Int, error) {
+	out, err := testOnlyOApp.abi.Unpack("quote", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackReceived is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x83a6deb5.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function received() view returns(uint64)
+func (testOnlyOApp *TestOnlyOApp) PackReceived() []byte {
+	enc, err := testOnlyOApp.abi.Pack("received")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackReceived is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x83a6deb5.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function received() view returns(uint64)
+func (testOnlyOApp *TestOnlyOApp) TryPackReceived() ([]byte, error) {
+	return testOnlyOApp.abi.Pack("received")
+}
+
+// UnpackReceived is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x83a6deb5.
+//
+// Solidity: function received() view returns(uint64)
+func (testOnlyOApp *TestOnlyOApp) UnpackReceived(data []byte) (uint64, error) {
+	out, err := testOnlyOApp.abi.Unpack("received", data)
+	if err != nil {
+		return *new(uint64), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint64)).(*uint64)
+	return out0, nil
+}
+
+// PackSend is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x0aad0ecc.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function send(uint32 dstEid, bytes message) payable returns((bytes32,uint64,(uint256,uint256)))
+func (testOnlyOApp *TestOnlyOApp) PackSend(dstEid uint32, message []byte) []byte {
+	enc, err := testOnlyOApp.abi.Pack("send", dstEid, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSend is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x0aad0ecc.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function send(uint32 dstEid, bytes message) payable returns((bytes32,uint64,(uint256,uint256)))
+func (testOnlyOApp *TestOnlyOApp) TryPackSend(dstEid uint32, message []byte) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("send", dstEid, message)
+}
+
+// UnpackSend is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x0aad0ecc.
+//
+// Solidity: function send(uint32 dstEid, bytes message) payable returns((bytes32,uint64,(uint256,uint256)))
+func (testOnlyOApp *TestOnlyOApp) UnpackSend(data []byte) (MessagingReceipt, error) {
+	out, err := testOnlyOApp.abi.Unpack("send", data)
+	if err != nil {
+		return *new(MessagingReceipt), err
+	}
+	out0 := *abi.ConvertType(out[0], new(MessagingReceipt)).(*MessagingReceipt)
+	return out0, nil
+}
+
+// PackSetPeer is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3400288b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setPeer(uint32 eid, bytes32 peer) returns()
+func (testOnlyOApp *TestOnlyOApp) PackSetPeer(eid uint32, peer [32]byte) []byte {
+	enc, err := testOnlyOApp.abi.Pack("setPeer", eid, peer)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetPeer is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x3400288b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setPeer(uint32 eid, bytes32 peer) returns()
+func (testOnlyOApp *TestOnlyOApp) TryPackSetPeer(eid uint32, peer [32]byte) ([]byte, error) {
+	return testOnlyOApp.abi.Pack("setPeer", eid, peer)
+}
+
+// UnpackError attempts to decode the provided error data using user-defined
+// error definitions.
+func (testOnlyOApp *TestOnlyOApp) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], testOnlyOApp.abi.Errors["NotEndpoint"].ID.Bytes()[:4]) {
+		return testOnlyOApp.UnpackNotEndpointError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], testOnlyOApp.abi.Errors["NotPeer"].ID.Bytes()[:4]) {
+		return testOnlyOApp.UnpackNotPeerError(raw[4:])
+	}
+	return nil, errors.New("Unknown error")
+}
+
+// TestOnlyOAppNotEndpoint represents a NotEndpoint error raised by the TestOnlyOApp contract.
+type TestOnlyOAppNotEndpoint struct {
+	Caller common.Address
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error NotEndpoint(address caller)
+func TestOnlyOAppNotEndpointErrorID() common.Hash {
+	return common.HexToHash("0x39e7e94b38a36a5044e186a9a286792732aec28369b4269c21a27d70a6f7d675")
+}
+
+// UnpackNotEndpointError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error NotEndpoint(address caller)
+func (testOnlyOApp *TestOnlyOApp) UnpackNotEndpointError(raw []byte) (*TestOnlyOAppNotEndpoint, error) {
+	out := new(TestOnlyOAppNotEndpoint)
+	if err := testOnlyOApp.abi.UnpackIntoInterface(out, "NotEndpoint", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TestOnlyOAppNotPeer represents a NotPeer error raised by the TestOnlyOApp contract.
+type TestOnlyOAppNotPeer struct {
+	Eid    uint32
+	Sender [32]byte
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error NotPeer(uint32 eid, bytes32 sender)
+func TestOnlyOAppNotPeerErrorID() common.Hash {
+	return common.HexToHash("0xa730219d2ec075a254a2fe9a3b07168d99e948ad291ef824531cd893c26ab50a")
+}
+
+// UnpackNotPeerError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error NotPeer(uint32 eid, bytes32 sender)
+func (testOnlyOApp *TestOnlyOApp) UnpackNotPeerError(raw []byte) (*TestOnlyOAppNotPeer, error) {
+	out := new(TestOnlyOAppNotPeer)
+	if err := testOnlyOApp.abi.UnpackIntoInterface(out, "NotPeer", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // TestOnlyTokenMetaData contains all meta data concerning the TestOnlyToken contract.

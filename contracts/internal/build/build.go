@@ -47,9 +47,10 @@ type Package struct {
 // the LayerZero and Hyperlane contracts (from npm, pinned by package-lock.json) that the
 // adapters are tested against.
 var Packages = []Package{
-	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier", "IsthmusHyperlaneHook", "IsthmusHyperlaneIsm"}},
+	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier", "IsthmusHyperlaneHook", "IsthmusHyperlaneIsm", "IsthmusDVN"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
 		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "TestReentrantRecipient", "ProtocolHarness", "TestOnlyToken",
+		"TestOnlyExecutor", "TestOnlyOApp",
 	}},
 	// One Go package per set of contracts whose bindings share no type name (both ULNs
 	// return a VersionOutput).

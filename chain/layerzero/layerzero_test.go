@@ -1,0 +1,388 @@
+package layerzero
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	lz "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzero"
+	lzr "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzeroreceive"
+)
+
+// LayerZero's endpoint ids of the devnet's two chains in these tests.
+const (
+	srcEid = 40101
+	dstEid = 40102
+)
+
+// lzEnv is a devnet with LayerZero v2's real contracts on both chains (EndpointV2 with
+// SendUln302 on the source, ReceiveUln302 on the destination), an Isthmus DVN on each as the
+// only required DVN of the path, a TestOnlyExecutor, and a TestOnlyOApp at each end.
+type lzEnv struct {
+	d                *devnet.Devnet
+	srcEndpoint      common.Address
+	dstEndpoint      common.Address
+	sendLib, recvLib common.Address
+	srcDVN, dstDVN   common.Address
+	srcApp, dstApp   common.Address
+	ep               *lz.EndpointV2
+	app              *testbindings.TestOnlyOApp
+	owner, user      *ecdsa.PrivateKey
+	gasPrice         *big.Int
+	batchShareGas    uint64
+}
+
+func startLayerZero(t *testing.T, ctx context.Context) *lzEnv {
+	t.Helper()
+	d := devnet.StartForTest(t)
+	e := &lzEnv{d: d, ep: lz.NewEndpointV2(), app: testbindings.NewTestOnlyOApp(), owner: d.Deployer, user: devnet.DevKey("user"),
+		gasPrice: big.NewInt(2_000_000_000), batchShareGas: 25_000}
+	src, dst := d.SourceClient, d.DestinationClient
+	ownerAddr := crypto.PubkeyToAddress(e.owner.PublicKey)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy := func(c *chain.Client, md *bind.MetaData, args []byte) common.Address {
+		t.Helper()
+		a, err := c.Deploy(ctx, e.owner, common.FromHex(md.Bin), args)
+		must(err)
+		return a
+	}
+	tx := func(c *chain.Client, to common.Address, data []byte, unpack chain.Unpacker) {
+		t.Helper()
+		_, err := c.Transact(ctx, e.owner, c.Contract(e.ep, to), data, 0, unpack)
+		must(err)
+	}
+	send, recv := lz.NewSendUln302(), lzr.NewReceiveUln302()
+
+	// Source: endpoint, send library with the executor and the DVN as defaults to dstEid.
+	e.srcEndpoint = deploy(src, &lz.EndpointV2MetaData, e.ep.PackConstructor(srcEid, ownerAddr))
+	e.sendLib = deploy(src, &lz.SendUln302MetaData, send.PackConstructor(e.srcEndpoint, big.NewInt(0), big.NewInt(0)))
+	executor := deploy(src, &testbindings.TestOnlyExecutorMetaData, nil)
+	var err error
+	e.srcDVN, err = DeployDVN(ctx, src, e.owner, DVNConfig{LocalEid: srcEid, SendLib: e.sendLib, Outbox: d.Outbox, Owner: ownerAddr})
+	must(err)
+	tx(src, e.sendLib, send.PackSetDefaultExecutorConfigs([]lz.SetDefaultExecutorConfigParam{{Eid: dstEid, Config: lz.ExecutorConfig{MaxMessageSize: 10_000, Executor: executor}}}), send.UnpackError)
+	tx(src, e.sendLib, send.PackSetDefaultUlnConfigs([]lz.SetDefaultUlnConfigParam{{Eid: dstEid, Config: lz.UlnConfig{
+		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{e.srcDVN}, OptionalDVNs: []common.Address{}}}}), send.UnpackError)
+	tx(src, e.srcEndpoint, e.ep.PackRegisterLibrary(e.sendLib), e.ep.UnpackError)
+	tx(src, e.srcEndpoint, e.ep.PackSetDefaultSendLibrary(dstEid, e.sendLib), e.ep.UnpackError)
+
+	// Destination: endpoint, receive library with the DVN as the one required DVN from srcEid.
+	e.dstEndpoint = deploy(dst, &lz.EndpointV2MetaData, e.ep.PackConstructor(dstEid, ownerAddr))
+	e.recvLib = deploy(dst, &lzr.ReceiveUln302MetaData, recv.PackConstructor(e.dstEndpoint))
+	e.dstDVN, err = DeployDVN(ctx, dst, e.owner, DVNConfig{LocalEid: dstEid, ReceiveLib: e.recvLib, Inbox: d.Inbox, Owner: ownerAddr})
+	must(err)
+	tx(dst, e.recvLib, recv.PackSetDefaultUlnConfigs([]lzr.SetDefaultUlnConfigParam{{Eid: srcEid, Config: lzr.UlnConfig{
+		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{e.dstDVN}, OptionalDVNs: []common.Address{}}}}), recv.UnpackError)
+	tx(dst, e.dstEndpoint, e.ep.PackRegisterLibrary(e.recvLib), e.ep.UnpackError)
+	tx(dst, e.dstEndpoint, e.ep.PackSetDefaultReceiveLibrary(srcEid, e.recvLib, big.NewInt(0)), e.ep.UnpackError)
+
+	// The DVNs' paths, each to the other.
+	must(SetPath(ctx, src, e.owner, e.srcDVN, Path{Eid: dstEid, IsthmusDomain: d.Config.DestinationDomain, DVN: e.dstDVN,
+		GasPrice: e.gasPrice, BatchShareGas: e.batchShareGas}))
+	must(SetPath(ctx, dst, e.owner, e.dstDVN, Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: e.srcDVN}))
+
+	// The OApps, peers of each other.
+	e.srcApp = deploy(src, &testbindings.TestOnlyOAppMetaData, e.app.PackConstructor(e.srcEndpoint))
+	e.dstApp = deploy(dst, &testbindings.TestOnlyOAppMetaData, e.app.PackConstructor(e.dstEndpoint))
+	tx(src, e.srcApp, e.app.PackSetPeer(dstEid, common.BytesToHash(e.dstApp.Bytes())), e.app.UnpackError)
+	tx(dst, e.dstApp, e.app.PackSetPeer(srcEid, common.BytesToHash(e.srcApp.Bytes())), e.app.UnpackError)
+	return e
+}
+
+// packet is a sent LayerZero packet: its header (PacketV1Codec), GUID, message and payload
+// hash.
+type packet struct {
+	header  []byte
+	guid    [32]byte
+	message []byte
+	hash    [32]byte
+	gas     uint64 // of the send
+}
+
+func (p *packet) origin() lz.Origin {
+	var o lz.Origin
+	o.Nonce = new(big.Int).SetBytes(p.header[1:9]).Uint64()
+	o.SrcEid = uint32(new(big.Int).SetBytes(p.header[9:13]).Uint64())
+	copy(o.Sender[:], p.header[13:45])
+	return o
+}
+
+// send has the source OApp send message, paying the endpoint's quote.
+func (e *lzEnv) send(ctx context.Context, message []byte) (*packet, error) {
+	c := e.d.SourceClient
+	bound := c.Contract(e.app, e.srcApp)
+	fee, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, e.app.PackQuote(dstEid, message), e.app.UnpackQuote)
+	if err != nil {
+		return nil, err
+	}
+	opts := c.Transactor(ctx, e.user)
+	opts.Value = fee
+	tx, err := bound.RawTransact(opts, e.app.PackSend(dstEid, message))
+	if err != nil {
+		return nil, chain.DecodeRevert(err, e.ep.UnpackError)
+	}
+	r, err := c.WaitReceipt(ctx, tx.Hash())
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != types.ReceiptStatusSuccessful {
+		return nil, errors.New("send failed")
+	}
+	for _, l := range r.Logs {
+		if ev, err := e.ep.UnpackPacketSentEvent(l); err == nil {
+			p := ev.EncodedPayload
+			pk := &packet{header: p[:81], message: p[113:], gas: r.GasUsed}
+			copy(pk.guid[:], p[81:113])
+			copy(pk.hash[:], crypto.Keccak256(p[81:]))
+			return pk, nil
+		}
+	}
+	return nil, errors.New("no PacketSent event")
+}
+
+// commit and receive are what anyone (LayerZero's executor) does on the destination.
+func (e *lzEnv) commit(ctx context.Context, header []byte, hash [32]byte) (uint64, error) {
+	c := e.d.DestinationClient
+	recv := lzr.NewReceiveUln302()
+	r, err := c.Transact(ctx, e.user, c.Contract(recv, e.recvLib), recv.PackCommitVerification(header, hash), 0, recv.UnpackError)
+	if err != nil {
+		return 0, err
+	}
+	return r.GasUsed, nil
+}
+
+func (e *lzEnv) receive(ctx context.Context, p *packet) (uint64, error) {
+	c := e.d.DestinationClient
+	r, err := c.Transact(ctx, e.user, c.Contract(e.ep, e.dstEndpoint), e.ep.PackLzReceive(p.origin(), e.dstApp, p.guid, p.message, nil), 0, e.ep.UnpackError)
+	if err != nil {
+		return 0, err
+	}
+	return r.GasUsed, nil
+}
+
+func wantError(t *testing.T, what string, err error, name string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: accepted, want %s", what, name)
+	}
+	if !strings.Contains(err.Error(), name) {
+		t.Fatalf("%s: %v, want %s", what, err, name)
+	}
+}
+
+// A packet an OApp sends through EndpointV2, with the Isthmus DVN as its path's one required
+// DVN, reaches the destination OApp once the relay proved the source's lane and the Inbox
+// delivered the packet to the destination DVN; commitVerification and lzReceive are
+// LayerZero's own, called by anyone. Refused: before the proof, a replay, another payload or
+// header, a job assigned by anyone but the send library, a packet forged through the Outbox,
+// and a paused domain.
+func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e := startLayerZero(t, ctx)
+	d := e.d
+	dvn := bindings.NewIsthmusDVN()
+
+	// The fee the DVN quotes is what the OApp pays on top of nothing else (the executor is free).
+	fee, err := Fee(ctx, d.SourceClient, e.srcDVN, dstEid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packetGas, err := bind.Call(d.SourceClient.Contract(dvn, e.srcDVN), nil, dvn.PackPACKETGAS(), dvn.UnpackPACKETGAS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := new(big.Int).Mul(e.gasPrice, big.NewInt(int64(e.batchShareGas+packetGas))); fee.Cmp(want) != 0 {
+		t.Fatalf("DVN fee %s, want %s", fee, want)
+	}
+
+	message := []byte("hello through an Isthmus lane")
+	p, err := e.send(ctx, message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("OApp send through EndpointV2 with the Isthmus DVN: %d gas; DVN fee %s wei", p.gas, fee)
+	sendFees, err := bind.Call(d.SourceClient.Contract(lz.NewSendUln302(), e.sendLib), nil, lz.NewSendUln302().PackFees(e.srcDVN), lz.NewSendUln302().UnpackFees)
+	if err != nil || sendFees.Cmp(fee) != 0 {
+		t.Fatalf("fees the send library holds for the DVN: %v, %v; want %s", sendFees, err, fee)
+	}
+
+	_, err = e.commit(ctx, p.header, p.hash)
+	wantError(t, "commitVerification before the proof", err, "Verifying")
+
+	rep, err := d.RelayTestOnly(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed) != 0 || len(rep.Deferred) != 0 {
+		t.Fatalf("Inbox delivery to the DVN: failed %v, deferred %v", rep.Failed, rep.Deferred)
+	}
+	if rep.Receipt.GasUsed > packetGas {
+		t.Fatalf("the Inbox's delivery of one packet took %d gas, over the DVN's PACKET_GAS %d it quotes", rep.Receipt.GasUsed, packetGas)
+	}
+	t.Logf("Inbox delivery of one packet to the DVN (ReceiveUln302.verify within): %d gas", rep.Receipt.GasUsed)
+
+	// Another payload or another header is not verified.
+	other := p.hash
+	other[0] ^= 1
+	_, err = e.commit(ctx, p.header, other)
+	wantError(t, "commitVerification of another payload", err, "Verifying")
+	hdr := append([]byte(nil), p.header...)
+	hdr[8] ^= 1 // the nonce's last byte
+	_, err = e.commit(ctx, hdr, p.hash)
+	wantError(t, "commitVerification of another header", err, "Verifying")
+
+	gasCommit, err := e.commit(ctx, p.header, p.hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gasReceive, err := e.receive(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("commitVerification %d gas, lzReceive %d gas", gasCommit, gasReceive)
+	got, err := bind.Call(d.DestinationClient.Contract(e.app, e.dstApp), nil, e.app.PackLastMessage(), e.app.UnpackLastMessage)
+	if err != nil || string(got) != string(message) {
+		t.Fatalf("destination OApp's last message %q, %v; want %q", got, err, message)
+	}
+	_, err = e.receive(ctx, p)
+	wantError(t, "lzReceive again", err, "PayloadHashNotFound")
+
+	// Only the send library assigns jobs: anyone else would have any header verified.
+	userJob := dvn.PackAssignJob(bindings.ILayerZeroDVNAssignJobParam{DstEid: dstEid, PacketHeader: p.header, PayloadHash: other, Confirmations: 1}, nil)
+	_, err = d.SourceClient.Transact(ctx, e.user, d.SourceClient.Contract(dvn, e.srcDVN), userJob, 0, dvn.UnpackError)
+	wantError(t, "assignJob by an account", err, "NotSendLib")
+
+	// A packet forged through the Outbox (sender: not the source DVN) is delivered by the
+	// Inbox and refused by the DVN; the Inbox records the failure.
+	forged := append([]byte(nil), p.header...)
+	forged[8]++ // the next nonce, never sent
+	args := abi.Arguments{{Type: mustType("bytes")}, {Type: mustType("bytes32")}, {Type: mustType("uint64")}}
+	payload, err := args.Pack(forged, [32]byte{1}, uint64(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.dstDVN, 100_000, payload); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = d.RelayTestOnly(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed) != 1 {
+		t.Fatalf("a forged packet through the Outbox: failed nonces %v, want the forger's", rep.Failed)
+	}
+	_, err = e.commit(ctx, forged, [32]byte{1})
+	wantError(t, "commitVerification of the forged packet", err, "Verifying")
+
+	// handleMessage from anyone but the Inbox.
+	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(dvn, e.dstDVN),
+		dvn.PackHandleMessage(d.Config.SourceDomain, e.srcDVN, 0, payload), 0, dvn.UnpackError)
+	wantError(t, "handleMessage from an account", err, "NotInbox")
+
+	// A paused domain: nothing is proven, the packet is not verified.
+	inbox := bindings.NewInbox()
+	if _, err := d.DestinationClient.Transact(ctx, d.Deployer, d.DestinationClient.Contract(inbox, d.Inbox), inbox.PackPauseDomain(d.Config.SourceDomain), 0, inbox.UnpackError); err != nil {
+		t.Fatal(err)
+	}
+	held, err := e.send(ctx, []byte("held while the domain is paused"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RelayTestOnly(ctx); err == nil {
+		t.Fatal("a batch was accepted for a paused domain")
+	}
+	_, err = e.commit(ctx, held.header, held.hash)
+	wantError(t, "commitVerification while the domain is paused", err, "Verifying")
+
+	// The DVN's owner withdraws its fees from the send library.
+	to := common.Address{0x15}
+	if _, err := d.SourceClient.Transact(ctx, e.owner, d.SourceClient.Contract(dvn, e.srcDVN), dvn.PackWithdrawFee(to, fee), 0, dvn.UnpackError); err != nil {
+		t.Fatal(err)
+	}
+	if bal, err := d.SourceClient.Eth.BalanceAt(ctx, to, nil); err != nil || bal.Cmp(fee) != 0 {
+		t.Fatalf("withdrawn fee: %v, %v; want %s", bal, err, fee)
+	}
+}
+
+// A destination DVN whose path from srcEid names another Isthmus source (domain or DVN)
+// refuses the packet, and the OApp's packet stays unverified; a path is set once, by the
+// owner; a config that plays no role is refused.
+func TestLayerZeroDVNRefusesAnotherSource(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d := devnet.StartForTest(t)
+	owner := d.Deployer
+	ownerAddr := crypto.PubkeyToAddress(owner.PublicKey)
+	dst := d.DestinationClient
+
+	// A receive side whose path from srcEid names domain 77, so the real source's sends fail.
+	recvLib := common.Address{0x42}
+	other, err := DeployDVN(ctx, dst, owner, DVNConfig{LocalEid: dstEid, ReceiveLib: recvLib, Inbox: d.Inbox, Owner: ownerAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetPath(ctx, dst, devnet.DevKey("user"), other, Path{Eid: srcEid, IsthmusDomain: 77, DVN: ownerAddr}); err == nil {
+		t.Fatal("setPath by another account than the owner")
+	}
+	if err := SetPath(ctx, dst, owner, other, Path{Eid: srcEid, IsthmusDomain: 77, DVN: ownerAddr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetPath(ctx, dst, owner, other, Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: ownerAddr}); err == nil {
+		t.Fatal("setPath twice for one eid")
+	}
+	// The path's DVN (the owner's account here) sends a well-formed packet from the real
+	// source domain: wrong domain for this path.
+	header := make([]byte, 81)
+	header[0] = 1
+	big.NewInt(srcEid).FillBytes(header[9:13])
+	big.NewInt(dstEid).FillBytes(header[45:49])
+	args := abi.Arguments{{Type: mustType("bytes")}, {Type: mustType("bytes32")}, {Type: mustType("uint64")}}
+	payload, _ := args.Pack(header, [32]byte{2}, uint64(1))
+	if _, _, err := d.Src.Send(ctx, owner, d.Config.DestinationDomain, other, 100_000, payload); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.RelayTestOnly(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed) != 1 {
+		t.Fatalf("a packet from another source than the path's: failed %v, want it failed", rep.Failed)
+	}
+	for _, bad := range []DVNConfig{
+		{LocalEid: dstEid, Owner: ownerAddr},
+		{LocalEid: dstEid, Owner: ownerAddr, Inbox: d.Inbox},
+		{LocalEid: 0, Owner: ownerAddr, Inbox: d.Inbox, ReceiveLib: recvLib},
+	} {
+		if _, err := DeployDVN(ctx, dst, owner, bad); err == nil {
+			t.Fatalf("DVN config %+v accepted", bad)
+		}
+	}
+}
+
+func mustType(s string) abi.Type {
+	t, err := abi.NewType(s, "", nil)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
