@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"math"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
 )
 
@@ -308,4 +311,126 @@ func mustType(s string) abi.Type {
 		panic(err)
 	}
 	return t
+}
+
+// A Hyperlane warp route (HypERC20Collateral on the origin, HypERC20 on the destination,
+// from Hyperlane's npm package) secured by the Isthmus ISM moves tokens once the relay proved
+// the origin's lane; the Inbox's pause holds a transfer until the owner lifts it (then it is
+// minted), and its rate limit holds the transfer past the bucket (proven, waiting for it).
+func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e := startHyperlane(t, ctx)
+	d := e.d
+	src, dst := d.SourceClient, d.DestinationClient
+	ownerAddr := crypto.PubkeyToAddress(e.owner.PublicKey)
+	userAddr := crypto.PubkeyToAddress(e.user.PublicKey)
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tk := testbindings.NewTestOnlyToken()
+	token, err := src.Deploy(ctx, e.owner, common.FromHex(testbindings.TestOnlyTokenMetaData.Bin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, syn := hl.NewHypERC20Collateral(), hl.NewHypERC20()
+	collateral, err := src.Deploy(ctx, e.owner, common.FromHex(hl.HypERC20CollateralMetaData.Bin), coll.PackConstructor(token, big.NewInt(1), big.NewInt(1), e.srcMailbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	synthetic, err := dst.Deploy(ctx, e.owner, common.FromHex(hl.HypERC20MetaData.Bin), syn.PackConstructor(18, big.NewInt(1), big.NewInt(1), e.mailbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(src.Transact(ctx, e.owner, src.Contract(coll, collateral), coll.PackInitialize(e.route.Hook, common.Address{}, ownerAddr), 0, nil))
+	must(dst.Transact(ctx, e.owner, dst.Contract(syn, synthetic), syn.PackInitialize(big.NewInt(0), "Isthmus test", "IT", common.Address{}, e.route.Ism, ownerAddr), 0, nil))
+	must(src.Transact(ctx, e.owner, src.Contract(coll, collateral), coll.PackEnrollRemoteRouter(hlDestination, common.BytesToHash(synthetic.Bytes())), 0, nil))
+	must(dst.Transact(ctx, e.owner, dst.Contract(syn, synthetic), syn.PackEnrollRemoteRouter(hlOrigin, common.BytesToHash(collateral.Bytes())), 0, nil))
+	must(src.Transact(ctx, e.owner, src.Contract(tk, token), tk.PackMint(userAddr, big.NewInt(1000)), 0, tk.UnpackError))
+	must(src.Transact(ctx, e.user, src.Contract(tk, token), tk.PackApprove(collateral, big.NewInt(1000)), 0, tk.UnpackError))
+
+	inbox := bindings.NewInbox()
+	ib := dst.Contract(inbox, d.Inbox)
+	must(dst.Transact(ctx, d.Deployer, ib, inbox.PackSetRateLimit(d.Config.SourceDomain, 128, math.MaxUint32), 0, inbox.UnpackError))
+
+	recipient := common.Address{0xbe, 0xef}
+	transfer := func(amount int64) []byte {
+		t.Helper()
+		r, err := src.Transact(ctx, e.user, src.Contract(coll, collateral), coll.PackTransferRemote(hlDestination, common.BytesToHash(recipient.Bytes()), big.NewInt(amount)), 0, nil)
+		if err != nil {
+			t.Fatalf("transferRemote %d: %s", amount, reason(err))
+		}
+		for _, l := range r.Logs {
+			if ev, err := e.mb.UnpackDispatchEvent(l); err == nil {
+				return ev.Message
+			}
+		}
+		t.Fatal("no Dispatch event")
+		return nil
+	}
+	balance := func() int64 {
+		t.Helper()
+		b, err := bind.Call(dst.Contract(syn, synthetic), nil, syn.PackBalanceOf(recipient), syn.UnpackBalanceOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Int64()
+	}
+	locked, err := bind.Call(src.Contract(tk, token), nil, tk.PackBalanceOf(collateral), tk.UnpackBalanceOf)
+	must(nil, err)
+
+	first := transfer(100)
+	if _, err := e.process(ctx, first); err == nil {
+		t.Fatal("a transfer minted before the relay proved the origin's state")
+	}
+	must(d.RelayTestOnly(ctx))
+	gas, err := e.process(ctx, first)
+	if err != nil {
+		t.Fatal(reason(err))
+	}
+	if b := balance(); b != 100 {
+		t.Fatalf("minted %d, want 100", b)
+	}
+	if l, _ := bind.Call(src.Contract(tk, token), nil, tk.PackBalanceOf(collateral), tk.UnpackBalanceOf); new(big.Int).Sub(l, locked).Int64() != 100 {
+		t.Fatalf("locked %s on the origin, want 100", new(big.Int).Sub(l, locked))
+	}
+	t.Logf("warp transfer: Mailbox.process through the Isthmus ISM, HypERC20 mint: %d gas", gas)
+
+	// Paused: held, then delivered once the owner lifts the pause.
+	must(dst.Transact(ctx, d.Deployer, ib, inbox.PackPauseDomain(d.Config.SourceDomain), 0, inbox.UnpackError))
+	second := transfer(20)
+	if _, err := d.RelayTestOnly(ctx); err == nil {
+		t.Fatal("a batch was accepted for a paused domain")
+	}
+	_, err = e.process(ctx, second)
+	wantRevert(t, "a transfer while the domain is paused", err, "ISM verification failed")
+	must(dst.Transact(ctx, d.Deployer, ib, inbox.PackUnpauseDomain(d.Config.SourceDomain), 0, inbox.UnpackError))
+	must(d.RelayTestOnly(ctx))
+	must(e.process(ctx, second))
+
+	// The rate limit (set above: a bucket of one segment, 128 messages, that does not refill
+	// within the test) lets the bucket's last message through and holds the next.
+	var fillers []byte
+	for i := 0; i < 125; i++ { // transfers 1 and 2 took 2 of the bucket; transfer 3 is its last
+		if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, recipient, 0, fillers); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third := transfer(3)
+	must(d.RelayTestOnly(ctx))
+	must(e.process(ctx, third))
+	fourth := transfer(4)
+	_, err = d.RelayTestOnly(ctx)
+	var rv *chain.Revert
+	if !errors.As(err, &rv) || !strings.Contains(rv.Error(), "RateLimited") {
+		t.Fatalf("delivery past the rate limit: %v, want RateLimited", err)
+	}
+	_, err = e.process(ctx, fourth)
+	wantRevert(t, "a transfer held by the rate limit", err, "ISM verification failed")
+	if b := balance(); b != 123 {
+		t.Fatalf("minted %d in all, want 123", b)
+	}
 }

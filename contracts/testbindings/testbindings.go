@@ -1207,9 +1207,9 @@ func (testOnlyOApp *TestOnlyOApp) UnpackNotPeerError(raw []byte) (*TestOnlyOAppN
 
 // TestOnlyTokenMetaData contains all meta data concerning the TestOnlyToken contract.
 var TestOnlyTokenMetaData = bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"balance\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"InsufficientBalance\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"from\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"Transfer\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"name\":\"balanceOf\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"mint\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"totalSupply\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"transfer\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"allowance\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"InsufficientAllowance\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"balance\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"InsufficientBalance\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"spender\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"Approval\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"from\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"Transfer\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"name\":\"allowance\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"spender\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"approve\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"name\":\"balanceOf\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"mint\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"totalSupply\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"transfer\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"from\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"}],\"name\":\"transferFrom\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
 	ID:  "TestOnlyToken",
-	Bin: "0x6080604052348015600e575f5ffd5b5061035a8061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061004a575f3560e01c806318160ddd1461004e57806340c10f191461006a57806370a082311461007f578063a9059cbb1461009e575b5f5ffd5b61005760015481565b6040519081526020015b60405180910390f35b61007d610078366004610289565b6100c1565b005b61005761008d3660046102b1565b5f6020819052908152604090205481565b6100b16100ac366004610289565b610163565b6040519015158152602001610061565b73ffffffffffffffffffffffffffffffffffffffff82165f90815260208190526040812080548392906100f59084906102fe565b925050819055508060015f82825461010d91906102fe565b909155505060405181815273ffffffffffffffffffffffffffffffffffffffff8316905f907fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef9060200160405180910390a35050565b335f90815260208190526040812054828110156101ba576040517fcf479181000000000000000000000000000000000000000000000000000000008152600481018290526024810184905260440160405180910390fd5b6101c48382610311565b335f908152602081905260408082209290925573ffffffffffffffffffffffffffffffffffffffff8616815290812080548592906102039084906102fe565b909155505060405183815273ffffffffffffffffffffffffffffffffffffffff85169033907fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef9060200160405180910390a360019150505b92915050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610284575f5ffd5b919050565b5f5f6040838503121561029a575f5ffd5b6102a383610261565b946020939093013593505050565b5f602082840312156102c1575f5ffd5b6102ca82610261565b9392505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b8082018082111561025b5761025b6102d1565b8181038181111561025b5761025b6102d156fea2646970667358221220f2f102feb2e9399c4c8c07bd68a961235f8176ec293c6ec30768a49e162084bf64736f6c634300081e0033",
+	Bin: "0x6080604052348015600e575f5ffd5b506106818061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061007a575f3560e01c806340c10f191161005857806340c10f19146100d057806370a08231146100e5578063a9059cbb14610104578063dd62ed3e14610117575f5ffd5b8063095ea7b31461007e57806318160ddd146100a657806323b872dd146100bd575b5f5ffd5b61009161008c366004610545565b610141565b60405190151581526020015b60405180910390f35b6100af60025481565b60405190815260200161009d565b6100916100cb36600461056d565b6101ba565b6100e36100de366004610545565b610383565b005b6100af6100f33660046105a7565b5f6020819052908152604090205481565b610091610112366004610545565b610425565b6100af6101253660046105c7565b600160209081525f928352604080842090915290825290205481565b335f81815260016020908152604080832073ffffffffffffffffffffffffffffffffffffffff8716808552925280832085905551919290917f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925906101a89086815260200190565b60405180910390a35060015b92915050565b73ffffffffffffffffffffffffffffffffffffffff83165f90815260016020908152604080832033845290915281205482811015610233576040517f2a1b2dd800000000000000000000000000000000000000000000000000000000815260048101829052602481018490526044015b60405180910390fd5b61023d8382610625565b73ffffffffffffffffffffffffffffffffffffffff86165f818152600160209081526040808320338452825280832094909455918152908190522054838110156102bd576040517fcf479181000000000000000000000000000000000000000000000000000000008152600481018290526024810185905260440161022a565b6102c78482610625565b73ffffffffffffffffffffffffffffffffffffffff8088165f908152602081905260408082209390935590871681529081208054869290610309908490610638565b925050819055508473ffffffffffffffffffffffffffffffffffffffff168673ffffffffffffffffffffffffffffffffffffffff167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef8660405161036f91815260200190565b60405180910390a350600195945050505050565b73ffffffffffffffffffffffffffffffffffffffff82165f90815260208190526040812080548392906103b7908490610638565b925050819055508060025f8282546103cf9190610638565b909155505060405181815273ffffffffffffffffffffffffffffffffffffffff8316905f907fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef9060200160405180910390a35050565b335f9081526020819052604081205482811015610478576040517fcf479181000000000000000000000000000000000000000000000000000000008152600481018290526024810184905260440161022a565b6104828382610625565b335f908152602081905260408082209290925573ffffffffffffffffffffffffffffffffffffffff8616815290812080548592906104c1908490610638565b909155505060405183815273ffffffffffffffffffffffffffffffffffffffff85169033907fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef9060200160405180910390a35060019392505050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610540575f5ffd5b919050565b5f5f60408385031215610556575f5ffd5b61055f8361051d565b946020939093013593505050565b5f5f5f6060848603121561057f575f5ffd5b6105888461051d565b92506105966020850161051d565b929592945050506040919091013590565b5f602082840312156105b7575f5ffd5b6105c08261051d565b9392505050565b5f5f604083850312156105d8575f5ffd5b6105e18361051d565b91506105ef6020840161051d565b90509250929050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b818103818111156101b4576101b46105f8565b808201808211156101b4576101b46105f856fea26469706673582212202aad2b39ebe362e39c23d737dbd66d94bfa1d971b1b564de449f1c4508be401564736f6c634300081e0033",
 }
 
 // TestOnlyToken is an auto generated Go binding around an Ethereum contract.
@@ -1235,6 +1235,76 @@ func NewTestOnlyToken() *TestOnlyToken {
 // Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
 func (c *TestOnlyToken) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
 	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackAllowance is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xdd62ed3e.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function allowance(address , address ) view returns(uint256)
+func (testOnlyToken *TestOnlyToken) PackAllowance(arg0 common.Address, arg1 common.Address) []byte {
+	enc, err := testOnlyToken.abi.Pack("allowance", arg0, arg1)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackAllowance is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xdd62ed3e.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function allowance(address , address ) view returns(uint256)
+func (testOnlyToken *TestOnlyToken) TryPackAllowance(arg0 common.Address, arg1 common.Address) ([]byte, error) {
+	return testOnlyToken.abi.Pack("allowance", arg0, arg1)
+}
+
+// UnpackAllowance is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xdd62ed3e.
+//
+// Solidity: function allowance(address , address ) view returns(uint256)
+func (testOnlyToken *TestOnlyToken) UnpackAllowance(data []byte) (*big.Int, error) {
+	out, err := testOnlyToken.abi.Unpack("allowance", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackApprove is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x095ea7b3.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function approve(address spender, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) PackApprove(spender common.Address, value *big.Int) []byte {
+	enc, err := testOnlyToken.abi.Pack("approve", spender, value)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackApprove is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x095ea7b3.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function approve(address spender, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) TryPackApprove(spender common.Address, value *big.Int) ([]byte, error) {
+	return testOnlyToken.abi.Pack("approve", spender, value)
+}
+
+// UnpackApprove is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x095ea7b3.
+//
+// Solidity: function approve(address spender, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) UnpackApprove(data []byte) (bool, error) {
+	out, err := testOnlyToken.abi.Unpack("approve", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
 }
 
 // PackBalanceOf is the Go binding used to pack the parameters required for calling
@@ -1364,6 +1434,87 @@ func (testOnlyToken *TestOnlyToken) UnpackTransfer(data []byte) (bool, error) {
 	return out0, nil
 }
 
+// PackTransferFrom is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x23b872dd.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function transferFrom(address from, address to, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) PackTransferFrom(from common.Address, to common.Address, value *big.Int) []byte {
+	enc, err := testOnlyToken.abi.Pack("transferFrom", from, to, value)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackTransferFrom is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x23b872dd.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function transferFrom(address from, address to, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) TryPackTransferFrom(from common.Address, to common.Address, value *big.Int) ([]byte, error) {
+	return testOnlyToken.abi.Pack("transferFrom", from, to, value)
+}
+
+// UnpackTransferFrom is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x23b872dd.
+//
+// Solidity: function transferFrom(address from, address to, uint256 value) returns(bool)
+func (testOnlyToken *TestOnlyToken) UnpackTransferFrom(data []byte) (bool, error) {
+	out, err := testOnlyToken.abi.Unpack("transferFrom", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// TestOnlyTokenApproval represents a Approval event raised by the TestOnlyToken contract.
+type TestOnlyTokenApproval struct {
+	Owner   common.Address
+	Spender common.Address
+	Value   *big.Int
+	Raw     *types.Log // Blockchain specific contextual infos
+}
+
+const TestOnlyTokenApprovalEventName = "Approval"
+
+// ContractEventName returns the user-defined event name.
+func (TestOnlyTokenApproval) ContractEventName() string {
+	return TestOnlyTokenApprovalEventName
+}
+
+// UnpackApprovalEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event Approval(address indexed owner, address indexed spender, uint256 value)
+func (testOnlyToken *TestOnlyToken) UnpackApprovalEvent(log *types.Log) (*TestOnlyTokenApproval, error) {
+	event := "Approval"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != testOnlyToken.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(TestOnlyTokenApproval)
+	if len(log.Data) > 0 {
+		if err := testOnlyToken.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range testOnlyToken.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
 // TestOnlyTokenTransfer represents a Transfer event raised by the TestOnlyToken contract.
 type TestOnlyTokenTransfer struct {
 	From  common.Address
@@ -1413,10 +1564,38 @@ func (testOnlyToken *TestOnlyToken) UnpackTransferEvent(log *types.Log) (*TestOn
 // UnpackError attempts to decode the provided error data using user-defined
 // error definitions.
 func (testOnlyToken *TestOnlyToken) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], testOnlyToken.abi.Errors["InsufficientAllowance"].ID.Bytes()[:4]) {
+		return testOnlyToken.UnpackInsufficientAllowanceError(raw[4:])
+	}
 	if bytes.Equal(raw[:4], testOnlyToken.abi.Errors["InsufficientBalance"].ID.Bytes()[:4]) {
 		return testOnlyToken.UnpackInsufficientBalanceError(raw[4:])
 	}
 	return nil, errors.New("Unknown error")
+}
+
+// TestOnlyTokenInsufficientAllowance represents a InsufficientAllowance error raised by the TestOnlyToken contract.
+type TestOnlyTokenInsufficientAllowance struct {
+	Allowance *big.Int
+	Value     *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error InsufficientAllowance(uint256 allowance, uint256 value)
+func TestOnlyTokenInsufficientAllowanceErrorID() common.Hash {
+	return common.HexToHash("0x2a1b2dd846b7c4bf41216c8f38fc58089000eb0b20edf03e6f81ecadbe2cbedf")
+}
+
+// UnpackInsufficientAllowanceError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error InsufficientAllowance(uint256 allowance, uint256 value)
+func (testOnlyToken *TestOnlyToken) UnpackInsufficientAllowanceError(raw []byte) (*TestOnlyTokenInsufficientAllowance, error) {
+	out := new(TestOnlyTokenInsufficientAllowance)
+	if err := testOnlyToken.abi.UnpackIntoInterface(out, "InsufficientAllowance", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // TestOnlyTokenInsufficientBalance represents a InsufficientBalance error raised by the TestOnlyToken contract.
