@@ -74,7 +74,7 @@ func (d *deployerFlags) connect(parent context.Context) (context.Context, contex
 }
 
 func newDeployCmd(out io.Writer) *cobra.Command {
-	cmd := &cobra.Command{Use: "deploy", Short: "Deploy the Outbox, or a verifier and an Inbox", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "deploy", Short: "Deploy the Outbox, a verifier and an Inbox, or the LayerZero and Hyperlane adapters", Args: cobra.NoArgs}
 
 	var ob deployerFlags
 	var obDomain uint32
@@ -214,7 +214,7 @@ its randomness and can then prove any statement. Deploying a verifier from them 
 	f.BoolVar(&allowDevKeys, "allow-development-keys", false, "deploy a verifier from development keys (made by 'isthmus setup': not for value)")
 	f.DurationVar(&delay, "upgrade-delay", 24*time.Hour, "verifier upgrade delay (at least a day)")
 
-	cmd.AddCommand(outbox, inbox, newDeployCheckCmd(out))
+	cmd.AddCommand(outbox, inbox, newDeployCheckCmd(out), newDeployHyperlaneCmd(out), newDeployDVNCmd(out), newDeployDVNPathCmd(out))
 	return cmd
 }
 
