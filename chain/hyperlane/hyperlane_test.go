@@ -40,7 +40,7 @@ type hyperlaneEnv struct {
 	owner, user         *ecdsa.PrivateKey
 }
 
-func startHyperlane(t *testing.T, ctx context.Context) *hyperlaneEnv {
+func startHyperlane(t testing.TB, ctx context.Context) *hyperlaneEnv {
 	t.Helper()
 	d := devnet.StartForTest(t)
 	e := &hyperlaneEnv{d: d, mb: hl.NewMailbox(), owner: d.Deployer, user: devnet.DevKey("user")}
@@ -432,5 +432,51 @@ func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
 	wantRevert(t, "a transfer held by the rate limit", err, "ISM verification failed")
 	if b := balance(); b != 123 {
 		t.Fatalf("minted %d in all, want 123", b)
+	}
+}
+
+// BenchmarkGasHyperlane reports the gas of N messages through the Isthmus hook and ISM: the
+// dispatch on the origin (Mailbox, MerkleTreeHook, the hook's Outbox send), and on the
+// destination the Inbox's delivery of the N ids in one transaction (the batch's submitBatch,
+// shared by every message it proves, is BenchmarkGasSubmitBatch's), then Hyperlane's process
+// of each (the ISM's verify and the TestRecipient's handle).
+func BenchmarkGasHyperlane(b *testing.B) {
+	const n = 16
+	for i := 0; i < b.N; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		e := startHyperlane(b, ctx)
+		var dispatchGas, processGas uint64
+		var msgs [][]byte
+		c := e.d.SourceClient
+		for j := range n {
+			r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.srcMailbox),
+				e.mb.PackDispatch1(hlDestination, common.BytesToHash(e.recipient.Bytes()), []byte{byte(j)}), 0, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dispatchGas += r.GasUsed
+			for _, l := range r.Logs {
+				if ev, err := e.mb.UnpackDispatchEvent(l); err == nil {
+					msgs = append(msgs, ev.Message)
+				}
+			}
+		}
+		rep, err := e.d.RelayTestOnly(ctx)
+		if err != nil || len(rep.Failed) != 0 || len(msgs) != n {
+			b.Fatalf("relay: %+v, %v (%d messages)", rep, err, len(msgs))
+		}
+		for _, m := range msgs {
+			g, err := e.process(ctx, m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			processGas += g
+		}
+		deliver := float64(rep.Receipt.GasUsed) / n
+		b.ReportMetric(float64(dispatchGas)/n, "dispatch-gas/msg")
+		b.ReportMetric(deliver, "deliver-gas/msg")
+		b.ReportMetric(float64(processGas)/n, "process-gas/msg")
+		b.ReportMetric(deliver+float64(processGas)/n, "dst-gas/msg")
+		cancel()
 	}
 }

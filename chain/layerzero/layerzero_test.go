@@ -46,7 +46,7 @@ type lzEnv struct {
 	batchShareGas    uint64
 }
 
-func startLayerZero(t *testing.T, ctx context.Context) *lzEnv {
+func startLayerZero(t testing.TB, ctx context.Context) *lzEnv {
 	t.Helper()
 	d := devnet.StartForTest(t)
 	e := &lzEnv{d: d, ep: lz.NewEndpointV2(), app: testbindings.NewTestOnlyOApp(), owner: d.Deployer, user: devnet.DevKey("user"),
@@ -385,4 +385,49 @@ func mustType(s string) abi.Type {
 		panic(err)
 	}
 	return t
+}
+
+// BenchmarkGasLayerZero reports the gas of N packets through the Isthmus DVN: the OApp's send
+// on the source (EndpointV2, SendUln302, the DVN's Outbox send), and on the destination the
+// Inbox's delivery of the N in one transaction (ReceiveUln302.verify within; the batch's
+// submitBatch, shared by every message it proves, is BenchmarkGasSubmitBatch's), then
+// LayerZero's commitVerification and lzReceive of each.
+func BenchmarkGasLayerZero(b *testing.B) {
+	const n = 16
+	for i := 0; i < b.N; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		e := startLayerZero(b, ctx)
+		var sendGas, commitGas, receiveGas uint64
+		var packets []*packet
+		for j := range n {
+			p, err := e.send(ctx, []byte{byte(j)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sendGas += p.gas
+			packets = append(packets, p)
+		}
+		rep, err := e.d.RelayTestOnly(ctx)
+		if err != nil || len(rep.Failed) != 0 {
+			b.Fatalf("relay: %+v, %v", rep, err)
+		}
+		for _, p := range packets {
+			g, err := e.commit(ctx, p.header, p.hash)
+			if err != nil {
+				b.Fatal(err)
+			}
+			commitGas += g
+			if g, err = e.receive(ctx, p); err != nil {
+				b.Fatal(err)
+			}
+			receiveGas += g
+		}
+		deliver := float64(rep.Receipt.GasUsed) / n
+		b.ReportMetric(float64(sendGas)/n, "send-gas/packet")
+		b.ReportMetric(deliver, "deliver-gas/packet")
+		b.ReportMetric(float64(commitGas)/n, "commit-gas/packet")
+		b.ReportMetric(float64(receiveGas)/n, "lzReceive-gas/packet")
+		b.ReportMetric(deliver+float64(commitGas+receiveGas)/n, "dst-gas/packet")
+		cancel()
+	}
 }

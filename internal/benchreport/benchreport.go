@@ -57,11 +57,13 @@ type Plan struct {
 var Plans = map[string][]Plan{
 	"quick": {
 		{[]string{"./contracts"}, "BenchmarkGas"},
+		{[]string{"./chain/layerzero", "./chain/hyperlane"}, "BenchmarkGas"},
 		{[]string{"./verifier"}, "BenchmarkGasSubmitBatchWrapShape"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
 	},
 	"full": {
 		{[]string{"./contracts"}, "BenchmarkGas"},
+		{[]string{"./chain/layerzero", "./chain/hyperlane"}, "BenchmarkGas"},
 		{[]string{"./verifier"}, "BenchmarkGasSubmitBatchWrapShape"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
 		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve|BenchmarkLaneClaim"},
