@@ -59,7 +59,7 @@ func DeployRoute(ctx context.Context, origin, destination *chain.Client, originK
 	}
 	ismABI := bindings.NewIsthmusHyperlaneIsm()
 	ism, err := destination.Deploy(ctx, destinationKey, common.FromHex(bindings.IsthmusHyperlaneIsmMetaData.Bin),
-		ismABI.PackConstructor(r.Inbox, r.IsthmusOrigin, r.Origin))
+		ismABI.PackConstructor(r.Inbox, r.IsthmusOrigin, r.Origin, r.OriginMailbox))
 	if err != nil {
 		return nil, fmt.Errorf("deploy ISM: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
+	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 // Hyperlane's domains of the devnet's two chains in these tests (Isthmus numbers them apart).
@@ -262,7 +263,7 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	dst := d.DestinationClient
 	ism := bindings.NewIsthmusHyperlaneIsm()
 	other, err := dst.Deploy(ctx, e.owner, common.FromHex(bindings.IsthmusHyperlaneIsmMetaData.Bin),
-		ism.PackConstructor(d.Inbox, d.Config.SourceDomain, hlOrigin+1))
+		ism.PackConstructor(d.Inbox, d.Config.SourceDomain, hlOrigin+1, e.srcMailbox))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,5 +479,101 @@ func BenchmarkGasHyperlane(b *testing.B) {
 		b.ReportMetric(float64(processGas)/n, "process-gas/msg")
 		b.ReportMetric(deliver+float64(processGas)/n, "dst-gas/msg")
 		cancel()
+	}
+}
+
+// Event mode: a message dispatched with no Isthmus hook (the sender names the MerkleTreeHook)
+// is accepted once the Inbox holds an event claim of the origin Mailbox's DispatchId log, and
+// anyone called verifyByEvent. Refused: before the claim, at another place, twice. The claim is
+// submitted with a TestOnlyProof: a real receipt proof of this log waits for receipts over the
+// receipt leaf's bounds (this receipt is logged beside them).
+func TestHyperlaneIsmEventMode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := startHyperlane(t, ctx)
+	d := e.d
+	src, dst := d.SourceClient, d.DestinationClient
+	merkle, err := bind.Call(src.Contract(e.mb, e.srcMailbox), nil, e.mb.PackRequiredHook(), e.mb.UnpackRequiredHook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("proven by its DispatchId log")
+	r, err := src.Transact(ctx, e.user, src.Contract(e.mb, e.srcMailbox),
+		e.mb.PackDispatch(hlDestination, common.BytesToHash(e.recipient.Bytes()), body, nil, merkle), 0, nil)
+	if err != nil {
+		t.Fatal(reason(err))
+	}
+	var msg []byte
+	logIndex := -1
+	for i, l := range r.Logs {
+		if ev, err := e.mb.UnpackDispatchEvent(l); err == nil {
+			msg = ev.Message
+		}
+		if _, err := e.mb.UnpackDispatchIdEvent(l); err == nil {
+			logIndex = i
+		}
+	}
+	if msg == nil || logIndex < 0 {
+		t.Fatal("no Dispatch and DispatchId logs")
+	}
+	for _, l := range r.Logs {
+		if l.Address == d.Outbox {
+			t.Fatal("the dispatch went through the Isthmus Outbox")
+		}
+	}
+	id := crypto.Keccak256Hash(msg)
+
+	header, err := src.Eth.HeaderByNumber(ctx, r.BlockNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := src.ProveReceipt(ctx, d.Config.SourceDomain, header, uint32(r.TransactionIndex), uint32(logIndex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := proof.Receipt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := rec.MarshalBinary()
+	t.Logf("the dispatch's receipt: %d bytes, %d logs", len(enc), len(rec.Logs))
+	ev, err := proof.Event(d.Config.Committee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ism := bindings.NewIsthmusHyperlaneIsm()
+	bound := dst.Contract(ism, e.route.Ism)
+	byEvent := func(logIndex uint32) error {
+		_, err := dst.Transact(ctx, e.user, bound, ism.PackVerifyByEvent(ev.BlockNumber, ev.BlockHash, ev.TxIndex, logIndex, id), 0, ism.UnpackError)
+		return err
+	}
+	if want, err := bind.Call(bound, nil, ism.PackDispatchEventId(ev.BlockNumber, ev.BlockHash, ev.TxIndex, ev.LogIndex, id), ism.UnpackDispatchEventId); err != nil || want != ev.ID() {
+		t.Fatalf("the ISM's event ID %x, %v; the protocol's %x", want, err, ev.ID())
+	}
+	wantError(t, "verifyByEvent before the claim", byEvent(ev.LogIndex), "EventNotProven")
+	s := protocol.Statement{Events: []protocol.EventClaim{ev}}
+	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, devnet.TestOnlyProof(s.PublicInput()), &s); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "verifyByEvent at another log", byEvent(ev.LogIndex+1), "EventNotProven")
+	if _, err := e.process(ctx, msg); err == nil {
+		t.Fatal("processed before verifyByEvent")
+	}
+	if err := byEvent(ev.LogIndex); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "verifyByEvent twice", byEvent(ev.LogIndex), "AlreadyVerified")
+	if _, err := e.process(ctx, msg); err != nil {
+		t.Fatal(reason(err))
+	}
+}
+
+func wantError(t *testing.T, what string, err error, name string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: accepted, want %s", what, name)
+	}
+	if !strings.Contains(err.Error(), name) {
+		t.Fatalf("%s: %v, want %s", what, err, name)
 	}
 }

@@ -4836,9 +4836,9 @@ func (isthmusHyperlaneHook *IsthmusHyperlaneHook) UnpackValueNotCarriedError(raw
 
 // IsthmusHyperlaneIsmMetaData contains all meta data concerning the IsthmusHyperlaneIsm contract.
 var IsthmusHyperlaneIsmMetaData = bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_inbox\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_isthmusOrigin\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"_origin\",\"type\":\"uint32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"AlreadyVerified\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"hook\",\"type\":\"address\"}],\"name\":\"HookSet\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotInbox\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"name\":\"WrongSource\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"hook\",\"type\":\"address\"}],\"name\":\"HookLinked\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"uint8\",\"name\":\"version\",\"type\":\"uint8\"}],\"name\":\"Initialized\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"ReceivedMessage\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"PACKAGE_VERSION\",\"outputs\":[{\"internalType\":\"string\",\"name\":\"\",\"type\":\"string\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VERIFIED_MASK_INDEX\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"authorizedHook\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"hook\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"isVerified\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"isthmusOrigin\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"moduleType\",\"outputs\":[{\"internalType\":\"uint8\",\"name\":\"\",\"type\":\"uint8\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"origin\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"preVerifyMessage\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"_hook\",\"type\":\"bytes32\"}],\"name\":\"setAuthorizedHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_hook\",\"type\":\"address\"}],\"name\":\"setHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"verifiedMessages\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"verifiedAndValue\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"verify\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	ABI: "[{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_inbox\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_isthmusOrigin\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"_origin\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"_originMailbox\",\"type\":\"address\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"AlreadyVerified\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"eventId\",\"type\":\"bytes32\"}],\"name\":\"EventNotProven\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"hook\",\"type\":\"address\"}],\"name\":\"HookSet\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotInbox\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"name\":\"WrongSource\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"hook\",\"type\":\"address\"}],\"name\":\"HookLinked\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"uint8\",\"name\":\"version\",\"type\":\"uint8\"}],\"name\":\"Initialized\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"ReceivedMessage\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"DISPATCH_ID\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"PACKAGE_VERSION\",\"outputs\":[{\"internalType\":\"string\",\"name\":\"\",\"type\":\"string\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VERIFIED_MASK_INDEX\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"authorizedHook\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint32\",\"name\":\"txIndex\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"logIndex\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"dispatchEventId\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"hook\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"isVerified\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"isthmusOrigin\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"moduleType\",\"outputs\":[{\"internalType\":\"uint8\",\"name\":\"\",\"type\":\"uint8\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"origin\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"originMailbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"msgValue\",\"type\":\"uint256\"}],\"name\":\"preVerifyMessage\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"_hook\",\"type\":\"bytes32\"}],\"name\":\"setAuthorizedHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_hook\",\"type\":\"address\"}],\"name\":\"setHook\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"verifiedMessages\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"verifiedAndValue\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"verify\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint32\",\"name\":\"txIndex\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"logIndex\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"verifyByEvent\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
 	ID:  "IsthmusHyperlaneIsm",
-	Bin: "0x610100604052348015610010575f5ffd5b50604051610fb3380380610fb383398101604081905261002f91610134565b6001600160a01b03831660805263ffffffff80831660a052811660e0523360c052610058610060565b505050610181565b5f54610100900460ff16156100cb5760405162461bcd60e51b815260206004820152602760248201527f496e697469616c697a61626c653a20636f6e747261637420697320696e697469604482015266616c697a696e6760c81b606482015260840160405180910390fd5b5f5460ff9081161461011a575f805460ff191660ff9081179091556040519081527f7f26b83ff96e1f2b6a682f133852f6798a09c465da95921460cefb38474024989060200160405180910390a15b565b805163ffffffff8116811461012f575f5ffd5b919050565b5f5f5f60608486031215610146575f5ffd5b83516001600160a01b038116811461015c575f5ffd5b925061016a6020850161011c565b91506101786040850161011c565b90509250925092565b60805160a05160c05160e051610dea6101c95f395f818161023f01526109f301525f61039601525f81816101a601526107d601525f818161035c015261077b0152610dea5ff3fe6080604052600436106100e4575f3560e01c8063938b5f3211610087578063e61b2cc811610057578063e61b2cc8146102fa578063f313ac8c14610319578063f7e83aee1461032c578063fb0e722b1461034b575f5ffd5b8063938b5f321461022e57806393c4484714610261578063c0762af5146102b6578063c9941806146102cb575f5ffd5b80634c89ca95116100c25780634c89ca951461015b5780636465e69f1461017a5780637d8b5aa6146101955780637f5a7c7b146101dd575f5ffd5b8063273dca2f146100e85780633cf7f1d41461010f5780633dfd38731461013a575b5f5ffd5b3480156100f3575f5ffd5b506100fc60ff81565b6040519081526020015b60405180910390f35b34801561011a575f5ffd5b506100fc610129366004610a70565b60016020525f908152604090205481565b348015610145575f5ffd5b50610159610154366004610aaf565b61037e565b005b348015610166575f5ffd5b50610159610175366004610a70565b6104e3565b348015610185575f5ffd5b5060405160068152602001610106565b3480156101a0575f5ffd5b506101c87f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff9091168152602001610106565b3480156101e8575f5ffd5b506003546102099073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff9091168152602001610106565b348015610239575f5ffd5b506101c87f000000000000000000000000000000000000000000000000000000000000000081565b34801561026c575f5ffd5b506102a96040518060400160405280600681526020017f31322e312e30000000000000000000000000000000000000000000000000000081525081565b6040516101069190610acf565b3480156102c1575f5ffd5b506100fc60025481565b3480156102d6575f5ffd5b506102ea6102e5366004610b67565b6106fa565b6040519015158152602001610106565b348015610305575f5ffd5b50610159610314366004610ba6565b610763565b610159610327366004610c2f565b610968565b348015610337575f5ffd5b506102ea610346366004610c4f565b6109f0565b348015610356575f5ffd5b506102097f000000000000000000000000000000000000000000000000000000000000000081565b3373ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000161415806103da575060035473ffffffffffffffffffffffffffffffffffffffff1615155b806103f9575073ffffffffffffffffffffffffffffffffffffffff8116155b15610451576003546040517f4eab7b1200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff90911660048201526024015b60405180910390fd5b600380547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff831690811790915560025560405173ffffffffffffffffffffffffffffffffffffffff821681527fb1135a0f61795f32b9fbbc86c18e6f65000ee37c91c4cdbe51809258fa9d20a49060200160405180910390a150565b5f54610100900460ff161580801561050157505f54600160ff909116105b8061051a5750303b15801561051a57505f5460ff166001145b6105a6576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152602e60248201527f496e697469616c697a61626c653a20636f6e747261637420697320616c72656160448201527f647920696e697469616c697a65640000000000000000000000000000000000006064820152608401610448565b5f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff001660011790558015610602575f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00ff166101001790555b8161068f576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152603760248201527f41627374726163744d6573736167654964417574686f72697a656449736d3a2060448201527f696e76616c696420617574686f72697a656420686f6f6b0000000000000000006064820152608401610448565b600282905580156106f6575f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00ff169055604051600181527f7f26b83ff96e1f2b6a682f133852f6798a09c465da95921460cefb38474024989060200160405180910390a15b5050565b5f5f61073a84848080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610a4392505050565b5f8181526001602052604090205490915061075b9060ff1c60019081161490565b949350505050565b3373ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016146107d4576040517f3afbef73000000000000000000000000000000000000000000000000000000008152336004820152602401610448565b7f000000000000000000000000000000000000000000000000000000000000000063ffffffff168563ffffffff1614158061082a575060035473ffffffffffffffffffffffffffffffffffffffff858116911614155b80610849575073ffffffffffffffffffffffffffffffffffffffff8416155b156108a4576040517f578c00c900000000000000000000000000000000000000000000000000000000815263ffffffff8616600482015273ffffffffffffffffffffffffffffffffffffffff85166024820152604401610448565b5f6108b182840184610a70565b5f81815260016020526040902054909150156108fc576040517f7bc72c7800000000000000000000000000000000000000000000000000000000815260048101829052602401610448565b5f8181526001602090815260408083207f800000000000000000000000000000000000000000000000000000000000000090555191825282917f67bb630afc52bb7882961d318eb6e0b3e79683d05153a7f4381c27604e996f93910160405180910390a2505050505050565b6040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152603660248201527f41627374726163744d6573736167654964417574686f72697a656449736d3a2060448201527f73656e646572206973206e6f742074686520686f6f6b000000000000000000006064820152608401610448565b5f7f000000000000000000000000000000000000000000000000000000000000000063ffffffff16610a228484610a4e565b63ffffffff16148015610a3a5750610a3a83836106fa565b95945050505050565b805160209091012090565b5f610a5d600960058486610d27565b610a6691610d4e565b60e01c9392505050565b5f60208284031215610a80575f5ffd5b5035919050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610aaa575f5ffd5b919050565b5f60208284031215610abf575f5ffd5b610ac882610a87565b9392505050565b602081525f82518060208401528060208501604085015e5f6040828501015260407fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011684010191505092915050565b5f5f83601f840112610b32575f5ffd5b50813567ffffffffffffffff811115610b49575f5ffd5b602083019150836020828501011115610b60575f5ffd5b9250929050565b5f5f60208385031215610b78575f5ffd5b823567ffffffffffffffff811115610b8e575f5ffd5b610b9a85828601610b22565b90969095509350505050565b5f5f5f5f5f60808688031215610bba575f5ffd5b853563ffffffff81168114610bcd575f5ffd5b9450610bdb60208701610a87565b9350604086013567ffffffffffffffff81168114610bf7575f5ffd5b9250606086013567ffffffffffffffff811115610c12575f5ffd5b610c1e88828901610b22565b969995985093965092949392505050565b5f5f60408385031215610c40575f5ffd5b50508035926020909101359150565b5f5f5f5f60408587031215610c62575f5ffd5b843567ffffffffffffffff811115610c78575f5ffd5b610c8487828801610b22565b909550935050602085013567ffffffffffffffff811115610ca3575f5ffd5b610caf87828801610b22565b95989497509550505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b6001841115610d1f57808504811115610d0357610d03610cbb565b6001841615610d1157908102905b60019390931c928002610ce8565b935093915050565b5f5f85851115610d35575f5ffd5b83861115610d41575f5ffd5b5050820193919092039150565b80357fffffffff000000000000000000000000000000000000000000000000000000008116906004841015610dad577fffffffff00000000000000000000000000000000000000000000000000000000808560040360031b1b82161691505b509291505056fea26469706673582212200740ca04455e1d4110ca857bcc6b8df64b634e4e523a1e8ccd9acb8855b0f27e64736f6c634300081e0033",
+	Bin: "0x610120604052348015610010575f5ffd5b5060405161149338038061149383398101604081905261002f91610152565b6001600160a01b0380851660805263ffffffff80851660a052831660e0528116610100523360c05261005f610068565b505050506101a3565b5f54610100900460ff16156100d35760405162461bcd60e51b815260206004820152602760248201527f496e697469616c697a61626c653a20636f6e747261637420697320696e697469604482015266616c697a696e6760c81b606482015260840160405180910390fd5b5f5460ff90811614610122575f805460ff191660ff9081179091556040519081527f7f26b83ff96e1f2b6a682f133852f6798a09c465da95921460cefb38474024989060200160405180910390a15b565b80516001600160a01b038116811461013a575f5ffd5b919050565b805163ffffffff8116811461013a575f5ffd5b5f5f5f5f60808587031215610165575f5ffd5b61016e85610124565b935061017c6020860161013f565b925061018a6040860161013f565b915061019860608601610124565b905092959194509250565b60805160a05160c05160e0516101005161128961020a5f395f8181610173015261099d01525f818161031d0152610c1a01525f6105a001525f8181610276015281816109730152610aa601525f8181610459015281816104bb0152610a4b01526112895ff3fe60806040526004361061013d575f3560e01c8063908a924d116100bb578063da6563a711610071578063f313ac8c11610057578063f313ac8c14610416578063f7e83aee14610429578063fb0e722b14610448575f5ffd5b8063da6563a7146103d8578063e61b2cc8146103f7575f5ffd5b806393c44847116100a157806393c448471461033f578063c0762af514610394578063c9941806146103a9575f5ffd5b8063908a924d146102d9578063938b5f321461030c575f5ffd5b80633dfd3873116101105780636465e69f116100f65780636465e69f1461024a5780637d8b5aa6146102655780637f5a7c7b146102ad575f5ffd5b80633dfd38731461020c5780634c89ca951461022b575f5ffd5b806319e852f5146101415780631cd078a214610162578063273dca2f146101bf5780633cf7f1d4146101e1575b5f5ffd5b34801561014c575f5ffd5b5061016061015b366004610d75565b61047b565b005b34801561016d575f5ffd5b506101957f000000000000000000000000000000000000000000000000000000000000000081565b60405173ffffffffffffffffffffffffffffffffffffffff90911681526020015b60405180910390f35b3480156101ca575f5ffd5b506101d360ff81565b6040519081526020016101b6565b3480156101ec575f5ffd5b506101d36101fb366004610dc6565b60016020525f908152604090205481565b348015610217575f5ffd5b50610160610226366004610e00565b610588565b348015610236575f5ffd5b50610160610245366004610dc6565b6106e8565b348015610255575f5ffd5b50604051600681526020016101b6565b348015610270575f5ffd5b506102987f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff90911681526020016101b6565b3480156102b8575f5ffd5b506003546101959073ffffffffffffffffffffffffffffffffffffffff1681565b3480156102e4575f5ffd5b506101d37f788dbc1b7152732178210e7f4d9d010ef016f9eafbe66786bd7169f56e0c353a81565b348015610317575f5ffd5b506102987f000000000000000000000000000000000000000000000000000000000000000081565b34801561034a575f5ffd5b506103876040518060400160405280600681526020017f31322e312e30000000000000000000000000000000000000000000000000000081525081565b6040516101b69190610e20565b34801561039f575f5ffd5b506101d360025481565b3480156103b4575f5ffd5b506103c86103c3366004610eb8565b6108ff565b60405190151581526020016101b6565b3480156103e3575f5ffd5b506101d36103f2366004610d75565b610968565b348015610402575f5ffd5b50610160610411366004610ef7565b610a33565b610160610424366004610f68565b610b8f565b348015610434575f5ffd5b506103c8610443366004610f88565b610c17565b348015610453575f5ffd5b506101957f000000000000000000000000000000000000000000000000000000000000000081565b5f6104898686868686610968565b6040517f78e1e799000000000000000000000000000000000000000000000000000000008152600481018290529091507f000000000000000000000000000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff16906378e1e79990602401602060405180830381865afa158015610515573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906105399190610ff4565b610577576040517fd8d8e417000000000000000000000000000000000000000000000000000000008152600481018290526024015b60405180910390fd5b61058082610c6a565b505050505050565b3373ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000161415806105e4575060035473ffffffffffffffffffffffffffffffffffffffff1615155b80610603575073ffffffffffffffffffffffffffffffffffffffff8116155b15610656576003546040517f4eab7b1200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff909116600482015260240161056e565b600380547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff831690811790915560025560405173ffffffffffffffffffffffffffffffffffffffff821681527fb1135a0f61795f32b9fbbc86c18e6f65000ee37c91c4cdbe51809258fa9d20a49060200160405180910390a150565b5f54610100900460ff161580801561070657505f54600160ff909116105b8061071f5750303b15801561071f57505f5460ff166001145b6107ab576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152602e60248201527f496e697469616c697a61626c653a20636f6e747261637420697320616c72656160448201527f647920696e697469616c697a6564000000000000000000000000000000000000606482015260840161056e565b5f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff001660011790558015610807575f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00ff166101001790555b81610894576040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152603760248201527f41627374726163744d6573736167654964417574686f72697a656449736d3a2060448201527f696e76616c696420617574686f72697a656420686f6f6b000000000000000000606482015260840161056e565b600282905580156108fb575f80547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00ff169055604051600181527f7f26b83ff96e1f2b6a682f133852f6798a09c465da95921460cefb38474024989060200160405180910390a15b5050565b5f5f61093f84848080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610d1992505050565b5f818152600160205260409020549091506109609060ff1c60019081161490565b949350505050565b6040515f90610a12907f00000000000000000000000000000000000000000000000000000000000000009088908890889088907f0000000000000000000000000000000000000000000000000000000000000000906002907f788dbc1b7152732178210e7f4d9d010ef016f9eafbe66786bd7169f56e0c353a908b908b9081907fc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a47090602001611013565b60405160208183030381529060405280519060200120905095945050505050565b3373ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001614610aa4576040517f3afbef7300000000000000000000000000000000000000000000000000000000815233600482015260240161056e565b7f000000000000000000000000000000000000000000000000000000000000000063ffffffff168563ffffffff16141580610afa575060035473ffffffffffffffffffffffffffffffffffffffff858116911614155b80610b19575073ffffffffffffffffffffffffffffffffffffffff8416155b15610b74576040517f578c00c900000000000000000000000000000000000000000000000000000000815263ffffffff8616600482015273ffffffffffffffffffffffffffffffffffffffff8516602482015260440161056e565b610b88610b8382840184610dc6565b610c6a565b5050505050565b6040517f08c379a000000000000000000000000000000000000000000000000000000000815260206004820152603660248201527f41627374726163744d6573736167654964417574686f72697a656449736d3a2060448201527f73656e646572206973206e6f742074686520686f6f6b00000000000000000000606482015260840161056e565b5f7f000000000000000000000000000000000000000000000000000000000000000063ffffffff16610c498484610d24565b63ffffffff16148015610c615750610c6183836108ff565b95945050505050565b5f8181526001602052604090205415610cb2576040517f7bc72c780000000000000000000000000000000000000000000000000000000081526004810182905260240161056e565b5f8181526001602090815260408083207f800000000000000000000000000000000000000000000000000000000000000090555191825282917f67bb630afc52bb7882961d318eb6e0b3e79683d05153a7f4381c27604e996f93910160405180910390a250565b805160209091012090565b5f610d336009600584866111c6565b610d3c916111ed565b60e01c9392505050565b803567ffffffffffffffff81168114610d5d575f5ffd5b919050565b803563ffffffff81168114610d5d575f5ffd5b5f5f5f5f5f60a08688031215610d89575f5ffd5b610d9286610d46565b945060208601359350610da760408701610d62565b9250610db560608701610d62565b949793965091946080013592915050565b5f60208284031215610dd6575f5ffd5b5035919050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610d5d575f5ffd5b5f60208284031215610e10575f5ffd5b610e1982610ddd565b9392505050565b602081525f82518060208401528060208501604085015e5f6040828501015260407fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011684010191505092915050565b5f5f83601f840112610e83575f5ffd5b50813567ffffffffffffffff811115610e9a575f5ffd5b602083019150836020828501011115610eb1575f5ffd5b9250929050565b5f5f60208385031215610ec9575f5ffd5b823567ffffffffffffffff811115610edf575f5ffd5b610eeb85828601610e73565b90969095509350505050565b5f5f5f5f5f60808688031215610f0b575f5ffd5b610f1486610d62565b9450610f2260208701610ddd565b9350610f3060408701610d46565b9250606086013567ffffffffffffffff811115610f4b575f5ffd5b610f5788828901610e73565b969995985093965092949392505050565b5f5f60408385031215610f79575f5ffd5b50508035926020909101359150565b5f5f5f5f60408587031215610f9b575f5ffd5b843567ffffffffffffffff811115610fb1575f5ffd5b610fbd87828801610e73565b909550935050602085013567ffffffffffffffff811115610fdc575f5ffd5b610fe887828801610e73565b95989497509550505050565b5f60208284031215611004575f5ffd5b81518015158114610e19575f5ffd5b7fffffffff000000000000000000000000000000000000000000000000000000008d60e01b1681527fffffffffffffffff0000000000000000000000000000000000000000000000008c60c01b1660048201528a600c8201527fffffffff000000000000000000000000000000000000000000000000000000008a60e01b16602c8201526110c8603082018a60e01b7fffffffff00000000000000000000000000000000000000000000000000000000169052565b6110f9603482018960601b7fffffffffffffffffffffffffffffffffffffffff000000000000000000000000169052565b61112a604882018860f81b7fff00000000000000000000000000000000000000000000000000000000000000169052565b60498101959095526069850193909352608984019190915260a983015260c982015260e901979650505050505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b60018411156111be578085048111156111a2576111a261115a565b60018416156111b057908102905b60019390931c928002611187565b935093915050565b5f5f858511156111d4575f5ffd5b838611156111e0575f5ffd5b5050820193919092039150565b80357fffffffff00000000000000000000000000000000000000000000000000000000811690600484101561124c577fffffffff00000000000000000000000000000000000000000000000000000000808560040360031b1b82161691505b509291505056fea2646970667358221220f8d9e0ea6df12ff1170a878241b04444cd6838d706e1d805cd55c42b6edabec564736f6c634300081e0033",
 }
 
 // IsthmusHyperlaneIsm is an auto generated Go binding around an Ethereum contract.
@@ -4869,13 +4869,48 @@ func (c *IsthmusHyperlaneIsm) Instance(backend bind.ContractBackend, addr common
 // PackConstructor is the Go binding used to pack the parameters required for
 // contract deployment.
 //
-// Solidity: constructor(address _inbox, uint32 _isthmusOrigin, uint32 _origin) returns()
-func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackConstructor(_inbox common.Address, _isthmusOrigin uint32, _origin uint32) []byte {
-	enc, err := isthmusHyperlaneIsm.abi.Pack("", _inbox, _isthmusOrigin, _origin)
+// Solidity: constructor(address _inbox, uint32 _isthmusOrigin, uint32 _origin, address _originMailbox) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackConstructor(_inbox common.Address, _isthmusOrigin uint32, _origin uint32, _originMailbox common.Address) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("", _inbox, _isthmusOrigin, _origin, _originMailbox)
 	if err != nil {
 		panic(err)
 	}
 	return enc
+}
+
+// PackDISPATCHID is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x908a924d.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function DISPATCH_ID() view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackDISPATCHID() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("DISPATCH_ID")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackDISPATCHID is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x908a924d.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function DISPATCH_ID() view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackDISPATCHID() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("DISPATCH_ID")
+}
+
+// UnpackDISPATCHID is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x908a924d.
+//
+// Solidity: function DISPATCH_ID() view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackDISPATCHID(data []byte) ([32]byte, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("DISPATCH_ID", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
 }
 
 // PackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
@@ -4976,6 +5011,41 @@ func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackAuthorizedHook() ([]byte,
 // Solidity: function authorizedHook() view returns(bytes32)
 func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackAuthorizedHook(data []byte) ([32]byte, error) {
 	out, err := isthmusHyperlaneIsm.abi.Unpack("authorizedHook", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
+}
+
+// PackDispatchEventId is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xda6563a7.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function dispatchEventId(uint64 blockNumber, bytes32 blockHash, uint32 txIndex, uint32 logIndex, bytes32 messageId) view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackDispatchEventId(blockNumber uint64, blockHash [32]byte, txIndex uint32, logIndex uint32, messageId [32]byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("dispatchEventId", blockNumber, blockHash, txIndex, logIndex, messageId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackDispatchEventId is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xda6563a7.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function dispatchEventId(uint64 blockNumber, bytes32 blockHash, uint32 txIndex, uint32 logIndex, bytes32 messageId) view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackDispatchEventId(blockNumber uint64, blockHash [32]byte, txIndex uint32, logIndex uint32, messageId [32]byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("dispatchEventId", blockNumber, blockHash, txIndex, logIndex, messageId)
+}
+
+// UnpackDispatchEventId is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xda6563a7.
+//
+// Solidity: function dispatchEventId(uint64 blockNumber, bytes32 blockHash, uint32 txIndex, uint32 logIndex, bytes32 messageId) view returns(bytes32)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackDispatchEventId(data []byte) ([32]byte, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("dispatchEventId", data)
 	if err != nil {
 		return *new([32]byte), err
 	}
@@ -5215,6 +5285,41 @@ func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackOrigin(data []byte) (uint3
 	return out0, nil
 }
 
+// PackOriginMailbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x1cd078a2.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function originMailbox() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackOriginMailbox() []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("originMailbox")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackOriginMailbox is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x1cd078a2.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function originMailbox() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackOriginMailbox() ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("originMailbox")
+}
+
+// UnpackOriginMailbox is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x1cd078a2.
+//
+// Solidity: function originMailbox() view returns(address)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackOriginMailbox(data []byte) (common.Address, error) {
+	out, err := isthmusHyperlaneIsm.abi.Unpack("originMailbox", data)
+	if err != nil {
+		return *new(common.Address), err
+	}
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+	return out0, nil
+}
+
 // PackPreVerifyMessage is the Go binding used to pack the parameters required for calling
 // the contract method with ID 0xf313ac8c.  This method will panic if any
 // invalid/nil inputs are passed.
@@ -5349,6 +5454,28 @@ func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackVerify(data []byte) (bool,
 	}
 	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
 	return out0, nil
+}
+
+// PackVerifyByEvent is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x19e852f5.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verifyByEvent(uint64 blockNumber, bytes32 blockHash, uint32 txIndex, uint32 logIndex, bytes32 messageId) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) PackVerifyByEvent(blockNumber uint64, blockHash [32]byte, txIndex uint32, logIndex uint32, messageId [32]byte) []byte {
+	enc, err := isthmusHyperlaneIsm.abi.Pack("verifyByEvent", blockNumber, blockHash, txIndex, logIndex, messageId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerifyByEvent is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x19e852f5.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verifyByEvent(uint64 blockNumber, bytes32 blockHash, uint32 txIndex, uint32 logIndex, bytes32 messageId) returns()
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) TryPackVerifyByEvent(blockNumber uint64, blockHash [32]byte, txIndex uint32, logIndex uint32, messageId [32]byte) ([]byte, error) {
+	return isthmusHyperlaneIsm.abi.Pack("verifyByEvent", blockNumber, blockHash, txIndex, logIndex, messageId)
 }
 
 // IsthmusHyperlaneIsmHookLinked represents a HookLinked event raised by the IsthmusHyperlaneIsm contract.
@@ -5490,6 +5617,9 @@ func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackError(raw []byte) (any, er
 	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["AlreadyVerified"].ID.Bytes()[:4]) {
 		return isthmusHyperlaneIsm.UnpackAlreadyVerifiedError(raw[4:])
 	}
+	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["EventNotProven"].ID.Bytes()[:4]) {
+		return isthmusHyperlaneIsm.UnpackEventNotProvenError(raw[4:])
+	}
 	if bytes.Equal(raw[:4], isthmusHyperlaneIsm.abi.Errors["HookSet"].ID.Bytes()[:4]) {
 		return isthmusHyperlaneIsm.UnpackHookSetError(raw[4:])
 	}
@@ -5521,6 +5651,30 @@ func IsthmusHyperlaneIsmAlreadyVerifiedErrorID() common.Hash {
 func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackAlreadyVerifiedError(raw []byte) (*IsthmusHyperlaneIsmAlreadyVerified, error) {
 	out := new(IsthmusHyperlaneIsmAlreadyVerified)
 	if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, "AlreadyVerified", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusHyperlaneIsmEventNotProven represents a EventNotProven error raised by the IsthmusHyperlaneIsm contract.
+type IsthmusHyperlaneIsmEventNotProven struct {
+	EventId [32]byte
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error EventNotProven(bytes32 eventId)
+func IsthmusHyperlaneIsmEventNotProvenErrorID() common.Hash {
+	return common.HexToHash("0xd8d8e4170bf26dd19d546437ece217034b49ade2502f7d90b1819d0a99fb818b")
+}
+
+// UnpackEventNotProvenError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error EventNotProven(bytes32 eventId)
+func (isthmusHyperlaneIsm *IsthmusHyperlaneIsm) UnpackEventNotProvenError(raw []byte) (*IsthmusHyperlaneIsmEventNotProven, error) {
+	out := new(IsthmusHyperlaneIsmEventNotProven)
+	if err := isthmusHyperlaneIsm.abi.UnpackIntoInterface(out, "EventNotProven", raw); err != nil {
 		return nil, err
 	}
 	return out, nil
