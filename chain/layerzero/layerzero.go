@@ -64,11 +64,14 @@ func DeployDVN(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, cfg 
 }
 
 // Path is the remote end of a DVN's path to LayerZero's eid: the Isthmus domain of that
-// chain, the DVN there and, where packets are sent, what one is quoted at.
+// chain, the DVN there (zero: event mode, nothing sent through the Outbox), its EndpointV2
+// (whose PacketSent logs the destination's event mode reads; zero: none) and, where packets
+// are sent, what one is quoted at.
 type Path struct {
 	Eid           uint32
 	IsthmusDomain uint32
 	DVN           common.Address
+	Endpoint      common.Address
 	// GasPrice (wei) and BatchShareGas (a packet's share of a batch's submitBatch gas) make
 	// the fee: GasPrice × (BatchShareGas + the DVN's PACKET_GAS). Zero GasPrice: no fee.
 	GasPrice      *big.Int
@@ -80,7 +83,7 @@ type Path struct {
 func SetPath(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, dvn common.Address, p Path) error {
 	abi := bindings.NewIsthmusDVN()
 	bound := c.Contract(abi, dvn)
-	if _, err := c.Transact(ctx, key, bound, abi.PackSetPath(p.Eid, p.IsthmusDomain, p.DVN), 0, abi.UnpackError); err != nil {
+	if _, err := c.Transact(ctx, key, bound, abi.PackSetPath(p.Eid, p.IsthmusDomain, p.DVN, p.Endpoint), 0, abi.UnpackError); err != nil {
 		return fmt.Errorf("DVN %s: path to eid %d: %w", dvn, p.Eid, err)
 	}
 	if p.GasPrice != nil && p.GasPrice.Sign() > 0 {

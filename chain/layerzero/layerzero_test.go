@@ -21,6 +21,7 @@ import (
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	lz "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzero"
 	lzr "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzeroreceive"
+	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
 // LayerZero's endpoint ids of the devnet's two chains in these tests.
@@ -46,7 +47,10 @@ type lzEnv struct {
 	batchShareGas    uint64
 }
 
-func startLayerZero(t testing.TB, ctx context.Context) *lzEnv {
+// startLayerZero starts the env; with eventMode, the source DVN's path has no peer DVN (its
+// jobs are charged, nothing goes through the Outbox) and packets are verified by their
+// PacketSent logs.
+func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 	t.Helper()
 	d := devnet.StartForTest(t)
 	e := &lzEnv{d: d, ep: lz.NewEndpointV2(), app: testbindings.NewTestOnlyOApp(), owner: d.Deployer, user: devnet.DevKey("user"),
@@ -96,9 +100,13 @@ func startLayerZero(t testing.TB, ctx context.Context) *lzEnv {
 	tx(dst, e.dstEndpoint, e.ep.PackSetDefaultReceiveLibrary(srcEid, e.recvLib, big.NewInt(0)), e.ep.UnpackError)
 
 	// The DVNs' paths, each to the other.
-	must(SetPath(ctx, src, e.owner, e.srcDVN, Path{Eid: dstEid, IsthmusDomain: d.Config.DestinationDomain, DVN: e.dstDVN,
+	peer := e.dstDVN
+	if eventMode {
+		peer = common.Address{}
+	}
+	must(SetPath(ctx, src, e.owner, e.srcDVN, Path{Eid: dstEid, IsthmusDomain: d.Config.DestinationDomain, DVN: peer,
 		GasPrice: e.gasPrice, BatchShareGas: e.batchShareGas}))
-	must(SetPath(ctx, dst, e.owner, e.dstDVN, Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: e.srcDVN}))
+	must(SetPath(ctx, dst, e.owner, e.dstDVN, Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: e.srcDVN, Endpoint: e.srcEndpoint}))
 
 	// The OApps, peers of each other.
 	e.srcApp = deploy(src, &testbindings.TestOnlyOAppMetaData, e.app.PackConstructor(e.srcEndpoint))
@@ -116,6 +124,9 @@ type packet struct {
 	message []byte
 	hash    [32]byte
 	gas     uint64 // of the send
+	sent    *lz.EndpointV2PacketSent
+	receipt *types.Receipt
+	log     int // PacketSent's index in its receipt
 }
 
 func (p *packet) origin() lz.Origin {
@@ -147,10 +158,10 @@ func (e *lzEnv) send(ctx context.Context, message []byte) (*packet, error) {
 	if r.Status != types.ReceiptStatusSuccessful {
 		return nil, errors.New("send failed")
 	}
-	for _, l := range r.Logs {
+	for i, l := range r.Logs {
 		if ev, err := e.ep.UnpackPacketSentEvent(l); err == nil {
 			p := ev.EncodedPayload
-			pk := &packet{header: p[:81], message: p[113:], gas: r.GasUsed}
+			pk := &packet{header: p[:81], message: p[113:], gas: r.GasUsed, sent: ev, receipt: r, log: i}
 			copy(pk.guid[:], p[81:113])
 			copy(pk.hash[:], crypto.Keccak256(p[81:]))
 			return pk, nil
@@ -198,7 +209,7 @@ func wantError(t *testing.T, what string, err error, name string) {
 func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	e := startLayerZero(t, ctx)
+	e := startLayerZero(t, ctx, false)
 	d := e.d
 	dvn := bindings.NewIsthmusDVN()
 
@@ -396,7 +407,7 @@ func BenchmarkGasLayerZero(b *testing.B) {
 	const n = 16
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		e := startLayerZero(b, ctx)
+		e := startLayerZero(b, ctx, false)
 		var sendGas, commitGas, receiveGas uint64
 		var packets []*packet
 		for j := range n {
@@ -429,5 +440,77 @@ func BenchmarkGasLayerZero(b *testing.B) {
 		b.ReportMetric(float64(receiveGas)/n, "lzReceive-gas/packet")
 		b.ReportMetric(deliver+float64(commitGas+receiveGas)/n, "dst-gas/packet")
 		cancel()
+	}
+}
+
+// Event mode: the source DVN's path has no peer DVN, so a send puts nothing through the
+// Outbox; the destination DVN verifies the packet once the Inbox holds an event claim of the
+// source EndpointV2's PacketSent log, and anyone called verifyByEvent. Refused: before the
+// claim, with another packet or options, twice. The claim is submitted with a TestOnlyProof: a
+// real receipt proof of this log waits for receipts over the receipt leaf's bounds (this
+// receipt is logged beside them).
+func TestLayerZeroDVNEventMode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := startLayerZero(t, ctx, true)
+	d := e.d
+	src, dst := d.SourceClient, d.DestinationClient
+	p, err := e.send(ctx, []byte("proven by its PacketSent log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range p.receipt.Logs {
+		if l.Address == d.Outbox {
+			t.Fatal("an event-mode send went through the Isthmus Outbox")
+		}
+	}
+	header, err := src.Eth.HeaderByNumber(ctx, p.receipt.BlockNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := src.ProveReceipt(ctx, d.Config.SourceDomain, header, uint32(p.receipt.TransactionIndex), uint32(p.log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := proof.Receipt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := rec.MarshalBinary()
+	t.Logf("the send's receipt: %d bytes, %d logs; PacketSent data %d bytes", len(enc), len(rec.Logs), len(rec.Logs[p.log].Data))
+	ev, err := proof.Event(d.Config.Committee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dvn := bindings.NewIsthmusDVN()
+	bound := dst.Contract(dvn, e.dstDVN)
+	at := bindings.IsthmusDVNLogPlace{BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, TxIndex: ev.TxIndex, LogIndex: ev.LogIndex}
+	if id, err := bind.Call(bound, nil, dvn.PackPacketSentEventId(d.Config.SourceDomain, e.srcEndpoint, at, ev.DataHash), dvn.UnpackPacketSentEventId); err != nil || id != ev.ID() {
+		t.Fatalf("the DVN's event ID %x, %v; the protocol's %x", id, err, ev.ID())
+	}
+	byEvent := func(packet, options []byte) error {
+		_, err := dst.Transact(ctx, e.user, bound, dvn.PackVerifyByEvent(at, packet, options, p.sent.SendLibrary), 0, dvn.UnpackError)
+		return err
+	}
+	wantError(t, "verifyByEvent before the claim", byEvent(p.sent.EncodedPayload, p.sent.Options), "EventNotProven")
+	s := protocol.Statement{Events: []protocol.EventClaim{ev}}
+	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, devnet.TestOnlyProof(s.PublicInput()), &s); err != nil {
+		t.Fatal(err)
+	}
+	other := append([]byte(nil), p.sent.EncodedPayload...)
+	other[len(other)-1] ^= 1
+	wantError(t, "verifyByEvent of another message", byEvent(other, p.sent.Options), "EventNotProven")
+	wantError(t, "verifyByEvent with other options", byEvent(p.sent.EncodedPayload, []byte{0, 3, 1}), "EventNotProven")
+	_, err = e.commit(ctx, p.header, p.hash)
+	wantError(t, "commitVerification before verifyByEvent", err, "Verifying")
+	if err := byEvent(p.sent.EncodedPayload, p.sent.Options); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "verifyByEvent twice", byEvent(p.sent.EncodedPayload, p.sent.Options), "AlreadyVerified")
+	if _, err := e.commit(ctx, p.header, p.hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.receive(ctx, p); err != nil {
+		t.Fatal(err)
 	}
 }

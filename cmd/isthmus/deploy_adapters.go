@@ -144,26 +144,37 @@ an OApp names the DVN in its ULN config's required DVNs on both chains.`,
 // newDeployDVNPathCmd links a DVN to its peer on another chain.
 func newDeployDVNPathCmd(out io.Writer) *cobra.Command {
 	var d deployerFlags
-	var dvn, peer, gasPrice string
+	var dvn, peer, endpoint, gasPrice string
 	var p layerzero.Path
 	cmd := &cobra.Command{
 		Use:   "layerzero-path",
 		Short: "Link an Isthmus DVN to its peer DVN on another chain (once per eid), with its fee",
 		Long: `Links the DVN at --dvn (on the chain of --rpc, signed by its owner) to the chain of
-LayerZero's --eid: that chain's Isthmus domain and the DVN there. A path is set once: it
-cannot be pointed elsewhere after applications trust it. On a source, --gas-price (wei, the
+LayerZero's --eid: that chain's Isthmus domain, the DVN there (--peer) and its EndpointV2
+(--endpoint). Without --peer the path is in event mode: a source charges its jobs and sends
+nothing; a destination takes packets only by their PacketSent logs (verifyByEvent), which
+needs --endpoint. A path is set once: it cannot be pointed elsewhere after applications
+trust it. On a source, --gas-price (wei, the
 destination's) and --batch-share-gas (a packet's share of a batch's submitBatch gas) make the
 fee the DVN quotes: gas price × (batch share + PACKET_GAS, the delivery and verify).`,
 		Example: `  isthmus deploy layerzero-path --rpc http://source:8545 --dvn 0x… --eid 30184 --isthmus-domain 2 --peer 0x… --gas-price 100000000 --batch-share-gas 30000 --key-file owner.key`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := required(map[string]string{"dvn": dvn, "peer": peer}, "dvn", "peer"); err != nil {
+			if err := required(map[string]string{"dvn": dvn}, "dvn"); err != nil {
 				return err
 			}
 			if p.Eid == 0 || p.IsthmusDomain == 0 {
 				return usageError(errors.New("--eid and --isthmus-domain are required"))
 			}
-			p.DVN = common.HexToAddress(peer)
+			for _, a := range []struct {
+				name, v string
+				to      *common.Address
+			}{{"peer", peer, &p.DVN}, {"endpoint", endpoint, &p.Endpoint}} {
+				if a.v != "" && !common.IsHexAddress(a.v) {
+					return usageError(fmt.Errorf("--%s %q is not an address (0x and 40 hex digits)", a.name, a.v))
+				}
+				*a.to = common.HexToAddress(a.v)
+			}
 			if gasPrice != "" {
 				var ok bool
 				if p.GasPrice, ok = new(big.Int).SetString(gasPrice, 10); !ok || p.GasPrice.Sign() < 0 {
@@ -184,7 +195,7 @@ fee the DVN quotes: gas price × (batch share + PACKET_GAS, the delivery and ver
 					return &exitError{code: exitFailure, err: err}
 				}
 			}
-			return emit(cmd, out, map[string]any{"dvn": dvn, "eid": p.Eid, "isthmusDomain": p.IsthmusDomain, "peer": p.DVN, "fee": fee.String()}, func() error {
+			return emit(cmd, out, map[string]any{"dvn": dvn, "eid": p.Eid, "isthmusDomain": p.IsthmusDomain, "peer": p.DVN, "endpoint": p.Endpoint, "fee": fee.String()}, func() error {
 				_, err := fmt.Fprintf(out, "DVN %s: path to eid %d (Isthmus domain %d, DVN %s), fee %s wei a packet\n", dvn, p.Eid, p.IsthmusDomain, p.DVN, fee)
 				return err
 			})
@@ -195,7 +206,8 @@ fee the DVN quotes: gas price × (batch share + PACKET_GAS, the delivery and ver
 	f.StringVar(&dvn, "dvn", "", "the DVN to link (on --rpc's chain)")
 	f.Uint32Var(&p.Eid, "eid", 0, "LayerZero's endpoint id of the other chain")
 	f.Uint32Var(&p.IsthmusDomain, "isthmus-domain", 0, "the other chain's Isthmus domain")
-	f.StringVar(&peer, "peer", "", "the DVN on the other chain")
+	f.StringVar(&peer, "peer", "", "the DVN on the other chain (none: event mode)")
+	f.StringVar(&endpoint, "endpoint", "", "the other chain's EndpointV2, whose PacketSent logs event mode reads (destination role)")
 	f.StringVar(&gasPrice, "gas-price", "", "destination gas price the fee is quoted at, in wei (source role; default: no fee)")
 	f.Uint64Var(&p.BatchShareGas, "batch-share-gas", 0, "a packet's share of a batch's submitBatch gas (source role)")
 	return cmd

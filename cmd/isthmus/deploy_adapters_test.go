@@ -50,13 +50,14 @@ func TestDeployAdapterCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	peer := common.Address{0x77}
+	endpoint := common.Address{0x88}
 	if _, err := run(t, "deploy", "layerzero-path", "--rpc", d.Destination.URL, "--dvn", got.DVN.Hex(), "--eid", "40101",
-		"--isthmus-domain", "1", "--peer", peer.Hex(), "--devnet-deployer"); err != nil {
+		"--isthmus-domain", "1", "--peer", peer.Hex(), "--endpoint", endpoint.Hex(), "--devnet-deployer"); err != nil {
 		t.Fatal(err)
 	}
 	dvn := bindings.NewIsthmusDVN()
 	path, err := bind.Call(dst.Contract(dvn, got.DVN), nil, dvn.PackPaths(40101), dvn.UnpackPaths)
-	if err != nil || path.IsthmusDomain != 1 || path.Dvn != peer {
+	if err != nil || path.IsthmusDomain != 1 || path.Dvn != peer || path.Endpoint != endpoint {
 		t.Fatalf("DVN path to 40101: %+v, %v", path, err)
 	}
 	if _, err := run(t, "deploy", "layerzero-path", "--rpc", d.Destination.URL, "--dvn", got.DVN.Hex(), "--eid", "40101",
@@ -70,6 +71,7 @@ func TestDeployAdapterCommands(t *testing.T) {
 		{"deploy", "layerzero-dvn", "--rpc", d.Source.URL, "--eid", "40101", "--outbox", d.Outbox.Hex(), "--devnet-deployer"},
 		{"deploy", "layerzero-dvn", "--rpc", d.Source.URL, "--eid", "40101", "--devnet-deployer"},
 		{"deploy", "layerzero-path", "--rpc", d.Source.URL, "--dvn", got.DVN.Hex(), "--eid", "40101", "--peer", peer.Hex(), "--devnet-deployer"},
+		{"deploy", "layerzero-path", "--rpc", d.Source.URL, "--dvn", got.DVN.Hex(), "--eid", "40101", "--isthmus-domain", "1", "--endpoint", "0x1", "--devnet-deployer"},
 		{"deploy", "layerzero-path", "--rpc", d.Source.URL, "--dvn", got.DVN.Hex(), "--eid", "40101", "--isthmus-domain", "1", "--peer", peer.Hex(), "--gas-price", "-1", "--devnet-deployer"},
 	} {
 		_, err := run(t, args...)

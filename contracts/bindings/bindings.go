@@ -52,6 +52,14 @@ type InboxDomain struct {
 	RateUpdated    uint64
 }
 
+// IsthmusDVNLogPlace is an auto generated low-level Go binding around an user-defined struct.
+type IsthmusDVNLogPlace struct {
+	BlockNumber uint64
+	BlockHash   [32]byte
+	TxIndex     uint32
+	LogIndex    uint32
+}
+
 // ProtocolMessage is an auto generated low-level Go binding around an user-defined struct.
 type ProtocolMessage struct {
 	SrcDomain uint32
@@ -2978,9 +2986,9 @@ func (inbox *Inbox) UnpackWrongOutboxError(raw []byte) (*InboxWrongOutbox, error
 
 // IsthmusDVNMetaData contains all meta data concerning the IsthmusDVN contract.
 var IsthmusDVNMetaData = bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"_outbox\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"_inbox\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"_sendLib\",\"type\":\"address\"},{\"internalType\":\"contractIReceiveUlnE2\",\"name\":\"_receiveLib\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_localEid\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"_owner\",\"type\":\"address\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"length\",\"type\":\"uint256\"}],\"name\":\"BadPacketHeader\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotInbox\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotSendLib\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"PathSet\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"UnknownPath\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"}],\"name\":\"WrongDestination\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"name\":\"WrongSource\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"name\":\"FeeSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"OwnerSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"headerHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"isthmusNonce\",\"type\":\"uint64\"}],\"name\":\"PacketSent\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"srcEid\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"headerHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"}],\"name\":\"PacketVerified\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"}],\"name\":\"PathLinked\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"PACKET_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VERIFY_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"packetHeader\",\"type\":\"bytes\"},{\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"confirmations\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"internalType\":\"structILayerZeroDVN.AssignJobParam\",\"name\":\"param\",\"type\":\"tuple\"},{\"internalType\":\"bytes\",\"name\":\"options\",\"type\":\"bytes\"}],\"name\":\"assignJob\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"fee\",\"type\":\"uint256\"}],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"getFee\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"localEid\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"outbox\",\"outputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"paths\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"},{\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"receiveLib\",\"outputs\":[{\"internalType\":\"contractIReceiveUlnE2\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"sendLib\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"name\":\"setFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"}],\"name\":\"setPath\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"}],\"name\":\"withdrawFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	ABI: "[{\"inputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"_outbox\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"_inbox\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"_sendLib\",\"type\":\"address\"},{\"internalType\":\"contractIReceiveUlnE2\",\"name\":\"_receiveLib\",\"type\":\"address\"},{\"internalType\":\"uint32\",\"name\":\"_localEid\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"_owner\",\"type\":\"address\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"eventId\",\"type\":\"bytes32\"}],\"name\":\"AlreadyVerified\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"length\",\"type\":\"uint256\"}],\"name\":\"BadPacketHeader\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"eventId\",\"type\":\"bytes32\"}],\"name\":\"EventNotProven\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotInbox\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotSendLib\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"PathSet\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"UnknownPath\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"}],\"name\":\"WrongDestination\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"name\":\"WrongSource\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"name\":\"FeeSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":false,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"OwnerSet\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"headerHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"isthmusNonce\",\"type\":\"uint64\"}],\"name\":\"PacketSent\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"srcEid\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"headerHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"}],\"name\":\"PacketVerified\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"endpoint\",\"type\":\"address\"}],\"name\":\"PathLinked\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"PACKET_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"PACKET_SENT\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VERIFY_GAS\",\"outputs\":[{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"bytes\",\"name\":\"packetHeader\",\"type\":\"bytes\"},{\"internalType\":\"bytes32\",\"name\":\"payloadHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"confirmations\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"}],\"internalType\":\"structILayerZeroDVN.AssignJobParam\",\"name\":\"param\",\"type\":\"tuple\"},{\"internalType\":\"bytes\",\"name\":\"options\",\"type\":\"bytes\"}],\"name\":\"assignJob\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"fee\",\"type\":\"uint256\"}],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"dstEid\",\"type\":\"uint32\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"getFee\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"srcDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"sender\",\"type\":\"address\"},{\"internalType\":\"uint64\",\"name\":\"\",\"type\":\"uint64\"},{\"internalType\":\"bytes\",\"name\":\"payload\",\"type\":\"bytes\"}],\"name\":\"handleMessage\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"inbox\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"localEid\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"\",\"type\":\"uint32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"outbox\",\"outputs\":[{\"internalType\":\"contractOutbox\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"domain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"endpoint\",\"type\":\"address\"},{\"components\":[{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint32\",\"name\":\"txIndex\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"logIndex\",\"type\":\"uint32\"}],\"internalType\":\"structIsthmusDVN.LogPlace\",\"name\":\"at\",\"type\":\"tuple\"},{\"internalType\":\"bytes32\",\"name\":\"dataHash\",\"type\":\"bytes32\"}],\"name\":\"packetSentEventId\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"}],\"name\":\"paths\",\"outputs\":[{\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"endpoint\",\"type\":\"address\"},{\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"receiveLib\",\"outputs\":[{\"internalType\":\"contractIReceiveUlnE2\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"sendLib\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"uint128\",\"name\":\"gasPrice\",\"type\":\"uint128\"},{\"internalType\":\"uint64\",\"name\":\"batchShareGas\",\"type\":\"uint64\"}],\"name\":\"setFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"eid\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"isthmusDomain\",\"type\":\"uint32\"},{\"internalType\":\"address\",\"name\":\"dvn\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"endpoint\",\"type\":\"address\"}],\"name\":\"setPath\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"eventId\",\"type\":\"bytes32\"}],\"name\":\"verifiedByEvent\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"components\":[{\"internalType\":\"uint64\",\"name\":\"blockNumber\",\"type\":\"uint64\"},{\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"},{\"internalType\":\"uint32\",\"name\":\"txIndex\",\"type\":\"uint32\"},{\"internalType\":\"uint32\",\"name\":\"logIndex\",\"type\":\"uint32\"}],\"internalType\":\"structIsthmusDVN.LogPlace\",\"name\":\"at\",\"type\":\"tuple\"},{\"internalType\":\"bytes\",\"name\":\"encodedPacket\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"options\",\"type\":\"bytes\"},{\"internalType\":\"address\",\"name\":\"sendLibrary\",\"type\":\"address\"}],\"name\":\"verifyByEvent\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"to\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"}],\"name\":\"withdrawFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
 	ID:  "IsthmusDVN",
-	Bin: "0x610120604052348015610010575f5ffd5b5060405161181138038061181183398101604081905261002f916100c5565b6001600160a01b0386811660805285811660a05284811660c05283811660e05263ffffffff831661010052600180546001600160a01b03191691831691821790556040519081527f50146d0e3c60aa1d17a70635b05494f864e86144a2201275021014fbf08bafe29060200160405180910390a1505050505050610150565b6001600160a01b03811681146100c2575f5ffd5b50565b5f5f5f5f5f5f60c087890312156100da575f5ffd5b86516100e5816100ae565b60208801519096506100f6816100ae565b6040880151909550610107816100ae565b6060880151909450610118816100ae565b608088015190935063ffffffff81168114610131575f5ffd5b60a0880151909250610142816100ae565b809150509295509295509295565b60805160a05160c05160e051610100516116536101be5f395f818161024d0152818161062f0152610cc501525f818161036c0152610d6d01525f81816103390152818161075a0152610f9301525f81816104260152610b3301525f81816103b5015261083601526116535ff3fe6080604052600436106100ef575f3560e01c8063a0706d9011610087578063e61b2cc811610057578063e61b2cc8146103d7578063f2fde38b146103f6578063fb0e722b14610415578063fd9be52214610448575f5ffd5b8063a0706d9014610328578063bd3ed5ff1461035b578063c11f859a1461038e578063ce11e6ab146103a4575f5ffd5b80637731efeb116100c25780637731efeb146102845780638da5cb5b146102a557806395d376d7146102f65780639d661ab014610309575f5ffd5b806330bb3aac146100f357806338da6b8e146101255780634ea4ffc81461020d578063726075371461023c575b5f5ffd5b3480156100fe575f5ffd5b5061011261010d366004611091565b610467565b6040519081526020015b60405180910390f35b348015610130575f5ffd5b506101b061013f366004611104565b5f602081905290815260409020805460019091015463ffffffff821691640100000000900473ffffffffffffffffffffffffffffffffffffffff16906fffffffffffffffffffffffffffffffff811690700100000000000000000000000000000000900467ffffffffffffffff1684565b6040805163ffffffff909516855273ffffffffffffffffffffffffffffffffffffffff90931660208501526fffffffffffffffffffffffffffffffff9091169183019190915267ffffffffffffffff16606082015260800161011c565b348015610218575f5ffd5b50610223620186a081565b60405167ffffffffffffffff909116815260200161011c565b348015610247575f5ffd5b5061026f7f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff909116815260200161011c565b34801561028f575f5ffd5b506102a361029e366004611124565b61053b565b005b3480156102b0575f5ffd5b506001546102d19073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff909116815260200161011c565b610112610304366004611164565b610741565b348015610314575f5ffd5b506102a36103233660046111d1565b6109ab565b348015610333575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b348015610366575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b348015610399575f5ffd5b50610223620222e081565b3480156103af575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b3480156103e2575f5ffd5b506102a36103f136600461122b565b610b1b565b348015610401575f5ffd5b506102a3610410366004611266565b610e28565b348015610420575f5ffd5b506102d17f000000000000000000000000000000000000000000000000000000000000000081565b348015610453575f5ffd5b506102a361046236600461127f565b610ef4565b63ffffffff85165f9081526020819052604081208054640100000000900473ffffffffffffffffffffffffffffffffffffffff166104de576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff881660048201526024015b60405180910390fd5b600181015461050f90620222e090700100000000000000000000000000000000900467ffffffffffffffff166112d4565b600182015461053091906fffffffffffffffffffffffffffffffff166112ed565b979650505050505050565b60015473ffffffffffffffffffffffffffffffffffffffff16331461058e576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b63ffffffff83165f90815260208190526040902054640100000000900473ffffffffffffffffffffffffffffffffffffffff1615610600576040517fd00c55fb00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016104d5565b73ffffffffffffffffffffffffffffffffffffffff81161580610627575063ffffffff8216155b8061065d57507f000000000000000000000000000000000000000000000000000000000000000063ffffffff168363ffffffff16145b1561069c576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016104d5565b63ffffffff8381165f818152602081815260409182902080549487167fffffffffffffffff000000000000000000000000000000000000000000000000909516851764010000000073ffffffffffffffffffffffffffffffffffffffff88169081029190911790915582519485529084015290917f92307ce8c08ae430399c2f3dc9a5a4ba1ce068a5edfd754b3711112aa7d46c6191015b60405180910390a2505050565b5f3373ffffffffffffffffffffffffffffffffffffffff7f000000000000000000000000000000000000000000000000000000000000000016146107b3576040517f4c7700600000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b6107ea6107c36020860186611104565b6107d36080870160608801611304565b6107e360a0880160808901611266565b8686610467565b90505f80806107fc6020880188611104565b63ffffffff908116825260208083019390935260409091015f9081208054909450909273ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000811693635852af0c939081169264010000000090910490911690620186a090610880908c018c61131f565b8c604001358d60600160208101906108989190611304565b6040516020016108ab9493929190611380565b6040516020818303038152906040526040518563ffffffff1660e01b81526004016108d99493929190611432565b60408051808303815f875af11580156108f4573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906109189190611486565b509050610928602087018761131f565b6040516109369291906114b2565b60405190819003902061094c6020880188611104565b63ffffffff167f36919f6d6e3a4cbe1de118520f396c07d1d9f387fc4437631a654a08d025cae788604001358460405161099a92919091825267ffffffffffffffff16602082015260400190565b60405180910390a350509392505050565b60015473ffffffffffffffffffffffffffffffffffffffff1633146109fe576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b63ffffffff83165f90815260208190526040902054640100000000900473ffffffffffffffffffffffffffffffffffffffff16610a6f576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016104d5565b63ffffffff83165f818152602081815260409182902060010180546fffffffffffffffffffffffffffffffff87167fffffffffffffffff000000000000000000000000000000000000000000000000909116811770010000000000000000000000000000000067ffffffffffffffff8816908102919091179092558351908152918201527fc76f2df5bdf0ed6934d6396f2805a1ac571d0c24ba722177bf1070548e09e1299101610734565b3373ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001614610b8c576040517f3afbef730000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b5f8080610b9b848601866114ee565b9250925092508251605114610be15782516040517f5b0ce7520000000000000000000000000000000000000000000000000000000081526004016104d591815260200190565b6029830151604d84015160e091821c5f818152602081905260409020805491939290921c9190640100000000900473ffffffffffffffffffffffffffffffffffffffff161580610c535750805473ffffffffffffffffffffffffffffffffffffffff8b81166401000000009092041614155b80610c685750805463ffffffff8c8116911614155b15610cc3576040517f578c00c900000000000000000000000000000000000000000000000000000000815263ffffffff8c16600482015273ffffffffffffffffffffffffffffffffffffffff8b1660248201526044016104d5565b7f000000000000000000000000000000000000000000000000000000000000000063ffffffff168263ffffffff1614610d30576040517fc33aea5600000000000000000000000000000000000000000000000000000000815263ffffffff831660048201526024016104d5565b6040517f0223536e00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001690630223536e90610da6908990899089906004016115eb565b5f604051808303815f87803b158015610dbd575f5ffd5b505af1158015610dcf573d5f5f3e3d5ffd5b5050505085805190602001208363ffffffff167fad26b4046dce7e0a8ada21c6a4d36aed9f842c7f42f57fea0632fa3ab241e9f987604051610e1391815260200190565b60405180910390a35050505050505050505050565b60015473ffffffffffffffffffffffffffffffffffffffff163314610e7b576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b600180547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff83169081179091556040519081527f50146d0e3c60aa1d17a70635b05494f864e86144a2201275021014fbf08bafe29060200160405180910390a150565b60015473ffffffffffffffffffffffffffffffffffffffff163314610f47576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016104d5565b6040517ffd9be52200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff8381166004830152602482018390527f0000000000000000000000000000000000000000000000000000000000000000169063fd9be522906044015f604051808303815f87803b158015610fd4575f5ffd5b505af1158015610fe6573d5f5f3e3d5ffd5b505050505050565b803563ffffffff81168114611001575f5ffd5b919050565b67ffffffffffffffff8116811461101b575f5ffd5b50565b803561100181611006565b803573ffffffffffffffffffffffffffffffffffffffff81168114611001575f5ffd5b5f5f83601f84011261105c575f5ffd5b50813567ffffffffffffffff811115611073575f5ffd5b60208301915083602082850101111561108a575f5ffd5b9250929050565b5f5f5f5f5f608086880312156110a5575f5ffd5b6110ae86610fee565b945060208601356110be81611006565b93506110cc60408701611029565b9250606086013567ffffffffffffffff8111156110e7575f5ffd5b6110f38882890161104c565b969995985093965092949392505050565b5f60208284031215611114575f5ffd5b61111d82610fee565b9392505050565b5f5f5f60608486031215611136575f5ffd5b61113f84610fee565b925061114d60208501610fee565b915061115b60408501611029565b90509250925092565b5f5f5f60408486031215611176575f5ffd5b833567ffffffffffffffff81111561118c575f5ffd5b840160a0818703121561119d575f5ffd5b9250602084013567ffffffffffffffff8111156111b8575f5ffd5b6111c48682870161104c565b9497909650939450505050565b5f5f5f606084860312156111e3575f5ffd5b6111ec84610fee565b925060208401356fffffffffffffffffffffffffffffffff81168114611210575f5ffd5b9150604084013561122081611006565b809150509250925092565b5f5f5f5f5f6080868803121561123f575f5ffd5b61124886610fee565b945061125660208701611029565b935060408601356110cc81611006565b5f60208284031215611276575f5ffd5b61111d82611029565b5f5f60408385031215611290575f5ffd5b61129983611029565b946020939093013593505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b808201808211156112e7576112e76112a7565b92915050565b80820281158282048414176112e7576112e76112a7565b5f60208284031215611314575f5ffd5b813561111d81611006565b5f5f83357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe1843603018112611352575f5ffd5b83018035915067ffffffffffffffff82111561136c575f5ffd5b60200191503681900382131561108a575f5ffd5b60608152836060820152838560808301375f608085830101525f60807fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f870116830101905083602083015267ffffffffffffffff8316604083015295945050505050565b5f81518084528060208401602086015e5f6020828601015260207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011685010191505092915050565b63ffffffff8516815273ffffffffffffffffffffffffffffffffffffffff8416602082015267ffffffffffffffff83166040820152608060608201525f61147c60808301846113e6565b9695505050505050565b5f5f60408385031215611497575f5ffd5b82516114a281611006565b6020939093015192949293505050565b818382375f9101908152919050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b5f5f5f60608486031215611500575f5ffd5b833567ffffffffffffffff811115611516575f5ffd5b8401601f81018613611526575f5ffd5b803567ffffffffffffffff811115611540576115406114c1565b6040517fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0603f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f8501160116810181811067ffffffffffffffff821117156115ac576115ac6114c1565b6040528181528282016020018810156115c3575f5ffd5b816020840160208301375f60209282018301529450850135925061115b90506040850161101e565b606081525f6115fd60608301866113e6565b905083602083015267ffffffffffffffff8316604083015294935050505056fea264697066735822122050cad341298daad1bcbebfc4783d1531fafe74948ad8a8182eb041cab33652b364736f6c634300081e0033",
+	Bin: "0x610120604052348015610010575f5ffd5b506040516120d93803806120d983398101604081905261002f916100c5565b6001600160a01b0386811660805285811660a05284811660c05283811660e05263ffffffff831661010052600280546001600160a01b03191691831691821790556040519081527f50146d0e3c60aa1d17a70635b05494f864e86144a2201275021014fbf08bafe29060200160405180910390a1505050505050610150565b6001600160a01b03811681146100c2575f5ffd5b50565b5f5f5f5f5f5f60c087890312156100da575f5ffd5b86516100e5816100ae565b60208801519096506100f6816100ae565b6040880151909550610107816100ae565b6060880151909450610118816100ae565b608088015190935063ffffffff81168114610131575f5ffd5b60a0880151909250610142816100ae565b809150509295509295509295565b60805160a05160c05160e05161010051611f0d6101cc5f395f81816103070152818161064e015261152101525f818161045701528181610b6c015261124501525f818161042401528181610cdf015261146a01525f818161054f015281816109d201526110cc01525f81816104de0152610dde0152611f0d5ff3fe608060405260043610610157575f3560e01c80639d661ab0116100bb578063ce11e6ab11610071578063f2fde38b11610057578063f2fde38b1461051f578063fb0e722b1461053e578063fd9be52214610571575f5ffd5b8063ce11e6ab146104cd578063e61b2cc814610500575f5ffd5b8063bd3ed5ff116100a1578063bd3ed5ff14610446578063c11f859a14610479578063c7a3a64b1461048f575f5ffd5b80639d661ab0146103f4578063a0706d9014610413575f5ffd5b806372607537116101105780638da5cb5b116100f65780638da5cb5b1461035d57806395d376d7146103ae57806396dfdbf2146103c1575f5ffd5b806372607537146102f6578063821e10891461033e575f5ffd5b806338da6b8e1161014057806338da6b8e146101ae5780634ea4ffc8146102a85780635cd7a68f146102d7575f5ffd5b8063197f592f1461015b57806330bb3aac1461017c575b5f5ffd5b348015610166575f5ffd5b5061017a6101753660046115d9565b610590565b005b348015610187575f5ffd5b5061019b610196366004611692565b610796565b6040519081526020015b60405180910390f35b3480156101b9575f5ffd5b506102436101c8366004611705565b5f6020819052908152604090208054600182015460029092015463ffffffff82169273ffffffffffffffffffffffffffffffffffffffff64010000000090930483169216906fffffffffffffffffffffffffffffffff81169067ffffffffffffffff7001000000000000000000000000000000009091041685565b6040805163ffffffff96909616865273ffffffffffffffffffffffffffffffffffffffff948516602087015292909316918401919091526fffffffffffffffffffffffffffffffff16606083015267ffffffffffffffff16608082015260a0016101a5565b3480156102b3575f5ffd5b506102be620186a081565b60405167ffffffffffffffff90911681526020016101a5565b3480156102e2575f5ffd5b5061017a6102f1366004611734565b61084f565b348015610301575f5ffd5b506103297f000000000000000000000000000000000000000000000000000000000000000081565b60405163ffffffff90911681526020016101a5565b348015610349575f5ffd5b5061019b6103583660046117c4565b610c2f565b348015610368575f5ffd5b506002546103899073ffffffffffffffffffffffffffffffffffffffff1681565b60405173ffffffffffffffffffffffffffffffffffffffff90911681526020016101a5565b61019b6103bc36600461180d565b610cc6565b3480156103cc575f5ffd5b5061019b7f1ab700d4ced0c005b164c0f789fd09fcbb0156d4c2041b8a3bfbcd961cd1567f81565b3480156103ff575f5ffd5b5061017a61040e36600461187a565b610f54565b34801561041e575f5ffd5b506103897f000000000000000000000000000000000000000000000000000000000000000081565b348015610451575f5ffd5b506103897f000000000000000000000000000000000000000000000000000000000000000081565b348015610484575f5ffd5b506102be620222e081565b34801561049a575f5ffd5b506104bd6104a93660046118d4565b60016020525f908152604090205460ff1681565b60405190151581526020016101a5565b3480156104d8575f5ffd5b506103897f000000000000000000000000000000000000000000000000000000000000000081565b34801561050b575f5ffd5b5061017a61051a3660046118eb565b6110b4565b34801561052a575f5ffd5b5061017a610539366004611926565b6112ff565b348015610549575f5ffd5b506103897f000000000000000000000000000000000000000000000000000000000000000081565b34801561057c575f5ffd5b5061017a61058b36600461193f565b6113cb565b60025473ffffffffffffffffffffffffffffffffffffffff1633146105e8576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024015b60405180910390fd5b63ffffffff8085165f90815260208190526040902054161561063e576040517fd00c55fb00000000000000000000000000000000000000000000000000000000815263ffffffff851660048201526024016105df565b63ffffffff8316158061067c57507f000000000000000000000000000000000000000000000000000000000000000063ffffffff168463ffffffff16145b156106bb576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff851660048201526024016105df565b63ffffffff8481165f818152602081815260409182902080549488167fffffffffffffffff000000000000000000000000000000000000000000000000909516851764010000000073ffffffffffffffffffffffffffffffffffffffff898116918202929092178355600190920180547fffffffffffffffffffffffff000000000000000000000000000000000000000016918816918217905583519586529185015290830152907f7f8eaf237a34149e8336c68f2c57074451a89248dac1407a6042eebaf76ff2de9060600160405180910390a250505050565b63ffffffff8086165f9081526020819052604081208054919290911682036107f2576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff881660048201526024016105df565b600281015461082390620222e090700100000000000000000000000000000000900467ffffffffffffffff16611994565b600282015461084491906fffffffffffffffffffffffffffffffff166119ad565b979650505050505050565b607184101561088d576040517f5b0ce752000000000000000000000000000000000000000000000000000000008152600481018590526024016105df565b5f61089b60518287896119c4565b8080601f0160208091040260200160405190810160405280939291908181526020018383808284375f9201829052509394508392506108dd91508490506114c5565b6001810154919350915073ffffffffffffffffffffffffffffffffffffffff1661093b576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff831660048201526024016105df565b805460018201546040515f926109a09263ffffffff9091169173ffffffffffffffffffffffffffffffffffffffff909116908d90610985908e908e908e908e908e90602001611a32565b60405160208183030381529060405280519060200120610c2f565b6040517f78e1e799000000000000000000000000000000000000000000000000000000008152600481018290529091507f000000000000000000000000000000000000000000000000000000000000000073ffffffffffffffffffffffffffffffffffffffff16906378e1e79990602401602060405180830381865afa158015610a2c573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610a509190611a81565b610a89576040517fd8d8e417000000000000000000000000000000000000000000000000000000008152600481018290526024016105df565b5f8181526001602052604090205460ff1615610ad4576040517f7bc72c78000000000000000000000000000000000000000000000000000000008152600481018290526024016105df565b5f818152600160208190526040822080547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00169091179055610b19896051818d6119c4565b604051610b27929190611aa0565b6040519081900381207f0223536e000000000000000000000000000000000000000000000000000000008252915073ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001690630223536e90610bad908890859067ffffffffffffffff90600401611afb565b5f604051808303815f87803b158015610bc4575f5ffd5b505af1158015610bd6573d5f5f3e3d5ffd5b5050505084805190602001208463ffffffff167fad26b4046dce7e0a8ada21c6a4d36aed9f842c7f42f57fea0632fa3ab241e9f983604051610c1a91815260200190565b60405180910390a35050505050505050505050565b5f84610c3e6020850185611b2d565b6020850135610c536060870160408801611705565b610c636080880160608901611705565b604051610ca69594939291908a906001907f1ab700d4ced0c005b164c0f789fd09fcbb0156d4c2041b8a3bfbcd961cd1567f905f90819081908e90602001611b48565b604051602081830303815290604052805190602001209050949350505050565b5f3373ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001614610d38576040517f4c7700600000000000000000000000000000000000000000000000000000000081523360048201526024016105df565b610d6f610d486020860186611705565b610d586080870160608801611b2d565b610d6860a0880160808901611926565b8686610796565b90505f8080610d816020880188611705565b63ffffffff16815260208101919091526040015f208054909150640100000000900473ffffffffffffffffffffffffffffffffffffffff16610dc35750610f4d565b80545f9073ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000811691635852af0c9163ffffffff821691640100000000900416620186a0610e2860208c018c611c8f565b8c604001358d6060016020810190610e409190611b2d565b604051602001610e539493929190611cf0565b6040516020818303038152906040526040518563ffffffff1660e01b8152600401610e819493929190611d24565b60408051808303815f875af1158015610e9c573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610ec09190611d78565b509050610ed06020870187611c8f565b604051610ede929190611aa0565b604051908190039020610ef46020880188611705565b63ffffffff167f36919f6d6e3a4cbe1de118520f396c07d1d9f387fc4437631a654a08d025cae7886040013584604051610f4292919091825267ffffffffffffffff16602082015260400190565b60405180910390a350505b9392505050565b60025473ffffffffffffffffffffffffffffffffffffffff163314610fa7576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016105df565b63ffffffff8084165f908152602081905260408120549091169003611000576040517f5c89e3ed00000000000000000000000000000000000000000000000000000000815263ffffffff841660048201526024016105df565b63ffffffff83165f818152602081815260409182902060020180546fffffffffffffffffffffffffffffffff87167fffffffffffffffff000000000000000000000000000000000000000000000000909116811770010000000000000000000000000000000067ffffffffffffffff8816908102919091179092558351908152918201527fc76f2df5bdf0ed6934d6396f2805a1ac571d0c24ba722177bf1070548e09e129910160405180910390a2505050565b3373ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001614611125576040517f3afbef730000000000000000000000000000000000000000000000000000000081523360048201526024016105df565b5f808061113484860186611dd1565b9250925092505f5f611145856114c5565b80549193509150640100000000900473ffffffffffffffffffffffffffffffffffffffff1615806111985750805473ffffffffffffffffffffffffffffffffffffffff8a81166401000000009092041614155b806111ad5750805463ffffffff8b8116911614155b15611208576040517f578c00c900000000000000000000000000000000000000000000000000000000815263ffffffff8b16600482015273ffffffffffffffffffffffffffffffffffffffff8a1660248201526044016105df565b6040517f0223536e00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001690630223536e9061127e90889088908890600401611afb565b5f604051808303815f87803b158015611295575f5ffd5b505af11580156112a7573d5f5f3e3d5ffd5b5050505084805190602001208263ffffffff167fad26b4046dce7e0a8ada21c6a4d36aed9f842c7f42f57fea0632fa3ab241e9f9866040516112eb91815260200190565b60405180910390a350505050505050505050565b60025473ffffffffffffffffffffffffffffffffffffffff163314611352576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016105df565b600280547fffffffffffffffffffffffff00000000000000000000000000000000000000001673ffffffffffffffffffffffffffffffffffffffff83169081179091556040519081527f50146d0e3c60aa1d17a70635b05494f864e86144a2201275021014fbf08bafe29060200160405180910390a150565b60025473ffffffffffffffffffffffffffffffffffffffff16331461141e576040517f245aecd30000000000000000000000000000000000000000000000000000000081523360048201526024016105df565b6040517ffd9be52200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff8381166004830152602482018390527f0000000000000000000000000000000000000000000000000000000000000000169063fd9be522906044015f604051808303815f87803b1580156114ab575f5ffd5b505af11580156114bd573d5f5f3e3d5ffd5b505050505050565b5f5f82516051146115075782516040517f5b0ce7520000000000000000000000000000000000000000000000000000000081526004016105df91815260200190565b6029830151604d84015160e091821c9350901c63ffffffff7f0000000000000000000000000000000000000000000000000000000000000000168114611581576040517fc33aea5600000000000000000000000000000000000000000000000000000000815263ffffffff821660048201526024016105df565b505063ffffffff81165f9081526020819052604090209092909150565b803563ffffffff811681146115b1575f5ffd5b919050565b803573ffffffffffffffffffffffffffffffffffffffff811681146115b1575f5ffd5b5f5f5f5f608085870312156115ec575f5ffd5b6115f58561159e565b93506116036020860161159e565b9250611611604086016115b6565b915061161f606086016115b6565b905092959194509250565b67ffffffffffffffff8116811461163f575f5ffd5b50565b80356115b18161162a565b5f5f83601f84011261165d575f5ffd5b50813567ffffffffffffffff811115611674575f5ffd5b60208301915083602082850101111561168b575f5ffd5b9250929050565b5f5f5f5f5f608086880312156116a6575f5ffd5b6116af8661159e565b945060208601356116bf8161162a565b93506116cd604087016115b6565b9250606086013567ffffffffffffffff8111156116e8575f5ffd5b6116f48882890161164d565b969995985093965092949392505050565b5f60208284031215611715575f5ffd5b610f4d8261159e565b5f6080828403121561172e575f5ffd5b50919050565b5f5f5f5f5f5f60e08789031215611749575f5ffd5b611753888861171e565b9550608087013567ffffffffffffffff81111561176e575f5ffd5b61177a89828a0161164d565b90965094505060a087013567ffffffffffffffff811115611799575f5ffd5b6117a589828a0161164d565b90945092506117b8905060c088016115b6565b90509295509295509295565b5f5f5f5f60e085870312156117d7575f5ffd5b6117e08561159e565b93506117ee602086016115b6565b92506117fd866040870161171e565b9396929550929360c00135925050565b5f5f5f6040848603121561181f575f5ffd5b833567ffffffffffffffff811115611835575f5ffd5b840160a08187031215611846575f5ffd5b9250602084013567ffffffffffffffff811115611861575f5ffd5b61186d8682870161164d565b9497909650939450505050565b5f5f5f6060848603121561188c575f5ffd5b6118958461159e565b925060208401356fffffffffffffffffffffffffffffffff811681146118b9575f5ffd5b915060408401356118c98161162a565b809150509250925092565b5f602082840312156118e4575f5ffd5b5035919050565b5f5f5f5f5f608086880312156118ff575f5ffd5b6119088661159e565b9450611916602087016115b6565b935060408601356116cd8161162a565b5f60208284031215611936575f5ffd5b610f4d826115b6565b5f5f60408385031215611950575f5ffd5b611959836115b6565b946020939093013593505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b808201808211156119a7576119a7611967565b92915050565b80820281158282048414176119a7576119a7611967565b5f5f858511156119d2575f5ffd5b838611156119de575f5ffd5b5050820193919092039150565b81835281816020850137505f602082840101525f60207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f840116840101905092915050565b606081525f611a456060830187896119eb565b8281036020840152611a588186886119eb565b91505073ffffffffffffffffffffffffffffffffffffffff831660408301529695505050505050565b5f60208284031215611a91575f5ffd5b81518015158114610f4d575f5ffd5b818382375f9101908152919050565b5f81518084528060208401602086015e5f6020828601015260207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011685010191505092915050565b606081525f611b0d6060830186611aaf565b905083602083015267ffffffffffffffff83166040830152949350505050565b5f60208284031215611b3d575f5ffd5b8135610f4d8161162a565b7fffffffff000000000000000000000000000000000000000000000000000000008d60e01b1681527fffffffffffffffff0000000000000000000000000000000000000000000000008c60c01b1660048201528a600c8201527fffffffff000000000000000000000000000000000000000000000000000000008a60e01b16602c820152611bfd603082018a60e01b7fffffffff00000000000000000000000000000000000000000000000000000000169052565b611c2e603482018960601b7fffffffffffffffffffffffffffffffffffffffff000000000000000000000000169052565b611c5f604882018860f81b7fff00000000000000000000000000000000000000000000000000000000000000169052565b60498101959095526069850193909352608984019190915260a983015260c982015260e901979650505050505050565b5f5f83357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe1843603018112611cc2575f5ffd5b83018035915067ffffffffffffffff821115611cdc575f5ffd5b60200191503681900382131561168b575f5ffd5b606081525f611d036060830186886119eb565b905083602083015267ffffffffffffffff8316604083015295945050505050565b63ffffffff8516815273ffffffffffffffffffffffffffffffffffffffff8416602082015267ffffffffffffffff83166040820152608060608201525f611d6e6080830184611aaf565b9695505050505050565b5f5f60408385031215611d89575f5ffd5b8251611d948161162a565b6020939093015192949293505050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b5f5f5f60608486031215611de3575f5ffd5b833567ffffffffffffffff811115611df9575f5ffd5b8401601f81018613611e09575f5ffd5b803567ffffffffffffffff811115611e2357611e23611da4565b6040517fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0603f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f8501160116810181811067ffffffffffffffff82111715611e8f57611e8f611da4565b604052818152828201602001881015611ea6575f5ffd5b816020840160208301375f602092820183015294508501359250611ece905060408501611642565b9050925092509256fea2646970667358221220170e441e02ccfae31e2d38320e30562c287d900491852e96a1278faf486cb1a964736f6c634300081e0033",
 }
 
 // IsthmusDVN is an auto generated Go binding around an Ethereum contract.
@@ -3052,6 +3060,41 @@ func (isthmusDVN *IsthmusDVN) UnpackPACKETGAS(data []byte) (uint64, error) {
 		return *new(uint64), err
 	}
 	out0 := *abi.ConvertType(out[0], new(uint64)).(*uint64)
+	return out0, nil
+}
+
+// PackPACKETSENT is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x96dfdbf2.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function PACKET_SENT() view returns(bytes32)
+func (isthmusDVN *IsthmusDVN) PackPACKETSENT() []byte {
+	enc, err := isthmusDVN.abi.Pack("PACKET_SENT")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPACKETSENT is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x96dfdbf2.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function PACKET_SENT() view returns(bytes32)
+func (isthmusDVN *IsthmusDVN) TryPackPACKETSENT() ([]byte, error) {
+	return isthmusDVN.abi.Pack("PACKET_SENT")
+}
+
+// UnpackPACKETSENT is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x96dfdbf2.
+//
+// Solidity: function PACKET_SENT() view returns(bytes32)
+func (isthmusDVN *IsthmusDVN) UnpackPACKETSENT(data []byte) ([32]byte, error) {
+	out, err := isthmusDVN.abi.Unpack("PACKET_SENT", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
 	return out0, nil
 }
 
@@ -3322,11 +3365,46 @@ func (isthmusDVN *IsthmusDVN) UnpackOwner(data []byte) (common.Address, error) {
 	return out0, nil
 }
 
+// PackPacketSentEventId is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x821e1089.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function packetSentEventId(uint32 domain, address endpoint, (uint64,bytes32,uint32,uint32) at, bytes32 dataHash) pure returns(bytes32)
+func (isthmusDVN *IsthmusDVN) PackPacketSentEventId(domain uint32, endpoint common.Address, at IsthmusDVNLogPlace, dataHash [32]byte) []byte {
+	enc, err := isthmusDVN.abi.Pack("packetSentEventId", domain, endpoint, at, dataHash)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPacketSentEventId is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x821e1089.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function packetSentEventId(uint32 domain, address endpoint, (uint64,bytes32,uint32,uint32) at, bytes32 dataHash) pure returns(bytes32)
+func (isthmusDVN *IsthmusDVN) TryPackPacketSentEventId(domain uint32, endpoint common.Address, at IsthmusDVNLogPlace, dataHash [32]byte) ([]byte, error) {
+	return isthmusDVN.abi.Pack("packetSentEventId", domain, endpoint, at, dataHash)
+}
+
+// UnpackPacketSentEventId is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x821e1089.
+//
+// Solidity: function packetSentEventId(uint32 domain, address endpoint, (uint64,bytes32,uint32,uint32) at, bytes32 dataHash) pure returns(bytes32)
+func (isthmusDVN *IsthmusDVN) UnpackPacketSentEventId(data []byte) ([32]byte, error) {
+	out, err := isthmusDVN.abi.Unpack("packetSentEventId", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
+}
+
 // PackPaths is the Go binding used to pack the parameters required for calling
 // the contract method with ID 0x38da6b8e.  This method will panic if any
 // invalid/nil inputs are passed.
 //
-// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, uint128 gasPrice, uint64 batchShareGas)
+// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, address endpoint, uint128 gasPrice, uint64 batchShareGas)
 func (isthmusDVN *IsthmusDVN) PackPaths(eid uint32) []byte {
 	enc, err := isthmusDVN.abi.Pack("paths", eid)
 	if err != nil {
@@ -3339,7 +3417,7 @@ func (isthmusDVN *IsthmusDVN) PackPaths(eid uint32) []byte {
 // the contract method with ID 0x38da6b8e.  This method will return an error
 // if any inputs are invalid/nil.
 //
-// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, uint128 gasPrice, uint64 batchShareGas)
+// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, address endpoint, uint128 gasPrice, uint64 batchShareGas)
 func (isthmusDVN *IsthmusDVN) TryPackPaths(eid uint32) ([]byte, error) {
 	return isthmusDVN.abi.Pack("paths", eid)
 }
@@ -3349,6 +3427,7 @@ func (isthmusDVN *IsthmusDVN) TryPackPaths(eid uint32) ([]byte, error) {
 type PathsOutput struct {
 	IsthmusDomain uint32
 	Dvn           common.Address
+	Endpoint      common.Address
 	GasPrice      *big.Int
 	BatchShareGas uint64
 }
@@ -3356,7 +3435,7 @@ type PathsOutput struct {
 // UnpackPaths is the Go binding that unpacks the parameters returned
 // from invoking the contract method with ID 0x38da6b8e.
 //
-// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, uint128 gasPrice, uint64 batchShareGas)
+// Solidity: function paths(uint32 eid) view returns(uint32 isthmusDomain, address dvn, address endpoint, uint128 gasPrice, uint64 batchShareGas)
 func (isthmusDVN *IsthmusDVN) UnpackPaths(data []byte) (PathsOutput, error) {
 	out, err := isthmusDVN.abi.Unpack("paths", data)
 	outstruct := new(PathsOutput)
@@ -3365,8 +3444,9 @@ func (isthmusDVN *IsthmusDVN) UnpackPaths(data []byte) (PathsOutput, error) {
 	}
 	outstruct.IsthmusDomain = *abi.ConvertType(out[0], new(uint32)).(*uint32)
 	outstruct.Dvn = *abi.ConvertType(out[1], new(common.Address)).(*common.Address)
-	outstruct.GasPrice = abi.ConvertType(out[2], new(big.Int)).(*big.Int)
-	outstruct.BatchShareGas = *abi.ConvertType(out[3], new(uint64)).(*uint64)
+	outstruct.Endpoint = *abi.ConvertType(out[2], new(common.Address)).(*common.Address)
+	outstruct.GasPrice = abi.ConvertType(out[3], new(big.Int)).(*big.Int)
+	outstruct.BatchShareGas = *abi.ConvertType(out[4], new(uint64)).(*uint64)
 	return *outstruct, nil
 }
 
@@ -3463,12 +3543,12 @@ func (isthmusDVN *IsthmusDVN) TryPackSetFee(eid uint32, gasPrice *big.Int, batch
 }
 
 // PackSetPath is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0x7731efeb.  This method will panic if any
+// the contract method with ID 0x197f592f.  This method will panic if any
 // invalid/nil inputs are passed.
 //
-// Solidity: function setPath(uint32 eid, uint32 isthmusDomain, address dvn) returns()
-func (isthmusDVN *IsthmusDVN) PackSetPath(eid uint32, isthmusDomain uint32, dvn common.Address) []byte {
-	enc, err := isthmusDVN.abi.Pack("setPath", eid, isthmusDomain, dvn)
+// Solidity: function setPath(uint32 eid, uint32 isthmusDomain, address dvn, address endpoint) returns()
+func (isthmusDVN *IsthmusDVN) PackSetPath(eid uint32, isthmusDomain uint32, dvn common.Address, endpoint common.Address) []byte {
+	enc, err := isthmusDVN.abi.Pack("setPath", eid, isthmusDomain, dvn, endpoint)
 	if err != nil {
 		panic(err)
 	}
@@ -3476,12 +3556,12 @@ func (isthmusDVN *IsthmusDVN) PackSetPath(eid uint32, isthmusDomain uint32, dvn 
 }
 
 // TryPackSetPath is the Go binding used to pack the parameters required for calling
-// the contract method with ID 0x7731efeb.  This method will return an error
+// the contract method with ID 0x197f592f.  This method will return an error
 // if any inputs are invalid/nil.
 //
-// Solidity: function setPath(uint32 eid, uint32 isthmusDomain, address dvn) returns()
-func (isthmusDVN *IsthmusDVN) TryPackSetPath(eid uint32, isthmusDomain uint32, dvn common.Address) ([]byte, error) {
-	return isthmusDVN.abi.Pack("setPath", eid, isthmusDomain, dvn)
+// Solidity: function setPath(uint32 eid, uint32 isthmusDomain, address dvn, address endpoint) returns()
+func (isthmusDVN *IsthmusDVN) TryPackSetPath(eid uint32, isthmusDomain uint32, dvn common.Address, endpoint common.Address) ([]byte, error) {
+	return isthmusDVN.abi.Pack("setPath", eid, isthmusDomain, dvn, endpoint)
 }
 
 // PackTransferOwnership is the Go binding used to pack the parameters required for calling
@@ -3504,6 +3584,63 @@ func (isthmusDVN *IsthmusDVN) PackTransferOwnership(newOwner common.Address) []b
 // Solidity: function transferOwnership(address newOwner) returns()
 func (isthmusDVN *IsthmusDVN) TryPackTransferOwnership(newOwner common.Address) ([]byte, error) {
 	return isthmusDVN.abi.Pack("transferOwnership", newOwner)
+}
+
+// PackVerifiedByEvent is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc7a3a64b.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verifiedByEvent(bytes32 eventId) view returns(bool)
+func (isthmusDVN *IsthmusDVN) PackVerifiedByEvent(eventId [32]byte) []byte {
+	enc, err := isthmusDVN.abi.Pack("verifiedByEvent", eventId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerifiedByEvent is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc7a3a64b.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verifiedByEvent(bytes32 eventId) view returns(bool)
+func (isthmusDVN *IsthmusDVN) TryPackVerifiedByEvent(eventId [32]byte) ([]byte, error) {
+	return isthmusDVN.abi.Pack("verifiedByEvent", eventId)
+}
+
+// UnpackVerifiedByEvent is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xc7a3a64b.
+//
+// Solidity: function verifiedByEvent(bytes32 eventId) view returns(bool)
+func (isthmusDVN *IsthmusDVN) UnpackVerifiedByEvent(data []byte) (bool, error) {
+	out, err := isthmusDVN.abi.Unpack("verifiedByEvent", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// PackVerifyByEvent is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x5cd7a68f.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verifyByEvent((uint64,bytes32,uint32,uint32) at, bytes encodedPacket, bytes options, address sendLibrary) returns()
+func (isthmusDVN *IsthmusDVN) PackVerifyByEvent(at IsthmusDVNLogPlace, encodedPacket []byte, options []byte, sendLibrary common.Address) []byte {
+	enc, err := isthmusDVN.abi.Pack("verifyByEvent", at, encodedPacket, options, sendLibrary)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerifyByEvent is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x5cd7a68f.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verifyByEvent((uint64,bytes32,uint32,uint32) at, bytes encodedPacket, bytes options, address sendLibrary) returns()
+func (isthmusDVN *IsthmusDVN) TryPackVerifyByEvent(at IsthmusDVNLogPlace, encodedPacket []byte, options []byte, sendLibrary common.Address) ([]byte, error) {
+	return isthmusDVN.abi.Pack("verifyByEvent", at, encodedPacket, options, sendLibrary)
 }
 
 // PackWithdrawFee is the Go binding used to pack the parameters required for calling
@@ -3716,6 +3853,7 @@ type IsthmusDVNPathLinked struct {
 	Eid           uint32
 	IsthmusDomain uint32
 	Dvn           common.Address
+	Endpoint      common.Address
 	Raw           *types.Log // Blockchain specific contextual infos
 }
 
@@ -3729,7 +3867,7 @@ func (IsthmusDVNPathLinked) ContractEventName() string {
 // UnpackPathLinkedEvent is the Go binding that unpacks the event data emitted
 // by contract.
 //
-// Solidity: event PathLinked(uint32 indexed eid, uint32 isthmusDomain, address dvn)
+// Solidity: event PathLinked(uint32 indexed eid, uint32 isthmusDomain, address dvn, address endpoint)
 func (isthmusDVN *IsthmusDVN) UnpackPathLinkedEvent(log *types.Log) (*IsthmusDVNPathLinked, error) {
 	event := "PathLinked"
 	if len(log.Topics) == 0 {
@@ -3760,8 +3898,14 @@ func (isthmusDVN *IsthmusDVN) UnpackPathLinkedEvent(log *types.Log) (*IsthmusDVN
 // UnpackError attempts to decode the provided error data using user-defined
 // error definitions.
 func (isthmusDVN *IsthmusDVN) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["AlreadyVerified"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackAlreadyVerifiedError(raw[4:])
+	}
 	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["BadPacketHeader"].ID.Bytes()[:4]) {
 		return isthmusDVN.UnpackBadPacketHeaderError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["EventNotProven"].ID.Bytes()[:4]) {
+		return isthmusDVN.UnpackEventNotProvenError(raw[4:])
 	}
 	if bytes.Equal(raw[:4], isthmusDVN.abi.Errors["NotInbox"].ID.Bytes()[:4]) {
 		return isthmusDVN.UnpackNotInboxError(raw[4:])
@@ -3787,6 +3931,30 @@ func (isthmusDVN *IsthmusDVN) UnpackError(raw []byte) (any, error) {
 	return nil, errors.New("Unknown error")
 }
 
+// IsthmusDVNAlreadyVerified represents a AlreadyVerified error raised by the IsthmusDVN contract.
+type IsthmusDVNAlreadyVerified struct {
+	EventId [32]byte
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error AlreadyVerified(bytes32 eventId)
+func IsthmusDVNAlreadyVerifiedErrorID() common.Hash {
+	return common.HexToHash("0x7bc72c7847230663770921360accbfa93410fd786ba089e0545e4e5af34da060")
+}
+
+// UnpackAlreadyVerifiedError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error AlreadyVerified(bytes32 eventId)
+func (isthmusDVN *IsthmusDVN) UnpackAlreadyVerifiedError(raw []byte) (*IsthmusDVNAlreadyVerified, error) {
+	out := new(IsthmusDVNAlreadyVerified)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "AlreadyVerified", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IsthmusDVNBadPacketHeader represents a BadPacketHeader error raised by the IsthmusDVN contract.
 type IsthmusDVNBadPacketHeader struct {
 	Length *big.Int
@@ -3806,6 +3974,30 @@ func IsthmusDVNBadPacketHeaderErrorID() common.Hash {
 func (isthmusDVN *IsthmusDVN) UnpackBadPacketHeaderError(raw []byte) (*IsthmusDVNBadPacketHeader, error) {
 	out := new(IsthmusDVNBadPacketHeader)
 	if err := isthmusDVN.abi.UnpackIntoInterface(out, "BadPacketHeader", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsthmusDVNEventNotProven represents a EventNotProven error raised by the IsthmusDVN contract.
+type IsthmusDVNEventNotProven struct {
+	EventId [32]byte
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error EventNotProven(bytes32 eventId)
+func IsthmusDVNEventNotProvenErrorID() common.Hash {
+	return common.HexToHash("0xd8d8e4170bf26dd19d546437ece217034b49ade2502f7d90b1819d0a99fb818b")
+}
+
+// UnpackEventNotProvenError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error EventNotProven(bytes32 eventId)
+func (isthmusDVN *IsthmusDVN) UnpackEventNotProvenError(raw []byte) (*IsthmusDVNEventNotProven, error) {
+	out := new(IsthmusDVNEventNotProven)
+	if err := isthmusDVN.abi.UnpackIntoInterface(out, "EventNotProven", raw); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -21,6 +21,15 @@ interface ISendLibFees {
 ///         `ReceiveUln302.verify`: the packet is verified by the source chain's own state,
 ///         not by an RPC node's word. `commitVerification` and `lzReceive` stay permissionless
 ///         as LayerZero made them.
+///         Event mode needs nothing sent on the source: anyone calls `verifyByEvent` with a
+///         packet once the Inbox holds an event claim of the source EndpointV2's PacketSent
+///         log of it. A source path with no peer DVN is in event mode: its jobs are charged,
+///         not sent.
+
+/// @notice The Inbox's record of logs proven by event claims.
+interface IProvenEvents {
+    function provenEvents(bytes32 id) external view returns (bool);
+}
 contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
     /// @notice The Isthmus Outbox of this chain (zero where it is only a destination).
     Outbox public immutable outbox;
@@ -39,16 +48,23 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
     ///         delivery of it, verify included (measured by TestLayerZeroPacketThroughIsthmus).
     uint64 public constant PACKET_GAS = 140_000;
 
+    /// @notice EndpointV2's `event PacketSent(bytes encodedPayload, bytes options, address sendLibrary)`.
+    bytes32 public constant PACKET_SENT = keccak256("PacketSent(bytes,bytes,address)");
+
     /// @notice The remote end of a path: the Isthmus domain of the chain of LayerZero's eid,
-    ///         the DVN there, and what a packet costs on that destination.
+    ///         the DVN there (zero: event mode), its EndpointV2 (whose PacketSent logs event mode
+    ///         reads; zero: no event mode), and what a packet costs on that destination.
     struct Path {
         uint32 isthmusDomain;
         address dvn;
+        address endpoint;
         uint128 gasPrice; // destination gas price the fee is quoted at (wei)
         uint64 batchShareGas; // a packet's share of a batch's submitBatch gas
     }
 
     mapping(uint32 eid => Path) public paths;
+    /// @notice PacketSent logs already verified by event, by the Inbox's event ID.
+    mapping(bytes32 eventId => bool) public verifiedByEvent;
     address public owner;
 
     error NotSendLib(address caller);
@@ -59,8 +75,10 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
     error WrongSource(uint32 srcDomain, address sender);
     error WrongDestination(uint32 dstEid);
     error BadPacketHeader(uint256 length);
+    error EventNotProven(bytes32 eventId);
+    error AlreadyVerified(bytes32 eventId);
 
-    event PathLinked(uint32 indexed eid, uint32 isthmusDomain, address dvn);
+    event PathLinked(uint32 indexed eid, uint32 isthmusDomain, address dvn, address endpoint);
     event FeeSet(uint32 indexed eid, uint128 gasPrice, uint64 batchShareGas);
     event OwnerSet(address owner);
     event PacketSent(uint32 indexed dstEid, bytes32 indexed headerHash, bytes32 payloadHash, uint64 isthmusNonce);
@@ -81,19 +99,22 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
         _;
     }
 
-    /// @notice Links the path to `eid`: the Isthmus domain of that chain and the DVN there.
-    ///         Once per eid: a path cannot be pointed elsewhere after applications trust it.
-    function setPath(uint32 eid, uint32 isthmusDomain, address dvn) external onlyOwner {
-        if (paths[eid].dvn != address(0)) revert PathSet(eid);
-        if (dvn == address(0) || isthmusDomain == 0 || eid == localEid) revert UnknownPath(eid);
+    /// @notice Links the path to `eid`: the Isthmus domain of that chain, the DVN there (zero:
+    ///         event mode, jobs to eid are charged and not sent; packets from eid are taken by
+    ///         event only) and its EndpointV2 (zero: packets from eid are not taken by event). Once per eid: a path
+    ///         cannot be pointed elsewhere after applications trust it.
+    function setPath(uint32 eid, uint32 isthmusDomain, address dvn, address endpoint) external onlyOwner {
+        if (paths[eid].isthmusDomain != 0) revert PathSet(eid);
+        if (isthmusDomain == 0 || eid == localEid) revert UnknownPath(eid);
         paths[eid].isthmusDomain = isthmusDomain;
         paths[eid].dvn = dvn;
-        emit PathLinked(eid, isthmusDomain, dvn);
+        paths[eid].endpoint = endpoint;
+        emit PathLinked(eid, isthmusDomain, dvn, endpoint);
     }
 
     /// @notice Sets what a packet to `eid` is quoted at.
     function setFee(uint32 eid, uint128 gasPrice, uint64 batchShareGas) external onlyOwner {
-        if (paths[eid].dvn == address(0)) revert UnknownPath(eid);
+        if (paths[eid].isthmusDomain == 0) revert UnknownPath(eid);
         paths[eid].gasPrice = gasPrice;
         paths[eid].batchShareGas = batchShareGas;
         emit FeeSet(eid, gasPrice, batchShareGas);
@@ -114,7 +135,7 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
     /// @inheritdoc ILayerZeroDVN
     function getFee(uint32 dstEid, uint64, address, bytes calldata) public view returns (uint256) {
         Path storage p = paths[dstEid];
-        if (p.dvn == address(0)) revert UnknownPath(dstEid);
+        if (p.isthmusDomain == 0) revert UnknownPath(dstEid);
         return uint256(p.gasPrice) * (uint256(p.batchShareGas) + PACKET_GAS);
     }
 
@@ -124,6 +145,7 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
         if (msg.sender != sendLib) revert NotSendLib(msg.sender);
         fee = getFee(param.dstEid, param.confirmations, param.sender, options);
         Path storage p = paths[param.dstEid];
+        if (p.dvn == address(0)) return fee; // event mode: the destination reads PacketSent
         (uint64 nonce,) =
             outbox.send(p.isthmusDomain, p.dvn, VERIFY_GAS, abi.encode(param.packetHeader, param.payloadHash, param.confirmations));
         emit PacketSent(param.dstEid, keccak256(param.packetHeader), param.payloadHash, nonce);
@@ -136,18 +158,67 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
     function handleMessage(uint32 srcDomain, address sender, uint64, bytes calldata payload) external {
         if (msg.sender != inbox) revert NotInbox(msg.sender);
         (bytes memory header, bytes32 payloadHash, uint64 confirmations) = abi.decode(payload, (bytes, bytes32, uint64));
+        (uint32 srcEid, Path storage p) = _path(header);
+        if (p.dvn == address(0) || p.dvn != sender || p.isthmusDomain != srcDomain) revert WrongSource(srcDomain, sender);
+        receiveLib.verify(header, payloadHash, confirmations);
+        emit PacketVerified(srcEid, keccak256(header), payloadHash);
+    }
+
+    /// @notice Where a log is on the source chain: block, transaction and log index.
+    struct LogPlace {
+        uint64 blockNumber;
+        bytes32 blockHash;
+        uint32 txIndex;
+        uint32 logIndex;
+    }
+
+    /// @notice Event mode: verifies a packet (EndpointV2's encoded packet: header ‖ GUID ‖
+    ///         message) once the Inbox holds an event claim of the source EndpointV2's
+    ///         PacketSent log of it at `at`. Anyone may call it; the packet is final by proof,
+    ///         so it is verified at the most confirmations.
+    function verifyByEvent(LogPlace calldata at, bytes calldata encodedPacket, bytes calldata options, address sendLibrary)
+        external
+    {
+        if (encodedPacket.length < 113) revert BadPacketHeader(encodedPacket.length);
+        bytes memory header = encodedPacket[:81];
+        (uint32 srcEid, Path storage p) = _path(header);
+        if (p.endpoint == address(0)) revert UnknownPath(srcEid);
+        bytes32 eventId =
+            packetSentEventId(p.isthmusDomain, p.endpoint, at, keccak256(abi.encode(encodedPacket, options, sendLibrary)));
+        if (!IProvenEvents(inbox).provenEvents(eventId)) revert EventNotProven(eventId);
+        if (verifiedByEvent[eventId]) revert AlreadyVerified(eventId);
+        verifiedByEvent[eventId] = true;
+        bytes32 payloadHash = keccak256(encodedPacket[81:]);
+        receiveLib.verify(header, payloadHash, type(uint64).max);
+        emit PacketVerified(srcEid, keccak256(header), payloadHash);
+    }
+
+    /// @notice The Inbox's ID (Protocol.eventId) of a PacketSent log of `endpoint` on Isthmus
+    ///         domain `domain` whose data hashes to `dataHash`.
+    function packetSentEventId(uint32 domain, address endpoint, LogPlace calldata at, bytes32 dataHash)
+        public
+        pure
+        returns (bytes32)
+    {
+        // srcDomain ‖ blockNumber ‖ blockHash ‖ txIndex ‖ logIndex ‖ emitter ‖ #topics ‖ 4 topics ‖ dataHash
+        return keccak256(
+            abi.encodePacked(
+                domain, at.blockNumber, at.blockHash, at.txIndex, at.logIndex, endpoint, uint8(1),
+                PACKET_SENT, bytes32(0), bytes32(0), bytes32(0), dataHash
+            )
+        );
+    }
+
+    /// @dev The path of a packet header's source, checking the header is for this chain.
+    function _path(bytes memory header) private view returns (uint32 srcEid, Path storage p) {
         // PacketV1Codec: version (1) | nonce (8) | srcEid (4) | sender (32) | dstEid (4) | receiver (32)
         if (header.length != 81) revert BadPacketHeader(header.length);
-        uint32 srcEid;
         uint32 dstEid;
         assembly {
             srcEid := shr(224, mload(add(header, 41))) // 32 + 9
             dstEid := shr(224, mload(add(header, 77))) // 32 + 45
         }
-        Path storage p = paths[srcEid];
-        if (p.dvn == address(0) || p.dvn != sender || p.isthmusDomain != srcDomain) revert WrongSource(srcDomain, sender);
         if (dstEid != localEid) revert WrongDestination(dstEid);
-        receiveLib.verify(header, payloadHash, confirmations);
-        emit PacketVerified(srcEid, keccak256(header), payloadHash);
+        p = paths[srcEid];
     }
 }
