@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 
@@ -81,13 +82,13 @@ type Path struct {
 // SetPath links the DVN at dvn (on c, owned by key) to p, once per eid; with a gas price it
 // sets the fee too.
 func SetPath(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, dvn common.Address, p Path) error {
-	abi := bindings.NewIsthmusDVN()
-	bound := c.Contract(abi, dvn)
-	if _, err := c.Transact(ctx, key, bound, abi.PackSetPath(p.Eid, p.IsthmusDomain, p.DVN, p.Endpoint), 0, abi.UnpackError); err != nil {
+	b := bindings.NewIsthmusDVN()
+	bound := c.Contract(b, dvn)
+	if _, err := c.Transact(ctx, key, bound, b.PackSetPath(p.Eid, p.IsthmusDomain, p.DVN, p.Endpoint), 0, b.UnpackError); err != nil {
 		return fmt.Errorf("DVN %s: path to eid %d: %w", dvn, p.Eid, err)
 	}
 	if p.GasPrice != nil && p.GasPrice.Sign() > 0 {
-		if _, err := c.Transact(ctx, key, bound, abi.PackSetFee(p.Eid, p.GasPrice, p.BatchShareGas), 0, abi.UnpackError); err != nil {
+		if _, err := c.Transact(ctx, key, bound, b.PackSetFee(p.Eid, p.GasPrice, p.BatchShareGas), 0, b.UnpackError); err != nil {
 			return fmt.Errorf("DVN %s: fee to eid %d: %w", dvn, p.Eid, err)
 		}
 	}
@@ -96,6 +97,46 @@ func SetPath(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey, dvn co
 
 // Fee is what the DVN quotes for a packet to eid.
 func Fee(ctx context.Context, c *chain.Client, dvn common.Address, eid uint32) (*big.Int, error) {
-	abi := bindings.NewIsthmusDVN()
-	return bind.Call(c.Contract(abi, dvn), &bind.CallOpts{Context: ctx}, abi.PackGetFee(eid, 0, common.Address{}, nil), abi.UnpackGetFee)
+	b := bindings.NewIsthmusDVN()
+	return bind.Call(c.Contract(b, dvn), &bind.CallOpts{Context: ctx}, b.PackGetFee(eid, 0, common.Address{}, nil), b.UnpackGetFee)
 }
+
+// UlnConfigType is the config type of a ULN config in EndpointV2.setConfig (SendUln302's and
+// ReceiveUln302's CONFIG_TYPE_ULN).
+const UlnConfigType = 2
+
+// UlnConfig is the ULN config an OApp sets (EndpointV2.setConfig, UlnConfigType) to have the
+// Isthmus DVN at dvn as its one required DVN, with no optional DVNs, at the given block
+// confirmations (the source's: what the DVN is assigned with).
+func UlnConfig(confirmations uint64, dvn common.Address) []byte {
+	enc, err := ulnConfigArgs.Pack(ulnConfig{Confirmations: confirmations, RequiredDVNCount: 1, OptionalDVNCount: nilDVNCount,
+		RequiredDVNs: []common.Address{dvn}, OptionalDVNs: []common.Address{}})
+	if err != nil {
+		panic(err) // the values always fit the type
+	}
+	return enc
+}
+
+// nilDVNCount is the ULN's NIL_DVN_COUNT: none, overriding the library's default.
+const nilDVNCount = 255
+
+type ulnConfig struct {
+	Confirmations        uint64
+	RequiredDVNCount     uint8
+	OptionalDVNCount     uint8
+	OptionalDVNThreshold uint8
+	RequiredDVNs         []common.Address
+	OptionalDVNs         []common.Address
+}
+
+var ulnConfigArgs = func() abi.Arguments {
+	t, err := abi.NewType("tuple", "", []abi.ArgumentMarshaling{
+		{Name: "confirmations", Type: "uint64"}, {Name: "requiredDVNCount", Type: "uint8"},
+		{Name: "optionalDVNCount", Type: "uint8"}, {Name: "optionalDVNThreshold", Type: "uint8"},
+		{Name: "requiredDVNs", Type: "address[]"}, {Name: "optionalDVNs", Type: "address[]"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return abi.Arguments{{Type: t}}
+}()

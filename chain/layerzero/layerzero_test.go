@@ -75,6 +75,7 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 		must(err)
 	}
 	send, recv := lz.NewSendUln302(), lzr.NewReceiveUln302()
+	otherDVN := common.Address{0xde, 0xad}
 
 	// Source: endpoint, send library with the executor and the DVN as defaults to dstEid.
 	e.srcEndpoint = deploy(src, &lz.EndpointV2MetaData, e.ep.PackConstructor(srcEid, ownerAddr))
@@ -84,8 +85,10 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 	e.srcDVN, err = DeployDVN(ctx, src, e.owner, DVNConfig{LocalEid: srcEid, SendLib: e.sendLib, Outbox: d.Outbox, Owner: ownerAddr})
 	must(err)
 	tx(src, e.sendLib, send.PackSetDefaultExecutorConfigs([]lz.SetDefaultExecutorConfigParam{{Eid: dstEid, Config: lz.ExecutorConfig{MaxMessageSize: 10_000, Executor: executor}}}), send.UnpackError)
+	// The library's defaults name another DVN (no contract): the OApps choose the Isthmus DVN
+	// in their own ULN config below, as an application does.
 	tx(src, e.sendLib, send.PackSetDefaultUlnConfigs([]lz.SetDefaultUlnConfigParam{{Eid: dstEid, Config: lz.UlnConfig{
-		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{e.srcDVN}, OptionalDVNs: []common.Address{}}}}), send.UnpackError)
+		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{otherDVN}, OptionalDVNs: []common.Address{}}}}), send.UnpackError)
 	tx(src, e.srcEndpoint, e.ep.PackRegisterLibrary(e.sendLib), e.ep.UnpackError)
 	tx(src, e.srcEndpoint, e.ep.PackSetDefaultSendLibrary(dstEid, e.sendLib), e.ep.UnpackError)
 
@@ -95,7 +98,7 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 	e.dstDVN, err = DeployDVN(ctx, dst, e.owner, DVNConfig{LocalEid: dstEid, ReceiveLib: e.recvLib, Inbox: d.Inbox, Owner: ownerAddr})
 	must(err)
 	tx(dst, e.recvLib, recv.PackSetDefaultUlnConfigs([]lzr.SetDefaultUlnConfigParam{{Eid: srcEid, Config: lzr.UlnConfig{
-		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{e.dstDVN}, OptionalDVNs: []common.Address{}}}}), recv.UnpackError)
+		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{otherDVN}, OptionalDVNs: []common.Address{}}}}), recv.UnpackError)
 	tx(dst, e.dstEndpoint, e.ep.PackRegisterLibrary(e.recvLib), e.ep.UnpackError)
 	tx(dst, e.dstEndpoint, e.ep.PackSetDefaultReceiveLibrary(srcEid, e.recvLib, big.NewInt(0)), e.ep.UnpackError)
 
@@ -113,6 +116,13 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 	e.dstApp = deploy(dst, &testbindings.TestOnlyOAppMetaData, e.app.PackConstructor(e.dstEndpoint))
 	tx(src, e.srcApp, e.app.PackSetPeer(dstEid, common.BytesToHash(e.dstApp.Bytes())), e.app.UnpackError)
 	tx(dst, e.dstApp, e.app.PackSetPeer(srcEid, common.BytesToHash(e.srcApp.Bytes())), e.app.UnpackError)
+
+	// Each OApp's ULN config names the Isthmus DVN of its chain as its one required DVN
+	// (EndpointV2.setConfig by the OApp's delegate, config type 2).
+	tx(src, e.srcApp, e.app.PackSetDelegate(ownerAddr), e.app.UnpackError)
+	tx(dst, e.dstApp, e.app.PackSetDelegate(ownerAddr), e.app.UnpackError)
+	tx(src, e.srcEndpoint, e.ep.PackSetConfig(e.srcApp, e.sendLib, []lz.SetConfigParam{{Eid: dstEid, ConfigType: UlnConfigType, Config: UlnConfig(1, e.srcDVN)}}), e.ep.UnpackError)
+	tx(dst, e.dstEndpoint, e.ep.PackSetConfig(e.dstApp, e.recvLib, []lz.SetConfigParam{{Eid: srcEid, ConfigType: UlnConfigType, Config: UlnConfig(1, e.dstDVN)}}), e.ep.UnpackError)
 	return e
 }
 

@@ -42,6 +42,12 @@ contract TestOnlyOApp is ILayerZeroReceiver {
         peers[eid] = peer;
     }
 
+    /// @notice Names who sets this OApp's configuration on the endpoint (its DVNs, by
+    ///         EndpointV2.setConfig), as an OApp's owner does.
+    function setDelegate(address delegate) external {
+        endpoint.setDelegate(delegate);
+    }
+
     /// @notice Options type 3 with no worker options: the ULN's defaults.
     function params(uint32 dstEid, bytes calldata message) public view returns (MessagingParams memory) {
         return MessagingParams(dstEid, peers[dstEid], message, hex"0003", false);
