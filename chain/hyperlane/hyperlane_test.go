@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -54,10 +53,7 @@ func startHyperlane(t testing.TB, ctx context.Context) *hyperlaneEnv {
 		}
 	}
 	deploy := func(c *chain.Client, md *bind.MetaData, args []byte) common.Address {
-		t.Helper()
-		a, err := c.Deploy(ctx, e.owner, common.FromHex(md.Bin), args)
-		must(err)
-		return a
+		return devnet.DeployForTest(t, ctx, c, e.owner, md.Bin, args)
 	}
 	var err error
 	e.srcMailbox = deploy(src, &hl.MailboxMetaData, e.mb.PackConstructor(hlOrigin))
@@ -114,27 +110,6 @@ func (e *hyperlaneEnv) process(ctx context.Context, message []byte) (uint64, err
 	return r.GasUsed, nil
 }
 
-// reason is the require message of a Hyperlane revert, or the error's text.
-func reason(err error) string {
-	var r *chain.Revert
-	if errors.As(err, &r) {
-		if s, uerr := abi.UnpackRevert(r.Data); uerr == nil {
-			return s
-		}
-	}
-	return err.Error()
-}
-
-func wantRevert(t *testing.T, what string, err error, substr string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s: accepted, want a refusal (%s)", what, substr)
-	}
-	if !strings.Contains(reason(err), substr) {
-		t.Fatalf("%s: refused with %q, want %q", what, reason(err), substr)
-	}
-}
-
 // A message dispatched through Hyperlane's Mailbox reaches a TestRecipient behind the Isthmus
 // ISM once the relay proved the origin's lane and delivered the hook's id; Hyperlane's own
 // process call needs no metadata. Refused: before the proof, a replay, an altered message, a
@@ -153,7 +128,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 	if _, err := e.process(ctx, msg); err == nil {
 		t.Fatal("processed before the relay proved the origin's state")
 	} else {
-		wantRevert(t, "process before the proof", err, "ISM verification failed")
+		devnet.WantRevert(t, "process before the proof", err, "ISM verification failed")
 	}
 	rep, err := d.RelayTestOnly(ctx)
 	if err != nil {
@@ -171,11 +146,11 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 	altered := append([]byte(nil), msg...)
 	altered[len(altered)-1] ^= 1
 	_, err = e.process(ctx, altered)
-	wantRevert(t, "an altered body", err, "ISM verification failed")
+	devnet.WantRevert(t, "an altered body", err, "ISM verification failed")
 	altered = append([]byte(nil), msg...)
 	altered[4] ^= 1 // Message: version (1), nonce (4), origin (4), ...
 	_, err = e.process(ctx, altered)
-	wantRevert(t, "an altered nonce", err, "ISM verification failed")
+	devnet.WantRevert(t, "an altered nonce", err, "ISM verification failed")
 
 	gas, err := e.process(ctx, msg)
 	if err != nil {
@@ -188,7 +163,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 		t.Fatalf("TestRecipient's last data %q, %v; want %q", got, err, body)
 	}
 	_, err = e.process(ctx, msg)
-	wantRevert(t, "a replay", err, "already delivered")
+	devnet.WantRevert(t, "a replay", err, "already delivered")
 
 	// A hook asked to carry value refuses the dispatch (StandardHookMetadata variant 1:
 	// variant, msgValue, gasLimit, refund address).
@@ -209,7 +184,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 	}
 	var forgedID [32]byte
 	copy(forgedID[:], crypto.Keccak256([]byte("a message the origin never dispatched")))
-	payload, _ := abi.Arguments{{Type: mustType("bytes32")}}.Pack(forgedID)
+	payload := forgedID[:] // abi.encode(bytes32)
 	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.route.Ism, 60_000, payload); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +224,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 		t.Fatal("a batch was accepted for a paused domain")
 	}
 	_, err = e.process(ctx, held)
-	wantRevert(t, "process while the domain is paused", err, "ISM verification failed")
+	devnet.WantRevert(t, "process while the domain is paused", err, "ISM verification failed")
 }
 
 // An ISM configured for another origin (Hyperlane domain) refuses a message of this one even
@@ -284,7 +259,7 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	}
 	var id [32]byte
 	copy(id[:], crypto.Keccak256(msg))
-	payload, _ := abi.Arguments{{Type: mustType("bytes32")}}.Pack(id)
+	payload := id[:] // abi.encode(bytes32)
 	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, other, 60_000, payload); err != nil {
 		t.Fatal(err)
 	}
@@ -304,14 +279,6 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	if _, err := DeployRoute(ctx, d.SourceClient, dst, e.owner, e.owner, bad); err == nil {
 		t.Fatal("a route from a domain to itself")
 	}
-}
-
-func mustType(s string) abi.Type {
-	t, err := abi.NewType(s, "", nil)
-	if err != nil {
-		panic(err)
-	}
-	return t
 }
 
 // A Hyperlane warp route (HypERC20Collateral on the origin, HypERC20 on the destination,
@@ -362,7 +329,7 @@ func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
 		t.Helper()
 		r, err := src.Transact(ctx, e.user, src.Contract(coll, collateral), coll.PackTransferRemote(hlDestination, common.BytesToHash(recipient.Bytes()), big.NewInt(amount)), 0, nil)
 		if err != nil {
-			t.Fatalf("transferRemote %d: %s", amount, reason(err))
+			t.Fatalf("transferRemote %d: %s", amount, devnet.RevertReason(err))
 		}
 		for _, l := range r.Logs {
 			if ev, err := e.mb.UnpackDispatchEvent(l); err == nil {
@@ -390,7 +357,7 @@ func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
 	must(d.RelayTestOnly(ctx))
 	gas, err := e.process(ctx, first)
 	if err != nil {
-		t.Fatal(reason(err))
+		t.Fatal(devnet.RevertReason(err))
 	}
 	if b := balance(); b != 100 {
 		t.Fatalf("minted %d, want 100", b)
@@ -407,7 +374,7 @@ func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
 		t.Fatal("a batch was accepted for a paused domain")
 	}
 	_, err = e.process(ctx, second)
-	wantRevert(t, "a transfer while the domain is paused", err, "ISM verification failed")
+	devnet.WantRevert(t, "a transfer while the domain is paused", err, "ISM verification failed")
 	must(dst.Transact(ctx, d.Deployer, ib, inbox.PackUnpauseDomain(d.Config.SourceDomain), 0, inbox.UnpackError))
 	must(d.RelayTestOnly(ctx))
 	must(e.process(ctx, second))
@@ -430,7 +397,7 @@ func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
 		t.Fatalf("delivery past the rate limit: %v, want RateLimited", err)
 	}
 	_, err = e.process(ctx, fourth)
-	wantRevert(t, "a transfer held by the rate limit", err, "ISM verification failed")
+	devnet.WantRevert(t, "a transfer held by the rate limit", err, "ISM verification failed")
 	if b := balance(); b != 123 {
 		t.Fatalf("minted %d in all, want 123", b)
 	}
@@ -501,7 +468,7 @@ func TestHyperlaneIsmEventMode(t *testing.T) {
 	r, err := src.Transact(ctx, e.user, src.Contract(e.mb, e.srcMailbox),
 		e.mb.PackDispatch(hlDestination, common.BytesToHash(e.recipient.Bytes()), body, nil, merkle), 0, nil)
 	if err != nil {
-		t.Fatal(reason(err))
+		t.Fatal(devnet.RevertReason(err))
 	}
 	var msg []byte
 	logIndex := -1
@@ -523,24 +490,11 @@ func TestHyperlaneIsmEventMode(t *testing.T) {
 	}
 	id := crypto.Keccak256Hash(msg)
 
-	header, err := src.Eth.HeaderByNumber(ctx, r.BlockNumber)
+	ev, size, err := d.EventOf(ctx, r, logIndex)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proof, err := src.ProveReceipt(ctx, d.Config.SourceDomain, header, uint32(r.TransactionIndex), uint32(logIndex))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := proof.Receipt()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := rec.MarshalBinary()
-	t.Logf("the dispatch's receipt: %d bytes, %d logs", len(enc), len(rec.Logs))
-	ev, err := proof.Event(d.Config.Committee)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Logf("the dispatch's receipt: %d bytes, %d logs", size, len(r.Logs))
 	ism := bindings.NewIsthmusHyperlaneIsm()
 	bound := dst.Contract(ism, e.route.Ism)
 	byEvent := func(logIndex uint32) error {
@@ -550,30 +504,19 @@ func TestHyperlaneIsmEventMode(t *testing.T) {
 	if want, err := bind.Call(bound, nil, ism.PackDispatchEventId(ev.BlockNumber, ev.BlockHash, ev.TxIndex, ev.LogIndex, id), ism.UnpackDispatchEventId); err != nil || want != ev.ID() {
 		t.Fatalf("the ISM's event ID %x, %v; the protocol's %x", want, err, ev.ID())
 	}
-	wantError(t, "verifyByEvent before the claim", byEvent(ev.LogIndex), "EventNotProven")
-	s := protocol.Statement{Events: []protocol.EventClaim{ev}}
-	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, devnet.TestOnlyProof(s.PublicInput()), &s); err != nil {
+	devnet.WantRevert(t, "verifyByEvent before the claim", byEvent(ev.LogIndex), "EventNotProven")
+	if err := d.SubmitTestOnly(ctx, &protocol.Statement{Events: []protocol.EventClaim{ev}}); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, "verifyByEvent at another log", byEvent(ev.LogIndex+1), "EventNotProven")
+	devnet.WantRevert(t, "verifyByEvent at another log", byEvent(ev.LogIndex+1), "EventNotProven")
 	if _, err := e.process(ctx, msg); err == nil {
 		t.Fatal("processed before verifyByEvent")
 	}
 	if err := byEvent(ev.LogIndex); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, "verifyByEvent twice", byEvent(ev.LogIndex), "AlreadyVerified")
+	devnet.WantRevert(t, "verifyByEvent twice", byEvent(ev.LogIndex), "AlreadyVerified")
 	if _, err := e.process(ctx, msg); err != nil {
-		t.Fatal(reason(err))
-	}
-}
-
-func wantError(t *testing.T, what string, err error, name string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s: accepted, want %s", what, name)
-	}
-	if !strings.Contains(err.Error(), name) {
-		t.Fatalf("%s: %v, want %s", what, err, name)
+		t.Fatal(devnet.RevertReason(err))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"math/big"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,10 +63,7 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 		}
 	}
 	deploy := func(c *chain.Client, md *bind.MetaData, args []byte) common.Address {
-		t.Helper()
-		a, err := c.Deploy(ctx, e.owner, common.FromHex(md.Bin), args)
-		must(err)
-		return a
+		return devnet.DeployForTest(t, ctx, c, e.owner, md.Bin, args)
 	}
 	tx := func(c *chain.Client, to common.Address, data []byte, unpack chain.Unpacker) {
 		t.Helper()
@@ -200,16 +196,6 @@ func (e *lzEnv) receive(ctx context.Context, p *packet) (uint64, error) {
 	return r.GasUsed, nil
 }
 
-func wantError(t *testing.T, what string, err error, name string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s: accepted, want %s", what, name)
-	}
-	if !strings.Contains(err.Error(), name) {
-		t.Fatalf("%s: %v, want %s", what, err, name)
-	}
-}
-
 // A packet an OApp sends through EndpointV2, with the Isthmus DVN as its path's one required
 // DVN, reaches the destination OApp once the relay proved the source's lane and the Inbox
 // delivered the packet to the destination DVN; commitVerification and lzReceive are
@@ -248,7 +234,7 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	}
 
 	_, err = e.commit(ctx, p.header, p.hash)
-	wantError(t, "commitVerification before the proof", err, "Verifying")
+	devnet.WantRevert(t, "commitVerification before the proof", err, "Verifying")
 
 	rep, err := d.RelayTestOnly(ctx)
 	if err != nil {
@@ -266,11 +252,11 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	other := p.hash
 	other[0] ^= 1
 	_, err = e.commit(ctx, p.header, other)
-	wantError(t, "commitVerification of another payload", err, "Verifying")
+	devnet.WantRevert(t, "commitVerification of another payload", err, "Verifying")
 	hdr := append([]byte(nil), p.header...)
 	hdr[8] ^= 1 // the nonce's last byte
 	_, err = e.commit(ctx, hdr, p.hash)
-	wantError(t, "commitVerification of another header", err, "Verifying")
+	devnet.WantRevert(t, "commitVerification of another header", err, "Verifying")
 
 	gasCommit, err := e.commit(ctx, p.header, p.hash)
 	if err != nil {
@@ -286,12 +272,12 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 		t.Fatalf("destination OApp's last message %q, %v; want %q", got, err, message)
 	}
 	_, err = e.receive(ctx, p)
-	wantError(t, "lzReceive again", err, "PayloadHashNotFound")
+	devnet.WantRevert(t, "lzReceive again", err, "PayloadHashNotFound")
 
 	// Only the send library assigns jobs: anyone else would have any header verified.
 	userJob := dvn.PackAssignJob(bindings.ILayerZeroDVNAssignJobParam{DstEid: dstEid, PacketHeader: p.header, PayloadHash: other, Confirmations: 1}, nil)
 	_, err = d.SourceClient.Transact(ctx, e.user, d.SourceClient.Contract(dvn, e.srcDVN), userJob, 0, dvn.UnpackError)
-	wantError(t, "assignJob by an account", err, "NotSendLib")
+	devnet.WantRevert(t, "assignJob by an account", err, "NotSendLib")
 
 	// A packet forged through the Outbox (sender: not the source DVN) is delivered by the
 	// Inbox and refused by the DVN; the Inbox records the failure.
@@ -313,12 +299,12 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 		t.Fatalf("a forged packet through the Outbox: failed nonces %v, want the forger's", rep.Failed)
 	}
 	_, err = e.commit(ctx, forged, [32]byte{1})
-	wantError(t, "commitVerification of the forged packet", err, "Verifying")
+	devnet.WantRevert(t, "commitVerification of the forged packet", err, "Verifying")
 
 	// handleMessage from anyone but the Inbox.
 	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(dvn, e.dstDVN),
 		dvn.PackHandleMessage(d.Config.SourceDomain, e.srcDVN, 0, payload), 0, dvn.UnpackError)
-	wantError(t, "handleMessage from an account", err, "NotInbox")
+	devnet.WantRevert(t, "handleMessage from an account", err, "NotInbox")
 
 	// A paused domain: nothing is proven, the packet is not verified.
 	inbox := bindings.NewInbox()
@@ -333,7 +319,7 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 		t.Fatal("a batch was accepted for a paused domain")
 	}
 	_, err = e.commit(ctx, held.header, held.hash)
-	wantError(t, "commitVerification while the domain is paused", err, "Verifying")
+	devnet.WantRevert(t, "commitVerification while the domain is paused", err, "Verifying")
 
 	// The DVN's owner withdraws its fees from the send library.
 	to := common.Address{0x15}
@@ -464,7 +450,7 @@ func TestLayerZeroDVNEventMode(t *testing.T) {
 	defer cancel()
 	e := startLayerZero(t, ctx, true)
 	d := e.d
-	src, dst := d.SourceClient, d.DestinationClient
+	dst := d.DestinationClient
 	p, err := e.send(ctx, []byte("proven by its PacketSent log"))
 	if err != nil {
 		t.Fatal(err)
@@ -474,24 +460,11 @@ func TestLayerZeroDVNEventMode(t *testing.T) {
 			t.Fatal("an event-mode send went through the Isthmus Outbox")
 		}
 	}
-	header, err := src.Eth.HeaderByNumber(ctx, p.receipt.BlockNumber)
+	ev, size, err := d.EventOf(ctx, p.receipt, p.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proof, err := src.ProveReceipt(ctx, d.Config.SourceDomain, header, uint32(p.receipt.TransactionIndex), uint32(p.log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := proof.Receipt()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := rec.MarshalBinary()
-	t.Logf("the send's receipt: %d bytes, %d logs; PacketSent data %d bytes", len(enc), len(rec.Logs), len(rec.Logs[p.log].Data))
-	ev, err := proof.Event(d.Config.Committee)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Logf("the send's receipt: %d bytes, %d logs; PacketSent data %d bytes", size, len(p.receipt.Logs), len(p.receipt.Logs[p.log].Data))
 	dvn := bindings.NewIsthmusDVN()
 	bound := dst.Contract(dvn, e.dstDVN)
 	at := bindings.IsthmusDVNLogPlace{BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, TxIndex: ev.TxIndex, LogIndex: ev.LogIndex}
@@ -502,21 +475,20 @@ func TestLayerZeroDVNEventMode(t *testing.T) {
 		_, err := dst.Transact(ctx, e.user, bound, dvn.PackVerifyByEvent(at, packet, options, p.sent.SendLibrary), 0, dvn.UnpackError)
 		return err
 	}
-	wantError(t, "verifyByEvent before the claim", byEvent(p.sent.EncodedPayload, p.sent.Options), "EventNotProven")
-	s := protocol.Statement{Events: []protocol.EventClaim{ev}}
-	if _, err := d.Dst.SubmitBatch(ctx, d.Relayer, devnet.TestOnlyProof(s.PublicInput()), &s); err != nil {
+	devnet.WantRevert(t, "verifyByEvent before the claim", byEvent(p.sent.EncodedPayload, p.sent.Options), "EventNotProven")
+	if err := d.SubmitTestOnly(ctx, &protocol.Statement{Events: []protocol.EventClaim{ev}}); err != nil {
 		t.Fatal(err)
 	}
 	other := append([]byte(nil), p.sent.EncodedPayload...)
 	other[len(other)-1] ^= 1
-	wantError(t, "verifyByEvent of another message", byEvent(other, p.sent.Options), "EventNotProven")
-	wantError(t, "verifyByEvent with other options", byEvent(p.sent.EncodedPayload, []byte{0, 3, 1}), "EventNotProven")
+	devnet.WantRevert(t, "verifyByEvent of another message", byEvent(other, p.sent.Options), "EventNotProven")
+	devnet.WantRevert(t, "verifyByEvent with other options", byEvent(p.sent.EncodedPayload, []byte{0, 3, 1}), "EventNotProven")
 	_, err = e.commit(ctx, p.header, p.hash)
-	wantError(t, "commitVerification before verifyByEvent", err, "Verifying")
+	devnet.WantRevert(t, "commitVerification before verifyByEvent", err, "Verifying")
 	if err := byEvent(p.sent.EncodedPayload, p.sent.Options); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, "verifyByEvent twice", byEvent(p.sent.EncodedPayload, p.sent.Options), "AlreadyVerified")
+	devnet.WantRevert(t, "verifyByEvent twice", byEvent(p.sent.EncodedPayload, p.sent.Options), "AlreadyVerified")
 	if _, err := e.commit(ctx, p.header, p.hash); err != nil {
 		t.Fatal(err)
 	}
