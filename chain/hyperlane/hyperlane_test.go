@@ -1,4 +1,4 @@
-package hyperlane
+package hyperlane_test
 
 import (
 	"context"
@@ -16,24 +16,25 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/chain/hyperlane"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// Hyperlane's domains of the devnet's two chains in these tests (Isthmus numbers them apart).
+// Hyperlane's domains of the devnet's two chains.
 const (
-	hlOrigin      = 1000
-	hlDestination = 2000
+	hlOrigin      = devnet.HyperlaneOrigin
+	hlDestination = devnet.HyperlaneDestination
 )
 
-// hyperlaneEnv is a devnet with Hyperlane's real contracts on both chains (Mailbox with the
-// MerkleTreeHook as required hook) and an Isthmus route between them: the hook is the origin
-// Mailbox's default hook, the ISM the TestRecipient's.
+// hyperlaneEnv is a devnet with Hyperlane's real contracts on both chains and an Isthmus route
+// between them (devnet.DeployHyperlane): the hook is the origin Mailbox's default hook, the
+// ISM the TestRecipient's.
 type hyperlaneEnv struct {
 	d                   *devnet.Devnet
-	route               *Route
+	route               *hyperlane.Route
 	srcMailbox, mailbox common.Address // origin and destination Mailboxes
 	recipient           common.Address // a TestRecipient on the destination, behind the ISM
 	mb                  *hl.Mailbox
@@ -43,40 +44,12 @@ type hyperlaneEnv struct {
 func startHyperlane(t testing.TB, ctx context.Context) *hyperlaneEnv {
 	t.Helper()
 	d := devnet.StartForTest(t)
-	e := &hyperlaneEnv{d: d, mb: hl.NewMailbox(), owner: d.Deployer, user: devnet.DevKey("user")}
-	src, dst := d.SourceClient, d.DestinationClient
-	ownerAddr := crypto.PubkeyToAddress(e.owner.PublicKey)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
+	h, err := d.DeployHyperlane(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	deploy := func(c *chain.Client, md *bind.MetaData, args []byte) common.Address {
-		return devnet.DeployForTest(t, ctx, c, e.owner, md.Bin, args)
-	}
-	var err error
-	e.srcMailbox = deploy(src, &hl.MailboxMetaData, e.mb.PackConstructor(hlOrigin))
-	e.mailbox = deploy(dst, &hl.MailboxMetaData, e.mb.PackConstructor(hlDestination))
-	srcMerkle := deploy(src, &hl.MerkleTreeHookMetaData, hl.NewMerkleTreeHook().PackConstructor(e.srcMailbox))
-	dstMerkle := deploy(dst, &hl.MerkleTreeHookMetaData, hl.NewMerkleTreeHook().PackConstructor(e.mailbox))
-	e.route, err = DeployRoute(ctx, src, dst, e.owner, e.owner, RouteConfig{
-		Origin: hlOrigin, Destination: hlDestination, OriginMailbox: e.srcMailbox,
-		IsthmusOrigin: d.Config.SourceDomain, IsthmusDestination: d.Config.DestinationDomain,
-		Outbox: d.Outbox, Inbox: d.Inbox,
-	})
-	must(err)
-	// Mailbox.initialize wants contracts for its default ISM: the origin's is never consulted
-	// here (nothing is processed on the origin), so the MerkleTreeHook stands in.
-	_, err = src.Transact(ctx, e.owner, src.Contract(e.mb, e.srcMailbox), e.mb.PackInitialize(ownerAddr, srcMerkle, e.route.Hook, srcMerkle), 0, nil)
-	must(err)
-	_, err = dst.Transact(ctx, e.owner, dst.Contract(e.mb, e.mailbox), e.mb.PackInitialize(ownerAddr, e.route.Ism, dstMerkle, dstMerkle), 0, nil)
-	must(err)
-	tr := hl.NewTestRecipient()
-	e.recipient = deploy(dst, &hl.TestRecipientMetaData, nil)
-	_, err = dst.Transact(ctx, e.owner, dst.Contract(tr, e.recipient), tr.PackSetInterchainSecurityModule(e.route.Ism), 0, nil)
-	must(err)
-	return e
+	return &hyperlaneEnv{d: d, route: h.Route, srcMailbox: h.OriginMailbox, mailbox: h.Mailbox, recipient: h.Recipient,
+		mb: hl.NewMailbox(), owner: d.Deployer, user: devnet.DevKey("user")}
 }
 
 // dispatch sends body from the user through the origin Mailbox to the TestRecipient, with
@@ -138,7 +111,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 		t.Fatalf("delivery of the hook's id: %+v", rep)
 	}
 	t.Logf("Inbox delivery of one id (lane segment of 1): %d gas", rep.Receipt.GasUsed)
-	if ok, err := Verified(ctx, d.DestinationClient, e.route.Ism, msg); err != nil || !ok {
+	if ok, err := hyperlane.Verified(ctx, d.DestinationClient, e.route.Ism, msg); err != nil || !ok {
 		t.Fatalf("ISM after delivery: verified %v, %v", ok, err)
 	}
 
@@ -267,16 +240,16 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	if err != nil || len(rep.Failed) != 0 {
 		t.Fatalf("relay: %+v, %v", rep, err)
 	}
-	if ok, err := Verified(ctx, dst, other, msg); err != nil || ok {
+	if ok, err := hyperlane.Verified(ctx, dst, other, msg); err != nil || ok {
 		t.Fatalf("an ISM for origin %d verified a message of origin %d: %v, %v", hlOrigin+1, hlOrigin, ok, err)
 	}
-	if ok, err := Verified(ctx, dst, e.route.Ism, msg); err != nil || !ok {
+	if ok, err := hyperlane.Verified(ctx, dst, e.route.Ism, msg); err != nil || !ok {
 		t.Fatalf("the route's ISM: %v, %v", ok, err)
 	}
 
-	bad := RouteConfig{Origin: hlOrigin, Destination: hlOrigin, OriginMailbox: e.srcMailbox,
+	bad := hyperlane.RouteConfig{Origin: hlOrigin, Destination: hlOrigin, OriginMailbox: e.srcMailbox,
 		IsthmusOrigin: 1, IsthmusDestination: 2, Outbox: d.Outbox, Inbox: d.Inbox}
-	if _, err := DeployRoute(ctx, d.SourceClient, dst, e.owner, e.owner, bad); err == nil {
+	if _, err := hyperlane.DeployRoute(ctx, d.SourceClient, dst, e.owner, e.owner, bad); err == nil {
 		t.Fatal("a route from a domain to itself")
 	}
 }

@@ -1,4 +1,4 @@
-package layerzero
+package layerzero_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/chain/layerzero"
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	lz "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzero"
@@ -23,15 +24,15 @@ import (
 	"github.com/isthmus-xyz/isthmus/protocol"
 )
 
-// LayerZero's endpoint ids of the devnet's two chains in these tests.
+// LayerZero's endpoint ids of the devnet's two chains.
 const (
-	srcEid = 40101
-	dstEid = 40102
+	srcEid = devnet.LayerZeroSrcEid
+	dstEid = devnet.LayerZeroDstEid
 )
 
-// lzEnv is a devnet with LayerZero v2's real contracts on both chains (EndpointV2 with
-// SendUln302 on the source, ReceiveUln302 on the destination), an Isthmus DVN on each as the
-// only required DVN of the path, a TestOnlyExecutor, and a TestOnlyOApp at each end.
+// lzEnv is a devnet with LayerZero v2's real contracts on both chains, an Isthmus DVN on each
+// as the only required DVN of the OApps' path, and a TestOnlyOApp at each end
+// (devnet.DeployLayerZero).
 type lzEnv struct {
 	d                *devnet.Devnet
 	srcEndpoint      common.Address
@@ -54,71 +55,12 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 	d := devnet.StartForTest(t)
 	e := &lzEnv{d: d, ep: lz.NewEndpointV2(), app: testbindings.NewTestOnlyOApp(), owner: d.Deployer, user: devnet.DevKey("user"),
 		gasPrice: big.NewInt(2_000_000_000), batchShareGas: 25_000}
-	src, dst := d.SourceClient, d.DestinationClient
-	ownerAddr := crypto.PubkeyToAddress(e.owner.PublicKey)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
+	l, err := d.DeployLayerZero(ctx, eventMode, e.gasPrice, e.batchShareGas)
+	if err != nil {
+		t.Fatal(err)
 	}
-	deploy := func(c *chain.Client, md *bind.MetaData, args []byte) common.Address {
-		return devnet.DeployForTest(t, ctx, c, e.owner, md.Bin, args)
-	}
-	tx := func(c *chain.Client, to common.Address, data []byte, unpack chain.Unpacker) {
-		t.Helper()
-		_, err := c.Transact(ctx, e.owner, c.Contract(e.ep, to), data, 0, unpack)
-		must(err)
-	}
-	send, recv := lz.NewSendUln302(), lzr.NewReceiveUln302()
-	otherDVN := common.Address{0xde, 0xad}
-
-	// Source: endpoint, send library with the executor and the DVN as defaults to dstEid.
-	e.srcEndpoint = deploy(src, &lz.EndpointV2MetaData, e.ep.PackConstructor(srcEid, ownerAddr))
-	e.sendLib = deploy(src, &lz.SendUln302MetaData, send.PackConstructor(e.srcEndpoint, big.NewInt(0), big.NewInt(0)))
-	executor := deploy(src, &testbindings.TestOnlyExecutorMetaData, nil)
-	var err error
-	e.srcDVN, err = DeployDVN(ctx, src, e.owner, DVNConfig{LocalEid: srcEid, SendLib: e.sendLib, Outbox: d.Outbox, Owner: ownerAddr})
-	must(err)
-	tx(src, e.sendLib, send.PackSetDefaultExecutorConfigs([]lz.SetDefaultExecutorConfigParam{{Eid: dstEid, Config: lz.ExecutorConfig{MaxMessageSize: 10_000, Executor: executor}}}), send.UnpackError)
-	// The library's defaults name another DVN (no contract): the OApps choose the Isthmus DVN
-	// in their own ULN config below, as an application does.
-	tx(src, e.sendLib, send.PackSetDefaultUlnConfigs([]lz.SetDefaultUlnConfigParam{{Eid: dstEid, Config: lz.UlnConfig{
-		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{otherDVN}, OptionalDVNs: []common.Address{}}}}), send.UnpackError)
-	tx(src, e.srcEndpoint, e.ep.PackRegisterLibrary(e.sendLib), e.ep.UnpackError)
-	tx(src, e.srcEndpoint, e.ep.PackSetDefaultSendLibrary(dstEid, e.sendLib), e.ep.UnpackError)
-
-	// Destination: endpoint, receive library with the DVN as the one required DVN from srcEid.
-	e.dstEndpoint = deploy(dst, &lz.EndpointV2MetaData, e.ep.PackConstructor(dstEid, ownerAddr))
-	e.recvLib = deploy(dst, &lzr.ReceiveUln302MetaData, recv.PackConstructor(e.dstEndpoint))
-	e.dstDVN, err = DeployDVN(ctx, dst, e.owner, DVNConfig{LocalEid: dstEid, ReceiveLib: e.recvLib, Inbox: d.Inbox, Owner: ownerAddr})
-	must(err)
-	tx(dst, e.recvLib, recv.PackSetDefaultUlnConfigs([]lzr.SetDefaultUlnConfigParam{{Eid: srcEid, Config: lzr.UlnConfig{
-		Confirmations: 1, RequiredDVNCount: 1, RequiredDVNs: []common.Address{otherDVN}, OptionalDVNs: []common.Address{}}}}), recv.UnpackError)
-	tx(dst, e.dstEndpoint, e.ep.PackRegisterLibrary(e.recvLib), e.ep.UnpackError)
-	tx(dst, e.dstEndpoint, e.ep.PackSetDefaultReceiveLibrary(srcEid, e.recvLib, big.NewInt(0)), e.ep.UnpackError)
-
-	// The DVNs' paths, each to the other.
-	peer := e.dstDVN
-	if eventMode {
-		peer = common.Address{}
-	}
-	must(SetPath(ctx, src, e.owner, e.srcDVN, Path{Eid: dstEid, IsthmusDomain: d.Config.DestinationDomain, DVN: peer,
-		GasPrice: e.gasPrice, BatchShareGas: e.batchShareGas}))
-	must(SetPath(ctx, dst, e.owner, e.dstDVN, Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: e.srcDVN, Endpoint: e.srcEndpoint}))
-
-	// The OApps, peers of each other.
-	e.srcApp = deploy(src, &testbindings.TestOnlyOAppMetaData, e.app.PackConstructor(e.srcEndpoint))
-	e.dstApp = deploy(dst, &testbindings.TestOnlyOAppMetaData, e.app.PackConstructor(e.dstEndpoint))
-	tx(src, e.srcApp, e.app.PackSetPeer(dstEid, common.BytesToHash(e.dstApp.Bytes())), e.app.UnpackError)
-	tx(dst, e.dstApp, e.app.PackSetPeer(srcEid, common.BytesToHash(e.srcApp.Bytes())), e.app.UnpackError)
-
-	// Each OApp's ULN config names the Isthmus DVN of its chain as its one required DVN
-	// (EndpointV2.setConfig by the OApp's delegate, config type 2).
-	tx(src, e.srcApp, e.app.PackSetDelegate(ownerAddr), e.app.UnpackError)
-	tx(dst, e.dstApp, e.app.PackSetDelegate(ownerAddr), e.app.UnpackError)
-	tx(src, e.srcEndpoint, e.ep.PackSetConfig(e.srcApp, e.sendLib, []lz.SetConfigParam{{Eid: dstEid, ConfigType: UlnConfigType, Config: UlnConfig(1, e.srcDVN)}}), e.ep.UnpackError)
-	tx(dst, e.dstEndpoint, e.ep.PackSetConfig(e.dstApp, e.recvLib, []lz.SetConfigParam{{Eid: srcEid, ConfigType: UlnConfigType, Config: UlnConfig(1, e.dstDVN)}}), e.ep.UnpackError)
+	e.srcEndpoint, e.dstEndpoint, e.sendLib, e.recvLib = l.SrcEndpoint, l.DstEndpoint, l.SendLib, l.ReceiveLib
+	e.srcDVN, e.dstDVN, e.srcApp, e.dstApp = l.SrcDVN, l.DstDVN, l.SrcApp, l.DstApp
 	return e
 }
 
@@ -210,7 +152,7 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	dvn := bindings.NewIsthmusDVN()
 
 	// The fee the DVN quotes is what the OApp pays on top of nothing else (the executor is free).
-	fee, err := Fee(ctx, d.SourceClient, e.srcDVN, dstEid)
+	fee, err := layerzero.Fee(ctx, d.SourceClient, e.srcDVN, dstEid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,17 +286,17 @@ func TestLayerZeroDVNRefusesAnotherSource(t *testing.T) {
 
 	// A receive side whose path from srcEid names domain 77, so the real source's sends fail.
 	recvLib := common.Address{0x42}
-	other, err := DeployDVN(ctx, dst, owner, DVNConfig{LocalEid: dstEid, ReceiveLib: recvLib, Inbox: d.Inbox, Owner: ownerAddr})
+	other, err := layerzero.DeployDVN(ctx, dst, owner, layerzero.DVNConfig{LocalEid: dstEid, ReceiveLib: recvLib, Inbox: d.Inbox, Owner: ownerAddr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SetPath(ctx, dst, devnet.DevKey("user"), other, Path{Eid: srcEid, IsthmusDomain: 77, DVN: ownerAddr}); err == nil {
+	if err := layerzero.SetPath(ctx, dst, devnet.DevKey("user"), other, layerzero.Path{Eid: srcEid, IsthmusDomain: 77, DVN: ownerAddr}); err == nil {
 		t.Fatal("setPath by another account than the owner")
 	}
-	if err := SetPath(ctx, dst, owner, other, Path{Eid: srcEid, IsthmusDomain: 77, DVN: ownerAddr}); err != nil {
+	if err := layerzero.SetPath(ctx, dst, owner, other, layerzero.Path{Eid: srcEid, IsthmusDomain: 77, DVN: ownerAddr}); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetPath(ctx, dst, owner, other, Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: ownerAddr}); err == nil {
+	if err := layerzero.SetPath(ctx, dst, owner, other, layerzero.Path{Eid: srcEid, IsthmusDomain: d.Config.SourceDomain, DVN: ownerAddr}); err == nil {
 		t.Fatal("setPath twice for one eid")
 	}
 	// The path's DVN (the owner's account here) sends a well-formed packet from the real
@@ -375,12 +317,12 @@ func TestLayerZeroDVNRefusesAnotherSource(t *testing.T) {
 	if len(rep.Failed) != 1 {
 		t.Fatalf("a packet from another source than the path's: failed %v, want it failed", rep.Failed)
 	}
-	for _, bad := range []DVNConfig{
+	for _, bad := range []layerzero.DVNConfig{
 		{LocalEid: dstEid, Owner: ownerAddr},
 		{LocalEid: dstEid, Owner: ownerAddr, Inbox: d.Inbox},
 		{LocalEid: 0, Owner: ownerAddr, Inbox: d.Inbox, ReceiveLib: recvLib},
 	} {
-		if _, err := DeployDVN(ctx, dst, owner, bad); err == nil {
+		if _, err := layerzero.DeployDVN(ctx, dst, owner, bad); err == nil {
 			t.Fatalf("DVN config %+v accepted", bad)
 		}
 	}
