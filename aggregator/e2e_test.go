@@ -89,10 +89,15 @@ func (r *e2eRun) verifier(t *testing.T) *verifier.Compiled {
 	return compiled
 }
 
-// batch reports a proven batch: its proofs, wall time, verifyBatch's gas, and its stages.
+// batch reports a proven batch: its proofs, wall time, verifyBatch's gas (when measured: not
+// zero), and its stages.
 func (r *e2eRun) batch(name string, bp *BatchProof, wall time.Duration, gas uint64) {
-	fmt.Fprintf(r.report, "\n%s: %d proofs in %.0f s; verifyBatch %d gas (a transaction of its own).\n\n| stage | proofs | seconds | peak GiB |\n|---|---:|---:|---:|\n",
-		name, len(bp.Jobs), wall.Seconds(), gas)
+	verify := ""
+	if gas > 0 {
+		verify = fmt.Sprintf("; verifyBatch %d gas (a transaction of its own)", gas)
+	}
+	fmt.Fprintf(r.report, "\n%s: %d proofs in %.0f s%s.\n\n| stage | proofs | seconds | peak GiB |\n|---|---:|---:|---:|\n",
+		name, len(bp.Jobs), wall.Seconds(), verify)
 	for _, s := range bp.Stages {
 		fmt.Fprintf(r.report, "| %s | %d | %.1f | %.2f |\n", s.Name, s.Proofs, s.Elapsed.Seconds(), s.PeakGiB)
 	}

@@ -1,0 +1,200 @@
+package aggregator
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/isthmus-xyz/isthmus/chain"
+	"github.com/isthmus-xyz/isthmus/chain/devnet"
+	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
+	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
+	lz "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzero"
+	lzr "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzeroreceive"
+	"github.com/isthmus-xyz/isthmus/verifier"
+)
+
+// TestE2EAdapters: a LayerZero packet sent by an OApp through EndpointV2 with the Isthmus DVN,
+// and a Hyperlane message dispatched through the Mailbox with the Isthmus hook, ride one lane
+// of the devnet's source chain; one batch proves the lane's head with real proofs at every
+// layer; the devnet's Inbox, behind the generated verifier, takes it and delivers both; then
+// LayerZero's commitVerification and lzReceive, and Hyperlane's process, take them as for any
+// DVN and ISM. It writes adapters.md (the batch's stages, each step's gas) to ISTHMUS_E2E_OUT.
+func TestE2EAdapters(t *testing.T) {
+	out := e2eOut(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Minute)
+	defer cancel()
+	r := newE2ERun(t, DefaultConfig(), "LayerZero and Hyperlane through the Isthmus adapters, real proofs")
+	p := r.p
+	compiled, err := p.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := devnet.DefaultConfig()
+	dc.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
+		return verifier.Deploy(ctx, c, key, compiled)
+	}
+	d, err := devnet.Start(ctx, dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	lzs, err := d.DeployLayerZero(ctx, false, big.NewInt(1_000_000_000), 20_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hls, err := d.DeployHyperlane(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := devnet.DevKey("user")
+	src, dst := d.SourceClient, d.DestinationClient
+	gas := map[string]uint64{}
+
+	// LayerZero: the OApp sends, paying the endpoint's quote (the Isthmus DVN's fee).
+	app, ep := testbindings.NewTestOnlyOApp(), lz.NewEndpointV2()
+	lzMessage := []byte("a LayerZero packet, proven")
+	bound := src.Contract(app, lzs.SrcApp)
+	fee, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, app.PackQuote(devnet.LayerZeroDstEid, lzMessage), app.UnpackQuote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := src.Transactor(ctx, user)
+	opts.Value = fee
+	tx, err := bound.RawTransact(opts, app.PackSend(devnet.LayerZeroDstEid, lzMessage))
+	if err != nil {
+		t.Fatal(chain.DecodeRevert(err, ep.UnpackError))
+	}
+	rec, err := src.WaitReceipt(ctx, tx.Hash())
+	if err != nil || rec.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("LayerZero send: %v", err)
+	}
+	gas["LayerZero send (EndpointV2, SendUln302, the DVN's Outbox send)"] = rec.GasUsed
+	var packet *lz.EndpointV2PacketSent
+	for _, l := range rec.Logs {
+		if ev, err := ep.UnpackPacketSentEvent(l); err == nil {
+			packet = ev
+		}
+	}
+	if packet == nil {
+		t.Fatal("no PacketSent")
+	}
+	header, payload := packet.EncodedPayload[:81], packet.EncodedPayload[81:]
+
+	// Hyperlane: dispatch to the TestRecipient; the Mailbox's default hook is the Isthmus one.
+	mb := hl.NewMailbox()
+	hlBody := []byte("a Hyperlane message, proven")
+	rec, err = src.Transact(ctx, user, src.Contract(mb, hls.OriginMailbox),
+		mb.PackDispatch1(devnet.HyperlaneDestination, common.BytesToHash(hls.Recipient.Bytes()), hlBody), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["Hyperlane dispatch (Mailbox, MerkleTreeHook, the hook's Outbox send)"] = rec.GasUsed
+	var message []byte
+	for _, l := range rec.Logs {
+		if ev, err := mb.UnpackDispatchEvent(l); err == nil {
+			message = ev.Message
+		}
+	}
+
+	// One batch: the lane's head, by storage, under the devnet's committee.
+	d.Source.Finalize(d.Source.Head())
+	h, err := d.Src.FinalizedHeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dstDomain := d.Config.DestinationDomain
+	lane, err := d.Src.ProveLane(ctx, h, dstDomain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, _ := devnet.Committee()
+	sigs, err := devnet.Attest(d.Config.SourceDomain, h.Number.Uint64(), h.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	bp, err := p.Prove(ctx, Batch{Claims: []ClaimInput{{Committee: members, Signatures: sigs, Lane: lane}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(start)
+	calldata, err := verifier.Calldata(bp.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := d.Dst.SubmitBatch(ctx, d.Relayer, calldata, &bp.Statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["submitBatch (the generated verifier; shared by every message of the batch)"] = sub.GasUsed
+	head, err := lane.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := d.Src.Messages(ctx, dstDomain, 0, head.Count, h.Number)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("the lane's messages: %d, %v; want the DVN's and the hook's", len(msgs), err)
+	}
+	rep, err := d.Dst.Deliver(ctx, d.Relayer, d.Config.SourceDomain, msgs, 0)
+	if err != nil || len(rep.Failed)+len(rep.Deferred) != 0 {
+		t.Fatalf("deliver: %+v, %v", rep, err)
+	}
+	gas["Inbox deliver of both (ReceiveUln302.verify, the ISM's mark)"] = rep.Receipt.GasUsed
+
+	// LayerZero's own steps, then Hyperlane's.
+	recv := lzr.NewReceiveUln302()
+	var hash [32]byte
+	copy(hash[:], crypto.Keccak256(payload))
+	rec, err = dst.Transact(ctx, user, dst.Contract(recv, lzs.ReceiveLib), recv.PackCommitVerification(header, hash), 0, recv.UnpackError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["LayerZero commitVerification"] = rec.GasUsed
+	var origin lz.Origin
+	origin.Nonce = new(big.Int).SetBytes(header[1:9]).Uint64()
+	origin.SrcEid = devnet.LayerZeroSrcEid
+	copy(origin.Sender[:], header[13:45])
+	var guid [32]byte
+	copy(guid[:], payload[:32])
+	rec, err = dst.Transact(ctx, user, dst.Contract(ep, lzs.DstEndpoint), ep.PackLzReceive(origin, lzs.DstApp, guid, payload[32:], nil), 0, ep.UnpackError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["LayerZero lzReceive"] = rec.GasUsed
+	if got, err := bind.Call(dst.Contract(app, lzs.DstApp), nil, app.PackLastMessage(), app.UnpackLastMessage); err != nil || string(got) != string(lzMessage) {
+		t.Fatalf("the destination OApp got %q, %v", got, err)
+	}
+	rec, err = dst.Transact(ctx, user, dst.Contract(mb, hls.Mailbox), mb.PackProcess(nil, message), 0, nil)
+	if err != nil {
+		t.Fatal(devnet.RevertReason(err))
+	}
+	gas["Hyperlane process (the ISM's verify, TestRecipient)"] = rec.GasUsed
+	tr := hl.NewTestRecipient()
+	if got, err := bind.Call(dst.Contract(tr, hls.Recipient), nil, tr.PackLastData(), tr.UnpackLastData); err != nil || string(got) != string(hlBody) {
+		t.Fatalf("the TestRecipient got %q, %v", got, err)
+	}
+
+	r.batch("The batch (the lane's head by storage, carrying one packet of each protocol)", bp, wall, 0)
+	fmt.Fprintf(r.report, "\n| step | gas |\n|---|---:|\n")
+	for _, k := range []string{
+		"LayerZero send (EndpointV2, SendUln302, the DVN's Outbox send)",
+		"Hyperlane dispatch (Mailbox, MerkleTreeHook, the hook's Outbox send)",
+		"submitBatch (the generated verifier; shared by every message of the batch)",
+		"Inbox deliver of both (ReceiveUln302.verify, the ISM's mark)",
+		"LayerZero commitVerification", "LayerZero lzReceive",
+		"Hyperlane process (the ISM's verify, TestRecipient)",
+	} {
+		fmt.Fprintf(r.report, "| %s | %d |\n", k, gas[k])
+	}
+	fmt.Fprintf(r.report, "\nThe DVN's fee for the packet: %s wei (at 1 gwei).\n", fee)
+	writeE2E(t, out, "adapters.md", r.report.String())
+}
