@@ -418,6 +418,40 @@ func BenchmarkGasHyperlane(b *testing.B) {
 		b.ReportMetric(deliver, "deliver-gas/msg")
 		b.ReportMetric(float64(processGas)/n, "process-gas/msg")
 		b.ReportMetric(deliver+float64(processGas)/n, "dst-gas/msg")
+
+		// The baseline, in the same run: Hyperlane's own path to another TestRecipient whose
+		// ISM accepts everything (Hyperlane's TestIsm), dispatched with a hook that does
+		// nothing (TestPostDispatchHook) beside the required MerkleTreeHook.
+		dst := e.d.DestinationClient
+		ism := devnet.DeployForTest(b, ctx, dst, e.owner, hl.TestIsmMetaData.Bin, nil)
+		noop := devnet.DeployForTest(b, ctx, c, e.owner, hl.TestPostDispatchHookMetaData.Bin, nil)
+		recipient := devnet.DeployForTest(b, ctx, dst, e.owner, hl.TestRecipientMetaData.Bin, nil)
+		tr := hl.NewTestRecipient()
+		if _, err := dst.Transact(ctx, e.owner, dst.Contract(tr, recipient), tr.PackSetInterchainSecurityModule(ism), 0, nil); err != nil {
+			b.Fatal(err)
+		}
+		var baseDispatch, baseProcess uint64
+		for j := range n {
+			r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.srcMailbox),
+				e.mb.PackDispatch(hlDestination, common.BytesToHash(recipient.Bytes()), []byte{byte(j)}, nil, noop), 0, nil)
+			if err != nil {
+				b.Fatal(devnet.RevertReason(err))
+			}
+			baseDispatch += r.GasUsed
+			var msg []byte
+			for _, l := range r.Logs {
+				if ev, err := e.mb.UnpackDispatchEvent(l); err == nil {
+					msg = ev.Message
+				}
+			}
+			g, err := e.process(ctx, msg)
+			if err != nil {
+				b.Fatal(devnet.RevertReason(err))
+			}
+			baseProcess += g
+		}
+		b.ReportMetric(float64(baseDispatch)/n, "baseline-dispatch-gas/msg")
+		b.ReportMetric(float64(baseProcess)/n, "baseline-process-gas/msg")
 		cancel()
 	}
 }

@@ -377,8 +377,71 @@ func BenchmarkGasLayerZero(b *testing.B) {
 		b.ReportMetric(float64(commitGas)/n, "commit-gas/packet")
 		b.ReportMetric(float64(receiveGas)/n, "lzReceive-gas/packet")
 		b.ReportMetric(deliver+float64(commitGas+receiveGas)/n, "dst-gas/packet")
+
+		// The baseline, in the same run: LayerZero's own path for another OApp pair whose DVN
+		// records nothing on the source (TestOnlyDVN) and is an account calling
+		// ReceiveUln302.verify on the destination, as a DVN that watches off chain does.
+		be, verifierKey := e.baseline(b, ctx)
+		var baseSend, baseDst uint64
+		recv := lzr.NewReceiveUln302()
+		dst := e.d.DestinationClient
+		for j := range n {
+			p, err := be.send(ctx, []byte{byte(j)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			baseSend += p.gas
+			r, err := dst.Transact(ctx, verifierKey, dst.Contract(recv, e.recvLib), recv.PackVerify(p.header, p.hash, 1), 0, recv.UnpackError)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := be.commit(ctx, p.header, p.hash)
+			if err != nil {
+				b.Fatal(err)
+			}
+			g, err := be.receive(ctx, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			baseDst += r.GasUsed + c + g
+		}
+		b.ReportMetric(float64(baseSend)/n, "baseline-send-gas/packet")
+		b.ReportMetric(float64(baseDst)/n, "baseline-dst-gas/packet")
 		cancel()
 	}
+}
+
+// baseline is e with another OApp pair whose ULN config names, as its one required DVN, a
+// TestOnlyDVN on the source and an account (the key returned) on the destination.
+func (e *lzEnv) baseline(tb testing.TB, ctx context.Context) (*lzEnv, *ecdsa.PrivateKey) {
+	tb.Helper()
+	d := e.d
+	src, dst := d.SourceClient, d.DestinationClient
+	owner := crypto.PubkeyToAddress(e.owner.PublicKey)
+	verifierKey := devnet.DevKey("relayer")
+	be := *e
+	testDVN := devnet.DeployForTest(tb, ctx, src, e.owner, testbindings.TestOnlyDVNMetaData.Bin, nil)
+	be.srcApp = devnet.DeployForTest(tb, ctx, src, e.owner, testbindings.TestOnlyOAppMetaData.Bin, e.app.PackConstructor(e.srcEndpoint))
+	be.dstApp = devnet.DeployForTest(tb, ctx, dst, e.owner, testbindings.TestOnlyOAppMetaData.Bin, e.app.PackConstructor(e.dstEndpoint))
+	for _, step := range []struct {
+		c    *chain.Client
+		to   common.Address
+		data []byte
+	}{
+		{src, be.srcApp, e.app.PackSetPeer(dstEid, common.BytesToHash(be.dstApp.Bytes()))},
+		{dst, be.dstApp, e.app.PackSetPeer(srcEid, common.BytesToHash(be.srcApp.Bytes()))},
+		{src, be.srcApp, e.app.PackSetDelegate(owner)},
+		{dst, be.dstApp, e.app.PackSetDelegate(owner)},
+		{src, e.srcEndpoint, e.ep.PackSetConfig(be.srcApp, e.sendLib, []lz.SetConfigParam{
+			{Eid: dstEid, ConfigType: layerzero.UlnConfigType, Config: layerzero.UlnConfig(1, testDVN)}})},
+		{dst, e.dstEndpoint, e.ep.PackSetConfig(be.dstApp, e.recvLib, []lz.SetConfigParam{
+			{Eid: srcEid, ConfigType: layerzero.UlnConfigType, Config: layerzero.UlnConfig(1, crypto.PubkeyToAddress(verifierKey.PublicKey))}})},
+	} {
+		if _, err := step.c.Transact(ctx, e.owner, step.c.Contract(e.ep, step.to), step.data, 0, e.ep.UnpackError); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return &be, verifierKey
 }
 
 // Event mode: the source DVN's path has no peer DVN, so a send puts nothing through the

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ILayerZeroExecutor} from "@layerzerolabs/lz-evm-messagelib-v2/contracts/interfaces/ILayerZeroExecutor.sol";
+import {ILayerZeroDVN} from "@layerzerolabs/lz-evm-messagelib-v2/contracts/uln/interfaces/ILayerZeroDVN.sol";
 import {
     ILayerZeroEndpointV2,
     MessagingParams,
@@ -19,6 +20,19 @@ contract TestOnlyExecutor is ILayerZeroExecutor {
     }
 
     function getFee(uint32, address, uint256, bytes calldata) external pure returns (uint256) {
+        return 0;
+    }
+}
+
+/// @title TEST ONLY: a DVN whose source side records nothing and charges nothing: the on-chain
+///        part of a DVN that watches the source off chain (the gas benchmarks' baseline; its
+///        destination side is an account calling ReceiveUln302.verify)
+contract TestOnlyDVN is ILayerZeroDVN {
+    function assignJob(AssignJobParam calldata, bytes calldata) external payable returns (uint256) {
+        return 0;
+    }
+
+    function getFee(uint32, uint64, address, bytes calldata) external pure returns (uint256) {
         return 0;
     }
 }

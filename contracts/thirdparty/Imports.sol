@@ -12,3 +12,5 @@ import {MerkleTreeHook} from "@hyperlane-xyz/core/contracts/hooks/MerkleTreeHook
 import {TestRecipient} from "@hyperlane-xyz/core/contracts/test/TestRecipient.sol";
 import {HypERC20} from "@hyperlane-xyz/core/contracts/token/HypERC20.sol";
 import {HypERC20Collateral} from "@hyperlane-xyz/core/contracts/token/HypERC20Collateral.sol";
+import {TestIsm} from "@hyperlane-xyz/core/contracts/test/TestIsm.sol";
+import {TestPostDispatchHook} from "@hyperlane-xyz/core/contracts/test/TestPostDispatchHook.sol";

@@ -50,7 +50,7 @@ var Packages = []Package{
 	{Name: "bindings", Dir: "bindings", SourceDir: "src", Contracts: []string{"Outbox", "Inbox", "IBatchVerifier", "IsthmusHyperlaneHook", "IsthmusHyperlaneIsm", "IsthmusDVN"}},
 	{Name: "testbindings", Dir: "testbindings", SourceDir: "test", Contracts: []string{
 		"TestOnlyVerifier", "TestNoopRecipient", "TestRecordingRecipient", "TestGasBurnerRecipient", "TestReentrantRecipient", "ProtocolHarness", "TestOnlyToken",
-		"TestOnlyExecutor", "TestOnlyOApp",
+		"TestOnlyExecutor", "TestOnlyOApp", "TestOnlyDVN",
 	}},
 	// One Go package per set of contracts whose bindings share no type name (both ULNs
 	// return a VersionOutput).
@@ -61,7 +61,7 @@ var Packages = []Package{
 		"ReceiveUln302",
 	}},
 	{Name: "hyperlane", Dir: "thirdparty/hyperlane", SourceDir: "thirdparty", From: "@", Runs: ThirdPartyRuns, Contracts: []string{
-		"Mailbox", "MerkleTreeHook", "TestRecipient", "HypERC20", "HypERC20Collateral",
+		"Mailbox", "MerkleTreeHook", "TestRecipient", "HypERC20", "HypERC20Collateral", "TestIsm", "TestPostDispatchHook",
 	}},
 }
 

@@ -7061,6 +7061,416 @@ func (merkleTreeHook *MerkleTreeHook) UnpackOwnershipTransferredEvent(log *types
 	return out, nil
 }
 
+// TestIsmMetaData contains all meta data concerning the TestIsm contract.
+var TestIsmMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[],\"name\":\"moduleType\",\"outputs\":[{\"internalType\":\"uint8\",\"name\":\"\",\"type\":\"uint8\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bool\",\"name\":\"_verify\",\"type\":\"bool\"}],\"name\":\"setVerify\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"verify\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	ID:  "TestIsm",
+	Bin: "0x60806040525f805461ffff1916610106179055348015601c575f5ffd5b506101cc8061002a5f395ff3fe608060405234801561000f575f5ffd5b506004361061003f575f3560e01c80636465e69f14610043578063951a291f14610066578063f7e83aee1461008f575b5f5ffd5b5f5461004f9060ff1681565b60405160ff90911681526020015b60405180910390f35b61008d6100743660046100bf565b5f80549115156101000261ff0019909216919091179055565b005b6100af61009d36600461012a565b50505f54610100900460ff1692915050565b604051901515815260200161005d565b5f602082840312156100cf575f5ffd5b813580151581146100de575f5ffd5b9392505050565b5f5f83601f8401126100f5575f5ffd5b50813567ffffffffffffffff81111561010c575f5ffd5b602083019150836020828501011115610123575f5ffd5b9250929050565b5f5f5f5f6040858703121561013d575f5ffd5b843567ffffffffffffffff811115610153575f5ffd5b61015f878288016100e5565b909550935050602085013567ffffffffffffffff81111561017e575f5ffd5b61018a878288016100e5565b9598949750955050505056fea2646970667358221220c1113a96e6ab7530b6dc4a71a21ca292b40f91ae09793e4ad9cc5bc282b2c7a664736f6c634300081e0033",
+}
+
+// TestIsm is an auto generated Go binding around an Ethereum contract.
+type TestIsm struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *TestIsm) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewTestIsm creates a new instance of TestIsm.
+func NewTestIsm() *TestIsm {
+	parsed, err := TestIsmMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &TestIsm{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *TestIsm) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackModuleType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x6465e69f.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function moduleType() view returns(uint8)
+func (testIsm *TestIsm) PackModuleType() []byte {
+	enc, err := testIsm.abi.Pack("moduleType")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackModuleType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x6465e69f.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function moduleType() view returns(uint8)
+func (testIsm *TestIsm) TryPackModuleType() ([]byte, error) {
+	return testIsm.abi.Pack("moduleType")
+}
+
+// UnpackModuleType is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x6465e69f.
+//
+// Solidity: function moduleType() view returns(uint8)
+func (testIsm *TestIsm) UnpackModuleType(data []byte) (uint8, error) {
+	out, err := testIsm.abi.Unpack("moduleType", data)
+	if err != nil {
+		return *new(uint8), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint8)).(*uint8)
+	return out0, nil
+}
+
+// PackSetVerify is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x951a291f.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setVerify(bool _verify) returns()
+func (testIsm *TestIsm) PackSetVerify(verify bool) []byte {
+	enc, err := testIsm.abi.Pack("setVerify", verify)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetVerify is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x951a291f.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setVerify(bool _verify) returns()
+func (testIsm *TestIsm) TryPackSetVerify(verify bool) ([]byte, error) {
+	return testIsm.abi.Pack("setVerify", verify)
+}
+
+// PackVerify is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf7e83aee.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verify(bytes , bytes ) view returns(bool)
+func (testIsm *TestIsm) PackVerify(arg0 []byte, arg1 []byte) []byte {
+	enc, err := testIsm.abi.Pack("verify", arg0, arg1)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerify is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf7e83aee.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verify(bytes , bytes ) view returns(bool)
+func (testIsm *TestIsm) TryPackVerify(arg0 []byte, arg1 []byte) ([]byte, error) {
+	return testIsm.abi.Pack("verify", arg0, arg1)
+}
+
+// UnpackVerify is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xf7e83aee.
+//
+// Solidity: function verify(bytes , bytes ) view returns(bool)
+func (testIsm *TestIsm) UnpackVerify(data []byte) (bool, error) {
+	out, err := testIsm.abi.Unpack("verify", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// TestPostDispatchHookMetaData contains all meta data concerning the TestPostDispatchHook contract.
+var TestPostDispatchHookMetaData = bind.MetaData{
+	ABI: "[{\"inputs\":[],\"name\":\"PACKAGE_VERSION\",\"outputs\":[{\"internalType\":\"string\",\"name\":\"\",\"type\":\"string\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"fee\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"hookType\",\"outputs\":[{\"internalType\":\"uint8\",\"name\":\"\",\"type\":\"uint8\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"messageId\",\"type\":\"bytes32\"}],\"name\":\"messageDispatched\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"dispatched\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"metadata\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"postDispatch\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"metadata\",\"type\":\"bytes\"},{\"internalType\":\"bytes\",\"name\":\"message\",\"type\":\"bytes\"}],\"name\":\"quoteDispatch\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"_fee\",\"type\":\"uint256\"}],\"name\":\"setFee\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"name\":\"supportsMetadata\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"pure\",\"type\":\"function\"}]",
+	ID:  "TestPostDispatchHook",
+	Bin: "0x60806040525f5f553480156011575f5ffd5b506103ac8061001f5f395ff3fe608060405260043610610079575f3560e01c8063ddca3f431161004c578063ddca3f4314610129578063e445e7dd1461013d578063e5320bb914610157578063f667ee9114610189575f5ffd5b8063086011b91461007d57806369fe0e2d1461009257806393c44847146100b0578063aaccd230146100f7575b5f5ffd5b61009061008b36600461027f565b6101b7565b005b34801561009d575f5ffd5b506100906100ac3660046102eb565b5f55565b3480156100bb575f5ffd5b506100e160405180604001604052806006815260200165031322e312e360d41b81525081565b6040516100ee9190610302565b60405180910390f35b348015610102575f5ffd5b5061011b61011136600461027f565b50505f5492915050565b6040519081526020016100ee565b348015610134575f5ffd5b5061011b5f5481565b348015610148575f5ffd5b506040515f81526020016100ee565b348015610162575f5ffd5b50610179610171366004610337565b600192915050565b60405190151581526020016100ee565b348015610194575f5ffd5b506101796101a33660046102eb565b60016020525f908152604090205460ff1681565b6101c3848484846101c9565b50505050565b6001805f61020b85858080601f0160208091040260200160405190810160405280939291908181526020018383808284375f9201919091525061022f92505050565b815260208101919091526040015f20805460ff191691151591909117905550505050565b805160209091012090565b5f5f83601f84011261024a575f5ffd5b50813567ffffffffffffffff811115610261575f5ffd5b602083019150836020828501011115610278575f5ffd5b9250929050565b5f5f5f5f60408587031215610292575f5ffd5b843567ffffffffffffffff8111156102a8575f5ffd5b6102b48782880161023a565b909550935050602085013567ffffffffffffffff8111156102d3575f5ffd5b6102df8782880161023a565b95989497509550505050565b5f602082840312156102fb575f5ffd5b5035919050565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b5f5f60208385031215610348575f5ffd5b823567ffffffffffffffff81111561035e575f5ffd5b61036a8582860161023a565b9096909550935050505056fea26469706673582212202c69dcbce2fca03364ed9a9c2cf571a88b115e32ac3cf6ea0de99cd1f5ea4a6964736f6c634300081e0033",
+}
+
+// TestPostDispatchHook is an auto generated Go binding around an Ethereum contract.
+type TestPostDispatchHook struct {
+	abi abi.ABI
+}
+
+// GetABI returns the ABI associated with this contract binding.
+func (c *TestPostDispatchHook) GetABI() abi.ABI {
+	return c.abi
+}
+
+// NewTestPostDispatchHook creates a new instance of TestPostDispatchHook.
+func NewTestPostDispatchHook() *TestPostDispatchHook {
+	parsed, err := TestPostDispatchHookMetaData.ParseABI()
+	if err != nil {
+		panic(errors.New("invalid ABI: " + err.Error()))
+	}
+	return &TestPostDispatchHook{abi: *parsed}
+}
+
+// Instance creates a wrapper for a deployed contract instance at the given address.
+// Use this to create the instance object passed to abigen v2 library functions Call, Transact, etc.
+func (c *TestPostDispatchHook) Instance(backend bind.ContractBackend, addr common.Address) *bind.BoundContract {
+	return bind.NewBoundContract(addr, c.abi, backend, backend, backend)
+}
+
+// PackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x93c44847.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (testPostDispatchHook *TestPostDispatchHook) PackPACKAGEVERSION() []byte {
+	enc, err := testPostDispatchHook.abi.Pack("PACKAGE_VERSION")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPACKAGEVERSION is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x93c44847.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (testPostDispatchHook *TestPostDispatchHook) TryPackPACKAGEVERSION() ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("PACKAGE_VERSION")
+}
+
+// UnpackPACKAGEVERSION is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x93c44847.
+//
+// Solidity: function PACKAGE_VERSION() view returns(string)
+func (testPostDispatchHook *TestPostDispatchHook) UnpackPACKAGEVERSION(data []byte) (string, error) {
+	out, err := testPostDispatchHook.abi.Unpack("PACKAGE_VERSION", data)
+	if err != nil {
+		return *new(string), err
+	}
+	out0 := *abi.ConvertType(out[0], new(string)).(*string)
+	return out0, nil
+}
+
+// PackFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xddca3f43.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function fee() view returns(uint256)
+func (testPostDispatchHook *TestPostDispatchHook) PackFee() []byte {
+	enc, err := testPostDispatchHook.abi.Pack("fee")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xddca3f43.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function fee() view returns(uint256)
+func (testPostDispatchHook *TestPostDispatchHook) TryPackFee() ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("fee")
+}
+
+// UnpackFee is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xddca3f43.
+//
+// Solidity: function fee() view returns(uint256)
+func (testPostDispatchHook *TestPostDispatchHook) UnpackFee(data []byte) (*big.Int, error) {
+	out, err := testPostDispatchHook.abi.Unpack("fee", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackHookType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe445e7dd.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function hookType() pure returns(uint8)
+func (testPostDispatchHook *TestPostDispatchHook) PackHookType() []byte {
+	enc, err := testPostDispatchHook.abi.Pack("hookType")
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackHookType is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe445e7dd.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function hookType() pure returns(uint8)
+func (testPostDispatchHook *TestPostDispatchHook) TryPackHookType() ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("hookType")
+}
+
+// UnpackHookType is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xe445e7dd.
+//
+// Solidity: function hookType() pure returns(uint8)
+func (testPostDispatchHook *TestPostDispatchHook) UnpackHookType(data []byte) (uint8, error) {
+	out, err := testPostDispatchHook.abi.Unpack("hookType", data)
+	if err != nil {
+		return *new(uint8), err
+	}
+	out0 := *abi.ConvertType(out[0], new(uint8)).(*uint8)
+	return out0, nil
+}
+
+// PackMessageDispatched is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf667ee91.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function messageDispatched(bytes32 messageId) view returns(bool dispatched)
+func (testPostDispatchHook *TestPostDispatchHook) PackMessageDispatched(messageId [32]byte) []byte {
+	enc, err := testPostDispatchHook.abi.Pack("messageDispatched", messageId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackMessageDispatched is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xf667ee91.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function messageDispatched(bytes32 messageId) view returns(bool dispatched)
+func (testPostDispatchHook *TestPostDispatchHook) TryPackMessageDispatched(messageId [32]byte) ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("messageDispatched", messageId)
+}
+
+// UnpackMessageDispatched is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xf667ee91.
+//
+// Solidity: function messageDispatched(bytes32 messageId) view returns(bool dispatched)
+func (testPostDispatchHook *TestPostDispatchHook) UnpackMessageDispatched(data []byte) (bool, error) {
+	out, err := testPostDispatchHook.abi.Unpack("messageDispatched", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
+// PackPostDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x086011b9.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function postDispatch(bytes metadata, bytes message) payable returns()
+func (testPostDispatchHook *TestPostDispatchHook) PackPostDispatch(metadata []byte, message []byte) []byte {
+	enc, err := testPostDispatchHook.abi.Pack("postDispatch", metadata, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackPostDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x086011b9.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function postDispatch(bytes metadata, bytes message) payable returns()
+func (testPostDispatchHook *TestPostDispatchHook) TryPackPostDispatch(metadata []byte, message []byte) ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("postDispatch", metadata, message)
+}
+
+// PackQuoteDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xaaccd230.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function quoteDispatch(bytes metadata, bytes message) view returns(uint256)
+func (testPostDispatchHook *TestPostDispatchHook) PackQuoteDispatch(metadata []byte, message []byte) []byte {
+	enc, err := testPostDispatchHook.abi.Pack("quoteDispatch", metadata, message)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackQuoteDispatch is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xaaccd230.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function quoteDispatch(bytes metadata, bytes message) view returns(uint256)
+func (testPostDispatchHook *TestPostDispatchHook) TryPackQuoteDispatch(metadata []byte, message []byte) ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("quoteDispatch", metadata, message)
+}
+
+// UnpackQuoteDispatch is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xaaccd230.
+//
+// Solidity: function quoteDispatch(bytes metadata, bytes message) view returns(uint256)
+func (testPostDispatchHook *TestPostDispatchHook) UnpackQuoteDispatch(data []byte) (*big.Int, error) {
+	out, err := testPostDispatchHook.abi.Unpack("quoteDispatch", data)
+	if err != nil {
+		return new(big.Int), err
+	}
+	out0 := abi.ConvertType(out[0], new(big.Int)).(*big.Int)
+	return out0, nil
+}
+
+// PackSetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x69fe0e2d.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function setFee(uint256 _fee) returns()
+func (testPostDispatchHook *TestPostDispatchHook) PackSetFee(fee *big.Int) []byte {
+	enc, err := testPostDispatchHook.abi.Pack("setFee", fee)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSetFee is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x69fe0e2d.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function setFee(uint256 _fee) returns()
+func (testPostDispatchHook *TestPostDispatchHook) TryPackSetFee(fee *big.Int) ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("setFee", fee)
+}
+
+// PackSupportsMetadata is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe5320bb9.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function supportsMetadata(bytes ) pure returns(bool)
+func (testPostDispatchHook *TestPostDispatchHook) PackSupportsMetadata(arg0 []byte) []byte {
+	enc, err := testPostDispatchHook.abi.Pack("supportsMetadata", arg0)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackSupportsMetadata is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xe5320bb9.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function supportsMetadata(bytes ) pure returns(bool)
+func (testPostDispatchHook *TestPostDispatchHook) TryPackSupportsMetadata(arg0 []byte) ([]byte, error) {
+	return testPostDispatchHook.abi.Pack("supportsMetadata", arg0)
+}
+
+// UnpackSupportsMetadata is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xe5320bb9.
+//
+// Solidity: function supportsMetadata(bytes ) pure returns(bool)
+func (testPostDispatchHook *TestPostDispatchHook) UnpackSupportsMetadata(data []byte) (bool, error) {
+	out, err := testPostDispatchHook.abi.Unpack("supportsMetadata", data)
+	if err != nil {
+		return *new(bool), err
+	}
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+	return out0, nil
+}
+
 // TestRecipientMetaData contains all meta data concerning the TestRecipient contract.
 var TestRecipientMetaData = bind.MetaData{
 	ABI: "[{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"previousOwner\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"OwnershipTransferred\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"string\",\"name\":\"message\",\"type\":\"string\"}],\"name\":\"ReceivedCall\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint32\",\"name\":\"origin\",\"type\":\"uint32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"sender\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"uint256\",\"name\":\"value\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"string\",\"name\":\"message\",\"type\":\"string\"}],\"name\":\"ReceivedMessage\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"internalType\":\"string\",\"name\":\"message\",\"type\":\"string\"}],\"name\":\"fooBar\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint32\",\"name\":\"_origin\",\"type\":\"uint32\"},{\"internalType\":\"bytes32\",\"name\":\"_sender\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"_data\",\"type\":\"bytes\"}],\"name\":\"handle\",\"outputs\":[],\"stateMutability\":\"payable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"interchainSecurityModule\",\"outputs\":[{\"internalType\":\"contractIInterchainSecurityModule\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastCallMessage\",\"outputs\":[{\"internalType\":\"string\",\"name\":\"\",\"type\":\"string\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastCaller\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastData\",\"outputs\":[{\"internalType\":\"bytes\",\"name\":\"\",\"type\":\"bytes\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastSender\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"renounceOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"_ism\",\"type\":\"address\"}],\"name\":\"setInterchainSecurityModule\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"stateMutability\":\"payable\",\"type\":\"receive\"}]",
