@@ -101,8 +101,8 @@ contract IsthmusDVN is ILayerZeroDVN, IMessageRecipient {
 
     /// @notice Links the path to `eid`: the Isthmus domain of that chain, the DVN there (zero:
     ///         event mode, jobs to eid are charged and not sent; packets from eid are taken by
-    ///         event only) and its EndpointV2 (zero: packets from eid are not taken by event). Once per eid: a path
-    ///         cannot be pointed elsewhere after applications trust it.
+    ///         event only) and its EndpointV2 (zero: packets from eid are not taken by event).
+    ///         Once per eid: a path cannot be pointed elsewhere after applications trust it.
     function setPath(uint32 eid, uint32 isthmusDomain, address dvn, address endpoint) external onlyOwner {
         if (paths[eid].isthmusDomain != 0) revert PathSet(eid);
         if (isthmusDomain == 0 || eid == localEid) revert UnknownPath(eid);
