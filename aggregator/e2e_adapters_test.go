@@ -10,8 +10,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
@@ -62,37 +60,16 @@ func TestE2EAdapters(t *testing.T) {
 	// LayerZero: the OApp sends, paying the endpoint's quote (the Isthmus DVN's fee).
 	app, ep := testbindings.NewTestOnlyOApp(), lz.NewEndpointV2()
 	lzMessage := []byte("a LayerZero packet, proven")
-	bound := src.Contract(app, lzs.SrcApp)
-	fee, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, app.PackQuote(devnet.LayerZeroDstEid, lzMessage), app.UnpackQuote)
+	packet, err := d.SendLayerZero(ctx, lzs.SrcApp, user, lzMessage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := src.Transactor(ctx, user)
-	opts.Value = fee
-	tx, err := bound.RawTransact(opts, app.PackSend(devnet.LayerZeroDstEid, lzMessage))
-	if err != nil {
-		t.Fatal(chain.DecodeRevert(err, ep.UnpackError))
-	}
-	rec, err := src.WaitReceipt(ctx, tx.Hash())
-	if err != nil || rec.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("LayerZero send: %v", err)
-	}
-	gas["LayerZero send (EndpointV2, SendUln302, the DVN's Outbox send)"] = rec.GasUsed
-	var packet *lz.EndpointV2PacketSent
-	for _, l := range rec.Logs {
-		if ev, err := ep.UnpackPacketSentEvent(l); err == nil {
-			packet = ev
-		}
-	}
-	if packet == nil {
-		t.Fatal("no PacketSent")
-	}
-	header, payload := packet.EncodedPayload[:81], packet.EncodedPayload[81:]
+	gas["LayerZero send (EndpointV2, SendUln302, the DVN's Outbox send)"] = packet.Gas
 
 	// Hyperlane: dispatch to the TestRecipient; the Mailbox's default hook is the Isthmus one.
 	mb := hl.NewMailbox()
 	hlBody := []byte("a Hyperlane message, proven")
-	rec, err = src.Transact(ctx, user, src.Contract(mb, hls.OriginMailbox),
+	rec, err := src.Transact(ctx, user, src.Contract(mb, hls.OriginMailbox),
 		mb.PackDispatch1(devnet.HyperlaneDestination, common.BytesToHash(hls.Recipient.Bytes()), hlBody), 0, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -152,20 +129,12 @@ func TestE2EAdapters(t *testing.T) {
 
 	// LayerZero's own steps, then Hyperlane's.
 	recv := lzr.NewReceiveUln302()
-	var hash [32]byte
-	copy(hash[:], crypto.Keccak256(payload))
-	rec, err = dst.Transact(ctx, user, dst.Contract(recv, lzs.ReceiveLib), recv.PackCommitVerification(header, hash), 0, recv.UnpackError)
+	rec, err = dst.Transact(ctx, user, dst.Contract(recv, lzs.ReceiveLib), recv.PackCommitVerification(packet.Header, packet.Hash), 0, recv.UnpackError)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gas["LayerZero commitVerification"] = rec.GasUsed
-	var origin lz.Origin
-	origin.Nonce = new(big.Int).SetBytes(header[1:9]).Uint64()
-	origin.SrcEid = devnet.LayerZeroSrcEid
-	copy(origin.Sender[:], header[13:45])
-	var guid [32]byte
-	copy(guid[:], payload[:32])
-	rec, err = dst.Transact(ctx, user, dst.Contract(ep, lzs.DstEndpoint), ep.PackLzReceive(origin, lzs.DstApp, guid, payload[32:], nil), 0, ep.UnpackError)
+	rec, err = dst.Transact(ctx, user, dst.Contract(ep, lzs.DstEndpoint), ep.PackLzReceive(packet.Origin(), lzs.DstApp, packet.GUID, packet.Message, nil), 0, ep.UnpackError)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +164,6 @@ func TestE2EAdapters(t *testing.T) {
 	} {
 		fmt.Fprintf(r.report, "| %s | %d |\n", k, gas[k])
 	}
-	fmt.Fprintf(r.report, "\nThe DVN's fee for the packet: %s wei (at 1 gwei).\n", fee)
+	fmt.Fprintf(r.report, "\nThe DVN's fee for the packet: %s wei (at 1 gwei).\n", packet.Fee)
 	writeE2E(t, out, "adapters.md", r.report.String())
 }

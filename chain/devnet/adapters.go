@@ -3,11 +3,13 @@ package devnet
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/chain"
@@ -185,4 +187,63 @@ func (dp *deployer) tx(c *chain.Client, instance interface {
 	if _, err := c.Transact(dp.ctx, dp.key, c.Contract(instance, to), data, 0, unpack); err != nil {
 		dp.err = fmt.Errorf("transaction to %s: %w", to, err)
 	}
+}
+
+// LayerZeroPacket is a packet a TestOnlyOApp sent: the send's receipt and gas, its PacketSent
+// log (at index Log of the receipt), and the packet's parts (PacketV1Codec: header ‖ GUID ‖
+// message) with its payload hash.
+type LayerZeroPacket struct {
+	Receipt *types.Receipt
+	Gas     uint64
+	Fee     *big.Int // paid: the endpoint's quote
+	Sent    *lz.EndpointV2PacketSent
+	Log     int
+	Header  []byte
+	GUID    [32]byte
+	Message []byte
+	Hash    [32]byte // keccak256(GUID ‖ message)
+}
+
+// Origin is the packet's origin as lzReceive takes it.
+func (p *LayerZeroPacket) Origin() lz.Origin {
+	var o lz.Origin
+	o.Nonce = new(big.Int).SetBytes(p.Header[1:9]).Uint64()
+	o.SrcEid = uint32(new(big.Int).SetBytes(p.Header[9:13]).Uint64())
+	copy(o.Sender[:], p.Header[13:45])
+	return o
+}
+
+// SendLayerZero has the TestOnlyOApp app on the source chain send message to its peer at
+// LayerZeroDstEid, from key, paying the endpoint's quote.
+func (d *Devnet) SendLayerZero(ctx context.Context, app common.Address, key *ecdsa.PrivateKey, message []byte) (*LayerZeroPacket, error) {
+	c := d.SourceClient
+	a, ep := testbindings.NewTestOnlyOApp(), lz.NewEndpointV2()
+	bound := c.Contract(a, app)
+	fee, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, a.PackQuote(LayerZeroDstEid, message), a.UnpackQuote)
+	if err != nil {
+		return nil, err
+	}
+	opts := c.Transactor(ctx, key)
+	opts.Value = fee
+	tx, err := bound.RawTransact(opts, a.PackSend(LayerZeroDstEid, message))
+	if err != nil {
+		return nil, chain.DecodeRevert(err, ep.UnpackError)
+	}
+	r, err := c.WaitReceipt(ctx, tx.Hash())
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != types.ReceiptStatusSuccessful {
+		return nil, fmt.Errorf("LayerZero send %s failed", tx.Hash())
+	}
+	for i, l := range r.Logs {
+		if ev, err := ep.UnpackPacketSentEvent(l); err == nil && len(ev.EncodedPayload) >= 113 {
+			p := ev.EncodedPayload
+			pk := &LayerZeroPacket{Receipt: r, Gas: r.GasUsed, Fee: fee, Sent: ev, Log: i, Header: p[:81], Message: p[113:]}
+			copy(pk.GUID[:], p[81:113])
+			copy(pk.Hash[:], crypto.Keccak256(p[81:]))
+			return pk, nil
+		}
+	}
+	return nil, errors.New("LayerZero send: no PacketSent log")
 }

@@ -33,12 +33,10 @@ const (
 // between them (devnet.DeployHyperlane): the hook is the origin Mailbox's default hook, the
 // ISM the TestRecipient's.
 type hyperlaneEnv struct {
-	d                   *devnet.Devnet
-	route               *hyperlane.Route
-	srcMailbox, mailbox common.Address // origin and destination Mailboxes
-	recipient           common.Address // a TestRecipient on the destination, behind the ISM
-	mb                  *hl.Mailbox
-	owner, user         *ecdsa.PrivateKey
+	*devnet.Hyperlane // the contracts' addresses and the route
+	d                 *devnet.Devnet
+	mb                *hl.Mailbox
+	owner, user       *ecdsa.PrivateKey
 }
 
 func startHyperlane(t testing.TB, ctx context.Context) *hyperlaneEnv {
@@ -48,19 +46,18 @@ func startHyperlane(t testing.TB, ctx context.Context) *hyperlaneEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &hyperlaneEnv{d: d, route: h.Route, srcMailbox: h.OriginMailbox, mailbox: h.Mailbox, recipient: h.Recipient,
-		mb: hl.NewMailbox(), owner: d.Deployer, user: devnet.DevKey("user")}
+	return &hyperlaneEnv{Hyperlane: h, d: d, mb: hl.NewMailbox(), owner: d.Deployer, user: devnet.DevKey("user")}
 }
 
 // dispatch sends body from the user through the origin Mailbox to the TestRecipient, with
 // the given hook metadata (nil: none), and returns the Hyperlane message.
 func (e *hyperlaneEnv) dispatch(ctx context.Context, body, hookMetadata []byte) ([]byte, error) {
 	c := e.d.SourceClient
-	data := e.mb.PackDispatch1(hlDestination, common.BytesToHash(e.recipient.Bytes()), body)
+	data := e.mb.PackDispatch1(hlDestination, common.BytesToHash(e.Recipient.Bytes()), body)
 	if hookMetadata != nil {
-		data = e.mb.PackDispatch0(hlDestination, common.BytesToHash(e.recipient.Bytes()), body, hookMetadata)
+		data = e.mb.PackDispatch0(hlDestination, common.BytesToHash(e.Recipient.Bytes()), body, hookMetadata)
 	}
-	r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.srcMailbox), data, 0, bindings.NewIsthmusHyperlaneHook().UnpackError)
+	r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.OriginMailbox), data, 0, bindings.NewIsthmusHyperlaneHook().UnpackError)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +73,7 @@ func (e *hyperlaneEnv) dispatch(ctx context.Context, body, hookMetadata []byte) 
 // relayer does for a hook-based ISM.
 func (e *hyperlaneEnv) process(ctx context.Context, message []byte) (uint64, error) {
 	c := e.d.DestinationClient
-	r, err := c.Transact(ctx, e.d.Relayer, c.Contract(e.mb, e.mailbox), e.mb.PackProcess(nil, message), 0, nil)
+	r, err := c.Transact(ctx, e.d.Relayer, c.Contract(e.mb, e.Mailbox), e.mb.PackProcess(nil, message), 0, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -111,7 +108,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 		t.Fatalf("delivery of the hook's id: %+v", rep)
 	}
 	t.Logf("Inbox delivery of one id (lane segment of 1): %d gas", rep.Receipt.GasUsed)
-	if ok, err := hyperlane.Verified(ctx, d.DestinationClient, e.route.Ism, msg); err != nil || !ok {
+	if ok, err := hyperlane.Verified(ctx, d.DestinationClient, e.Route.Ism, msg); err != nil || !ok {
 		t.Fatalf("ISM after delivery: verified %v, %v", ok, err)
 	}
 
@@ -131,7 +128,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 	}
 	t.Logf("Mailbox.process through the Isthmus ISM: %d gas", gas)
 	tr := hl.NewTestRecipient()
-	got, err := bind.Call(d.DestinationClient.Contract(tr, e.recipient), nil, tr.PackLastData(), tr.UnpackLastData)
+	got, err := bind.Call(d.DestinationClient.Contract(tr, e.Recipient), nil, tr.PackLastData(), tr.UnpackLastData)
 	if err != nil || string(got) != string(body) {
 		t.Fatalf("TestRecipient's last data %q, %v; want %q", got, err, body)
 	}
@@ -158,7 +155,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 	var forgedID [32]byte
 	copy(forgedID[:], crypto.Keccak256([]byte("a message the origin never dispatched")))
 	payload := forgedID[:] // abi.encode(bytes32)
-	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.route.Ism, 60_000, payload); err != nil {
+	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.Route.Ism, 60_000, payload); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = d.RelayTestOnly(ctx)
@@ -169,7 +166,7 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 		t.Fatalf("a forged id through the Outbox: failed nonces %v, want the forger's one", rep.Failed)
 	}
 	ism := bindings.NewIsthmusHyperlaneIsm()
-	if ok, err := bind.Call(d.DestinationClient.Contract(ism, e.route.Ism), nil, ism.PackVerifiedMessages(forgedID), ism.UnpackVerifiedMessages); err != nil || ok.Sign() != 0 {
+	if ok, err := bind.Call(d.DestinationClient.Contract(ism, e.Route.Ism), nil, ism.PackVerifiedMessages(forgedID), ism.UnpackVerifiedMessages); err != nil || ok.Sign() != 0 {
 		t.Fatalf("the forged id is marked (%v, %v)", ok, err)
 	}
 	if _, err := e.process(ctx, honest); err != nil {
@@ -177,8 +174,8 @@ func TestHyperlaneMessageThroughIsthmus(t *testing.T) {
 	}
 
 	// A direct handleMessage from anyone but the Inbox is refused.
-	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(ism, e.route.Ism),
-		ism.PackHandleMessage(d.Config.SourceDomain, e.route.Hook, 0, payload), 0, ism.UnpackError)
+	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(ism, e.Route.Ism),
+		ism.PackHandleMessage(d.Config.SourceDomain, e.Route.Hook, 0, payload), 0, ism.UnpackError)
 	if !errors.As(err, &rv) || !strings.Contains(rv.Error(), "NotInbox") {
 		t.Fatalf("handleMessage from an account: %v, want NotInbox", err)
 	}
@@ -211,7 +208,7 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	dst := d.DestinationClient
 	ism := bindings.NewIsthmusHyperlaneIsm()
 	other, err := dst.Deploy(ctx, e.owner, common.FromHex(bindings.IsthmusHyperlaneIsmMetaData.Bin),
-		ism.PackConstructor(d.Inbox, d.Config.SourceDomain, hlOrigin+1, e.srcMailbox))
+		ism.PackConstructor(d.Inbox, d.Config.SourceDomain, hlOrigin+1, e.OriginMailbox))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +220,7 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	if _, err := dst.Transact(ctx, e.owner, dst.Contract(ism, other), ism.PackSetHook(userAddr), 0, ism.UnpackError); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dst.Transact(ctx, e.owner, dst.Contract(ism, other), ism.PackSetHook(e.route.Hook), 0, ism.UnpackError); err == nil {
+	if _, err := dst.Transact(ctx, e.owner, dst.Contract(ism, other), ism.PackSetHook(e.Route.Hook), 0, ism.UnpackError); err == nil {
 		t.Fatal("setHook a second time")
 	}
 	msg, err := e.dispatch(ctx, []byte("origin 1000"), nil)
@@ -243,11 +240,11 @@ func TestHyperlaneIsmRefusesAnotherOrigin(t *testing.T) {
 	if ok, err := hyperlane.Verified(ctx, dst, other, msg); err != nil || ok {
 		t.Fatalf("an ISM for origin %d verified a message of origin %d: %v, %v", hlOrigin+1, hlOrigin, ok, err)
 	}
-	if ok, err := hyperlane.Verified(ctx, dst, e.route.Ism, msg); err != nil || !ok {
+	if ok, err := hyperlane.Verified(ctx, dst, e.Route.Ism, msg); err != nil || !ok {
 		t.Fatalf("the route's ISM: %v, %v", ok, err)
 	}
 
-	bad := hyperlane.RouteConfig{Origin: hlOrigin, Destination: hlOrigin, OriginMailbox: e.srcMailbox,
+	bad := hyperlane.RouteConfig{Origin: hlOrigin, Destination: hlOrigin, OriginMailbox: e.OriginMailbox,
 		IsthmusOrigin: 1, IsthmusDestination: 2, Outbox: d.Outbox, Inbox: d.Inbox}
 	if _, err := hyperlane.DeployRoute(ctx, d.SourceClient, dst, e.owner, e.owner, bad); err == nil {
 		t.Fatal("a route from a domain to itself")
@@ -278,16 +275,16 @@ func TestHyperlaneWarpRouteThroughIsthmus(t *testing.T) {
 		t.Fatal(err)
 	}
 	coll, syn := hl.NewHypERC20Collateral(), hl.NewHypERC20()
-	collateral, err := src.Deploy(ctx, e.owner, common.FromHex(hl.HypERC20CollateralMetaData.Bin), coll.PackConstructor(token, big.NewInt(1), big.NewInt(1), e.srcMailbox))
+	collateral, err := src.Deploy(ctx, e.owner, common.FromHex(hl.HypERC20CollateralMetaData.Bin), coll.PackConstructor(token, big.NewInt(1), big.NewInt(1), e.OriginMailbox))
 	if err != nil {
 		t.Fatal(err)
 	}
-	synthetic, err := dst.Deploy(ctx, e.owner, common.FromHex(hl.HypERC20MetaData.Bin), syn.PackConstructor(18, big.NewInt(1), big.NewInt(1), e.mailbox))
+	synthetic, err := dst.Deploy(ctx, e.owner, common.FromHex(hl.HypERC20MetaData.Bin), syn.PackConstructor(18, big.NewInt(1), big.NewInt(1), e.Mailbox))
 	if err != nil {
 		t.Fatal(err)
 	}
-	must(src.Transact(ctx, e.owner, src.Contract(coll, collateral), coll.PackInitialize(e.route.Hook, common.Address{}, ownerAddr), 0, nil))
-	must(dst.Transact(ctx, e.owner, dst.Contract(syn, synthetic), syn.PackInitialize(big.NewInt(0), "Isthmus test", "IT", common.Address{}, e.route.Ism, ownerAddr), 0, nil))
+	must(src.Transact(ctx, e.owner, src.Contract(coll, collateral), coll.PackInitialize(e.Route.Hook, common.Address{}, ownerAddr), 0, nil))
+	must(dst.Transact(ctx, e.owner, dst.Contract(syn, synthetic), syn.PackInitialize(big.NewInt(0), "Isthmus test", "IT", common.Address{}, e.Route.Ism, ownerAddr), 0, nil))
 	must(src.Transact(ctx, e.owner, src.Contract(coll, collateral), coll.PackEnrollRemoteRouter(hlDestination, common.BytesToHash(synthetic.Bytes())), 0, nil))
 	must(dst.Transact(ctx, e.owner, dst.Contract(syn, synthetic), syn.PackEnrollRemoteRouter(hlOrigin, common.BytesToHash(collateral.Bytes())), 0, nil))
 	must(src.Transact(ctx, e.owner, src.Contract(tk, token), tk.PackMint(userAddr, big.NewInt(1000)), 0, tk.UnpackError))
@@ -390,8 +387,8 @@ func BenchmarkGasHyperlane(b *testing.B) {
 		var msgs [][]byte
 		c := e.d.SourceClient
 		for j := range n {
-			r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.srcMailbox),
-				e.mb.PackDispatch1(hlDestination, common.BytesToHash(e.recipient.Bytes()), []byte{byte(j)}), 0, nil)
+			r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.OriginMailbox),
+				e.mb.PackDispatch1(hlDestination, common.BytesToHash(e.Recipient.Bytes()), []byte{byte(j)}), 0, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -432,7 +429,7 @@ func BenchmarkGasHyperlane(b *testing.B) {
 		}
 		var baseDispatch, baseProcess uint64
 		for j := range n {
-			r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.srcMailbox),
+			r, err := c.Transact(ctx, e.user, c.Contract(e.mb, e.OriginMailbox),
 				e.mb.PackDispatch(hlDestination, common.BytesToHash(recipient.Bytes()), []byte{byte(j)}, nil, noop), 0, nil)
 			if err != nil {
 				b.Fatal(devnet.RevertReason(err))
@@ -467,13 +464,13 @@ func TestHyperlaneIsmEventMode(t *testing.T) {
 	e := startHyperlane(t, ctx)
 	d := e.d
 	src, dst := d.SourceClient, d.DestinationClient
-	merkle, err := bind.Call(src.Contract(e.mb, e.srcMailbox), nil, e.mb.PackRequiredHook(), e.mb.UnpackRequiredHook)
+	merkle, err := bind.Call(src.Contract(e.mb, e.OriginMailbox), nil, e.mb.PackRequiredHook(), e.mb.UnpackRequiredHook)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := []byte("proven by its DispatchId log")
-	r, err := src.Transact(ctx, e.user, src.Contract(e.mb, e.srcMailbox),
-		e.mb.PackDispatch(hlDestination, common.BytesToHash(e.recipient.Bytes()), body, nil, merkle), 0, nil)
+	r, err := src.Transact(ctx, e.user, src.Contract(e.mb, e.OriginMailbox),
+		e.mb.PackDispatch(hlDestination, common.BytesToHash(e.Recipient.Bytes()), body, nil, merkle), 0, nil)
 	if err != nil {
 		t.Fatal(devnet.RevertReason(err))
 	}
@@ -503,7 +500,7 @@ func TestHyperlaneIsmEventMode(t *testing.T) {
 	}
 	t.Logf("the dispatch's receipt: %d bytes, %d logs", size, len(r.Logs))
 	ism := bindings.NewIsthmusHyperlaneIsm()
-	bound := dst.Contract(ism, e.route.Ism)
+	bound := dst.Contract(ism, e.Route.Ism)
 	byEvent := func(logIndex uint32) error {
 		_, err := dst.Transact(ctx, e.user, bound, ism.PackVerifyByEvent(ev.BlockNumber, ev.BlockHash, ev.TxIndex, logIndex, id), 0, ism.UnpackError)
 		return err

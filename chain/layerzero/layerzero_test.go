@@ -3,7 +3,6 @@ package layerzero_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/chain"
@@ -34,12 +32,8 @@ const (
 // as the only required DVN of the OApps' path, and a TestOnlyOApp at each end
 // (devnet.DeployLayerZero).
 type lzEnv struct {
+	devnet.LayerZero // the contracts' addresses
 	d                *devnet.Devnet
-	srcEndpoint      common.Address
-	dstEndpoint      common.Address
-	sendLib, recvLib common.Address
-	srcDVN, dstDVN   common.Address
-	srcApp, dstApp   common.Address
 	ep               *lz.EndpointV2
 	app              *testbindings.TestOnlyOApp
 	owner, user      *ecdsa.PrivateKey
@@ -59,70 +53,23 @@ func startLayerZero(t testing.TB, ctx context.Context, eventMode bool) *lzEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srcEndpoint, e.dstEndpoint, e.sendLib, e.recvLib = l.SrcEndpoint, l.DstEndpoint, l.SendLib, l.ReceiveLib
-	e.srcDVN, e.dstDVN, e.srcApp, e.dstApp = l.SrcDVN, l.DstDVN, l.SrcApp, l.DstApp
+	e.LayerZero = *l
 	return e
 }
 
-// packet is a sent LayerZero packet: its header (PacketV1Codec), GUID, message and payload
-// hash.
-type packet struct {
-	header  []byte
-	guid    [32]byte
-	message []byte
-	hash    [32]byte
-	gas     uint64 // of the send
-	sent    *lz.EndpointV2PacketSent
-	receipt *types.Receipt
-	log     int // PacketSent's index in its receipt
-}
-
-func (p *packet) origin() lz.Origin {
-	var o lz.Origin
-	o.Nonce = new(big.Int).SetBytes(p.header[1:9]).Uint64()
-	o.SrcEid = uint32(new(big.Int).SetBytes(p.header[9:13]).Uint64())
-	copy(o.Sender[:], p.header[13:45])
-	return o
-}
+// packet is a sent LayerZero packet.
+type packet = devnet.LayerZeroPacket
 
 // send has the source OApp send message, paying the endpoint's quote.
 func (e *lzEnv) send(ctx context.Context, message []byte) (*packet, error) {
-	c := e.d.SourceClient
-	bound := c.Contract(e.app, e.srcApp)
-	fee, err := bind.Call(bound, &bind.CallOpts{Context: ctx}, e.app.PackQuote(dstEid, message), e.app.UnpackQuote)
-	if err != nil {
-		return nil, err
-	}
-	opts := c.Transactor(ctx, e.user)
-	opts.Value = fee
-	tx, err := bound.RawTransact(opts, e.app.PackSend(dstEid, message))
-	if err != nil {
-		return nil, chain.DecodeRevert(err, e.ep.UnpackError)
-	}
-	r, err := c.WaitReceipt(ctx, tx.Hash())
-	if err != nil {
-		return nil, err
-	}
-	if r.Status != types.ReceiptStatusSuccessful {
-		return nil, errors.New("send failed")
-	}
-	for i, l := range r.Logs {
-		if ev, err := e.ep.UnpackPacketSentEvent(l); err == nil {
-			p := ev.EncodedPayload
-			pk := &packet{header: p[:81], message: p[113:], gas: r.GasUsed, sent: ev, receipt: r, log: i}
-			copy(pk.guid[:], p[81:113])
-			copy(pk.hash[:], crypto.Keccak256(p[81:]))
-			return pk, nil
-		}
-	}
-	return nil, errors.New("no PacketSent event")
+	return e.d.SendLayerZero(ctx, e.SrcApp, e.user, message)
 }
 
 // commit and receive are what anyone (LayerZero's executor) does on the destination.
 func (e *lzEnv) commit(ctx context.Context, header []byte, hash [32]byte) (uint64, error) {
 	c := e.d.DestinationClient
 	recv := lzr.NewReceiveUln302()
-	r, err := c.Transact(ctx, e.user, c.Contract(recv, e.recvLib), recv.PackCommitVerification(header, hash), 0, recv.UnpackError)
+	r, err := c.Transact(ctx, e.user, c.Contract(recv, e.ReceiveLib), recv.PackCommitVerification(header, hash), 0, recv.UnpackError)
 	if err != nil {
 		return 0, err
 	}
@@ -131,7 +78,7 @@ func (e *lzEnv) commit(ctx context.Context, header []byte, hash [32]byte) (uint6
 
 func (e *lzEnv) receive(ctx context.Context, p *packet) (uint64, error) {
 	c := e.d.DestinationClient
-	r, err := c.Transact(ctx, e.user, c.Contract(e.ep, e.dstEndpoint), e.ep.PackLzReceive(p.origin(), e.dstApp, p.guid, p.message, nil), 0, e.ep.UnpackError)
+	r, err := c.Transact(ctx, e.user, c.Contract(e.ep, e.DstEndpoint), e.ep.PackLzReceive(p.Origin(), e.DstApp, p.GUID, p.Message, nil), 0, e.ep.UnpackError)
 	if err != nil {
 		return 0, err
 	}
@@ -152,11 +99,11 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	dvn := bindings.NewIsthmusDVN()
 
 	// The fee the DVN quotes is what the OApp pays on top of nothing else (the executor is free).
-	fee, err := layerzero.Fee(ctx, d.SourceClient, e.srcDVN, dstEid)
+	fee, err := layerzero.Fee(ctx, d.SourceClient, e.SrcDVN, dstEid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	packetGas, err := bind.Call(d.SourceClient.Contract(dvn, e.srcDVN), nil, dvn.PackPACKETGAS(), dvn.UnpackPACKETGAS)
+	packetGas, err := bind.Call(d.SourceClient.Contract(dvn, e.SrcDVN), nil, dvn.PackPACKETGAS(), dvn.UnpackPACKETGAS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +116,13 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("OApp send through EndpointV2 with the Isthmus DVN: %d gas; DVN fee %s wei", p.gas, fee)
-	sendFees, err := bind.Call(d.SourceClient.Contract(lz.NewSendUln302(), e.sendLib), nil, lz.NewSendUln302().PackFees(e.srcDVN), lz.NewSendUln302().UnpackFees)
+	t.Logf("OApp send through EndpointV2 with the Isthmus DVN: %d gas; DVN fee %s wei", p.Gas, fee)
+	sendFees, err := bind.Call(d.SourceClient.Contract(lz.NewSendUln302(), e.SendLib), nil, lz.NewSendUln302().PackFees(e.SrcDVN), lz.NewSendUln302().UnpackFees)
 	if err != nil || sendFees.Cmp(fee) != 0 {
 		t.Fatalf("fees the send library holds for the DVN: %v, %v; want %s", sendFees, err, fee)
 	}
 
-	_, err = e.commit(ctx, p.header, p.hash)
+	_, err = e.commit(ctx, p.Header, p.Hash)
 	devnet.WantRevert(t, "commitVerification before the proof", err, "Verifying")
 
 	rep, err := d.RelayTestOnly(ctx)
@@ -191,16 +138,16 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	t.Logf("Inbox delivery of one packet to the DVN (ReceiveUln302.verify within): %d gas", rep.Receipt.GasUsed)
 
 	// Another payload or another header is not verified.
-	other := p.hash
+	other := p.Hash
 	other[0] ^= 1
-	_, err = e.commit(ctx, p.header, other)
+	_, err = e.commit(ctx, p.Header, other)
 	devnet.WantRevert(t, "commitVerification of another payload", err, "Verifying")
-	hdr := append([]byte(nil), p.header...)
+	hdr := append([]byte(nil), p.Header...)
 	hdr[8] ^= 1 // the nonce's last byte
-	_, err = e.commit(ctx, hdr, p.hash)
+	_, err = e.commit(ctx, hdr, p.Hash)
 	devnet.WantRevert(t, "commitVerification of another header", err, "Verifying")
 
-	gasCommit, err := e.commit(ctx, p.header, p.hash)
+	gasCommit, err := e.commit(ctx, p.Header, p.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +156,7 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("commitVerification %d gas, lzReceive %d gas", gasCommit, gasReceive)
-	got, err := bind.Call(d.DestinationClient.Contract(e.app, e.dstApp), nil, e.app.PackLastMessage(), e.app.UnpackLastMessage)
+	got, err := bind.Call(d.DestinationClient.Contract(e.app, e.DstApp), nil, e.app.PackLastMessage(), e.app.UnpackLastMessage)
 	if err != nil || string(got) != string(message) {
 		t.Fatalf("destination OApp's last message %q, %v; want %q", got, err, message)
 	}
@@ -217,20 +164,20 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	devnet.WantRevert(t, "lzReceive again", err, "PayloadHashNotFound")
 
 	// Only the send library assigns jobs: anyone else would have any header verified.
-	userJob := dvn.PackAssignJob(bindings.ILayerZeroDVNAssignJobParam{DstEid: dstEid, PacketHeader: p.header, PayloadHash: other, Confirmations: 1}, nil)
-	_, err = d.SourceClient.Transact(ctx, e.user, d.SourceClient.Contract(dvn, e.srcDVN), userJob, 0, dvn.UnpackError)
+	userJob := dvn.PackAssignJob(bindings.ILayerZeroDVNAssignJobParam{DstEid: dstEid, PacketHeader: p.Header, PayloadHash: other, Confirmations: 1}, nil)
+	_, err = d.SourceClient.Transact(ctx, e.user, d.SourceClient.Contract(dvn, e.SrcDVN), userJob, 0, dvn.UnpackError)
 	devnet.WantRevert(t, "assignJob by an account", err, "NotSendLib")
 
 	// A packet forged through the Outbox (sender: not the source DVN) is delivered by the
 	// Inbox and refused by the DVN; the Inbox records the failure.
-	forged := append([]byte(nil), p.header...)
+	forged := append([]byte(nil), p.Header...)
 	forged[8]++ // the next nonce, never sent
 	args := abi.Arguments{{Type: mustType("bytes")}, {Type: mustType("bytes32")}, {Type: mustType("uint64")}}
 	payload, err := args.Pack(forged, [32]byte{1}, uint64(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.dstDVN, 100_000, payload); err != nil {
+	if _, _, err := d.Src.Send(ctx, e.user, d.Config.DestinationDomain, e.DstDVN, 100_000, payload); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = d.RelayTestOnly(ctx)
@@ -244,8 +191,8 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	devnet.WantRevert(t, "commitVerification of the forged packet", err, "Verifying")
 
 	// handleMessage from anyone but the Inbox.
-	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(dvn, e.dstDVN),
-		dvn.PackHandleMessage(d.Config.SourceDomain, e.srcDVN, 0, payload), 0, dvn.UnpackError)
+	_, err = d.DestinationClient.Transact(ctx, e.user, d.DestinationClient.Contract(dvn, e.DstDVN),
+		dvn.PackHandleMessage(d.Config.SourceDomain, e.SrcDVN, 0, payload), 0, dvn.UnpackError)
 	devnet.WantRevert(t, "handleMessage from an account", err, "NotInbox")
 
 	// A paused domain: nothing is proven, the packet is not verified.
@@ -260,12 +207,12 @@ func TestLayerZeroPacketThroughIsthmus(t *testing.T) {
 	if _, err := d.RelayTestOnly(ctx); err == nil {
 		t.Fatal("a batch was accepted for a paused domain")
 	}
-	_, err = e.commit(ctx, held.header, held.hash)
+	_, err = e.commit(ctx, held.Header, held.Hash)
 	devnet.WantRevert(t, "commitVerification while the domain is paused", err, "Verifying")
 
 	// The DVN's owner withdraws its fees from the send library.
 	to := common.Address{0x15}
-	if _, err := d.SourceClient.Transact(ctx, e.owner, d.SourceClient.Contract(dvn, e.srcDVN), dvn.PackWithdrawFee(to, fee), 0, dvn.UnpackError); err != nil {
+	if _, err := d.SourceClient.Transact(ctx, e.owner, d.SourceClient.Contract(dvn, e.SrcDVN), dvn.PackWithdrawFee(to, fee), 0, dvn.UnpackError); err != nil {
 		t.Fatal(err)
 	}
 	if bal, err := d.SourceClient.Eth.BalanceAt(ctx, to, nil); err != nil || bal.Cmp(fee) != 0 {
@@ -353,7 +300,7 @@ func BenchmarkGasLayerZero(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sendGas += p.gas
+			sendGas += p.Gas
 			packets = append(packets, p)
 		}
 		rep, err := e.d.RelayTestOnly(ctx)
@@ -361,7 +308,7 @@ func BenchmarkGasLayerZero(b *testing.B) {
 			b.Fatalf("relay: %+v, %v", rep, err)
 		}
 		for _, p := range packets {
-			g, err := e.commit(ctx, p.header, p.hash)
+			g, err := e.commit(ctx, p.Header, p.Hash)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -390,12 +337,12 @@ func BenchmarkGasLayerZero(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			baseSend += p.gas
-			r, err := dst.Transact(ctx, verifierKey, dst.Contract(recv, e.recvLib), recv.PackVerify(p.header, p.hash, 1), 0, recv.UnpackError)
+			baseSend += p.Gas
+			r, err := dst.Transact(ctx, verifierKey, dst.Contract(recv, e.ReceiveLib), recv.PackVerify(p.Header, p.Hash, 1), 0, recv.UnpackError)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, err := be.commit(ctx, p.header, p.hash)
+			c, err := be.commit(ctx, p.Header, p.Hash)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -421,20 +368,20 @@ func (e *lzEnv) baseline(tb testing.TB, ctx context.Context) (*lzEnv, *ecdsa.Pri
 	verifierKey := devnet.DevKey("relayer")
 	be := *e
 	testDVN := devnet.DeployForTest(tb, ctx, src, e.owner, testbindings.TestOnlyDVNMetaData.Bin, nil)
-	be.srcApp = devnet.DeployForTest(tb, ctx, src, e.owner, testbindings.TestOnlyOAppMetaData.Bin, e.app.PackConstructor(e.srcEndpoint))
-	be.dstApp = devnet.DeployForTest(tb, ctx, dst, e.owner, testbindings.TestOnlyOAppMetaData.Bin, e.app.PackConstructor(e.dstEndpoint))
+	be.SrcApp = devnet.DeployForTest(tb, ctx, src, e.owner, testbindings.TestOnlyOAppMetaData.Bin, e.app.PackConstructor(e.SrcEndpoint))
+	be.DstApp = devnet.DeployForTest(tb, ctx, dst, e.owner, testbindings.TestOnlyOAppMetaData.Bin, e.app.PackConstructor(e.DstEndpoint))
 	for _, step := range []struct {
 		c    *chain.Client
 		to   common.Address
 		data []byte
 	}{
-		{src, be.srcApp, e.app.PackSetPeer(dstEid, common.BytesToHash(be.dstApp.Bytes()))},
-		{dst, be.dstApp, e.app.PackSetPeer(srcEid, common.BytesToHash(be.srcApp.Bytes()))},
-		{src, be.srcApp, e.app.PackSetDelegate(owner)},
-		{dst, be.dstApp, e.app.PackSetDelegate(owner)},
-		{src, e.srcEndpoint, e.ep.PackSetConfig(be.srcApp, e.sendLib, []lz.SetConfigParam{
+		{src, be.SrcApp, e.app.PackSetPeer(dstEid, common.BytesToHash(be.DstApp.Bytes()))},
+		{dst, be.DstApp, e.app.PackSetPeer(srcEid, common.BytesToHash(be.SrcApp.Bytes()))},
+		{src, be.SrcApp, e.app.PackSetDelegate(owner)},
+		{dst, be.DstApp, e.app.PackSetDelegate(owner)},
+		{src, e.SrcEndpoint, e.ep.PackSetConfig(be.SrcApp, e.SendLib, []lz.SetConfigParam{
 			{Eid: dstEid, ConfigType: layerzero.UlnConfigType, Config: layerzero.UlnConfig(1, testDVN)}})},
-		{dst, e.dstEndpoint, e.ep.PackSetConfig(be.dstApp, e.recvLib, []lz.SetConfigParam{
+		{dst, e.DstEndpoint, e.ep.PackSetConfig(be.DstApp, e.ReceiveLib, []lz.SetConfigParam{
 			{Eid: srcEid, ConfigType: layerzero.UlnConfigType, Config: layerzero.UlnConfig(1, crypto.PubkeyToAddress(verifierKey.PublicKey))}})},
 	} {
 		if _, err := step.c.Transact(ctx, e.owner, step.c.Contract(e.ep, step.to), step.data, 0, e.ep.UnpackError); err != nil {
@@ -460,41 +407,41 @@ func TestLayerZeroDVNEventMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range p.receipt.Logs {
+	for _, l := range p.Receipt.Logs {
 		if l.Address == d.Outbox {
 			t.Fatal("an event-mode send went through the Isthmus Outbox")
 		}
 	}
-	ev, size, err := d.EventOf(ctx, p.receipt, p.log)
+	ev, size, err := d.EventOf(ctx, p.Receipt, p.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("the send's receipt: %d bytes, %d logs; PacketSent data %d bytes", size, len(p.receipt.Logs), len(p.receipt.Logs[p.log].Data))
+	t.Logf("the send's receipt: %d bytes, %d logs; PacketSent data %d bytes", size, len(p.Receipt.Logs), len(p.Receipt.Logs[p.Log].Data))
 	dvn := bindings.NewIsthmusDVN()
-	bound := dst.Contract(dvn, e.dstDVN)
+	bound := dst.Contract(dvn, e.DstDVN)
 	at := bindings.IsthmusDVNLogPlace{BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, TxIndex: ev.TxIndex, LogIndex: ev.LogIndex}
-	if id, err := bind.Call(bound, nil, dvn.PackPacketSentEventId(d.Config.SourceDomain, e.srcEndpoint, at, ev.DataHash), dvn.UnpackPacketSentEventId); err != nil || id != ev.ID() {
+	if id, err := bind.Call(bound, nil, dvn.PackPacketSentEventId(d.Config.SourceDomain, e.SrcEndpoint, at, ev.DataHash), dvn.UnpackPacketSentEventId); err != nil || id != ev.ID() {
 		t.Fatalf("the DVN's event ID %x, %v; the protocol's %x", id, err, ev.ID())
 	}
 	byEvent := func(packet, options []byte) error {
-		_, err := dst.Transact(ctx, e.user, bound, dvn.PackVerifyByEvent(at, packet, options, p.sent.SendLibrary), 0, dvn.UnpackError)
+		_, err := dst.Transact(ctx, e.user, bound, dvn.PackVerifyByEvent(at, packet, options, p.Sent.SendLibrary), 0, dvn.UnpackError)
 		return err
 	}
-	devnet.WantRevert(t, "verifyByEvent before the claim", byEvent(p.sent.EncodedPayload, p.sent.Options), "EventNotProven")
+	devnet.WantRevert(t, "verifyByEvent before the claim", byEvent(p.Sent.EncodedPayload, p.Sent.Options), "EventNotProven")
 	if err := d.SubmitTestOnly(ctx, &protocol.Statement{Events: []protocol.EventClaim{ev}}); err != nil {
 		t.Fatal(err)
 	}
-	other := append([]byte(nil), p.sent.EncodedPayload...)
+	other := append([]byte(nil), p.Sent.EncodedPayload...)
 	other[len(other)-1] ^= 1
-	devnet.WantRevert(t, "verifyByEvent of another message", byEvent(other, p.sent.Options), "EventNotProven")
-	devnet.WantRevert(t, "verifyByEvent with other options", byEvent(p.sent.EncodedPayload, []byte{0, 3, 1}), "EventNotProven")
-	_, err = e.commit(ctx, p.header, p.hash)
+	devnet.WantRevert(t, "verifyByEvent of another message", byEvent(other, p.Sent.Options), "EventNotProven")
+	devnet.WantRevert(t, "verifyByEvent with other options", byEvent(p.Sent.EncodedPayload, []byte{0, 3, 1}), "EventNotProven")
+	_, err = e.commit(ctx, p.Header, p.Hash)
 	devnet.WantRevert(t, "commitVerification before verifyByEvent", err, "Verifying")
-	if err := byEvent(p.sent.EncodedPayload, p.sent.Options); err != nil {
+	if err := byEvent(p.Sent.EncodedPayload, p.Sent.Options); err != nil {
 		t.Fatal(err)
 	}
-	devnet.WantRevert(t, "verifyByEvent twice", byEvent(p.sent.EncodedPayload, p.sent.Options), "AlreadyVerified")
-	if _, err := e.commit(ctx, p.header, p.hash); err != nil {
+	devnet.WantRevert(t, "verifyByEvent twice", byEvent(p.Sent.EncodedPayload, p.Sent.Options), "AlreadyVerified")
+	if _, err := e.commit(ctx, p.Header, p.Hash); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.receive(ctx, p); err != nil {
