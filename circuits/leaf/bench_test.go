@@ -243,3 +243,102 @@ func BenchmarkLaneClaim(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReceiptChunks proves, with real Groth16 proofs, one log of the block's largest
+// receipt in pieces (4,517 bytes: 5 chunks, its data windows, the tail) and the log of the
+// longest data (1,824 bytes of data: 5 data windows), and reports per log the proofs, their
+// constraints, the proving seconds summed, the peak, and the seconds per KiB of receipt
+// leaf. Keys from the store (the three kinds' made by the run if absent: ~8 minutes).
+//
+//	go test ./circuits/leaf -run '^$' -bench 'BenchmarkReceiptChunks' -benchtime 1x -timeout 60m
+func BenchmarkReceiptChunks(b *testing.B) {
+	dir, err := prover.DefaultDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := &prover.Store{Dir: dir}
+	type kind struct {
+		ccs  constraint.ConstraintSystem
+		keys *prover.Keys
+	}
+	kinds := map[string]*kind{}
+	for name, placeholder := range map[string]frontend.Circuit{KindReceiptChunk: &ReceiptChunkLeaf{}, KindReceiptData: &ReceiptDataLeaf{},
+		KindReceiptTail: &ReceiptTailLeaf{}} {
+		ccs, err := frontend.Compile(field, r1cs.NewBuilder, placeholder)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		keys, err := store.Keys(name, ccs, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%s: %d constraints, keys in %.0f s", name, ccs.GetNbConstraints(), time.Since(start).Seconds())
+		kinds[name] = &kind{ccs, keys}
+	}
+	blk := mainnetReceiptBlock(b)
+	bigTx, longTx, longLog, bigLen, longLen := 0, 0, 0, 0, 0
+	for tx, r := range blk.receipts {
+		steps, _ := blk.receiptWalk(b, tx)
+		if n := len(steps[len(steps)-1].Node); n > bigLen && len(r.Logs) > 0 {
+			bigTx, bigLen = tx, n
+		}
+		for li, l := range r.Logs {
+			if len(l.Data) > longLen {
+				longTx, longLog, longLen = tx, li, len(l.Data)
+			}
+		}
+	}
+	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), field)
+	for _, pick := range []struct {
+		name    string
+		tx, log int
+	}{{"largest-receipt", bigTx, len(blk.receipts[bigTx].Logs) - 1}, {"longest-data", longTx, longLog}} {
+		b.Run(pick.name, func(b *testing.B) {
+			steps, _ := blk.receiptWalk(b, pick.tx)
+			c, err := AssignReceiptChunks(blk.root, pick.tx, steps, pick.log)
+			if err != nil {
+				b.Fatal(err)
+			}
+			type leafProof struct {
+				kind string
+				a    frontend.Circuit
+			}
+			var leaves []leafProof
+			for j, a := range c.Chunks {
+				for _, d := range c.Data[j] {
+					leaves = append(leaves, leafProof{KindReceiptData, d})
+				}
+				leaves = append(leaves, leafProof{KindReceiptChunk, a})
+			}
+			leaves = append(leaves, leafProof{KindReceiptTail, c.Tail})
+			size := len(steps[len(steps)-1].Node)
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				debug.FreeOSMemory()
+				prover.ResetPeak()
+				var seconds float64
+				constraints := 0
+				for _, l := range leaves {
+					k := kinds[l.kind]
+					w, err := frontend.NewWitness(l.a, field)
+					if err != nil {
+						b.Fatal(err)
+					}
+					start := time.Now()
+					if _, err := groth16.Prove(k.ccs, k.keys.PK, w, opt); err != nil {
+						b.Fatalf("%s: %v", l.kind, err)
+					}
+					seconds += time.Since(start).Seconds()
+					constraints += k.ccs.GetNbConstraints()
+				}
+				b.ReportMetric(float64(size), "receipt-bytes")
+				b.ReportMetric(float64(len(leaves)), "proofs")
+				b.ReportMetric(float64(constraints), "constraints")
+				b.ReportMetric(seconds, "prove-s")
+				b.ReportMetric(seconds/(float64(size)/1024), "prove-s-per-KiB")
+				b.ReportMetric(prover.PeakGiB(), "peak-GiB")
+			}
+		})
+	}
+}

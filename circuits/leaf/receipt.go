@@ -130,28 +130,7 @@ type receiptValues struct {
 // receiptRules proves ReceiptLeafCircuit's rules over c, its Depth, TxIndex and LogIndex
 // range-checked by the caller.
 func receiptRules(api frontend.API, c *receiptValues) error {
-	// rlp(TxIndex): 0x80 for 0, the byte itself below 0x80, else 0x81 or 0x82 and one or two
-	// big-endian bytes.
-	bits := api.ToBinary(c.TxIndex, 16)
-	hiByte, loByte := api.FromBinary(bits[8:]...), api.FromBinary(bits[:8]...)
-	oneByte := api.IsZero(hiByte)                                           // below 256
-	below128 := api.Mul(oneByte, api.Sub(1, bits[7]))                       // below 128
-	isZero := api.IsZero(c.TxIndex)                                         // 0
-	twoBytes, threeBytes := api.Sub(oneByte, below128), api.Sub(1, oneByte) // 128..255, 256..
-	b0 := api.Add(api.Mul(below128, api.Select(isZero, 0x80, c.TxIndex)), api.Mul(twoBytes, 0x81), api.Mul(threeBytes, 0x82))
-	b1 := api.Add(api.Mul(twoBytes, loByte), api.Mul(threeBytes, hiByte))
-	b2 := api.Mul(threeBytes, loByte)
-	keyLen := api.Mul(2, api.Add(below128, api.Mul(twoBytes, 2), api.Mul(threeBytes, 3)))
-	api.AssertIsEqual(c.Key, api.Add(api.Mul(b0, new(big.Int).Lsh(big.NewInt(1), 120)), api.Mul(b1, new(big.Int).Lsh(big.NewInt(1), 112)),
-		api.Mul(b2, new(big.Int).Lsh(big.NewInt(1), 104))))
-	key := make([]frontend.Variable, mpt.KeyNibbles)
-	for i, b := range []frontend.Variable{b0, b1, b2} {
-		nb := api.ToBinary(b, 8)
-		key[2*i], key[2*i+1] = api.FromBinary(nb[4:]...), api.FromBinary(nb[:4]...)
-	}
-	for i := 6; i < len(key); i++ {
-		key[i] = 0
-	}
+	key, keyLen := receiptKey(api, c.TxIndex, c.Key)
 
 	// The leaf: referenced by its hash (a receipt, with its 256-byte bloom, is never embedded).
 	out, err := mpt.StepNode(api, c.Bytes, c.Length, key, keyLen, c.Depth)
@@ -197,6 +176,35 @@ func receiptRules(api frontend.API, c *receiptValues) error {
 	}
 	assertHalves(api, dataHash, c.DataHash)
 	return nil
+}
+
+// receiptKey asserts that keyHigh is the high half of rlp(txIndex) left-aligned in 32 bytes
+// (txIndex range-checked to 16 bits by the caller) and returns the key's nibbles and its length
+// in nibbles.
+func receiptKey(api frontend.API, txIndex, keyHigh frontend.Variable) ([]frontend.Variable, frontend.Variable) {
+	// rlp(TxIndex): 0x80 for 0, the byte itself below 0x80, else 0x81 or 0x82 and one or two
+	// big-endian bytes.
+	bits := api.ToBinary(txIndex, 16)
+	hiByte, loByte := api.FromBinary(bits[8:]...), api.FromBinary(bits[:8]...)
+	oneByte := api.IsZero(hiByte)                                           // below 256
+	below128 := api.Mul(oneByte, api.Sub(1, bits[7]))                       // below 128
+	isZero := api.IsZero(txIndex)                                           // 0
+	twoBytes, threeBytes := api.Sub(oneByte, below128), api.Sub(1, oneByte) // 128..255, 256..
+	b0 := api.Add(api.Mul(below128, api.Select(isZero, 0x80, txIndex)), api.Mul(twoBytes, 0x81), api.Mul(threeBytes, 0x82))
+	b1 := api.Add(api.Mul(twoBytes, loByte), api.Mul(threeBytes, hiByte))
+	b2 := api.Mul(threeBytes, loByte)
+	keyLen := api.Mul(2, api.Add(below128, api.Mul(twoBytes, 2), api.Mul(threeBytes, 3)))
+	api.AssertIsEqual(keyHigh, api.Add(api.Mul(b0, new(big.Int).Lsh(big.NewInt(1), 120)), api.Mul(b1, new(big.Int).Lsh(big.NewInt(1), 112)),
+		api.Mul(b2, new(big.Int).Lsh(big.NewInt(1), 104))))
+	key := make([]frontend.Variable, mpt.KeyNibbles)
+	for i, b := range []frontend.Variable{b0, b1, b2} {
+		nb := api.ToBinary(b, 8)
+		key[2*i], key[2*i+1] = api.FromBinary(nb[4:]...), api.FromBinary(nb[:4]...)
+	}
+	for i := 6; i < len(key); i++ {
+		key[i] = 0
+	}
+	return key, keyLen
 }
 
 // ReceiptLeafPublic is what a receipt leaf proof attests.

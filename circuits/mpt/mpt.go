@@ -56,14 +56,7 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	bound.AssertIsLessEq(keyLen, KeyNibbles)
 	bound.AssertIsLessEq(depth, keyLen)
 
-	// The key's nibbles, then 16 (no nibble) from keyLen on, and past the end for depth+j.
-	keyT := logderivlookup.New(api)
-	for i, k := range key {
-		keyT.Insert(api.Select(bound.IsLess(i, keyLen), k, 16))
-	}
-	for i := 0; i < KeyNibbles+1; i++ {
-		keyT.Insert(16)
-	}
+	keyT := keyTable(api, bound, key, keyLen)
 
 	d := rlp.New(api, vals)
 	list, items, count := d.List(0, 17)
@@ -90,14 +83,68 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 	bound.AssertIsLess(api.Mul(isBranch, nibble), 16)                                                 // the key does not end at a branch
 
 	// Short node: hex-prefix path in items[0], then a child (extension) or a value (leaf).
-	path := items[0]
+	pathLen, leafFlag := shortPath(api, d, bound, keyT, items[0], isShort, depth)
+	isLeaf := api.Mul(isShort, leafFlag)
+	isExt := api.Sub(isShort, isLeaf)
+	shortNext := api.Add(depth, api.Mul(isShort, pathLen))
+	api.AssertIsEqual(api.Mul(isLeaf, api.Sub(shortNext, keyLen)), 0) // a leaf completes the key
+	bound.AssertIsLessEq(api.Mul(isExt, shortNext), keyLen)
+
+	// The child: a 32-byte hash reference, in the branch's slot or the extension's item.
+	// The child: a 32-byte hash (a string) or an embedded node (a list of under 32 bytes), in
+	// the branch's slot or the extension's item.
+	childOffset := api.Select(isBranch, branchChild.offset, items[1].PayloadOffset)
+	childIsList := api.Select(isBranch, branchChild.isList, items[1].IsList)
+	childLen := api.Select(isBranch, branchChild.length, items[1].PayloadLen)
+	childStart := api.Select(isBranch, branchChild.start, items[1].Offset)
+	childSize := api.Sub(api.Add(childOffset, childLen), childStart) // the whole item, prefix included
+	hasChild := api.Add(isBranch, isExt)
+	embedded := api.Mul(hasChild, childIsList)
+	api.AssertIsEqual(api.Mul(api.Sub(hasChild, embedded), api.Sub(childLen, 32)), 0)
+	bound.AssertIsLess(api.Mul(embedded, childSize), 32)
+	childRef := LeftPad32(api, d, api.Select(embedded, childStart, childOffset), api.Select(embedded, childSize, 32))
+
+	// The leaf's value is a string.
+	value := items[1]
+	api.AssertIsEqual(api.Mul(isLeaf, value.IsList), 0)
+
+	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(2))
+	if err != nil {
+		return nil, fmt.Errorf("mpt: keccak: %w", err)
+	}
+	h.Write(node)
+	return &StepOut{
+		Hash: h.FixedLengthSum(length), IsLeaf: isLeaf,
+		NextDepth: api.Select(isBranch, api.Add(depth, 1), shortNext),
+		Child:     childRef, ChildEmbedded: embedded, ValueItem: value, Decoder: d,
+	}, nil
+}
+
+// keyTable is a lookup of the key's nibbles, then 16 (no nibble) from keyLen on, and past
+// the end for depth+j.
+func keyTable(api frontend.API, bound *cmp.BoundedComparator, key []frontend.Variable, keyLen frontend.Variable) logderivlookup.Table {
+	keyT := logderivlookup.New(api)
+	for i, k := range key {
+		keyT.Insert(api.Select(bound.IsLess(i, keyLen), k, 16))
+	}
+	for i := 0; i < KeyNibbles+1; i++ {
+		keyT.Insert(16)
+	}
+	return keyT
+}
+
+// shortPath checks, where isShort is 1, that path (a short node's first item, read through d)
+// is a hex-prefix path whose nibbles are the key's (keyT) from depth on, and returns its
+// length in nibbles and its leaf flag.
+func shortPath(api frontend.API, d *rlp.Decoder, bound *cmp.BoundedComparator, keyT logderivlookup.Table, path rlp.CItem, isShort, depth frontend.Variable) (pathLen, leafFlag frontend.Variable) {
 	api.AssertIsEqual(api.Mul(isShort, path.IsList), 0)
 	first := d.At(path.PayloadOffset)
 	fbits := api.ToBinary(first, 8)
-	odd, leafFlag := fbits[4], fbits[5]
+	odd := fbits[4]
+	leafFlag = fbits[5]
 	api.AssertIsEqual(api.Mul(isShort, api.Add(fbits[6], fbits[7])), 0)                            // flag <= 3
 	api.AssertIsEqual(api.Mul(api.Mul(isShort, api.Sub(1, odd)), api.FromBinary(fbits[:4]...)), 0) // even: zero padding
-	pathLen := api.Sub(api.Add(api.Mul(api.Sub(path.PayloadLen, 1), 2), odd), 0)                   // nibbles
+	pathLen = api.Sub(api.Add(api.Mul(api.Sub(path.PayloadLen, 1), 2), odd), 0)                    // nibbles
 	api.AssertIsEqual(api.Mul(isShort, api.IsZero(path.PayloadLen)), 0)
 	// Compare the path's nibbles with the key's from depth on.
 	pathBytes := d.Bytes(path.PayloadOffset, 33)
@@ -134,40 +181,30 @@ func StepNode(api frontend.API, node []uints.U8, length frontend.Variable, key [
 		kn := keyT.Lookup(api.Add(depth, j))[0]
 		api.AssertIsEqual(api.Mul(in, api.Sub(pn, kn)), 0)
 	}
-	isLeaf := api.Mul(isShort, leafFlag)
-	isExt := api.Sub(isShort, isLeaf)
-	shortNext := api.Add(depth, api.Mul(isShort, pathLen))
-	api.AssertIsEqual(api.Mul(isLeaf, api.Sub(shortNext, keyLen)), 0) // a leaf completes the key
-	bound.AssertIsLessEq(api.Mul(isExt, shortNext), keyLen)
+	return pathLen, leafFlag
+}
 
-	// The child: a 32-byte hash reference, in the branch's slot or the extension's item.
-	// The child: a 32-byte hash (a string) or an embedded node (a list of under 32 bytes), in
-	// the branch's slot or the extension's item.
-	childOffset := api.Select(isBranch, branchChild.offset, items[1].PayloadOffset)
-	childIsList := api.Select(isBranch, branchChild.isList, items[1].IsList)
-	childLen := api.Select(isBranch, branchChild.length, items[1].PayloadLen)
-	childStart := api.Select(isBranch, branchChild.start, items[1].Offset)
-	childSize := api.Sub(api.Add(childOffset, childLen), childStart) // the whole item, prefix included
-	hasChild := api.Add(isBranch, isExt)
-	embedded := api.Mul(hasChild, childIsList)
-	api.AssertIsEqual(api.Mul(api.Sub(hasChild, embedded), api.Sub(childLen, 32)), 0)
-	bound.AssertIsLess(api.Mul(embedded, childSize), 32)
-	childRef := LeftPad32(api, d, api.Select(embedded, childStart, childOffset), api.Select(embedded, childSize, 32))
-
-	// The leaf's value is a string.
-	value := items[1]
-	api.AssertIsEqual(api.Mul(isLeaf, value.IsList), 0)
-
-	h, err := sha3.NewLegacyKeccak256(api, hash.WithMinimalLength(2))
-	if err != nil {
-		return nil, fmt.Errorf("mpt: keccak: %w", err)
+// LeafPath checks that the node d reads, of length bytes, is a leaf on the path of the key's
+// first keyLen nibbles (key holds KeyNibbles nibbles, each already constrained below 16) at
+// depth: a two-item list ending at length whose hex-prefix path completes the key. It returns
+// the leaf's value, a string item. It reads the node's first bytes only (its list header and
+// path, up to 36 bytes past the path's offset), so d may hold a prefix of the node.
+func LeafPath(api frontend.API, d *rlp.Decoder, length frontend.Variable, key []frontend.Variable, keyLen, depth frontend.Variable) (rlp.CItem, error) {
+	if len(key) != KeyNibbles {
+		return rlp.CItem{}, fmt.Errorf("mpt: key of %d nibbles, want %d", len(key), KeyNibbles)
 	}
-	h.Write(node)
-	return &StepOut{
-		Hash: h.FixedLengthSum(length), IsLeaf: isLeaf,
-		NextDepth: api.Select(isBranch, api.Add(depth, 1), shortNext),
-		Child:     childRef, ChildEmbedded: embedded, ValueItem: value, Decoder: d,
-	}, nil
+	bound := cmp.NewBoundedComparator(api, big.NewInt(1<<16), false)
+	bound.AssertIsLessEq(keyLen, KeyNibbles)
+	bound.AssertIsLessEq(depth, keyLen)
+	keyT := keyTable(api, bound, key, keyLen)
+	list, items, count := d.List(0, 2)
+	api.AssertIsEqual(list.End, length)
+	api.AssertIsEqual(count, 2)
+	pathLen, leafFlag := shortPath(api, d, bound, keyT, items[0], 1, depth)
+	api.AssertIsEqual(leafFlag, 1)
+	api.AssertIsEqual(api.Add(depth, pathLen), keyLen) // the leaf completes the key
+	api.AssertIsEqual(items[1].IsList, 0)
+	return items[1], nil
 }
 
 // LeftPad32 reads data[offset:offset+n] (n <= 32) through d, left-padded with zeros to 32

@@ -49,7 +49,7 @@ var TxTypes = []byte{1, 2, 3, 4}
 // MaxTopics 32-byte topics, a data string). Unlike go-ethereum it takes at most MaxLogs logs
 // and MaxTopics topics a log (the EVM emits no more), as the gadget does.
 func DecodeLogNative(enc []byte, index int) (*Log, error) {
-	logs, err := decodeReceipt(enc)
+	logs, _, err := decodeReceipt(enc, MaxLogs)
 	if err != nil {
 		return nil, err
 	}
@@ -59,51 +59,59 @@ func DecodeLogNative(enc []byte, index int) (*Log, error) {
 	return logs[index], nil
 }
 
-func decodeReceipt(enc []byte) ([]*Log, error) {
+// DecodeLogsNative decodes every log of a receipt's consensus encoding, after the same checks
+// as DecodeLogNative but with no bound on the number of logs, and returns where each log's
+// item lies in enc (the chunked receipt leaves read receipts of any number of logs).
+func DecodeLogsNative(enc []byte) ([]*Log, []rlp.Item, error) {
+	return decodeReceipt(enc, -1)
+}
+
+// decodeReceipt decodes a receipt of at most maxLogs logs (any number if maxLogs < 0).
+func decodeReceipt(enc []byte, maxLogs int) ([]*Log, []rlp.Item, error) {
 	if len(enc) == 0 {
-		return nil, fmt.Errorf("%w: empty", ErrReceipt)
+		return nil, nil, fmt.Errorf("%w: empty", ErrReceipt)
 	}
 	off := 0
 	if enc[0] < 0x80 {
 		if !slices.Contains(TxTypes, enc[0]) {
-			return nil, fmt.Errorf("%w: type %d (known: %v)", ErrReceipt, enc[0], TxTypes)
+			return nil, nil, fmt.Errorf("%w: type %d (known: %v)", ErrReceipt, enc[0], TxTypes)
 		}
 		off = 1
 	}
 	list, items, err := rlp.DecodeList(enc, off)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrReceipt, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrReceipt, err)
 	}
 	if list.End != len(enc) || len(items) != 4 {
-		return nil, fmt.Errorf("%w: a list of %d fields ending at %d of %d bytes, want 4 fields to the end", ErrReceipt, len(items), list.End, len(enc))
+		return nil, nil, fmt.Errorf("%w: a list of %d fields ending at %d of %d bytes, want 4 fields to the end", ErrReceipt, len(items), list.End, len(enc))
 	}
 	status, err := rlp.String(enc, items[0], 32)
 	if err != nil || !(len(status) == 0 || len(status) == 32 || len(status) == 1 && status[0] == 1) {
-		return nil, fmt.Errorf("%w: status %x (%v)", ErrReceipt, status, err)
+		return nil, nil, fmt.Errorf("%w: status %x (%v)", ErrReceipt, status, err)
 	}
 	if err := rlp.CanonicalUint(enc, items[1], 8); err != nil {
-		return nil, fmt.Errorf("%w: cumulative gas: %v", ErrReceipt, err)
+		return nil, nil, fmt.Errorf("%w: cumulative gas: %v", ErrReceipt, err)
 	}
 	if _, err := rlp.Fixed(enc, items[2], 256); err != nil {
-		return nil, fmt.Errorf("%w: bloom: %v", ErrReceipt, err)
+		return nil, nil, fmt.Errorf("%w: bloom: %v", ErrReceipt, err)
 	}
 	if !items[3].IsList {
-		return nil, fmt.Errorf("%w: logs are not a list", ErrReceipt)
+		return nil, nil, fmt.Errorf("%w: logs are not a list", ErrReceipt)
 	}
 	_, logItems, err := rlp.DecodeList(enc[:items[3].End], items[3].Offset)
 	if err != nil {
-		return nil, fmt.Errorf("%w: logs: %v", ErrReceipt, err)
+		return nil, nil, fmt.Errorf("%w: logs: %v", ErrReceipt, err)
 	}
-	if len(logItems) > MaxLogs {
-		return nil, fmt.Errorf("%w: %w: %d logs (the gadget reads receipts of at most %d)", ErrReceipt, ErrTooManyLogs, len(logItems), MaxLogs)
+	if maxLogs >= 0 && len(logItems) > maxLogs {
+		return nil, nil, fmt.Errorf("%w: %w: %d logs (the gadget reads receipts of at most %d)", ErrReceipt, ErrTooManyLogs, len(logItems), maxLogs)
 	}
 	logs := make([]*Log, len(logItems))
 	for i, li := range logItems {
 		if logs[i], err = decodeLog(enc, li); err != nil {
-			return nil, fmt.Errorf("%w: log %d: %v", ErrReceipt, i, err)
+			return nil, nil, fmt.Errorf("%w: log %d: %v", ErrReceipt, i, err)
 		}
 	}
-	return logs, nil
+	return logs, logItems, nil
 }
 
 func decodeLog(enc []byte, it rlp.Item) (*Log, error) {

@@ -1,0 +1,359 @@
+package leaf
+
+import (
+	"fmt"
+	"math/big"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/std/math/uints"
+	"github.com/ethereum/go-ethereum/crypto"
+	gethrlp "github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
+	"github.com/isthmus-xyz/isthmus/circuits/mpt"
+)
+
+// receiptWalk is the native walk of transaction tx's receipt in the block's receipts trie and
+// the path fact its last inner step produces (zero when the leaf is the root).
+func (b *receiptBlock) receiptWalk(t testing.TB, tx int) ([]mpt.Step, fr.Element) {
+	t.Helper()
+	enc, _ := gethrlp.EncodeToBytes(uint(tx))
+	_, steps, err := mpt.VerifyNative(b.root, enc, b.trie.Prove(enc))
+	if err != nil {
+		t.Fatalf("receipt %d: %v", tx, err)
+	}
+	var path fr.Element
+	if len(steps) > 1 {
+		key, _, _ := ReceiptKey(uint64(tx))
+		_, v, err := AssignStepLeaf(b.root, key, steps, len(steps)-2, nil, false)
+		if err != nil {
+			t.Fatalf("receipt %d: %v", tx, err)
+		}
+		path = v.Produced
+	}
+	return steps, path
+}
+
+// checkChunkChain checks that a chunked receipt's facts chain as the aggregation links them:
+// each chunk consumes the previous chunk's fact and its data steps', the tail the last
+// chunk's and the node's path fact.
+func checkChunkChain(c *ChunkedReceipt, path fr.Element) error {
+	for j, v := range c.ChunkFacts {
+		var want [facts.Consumed]fr.Element
+		if j > 0 {
+			want[0] = c.ChunkFacts[j-1].Produced
+		}
+		for w, d := range c.DataFacts[j] {
+			want[1+w] = d.Produced
+		}
+		if v.Consumed != want {
+			return fmt.Errorf("chunk %d consumes %v, want %v", j, v.Consumed, want)
+		}
+	}
+	want := [facts.Consumed]fr.Element{c.ChunkFacts[len(c.ChunkFacts)-1].Produced, path}
+	if c.TailFacts.Consumed != want {
+		return fmt.Errorf("the tail consumes %v, want %v", c.TailFacts.Consumed, want)
+	}
+	return nil
+}
+
+// Every log of every receipt of the mainnet block (463 logs in 140 receipts of up to 4,517
+// bytes, data of up to 1,824 bytes) is read in pieces as go-ethereum decodes it, its facts
+// chain, and its log fact is the receipt log leaf's where that leaf reads it too.
+func TestReceiptChunksTwinMatchesGoEthereum(t *testing.T) {
+	b := mainnetReceiptBlock(t)
+	logs, same, largest, leaves := 0, 0, 0, 0
+	for tx, r := range b.receipts {
+		if len(r.Logs) == 0 {
+			continue
+		}
+		steps, path := b.receiptWalk(t, tx)
+		for li, l := range r.Logs {
+			c, err := AssignReceiptChunks(b.root, tx, steps, li)
+			if err != nil {
+				t.Fatalf("receipt %d log %d: %v", tx, li, err)
+			}
+			want := &ReceiptLeafPublic{Node: steps[len(steps)-1].Hash, Key: c.Public.Key, Depth: steps[len(steps)-1].Depth, TxIndex: tx, LogIndex: li,
+				Emitter: l.Address, Topics: l.Topics, DataFits: true, DataHash: crypto.Keccak256Hash(l.Data)}
+			if len(want.Topics) == 0 {
+				want.Topics = c.Public.Topics
+			}
+			if !equalReceiptPublic(c.Public, want) {
+				t.Fatalf("receipt %d log %d: chunks %+v, go-ethereum %+v", tx, li, c.Public, want)
+			}
+			if err := checkChunkChain(c, path); err != nil {
+				t.Fatalf("receipt %d log %d: %v", tx, li, err)
+			}
+			if got, wantN := len(c.Chunks), ChunksOf(len(steps[len(steps)-1].Node)); got != wantN {
+				t.Fatalf("receipt %d log %d: %d chunks, ChunksOf says %d", tx, li, got, wantN)
+			}
+			if _, _, v, err := AssignReceiptLogLeaf(b.root, tx, steps, li, ReceiptNodeLen, ReceiptMaxData); err == nil && len(l.Data) <= ReceiptMaxData {
+				if v.Produced != c.TailFacts.Produced {
+					t.Fatalf("receipt %d log %d: the tail's log fact differs from the receipt log leaf's", tx, li)
+				}
+				same++
+			}
+			largest, leaves = max(largest, len(steps[len(steps)-1].Node)), max(leaves, c.Leaves())
+			logs++
+		}
+	}
+	if logs != 463 || largest != 4517 {
+		t.Fatalf("%d logs read, the largest receipt leaf %d bytes; the block has 463 logs, its largest receipt leaf 4,517 bytes", logs, largest)
+	}
+	t.Logf("463 of 463 logs read in pieces (%d also by the receipt log leaf, the same fact); at most %d leaves a log", same, leaves)
+}
+
+// chunkCircuits are the chunked receipt kinds, compiled once.
+type chunkCircuits struct{ chunk, data, tail constraint.ConstraintSystem }
+
+func compileChunkCircuits(t testing.TB) *chunkCircuits {
+	return &chunkCircuits{
+		chunk: circuittest.Compile(t, KindReceiptChunk, field, &ReceiptChunkLeaf{}),
+		data:  circuittest.Compile(t, KindReceiptData, field, &ReceiptDataLeaf{}),
+		tail:  circuittest.Compile(t, KindReceiptTail, field, &ReceiptTailLeaf{}),
+	}
+}
+
+func (cc *chunkCircuits) solveAll(c *ChunkedReceipt) error {
+	for j, a := range c.Chunks {
+		for w, d := range c.Data[j] {
+			if err := circuittest.Solve(cc.data, field, d); err != nil {
+				return fmt.Errorf("data step %d of chunk %d: %w", w, j, err)
+			}
+		}
+		if err := circuittest.Solve(cc.chunk, field, a); err != nil {
+			return fmt.Errorf("chunk %d: %w", j, err)
+		}
+	}
+	if err := circuittest.Solve(cc.tail, field, c.Tail); err != nil {
+		return fmt.Errorf("tail: %w", err)
+	}
+	return nil
+}
+
+// The log of the longest data in the block (1,824 bytes: five data windows across the
+// chunks that fold them) solves in every piece; the invalid-assignment test below solves the
+// largest receipt's.
+func TestReceiptChunksSolveLongData(t *testing.T) {
+	b := mainnetReceiptBlock(t)
+	cc := compileChunkCircuits(t)
+	tx, log, size := 0, 0, 0
+	for i, r := range b.receipts {
+		for li, l := range r.Logs {
+			if len(l.Data) > size {
+				tx, log, size = i, li, len(l.Data)
+			}
+		}
+	}
+	steps, _ := b.receiptWalk(t, tx)
+	c, err := AssignReceiptChunks(b.root, tx, steps, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size != 1824 || DataWindowsOf(size) != 5 {
+		t.Fatalf("the longest data is %d bytes (%d windows), the block's is 1,824", size, DataWindowsOf(size))
+	}
+	if err := cc.solveAll(c); err != nil {
+		t.Fatalf("receipt %d log %d: %v", tx, log, err)
+	}
+	t.Logf("receipt %d log %d (%d data bytes): %d chunks, %d leaves", tx, log, size, len(c.Chunks), c.Leaves())
+}
+
+// flipByte returns b with its value xor 1.
+func flipByte(b uints.U8) uints.U8 {
+	return uints.NewU8(uint8(b.Val.(uint8)) ^ 1)
+}
+
+func bigOf(e fr.Element) *big.Int { return e.BigInt(new(big.Int)) }
+
+// Invalid assignments, each of which must fail: on a log whose headers cross a chunk's end
+// (read through the overlap, the next chunk holding them first), every family of the
+// chunk's, data leaf's and tail's constraints.
+func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
+	b := mainnetReceiptBlock(t)
+	cc := compileChunkCircuits(t)
+	// The largest receipt (4,517 bytes, 5 chunks): the first log that starts in one chunk and
+	// ends in the next.
+	tx, size := 0, 0
+	for i := range b.receipts {
+		if steps, _ := b.receiptWalk(t, i); len(steps[len(steps)-1].Node) > size && len(b.receipts[i].Logs) > 0 {
+			tx, size = i, len(steps[len(steps)-1].Node)
+		}
+	}
+	steps, _ := b.receiptWalk(t, tx)
+	probe, err := AssignReceiptChunks(b.root, tx, steps, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := -1
+	for k, st := range probe.States[:len(probe.States)-1] {
+		if k > 0 && st.Cursor > st.Off {
+			j = k
+			break
+		}
+	}
+	if j < 1 {
+		t.Fatalf("receipt %d: no log crosses the end of a chunk past the first", tx)
+	}
+	c, err := AssignReceiptChunks(b.root, tx, steps, probe.States[j].Logs-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.solveAll(c); err != nil {
+		t.Fatal(err)
+	}
+	st := c.States[j]
+	if st.Cursor <= st.Off {
+		t.Fatalf("chunk %d: the log proven ends at %d, the chunk at %d: not the case this test needs", j, st.Cursor, st.Off)
+	}
+	jd := j // the chunk that folds the log's first data window
+	for len(c.Data[jd]) == 0 {
+		jd++
+	}
+	t.Logf("receipt %d (%d bytes), log %d: starts in chunk %d and ends at byte %d, past the chunk's end %d", tx, size, c.Public.LogIndex, j, st.Cursor, st.Off)
+
+	chunk := func(name string, k int, mutate func(a *ReceiptChunkLeaf)) {
+		a := *c.Chunks[k]
+		mutate(&a)
+		if err := circuittest.Solve(cc.chunk, field, &a); err == nil {
+			t.Errorf("chunk %d: %s: accepted", k, name)
+		}
+	}
+	forgeOut := func(name string, k int, forge func(s *ChunkState)) {
+		chunk("forged "+name, k, func(a *ReceiptChunkLeaf) {
+			f := c.States[k]
+			forge(&f)
+			a.IO.Produced = bigOf(ChunkFact(&f))
+		})
+	}
+	forgeIn := func(name string, k int, forge func(s *ChunkState)) {
+		chunk("state in with "+name, k, func(a *ReceiptChunkLeaf) {
+			f := c.States[k-1]
+			forge(&f)
+			a.In = f.assign()
+			a.IO.Consumed[0] = bigOf(ChunkFact(&f))
+		})
+	}
+	chunk("a byte of the chunk", j, func(a *ReceiptChunkLeaf) { a.Bytes[100] = flipByte(a.Bytes[100]) })
+	chunk("a byte past the chunk", j, func(a *ReceiptChunkLeaf) { a.Bytes[ChunkLen+3] = flipByte(a.Bytes[ChunkLen+3]) })
+	chunk("a byte of the sponge carried", j, func(a *ReceiptChunkLeaf) { a.Lanes[7] = flipByte(a.Lanes[7]) })
+	chunk("the chunk before left out", j+1, func(a *ReceiptChunkLeaf) {
+		a.In = c.States[j-1].assign()
+		a.IO.Consumed[0] = bigOf(ChunkFact(&c.States[j-1]))
+	})
+	chunk("its own state in (reordered)", j, func(a *ReceiptChunkLeaf) {
+		a.In = c.States[j].assign()
+		a.IO.Consumed[0] = bigOf(ChunkFact(&c.States[j]))
+	})
+	chunk("another chunk's bytes", j, func(a *ReceiptChunkLeaf) { a.Bytes = c.Chunks[j+1].Bytes })
+	chunk("data steps swapped", jd, func(a *ReceiptChunkLeaf) {
+		if len(c.Data[jd]) < 2 {
+			a.IO.Consumed[1], a.IO.Consumed[2] = 0, a.IO.Consumed[1] // a step moved to another slot
+			a.Steps[1] = a.Steps[0]
+			return
+		}
+		a.IO.Consumed[1], a.IO.Consumed[2] = a.IO.Consumed[2], a.IO.Consumed[1]
+		a.Steps[0], a.Steps[1] = a.Steps[1], a.Steps[0]
+	})
+	chunk("a data step left out", jd, func(a *ReceiptChunkLeaf) { a.IO.Consumed[1] = 0 })
+	chunk("a data step's result altered", jd, func(a *ReceiptChunkLeaf) { a.Steps[0].Out = 12345 })
+	chunk("the first chunk, a log already started", 0, func(a *ReceiptChunkLeaf) { a.In.Logs = 1 })
+	chunk("the first chunk, a sponge already used", 0, func(a *ReceiptChunkLeaf) { a.Lanes[0] = uints.NewU8(1) })
+	forgeIn("the cursor a byte on (a log read from the wrong place)", j+1, func(s *ChunkState) { s.Cursor++ })
+	forgeIn("the cursor a byte back", j+1, func(s *ChunkState) { s.Cursor-- })
+	forgeIn("one log fewer started", j+1, func(s *ChunkState) { s.Logs-- })
+	forgeIn("the node's length cut", j+1, func(s *ChunkState) { s.Length = s.Off + 10 })
+	forgeIn("the node done", j+1, func(s *ChunkState) { s.Done = true })
+	forgeIn("another overlap", j+1, func(s *ChunkState) { s.Overlap.SetUint64(7) })
+	forgeIn("another sponge", j+1, func(s *ChunkState) { s.Sponge.SetUint64(7) })
+	for _, f := range []struct {
+		name  string
+		forge func(s *ChunkState)
+	}{
+		{"emitter", func(s *ChunkState) { s.Emitter[0] ^= 1 }},
+		{"topic", func(s *ChunkState) { s.Topics[0][31] ^= 1 }},
+		{"topic count", func(s *ChunkState) { s.NumTopics++ }},
+		{"data start", func(s *ChunkState) { s.DataStart++ }},
+		{"data length", func(s *ChunkState) { s.DataLen-- }},
+		{"logs started", func(s *ChunkState) { s.Logs++ }},
+		{"cursor", func(s *ChunkState) { s.Cursor++ }},
+
+		{"sponge", func(s *ChunkState) { s.Sponge.SetUint64(5) }},
+		{"offset", func(s *ChunkState) { s.Off++ }},
+		{"log proven", func(s *ChunkState) { s.LogIndex++ }},
+		{"overlap", func(s *ChunkState) { s.Overlap.SetUint64(5) }},
+		{"done", func(s *ChunkState) { s.Done = true }},
+	} {
+		forgeOut(f.name, j, f.forge)
+	}
+	forgeOut("windows", jd, func(s *ChunkState) { s.Windows++ })
+	forgeOut("data sponge", jd, func(s *ChunkState) { s.Data.SetUint64(5) })
+	last := len(c.Chunks) - 1
+	forgeOut("node hash", last, func(s *ChunkState) { s.NodeHash[0] ^= 1 })
+	forgeOut("not done", last, func(s *ChunkState) { s.Done, s.Sponge = false, fr.Element{} })
+	forgeOut("prefix", 0, func(s *ChunkState) { s.Prefix.SetUint64(5) })
+
+	// The data leaf: its window, its length, its result.
+	d0 := c.Data[jd][0]
+	data := func(name string, mutate func(a *ReceiptDataLeaf)) {
+		a := *d0
+		mutate(&a)
+		if err := circuittest.Solve(cc.data, field, &a); err == nil {
+			t.Errorf("data step: %s: accepted", name)
+		}
+	}
+	data("a byte of the window", func(a *ReceiptDataLeaf) { a.Window[5] = flipByte(a.Window[5]) })
+	data("a byte of the sponge in", func(a *ReceiptDataLeaf) { a.Lanes[9] = flipByte(a.Lanes[9]) })
+	data("a short window not final", func(a *ReceiptDataLeaf) { a.N, a.Final = 10, 0 })
+	data("a full window final", func(a *ReceiptDataLeaf) { a.N, a.Final = DataWindow, 1 })
+	data("a forged result", func(a *ReceiptDataLeaf) {
+		var v facts.Values
+		v.Produced = DataStepFact(packDigestNative(nil), DataWindow, false, fr.Element{}, fr.Element{}, crypto.Keccak256Hash(nil))
+		v.Assign(&a.IO)
+	})
+
+	// The tail: the prefix, the key, the state it ends on, the fact it produces.
+	tail := func(name string, mutate func(a *ReceiptTailLeaf)) {
+		a := *c.Tail
+		mutate(&a)
+		if err := circuittest.Solve(cc.tail, field, &a); err == nil {
+			t.Errorf("tail: %s: accepted", name)
+		}
+	}
+	fin := c.States[last]
+	forgeTail := func(name string, forge func(s *ChunkState)) {
+		tail("state with "+name, func(a *ReceiptTailLeaf) {
+			f := fin
+			forge(&f)
+			a.State = f.assign()
+			a.IO.Consumed[0] = bigOf(ChunkFact(&f))
+		})
+	}
+	forgeTail("the node not done", func(s *ChunkState) { s.Done = false })
+	forgeTail("a data window missing", func(s *ChunkState) { s.Windows-- })
+	forgeTail("the log proven not started", func(s *ChunkState) { s.LogIndex = s.Logs })
+	forgeTail("the logs starting a byte on", func(s *ChunkState) { s.LogsStart++ })
+	forgeTail("the node a byte longer", func(s *ChunkState) { s.Length++; s.Cursor++ })
+	tail("a byte of the prefix (the status)", func(a *ReceiptTailLeaf) {
+		a.Prefix[ReceiptPrefixLen-300] = flipByte(a.Prefix[ReceiptPrefixLen-300])
+	})
+	tail("another transaction's key", func(a *ReceiptTailLeaf) {
+		k, _, _ := ReceiptKey(uint64(tx + 1))
+		a.TxIndex, a.Key = tx+1, halves(k)[0]
+	})
+	tail("another depth", func(a *ReceiptTailLeaf) { a.Depth = c.Public.Depth + 1 })
+	tail("the path fact left out", func(a *ReceiptTailLeaf) { a.IO.Consumed[1] = 0 })
+	tail("a forged log fact", func(a *ReceiptTailLeaf) {
+		p := *c.Public
+		p.Emitter[3] ^= 1
+		a.IO.Produced = bigOf(LogFact(b.root, &p))
+	})
+	tail("a forged data hash", func(a *ReceiptTailLeaf) {
+		p := *c.Public
+		p.DataHash[0] ^= 1
+		a.IO.Produced = bigOf(LogFact(b.root, &p))
+	})
+}
