@@ -242,8 +242,9 @@ func (in *ReceiptInput) Claim() (lane *protocol.LaneClaim, event *protocol.Event
 	return nil, &e, err
 }
 
-// ErrReceiptTooLarge: a claim by receipt whose receipt is over the receipt leaf's bounds
-// (prove the lane by storage instead).
+// ErrReceiptTooLarge: a claim by receipt whose receipt the allow-list's receipt kinds cannot
+// take: over the receipt log leaf's bounds where the chunked receipt kinds are not in the
+// list, or over leaf.MaxChunkedNode (prove the lane by storage instead).
 var ErrReceiptTooLarge = leaf.ErrReceiptTooLarge
 
 func nodes(p []hexutil.Bytes) [][]byte {

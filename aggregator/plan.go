@@ -29,6 +29,11 @@ const (
 	KindRotation     = "universal-rotation-4"
 	KindReceiptLog   = "universal-receipt-log"
 	KindReceiptClaim = "universal-receipt-claim"
+	// A receipt over the receipt log leaf's bounds is proven in pieces: chunks of its
+	// leaf, windows of the log's data, and the tail that produces the log's fact.
+	KindReceiptChunk = leaf.KindReceiptChunk
+	KindReceiptData  = leaf.KindReceiptData
+	KindReceiptTail  = leaf.KindReceiptTail
 )
 
 // KindSyncFinalized is the finalized header's kind of an update under Ethereum's sync
@@ -111,11 +116,13 @@ func (u *SyncConfig) Circuits() ([]string, map[string]frontend.Circuit, error) {
 // CommitteeKinds are the placeholders of the universal kinds' circuits, by name, the fold
 // (the export kind) first in Kinds.
 func CommitteeKinds() (kinds []string, circuits map[string]frontend.Circuit) {
-	return []string{KindFold, KindHeader, KindStep, KindLane, KindRotation, KindReceiptLog, KindReceiptClaim}, map[string]frontend.Circuit{
-		KindFold: &leaf.FoldLeaf{}, KindHeader: leaf.NewHeaderLeaf(committeeCapacity), KindStep: &leaf.StepLeaf{},
-		KindLane: &leaf.LaneLeaf{}, KindRotation: leaf.NewRotationLeaf(committeeCapacity),
-		KindReceiptLog: leaf.NewReceiptLogLeaf(leaf.ReceiptNodeLen, leaf.ReceiptMaxData), KindReceiptClaim: &leaf.ReceiptClaimLeaf{},
-	}
+	return []string{KindFold, KindHeader, KindStep, KindLane, KindRotation, KindReceiptLog, KindReceiptClaim, KindReceiptChunk, KindReceiptData, KindReceiptTail},
+		map[string]frontend.Circuit{
+			KindFold: &leaf.FoldLeaf{}, KindHeader: leaf.NewHeaderLeaf(committeeCapacity), KindStep: &leaf.StepLeaf{},
+			KindLane: &leaf.LaneLeaf{}, KindRotation: leaf.NewRotationLeaf(committeeCapacity),
+			KindReceiptLog: leaf.NewReceiptLogLeaf(leaf.ReceiptNodeLen, leaf.ReceiptMaxData), KindReceiptClaim: &leaf.ReceiptClaimLeaf{},
+			KindReceiptChunk: &leaf.ReceiptChunkLeaf{}, KindReceiptData: &leaf.ReceiptDataLeaf{}, KindReceiptTail: &leaf.ReceiptTailLeaf{},
+		}
 }
 
 // committeeCapacity is the committee capacity of the universal kinds' header and rotation
@@ -144,7 +151,8 @@ type Plan struct {
 // PlanBatch checks a batch natively and plans its leaves for the universal aggregation:
 // for each lane claim proven by storage its block's header leaf, the state steps of its three
 // proofs and its lane leaf; for each claim by receipt its block's header leaf, the
-// receipts-trie steps, its log leaf and its claim leaf; a rotation leaf a rotation; and the
+// receipts-trie steps, its log leaf (for a receipt over the log leaf's bounds, or an event
+// whose data is, the receipt's chunks, data windows and tail) and its claim leaf; a rotation leaf a rotation; and the
 // folds of the statement's claims, three a fold, the last one exporting the statement. A leaf
 // another already plans (the same kind producing the same fact) is planned once: claims at one
 // block share its header leaf, lanes of one Outbox at one block the account's steps. Claims
@@ -193,6 +201,34 @@ func PlanBatch(b Batch) (*Plan, error) {
 		}
 		add(KindHeader, label+", header", a, v)
 		return pub, nil
+	}
+	// receiptLog plans the leaves of log index of transaction tx's receipt, the last step of
+	// walk under the receipts root: the receipt log leaf where the receipt is within its
+	// bounds (and, for an event, which needs it, the log's data too), else the receipt in
+	// pieces (its chunks, its data windows, the tail).
+	receiptLog := func(label string, root common.Hash, tx int, walk []mpt.Step, index int, needData bool) (*leaf.ReceiptLeafPublic, error) {
+		la, lp, lv, err := leaf.AssignReceiptLogLeaf(root, tx, walk, index, leaf.ReceiptNodeLen, leaf.ReceiptMaxData)
+		if err == nil && (lp.DataFits || !needData) {
+			add(KindReceiptLog, label+", log", la, lv)
+			return lp, nil
+		}
+		if err != nil && !errors.Is(err, leaf.ErrReceiptTooLarge) {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		c, err := leaf.AssignReceiptChunks(root, tx, walk, index, needData)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		windows := 0
+		for j, a := range c.Chunks {
+			for k, d := range c.Data[j] {
+				windows++
+				add(KindReceiptData, fmt.Sprintf("%s, data window %d", label, windows), d, c.DataFacts[j][k])
+			}
+			add(KindReceiptChunk, fmt.Sprintf("%s, receipt chunk %d of %d", label, j+1, len(c.Chunks)), a, c.ChunkFacts[j])
+		}
+		add(KindReceiptTail, label+", receipt tail", c.Tail, c.TailFacts)
+		return c.Public, nil
 	}
 	// steps plans the walk of key under root; the last step's leaf holds value (nil for a
 	// receipts-trie walk, whose leaf is the log leaf's).
@@ -297,11 +333,10 @@ func PlanBatch(b Batch) (*Plan, error) {
 			if err := steps(label+", receipts", h.ReceiptHash, key, walk, nil, false, len(walk)-1); err != nil {
 				return nil, err
 			}
-			la, lp, lv, err := leaf.AssignReceiptLogLeaf(h.ReceiptHash, int(in.Proof.TxIndex), walk, int(in.Proof.LogIndex), leaf.ReceiptNodeLen, leaf.ReceiptMaxData)
+			lp, err := receiptLog(label, h.ReceiptHash, int(in.Proof.TxIndex), walk, int(in.Proof.LogIndex), event != nil)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", label, err)
+				return nil, err
 			}
-			add(KindReceiptLog, label+", log", la, lv)
 			ca, cv, err := leaf.AssignReceiptClaimLeaf(lane, event, hdr, lp)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", label, err)
@@ -381,6 +416,9 @@ func (p *Plan) Values(kinds []string) ([]facts.Values, []int, error) {
 	ks := make([]int, len(p.Leaves))
 	for i, l := range p.Leaves {
 		k, ok := index[l.Kind]
+		if !ok && (l.Kind == KindReceiptChunk || l.Kind == KindReceiptData || l.Kind == KindReceiptTail) {
+			return nil, nil, fmt.Errorf("%w: leaf %s: the receipt is proven in pieces, and kind %s is not in the list", ErrReceiptTooLarge, l.Label, l.Kind)
+		}
 		if !ok {
 			return nil, nil, fmt.Errorf("leaf %s: kind %s is not in the list", l.Label, l.Kind)
 		}

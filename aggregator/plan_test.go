@@ -16,6 +16,7 @@ import (
 
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/circuits/universal"
 	"github.com/isthmus-xyz/isthmus/protocol"
@@ -143,6 +144,93 @@ func TestUniversalPlanOfADevnetBatch(t *testing.T) {
 	}
 }
 
+// TestUniversalPlanOfLargeReceipts: claims by receipt over the receipt log leaf's bounds are
+// planned in pieces: a LayerZero PacketSent event (its send's receipt over 815 bytes, its data
+// 352) and a lane by receipt of a send of 12,000 payload bytes take the receipts' chunks, their
+// logs' data windows and tails, whose facts link to the statement; the batch fits the large
+// aggregation; an allow-list without the chunked kinds refuses it as ErrReceiptTooLarge.
+func TestUniversalPlanOfLargeReceipts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d := devnet.StartForTest(t)
+	lzs, err := d.DeployLayerZero(ctx, true, big.NewInt(1_000_000_000), 20_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := devnet.DevKey("user")
+	packet, err := d.SendLayerZero(ctx, lzs.SrcApp, user, bytes.Repeat([]byte{0x5a}, 200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := d.Config.DestinationDomain
+	if _, _, err := d.Src.Send(ctx, user, dst, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{7}, 12_000)); err != nil {
+		t.Fatal(err)
+	}
+	d.Source.Finalize(d.Source.Head())
+	members, _ := devnet.Committee()
+	src := d.Config.SourceDomain
+	receipt := func(hash common.Hash, tx, log uint32, outbox common.Address) (ReceiptInput, int) {
+		header, err := d.SourceClient.Eth.HeaderByHash(ctx, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := devnet.Attest(src, header.Number.Uint64(), header.Hash(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := d.SourceClient.ProveReceipt(ctx, src, header, tx, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ReceiptInput{Committee: members, Signatures: s, Proof: rp, Outbox: outbox}, len(rp.Nodes[len(rp.Nodes)-1])
+	}
+	sendHeader, sendTx, sendLog, err := d.Src.FindSend(ctx, dst, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	event, eventSize := receipt(packet.Receipt.BlockHash, uint32(packet.Receipt.TransactionIndex), uint32(packet.Log), common.Address{})
+	lane, laneSize := receipt(sendHeader.Hash(), sendTx, sendLog, d.Outbox)
+	if eventSize <= leaf.ReceiptNodeLen || laneSize <= 12_000 {
+		t.Fatalf("receipt leaves of %d and %d bytes: not over the receipt log leaf's bounds", eventSize, laneSize)
+	}
+	b := Batch{Receipts: []ReceiptInput{event, lane}}
+	plan, err := PlanBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, l := range plan.Leaves {
+		count[l.Kind]++
+	}
+	if want := leaf.ChunksOf(eventSize) + leaf.ChunksOf(laneSize); count[KindReceiptChunk] != want || count[KindReceiptTail] != 2 ||
+		count[KindReceiptLog] != 0 || count[KindReceiptClaim] != 2 || count[KindReceiptData] < 2 {
+		t.Fatalf("leaves by kind %v: want %d chunks, two tails, two claims, a data window each at least", count, want)
+	}
+	if len(plan.Statement.Lanes) != 1 || plan.Statement.Lanes[0].Kind != protocol.KindLaneReceipt || len(plan.Statement.Events) != 1 {
+		t.Fatalf("statement %+v: want the lane by receipt and the event", plan.Statement)
+	}
+	kinds, circuits := CommitteeKinds()
+	linksToItsStatement(t, plan, kinds)
+	for _, l := range plan.Leaves {
+		if _, err := frontend.NewWitness(l.Assignment, ecc.BLS12_377.ScalarField()); err != nil || circuits[l.Kind] == nil {
+			t.Fatalf("%s (%s): %v", l.Label, l.Kind, err)
+		}
+	}
+	t.Logf("receipt leaves of %d and %d bytes: %d leaves %v", eventSize, laneSize, len(plan.Leaves), count)
+
+	p := &Prover{Config: DefaultConfig(), runner: runner{log: slog.New(slog.DiscardHandler)}}
+	for _, n := range kinds {
+		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
+	}
+	if size, _, err := p.check(plan); err != nil || p.Config.Sizes[size] != LargeSizes {
+		t.Fatalf("the batch in the aggregation of size %d: %v; want the large one", size, err)
+	}
+	p.Kinds = p.Kinds[:len(p.Kinds)-3]
+	if _, err := p.Fit(b); !errors.Is(err, ErrReceiptTooLarge) {
+		t.Fatalf("an allow-list without the chunked receipt kinds: %v, want ErrReceiptTooLarge", err)
+	}
+}
+
 // TestUniversalProverBounds: the universal prover refuses, before any proof, a batch of more
 // leaves than its aggregation's slots and a batch with a leaf of a kind its allow-list
 // lacks.
@@ -163,7 +251,7 @@ func TestUniversalProverBounds(t *testing.T) {
 		t.Fatalf("a rotation and its fold in one slot: %v, want ErrTooManyLeaves", err)
 	}
 	p.Config.Sizes = []universal.Sizes{{Slots: 32, Kinds: 32, Keys: 8}}
-	p.Kinds = p.Kinds[:len(p.Kinds)-2] // no receipt kinds
+	p.Kinds = p.Kinds[:len(p.Kinds)-5] // no receipt kinds
 	if _, err := p.ProveLeaves(ctx, b, &BatchProof{}); err == nil || !strings.Contains(err.Error(), "is not in the list") {
 		t.Fatalf("a receipt leaf with no receipt kind in the list: %v", err)
 	}

@@ -296,7 +296,7 @@ func BenchmarkReceiptChunks(b *testing.B) {
 	}{{"largest-receipt", bigTx, len(blk.receipts[bigTx].Logs) - 1}, {"longest-data", longTx, longLog}} {
 		b.Run(pick.name, func(b *testing.B) {
 			steps, _ := blk.receiptWalk(b, pick.tx)
-			c, err := AssignReceiptChunks(blk.root, pick.tx, steps, pick.log)
+			c, err := AssignReceiptChunks(blk.root, pick.tx, steps, pick.log, true)
 			if err != nil {
 				b.Fatal(err)
 			}

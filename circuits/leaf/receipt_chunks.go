@@ -104,9 +104,10 @@ type ChunkState struct {
 	Done     bool       // the node is absorbed and padded: NodeHash is its keccak256
 	NodeHash common.Hash
 
-	Length, LogIndex int // the node's length, the log proven
-	LogsStart        int // where the receipt's first log starts (checked by the tail)
-	Cursor, Logs     int // where the next log starts, how many started before it
+	Length, LogIndex int  // the node's length, the log proven
+	DataFits         bool // the log's data is hashed (an event's); a lane by receipt reads none
+	LogsStart        int  // where the receipt's first log starts (checked by the tail)
+	Cursor, Logs     int  // where the next log starts, how many started before it
 
 	// The log proven, once Logs > LogIndex.
 	Emitter            common.Address
@@ -127,7 +128,7 @@ func (s *ChunkState) values() []fr.Element {
 	var emitter fr.Element
 	emitter.SetBytes(s.Emitter[:])
 	out := []fr.Element{frUint(uint64(s.Off)), s.Sponge, frBool(s.Done), n[0], n[1], frUint(uint64(s.Length)), frUint(uint64(s.LogIndex)),
-		frUint(uint64(s.LogsStart)), frUint(uint64(s.Cursor)), frUint(uint64(s.Logs)), emitter}
+		frBool(s.DataFits), frUint(uint64(s.LogsStart)), frUint(uint64(s.Cursor)), frUint(uint64(s.Logs)), emitter}
 	for _, t := range s.Topics {
 		h := frHalves(t)
 		out = append(out, h[0], h[1])
@@ -149,19 +150,20 @@ func DataStepFact(window fr.Element, n int, final bool, in, out fr.Element, hash
 
 // chunkVars is a ChunkState in-circuit, in the order of ChunkState.values.
 type chunkVars struct {
-	Off, Sponge, Done                         frontend.Variable
-	NodeHash                                  [2]frontend.Variable
-	Length, LogIndex, LogsStart, Cursor, Logs frontend.Variable
-	Emitter                                   frontend.Variable
-	Topics                                    [protocol.MaxTopics][2]frontend.Variable
-	NumTopics, DataStart, DataLen, Data       frontend.Variable
-	Windows                                   frontend.Variable
-	DataHash                                  [2]frontend.Variable
-	Prefix, Overlap                           frontend.Variable
+	Off, Sponge, Done                   frontend.Variable
+	NodeHash                            [2]frontend.Variable
+	Length, LogIndex, DataFits          frontend.Variable
+	LogsStart, Cursor, Logs             frontend.Variable
+	Emitter                             frontend.Variable
+	Topics                              [protocol.MaxTopics][2]frontend.Variable
+	NumTopics, DataStart, DataLen, Data frontend.Variable
+	Windows                             frontend.Variable
+	DataHash                            [2]frontend.Variable
+	Prefix, Overlap                     frontend.Variable
 }
 
 func (v *chunkVars) values() []frontend.Variable {
-	out := []frontend.Variable{v.Off, v.Sponge, v.Done, v.NodeHash[0], v.NodeHash[1], v.Length, v.LogIndex, v.LogsStart, v.Cursor, v.Logs, v.Emitter}
+	out := []frontend.Variable{v.Off, v.Sponge, v.Done, v.NodeHash[0], v.NodeHash[1], v.Length, v.LogIndex, v.DataFits, v.LogsStart, v.Cursor, v.Logs, v.Emitter}
 	for _, t := range v.Topics {
 		out = append(out, t[0], t[1])
 	}
@@ -170,7 +172,7 @@ func (v *chunkVars) values() []frontend.Variable {
 
 func (s *ChunkState) assign() chunkVars {
 	v := chunkVars{Off: s.Off, Sponge: s.Sponge.BigInt(new(big.Int)), Done: boolVar(s.Done), NodeHash: halves(s.NodeHash),
-		Length: s.Length, LogIndex: s.LogIndex, LogsStart: s.LogsStart, Cursor: s.Cursor, Logs: s.Logs,
+		Length: s.Length, LogIndex: s.LogIndex, DataFits: boolVar(s.DataFits), LogsStart: s.LogsStart, Cursor: s.Cursor, Logs: s.Logs,
 		Emitter: new(big.Int).SetBytes(s.Emitter[:]), NumTopics: s.NumTopics, DataStart: s.DataStart, DataLen: s.DataLen,
 		Data: s.Data.BigInt(new(big.Int)), Windows: s.Windows, DataHash: halves(s.DataHash),
 		Prefix: s.Prefix.BigInt(new(big.Int)), Overlap: s.Overlap.BigInt(new(big.Int))}
@@ -364,6 +366,7 @@ func (c *ReceiptChunkLeaf) Define(api frontend.API) error {
 		startsAt(t[0], 0)
 		startsAt(t[1], 0)
 	}
+	api.AssertIsBoolean(in.DataFits)
 	bound.AssertIsLessEq(in.Length, MaxChunkedNode)
 	bound.AssertIsLessEq(in.Off, in.Length) // the previous chunk was not the last
 
@@ -424,7 +427,7 @@ func (c *ReceiptChunkLeaf) Define(api frontend.API) error {
 	// The data windows of the log proven that start in the chunk: window k holds the data's
 	// bytes [k·DataWindow, (k+1)·DataWindow), the last one (the first whose end passes the
 	// data's) padded. Each is a data step the chunk consumes, in order.
-	known := bound.IsLess(in.LogIndex, out.Logs)
+	known := api.Mul(in.DataFits, bound.IsLess(in.LogIndex, out.Logs))
 	for w := 0; w < dataSteps; w++ {
 		at := api.Mul(out.Windows, DataWindow)
 		p := api.Add(out.DataStart, at)
@@ -524,7 +527,9 @@ func (c *ReceiptTailLeaf) Define(api frontend.API) error {
 	api.AssertIsEqual(s.Done, 1)
 	api.AssertIsEqual(s.Cursor, s.Length)
 	bound.AssertIsLess(s.LogIndex, s.Logs)
-	api.AssertIsEqual(bound.IsLess(s.DataLen, api.Mul(s.Windows, DataWindow)), 1) // every window, the padded one too
+	api.AssertIsBoolean(s.DataFits)
+	// Every window of the data, the padded one too, where it is hashed.
+	api.AssertIsEqual(api.Mul(s.DataFits, api.Sub(1, bound.IsLess(s.DataLen, api.Mul(s.Windows, DataWindow)))), 0)
 
 	vals, err := rlp.Values(api, c.Prefix[:])
 	if err != nil {
@@ -548,7 +553,10 @@ func (c *ReceiptTailLeaf) Define(api frontend.API) error {
 	path := digest(api, tagPath, c.Root[0], c.Root[1], c.Key, 0, 0, c.Depth, s.NodeHash[0], s.NodeHash[1], 0)
 	api.AssertIsEqual(c.IO.Consumed[1], api.Select(first, 0, path))
 	assertConsumesNothing(api, &c.IO, 2)
-	api.AssertIsEqual(c.IO.Produced, logDigest(api, c.Root, c.TxIndex, s.LogIndex, s.Emitter, s.Topics, s.NumTopics, 1, s.DataHash))
+	empty := frHalves(crypto.Keccak256Hash(nil))
+	dataHash := [2]frontend.Variable{api.Select(s.DataFits, s.DataHash[0], empty[0].BigInt(new(big.Int))),
+		api.Select(s.DataFits, s.DataHash[1], empty[1].BigInt(new(big.Int)))}
+	api.AssertIsEqual(c.IO.Produced, logDigest(api, c.Root, c.TxIndex, s.LogIndex, s.Emitter, s.Topics, s.NumTopics, s.DataFits, dataHash))
 	return nil
 }
 
@@ -579,7 +587,7 @@ func (r *ChunkedReceipt) Leaves() int {
 // receipt in pieces, from a native walk of the receipts trie of root whose last step is the
 // receipt's leaf (the inner nodes are StepLeaf kinds, as for a receipt log leaf), and their
 // facts. It checks the receipt as go-ethereum decodes it, with no bound on its logs.
-func AssignReceiptChunks(root common.Hash, txIndex int, steps []mpt.Step, logIndex int) (*ChunkedReceipt, error) {
+func AssignReceiptChunks(root common.Hash, txIndex int, steps []mpt.Step, logIndex int, withData bool) (*ChunkedReceipt, error) {
 	if len(steps) == 0 || steps[len(steps)-1].Kind != mpt.Leaf {
 		return nil, fmt.Errorf("receipt chunks: %w: the walk does not end at a leaf", mpt.ErrProof)
 	}
@@ -634,14 +642,17 @@ func AssignReceiptChunks(root common.Hash, txIndex int, steps []mpt.Step, logInd
 		return nil, err
 	}
 	pub := &ReceiptLeafPublic{Node: leafStep.Hash, Key: key, Depth: leafStep.Depth, TxIndex: txIndex, LogIndex: logIndex,
-		Emitter: lg.Address, Topics: lg.Topics, DataFits: true, DataHash: crypto.Keccak256Hash(lg.Data)}
+		Emitter: lg.Address, Topics: lg.Topics, DataFits: withData, DataHash: crypto.Keccak256Hash(nil)}
+	if withData {
+		pub.DataHash = crypto.Keccak256Hash(lg.Data)
+	}
 
 	n := len(node)
 	chunks := ChunksOf(n)
 	bytes := make([]byte, chunks*ChunkLen+ChunkOverlap)
 	copy(bytes, node)
 	r := &ChunkedReceipt{Public: pub}
-	st := ChunkState{Length: n, LogIndex: logIndex, LogsStart: logsStart, Cursor: logsStart, Data: emptySponge}
+	st := ChunkState{Length: n, LogIndex: logIndex, DataFits: withData, LogsStart: logsStart, Cursor: logsStart, Data: emptySponge}
 	next := 0 // the next log to start
 	for j := 0; j < chunks; j++ {
 		in := st
@@ -674,7 +685,7 @@ func AssignReceiptChunks(root common.Hash, txIndex int, steps []mpt.Step, logInd
 		}
 		var stepData []*ReceiptDataLeaf
 		var stepFacts []facts.Values
-		for st.Logs > logIndex && st.Windows*DataWindow <= st.DataLen && st.DataStart+st.Windows*DataWindow < off+ChunkLen {
+		for withData && st.Logs > logIndex && st.Windows*DataWindow <= st.DataLen && st.DataStart+st.Windows*DataWindow < off+ChunkLen {
 			w := len(stepData)
 			if w == dataSteps {
 				return nil, fmt.Errorf("receipt chunks: more than %d data windows start in chunk %d", dataSteps, j)
@@ -713,7 +724,7 @@ func AssignReceiptChunks(root common.Hash, txIndex int, steps []mpt.Step, logInd
 		r.Chunks, r.ChunkFacts, r.States = append(r.Chunks, a), append(r.ChunkFacts, v), append(r.States, st)
 		r.Data, r.DataFacts = append(r.Data, stepData), append(r.DataFacts, stepFacts)
 	}
-	if st.Cursor != n || st.Windows != DataWindowsOf(st.DataLen) {
+	if st.Cursor != n || withData && st.Windows != DataWindowsOf(st.DataLen) {
 		return nil, fmt.Errorf("receipt chunks: the logs end at %d of %d bytes, %d of %d data windows", st.Cursor, n, st.Windows, DataWindowsOf(st.DataLen))
 	}
 

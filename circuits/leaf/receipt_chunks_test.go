@@ -61,8 +61,9 @@ func checkChunkChain(c *ChunkedReceipt, path fr.Element) error {
 }
 
 // Every log of every receipt of the mainnet block (463 logs in 140 receipts of up to 4,517
-// bytes, data of up to 1,824 bytes) is read in pieces as go-ethereum decodes it, its facts
-// chain, and its log fact is the receipt log leaf's where that leaf reads it too.
+// bytes, data of up to 1,824 bytes) is read in pieces as go-ethereum decodes it, with its data
+// hashed and without, its facts chain, and its log fact is the receipt log leaf's where that
+// leaf reads it too.
 func TestReceiptChunksTwinMatchesGoEthereum(t *testing.T) {
 	b := mainnetReceiptBlock(t)
 	logs, same, largest, leaves := 0, 0, 0, 0
@@ -72,7 +73,7 @@ func TestReceiptChunksTwinMatchesGoEthereum(t *testing.T) {
 		}
 		steps, path := b.receiptWalk(t, tx)
 		for li, l := range r.Logs {
-			c, err := AssignReceiptChunks(b.root, tx, steps, li)
+			c, err := AssignReceiptChunks(b.root, tx, steps, li, true)
 			if err != nil {
 				t.Fatalf("receipt %d log %d: %v", tx, li, err)
 			}
@@ -90,9 +91,22 @@ func TestReceiptChunksTwinMatchesGoEthereum(t *testing.T) {
 			if got, wantN := len(c.Chunks), ChunksOf(len(steps[len(steps)-1].Node)); got != wantN {
 				t.Fatalf("receipt %d log %d: %d chunks, ChunksOf says %d", tx, li, got, wantN)
 			}
-			if _, _, v, err := AssignReceiptLogLeaf(b.root, tx, steps, li, ReceiptNodeLen, ReceiptMaxData); err == nil && len(l.Data) <= ReceiptMaxData {
-				if v.Produced != c.TailFacts.Produced {
-					t.Fatalf("receipt %d log %d: the tail's log fact differs from the receipt log leaf's", tx, li)
+			// Without the data (a lane by receipt's reading): the same log, its data not hashed.
+			lane, err := AssignReceiptChunks(b.root, tx, steps, li, false)
+			if err != nil {
+				t.Fatalf("receipt %d log %d, no data: %v", tx, li, err)
+			}
+			if err := checkChunkChain(lane, path); err != nil || lane.Public.DataFits || lane.Public.DataHash != crypto.Keccak256Hash(nil) || lane.Leaves() != len(c.Chunks)+1 {
+				t.Fatalf("receipt %d log %d, no data: %v, %+v, %d leaves", tx, li, err, lane.Public, lane.Leaves())
+			}
+			// Where the receipt log leaf reads the log too, its fact is the tail's.
+			if _, lp, v, err := AssignReceiptLogLeaf(b.root, tx, steps, li, ReceiptNodeLen, ReceiptMaxData); err == nil {
+				tail := lane.TailFacts.Produced
+				if lp.DataFits {
+					tail = c.TailFacts.Produced
+				}
+				if v.Produced != tail {
+					t.Fatalf("receipt %d log %d: the tail's log fact differs from the receipt log leaf's (data fits: %v)", tx, li, lp.DataFits)
 				}
 				same++
 			}
@@ -103,7 +117,7 @@ func TestReceiptChunksTwinMatchesGoEthereum(t *testing.T) {
 	if logs != 463 || largest != 4517 {
 		t.Fatalf("%d logs read, the largest receipt leaf %d bytes; the block has 463 logs, its largest receipt leaf 4,517 bytes", logs, largest)
 	}
-	t.Logf("463 of 463 logs read in pieces (%d also by the receipt log leaf, the same fact); at most %d leaves a log", same, leaves)
+	t.Logf("463 of 463 logs read in pieces, with and without their data (%d also by the receipt log leaf, the same fact); at most %d leaves a log", same, leaves)
 }
 
 // chunkCircuits are the chunked receipt kinds, compiled once.
@@ -135,7 +149,7 @@ func (cc *chunkCircuits) solveAll(c *ChunkedReceipt) error {
 }
 
 // The log of the longest data in the block (1,824 bytes: five data windows across the
-// chunks that fold them) solves in every piece; the invalid-assignment test below solves the
+// chunks that fold them) solves in every piece, with its data hashed and without; the invalid-assignment test below solves the
 // largest receipt's.
 func TestReceiptChunksSolveLongData(t *testing.T) {
 	b := mainnetReceiptBlock(t)
@@ -149,7 +163,7 @@ func TestReceiptChunksSolveLongData(t *testing.T) {
 		}
 	}
 	steps, _ := b.receiptWalk(t, tx)
-	c, err := AssignReceiptChunks(b.root, tx, steps, log)
+	c, err := AssignReceiptChunks(b.root, tx, steps, log, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +174,14 @@ func TestReceiptChunksSolveLongData(t *testing.T) {
 		t.Fatalf("receipt %d log %d: %v", tx, log, err)
 	}
 	t.Logf("receipt %d log %d (%d data bytes): %d chunks, %d leaves", tx, log, size, len(c.Chunks), c.Leaves())
+	// Read as a lane by receipt reads a log: its data not hashed, no data leaf.
+	lane, err := AssignReceiptChunks(b.root, tx, steps, log, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.solveAll(lane); err != nil {
+		t.Fatalf("receipt %d log %d, no data: %v", tx, log, err)
+	}
 }
 
 // flipByte returns b with its value xor 1.
@@ -184,7 +206,7 @@ func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
 		}
 	}
 	steps, _ := b.receiptWalk(t, tx)
-	probe, err := AssignReceiptChunks(b.root, tx, steps, 0)
+	probe, err := AssignReceiptChunks(b.root, tx, steps, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +220,7 @@ func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
 	if j < 1 {
 		t.Fatalf("receipt %d: no log crosses the end of a chunk past the first", tx)
 	}
-	c, err := AssignReceiptChunks(b.root, tx, steps, probe.States[j].Logs-1)
+	c, err := AssignReceiptChunks(b.root, tx, steps, probe.States[j].Logs-1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,6 +365,18 @@ func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
 	tail("another transaction's key", func(a *ReceiptTailLeaf) {
 		k, _, _ := ReceiptKey(uint64(tx + 1))
 		a.TxIndex, a.Key = tx+1, halves(k)[0]
+	})
+	tail("data claimed hashed with no window absorbed", func(a *ReceiptTailLeaf) {
+		f := fin
+		f.Windows, f.Data = 0, emptySponge
+		a.State = f.assign()
+		a.IO.Consumed[0] = bigOf(ChunkFact(&f))
+	})
+	tail("the data's hash taken where no data is hashed", func(a *ReceiptTailLeaf) {
+		f := fin
+		f.DataFits = false
+		a.State = f.assign()
+		a.IO.Consumed[0] = bigOf(ChunkFact(&f)) // the log fact still states the data's hash
 	})
 	tail("another depth", func(a *ReceiptTailLeaf) { a.Depth = c.Public.Depth + 1 })
 	tail("the path fact left out", func(a *ReceiptTailLeaf) { a.IO.Consumed[1] = 0 })

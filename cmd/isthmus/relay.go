@@ -354,7 +354,8 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			}
 			plan, err := p.Fit(b)
 			if err != nil {
-				if errors.Is(err, aggregator.ErrReceiptTooLarge) {
+				// A receipt the kinds cannot take, or whose pieces no aggregation holds.
+				if errors.Is(err, aggregator.ErrReceiptTooLarge) || c.Receipt != nil && errors.Is(err, aggregator.ErrTooManyLeaves) {
 					return nil, fmt.Errorf("%w: %w", relay.ErrReceiptTooLarge, err)
 				}
 				return nil, err
