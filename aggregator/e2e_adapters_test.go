@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"fmt"
 	"math/big"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
@@ -32,19 +30,7 @@ func TestE2EAdapters(t *testing.T) {
 	defer cancel()
 	r := newE2ERun(t, DefaultConfig(), "LayerZero and Hyperlane through the Isthmus adapters, real proofs")
 	p := r.p
-	compiled, err := p.Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := devnet.DefaultConfig()
-	dc.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
-		return verifier.Deploy(ctx, c, key, compiled)
-	}
-	d, err := devnet.Start(ctx, dc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := r.devnet(t, ctx)
 	lzs, err := d.DeployLayerZero(ctx, false, big.NewInt(1_000_000_000), 20_000)
 	if err != nil {
 		t.Fatal(err)

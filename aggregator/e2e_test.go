@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -77,6 +78,26 @@ func newE2ERun(t *testing.T, cfg Config, title string) *e2eRun {
 		fmt.Fprintf(r.report, "| %s | %d | %.0f | %v |\n", c.Name, c.Keys.Manifest.Constraints, c.Keys.Manifest.SetupSeconds, !c.Keys.Loaded)
 	}
 	return r
+}
+
+// devnet starts a devnet whose Inbox checks batches with the verifier generated for the
+// prover's wrap key and config (p.Verifier), closed when the test ends.
+func (r *e2eRun) devnet(t *testing.T, ctx context.Context) *devnet.Devnet {
+	t.Helper()
+	compiled, err := r.p.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := devnet.DefaultConfig()
+	dc.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
+		return verifier.Deploy(ctx, c, key, compiled)
+	}
+	d, err := devnet.Start(ctx, dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 // verifier is the verifier generated for the prover's wrap key and Config.

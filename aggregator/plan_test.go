@@ -61,19 +61,8 @@ func devnetUniversalBatch(t *testing.T) (Batch, common.Address) {
 		claims = append(claims, ClaimInput{Committee: members, Signatures: sigs, Lane: lp})
 	}
 	receipt := func(hash common.Hash, tx, log uint32, outbox common.Address) ReceiptInput {
-		header, err := d.SourceClient.Eth.HeaderByHash(ctx, hash)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := devnet.Attest(src, header.Number.Uint64(), header.Hash(), 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rp, err := d.SourceClient.ProveReceipt(ctx, src, header, tx, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ReceiptInput{Committee: members, Signatures: s, Proof: rp, Outbox: outbox}
+		in, _ := devnetReceiptInput(t, ctx, d, hash, tx, log, outbox)
+		return in
 	}
 	sendHeader, sendTx, sendLog, err := d.Src.FindSend(ctx, dst, 0, nil)
 	if err != nil {
@@ -88,6 +77,28 @@ func devnetUniversalBatch(t *testing.T) (Batch, common.Address) {
 		Receipts:  []ReceiptInput{receipt(transfer.BlockHash, uint32(transfer.TransactionIndex), 0, common.Address{}), receipt(sendHeader.Hash(), sendTx, sendLog, d.Outbox)},
 		Rotations: []RotationInput{{Claim: rot, Committee: members, Signatures: rotSigs}}}
 	return b, token
+}
+
+// devnetReceiptInput is the claim by receipt of log log of transaction tx in the devnet's
+// source block of hash, signed by the devnet's committee: a lane by receipt where outbox is
+// set, else an event; and the size of its receipt leaf.
+func devnetReceiptInput(t *testing.T, ctx context.Context, d *devnet.Devnet, hash common.Hash, tx, log uint32, outbox common.Address) (ReceiptInput, int) {
+	t.Helper()
+	src := d.Config.SourceDomain
+	header, err := d.SourceClient.Eth.HeaderByHash(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := devnet.Attest(src, header.Number.Uint64(), header.Hash(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := d.SourceClient.ProveReceipt(ctx, src, header, tx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, _ := devnet.Committee()
+	return ReceiptInput{Committee: members, Signatures: s, Proof: rp, Outbox: outbox}, len(rp.Nodes[len(rp.Nodes)-1])
 }
 
 // TestUniversalPlanOfADevnetBatch: one devnet batch of every kind the universal aggregation
@@ -167,29 +178,12 @@ func TestUniversalPlanOfLargeReceipts(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Source.Finalize(d.Source.Head())
-	members, _ := devnet.Committee()
-	src := d.Config.SourceDomain
-	receipt := func(hash common.Hash, tx, log uint32, outbox common.Address) (ReceiptInput, int) {
-		header, err := d.SourceClient.Eth.HeaderByHash(ctx, hash)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := devnet.Attest(src, header.Number.Uint64(), header.Hash(), 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rp, err := d.SourceClient.ProveReceipt(ctx, src, header, tx, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ReceiptInput{Committee: members, Signatures: s, Proof: rp, Outbox: outbox}, len(rp.Nodes[len(rp.Nodes)-1])
-	}
 	sendHeader, sendTx, sendLog, err := d.Src.FindSend(ctx, dst, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	event, eventSize := receipt(packet.Receipt.BlockHash, uint32(packet.Receipt.TransactionIndex), uint32(packet.Log), common.Address{})
-	lane, laneSize := receipt(sendHeader.Hash(), sendTx, sendLog, d.Outbox)
+	event, eventSize := devnetReceiptInput(t, ctx, d, packet.Receipt.BlockHash, uint32(packet.Receipt.TransactionIndex), uint32(packet.Log), common.Address{})
+	lane, laneSize := devnetReceiptInput(t, ctx, d, sendHeader.Hash(), sendTx, sendLog, d.Outbox)
 	if eventSize <= leaf.ReceiptNodeLen || laneSize <= 12_000 {
 		t.Fatalf("receipt leaves of %d and %d bytes: not over the receipt log leaf's bounds", eventSize, laneSize)
 	}

@@ -485,17 +485,23 @@ func (c *ReceiptLogLeaf) Define(api frontend.API) error {
 		Bytes: c.Bytes, Length: c.Length, maxData: c.maxData}); err != nil {
 		return err
 	}
-	first := api.IsZero(c.Depth)
-	for h := range c.Node {
-		api.AssertIsEqual(api.Mul(first, api.Sub(c.Node[h], c.Root[h])), 0)
-	}
-	// The node is referenced by its hash (a receipt is never embedded): the path fact's
-	// embedded flag is 0, in no account trie, for the key's high half (the low one is zero).
-	path := digest(api, tagPath, c.Root[0], c.Root[1], c.Key, 0, 0, c.Depth, c.Node[0], c.Node[1], 0)
-	api.AssertIsEqual(c.IO.Consumed[0], api.Select(first, 0, path))
+	consumeReceiptNode(api, c.IO.Consumed[0], c.Root, c.Key, c.Depth, c.Node)
 	assertConsumesNothing(api, &c.IO, 1)
 	api.AssertIsEqual(c.IO.Produced, logDigest(api, c.Root, c.TxIndex, c.LogIndex, c.Emitter, c.Topics, c.NumTopics, c.DataFits, c.DataHash))
 	return nil
+}
+
+// consumeReceiptNode asserts that consumed is the path fact of the receipts-trie node of hash
+// node at depth under root, or nothing at depth 0, where the node is the root. The node is
+// referenced by its hash (a receipt is never embedded): the path fact's embedded flag is 0, in
+// no account trie, for the key's high half (the low one is zero).
+func consumeReceiptNode(api frontend.API, consumed frontend.Variable, root [2]frontend.Variable, key, depth frontend.Variable, node [2]frontend.Variable) {
+	first := api.IsZero(depth)
+	for h := range node {
+		api.AssertIsEqual(api.Mul(first, api.Sub(node[h], root[h])), 0)
+	}
+	path := digest(api, tagPath, root[0], root[1], key, 0, 0, depth, node[0], node[1], 0)
+	api.AssertIsEqual(consumed, api.Select(first, 0, path))
 }
 
 // AssignReceiptLogLeaf builds a receipt log leaf kind's witness for log logIndex of

@@ -546,12 +546,7 @@ func (c *ReceiptTailLeaf) Define(api frontend.API) error {
 	api.AssertIsEqual(logs.PayloadOffset, s.LogsStart)
 	bound.AssertIsLessEq(s.LogsStart, ReceiptPrefixLen)
 
-	first := api.IsZero(c.Depth)
-	for h := range c.Root {
-		api.AssertIsEqual(api.Mul(first, api.Sub(s.NodeHash[h], c.Root[h])), 0)
-	}
-	path := digest(api, tagPath, c.Root[0], c.Root[1], c.Key, 0, 0, c.Depth, s.NodeHash[0], s.NodeHash[1], 0)
-	api.AssertIsEqual(c.IO.Consumed[1], api.Select(first, 0, path))
+	consumeReceiptNode(api, c.IO.Consumed[1], c.Root, c.Key, c.Depth, s.NodeHash)
 	assertConsumesNothing(api, &c.IO, 2)
 	empty := frHalves(crypto.Keccak256Hash(nil))
 	dataHash := [2]frontend.Variable{api.Select(s.DataFits, s.DataHash[0], empty[0].BigInt(new(big.Int))),
