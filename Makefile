@@ -40,8 +40,8 @@ test: deps vet fmt-check
 	$(GO) test -timeout 85m $(E2E)
 
 # Real-proof paths that do not fit `make test`'s cold budget, with their report in E2E_OUT: it
-# makes the keys it lacks (its first run on a fresh machine: ~2.75 hours of setup on 2 cores,
-# the committee and Ethereum kinds, both aggregations and the wrap).
+# makes the keys it lacks (its first run on a fresh machine: ~3 hours of setup on 2 cores,
+# the committee and Ethereum kinds, the receipt pieces' kinds, both aggregations and the wrap).
 E2E_OUT ?= e2e-report
 e2e: deps
 	ISTHMUS_E2E=1 ISTHMUS_E2E_OUT=$(abspath $(E2E_OUT)) $(GO) test -run '^TestE2E' -timeout 300m -v ./aggregator ./circuits/leaf

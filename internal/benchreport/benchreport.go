@@ -51,7 +51,7 @@ type Plan struct {
 }
 
 // Plans: quick counts constraints and measures gas (minutes); full adds setup, proving and
-// the end-to-end pipeline (keys from the store; their first setup takes ~40 minutes), and
+// the end-to-end pipeline (keys from the store; their first setup takes ~50 minutes), and
 // the sync-committee pieces at mainnet's size (their keys made each run: ~1 h), and the
 // ceremony's steps on each curve (~7 min).
 var Plans = map[string][]Plan{
@@ -66,7 +66,7 @@ var Plans = map[string][]Plan{
 		{[]string{"./chain/layerzero", "./chain/hyperlane"}, "BenchmarkGas"},
 		{[]string{"./verifier"}, "BenchmarkGasSubmitBatchWrapShape"},
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
-		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve|BenchmarkLaneClaim"},
+		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve|BenchmarkLaneClaim|BenchmarkReceiptChunks"},
 		{[]string{"./circuits/synccommittee"}, "BenchmarkSyncCommittee"},
 		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline|BenchmarkQueueOverhead|BenchmarkWorkers"},
 		{[]string{"./prover/ceremony"}, "BenchmarkCeremony"},
@@ -256,6 +256,9 @@ func (r *Report) markdown(plots map[string]string) string {
 		}},
 		{"One lane claim at mainnet depth, by storage and by receipt (its leaf proofs: their number, constraints, proving seconds summed)", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkLaneClaim")
+		}},
+		{"Receipts in pieces, mainnet block 21,925,176 (a log's leaf proofs: chunks, data windows, tail; their constraints, proving seconds summed, peak, seconds per KiB of receipt leaf)", func(x Result) bool {
+			return strings.HasPrefix(x.Name, "BenchmarkReceiptChunks")
 		}},
 		{"Ethereum's sync committee at 512 members (setup and proving, each piece's keys made by the run)", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSyncCommittee")
