@@ -101,7 +101,7 @@ func TestE2EReceiptsInPieces(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload := bytes.Repeat([]byte{0x42}, e2eReceiptPayload)
-	if _, _, err := d.Src.Send(ctx, user, dstDomain, recipient, 200_000, payload); err != nil {
+	if _, _, err := d.Src.Send(ctx, user, dstDomain, recipient, 100_000, payload); err != nil {
 		t.Fatal(err)
 	}
 	d.Source.Finalize(d.Source.Head())
@@ -206,6 +206,10 @@ func TestE2EReceiptsInPieces(t *testing.T) {
 		t.Fatalf("deliver: %+v, %v", rep, err)
 	}
 	gas[fmt.Sprintf("Inbox deliver (a message of %d payload bytes)", e2eReceiptPayload)] = rep.Receipt.GasUsed
+	rr := testbindings.NewTestRecordingRecipient()
+	if n, err := bind.Call(dst.Contract(rr, recipient), nil, rr.PackReceivedCount(), rr.UnpackReceivedCount); err != nil || n.Uint64() != 1 {
+		t.Fatalf("the recipient received %v messages, %v; want the send's", n, err)
+	}
 
 	fmt.Fprintf(r.report, "\n| claim | receipt leaf bytes | chunks |\n|---|---:|---:|\n")
 	for _, c := range claims {

@@ -122,7 +122,8 @@ func BenchmarkProve(b *testing.B) {
 // (docs/circuits.md, "Event mode"): by storage (an account proof and two storage proofs, a state step a
 // node: the deposit contract's 8 + 3 + 3 nodes, WETH's 9 + 7 + 7) and by receipt (a log of
 // block 21,925,176: state steps for the nodes above its leaf, 2 for transactions 1 to 127, 4
-// from 128 on, and the receipt leaf).
+// from 128 on, and the receipt leaf; or, for the block's largest receipt, its chunks and
+// tail).
 // It reports the proofs, their constraints, their proving seconds summed and the peak. Keys
 // from the store (the receipt leaf's made by the run if absent: ~5 minutes).
 //
@@ -206,8 +207,36 @@ func BenchmarkLaneClaim(b *testing.B) {
 		}},
 		{"receipt-one-byte-key", receiptPath("a one-byte key")}, // transactions 1 to 127: 2 nodes above the leaf
 		{"receipt-two-byte-key", receiptPath("a two-byte key")}, // 128 and up: 4 nodes above the leaf
+		// The block's largest receipt (4,517 bytes), read as a lane by receipt reads its log
+		// (no data hashed): the steps above its leaf, its chunks, the tail.
+		{"receipt-in-pieces-4517B", func() []proof {
+			blk := mainnetReceiptBlock(b)
+			tx, _ := blk.largest(b)
+			steps, _ := blk.receiptWalk(b, tx)
+			key, _, err := ReceiptKey(uint64(tx))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out []proof
+			for i := range steps[:len(steps)-1] {
+				a, _, err := AssignStateStep(key, steps, i, nil, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out = append(out, proof{"state-step", a})
+			}
+			c, err := AssignReceiptChunks(blk.root, tx, steps, len(blk.receipts[tx].Logs)-1, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, a := range c.Chunks {
+				out = append(out, proof{KindReceiptChunk, a})
+			}
+			return append(out, proof{KindReceiptTail, c.Tail})
+		}},
 	}
-	placeholders := map[string]frontend.Circuit{"state-step": &StateStepCircuit{}, ReceiptLeafName: NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData)}
+	placeholders := map[string]frontend.Circuit{"state-step": &StateStepCircuit{}, ReceiptLeafName: NewReceiptLeafCircuit(ReceiptNodeLen, ReceiptMaxData),
+		KindReceiptChunk: &ReceiptChunkLeaf{}, KindReceiptTail: &ReceiptTailLeaf{}}
 	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), field)
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -277,18 +306,8 @@ func BenchmarkReceiptChunks(b *testing.B) {
 		kinds[name] = &kind{ccs, keys}
 	}
 	blk := mainnetReceiptBlock(b)
-	bigTx, longTx, longLog, bigLen, longLen := 0, 0, 0, 0, 0
-	for tx, r := range blk.receipts {
-		steps, _ := blk.receiptWalk(b, tx)
-		if n := len(steps[len(steps)-1].Node); n > bigLen && len(r.Logs) > 0 {
-			bigTx, bigLen = tx, n
-		}
-		for li, l := range r.Logs {
-			if len(l.Data) > longLen {
-				longTx, longLog, longLen = tx, li, len(l.Data)
-			}
-		}
-	}
+	bigTx, _ := blk.largest(b)
+	longTx, longLog, _ := blk.longestData()
 	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), field)
 	for _, pick := range []struct {
 		name    string

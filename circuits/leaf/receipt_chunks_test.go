@@ -3,6 +3,9 @@ package leaf
 import (
 	"fmt"
 	"math/big"
+	"os"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
@@ -35,6 +38,30 @@ func (b *receiptBlock) receiptWalk(t testing.TB, tx int) ([]mpt.Step, fr.Element
 		path = v.Produced
 	}
 	return steps, path
+}
+
+// largest is the transaction of the block's largest receipt leaf (of a receipt with logs)
+// and that leaf's size.
+func (b *receiptBlock) largest(t testing.TB) (tx, size int) {
+	for i, r := range b.receipts {
+		if steps, _ := b.receiptWalk(t, i); len(steps[len(steps)-1].Node) > size && len(r.Logs) > 0 {
+			tx, size = i, len(steps[len(steps)-1].Node)
+		}
+	}
+	return tx, size
+}
+
+// longestData is the transaction and index of the block's log of the longest data, and the
+// data's length.
+func (b *receiptBlock) longestData() (tx, log, size int) {
+	for i, r := range b.receipts {
+		for li, l := range r.Logs {
+			if len(l.Data) > size {
+				tx, log, size = i, li, len(l.Data)
+			}
+		}
+	}
+	return tx, log, size
 }
 
 // checkChunkChain checks that a chunked receipt's facts chain as the aggregation links them:
@@ -154,14 +181,7 @@ func (cc *chunkCircuits) solveAll(c *ChunkedReceipt) error {
 func TestReceiptChunksSolveLongData(t *testing.T) {
 	b := mainnetReceiptBlock(t)
 	cc := compileChunkCircuits(t)
-	tx, log, size := 0, 0, 0
-	for i, r := range b.receipts {
-		for li, l := range r.Logs {
-			if len(l.Data) > size {
-				tx, log, size = i, li, len(l.Data)
-			}
-		}
-	}
+	tx, log, size := b.longestData()
 	steps, _ := b.receiptWalk(t, tx)
 	c, err := AssignReceiptChunks(b.root, tx, steps, log, true)
 	if err != nil {
@@ -199,12 +219,7 @@ func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
 	cc := compileChunkCircuits(t)
 	// The largest receipt (4,517 bytes, 5 chunks): the first log that starts in one chunk and
 	// ends in the next.
-	tx, size := 0, 0
-	for i := range b.receipts {
-		if steps, _ := b.receiptWalk(t, i); len(steps[len(steps)-1].Node) > size && len(b.receipts[i].Logs) > 0 {
-			tx, size = i, len(steps[len(steps)-1].Node)
-		}
-	}
+	tx, size := b.largest(t)
 	steps, _ := b.receiptWalk(t, tx)
 	probe, err := AssignReceiptChunks(b.root, tx, steps, 0, true)
 	if err != nil {
@@ -390,4 +405,60 @@ func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
 		p.DataHash[0] ^= 1
 		a.IO.Produced = bigOf(LogFact(b.root, &p))
 	})
+}
+
+// Every log of every receipt of the mainnet block, each with its data hashed, solves in
+// every piece: 463 logs, each receipt's chunks, its log's data windows and the tail. A path
+// of make e2e (the solver over ~1,000 leaves takes ~10 minutes on 2 cores).
+func TestE2EReceiptChunksEveryMainnetLog(t *testing.T) {
+	if os.Getenv("ISTHMUS_E2E") == "" {
+		t.Skip("a long solver path of make e2e (ISTHMUS_E2E=1)")
+	}
+	b := mainnetReceiptBlock(t)
+	cc := compileChunkCircuits(t)
+	type job struct {
+		tx, log int
+		steps   []mpt.Step
+	}
+	jobs := make(chan job)
+	var mu sync.Mutex
+	var failures []string
+	leaves := 0
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				c, err := AssignReceiptChunks(b.root, j.tx, j.steps, j.log, true)
+				if err == nil {
+					err = cc.solveAll(c)
+				}
+				mu.Lock()
+				if err != nil {
+					failures = append(failures, fmt.Sprintf("receipt %d log %d: %v", j.tx, j.log, err))
+				} else {
+					leaves += c.Leaves()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	logs := 0
+	for tx, r := range b.receipts {
+		if len(r.Logs) == 0 {
+			continue
+		}
+		steps, _ := b.receiptWalk(t, tx) // in the test's goroutine: it may fail the test
+		for li := range r.Logs {
+			jobs <- job{tx, li, steps}
+			logs++
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if len(failures) > 0 || logs != 463 {
+		t.Fatalf("%d logs, %d refused: %v", logs, len(failures), failures)
+	}
+	t.Logf("463 logs of block 21,925,176 solved in pieces: %d leaves", leaves)
 }
