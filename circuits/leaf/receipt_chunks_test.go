@@ -415,7 +415,6 @@ func TestE2EReceiptChunksEveryMainnetLog(t *testing.T) {
 		t.Skip("a long solver path of make e2e (ISTHMUS_E2E=1)")
 	}
 	b := mainnetReceiptBlock(t)
-	cc := compileChunkCircuits(t)
 	type job struct {
 		tx, log int
 		steps   []mpt.Step
@@ -425,7 +424,15 @@ func TestE2EReceiptChunksEveryMainnetLog(t *testing.T) {
 	var failures []string
 	leaves := 0
 	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
+	for w := range runtime.NumCPU() {
+		// Each worker solves on constraint systems of its own: two goroutines solving on one
+		// compiled system at once (gnark v0.16.3's IsSolved) refused 12 of these valid
+		// witnesses, which solve one at a time.
+		cc := &chunkCircuits{
+			chunk: circuittest.Compile(t, fmt.Sprintf("%s, worker %d", KindReceiptChunk, w), field, &ReceiptChunkLeaf{}),
+			data:  circuittest.Compile(t, fmt.Sprintf("%s, worker %d", KindReceiptData, w), field, &ReceiptDataLeaf{}),
+			tail:  circuittest.Compile(t, fmt.Sprintf("%s, worker %d", KindReceiptTail, w), field, &ReceiptTailLeaf{}),
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
