@@ -1,7 +1,9 @@
 package aggregator
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"math/big"
 	"testing"
@@ -40,11 +42,10 @@ func TestE2EAdapters(t *testing.T) {
 		t.Fatal(err)
 	}
 	user := devnet.DevKey("user")
-	src, dst := d.SourceClient, d.DestinationClient
+	src := d.SourceClient
 	gas := map[string]uint64{}
 
 	// LayerZero: the OApp sends, paying the endpoint's quote (the Isthmus DVN's fee).
-	app, ep := testbindings.NewTestOnlyOApp(), lz.NewEndpointV2()
 	lzMessage := []byte("a LayerZero packet, proven")
 	packet, err := d.SendLayerZero(ctx, lzs.SrcApp, user, lzMessage)
 	if err != nil {
@@ -114,29 +115,8 @@ func TestE2EAdapters(t *testing.T) {
 	gas["Inbox deliver of both (ReceiveUln302.verify, the ISM's mark)"] = rep.Receipt.GasUsed
 
 	// LayerZero's own steps, then Hyperlane's.
-	recv := lzr.NewReceiveUln302()
-	rec, err = dst.Transact(ctx, user, dst.Contract(recv, lzs.ReceiveLib), recv.PackCommitVerification(packet.Header, packet.Hash), 0, recv.UnpackError)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gas["LayerZero commitVerification"] = rec.GasUsed
-	rec, err = dst.Transact(ctx, user, dst.Contract(ep, lzs.DstEndpoint), ep.PackLzReceive(packet.Origin(), lzs.DstApp, packet.GUID, packet.Message, nil), 0, ep.UnpackError)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gas["LayerZero lzReceive"] = rec.GasUsed
-	if got, err := bind.Call(dst.Contract(app, lzs.DstApp), nil, app.PackLastMessage(), app.UnpackLastMessage); err != nil || string(got) != string(lzMessage) {
-		t.Fatalf("the destination OApp got %q, %v", got, err)
-	}
-	rec, err = dst.Transact(ctx, user, dst.Contract(mb, hls.Mailbox), mb.PackProcess(nil, message), 0, nil)
-	if err != nil {
-		t.Fatal(devnet.RevertReason(err))
-	}
-	gas["Hyperlane process (the ISM's verify, TestRecipient)"] = rec.GasUsed
-	tr := hl.NewTestRecipient()
-	if got, err := bind.Call(dst.Contract(tr, hls.Recipient), nil, tr.PackLastData(), tr.UnpackLastData); err != nil || string(got) != string(hlBody) {
-		t.Fatalf("the TestRecipient got %q, %v", got, err)
-	}
+	receiveLayerZero(t, ctx, d, lzs, user, packet, lzMessage, gas)
+	processHyperlane(t, ctx, d, hls, user, message, hlBody, "Hyperlane process (the ISM's verify, TestRecipient)", gas)
 
 	r.batch("The batch (the lane's head by storage, carrying one packet of each protocol)", bp, wall, 0)
 	fmt.Fprintf(r.report, "\n| step | gas |\n|---|---:|\n")
@@ -152,4 +132,42 @@ func TestE2EAdapters(t *testing.T) {
 	}
 	fmt.Fprintf(r.report, "\nThe DVN's fee for the packet: %s wei (at 1 gwei).\n", packet.Fee)
 	writeE2E(t, out, "adapters.md", r.report.String())
+}
+
+// receiveLayerZero runs LayerZero's own steps on the destination once the DVN verified the
+// packet (commitVerification, then lzReceive), checks that the OApp got message, and records
+// their gas.
+func receiveLayerZero(t *testing.T, ctx context.Context, d *devnet.Devnet, lzs *devnet.LayerZero, key *ecdsa.PrivateKey,
+	packet *devnet.LayerZeroPacket, message []byte, gas map[string]uint64) {
+	t.Helper()
+	dst := d.DestinationClient
+	recv, ep, app := lzr.NewReceiveUln302(), lz.NewEndpointV2(), testbindings.NewTestOnlyOApp()
+	rec, err := dst.Transact(ctx, key, dst.Contract(recv, lzs.ReceiveLib), recv.PackCommitVerification(packet.Header, packet.Hash), 0, recv.UnpackError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas["LayerZero commitVerification"] = rec.GasUsed
+	if rec, err = dst.Transact(ctx, key, dst.Contract(ep, lzs.DstEndpoint), ep.PackLzReceive(packet.Origin(), lzs.DstApp, packet.GUID, packet.Message, nil), 0, ep.UnpackError); err != nil {
+		t.Fatal(err)
+	}
+	gas["LayerZero lzReceive"] = rec.GasUsed
+	if got, err := bind.Call(dst.Contract(app, lzs.DstApp), nil, app.PackLastMessage(), app.UnpackLastMessage); err != nil || !bytes.Equal(got, message) {
+		t.Fatalf("the destination OApp got %q, %v", got, err)
+	}
+}
+
+// processHyperlane runs Hyperlane's process of message on the destination once the ISM took
+// it, checks that the TestRecipient got body, and records its gas under name.
+func processHyperlane(t *testing.T, ctx context.Context, d *devnet.Devnet, hls *devnet.Hyperlane, key *ecdsa.PrivateKey,
+	message, body []byte, name string, gas map[string]uint64) {
+	t.Helper()
+	dst, mb, tr := d.DestinationClient, hl.NewMailbox(), hl.NewTestRecipient()
+	rec, err := dst.Transact(ctx, key, dst.Contract(mb, hls.Mailbox), mb.PackProcess(nil, message), 0, nil)
+	if err != nil {
+		t.Fatal(devnet.RevertReason(err))
+	}
+	gas[name] = rec.GasUsed
+	if got, err := bind.Call(dst.Contract(tr, hls.Recipient), nil, tr.PackLastData(), tr.UnpackLastData); err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("the TestRecipient got %q, %v", got, err)
+	}
 }

@@ -19,8 +19,6 @@ import (
 	"github.com/isthmus-xyz/isthmus/contracts/bindings"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
 	hl "github.com/isthmus-xyz/isthmus/contracts/thirdparty/hyperlane"
-	lz "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzero"
-	lzr "github.com/isthmus-xyz/isthmus/contracts/thirdparty/layerzeroreceive"
 	"github.com/isthmus-xyz/isthmus/verifier"
 )
 
@@ -167,18 +165,7 @@ func TestE2EReceiptsInPieces(t *testing.T) {
 		t.Fatal(err)
 	}
 	gas["LayerZero verifyByEvent (the DVN)"] = rec.GasUsed
-	recv, ep, app := lzr.NewReceiveUln302(), lz.NewEndpointV2(), testbindings.NewTestOnlyOApp()
-	if rec, err = dst.Transact(ctx, user, dst.Contract(recv, lzs.ReceiveLib), recv.PackCommitVerification(packet.Header, packet.Hash), 0, recv.UnpackError); err != nil {
-		t.Fatal(err)
-	}
-	gas["LayerZero commitVerification"] = rec.GasUsed
-	if rec, err = dst.Transact(ctx, user, dst.Contract(ep, lzs.DstEndpoint), ep.PackLzReceive(packet.Origin(), lzs.DstApp, packet.GUID, packet.Message, nil), 0, ep.UnpackError); err != nil {
-		t.Fatal(err)
-	}
-	gas["LayerZero lzReceive"] = rec.GasUsed
-	if got, err := bind.Call(dst.Contract(app, lzs.DstApp), nil, app.PackLastMessage(), app.UnpackLastMessage); err != nil || !bytes.Equal(got, lzMessage) {
-		t.Fatalf("the destination OApp got %q, %v", got, err)
-	}
+	receiveLayerZero(t, ctx, d, lzs, user, packet, lzMessage, gas)
 
 	// Hyperlane: the ISM marks the message by its proven DispatchId, then process.
 	hev := bp.Statement.Events[1]
@@ -187,14 +174,7 @@ func TestE2EReceiptsInPieces(t *testing.T) {
 		t.Fatal(err)
 	}
 	gas["Hyperlane verifyByEvent (the ISM)"] = rec.GasUsed
-	if rec, err = dst.Transact(ctx, user, dst.Contract(mb, hls.Mailbox), mb.PackProcess(nil, hlMessage), 0, nil); err != nil {
-		t.Fatal(devnet.RevertReason(err))
-	}
-	gas["Hyperlane process"] = rec.GasUsed
-	tr := hl.NewTestRecipient()
-	if got, err := bind.Call(dst.Contract(tr, hls.Recipient), nil, tr.PackLastData(), tr.UnpackLastData); err != nil || !bytes.Equal(got, hlBody) {
-		t.Fatalf("the TestRecipient got %q, %v", got, err)
-	}
+	processHyperlane(t, ctx, d, hls, user, hlMessage, hlBody, "Hyperlane process", gas)
 
 	// The lane: the Inbox delivers the send the lane by receipt proved.
 	msgs, err := d.Src.Messages(ctx, dstDomain, 0, 1, sendHeader.Number)
