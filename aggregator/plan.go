@@ -321,6 +321,13 @@ func PlanBatch(b Batch) (*Plan, error) {
 			if err != nil {
 				return nil, err
 			}
+			// A receipt leaf past what the chunks read (a send of the Outbox's largest
+			// payloads): the relay proves that lane by storage.
+			for _, n := range in.Proof.Nodes {
+				if len(n) > leaf.MaxChunkedNode {
+					return nil, fmt.Errorf("%s: %w: a %d-byte receipt leaf, the chunks read at most %d", label, ErrReceiptTooLarge, len(n), leaf.MaxChunkedNode)
+				}
+			}
 			enc, _ := rlp.EncodeToBytes(uint64(in.Proof.TxIndex))
 			_, walk, err := mpt.VerifyNative(h.ReceiptHash, enc, nodes(in.Proof.Nodes))
 			if err != nil {

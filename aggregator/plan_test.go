@@ -156,10 +156,11 @@ func TestUniversalPlanOfADevnetBatch(t *testing.T) {
 }
 
 // TestUniversalPlanOfLargeReceipts: claims by receipt over the receipt log leaf's bounds are
-// planned in pieces: a LayerZero PacketSent event (its send's receipt over 815 bytes, its data
-// 352) and a lane by receipt of a send of 12,000 payload bytes take the receipts' chunks, their
-// logs' data windows and tails, whose facts link to the statement; the batch fits the large
-// aggregation; an allow-list without the chunked kinds refuses it as ErrReceiptTooLarge.
+// planned in pieces: a LayerZero PacketSent event (its send's receipt over 815 bytes) and a
+// lane by receipt of a send of 12,000 payload bytes take the receipts' chunks, their logs'
+// data windows and tails, whose facts link to the statement; the batch fits the large
+// aggregation; an allow-list without the chunked kinds refuses it as ErrReceiptTooLarge, and
+// sends past one batch's reach are refused as the relay's storage fallback expects.
 func TestUniversalPlanOfLargeReceipts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -222,6 +223,34 @@ func TestUniversalPlanOfLargeReceipts(t *testing.T) {
 	p.Kinds = p.Kinds[:len(p.Kinds)-3]
 	if _, err := p.Fit(b); !errors.Is(err, ErrReceiptTooLarge) {
 		t.Fatalf("an allow-list without the chunked receipt kinds: %v, want ErrReceiptTooLarge", err)
+	}
+
+	// Sends too large for one batch by receipt: 30,000 payload bytes (a receipt leaf of 33
+	// chunks, over the 32 slots) and the Outbox's maximum (a leaf over the chunks' 65,535
+	// bytes). The prover refuses both in the errors the relay answers by proving the lane by
+	// storage (cmd/isthmus receiptFallback).
+	p.Kinds = p.Kinds[:0]
+	for _, n := range kinds {
+		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
+	}
+	for _, c := range []struct {
+		payload int
+		want    error
+	}{{30_000, ErrTooManyLeaves}, {protocol.MaxPayload, ErrReceiptTooLarge}} {
+		m, _, err := d.Src.Send(ctx, user, dst, common.Address{0xbb}, 100_000, bytes.Repeat([]byte{9}, c.payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Source.Finalize(d.Source.Head())
+		h, tx, log, err := d.Src.FindSend(ctx, dst, m.Nonce, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, size := devnetReceiptInput(t, ctx, d, h.Hash(), tx, log, d.Outbox)
+		if _, err := p.Fit(Batch{Receipts: []ReceiptInput{in}}); !errors.Is(err, c.want) {
+			t.Fatalf("a send of %d payload bytes (a %d-byte receipt leaf): %v, want %v", c.payload, size, err, c.want)
+		}
+		t.Logf("a send of %d payload bytes: a %d-byte receipt leaf, refused (%v)", c.payload, size, c.want)
 	}
 }
 

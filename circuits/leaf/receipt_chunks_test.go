@@ -175,35 +175,6 @@ func (cc *chunkCircuits) solveAll(c *ChunkedReceipt) error {
 	return nil
 }
 
-// The log of the longest data in the block (1,824 bytes: five data windows across the
-// chunks that fold them) solves in every piece, with its data hashed and without; the invalid-assignment test below solves the
-// largest receipt's.
-func TestReceiptChunksSolveLongData(t *testing.T) {
-	b := mainnetReceiptBlock(t)
-	cc := compileChunkCircuits(t)
-	tx, log, size := b.longestData()
-	steps, _ := b.receiptWalk(t, tx)
-	c, err := AssignReceiptChunks(b.root, tx, steps, log, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if size != 1824 || DataWindowsOf(size) != 5 {
-		t.Fatalf("the longest data is %d bytes (%d windows), the block's is 1,824", size, DataWindowsOf(size))
-	}
-	if err := cc.solveAll(c); err != nil {
-		t.Fatalf("receipt %d log %d: %v", tx, log, err)
-	}
-	t.Logf("receipt %d log %d (%d data bytes): %d chunks, %d leaves", tx, log, size, len(c.Chunks), c.Leaves())
-	// Read as a lane by receipt reads a log: its data not hashed, no data leaf.
-	lane, err := AssignReceiptChunks(b.root, tx, steps, log, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cc.solveAll(lane); err != nil {
-		t.Fatalf("receipt %d log %d, no data: %v", tx, log, err)
-	}
-}
-
 // flipByte returns b with its value xor 1.
 func flipByte(b uints.U8) uints.U8 {
 	return uints.NewU8(uint8(b.Val.(uint8)) ^ 1)
@@ -211,7 +182,9 @@ func flipByte(b uints.U8) uints.U8 {
 
 func bigOf(e fr.Element) *big.Int { return e.BigInt(new(big.Int)) }
 
-// Invalid assignments, each of which must fail: on a log whose headers cross a chunk's end
+// The largest receipt's pieces solve, for a log with its data hashed and without (make e2e
+// solves every log of the block). Invalid assignments, each of which must fail: on a log
+// whose headers cross a chunk's end
 // (read through the overlap, the next chunk holding them first), every family of the
 // chunk's, data leaf's and tail's constraints.
 func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
@@ -241,6 +214,14 @@ func TestReceiptChunksRefuseInvalidAssignments(t *testing.T) {
 	}
 	if err := cc.solveAll(c); err != nil {
 		t.Fatal(err)
+	}
+	// The same log as a lane by receipt reads it: no data hashed, no data leaf.
+	lane, err := AssignReceiptChunks(b.root, tx, steps, c.Public.LogIndex, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.solveAll(lane); err != nil {
+		t.Fatalf("no data: %v", err)
 	}
 	st := c.States[j]
 	if st.Cursor <= st.Off {

@@ -354,11 +354,7 @@ func (o *relayOptions) run(parent context.Context, out io.Writer) error {
 			}
 			plan, err := p.Fit(b)
 			if err != nil {
-				// A receipt the kinds cannot take, or whose pieces no aggregation holds.
-				if errors.Is(err, aggregator.ErrReceiptTooLarge) || c.Receipt != nil && errors.Is(err, aggregator.ErrTooManyLeaves) {
-					return nil, fmt.Errorf("%w: %w", relay.ErrReceiptTooLarge, err)
-				}
-				return nil, err
+				return nil, receiptFallback(c, err)
 			}
 			bp, calldata, err := proveForInbox(p.ProvePlanned(ctx, plan))
 			if err != nil {
@@ -506,4 +502,14 @@ func (o *relayOptions) chains(ctx context.Context) (*chain.Source, *chain.Destin
 		return nil, nil, err
 	}
 	return src, dst, nil
+}
+
+// receiptFallback is the error the relay gets for a claim the prover refused: for a claim by
+// receipt whose receipt the kinds cannot take, or whose pieces no aggregation holds, one
+// wrapping relay.ErrReceiptTooLarge (the relay then proves the lane by storage).
+func receiptFallback(c relay.Claim, err error) error {
+	if c.Receipt != nil && (errors.Is(err, aggregator.ErrReceiptTooLarge) || errors.Is(err, aggregator.ErrTooManyLeaves)) {
+		return fmt.Errorf("%w: %w", relay.ErrReceiptTooLarge, err)
+	}
+	return err
 }
