@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -88,16 +87,7 @@ func (r *e2eRun) devnet(t *testing.T, ctx context.Context) *devnet.Devnet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc := devnet.DefaultConfig()
-	dc.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
-		return verifier.Deploy(ctx, c, key, compiled)
-	}
-	d, err := devnet.Start(ctx, dc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return devnetBehind(t, ctx, compiled)
 }
 
 // verifier is the verifier generated for the prover's wrap key and Config.

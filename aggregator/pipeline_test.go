@@ -71,6 +71,13 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, cfg Config) *pipelineEnv
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return &pipelineEnv{p: p, d: devnetBehind(tb, ctx, compiled), compiled: compiled}
+}
+
+// devnetBehind starts a devnet whose Inbox checks batches with the compiled verifier, closed
+// when the test ends.
+func devnetBehind(tb testing.TB, ctx context.Context, compiled *verifier.Compiled) *devnet.Devnet {
+	tb.Helper()
 	dc := devnet.DefaultConfig()
 	dc.DeployVerifier = func(ctx context.Context, c *chain.Client, key *ecdsa.PrivateKey) (common.Address, error) {
 		return verifier.Deploy(ctx, c, key, compiled)
@@ -80,7 +87,7 @@ func newPipelineEnv(tb testing.TB, ctx context.Context, cfg Config) *pipelineEnv
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { d.Close() })
-	return &pipelineEnv{p: p, d: d, compiled: compiled}
+	return d
 }
 
 // TestUniversalEndToEnd: a batch with real proofs at every layer, on the job graph's queue,
