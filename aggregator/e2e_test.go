@@ -390,7 +390,7 @@ func TestE2EUniversalEthereum(t *testing.T) {
 			return len(s.Lanes) == 1 && s.Lanes[0].Committee == common.Hash(c0.Bytes()) && s.Lanes[0].BlockHash == e.h.Hash() && s.Lanes[0].Count == 2
 		}},
 		{"the hand-over to period 1", Batch{SyncRotations: []SyncRotationInput{{SrcDomain: src, Update: e.su}}}, func(s protocol.Statement) bool {
-			return len(s.Rotations) == 1 && s.Rotations[0] == protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes()}
+			return len(s.Rotations) == 1 && s.Rotations[0].Hash() == (&protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes()}).Hash()
 		}},
 	} {
 		start := time.Now()

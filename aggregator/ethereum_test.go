@@ -103,7 +103,7 @@ func TestUniversalPlanOfAnEthereumSourceBatch(t *testing.T) {
 	}
 	c0, c1 := synccommittee.CommitmentOf(e.com0, 0), synccommittee.CommitmentOf(e.com1, 1)
 	if st := plan.Statement; len(st.Lanes) != 1 || st.Lanes[0].Committee != common.Hash(c0.Bytes()) || st.Lanes[0].BlockHash != e.h.Hash() ||
-		len(st.Rotations) != 1 || st.Rotations[0] != (protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes()}) {
+		len(st.Rotations) != 1 || st.Rotations[0].Hash() != (&protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes()}).Hash() {
 		t.Fatalf("statement %+v: want the lane under period 0's committee at block %d and the hand-over to period 1's", st, e.h.Number)
 	}
 	kinds, circuits, err := Config{Sizes: DefaultConfig().Sizes, Sync: sync}.Kinds()

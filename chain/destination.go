@@ -67,6 +67,16 @@ func (d *Destination) ProvenAcc(ctx context.Context, srcDomain uint32, count uin
 	return acc, nil
 }
 
+// KeyRunProven reports whether the Inbox has recorded the key run of a sync-keys fact (a run
+// of a hand-over proven over several batches).
+func (d *Destination) KeyRunProven(ctx context.Context, fact common.Hash) (bool, error) {
+	ok, err := bind.Call(d.bound, &bind.CallOpts{Context: ctx}, d.abi.PackProvenKeyRuns(fact), d.abi.UnpackProvenKeyRuns)
+	if err != nil {
+		return false, fmt.Errorf("inbox provenKeyRuns(%s): %w", fact, err)
+	}
+	return ok, nil
+}
+
 // SubmitBatch sends a batch proof with its statement.
 func (d *Destination) SubmitBatch(ctx context.Context, key *ecdsa.PrivateKey, proof []byte, s *protocol.Statement) (*types.Receipt, error) {
 	if err := s.Validate(); err != nil {

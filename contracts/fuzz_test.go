@@ -73,12 +73,15 @@ func FuzzHardeningClaimDecoderAgainstSolidity(f *testing.F) {
 		Committee: common.Hash{7}, BlockNumber: 3, BlockHash: common.Hash{5}, Count: 4, Acc: common.Hash{6}}).Encode()
 	rot := (&protocol.RotationClaim{SrcDomain: 1, Committee: common.Hash{1}, NextEpoch: 2, NextCommittee: common.Hash{2}}).Encode()
 	ev := (&protocol.EventClaim{SrcDomain: 1, BlockNumber: 3, TxIndex: 1, Topics: []common.Hash{{1}}}).Encode()
-	for _, seed := range [][]byte{lane, rot, ev, lane[:len(lane)-1], append(bytes.Clone(rot), 0), {}, {0}, {6}, append([]byte{byte(protocol.KindLaneCheckpoint)}, lane[1:]...)} {
+	hand := (&protocol.RotationClaim{SrcDomain: 1, Committee: common.Hash{1}, NextEpoch: 2, NextCommittee: common.Hash{2}, Runs: []common.Hash{{3}, {4}}}).Encode()
+	run := protocol.KeyRunClaim(common.Hash{5})
+	for _, seed := range [][]byte{lane, rot, ev, hand, run, hand[:len(hand)-1], hand[:protocol.RotationClaimSize], append(bytes.Clone(run), 0),
+		lane[:len(lane)-1], append(bytes.Clone(rot), 0), {}, {0}, {6}, {7}, append([]byte{byte(protocol.KindLaneCheckpoint)}, lane[1:]...)} {
 		f.Add(seed)
 	}
 	c, h := harness(f)
 	f.Fuzz(func(t *testing.T, claim []byte) {
-		if len(claim) > 512 {
+		if len(claim) > protocol.RotationClaimSize+32*(protocol.MaxHandOverRuns+2) {
 			return
 		}
 		_, goErr := protocol.CheckClaim(claim)

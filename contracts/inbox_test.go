@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -811,4 +812,57 @@ func TestEthereumSourceInboxSyncCommitteeDomain(t *testing.T) {
 	old.SrcDomain, old.Committee, old.Count = eth, period(862), 1
 	_, err = e.submit(protocol.Statement{Lanes: []protocol.LaneClaim{old}})
 	wantRevert(t, err, "InboxWrongCommittee")
+}
+
+// A hand-over too large for one batch: key runs recorded by earlier batches (in any order,
+// twice without harm), the hand-over naming them taken as a rotation; one naming a run never
+// proven, or whose rotation fields are wrong, refused with nothing recorded.
+func TestEthereumSourceInboxHandOverOverBatches(t *testing.T) {
+	e := newEnv(t)
+	const eth = 7
+	period := syncPeriod
+	e.must(e.tx(e.owner, e.inbox, e.ib.PackAddDomain(eth, e.outbox.Address(), protocol.AdapterSyncCommittee, period(862), 862, 0, 0)))
+	runs := []common.Hash{{0x01, 1}, {0x01, 2}, {0x01, 3}}
+	proven := func(f common.Hash) bool {
+		ok, err := bind.Call(e.inbox, nil, e.ib.PackProvenKeyRuns(f), e.ib.UnpackProvenKeyRuns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	hand := protocol.RotationClaim{SrcDomain: eth, Committee: period(862), NextEpoch: 863, NextCommittee: period(863), Runs: runs}
+	_, err := e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{hand}})
+	wantRevert(t, err, "InboxUnknownKeyRun")
+	e.must(e.submit(protocol.Statement{KeyRuns: runs[2:]}))
+	e.must(e.submit(protocol.Statement{KeyRuns: runs[:2]}))
+	e.must(e.submit(protocol.Statement{KeyRuns: runs[:1]})) // again: nothing changes
+	for _, f := range runs {
+		if !proven(f) {
+			t.Fatalf("key run %x not recorded", f)
+		}
+	}
+	if proven(common.Hash{0x01, 4}) {
+		t.Fatal("a key run never proven reads as recorded")
+	}
+	missing := hand
+	missing.Runs = append(slices.Clone(runs), common.Hash{0x01, 4})
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{missing}})
+	wantRevert(t, err, "InboxUnknownKeyRun")
+	wrong := hand
+	wrong.NextEpoch = 864
+	_, err = e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{wrong}})
+	wantRevert(t, err, "InboxWrongEpoch")
+	if st := e.domainOf(eth); st.Epoch != 862 {
+		t.Fatalf("refused hand-overs moved the domain to epoch %d", st.Epoch)
+	}
+	e.must(e.submit(protocol.Statement{Rotations: []protocol.RotationClaim{hand}}))
+	if st := e.domainOf(eth); st.Epoch != 863 || st.Committee != period(863) {
+		t.Fatalf("after the hand-over: %+v", st)
+	}
+	// A run and the hand-over naming it in one batch: the run is recorded first.
+	next := protocol.RotationClaim{SrcDomain: eth, Committee: period(863), NextEpoch: 864, NextCommittee: period(864), Runs: []common.Hash{{0x01, 5}}}
+	e.must(e.submit(protocol.Statement{KeyRuns: []common.Hash{{0x01, 5}}, Rotations: []protocol.RotationClaim{next}}))
+	if st := e.domainOf(eth); st.Epoch != 864 {
+		t.Fatalf("after a hand-over with its run: epoch %d", st.Epoch)
+	}
 }

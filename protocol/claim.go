@@ -27,6 +27,14 @@ const (
 	KindLaneReceipt ClaimKind = 4
 	// KindEvent: in the block, a contract emitted a log (a receipt proof of the log).
 	KindEvent ClaimKind = 5
+	// KindKeyRun: a run of a committee's keys, named by its sync-keys fact (members
+	// [first, first+count), the commitment chain over their keys and their SSZ subtree
+	// root): a fact about keys alone, true whoever proves it. The Inbox records it, so that a
+	// hand-over too large for one batch is proven over several (KindHandOver).
+	KindKeyRun ClaimKind = 6
+	// KindHandOver: a rotation whose next committee's keys are runs the Inbox has recorded
+	// (KindKeyRun): the rotation's fields, then the runs' facts in order.
+	KindHandOver ClaimKind = 7
 )
 
 // Header adapters: how a source domain's headers are final (the Inbox keeps one a domain).
@@ -62,6 +70,10 @@ func (k ClaimKind) String() string {
 		return "lane by receipt"
 	case KindEvent:
 		return "event"
+	case KindKeyRun:
+		return "key run"
+	case KindHandOver:
+		return "hand-over"
 	}
 	return fmt.Sprintf("kind %d", uint8(k))
 }
@@ -82,6 +94,13 @@ func CheckClaim(c []byte) (ClaimKind, error) {
 		want = RotationClaimSize
 	case k == KindEvent:
 		want = EventClaimSize
+	case k == KindKeyRun:
+		want = KeyRunClaimSize
+	case k == KindHandOver:
+		want = len(c)
+		if runs := (len(c) - RotationClaimSize) / 32; len(c) < RotationClaimSize+32 || (len(c)-RotationClaimSize)%32 != 0 || runs > MaxHandOverRuns {
+			return 0, fmt.Errorf("%w: a hand-over of %d bytes, want %d and 32 a run, 1 to %d runs", ErrBadEncoding, len(c), RotationClaimSize, MaxHandOverRuns)
+		}
 	default:
 		return 0, fmt.Errorf("%w: unknown claim kind %d", ErrBadEncoding, c[0])
 	}
@@ -108,7 +127,12 @@ const (
 	LaneClaimSize     = 1 + 4 + 4 + 20 + 32 + 8 + 32 + 8 + 32
 	EventClaimSize    = 1 + 4 + 32 + 8 + 32 + 4 + 4 + 20 + 1 + MaxTopics*32 + 32
 	RotationClaimSize = 1 + 4 + 32 + 8 + 32
+	KeyRunClaimSize   = 1 + 32
 )
+
+// MaxHandOverRuns is the most key runs a hand-over names (its encoding: RotationClaimSize and
+// 32 bytes a run).
+const MaxHandOverRuns = 64
 
 // LaneClaim states that at BlockNumber (hash BlockHash) of SrcDomain, finalized by the
 // committee whose commitment is Committee, the Outbox had accumulated Acc after Count messages
@@ -207,44 +231,64 @@ func (c *EventClaim) Validate() error {
 }
 
 // RotationClaim states that the committee Committee of SrcDomain signed NextCommittee as the
-// commitment of epoch NextEpoch.
+// commitment of epoch NextEpoch. With Runs it is a hand-over (KindHandOver): the next
+// committee's keys are the key runs of those facts, in order, which the Inbox must have
+// recorded.
 type RotationClaim struct {
-	SrcDomain     uint32      `json:"srcDomain"`
-	Committee     common.Hash `json:"committee"`
-	NextEpoch     uint64      `json:"nextEpoch"`
-	NextCommittee common.Hash `json:"nextCommittee"`
+	SrcDomain     uint32        `json:"srcDomain"`
+	Committee     common.Hash   `json:"committee"`
+	NextEpoch     uint64        `json:"nextEpoch"`
+	NextCommittee common.Hash   `json:"nextCommittee"`
+	Runs          []common.Hash `json:"runs,omitempty"`
 }
 
-// Encode returns the 77-byte packed encoding, kind first.
+// Encode returns the 77-byte packed encoding, kind first; a hand-over's runs follow, 32 bytes
+// each.
 func (c *RotationClaim) Encode() []byte {
-	out := make([]byte, 0, RotationClaimSize)
-	out = append(out, byte(KindRotation))
+	out := make([]byte, 0, RotationClaimSize+32*len(c.Runs))
+	kind := KindRotation
+	if len(c.Runs) > 0 {
+		kind = KindHandOver
+	}
+	out = append(out, byte(kind))
 	out = binary.BigEndian.AppendUint32(out, c.SrcDomain)
 	out = append(out, c.Committee[:]...)
 	out = binary.BigEndian.AppendUint64(out, c.NextEpoch)
-	return append(out, c.NextCommittee[:]...)
+	out = append(out, c.NextCommittee[:]...)
+	for _, r := range c.Runs {
+		out = append(out, r[:]...)
+	}
+	return out
 }
+
+// KeyRunClaim encodes the key-run claim of a sync-keys fact: kind ‖ fact (33 bytes).
+func KeyRunClaim(fact common.Hash) []byte { return append([]byte{byte(KindKeyRun)}, fact[:]...) }
 
 // Hash is keccak256 of Encode.
 func (c *RotationClaim) Hash() common.Hash { return crypto.Keccak256Hash(c.Encode()) }
 
 // Statement is what one batch proof attests: a list of typed claims, its lane claims first
 // (those proven by storage, then those proven by receipt), then its event claims, then its
-// rotations. The Inbox takes them in this order.
+// key runs (the sync-keys facts of runs of a next committee's keys), then its rotations and
+// hand-overs. The Inbox takes them in this order.
 type Statement struct {
 	Lanes     []LaneClaim     `json:"lanes"`
 	Events    []EventClaim    `json:"events,omitempty"`
+	KeyRuns   []common.Hash   `json:"keyRuns,omitempty"`
 	Rotations []RotationClaim `json:"rotations"`
 }
 
 // Claims returns the statement's claims, encoded, in order: what the Inbox's submitBatch takes.
 func (s *Statement) Claims() [][]byte {
-	out := make([][]byte, 0, len(s.Lanes)+len(s.Events)+len(s.Rotations))
+	out := make([][]byte, 0, len(s.Lanes)+len(s.Events)+len(s.KeyRuns)+len(s.Rotations))
 	for i := range s.Lanes {
 		out = append(out, s.Lanes[i].Encode())
 	}
 	for i := range s.Events {
 		out = append(out, s.Events[i].Encode())
+	}
+	for _, f := range s.KeyRuns {
+		out = append(out, KeyRunClaim(f))
 	}
 	for i := range s.Rotations {
 		out = append(out, s.Rotations[i].Encode())
@@ -268,13 +312,26 @@ func CanonicalCommitment(c common.Hash) bool {
 // one proven by receipt, an event of more than MaxTopics topics, a commitment at or above
 // CommitmentModulus.
 func (s *Statement) Validate() error {
-	if len(s.Lanes)+len(s.Events)+len(s.Rotations) == 0 {
+	if len(s.Lanes)+len(s.Events)+len(s.KeyRuns)+len(s.Rotations) == 0 {
 		return fmt.Errorf("%w: empty statement", ErrBadEncoding)
 	}
 	for i := range s.Rotations {
 		r := &s.Rotations[i]
 		if !CanonicalCommitment(r.Committee) || !CanonicalCommitment(r.NextCommittee) {
 			return fmt.Errorf("%w: rotation claim %d: commitment not below the field modulus", ErrBadEncoding, i)
+		}
+		if len(r.Runs) > MaxHandOverRuns {
+			return fmt.Errorf("%w: hand-over %d of %d key runs (at most %d)", ErrBadEncoding, i, len(r.Runs), MaxHandOverRuns)
+		}
+		for _, f := range r.Runs {
+			if !CanonicalCommitment(f) {
+				return fmt.Errorf("%w: hand-over %d: a key run's fact not below the field modulus", ErrBadEncoding, i)
+			}
+		}
+	}
+	for i, f := range s.KeyRuns {
+		if !CanonicalCommitment(f) {
+			return fmt.Errorf("%w: key run %d: its fact not below the field modulus", ErrBadEncoding, i)
 		}
 	}
 	for i := range s.Lanes {

@@ -219,6 +219,68 @@ func TestClaimEncodingLayout(t *testing.T) {
 	}
 }
 
+// A key run is its kind and its fact; a hand-over is a rotation's fields with kind 7 and its
+// runs after them. Each run and its order change the hash; the Inbox's lengths and a run's
+// canonical fact are checked as Protocol.kindOf and the leaves do.
+func TestHandOverClaimEncodingLayout(t *testing.T) {
+	run := common.HexToHash("0x0102")
+	if got := KeyRunClaim(run); len(got) != KeyRunClaimSize || got[0] != byte(KindKeyRun) || !bytes.Equal(got[1:], run[:]) {
+		t.Fatalf("key run claim %x", got)
+	}
+	rc := RotationClaim{SrcDomain: 9, Committee: common.HexToHash("0x55"), NextEpoch: 3, NextCommittee: common.HexToHash("0x66"),
+		Runs: []common.Hash{common.HexToHash("0x77"), common.HexToHash("0x88")}}
+	enc := rc.Encode()
+	plain := rc
+	plain.Runs = nil
+	if len(enc) != RotationClaimSize+64 || enc[0] != byte(KindHandOver) || !bytes.Equal(enc[1:RotationClaimSize], plain.Encode()[1:]) ||
+		!bytes.Equal(enc[RotationClaimSize:], append(rc.Runs[0].Bytes(), rc.Runs[1].Bytes()...)) {
+		t.Fatalf("hand-over encoding %x", enc)
+	}
+	for _, tc := range []struct {
+		claim []byte
+		ok    bool
+	}{
+		{enc, true}, {KeyRunClaim(run), true}, {enc[:RotationClaimSize], false}, {enc[:len(enc)-1], false}, {append(bytes.Clone(enc), 0), false},
+		{append(KeyRunClaim(run), 0), false}, {KeyRunClaim(run)[:32], false},
+		{(&RotationClaim{Runs: make([]common.Hash, MaxHandOverRuns)}).Encode(), true},
+		{(&RotationClaim{Runs: make([]common.Hash, MaxHandOverRuns+1)}).Encode(), false},
+	} {
+		if _, err := CheckClaim(tc.claim); (err == nil) != tc.ok {
+			t.Errorf("a %d-byte claim of kind %d: %v", len(tc.claim), tc.claim[0], err)
+		}
+	}
+	h0 := (&Statement{KeyRuns: []common.Hash{run}, Rotations: []RotationClaim{rc}}).Hash()
+	for i, mutate := range []func(s *Statement){
+		func(s *Statement) { s.KeyRuns[0][31] ^= 1 },
+		func(s *Statement) { s.Rotations[0].Runs[1][0] ^= 1 },
+		func(s *Statement) {
+			s.Rotations[0].Runs[0], s.Rotations[0].Runs[1] = s.Rotations[0].Runs[1], s.Rotations[0].Runs[0]
+		},
+		func(s *Statement) { s.Rotations[0].Runs = s.Rotations[0].Runs[:1] },
+		func(s *Statement) { s.Rotations[0].Runs = nil },
+		func(s *Statement) { s.KeyRuns = nil },
+	} {
+		s := Statement{KeyRuns: []common.Hash{run}, Rotations: []RotationClaim{rc}}
+		s.Rotations[0].Runs = append([]common.Hash(nil), rc.Runs...)
+		mutate(&s)
+		if s.Hash() == h0 {
+			t.Errorf("mutation %d left the statement hash unchanged", i)
+		}
+	}
+	big := common.Hash(CommitmentModulus.Bytes())
+	for name, s := range map[string]Statement{
+		"a key run's fact at the modulus":  {KeyRuns: []common.Hash{big}},
+		"a hand-over's run at the modulus": {Rotations: []RotationClaim{{Committee: rc.Committee, NextCommittee: rc.NextCommittee, Runs: []common.Hash{big}}}},
+	} {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: validated", name)
+		}
+	}
+	if err := (&Statement{KeyRuns: []common.Hash{run}}).Validate(); err != nil {
+		t.Errorf("a statement of one key run: %v", err)
+	}
+}
+
 // An event claim's layout, field by field; its ID leaves out the kind and the committee; every
 // field changes its hash; a statement with it validates only in its form.
 func TestEventClaimEncodingLayout(t *testing.T) {

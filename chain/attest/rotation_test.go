@@ -61,7 +61,7 @@ func TestRotationSignedServedAndCollected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Claim != rot.Claim || got.Next.CommitmentHash() != rot.Claim.NextCommittee || len(sigs) != 3 {
+	if got.Claim.Hash() != rot.Claim.Hash() || got.Next.CommitmentHash() != rot.Claim.NextCommittee || len(sigs) != 3 {
 		t.Fatalf("collected %+v with %d signatures", got.Claim, len(sigs))
 	}
 	digest := committee.RotationDigestNative(1, 1, rot.Claim.NextCommittee)

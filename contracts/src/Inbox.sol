@@ -30,6 +30,12 @@ import {IMessageRecipient} from "./IMessageRecipient.sol";
 ///         committee is recorded by its ID (Protocol.eventId) for consumer contracts to check
 ///         with `provenEvents`; those of a paused domain are skipped.
 ///
+///         A hand-over whose next committee is too large for one batch (Ethereum's 512
+///         members) is proven over several: each earlier batch proves runs of the next
+///         committee's keys (KIND_KEY_RUN, facts about keys alone, recorded in
+///         `provenKeyRuns`), and the last one a rotation naming its runs (KIND_HAND_OVER),
+///         taken as a rotation once every run it names is recorded.
+///
 ///         A recipient cannot enter `deliver` or `retry` again from its own delivery (a
 ///         transient lock), and a recipient without code counts as failed, retriable.
 contract Inbox {
@@ -77,6 +83,9 @@ contract Inbox {
     /// @notice Logs proven by event claims, by ID (Protocol.eventId): a consumer contract (a
     ///         DVN, an ISM) computes the ID of the log it expects and checks it here.
     mapping(bytes32 => bool) public provenEvents;
+    /// @notice Runs of committees' keys proven by key-run claims, by their sync-keys fact: a
+    ///         hand-over names the runs of its next committee.
+    mapping(bytes32 => bool) public provenKeyRuns;
     /// @notice A committee the owner re-seats after the upgrade delay (e.g. after a proven
     ///         contradiction), by source domain.
     mapping(uint32 => PendingCommittee) public pendingCommittee;
@@ -97,6 +106,7 @@ contract Inbox {
     event CheckpointDerived(uint32 indexed srcDomain, uint64 count, bytes32 acc, uint64 fromCount);
     event EventProven(uint32 indexed srcDomain, bytes32 indexed id);
     event EventSkipped(uint32 indexed srcDomain, bytes32 indexed id);
+    event KeyRunProven(bytes32 indexed fact);
     event CommitteeRotated(uint32 indexed srcDomain, uint64 epoch, bytes32 committee);
     event ContradictionDetected(uint32 indexed srcDomain, uint64 count, bytes32 provenAcc, bytes32 claimedAcc);
     event Delivered(uint32 indexed srcDomain, uint64 fromCount, uint64 toCount, bytes32 acc);
@@ -127,6 +137,7 @@ contract Inbox {
     error WrongOutbox(address outbox);
     error WrongCommittee(bytes32 committee);
     error WrongEpoch(uint64 expected, uint64 got);
+    error UnknownKeyRun(bytes32 fact);
     error BlockNotForward(uint64 blockNumber, uint64 provenBlock);
     error AlreadyProven(uint64 count);
     error EmptyDelivery();
@@ -194,7 +205,7 @@ contract Inbox {
         bool contradiction;
         for (uint256 i = 0; i < claims.length; ++i) {
             uint8 kind = uint8(claims[i][0]);
-            if (kind == Protocol.KIND_ROTATION || kind == Protocol.KIND_EVENT) continue;
+            if (!Protocol.isLane(kind)) continue;
             Protocol.LaneClaim memory c = Protocol.decodeLane(claims[i]);
             Domain storage d = _domains[c.srcDomain];
             if (c.dstDomain != localDomain || c.outbox != d.outbox || c.committee != d.committee) continue;
@@ -219,8 +230,17 @@ contract Inbox {
             if (kind == Protocol.KIND_ROTATION) {
                 _rotate(Protocol.decodeRotation(claims[i]));
                 ++rotations;
+            } else if (kind == Protocol.KIND_HAND_OVER) {
+                _handOver(claims[i]);
+                ++rotations;
             } else if (kind == Protocol.KIND_EVENT) {
                 _recordEvent(claims[i]);
+            } else if (kind == Protocol.KIND_KEY_RUN) {
+                bytes32 fact = bytes32(claims[i][1:33]);
+                if (!provenKeyRuns[fact]) {
+                    provenKeyRuns[fact] = true;
+                    emit KeyRunProven(fact);
+                }
             } else {
                 _prove(Protocol.decodeLane(claims[i]));
             }
@@ -239,6 +259,15 @@ contract Inbox {
         }
         provenEvents[id] = true;
         emit EventProven(srcDomain, id);
+    }
+
+    /// @dev A hand-over is a rotation once every key run it names is recorded.
+    function _handOver(bytes calldata claim) private {
+        for (uint256 p = Protocol.ROTATION_CLAIM_SIZE; p < claim.length; p += 32) {
+            bytes32 fact = bytes32(claim[p:p + 32]);
+            if (!provenKeyRuns[fact]) revert UnknownKeyRun(fact);
+        }
+        _rotate(Protocol.decodeRotation(claim));
     }
 
     function _rotate(Protocol.RotationClaim memory r) private {

@@ -24,6 +24,10 @@ library Protocol {
     uint8 internal constant KIND_ROTATION = 3;
     uint8 internal constant KIND_LANE_RECEIPT = 4;
     uint8 internal constant KIND_EVENT = 5;
+    // A run of a committee's keys (its sync-keys fact), recorded for a hand-over proven over
+    // several batches; and such a hand-over: a rotation naming the runs of its next committee.
+    uint8 internal constant KIND_KEY_RUN = 6;
+    uint8 internal constant KIND_HAND_OVER = 7;
 
     // Header adapters: how a source domain's headers are final. An attester committee's
     // quorum (EdDSA on BLS12-377's twisted Edwards curve, the committee a Poseidon2
@@ -48,6 +52,10 @@ library Protocol {
     uint256 internal constant LANE_CLAIM_SIZE = 141;
     uint256 internal constant ROTATION_CLAIM_SIZE = 77;
     uint256 internal constant EVENT_CLAIM_SIZE = 266;
+    uint256 internal constant KEY_RUN_CLAIM_SIZE = 33;
+    /// @notice The most key runs a hand-over names: its packed claim is a rotation's 77 bytes
+    ///         and 32 a run (each a sync-keys fact).
+    uint256 internal constant MAX_HAND_OVER_RUNS = 64;
 
     /// @notice A proven fact about one lane: at `blockNumber` (hash `blockHash`) of `srcDomain`,
     ///         finalized by the committee `committee`, the Outbox `outbox` had accumulated
@@ -236,6 +244,13 @@ library Protocol {
             if (c.length != ROTATION_CLAIM_SIZE) revert MalformedClaim(i);
         } else if (kind == KIND_EVENT) {
             if (c.length != EVENT_CLAIM_SIZE || uint8(c[105]) > 4) revert MalformedClaim(i);
+        } else if (kind == KIND_KEY_RUN) {
+            if (c.length != KEY_RUN_CLAIM_SIZE) revert MalformedClaim(i);
+        } else if (kind == KIND_HAND_OVER) {
+            uint256 runs = (c.length - ROTATION_CLAIM_SIZE) / 32;
+            if (c.length < ROTATION_CLAIM_SIZE + 32 || (c.length - ROTATION_CLAIM_SIZE) % 32 != 0 || runs > MAX_HAND_OVER_RUNS) {
+                revert MalformedClaim(i);
+            }
         } else {
             revert MalformedClaim(i);
         }
@@ -254,7 +269,13 @@ library Protocol {
         l.acc = bytes32(c[109:141]);
     }
 
-    /// @notice Reads a packed rotation claim (its kind and length checked by kindOf).
+    /// @notice Whether claims of `kind` are lane claims.
+    function isLane(uint8 kind) internal pure returns (bool) {
+        return kind == KIND_LANE_HEAD || kind == KIND_LANE_CHECKPOINT || kind == KIND_LANE_RECEIPT;
+    }
+
+    /// @notice Reads a packed rotation claim, or a hand-over's rotation fields (its kind and
+    ///         length checked by kindOf).
     function decodeRotation(bytes calldata c) internal pure returns (RotationClaim memory r) {
         r.srcDomain = uint32(bytes4(c[1:5]));
         r.committee = bytes32(c[5:37]);
