@@ -114,6 +114,10 @@ func (in *ClaimInput) committee() common.Hash {
 type SyncRotationInput struct {
 	SrcDomain uint32
 	Update    *synccommittee.SignedUpdate
+	// Recorded reports whether the Inbox holds a key run (by its sync-keys fact), for a
+	// hand-over over several batches (SyncConfig.Runs): a batch proves the first run it
+	// lacks, and once it holds them all, the hand-over. Nil: none is recorded.
+	Recorded func(fact common.Hash) (bool, error)
 }
 
 // Claim is the rotation claim the input proves: from the commitment of the update's committee

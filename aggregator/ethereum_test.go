@@ -2,6 +2,8 @@ package aggregator
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"math/big"
 	"strings"
 	"testing"
@@ -32,7 +34,10 @@ type devnetSyncLane struct {
 	lane       *chain.LaneProof
 }
 
-func newDevnetSyncLane(t *testing.T) *devnetSyncLane {
+func newDevnetSyncLane(t *testing.T) *devnetSyncLane { return newDevnetSyncLaneOf(t, 8) }
+
+// newDevnetSyncLaneOf is newDevnetSyncLane under committees of size members.
+func newDevnetSyncLaneOf(t *testing.T, size int) *devnetSyncLane {
 	t.Helper()
 	d := devnet.StartForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -46,7 +51,7 @@ func newDevnetSyncLane(t *testing.T) *devnetSyncLane {
 	for d.Source.Head() < 15 {
 		d.Source.Commit()
 	}
-	bcfg := devnet.BeaconConfig(8)
+	bcfg := devnet.BeaconConfig(size)
 	b := devnet.NewBeacon(bcfg, "isthmus plan test")
 	if err := b.Sync(ctx, d.SourceClient.Eth); err != nil {
 		t.Fatal(err)
@@ -164,5 +169,63 @@ func TestUniversalPlanOfAnEthereumSourceBatch(t *testing.T) {
 			continue
 		}
 		t.Logf("%s: %v", name, err)
+	}
+}
+
+// TestUniversalFitOfAHandOverOverBatches: a hand-over of a committee too large for one batch
+// (128 members in chunks of 4: 32 chunks and 11 key-tree nodes) goes in runs of 64. Fit
+// proves, each time, the first run the Inbox lacks (the lane does not fit beside it and
+// waits), then the hand-over naming both runs with the lane under period 0's committee; the
+// leaves of each batch link under the sync kinds' allow-list. A failing Inbox read is the
+// error, not a batch.
+func TestUniversalFitOfAHandOverOverBatches(t *testing.T) {
+	e := newDevnetSyncLaneOf(t, 128)
+	src := e.d.Config.SourceDomain
+	cfg := Config{Sizes: DefaultConfig().Sizes, Sync: &SyncConfig{Beacon: e.bcfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 4, Runs: 2}}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	names, _, err := cfg.Kinds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Prover{Config: cfg, runner: runner{log: slog.New(slog.DiscardHandler)}}
+	for _, n := range names {
+		p.Kinds = append(p.Kinds, &Circuit{Name: n, Curve: ecc.BLS12_377})
+	}
+	inbox := map[common.Hash]bool{}
+	batch := func(recorded func(common.Hash) (bool, error)) Batch {
+		return Batch{Sync: cfg.Sync, Claims: []ClaimInput{{Lane: e.lane, Sync: e.su}},
+			SyncRotations: []SyncRotationInput{{SrcDomain: src, Update: e.su, Recorded: recorded}}}
+	}
+	read := func(f common.Hash) (bool, error) { return inbox[f], nil }
+	var runs []common.Hash
+	for i := range 2 {
+		plan, err := p.Fit(batch(read))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := plan.Statement
+		if len(s.KeyRuns) != 1 || len(s.Rotations)+len(s.Lanes) != 0 || inbox[s.KeyRuns[0]] {
+			t.Fatalf("batch %d: %d key runs, %d rotations, %d lanes: want a run the Inbox lacks alone", i, len(s.KeyRuns), len(s.Rotations), len(s.Lanes))
+		}
+		if n := len(plan.Leaves); n != 16+5+1+1 {
+			t.Fatalf("batch %d: %d leaves", i, n)
+		}
+		inbox[s.KeyRuns[0]] = true
+		runs = append(runs, s.KeyRuns[0])
+	}
+	plan, err := p.Fit(batch(read))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c0, c1 := synccommittee.CommitmentOf(e.com0, 0), synccommittee.CommitmentOf(e.com1, 1)
+	want := protocol.RotationClaim{SrcDomain: src, Committee: c0.Bytes(), NextEpoch: 1, NextCommittee: c1.Bytes(), Runs: runs}
+	if s := plan.Statement; len(s.Lanes) != 1 || s.Lanes[0].Committee != common.Hash(c0.Bytes()) || len(s.KeyRuns) != 0 ||
+		len(s.Rotations) != 1 || s.Rotations[0].Hash() != want.Hash() {
+		t.Fatalf("statement %+v: want the lane and the hand-over naming runs %x", s, runs)
+	}
+	if _, err := p.Fit(batch(func(common.Hash) (bool, error) { return false, errors.New("inbox down") })); err == nil || !strings.Contains(err.Error(), "inbox down") {
+		t.Fatalf("an Inbox that cannot be read: %v", err)
 	}
 }

@@ -72,15 +72,38 @@ func SyncRotationKind(srcDomain uint32) string {
 	return fmt.Sprintf("universal-sync-rotation-d%d", srcDomain)
 }
 
+// KindSyncKeyRun is the kind of a key-run claim: a run of a next committee's keys, proven
+// in a batch of its own for a hand-over over several batches.
+const KindSyncKeyRun = "universal-sync-key-run"
+
+// SyncNextRunsKind is the kind of a next sync committee's root over runs, of a fork (its
+// index), a committee size and a number of runs.
+func SyncNextRunsKind(fork string, size, runs int) string {
+	return fmt.Sprintf("universal-sync-next-runs-%s-%d-r%d", fork, size, runs)
+}
+
+// SyncHandOverKind is the kind of a hand-over claim over runs, of a source domain.
+func SyncHandOverKind(srcDomain uint32, runs int) string {
+	return fmt.Sprintf("universal-sync-hand-over-d%d-r%d", srcDomain, runs)
+}
+
 // SyncConfig names a deployment's sync-committee kinds: the beacon chain, the Isthmus
-// domain it is the source of, the forks whose updates it proves, and how many keys a chunk
-// of a rotation's next committee holds (a power of two dividing the committee size).
+// domain it is the source of, the forks whose updates it proves, how many keys a chunk of a
+// rotation's next committee holds (a power of two dividing the committee size), and, for a
+// committee whose hand-over does not fit one batch, in how many runs it is proven over
+// several (0: in one batch; else a power of two, each run a batch, then the hand-over's).
 type SyncConfig struct {
 	Beacon    synccommittee.Config
 	SrcDomain uint32
 	Forks     []string
 	ChunkKeys int
+	Runs      int
 }
+
+// HandOverRunKeys is how many members a run of a hand-over over several batches holds: at 4
+// keys a chunk, a run's 16 chunks, 5 key-tree nodes, its claim and a fold are 23 leaves of a
+// batch's 32 slots.
+const HandOverRunKeys = 64
 
 // Circuits are the placeholders of the sync kinds, by name in allow-list order: the
 // signature, then each fork's header, finality, payload and next-committee root kinds, then
@@ -110,6 +133,20 @@ func (u *SyncConfig) Circuits() ([]string, map[string]frontend.Circuit, error) {
 	add(SyncChunkKind(u.ChunkKeys), leaf.NewSyncChunkLeaf(u.ChunkKeys))
 	add(KindSyncTree, &leaf.SyncTreeLeaf{})
 	add(SyncRotationKind(u.SrcDomain), leaf.NewSyncRotationLeaf(u.SrcDomain, b.SlotsPerEpoch*b.EpochsPerPeriod))
+	if u.Runs > 0 {
+		if r := u.Runs; r < 2 || r&(r-1) != 0 || r > protocol.MaxHandOverRuns || (b.CommitteeSize/u.ChunkKeys)%r != 0 {
+			return nil, nil, fmt.Errorf("sync kinds: a hand-over of %d members in chunks of %d keys cannot make %d runs", b.CommitteeSize, u.ChunkKeys, r)
+		}
+		add(KindSyncKeyRun, &leaf.SyncKeyRunLeaf{})
+		for _, f := range u.Forks {
+			r, err := b.Rules(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			add(SyncNextRunsKind(f, b.CommitteeSize, u.Runs), leaf.NewSyncNextRunsLeaf(r, b.CommitteeSize, u.Runs))
+		}
+		add(SyncHandOverKind(u.SrcDomain, u.Runs), leaf.NewSyncHandOverLeaf(u.SrcDomain, b.SlotsPerEpoch*b.EpochsPerPeriod, u.Runs))
+	}
 	return names, circuits, nil
 }
 
@@ -373,6 +410,12 @@ func PlanBatch(b Batch) (*Plan, error) {
 		if b.Sync == nil || in.Update == nil || in.Update.Committee == nil {
 			return nil, fmt.Errorf("%s: a sync-committee rotation needs its update, the update's committee and a beacon chain configured", label)
 		}
+		if b.Sync.Runs > 0 {
+			if err := handOverInRuns(label, b.Sync, in, syncPieces, add, &p.Statement); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		l, err := leaf.AssignSyncRotation(b.Sync.Beacon, in.SrcDomain, in.Update, b.Sync.ChunkKeys)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", label, err)
@@ -410,6 +453,44 @@ func PlanBatch(b Batch) (*Plan, error) {
 	}
 	p.Chain = prev
 	return p, nil
+}
+
+// handOverInRuns plans a hand-over over several batches (u.Runs runs): the first run whose
+// key-run claim the Inbox lacks (in.Recorded), its chunks, key-tree nodes and claim; or, with
+// every run recorded, the update's first four leaves, the root over the runs and the
+// hand-over claim naming them.
+func handOverInRuns(label string, u *SyncConfig, in *SyncRotationInput, syncPieces func(string, *leaf.SyncUpdateLeaves),
+	add func(kind, label string, a frontend.Circuit, v facts.Values), s *protocol.Statement) error {
+	l, err := leaf.AssignSyncHandOver(u.Beacon, in.SrcDomain, in.Update, u.ChunkKeys, u.Runs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	for i, r := range l.Runs {
+		recorded := false
+		if in.Recorded != nil {
+			if recorded, err = in.Recorded(r.Fact); err != nil {
+				return fmt.Errorf("%s, key run %d: %w", label, i, err)
+			}
+		}
+		if recorded {
+			continue
+		}
+		run := fmt.Sprintf("%s, key run %d of %d", label, i+1, len(l.Runs))
+		for j, c := range r.Chunks {
+			add(SyncChunkKind(u.ChunkKeys), fmt.Sprintf("%s, chunk %d of %d", run, j+1, len(r.Chunks)), c, r.ChunkValues[j])
+		}
+		for j, n := range r.Tree {
+			add(KindSyncTree, fmt.Sprintf("%s, key tree node %d of %d", run, j+1, len(r.Tree)), n, r.TreeValues[j])
+		}
+		add(KindSyncKeyRun, run+", claim", r.Claim, r.ClaimValues)
+		s.KeyRuns = append(s.KeyRuns, r.Fact)
+		return nil
+	}
+	syncPieces(label, l.Update)
+	add(SyncNextRunsKind(l.NextRules.Fork.Name, len(in.Update.Next.Pubkeys), u.Runs), label+", next committee root over its runs", l.Next, l.NextValues)
+	add(SyncHandOverKind(in.SrcDomain, u.Runs), label+", hand-over claim", l.HandOver, l.HandOverValues)
+	s.Rotations = append(s.Rotations, l.Claim)
+	return nil
 }
 
 // Values are the plan's leaves' facts, and each leaf's kind as its index in kinds (the

@@ -211,7 +211,7 @@ func BenchmarkConstraints(b *testing.B) {
 	// The universal kinds: the attester committee's, and the sync committee's at mainnet's
 	// 512 members in Deneb (chunks of 4 keys) for domain 1; and the keyed wrap.
 	cfg := aggregator.Config{Sizes: aggregator.DefaultConfig().Sizes,
-		Sync: &aggregator.SyncConfig{Beacon: synccommittee.Mainnet(), SrcDomain: 1, Forks: []string{"deneb"}, ChunkKeys: 4}}
+		Sync: &aggregator.SyncConfig{Beacon: synccommittee.Mainnet(), SrcDomain: 1, Forks: []string{"deneb"}, ChunkKeys: 4, Runs: 8}}
 	kinds, _, err := cfg.Kinds()
 	if err != nil {
 		b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/chain"
 	"github.com/isthmus-xyz/isthmus/chain/beacon"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
@@ -100,7 +101,13 @@ type ethereumDevnet struct {
 
 func startEthereumDevnet(t *testing.T, ctx context.Context) (*ethereumDevnet, common.Address) {
 	t.Helper()
-	cfg := devnet.BeaconConfig(8)
+	return startEthereumDevnetOf(t, ctx, 8)
+}
+
+// startEthereumDevnetOf is startEthereumDevnet under committees of size members.
+func startEthereumDevnetOf(t *testing.T, ctx context.Context, size int) (*ethereumDevnet, common.Address) {
+	t.Helper()
+	cfg := devnet.BeaconConfig(size)
 	b := devnet.NewBeacon(cfg, "isthmus relay test beacon")
 	com, err := cfg.NewCommittee(&b.Committee(0).JSON)
 	if err != nil {
@@ -405,5 +412,116 @@ func TestHardeningRelaySurvivesAHandOverItDidNotSubmit(t *testing.T) {
 	}
 	if st.DeliveredCount != 2 || st.Epoch < 2 || refused != 1 {
 		t.Fatalf("delivered %d at period %d, %d batches refused: want the message delivered at period 2 or more after one refusal (batches %v)", st.DeliveredCount, st.Epoch, refused, prover.batches)
+	}
+}
+
+// runsTestOnlyProver is a test double of the batch prover for a domain whose hand-overs go
+// over several batches (aggregator.SyncConfig.Runs): it plans each batch with
+// aggregator.PlanBatch (every leaf's native checks; a run the Inbox lacks first, read from
+// it) and returns its statement with a TestOnlyProof instead of proving. As the prover's Fit
+// does where a run and the lane do not fit one batch, a run's batch carries the run alone.
+// It records each batch's key runs.
+type runsTestOnlyProver struct {
+	sync *aggregator.SyncConfig
+	dst  *chain.Destination
+	runs []common.Hash
+}
+
+func (p *runsTestOnlyProver) prove(ctx context.Context, c Claim) (*Batch, error) {
+	b := aggregator.Batch{Sync: p.sync, Claims: []aggregator.ClaimInput{{Lane: c.Lane, Sync: c.Sync}}}
+	if c.Rotate {
+		b.SyncRotations = []aggregator.SyncRotationInput{{SrcDomain: c.Lane.SrcDomain, Update: c.Sync,
+			Recorded: func(f common.Hash) (bool, error) { return p.dst.KeyRunProven(ctx, f) }}}
+	}
+	plan, err := aggregator.PlanBatch(b)
+	if err != nil {
+		return nil, err
+	}
+	s := plan.Statement
+	if len(s.KeyRuns) > 0 {
+		s = protocol.Statement{KeyRuns: s.KeyRuns}
+		p.runs = append(p.runs, s.KeyRuns...)
+	}
+	return &Batch{Statement: s, Proof: devnet.TestOnlyProof(s.PublicInput())}, nil
+}
+
+// A committee too large for one batch (128 members: runs of 64) hands over in three batches
+// a period: each run the Inbox lacks, then the hand-over naming both. A relay killed after
+// the first run (its successor starts with no state of its own) goes on from the Inbox's
+// record: no run is proven twice, and the message sent meanwhile is delivered under the
+// committee of the light client's period.
+func TestLivenessRelayHandsOverOverSeveralBatches(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	e, recipient := startEthereumDevnetOf(t, ctx, 128)
+	src := e.Config.SourceDomain
+	p := &runsTestOnlyProver{sync: &aggregator.SyncConfig{Beacon: e.cfg, SrcDomain: src, Forks: []string{"deneb"}, ChunkKeys: 4, Runs: 2}, dst: e.Dst}
+	send := func() {
+		if _, _, err := e.Src.Send(ctx, devnet.DevKey("user"), e.Config.DestinationDomain, recipient, 100_000, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	for e.Source.Head() < 13 {
+		e.Source.Commit()
+	}
+	newRelay := func() *Relay {
+		return &Relay{Config: Config{SrcDomain: src, DstDomain: e.Config.DestinationDomain, BatchMessages: 1, StateDir: t.TempDir(), Key: e.Relayer},
+			Src: e.Src, Dst: e.Dst, Prove: p.prove, Ethereum: e.follow(t, ctx)}
+	}
+	r := newRelay()
+	until := func(what string, steps int, done func(st chain.DomainState) bool) chain.DomainState {
+		t.Helper()
+		for range steps {
+			st, err := e.Dst.State(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done(st) {
+				return st
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.Source.Commit()
+			e.Source.Commit()
+		}
+		t.Fatalf("not %s in %d steps (key runs %x)", what, steps, p.runs)
+		return chain.DomainState{}
+	}
+	until("delivered in period 0", 12, func(st chain.DomainState) bool { return st.DeliveredCount == 1 })
+	for range 2 * 16 {
+		e.Source.Commit()
+	}
+	send()
+	until("a key run recorded", 4, func(chain.DomainState) bool {
+		if len(p.runs) != 1 {
+			return false
+		}
+		ok, err := e.Dst.KeyRunProven(ctx, p.runs[0])
+		return err == nil && ok
+	})
+	if st, err := e.Dst.State(ctx, src); err != nil || st.Epoch != 0 {
+		t.Fatalf("after one run: %+v %v, want the Inbox still at period 0", st, err)
+	}
+	r = newRelay() // killed: its successor knows only the chains
+	st := until("delivered under the committee of the light client's period", 24, func(st chain.DomainState) bool {
+		return st.DeliveredCount == 2 && st.Epoch == e.cfg.Period(r.Ethereum.Follower.Store.Finalized.Slot)
+	})
+	if st.Epoch < 2 {
+		t.Fatalf("the Inbox is at period %d, want 2 or more", st.Epoch)
+	}
+	seen := map[common.Hash]bool{}
+	for _, f := range p.runs {
+		if seen[f] {
+			t.Fatalf("key run %x proven twice (runs %x)", f, p.runs)
+		}
+		seen[f] = true
+		if ok, err := e.Dst.KeyRunProven(ctx, f); err != nil || !ok {
+			t.Fatalf("key run %x not recorded: %v", f, err)
+		}
+	}
+	if uint64(len(p.runs)) != 2*st.Epoch {
+		t.Fatalf("%d key runs for %d hand-overs of two runs", len(p.runs), st.Epoch)
 	}
 }

@@ -370,6 +370,17 @@ func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) erro
 	for _, rot := range b.Statement.Rotations {
 		needed = needed || rot.NextEpoch == st.Epoch+1
 	}
+	// A run of a hand-over over several batches: needed until the Inbox records it.
+	for _, f := range b.Statement.KeyRuns {
+		if needed {
+			break
+		}
+		ok, err := r.Dst.KeyRunProven(ctx, f)
+		if err != nil {
+			return err
+		}
+		needed = !ok
+	}
 	top := uint64(0)
 	for _, c := range b.Statement.Lanes {
 		top = max(top, c.Count)
@@ -389,7 +400,8 @@ func (r *Relay) submit(ctx context.Context, b *Batch, st chain.DomainState) erro
 		case err == nil:
 			r.Metrics.add(&r.Metrics.Batches, 1)
 			r.Metrics.add(&r.Metrics.Gas, float64(rec.GasUsed))
-			r.log().Info("batch accepted", "statement", b.Statement.Hash(), "count", top, "rotations", len(b.Statement.Rotations), "gas", rec.GasUsed)
+			r.log().Info("batch accepted", "statement", b.Statement.Hash(), "count", top, "rotations", len(b.Statement.Rotations),
+				"key runs", len(b.Statement.KeyRuns), "gas", rec.GasUsed)
 		case errors.As(err, &rv):
 			// Refused for good (an invalid proof, or a head older than one proven
 			// meanwhile): drop it, so that the next step proves the lane again, and report why.

@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
@@ -463,6 +464,13 @@ func NewSyncRotationLeaf(srcDomain uint32, slotsPerPeriod uint64) *SyncRotationL
 
 // Define implements frontend.Circuit.
 func (c *SyncRotationLeaf) Define(api frontend.API) error {
+	return c.define(api, protocol.KindRotation, c.Encoded[:], tagSyncNext, nil)
+}
+
+// define checks a rotation claim of kind, encoded as enc, whose next committee's root the
+// fact of nextTag states: sync-next, or for a hand-over the runs' sync-next-runs, the runs'
+// facts (each 32 bytes of runs, read as a canonical field element) its last values.
+func (c *SyncRotationLeaf) define(api frontend.API, kind protocol.ClaimKind, enc []uints.U8, nextTag fr.Element, runs []uints.U8) error {
 	if c.slotsPerPeriod == 0 || c.slotsPerPeriod&(c.slotsPerPeriod-1) != 0 {
 		return fmt.Errorf("sync rotation leaf: %d slots a period, want a power of two", c.slotsPerPeriod)
 	}
@@ -470,21 +478,24 @@ func (c *SyncRotationLeaf) Define(api frontend.API) error {
 	if err != nil {
 		return fmt.Errorf("sync rotation leaf: %w", err)
 	}
-	enc := c.Encoded[:]
-	if err := assertRotationClaim(api, bf, enc, c.ClaimHash); err != nil {
+	if err := assertClaimOf(api, bf, kind, enc, c.ClaimHash); err != nil {
 		return fmt.Errorf("sync rotation leaf: %w", err)
 	}
 	api.AssertIsEqual(bigEndian(api, bf, enc[rotSrc:rotCommittee]), c.srcDomain)
 	api.AssertIsEqual(fieldElement(api, byteValues(bf, enc[rotCommittee:rotEpoch])), c.Committee)
 	api.AssertIsEqual(bigEndian(api, bf, enc[rotEpoch:rotNext]), api.Add(c.Period, 1))
-	api.AssertIsEqual(fieldElement(api, byteValues(bf, enc[rotNext:])), c.NextCommittee)
+	api.AssertIsEqual(fieldElement(api, byteValues(bf, enc[rotNext:protocol.RotationClaimSize])), c.NextCommittee)
 	shift := bits.TrailingZeros64(c.slotsPerPeriod)
 	for _, slot := range []frontend.Variable{c.Attested, c.Finalized} { // both in the period
 		b := api.ToBinary(slot, 64)
 		api.AssertIsEqual(api.FromBinary(b[shift:]...), c.Period)
 	}
 	api.AssertIsEqual(c.IO.Consumed[0], digest(api, tagSyncUpdate, c.Committee, c.Period, c.Attested, c.State[0], c.State[1], c.Finalized, c.Payload[0], c.Payload[1]))
-	api.AssertIsEqual(c.IO.Consumed[1], digest(api, tagSyncNext, c.State[0], c.State[1], c.Attested, api.Add(c.Period, 1), c.NextCommittee))
+	next := []frontend.Variable{c.State[0], c.State[1], c.Attested, api.Add(c.Period, 1), c.NextCommittee}
+	for i := 0; i < len(runs); i += 32 {
+		next = append(next, fieldElement(api, byteValues(bf, runs[i:i+32])))
+	}
+	api.AssertIsEqual(c.IO.Consumed[1], digest(api, nextTag, next...))
 	assertConsumesNothing(api, &c.IO, 2)
 	api.AssertIsEqual(c.IO.Produced, digest(api, tagClaim, c.ClaimHash[0], c.ClaimHash[1]))
 	return nil
@@ -513,6 +524,51 @@ type SyncRotationLeaves struct {
 // root, and the claim; the next committee's root is checked natively against the update's
 // branch first.
 func AssignSyncRotation(cfg synccommittee.Config, srcDomain uint32, su *synccommittee.SignedUpdate, chunkKeys int) (*SyncRotationLeaves, error) {
+	h, err := startHandOver(cfg, srcDomain, su, chunkKeys)
+	if err != nil {
+		return nil, err
+	}
+	l := &SyncRotationLeaves{Update: h.update, Chunks: h.chunks, ChunkValues: h.chunkValues, NextRules: h.rules}
+	var top keyRun
+	l.Tree, l.TreeValues, top = keyTree(h.runs)
+	root := synccommittee.NewCommitteeRootCircuit(1, h.rules.NextCommitteeGindex)
+	hv := halves(top.root)
+	root.ChildHi[0], root.ChildLo[0] = hv[0], hv[1]
+	h.rootOf(root)
+	next := su.Period + 1
+	start := synccommittee.ChainStart(next)
+	l.Next = &SyncNextLeaf{Root: root.Rules(), NextPeriod: next, Attested: h.attested.Slot, Commitment: h.rp.Commitment.BigInt(new(big.Int)),
+		Keys: start.BigInt(new(big.Int))}
+	l.NextValues = facts.Values{Produced: SyncNextFact(h.attested.StateRoot, h.attested.Slot, next, h.rp.Commitment)}
+	l.NextValues.Consumed[0] = top.fact()
+	l.NextValues.Assign(&l.Next.IO)
+
+	l.Claim = h.claim(srcDomain, nil)
+	if l.Rotation, l.RotationFact, err = h.rotationLeaf(srcDomain, l.Claim, l.NextValues.Produced); err != nil {
+		return nil, err
+	}
+	copy(l.Rotation.Encoded[:], uints.NewU8Array(l.Claim.Encode()))
+	return l, nil
+}
+
+// handOver is what a rotation's leaves share, whether proven in one batch or over several:
+// the update's leaves, its attested and finalized headers, the rules of the attested slot's
+// fork, the next committee's rotation proof, its chunks' leaves and their runs.
+type handOver struct {
+	su                  *synccommittee.SignedUpdate
+	update              *SyncUpdateLeaves
+	attested, finalized synccommittee.BeaconBlockHeader
+	rules               synccommittee.ForkRules
+	rp                  *synccommittee.Rotation
+	chunks              []*SyncChunkLeaf
+	chunkValues         []facts.Values
+	runs                []keyRun
+}
+
+// startHandOver checks the update su natively (both slots in its period, the next
+// committee's root under its attested state) and assigns its update's leaves and the next
+// committee's chunks of chunkKeys keys.
+func startHandOver(cfg synccommittee.Config, srcDomain uint32, su *synccommittee.SignedUpdate, chunkKeys int) (*handOver, error) {
 	if su == nil || su.Next == nil || su.Update == nil {
 		return nil, fmt.Errorf("sync rotation leaves: an update that carries no next committee")
 	}
@@ -521,20 +577,19 @@ func AssignSyncRotation(cfg synccommittee.Config, srcDomain uint32, su *synccomm
 		return nil, err
 	}
 	u := su.Update
-	attested, finalized := u.AttestedHeader.Beacon.Header(), u.FinalizedHeader.Beacon.Header()
-	for _, slot := range []uint64{attested.Slot, finalized.Slot} {
+	h := &handOver{su: su, update: upd, attested: u.AttestedHeader.Beacon.Header(), finalized: u.FinalizedHeader.Beacon.Header()}
+	for _, slot := range []uint64{h.attested.Slot, h.finalized.Slot} {
 		if cfg.Period(slot) != su.Period {
 			return nil, fmt.Errorf("sync rotation leaves: %w: attested slot %d and finalized slot %d are not both in period %d", synccommittee.ErrUpdate,
-				attested.Slot, finalized.Slot, su.Period)
+				h.attested.Slot, h.finalized.Slot, su.Period)
 		}
 	}
-	l := &SyncRotationLeaves{Update: upd}
-	if l.NextRules, err = cfg.Rules(cfg.Current(attested.Slot)); err != nil {
+	if h.rules, err = cfg.Rules(cfg.Current(h.attested.Slot)); err != nil {
 		return nil, fmt.Errorf("sync rotation leaves: %w", err)
 	}
 	next := su.Next
 	if err := synccommittee.VerifyBranch(synccommittee.CommitteeRoot(next.Pubkeys, next.Aggregate), u.NextSyncCommitteeBranch,
-		l.NextRules.NextCommitteeGindex, attested.StateRoot); err != nil {
+		h.rules.NextCommitteeGindex, h.attested.StateRoot); err != nil {
 		return nil, fmt.Errorf("sync rotation leaves: the next committee: %w", err)
 	}
 	n := len(next.Pubkeys)
@@ -542,37 +597,85 @@ func AssignSyncRotation(cfg synccommittee.Config, srcDomain uint32, su *synccomm
 	for width < n/max(chunkKeys, 1) {
 		width *= 2
 	}
-	rp, err := synccommittee.RotationProof(next, su.Period+1, chunkKeys, width, l.NextRules.NextCommitteeGindex, attested.StateRoot, u.NextSyncCommitteeBranch)
-	if err != nil {
+	if h.rp, err = synccommittee.RotationProof(next, su.Period+1, chunkKeys, width, h.rules.NextCommitteeGindex, h.attested.StateRoot, u.NextSyncCommitteeBranch); err != nil {
 		return nil, fmt.Errorf("sync rotation leaves: %w", err)
 	}
-	type run struct {
-		first, count uint64
-		in, out      fr.Element
-		root         [32]byte
-	}
-	elem := func(v frontend.Variable) fr.Element {
-		var e fr.Element
-		e.SetBigInt(toBig(v))
-		return e
-	}
-	var runs []run
-	for j, ch := range rp.Chunks {
-		r := run{first: uint64(j * chunkKeys), count: uint64(chunkKeys), in: elem(ch.StateIn), out: elem(ch.StateOut)}
+	for j, ch := range h.rp.Chunks {
+		r := keyRun{first: uint64(j * chunkKeys), count: uint64(chunkKeys), in: elementOf(ch.StateIn), out: elementOf(ch.StateOut)}
 		toBig(ch.RootHi).FillBytes(r.root[:16])
 		toBig(ch.RootLo).FillBytes(r.root[16:])
 		a := &SyncChunkLeaf{Chunk: ch.Rules(), First: r.first}
-		v := facts.Values{Produced: SyncKeysFact(r.first, r.count, r.in, r.out, r.root)}
+		v := facts.Values{Produced: r.fact()}
 		v.Assign(&a.IO)
-		l.Chunks, l.ChunkValues = append(l.Chunks, a), append(l.ChunkValues, v)
-		runs = append(runs, r)
+		h.chunks, h.chunkValues = append(h.chunks, a), append(h.chunkValues, v)
+		h.runs = append(h.runs, r)
 	}
+	return h, nil
+}
+
+// rootOf fills the next committee's root circuit's state root, aggregate key and branch.
+func (h *handOver) rootOf(root *synccommittee.CommitteeRootCircuit) {
+	root.StateHi, root.StateLo = h.rp.Root.StateHi, h.rp.Root.StateLo
+	root.Aggregate, root.Branch = h.rp.Root.Aggregate, h.rp.Root.Branch
+}
+
+// claim is the rotation claim of srcDomain to the next committee; with runs, a hand-over
+// naming them.
+func (h *handOver) claim(srcDomain uint32, runs []common.Hash) protocol.RotationClaim {
+	commitment := synccommittee.CommitmentOf(h.su.Committee, h.su.Period)
+	return protocol.RotationClaim{SrcDomain: srcDomain, Committee: common.Hash(commitment.Bytes()), NextEpoch: h.su.Period + 1,
+		NextCommittee: common.Hash(h.rp.Commitment.Bytes()), Runs: runs}
+}
+
+// rotationLeaf assigns the claim leaf of claim c (its encoding left to the caller) over the
+// update's sync-update fact and the next committee's fact next.
+func (h *handOver) rotationLeaf(srcDomain uint32, c protocol.RotationClaim, next fr.Element) (*SyncRotationLeaf, facts.Values, error) {
+	exec, err := h.su.Update.FinalizedHeader.Execution.Header()
+	if err != nil {
+		return nil, facts.Values{}, fmt.Errorf("sync rotation leaves: %w", err)
+	}
+	payload, err := exec.Root()
+	if err != nil {
+		return nil, facts.Values{}, fmt.Errorf("sync rotation leaves: %w", err)
+	}
+	claimHash := crypto.Keccak256Hash(c.Encode())
+	a := &SyncRotationLeaf{ClaimHash: halves(claimHash), Committee: new(big.Int).SetBytes(c.Committee[:]), Period: h.su.Period,
+		Attested: h.attested.Slot, Finalized: h.finalized.Slot, NextCommittee: h.rp.Commitment.BigInt(new(big.Int)),
+		State: halves(h.attested.StateRoot), Payload: halves(payload), srcDomain: srcDomain}
+	v := facts.Values{Produced: ClaimFact(claimHash)}
+	v.Consumed[0] = h.update.Values[3].Produced
+	v.Consumed[1] = next
+	v.Assign(&a.IO)
+	return a, v, nil
+}
+
+// keyRun is a run of a committee's members, as its sync-keys fact states it.
+type keyRun struct {
+	first, count uint64
+	in, out      fr.Element
+	root         [32]byte
+}
+
+func (r keyRun) fact() fr.Element { return SyncKeysFact(r.first, r.count, r.in, r.out, r.root) }
+
+func elementOf(v frontend.Variable) fr.Element {
+	var e fr.Element
+	e.SetBigInt(toBig(v))
+	return e
+}
+
+// keyTree assigns the nodes of the key tree over runs (consecutive, of one size, a power of
+// two of them), bottom first, in nodes of four subtrees (of two where four do not divide a
+// layer), and returns the run they make.
+func keyTree(runs []keyRun) ([]*SyncTreeLeaf, []facts.Values, keyRun) {
+	var tree []*SyncTreeLeaf
+	var values []facts.Values
 	for len(runs) > 1 {
 		w := 4
 		if len(runs)%4 != 0 {
 			w = 2
 		}
-		var up []run
+		var up []keyRun
 		for i := 0; i < len(runs); i += w {
 			group := runs[i : i+w]
 			roots := make([][32]byte, w)
@@ -586,52 +689,19 @@ func AssignSyncRotation(cfg synccommittee.Config, srcDomain uint32, su *synccomm
 					a.Tree.ChildHi[j], a.Tree.ChildLo[j] = h[0], h[1]
 					a.States[j] = group[j].in.BigInt(new(big.Int))
 					roots[j] = group[j].root
-					v.Consumed[j] = SyncKeysFact(group[j].first, group[j].count, group[j].in, group[j].out, group[j].root)
+					v.Consumed[j] = group[j].fact()
 				}
 			}
 			a.States[4] = group[w-1].out.BigInt(new(big.Int))
-			r := run{first: group[0].first, count: uint64(w) * group[0].count, in: group[0].in, out: group[w-1].out, root: synccommittee.MerkleRoot(roots)}
+			r := keyRun{first: group[0].first, count: uint64(w) * group[0].count, in: group[0].in, out: group[w-1].out, root: synccommittee.MerkleRoot(roots)}
 			h := halves(r.root)
 			a.Tree.RootHi, a.Tree.RootLo = h[0], h[1]
-			v.Produced = SyncKeysFact(r.first, r.count, r.in, r.out, r.root)
+			v.Produced = r.fact()
 			v.Assign(&a.IO)
-			l.Tree, l.TreeValues = append(l.Tree, a), append(l.TreeValues, v)
+			tree, values = append(tree, a), append(values, v)
 			up = append(up, r)
 		}
 		runs = up
 	}
-	top := runs[0]
-	root := synccommittee.NewCommitteeRootCircuit(1, l.NextRules.NextCommitteeGindex)
-	h := halves(top.root)
-	root.ChildHi[0], root.ChildLo[0] = h[0], h[1]
-	root.StateHi, root.StateLo = rp.Root.StateHi, rp.Root.StateLo
-	root.Aggregate, root.Branch = rp.Root.Aggregate, rp.Root.Branch
-	start := synccommittee.ChainStart(su.Period + 1)
-	l.Next = &SyncNextLeaf{Root: root.Rules(), NextPeriod: su.Period + 1, Attested: attested.Slot, Commitment: rp.Commitment.BigInt(new(big.Int)),
-		Keys: start.BigInt(new(big.Int))}
-	l.NextValues = facts.Values{Produced: SyncNextFact(attested.StateRoot, attested.Slot, su.Period+1, rp.Commitment)}
-	l.NextValues.Consumed[0] = SyncKeysFact(0, uint64(n), start, rp.Commitment, top.root)
-	l.NextValues.Assign(&l.Next.IO)
-
-	commitment := synccommittee.CommitmentOf(su.Committee, su.Period)
-	l.Claim = protocol.RotationClaim{SrcDomain: srcDomain, Committee: common.Hash(commitment.Bytes()), NextEpoch: su.Period + 1,
-		NextCommittee: common.Hash(rp.Commitment.Bytes())}
-	exec, err := u.FinalizedHeader.Execution.Header()
-	if err != nil {
-		return nil, fmt.Errorf("sync rotation leaves: %w", err)
-	}
-	payload, err := exec.Root()
-	if err != nil {
-		return nil, fmt.Errorf("sync rotation leaves: %w", err)
-	}
-	claimHash := l.Claim.Hash()
-	l.Rotation = &SyncRotationLeaf{ClaimHash: halves(claimHash), Committee: commitment.BigInt(new(big.Int)), Period: su.Period,
-		Attested: attested.Slot, Finalized: finalized.Slot, NextCommittee: rp.Commitment.BigInt(new(big.Int)),
-		State: halves(attested.StateRoot), Payload: halves(payload)}
-	copy(l.Rotation.Encoded[:], uints.NewU8Array(l.Claim.Encode()))
-	l.RotationFact = facts.Values{Produced: ClaimFact(claimHash)}
-	l.RotationFact.Consumed[0] = upd.Values[3].Produced
-	l.RotationFact.Consumed[1] = l.NextValues.Produced
-	l.RotationFact.Assign(&l.Rotation.IO)
-	return l, nil
+	return tree, values, runs[0]
 }

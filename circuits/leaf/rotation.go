@@ -75,7 +75,13 @@ func rotationRules(api frontend.API, claimHash [2]frontend.Variable, enc []uints
 // assertRotationClaim asserts that enc is a packed rotation claim (its kind byte) whose
 // keccak256 is claimHash, in two 128-bit halves.
 func assertRotationClaim(api frontend.API, bf *uints.Bytes, enc []uints.U8, claimHash [2]frontend.Variable) error {
-	api.AssertIsEqual(bf.Value(enc[rotKind]), uint8(protocol.KindRotation))
+	return assertClaimOf(api, bf, protocol.KindRotation, enc, claimHash)
+}
+
+// assertClaimOf asserts that enc is a packed claim of kind whose keccak256 is claimHash, in
+// two 128-bit halves.
+func assertClaimOf(api frontend.API, bf *uints.Bytes, kind protocol.ClaimKind, enc []uints.U8, claimHash [2]frontend.Variable) error {
+	api.AssertIsEqual(bf.Value(enc[rotKind]), uint8(kind))
 	h, err := sha3.NewLegacyKeccak256(api)
 	if err != nil {
 		return fmt.Errorf("keccak: %w", err)

@@ -68,6 +68,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 
 	var prove relay.Prover
 	var p *aggregator.Prover
+	var dst *chain.Destination // the devnet's Inbox, once it runs: a hand-over's recorded key runs
 	rep := &ethereumReport{}
 	if o.testOnly {
 		prove = testOnlyEthereumBatch
@@ -81,7 +82,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 			return fail(err)
 		}
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			plan, err := p.Fit(ethereumBatch(c))
+			plan, err := p.Fit(ethereumBatch(ctx, c, dst))
 			if err != nil {
 				return nil, err
 			}
@@ -98,6 +99,7 @@ func (o *devnetOptions) runEthereum(ctx, live context.Context, out io.Writer, lo
 	if err != nil {
 		return fail(fmt.Errorf("start devnet: %w", err))
 	}
+	dst = d.Dst
 	defer func() {
 		if err := d.Close(); err != nil {
 			log.Warn("devnet shutdown", "err", err)

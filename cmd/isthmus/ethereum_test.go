@@ -10,6 +10,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/isthmus-xyz/isthmus/aggregator"
 	"github.com/isthmus-xyz/isthmus/chain/devnet"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/contracts/testbindings"
@@ -69,15 +70,22 @@ func TestEthereumSourceRelayCommand(t *testing.T) {
 }
 
 // The sync-committee kinds serve the fork in force: Deneb on the devnet's beacon chain
-// (Electra is scheduled far off), Fulu on mainnet today; a devnet hand-over is one chunk,
-// mainnet's chunks of synccommittee.ChunkKeys.
+// (Electra is scheduled far off), Fulu on mainnet today; a devnet hand-over is one chunk in
+// one batch, mainnet's chunks of synccommittee.ChunkKeys over 9 batches (8 runs of 64 members,
+// then the hand-over), whose kinds fit the aggregation's allow-list.
 func TestEthereumSourceCircuitsServeTheForkInForce(t *testing.T) {
 	dev := syncConfig(8, nil, 1)
-	if len(dev.Forks) != 1 || dev.Forks[0] != "deneb" || dev.ChunkKeys != 8 || dev.SrcDomain != 1 {
+	if len(dev.Forks) != 1 || dev.Forks[0] != "deneb" || dev.ChunkKeys != 8 || dev.SrcDomain != 1 || dev.Runs != 0 {
 		t.Fatalf("devnet: %+v", *dev)
 	}
-	if main := syncConfig(0, nil, 1); len(main.Forks) != 1 || main.Forks[0] != "fulu" || main.Beacon.CommitteeSize != 512 || main.ChunkKeys != synccommittee.ChunkKeys {
-		t.Fatalf("mainnet: forks %v, %d members, chunks of %d", main.Forks, main.Beacon.CommitteeSize, main.ChunkKeys)
+	main := syncConfig(0, nil, 1)
+	if len(main.Forks) != 1 || main.Forks[0] != "fulu" || main.Beacon.CommitteeSize != 512 || main.ChunkKeys != synccommittee.ChunkKeys || main.Runs != 8 {
+		t.Fatalf("mainnet: forks %v, %d members, chunks of %d, %d runs", main.Forks, main.Beacon.CommitteeSize, main.ChunkKeys, main.Runs)
+	}
+	cfg := aggregator.DefaultConfig()
+	cfg.Sync = main
+	if err := cfg.Check(); err != nil {
+		t.Fatalf("mainnet's kinds: %v", err)
 	}
 	if got := syncConfig(8, []string{"capella", "deneb"}, 1).Forks; len(got) != 2 || got[0] != "capella" {
 		t.Fatalf("--sync-forks capella,deneb: %v", got)

@@ -77,7 +77,8 @@ const mainnetGenesisTime = 1606824023
 // syncConfig is the sync-committee kinds of a source domain: the devnet beacon chain's at a
 // committee of size (mainnet's for 0), serving forks (the one in force for none), a
 // hand-over's keys in chunks of synccommittee.ChunkKeys (all of a devnet committee of up to
-// 8 in one).
+// 8 in one), over several batches in runs of aggregator.HandOverRunKeys members where the
+// committee has more (mainnet's 512: 8 runs).
 func syncConfig(size int, forks []string, domain uint32) *aggregator.SyncConfig {
 	beacon := synccommittee.Mainnet()
 	chunk := synccommittee.ChunkKeys
@@ -95,7 +96,11 @@ func syncConfig(size int, forks []string, domain uint32) *aggregator.SyncConfig 
 		}
 		forks = []string{beacon.ForkAt(epoch).Name}
 	}
-	return &aggregator.SyncConfig{Beacon: beacon, SrcDomain: domain, Forks: forks, ChunkKeys: chunk}
+	runs := 0
+	if n := beacon.CommitteeSize; n > aggregator.HandOverRunKeys && chunk == synccommittee.ChunkKeys {
+		runs = n / aggregator.HandOverRunKeys
+	}
+	return &aggregator.SyncConfig{Beacon: beacon, SrcDomain: domain, Forks: forks, ChunkKeys: chunk, Runs: runs}
 }
 
 // registerPersistent registers the flag for a command's subcommands too.

@@ -428,7 +428,7 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 		}
 		defer stop()
 		prove = func(ctx context.Context, c relay.Claim) (*relay.Batch, error) {
-			plan, err := p.Fit(ethereumBatch(c))
+			plan, err := p.Fit(ethereumBatch(ctx, c, dst))
 			if err != nil {
 				return nil, err
 			}
@@ -459,11 +459,15 @@ func (o *relayOptions) runEthereum(parent context.Context, out io.Writer) error 
 }
 
 // ethereumBatch is the batch of a relay claim under the sync committee: its lane claim under
-// the claim's update and, with Rotate, the hand-over that update carries.
-func ethereumBatch(c relay.Claim) aggregator.Batch {
+// the claim's update and, with Rotate, the hand-over that update carries (over several
+// batches, the first run dst lacks, or the hand-over once it holds them all).
+func ethereumBatch(ctx context.Context, c relay.Claim, dst *chain.Destination) aggregator.Batch {
 	b := aggregator.Batch{Claims: []aggregator.ClaimInput{{Lane: c.Lane, Sync: c.Sync}}}
 	if c.Rotate {
 		b.SyncRotations = []aggregator.SyncRotationInput{{SrcDomain: c.Lane.SrcDomain, Update: c.Sync}}
+		if dst != nil {
+			b.SyncRotations[0].Recorded = func(f common.Hash) (bool, error) { return dst.KeyRunProven(ctx, f) }
+		}
 	}
 	return b
 }
@@ -471,7 +475,7 @@ func ethereumBatch(c relay.Claim) aggregator.Batch {
 // testOnlyEthereumBatch is the batch of a relay claim under the sync committee with a
 // TestOnlyProof, which proves nothing (an Inbox with the TestOnlyVerifier only).
 func testOnlyEthereumBatch(_ context.Context, c relay.Claim) (*relay.Batch, error) {
-	b := ethereumBatch(c)
+	b := ethereumBatch(context.Background(), c, nil)
 	claim, err := b.Claims[0].Claim()
 	if err != nil {
 		return nil, err
