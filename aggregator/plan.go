@@ -107,7 +107,9 @@ const HandOverRunKeys = 64
 
 // Circuits are the placeholders of the sync kinds, by name in allow-list order: the
 // signature, then each fork's header, finality, payload and next-committee root kinds, then
-// the finalized header, the chunk, the key tree's node and the rotation claim.
+// the finalized header, the chunk, the key tree's node and the rotation claim. A hand-over
+// over several batches (Runs) takes the key-run claim, each fork's root over the runs and
+// the hand-over claim instead of the next-committee root and rotation kinds.
 func (u *SyncConfig) Circuits() ([]string, map[string]frontend.Circuit, error) {
 	b := &u.Beacon
 	if k := u.ChunkKeys; k < 1 || k&(k-1) != 0 || b.CommitteeSize%k != 0 {
@@ -127,12 +129,16 @@ func (u *SyncConfig) Circuits() ([]string, map[string]frontend.Circuit, error) {
 		add(SyncHeaderKind(f), leaf.NewSyncHeaderLeaf(r))
 		add(SyncFinalityKind(f), leaf.NewSyncFinalityLeaf(r))
 		add(SyncPayloadKind(f, u.SrcDomain), leaf.NewSyncPayloadLeaf(r, u.SrcDomain))
-		add(SyncNextKind(f, b.CommitteeSize), leaf.NewSyncNextLeaf(r, b.CommitteeSize))
+		if u.Runs == 0 {
+			add(SyncNextKind(f, b.CommitteeSize), leaf.NewSyncNextLeaf(r, b.CommitteeSize))
+		}
 	}
 	add(KindSyncFinalized, &leaf.SyncFinalizedLeaf{})
 	add(SyncChunkKind(u.ChunkKeys), leaf.NewSyncChunkLeaf(u.ChunkKeys))
 	add(KindSyncTree, &leaf.SyncTreeLeaf{})
-	add(SyncRotationKind(u.SrcDomain), leaf.NewSyncRotationLeaf(u.SrcDomain, b.SlotsPerEpoch*b.EpochsPerPeriod))
+	if u.Runs == 0 {
+		add(SyncRotationKind(u.SrcDomain), leaf.NewSyncRotationLeaf(u.SrcDomain, b.SlotsPerEpoch*b.EpochsPerPeriod))
+	}
 	if u.Runs > 0 {
 		if r := u.Runs; r < 2 || r&(r-1) != 0 || r > protocol.MaxHandOverRuns || (b.CommitteeSize/u.ChunkKeys)%r != 0 {
 			return nil, nil, fmt.Errorf("sync kinds: a hand-over of %d members in chunks of %d keys cannot make %d runs", b.CommitteeSize, u.ChunkKeys, r)

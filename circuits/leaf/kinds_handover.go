@@ -96,15 +96,16 @@ func (c *SyncNextRunsLeaf) Define(api frontend.API) error {
 	if r.Gindex() != c.rules.NextCommitteeGindex || len(r.ChildHi) != c.runs || len(c.States) != c.runs+1 {
 		return fmt.Errorf("sync next runs leaf: a root of %d children at index %d, want %d at the fork's %d", len(r.ChildHi), r.Gindex(), c.runs, c.rules.NextCommitteeGindex)
 	}
-	if err := r.Define(api); err != nil {
-		return err
-	}
+	// The slot's fork and the chain's ends first, the root's SHA-256 after them.
 	rc := rangecheck.New(api)
 	rc.Check(c.NextPeriod, 64)
 	inFork(api, rc, c.Attested, &c.rules)
 	start := synccommittee.ChainStart(0)
 	api.AssertIsEqual(c.States[0], api.Add(start.BigInt(new(big.Int)), c.NextPeriod))
 	api.AssertIsEqual(c.States[c.runs], c.Commitment)
+	if err := r.Define(api); err != nil {
+		return err
+	}
 	values := []frontend.Variable{r.StateHi, r.StateLo, c.Attested, c.NextPeriod, c.Commitment}
 	n := c.size / c.runs
 	for i := range c.runs {

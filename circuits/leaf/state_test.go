@@ -2,6 +2,7 @@ package leaf
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -95,6 +96,9 @@ func TestStateStepOnMainnetAndDevnetProofs(t *testing.T) {
 	ccs := circuittest.Compile(t, "state step", field, &StateStepCircuit{})
 	solve := func(a *StateStepCircuit) error { a.SetShape(); return circuittest.Solve(ccs, field, a) }
 	proofs := append(mainnetStateProofs(t), devnetStateProofs(t)...)
+	// The forgeries touch the first and last steps: each shape of those (the trie, the
+	// kinds of its first and last nodes) is forged once.
+	forged := map[string]bool{}
 	for _, sp := range proofs {
 		value, steps, err := mpt.VerifyNative(sp.root, sp.key[:], sp.nodes)
 		if err != nil {
@@ -115,8 +119,13 @@ func TestStateStepOnMainnetAndDevnetProofs(t *testing.T) {
 				t.Fatalf("%s step %d (%s, depth %d): %v", sp.name, i, steps[i].Kind, steps[i].Depth, err)
 			}
 		}
-		refuseTamperedStep(t, ccs, sp, steps, value)
+		shape := fmt.Sprintf("%v %v %v %d", sp.account, steps[0].Kind, steps[len(steps)-1].Kind, min(len(steps), 2))
+		if !forged[shape] {
+			forged[shape] = true
+			refuseTamperedStep(t, ccs, sp, steps, value)
+		}
 	}
+	t.Logf("%d proofs solved step by step, forgeries on %d shapes of them", len(proofs), len(forged))
 	// The lane's word decodes to the count sent.
 	for _, sp := range proofs {
 		if sp.name == "devnet lane word" {
