@@ -191,21 +191,7 @@ func TestEthereumSourceRelayFollowsTheSyncCommittee(t *testing.T) {
 	}
 	until := func(what string, done func(st chain.DomainState) bool) chain.DomainState {
 		t.Helper()
-		for i := 0; i < 12; i++ {
-			st, err := e.Dst.State(ctx, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if done(st) {
-				return st
-			}
-			if err := r.Step(ctx); err != nil {
-				t.Fatal(err)
-			}
-			blocks(2)
-		}
-		t.Fatalf("not %s in 12 steps (batches: %v)", what, prover.batches)
-		return chain.DomainState{}
+		return relayUntil(t, ctx, r, src, fmt.Sprintf("%s (batches: %v)", what, prover.batches), 12, done, func() { blocks(2) })
 	}
 	st := until("delivered in period 0", func(st chain.DomainState) bool { return st.DeliveredCount == 2 })
 	if st.Epoch != 0 {
@@ -472,22 +458,7 @@ func TestLivenessRelayHandsOverOverSeveralBatches(t *testing.T) {
 	r := newRelay()
 	until := func(what string, steps int, done func(st chain.DomainState) bool) chain.DomainState {
 		t.Helper()
-		for range steps {
-			st, err := e.Dst.State(ctx, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if done(st) {
-				return st
-			}
-			if err := r.Step(ctx); err != nil {
-				t.Fatal(err)
-			}
-			e.Source.Commit()
-			e.Source.Commit()
-		}
-		t.Fatalf("not %s in %d steps (key runs %x)", what, steps, p.runs)
-		return chain.DomainState{}
+		return relayUntil(t, ctx, r, src, what, steps, done, func() { e.Source.Commit(); e.Source.Commit() })
 	}
 	until("delivered in period 0", 12, func(st chain.DomainState) bool { return st.DeliveredCount == 1 })
 	for range 2 * 16 {

@@ -395,20 +395,7 @@ func TestRelayCarriesTheHandOver(t *testing.T) {
 	}
 	until := func(what string, done func(st chain.DomainState) bool) chain.DomainState {
 		t.Helper()
-		for i := 0; i < 10; i++ {
-			st, err := d.Dst.State(ctx, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if done(st) {
-				return st
-			}
-			if err := r.Step(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		t.Fatalf("not %s in 10 steps", what)
-		return chain.DomainState{}
+		return relayUntil(t, ctx, r, src, what, 10, done, nil)
 	}
 	send(2)
 	serve(1)
@@ -545,4 +532,27 @@ func TestEventRelayProvesLanesByReceipt(t *testing.T) {
 	if prover.kinds[len(prover.kinds)-1] != protocol.KindLaneReceipt {
 		t.Fatalf("claims proven: %v, want a lane by receipt again", prover.kinds)
 	}
+}
+
+// relayUntil steps r until done holds of the Inbox's state of src, at most steps times,
+// calling between (if set) after each step; it fails the test with what otherwise.
+func relayUntil(t *testing.T, ctx context.Context, r *Relay, src uint32, what string, steps int, done func(st chain.DomainState) bool, between func()) chain.DomainState {
+	t.Helper()
+	for range steps {
+		st, err := r.Dst.State(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done(st) {
+			return st
+		}
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if between != nil {
+			between()
+		}
+	}
+	t.Fatalf("not %s in %d steps", what, steps)
+	return chain.DomainState{}
 }

@@ -110,11 +110,7 @@ func TestUniversalSyncKinds(t *testing.T) {
 	late.Fork.Epoch = finalized.Slot/cfg.SlotsPerEpoch + 1
 	lateFinality := l.FinalityRules
 	lateFinality.Fork.Epoch = attested.Slot/cfg.SlotsPerEpoch + 1
-	cases := []struct {
-		name        string
-		placeholder func() frontend.Circuit
-		a           frontend.Circuit
-	}{
+	cases := []forgery{
 		{"header: under Deneb's domain", func() frontend.Circuit { return NewSyncHeaderLeaf(deneb) }, l.Header},
 		{"header: a signature slot not after the attested one", header, func() frontend.Circuit {
 			h := *l.Header
@@ -171,14 +167,7 @@ func TestUniversalSyncKinds(t *testing.T) {
 			return &s
 		}()},
 	}
-	for _, tc := range cases {
-		err := test.IsSolved(tc.placeholder(), tc.a, field)
-		if err == nil {
-			t.Errorf("%s: accepted", tc.name)
-			continue
-		}
-		t.Logf("%s: %v", tc.name, err)
-	}
+	refuseForgeries(t, cases)
 }
 
 // TestUniversalSyncRotationKinds: the hand-over a real Capella update carries (mainnet's
@@ -253,11 +242,7 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 	attested := su.Update.AttestedHeader.Beacon.Header()
 	lateNext := l.NextRules
 	lateNext.Fork.Epoch = attested.Slot/cfg.SlotsPerEpoch + 1
-	cases := []struct {
-		name        string
-		placeholder func() frontend.Circuit
-		a           frontend.Circuit
-	}{
+	cases := []forgery{
 		{"claim: another source domain", func() frontend.Circuit { return NewSyncRotationLeaf(src+1, spp) }, l.Rotation},
 		{"claim: a finalized slot outside the period", rotation, func() frontend.Circuit {
 			r := *l.Rotation
@@ -314,14 +299,7 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 			return &c
 		}()},
 	}
-	for _, tc := range cases {
-		err := test.IsSolved(tc.placeholder(), tc.a, field)
-		if err == nil {
-			t.Errorf("%s: accepted", tc.name)
-			continue
-		}
-		t.Logf("%s: %v", tc.name, err)
-	}
+	refuseForgeries(t, cases)
 }
 
 // shiftedRotation is the rotation claim leaf of l with its claim's encoding changed by shift
@@ -336,4 +314,24 @@ func shiftedRotation(l *SyncRotationLeaves, shift func(r *protocol.RotationClaim
 	v.Produced = ClaimFact(claim.Hash())
 	v.Assign(&r.IO)
 	return &r
+}
+
+// forgery is an assignment its kind must refuse.
+type forgery struct {
+	name        string
+	placeholder func() frontend.Circuit
+	a           frontend.Circuit
+}
+
+// refuseForgeries checks that each forgery's kind refuses it, and logs why.
+func refuseForgeries(t *testing.T, cases []forgery) {
+	t.Helper()
+	for _, tc := range cases {
+		err := test.IsSolved(tc.placeholder(), tc.a, field)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		t.Logf("%s: %v", tc.name, err)
+	}
 }
