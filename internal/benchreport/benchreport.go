@@ -52,7 +52,8 @@ type Plan struct {
 
 // Plans: quick counts constraints and measures gas (minutes); full adds setup, proving and
 // the end-to-end pipeline (keys from the store; their first setup takes ~50 minutes), and
-// the sync-committee pieces at mainnet's size (their keys made each run: ~1 h), and the
+// the sync-committee pieces at mainnet's size (their keys made each run: ~1 h), the hand-over's new pieces
+// (~25 min of setup the first time), and the
 // ceremony's steps on each curve (~7 min).
 var Plans = map[string][]Plan{
 	"quick": {
@@ -68,6 +69,7 @@ var Plans = map[string][]Plan{
 		{[]string{"./circuits"}, "BenchmarkConstraints"},
 		{[]string{"./circuits/leaf"}, "BenchmarkSetup|BenchmarkProve|BenchmarkLaneClaim|BenchmarkReceiptChunks"},
 		{[]string{"./circuits/synccommittee"}, "BenchmarkSyncCommittee"},
+		{[]string{"./circuits"}, "BenchmarkSyncHandOver"},
 		{[]string{"./aggregator"}, "BenchmarkKeys|BenchmarkProve|BenchmarkGasSubmitBatch|BenchmarkPipeline|BenchmarkQueueOverhead|BenchmarkWorkers"},
 		{[]string{"./prover/ceremony"}, "BenchmarkCeremony"},
 	},
@@ -262,6 +264,9 @@ func (r *Report) markdown(plots map[string]string) string {
 		}},
 		{"Ethereum's sync committee at 512 members (setup and proving, each piece's keys made by the run)", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkSyncCommittee")
+		}},
+		{"Mainnet's hand-over over several batches (a run's leaf proofs, the hand-over's own: their constraints, proving seconds summed, peak; each new kind's setup)", func(x Result) bool {
+			return strings.HasPrefix(x.Name, "BenchmarkSyncHandOver")
 		}},
 		{"Ceremony steps for a circuit filling a 2^13 domain (seconds; file sizes; phase 1 and phase-2 initialisation grow linearly or a little faster with the domain)", func(x Result) bool {
 			return strings.HasPrefix(x.Name, "BenchmarkCeremony")
