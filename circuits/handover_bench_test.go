@@ -31,13 +31,8 @@ import (
 //
 //	go test ./circuits -run '^$' -bench 'BenchmarkSyncHandOver' -benchtime 1x -timeout 90m
 func BenchmarkSyncHandOver(b *testing.B) {
-	bcfg, updates := lightclient.MainnetUpdates(b)
-	su := *updates[0]
-	next, err := bcfg.NewCommittee(su.Update.NextSyncCommittee)
-	if err != nil {
-		b.Fatal(err)
-	}
-	su.Next = next
+	bcfg, rot := lightclient.MainnetRotation(b)
+	su := *rot
 	const src, runs = 1, 8
 	cfg := aggregator.Config{Sizes: aggregator.DefaultConfig().Sizes,
 		Sync: &aggregator.SyncConfig{Beacon: bcfg, SrcDomain: src, Forks: []string{"capella"}, ChunkKeys: 4, Runs: runs}}

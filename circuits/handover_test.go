@@ -18,13 +18,8 @@ import (
 // batch fits the large aggregation (32 slots, 16 keys) and links under the sync kinds'
 // allow-list; the statement chain is the fold's.
 func TestUniversalPlanOfAMainnetHandOverOverBatches(t *testing.T) {
-	bcfg, updates := lightclient.MainnetUpdates(t)
-	su := *updates[0]
-	next, err := bcfg.NewCommittee(su.Update.NextSyncCommittee)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su.Next = next
+	bcfg, rot := lightclient.MainnetRotation(t)
+	su := *rot
 	cfg := aggregator.Config{Sizes: aggregator.DefaultConfig().Sizes,
 		Sync: &aggregator.SyncConfig{Beacon: bcfg, SrcDomain: 1, Forks: []string{"capella"}, ChunkKeys: 4, Runs: 8}}
 	if err := cfg.Check(); err != nil {

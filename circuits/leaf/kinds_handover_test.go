@@ -32,13 +32,8 @@ import (
 // another run, its runs in another order, another source domain, or encoded as a rotation.
 func TestUniversalSyncHandOverOverBatches(t *testing.T) {
 	const src, runs = 1, 8
-	cfg, updates := lightclient.MainnetUpdates(t)
-	su := *updates[0]
-	next, err := cfg.NewCommittee(su.Update.NextSyncCommittee)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su.Next = next
+	cfg, rot := lightclient.MainnetRotation(t)
+	su, next := *rot, rot.Next
 	l, err := AssignSyncHandOver(cfg, src, &su, 4, runs)
 	if err != nil {
 		t.Fatal(err)

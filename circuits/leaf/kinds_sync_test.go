@@ -183,13 +183,8 @@ func TestUniversalSyncKinds(t *testing.T) {
 // than it holds.
 func TestUniversalSyncRotationKinds(t *testing.T) {
 	const src = 1
-	cfg, updates := lightclient.MainnetUpdates(t)
-	su := *updates[0]
-	next, err := cfg.NewCommittee(su.Update.NextSyncCommittee)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su.Next = next
+	cfg, rot := lightclient.MainnetRotation(t)
+	su, next := *rot, rot.Next
 	l, err := AssignSyncRotation(cfg, src, &su, 4)
 	if err != nil {
 		t.Fatal(err)

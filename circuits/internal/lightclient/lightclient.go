@@ -58,3 +58,17 @@ func MainnetUpdates(tb testing.TB) (synccommittee.Config, []*synccommittee.Signe
 	}
 	return cfg, out
 }
+
+// MainnetRotation is the first of MainnetUpdates (period 862's committee signing a Capella
+// update) with the next committee it carries: the hand-over to period 863.
+func MainnetRotation(tb testing.TB) (synccommittee.Config, *synccommittee.SignedUpdate) {
+	tb.Helper()
+	cfg, updates := MainnetUpdates(tb)
+	su := *updates[0]
+	next, err := cfg.NewCommittee(su.Update.NextSyncCommittee)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	su.Next = next
+	return cfg, &su
+}
