@@ -1,19 +1,15 @@
 package circuits_test
 
 import (
-	"runtime"
-	"runtime/debug"
 	"testing"
-	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
-	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 
 	"github.com/isthmus-xyz/isthmus/aggregator"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/lightclient"
 	"github.com/isthmus-xyz/isthmus/circuits/leaf"
 	"github.com/isthmus-xyz/isthmus/prover"
@@ -80,52 +76,32 @@ func BenchmarkSyncHandOver(b *testing.B) {
 			}
 		})
 	}
-	type leafProof struct {
-		kind string
-		a    frontend.Circuit
-	}
 	run := l.Runs[0]
-	var runLeaves []leafProof
-	for _, c := range run.Chunks {
-		runLeaves = append(runLeaves, leafProof{names[0], c})
+	leaves := func(b *testing.B, kind string, as ...frontend.Circuit) []circuittest.Leaf {
+		k := keysOf(b, kind)
+		var out []circuittest.Leaf
+		for _, a := range as {
+			out = append(out, circuittest.Leaf{Name: kind, CCS: k.ccs, PK: k.keys.PK, Assignment: a})
+		}
+		return out
 	}
-	for _, n := range run.Tree {
-		runLeaves = append(runLeaves, leafProof{names[1], n})
-	}
-	runLeaves = append(runLeaves, leafProof{names[2], run.Claim})
-	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), ecc.BLS12_377.ScalarField())
-	for _, batch := range []struct {
-		name   string
-		leaves []leafProof
-	}{{"run", runLeaves}, {"hand-over", []leafProof{{names[3], l.Next}, {names[4], l.HandOver}}}} {
-		b.Run(batch.name, func(b *testing.B) {
-			for _, p := range batch.leaves {
-				keysOf(b, p.kind)
-			}
-			for i := 0; i < b.N; i++ {
-				runtime.GC()
-				debug.FreeOSMemory()
-				prover.ResetPeak()
-				var seconds float64
-				constraints := 0
-				for _, p := range batch.leaves {
-					k := keysOf(b, p.kind)
-					w, err := frontend.NewWitness(p.a, ecc.BLS12_377.ScalarField())
-					if err != nil {
-						b.Fatal(err)
-					}
-					start := time.Now()
-					if _, err := groth16.Prove(k.ccs, k.keys.PK, w, opt); err != nil {
-						b.Fatalf("%s: %v", p.kind, err)
-					}
-					seconds += time.Since(start).Seconds()
-					constraints += k.ccs.GetNbConstraints()
-				}
-				b.ReportMetric(float64(len(batch.leaves)), "proofs")
-				b.ReportMetric(float64(constraints), "constraints")
-				b.ReportMetric(seconds, "prove-s")
-				b.ReportMetric(prover.PeakGiB(), "peak-GiB")
-			}
-		})
-	}
+	b.Run("run", func(b *testing.B) {
+		var chunks, nodes []frontend.Circuit
+		for _, c := range run.Chunks {
+			chunks = append(chunks, c)
+		}
+		for _, n := range run.Tree {
+			nodes = append(nodes, n)
+		}
+		all := append(append(leaves(b, names[0], chunks...), leaves(b, names[1], nodes...)...), leaves(b, names[2], run.Claim)...)
+		for i := 0; i < b.N; i++ {
+			circuittest.ReportLeafProofs(b, all)
+		}
+	})
+	b.Run("hand-over", func(b *testing.B) {
+		all := append(leaves(b, names[3], l.Next), leaves(b, names[4], l.HandOver)...)
+		for i := 0; i < b.N; i++ {
+			circuittest.ReportLeafProofs(b, all)
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/mainnet"
 	"github.com/isthmus-xyz/isthmus/circuits/mpt"
 	"github.com/isthmus-xyz/isthmus/prover"
@@ -308,7 +309,6 @@ func BenchmarkReceiptChunks(b *testing.B) {
 	blk := mainnetReceiptBlock(b)
 	bigTx, _ := blk.largest(b)
 	longTx, longLog, _ := blk.longestData()
-	opt := stdgroth16.GetNativeProverOptions(ecc.BW6_761.ScalarField(), field)
 	for _, pick := range []struct {
 		name    string
 		tx, log int
@@ -319,44 +319,23 @@ func BenchmarkReceiptChunks(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			type leafProof struct {
-				kind string
-				a    frontend.Circuit
+			var leaves []circuittest.Leaf
+			add := func(kind string, a frontend.Circuit) {
+				k := kinds[kind]
+				leaves = append(leaves, circuittest.Leaf{Name: kind, CCS: k.ccs, PK: k.keys.PK, Assignment: a})
 			}
-			var leaves []leafProof
 			for j, a := range c.Chunks {
 				for _, d := range c.Data[j] {
-					leaves = append(leaves, leafProof{KindReceiptData, d})
+					add(KindReceiptData, d)
 				}
-				leaves = append(leaves, leafProof{KindReceiptChunk, a})
+				add(KindReceiptChunk, a)
 			}
-			leaves = append(leaves, leafProof{KindReceiptTail, c.Tail})
+			add(KindReceiptTail, c.Tail)
 			size := len(steps[len(steps)-1].Node)
 			for i := 0; i < b.N; i++ {
-				runtime.GC()
-				debug.FreeOSMemory()
-				prover.ResetPeak()
-				var seconds float64
-				constraints := 0
-				for _, l := range leaves {
-					k := kinds[l.kind]
-					w, err := frontend.NewWitness(l.a, field)
-					if err != nil {
-						b.Fatal(err)
-					}
-					start := time.Now()
-					if _, err := groth16.Prove(k.ccs, k.keys.PK, w, opt); err != nil {
-						b.Fatalf("%s: %v", l.kind, err)
-					}
-					seconds += time.Since(start).Seconds()
-					constraints += k.ccs.GetNbConstraints()
-				}
+				seconds := circuittest.ReportLeafProofs(b, leaves)
 				b.ReportMetric(float64(size), "receipt-bytes")
-				b.ReportMetric(float64(len(leaves)), "proofs")
-				b.ReportMetric(float64(constraints), "constraints")
-				b.ReportMetric(seconds, "prove-s")
 				b.ReportMetric(seconds/(float64(size)/1024), "prove-s-per-KiB")
-				b.ReportMetric(prover.PeakGiB(), "peak-GiB")
 			}
 		})
 	}
