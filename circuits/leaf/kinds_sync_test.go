@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-377/fr"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/math/uints"
@@ -13,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/isthmus-xyz/isthmus/circuits/facts"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 	"github.com/isthmus-xyz/isthmus/circuits/internal/lightclient"
 	"github.com/isthmus-xyz/isthmus/circuits/synccommittee"
 	"github.com/isthmus-xyz/isthmus/circuits/universal"
@@ -57,32 +59,35 @@ func TestUniversalSyncKinds(t *testing.T) {
 		t.Fatal("the payload leaf does not produce the header fact")
 	}
 
-	// Placeholders are made for each use: the emulated arithmetic of the signature keeps
-	// state from one compile or solve.
+	// The signature's placeholder is made for each use: its emulated arithmetic keeps state
+	// from one compile or solve. The other kinds compile once, for their layout and every
+	// solve.
 	type kind struct {
-		name        string
-		placeholder func() frontend.Circuit
-		a           frontend.Circuit
+		name   string
+		solver kindSolver
+		a      frontend.Circuit
 	}
-	signature := func() frontend.Circuit { return NewSyncSignatureLeaf(512) }
-	header := func() frontend.Circuit { return NewSyncHeaderLeaf(l.HeaderRules) }
-	finalizedKind := func() frontend.Circuit { return &SyncFinalizedLeaf{} }
-	payload := func() frontend.Circuit { return NewSyncPayloadLeaf(l.PayloadRules, src) }
+	signature := engineKind(func() frontend.Circuit { return NewSyncSignatureLeaf(512) })
+	header := compiledKind("sync header leaf", func() frontend.Circuit { return NewSyncHeaderLeaf(l.HeaderRules) })
+	finalizedKind := compiledKind("sync finalized leaf", func() frontend.Circuit { return &SyncFinalizedLeaf{} })
+	payload := compiledKind("sync payload leaf", func() frontend.Circuit { return NewSyncPayloadLeaf(l.PayloadRules, src) })
 	kinds := []kind{
 		{"signature", signature, l.Signature},
 		{"header", header, l.Header},
-		{"finality", func() frontend.Circuit { return NewSyncFinalityLeaf(l.FinalityRules) }, l.Finality},
+		{"finality", compiledKind("sync finality leaf", func() frontend.Circuit { return NewSyncFinalityLeaf(l.FinalityRules) }), l.Finality},
 		{"finalized", finalizedKind, l.Finalized},
 		{"payload", payload, l.Payload},
 	}
 	for _, k := range kinds {
-		placeholder := k.placeholder()
-		if k.name == "signature" {
-			placeholder = NewSyncSignatureLeaf(8) // the layout at a smaller committee: 3.4 GiB less to compile
-		}
-		ccs, err := frontend.Compile(field, r1cs.NewBuilder, placeholder)
-		if err != nil {
-			t.Fatalf("%s: %v", k.name, err)
+		var ccs constraint.ConstraintSystem
+		if k.solver.key != "" {
+			ccs = circuittest.Compiled(t, k.solver.key, field, k.solver.placeholder())
+		} else {
+			// The layout at a smaller committee: 3.4 GiB less to compile.
+			var err error
+			if ccs, err = frontend.Compile(field, r1cs.NewBuilder, NewSyncSignatureLeaf(8)); err != nil {
+				t.Fatalf("%s: %v", k.name, err)
+			}
 		}
 		if n := ccs.GetNbPublicVariables() - 1; n != facts.Inputs {
 			t.Fatalf("%s: %d public inputs, the layout has %d", k.name, n, facts.Inputs)
@@ -93,7 +98,7 @@ func TestUniversalSyncKinds(t *testing.T) {
 		t.Logf("%s kind: %d constraints", k.name, ccs.GetNbConstraints())
 		ccs = nil
 		runtime.GC()
-		if err := test.IsSolved(k.placeholder(), k.a, field); err != nil {
+		if err := k.solver.solve(t, k.a); err != nil {
 			t.Fatalf("%s: %v", k.name, err)
 		}
 	}
@@ -111,7 +116,7 @@ func TestUniversalSyncKinds(t *testing.T) {
 	lateFinality := l.FinalityRules
 	lateFinality.Fork.Epoch = attested.Slot/cfg.SlotsPerEpoch + 1
 	cases := []forgery{
-		{"header: under Deneb's domain", func() frontend.Circuit { return NewSyncHeaderLeaf(deneb) }, l.Header},
+		{"header: under Deneb's domain", engineKind(func() frontend.Circuit { return NewSyncHeaderLeaf(deneb) }), l.Header},
 		{"header: a signature slot not after the attested one", header, func() frontend.Circuit {
 			h := *l.Header
 			h.SignatureSlot = attested.Slot
@@ -133,7 +138,7 @@ func TestUniversalSyncKinds(t *testing.T) {
 			v.Assign(&h.IO)
 			return &h
 		}()},
-		{"finality: an attested slot before the kind's fork", func() frontend.Circuit { return NewSyncFinalityLeaf(lateFinality) }, l.Finality},
+		{"finality: an attested slot before the kind's fork", engineKind(func() frontend.Circuit { return NewSyncFinalityLeaf(lateFinality) }), l.Finality},
 		{"finalized: a finalized slot after the attested one", finalizedKind, func() frontend.Circuit {
 			f := *l.Finalized
 			f.Attested = finalized.Slot - 1
@@ -145,8 +150,8 @@ func TestUniversalSyncKinds(t *testing.T) {
 			v.Assign(&f.IO)
 			return &f
 		}()},
-		{"payload: a finalized slot before the kind's fork", func() frontend.Circuit { return NewSyncPayloadLeaf(late, src) }, l.Payload},
-		{"payload: another source domain", func() frontend.Circuit { return NewSyncPayloadLeaf(l.PayloadRules, src+1) }, l.Payload},
+		{"payload: a finalized slot before the kind's fork", engineKind(func() frontend.Circuit { return NewSyncPayloadLeaf(late, src) }), l.Payload},
+		{"payload: another source domain", engineKind(func() frontend.Circuit { return NewSyncPayloadLeaf(l.PayloadRules, src+1) }), l.Payload},
 		{"payload: another update's finalized header", payload, func() frontend.Circuit {
 			p := *l.Payload
 			v := l.Values[4]
@@ -218,18 +223,18 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 	}
 
 	spp := cfg.SlotsPerEpoch * cfg.EpochsPerPeriod
-	chunk := func() frontend.Circuit { return NewSyncChunkLeaf(4) }
-	tree := func() frontend.Circuit { return &SyncTreeLeaf{} }
-	nextKind := func() frontend.Circuit { return NewSyncNextLeaf(l.NextRules, 512) }
-	rotation := func() frontend.Circuit { return NewSyncRotationLeaf(src, spp) }
+	chunk := compiledKind("sync chunk leaf of 4 keys", func() frontend.Circuit { return NewSyncChunkLeaf(4) })
+	tree := compiledKind("sync key-tree leaf", func() frontend.Circuit { return &SyncTreeLeaf{} })
+	nextKind := compiledKind("sync next-committee root leaf", func() frontend.Circuit { return NewSyncNextLeaf(l.NextRules, 512) })
+	rotation := compiledKind("sync rotation claim leaf", func() frontend.Circuit { return NewSyncRotationLeaf(src, spp) })
 	for name, c := range map[string]struct {
-		placeholder func() frontend.Circuit
-		a           frontend.Circuit
+		kind kindSolver
+		a    frontend.Circuit
 	}{
 		"chunk 0": {chunk, l.Chunks[0]}, "chunk 127": {chunk, l.Chunks[127]}, "a bottom node": {tree, l.Tree[0]},
 		"the top pair": {tree, l.Tree[len(l.Tree)-1]}, "the next committee's root": {nextKind, l.Next}, "the claim": {rotation, l.Rotation},
 	} {
-		if err := test.IsSolved(c.placeholder(), c.a, field); err != nil {
+		if err := c.kind.solve(t, c.a); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -238,7 +243,7 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 	lateNext := l.NextRules
 	lateNext.Fork.Epoch = attested.Slot/cfg.SlotsPerEpoch + 1
 	cases := []forgery{
-		{"claim: another source domain", func() frontend.Circuit { return NewSyncRotationLeaf(src+1, spp) }, l.Rotation},
+		{"claim: another source domain", engineKind(func() frontend.Circuit { return NewSyncRotationLeaf(src+1, spp) }), l.Rotation},
 		{"claim: a finalized slot outside the period", rotation, func() frontend.Circuit {
 			r := *l.Rotation
 			r.Finalized = (su.Period + 1) * spp
@@ -257,7 +262,7 @@ func TestUniversalSyncRotationKinds(t *testing.T) {
 			v.Assign(&n.IO)
 			return &n
 		}()},
-		{"root: an attested slot before the kind's fork", func() frontend.Circuit { return NewSyncNextLeaf(lateNext, 512) }, l.Next},
+		{"root: an attested slot before the kind's fork", engineKind(func() frontend.Circuit { return NewSyncNextLeaf(lateNext, 512) }), l.Next},
 		{"node: another count produced", tree, func() frontend.Circuit {
 			n := *l.Tree[0]
 			v := l.TreeValues[0]
@@ -311,18 +316,44 @@ func shiftedRotation(l *SyncRotationLeaves, shift func(r *protocol.RotationClaim
 	return &r
 }
 
+// kindSolver solves assignments by a kind: against the kind compiled once in a test where
+// key names it (a kind solved more than once), else by gnark's test engine on a fresh
+// placeholder (the signature's emulated arithmetic keeps state from one solve).
+type kindSolver struct {
+	key         string
+	placeholder func() frontend.Circuit
+}
+
+// compiledKind is the kind placeholder makes, compiled once in a test under key.
+func compiledKind(key string, placeholder func() frontend.Circuit) kindSolver {
+	return kindSolver{key, placeholder}
+}
+
+// engineKind is the kind placeholder makes, solved by gnark's test engine.
+func engineKind(placeholder func() frontend.Circuit) kindSolver {
+	return kindSolver{placeholder: placeholder}
+}
+
+func (k kindSolver) solve(t *testing.T, a frontend.Circuit) error {
+	t.Helper()
+	if k.key == "" {
+		return test.IsSolved(k.placeholder(), a, field)
+	}
+	return circuittest.IsSolved(t, k.key, field, k.placeholder(), a)
+}
+
 // forgery is an assignment its kind must refuse.
 type forgery struct {
-	name        string
-	placeholder func() frontend.Circuit
-	a           frontend.Circuit
+	name string
+	kind kindSolver
+	a    frontend.Circuit
 }
 
 // refuseForgeries checks that each forgery's kind refuses it, and logs why.
 func refuseForgeries(t *testing.T, cases []forgery) {
 	t.Helper()
 	for _, tc := range cases {
-		err := test.IsSolved(tc.placeholder(), tc.a, field)
+		err := tc.kind.solve(t, tc.a)
 		if err == nil {
 			t.Errorf("%s: accepted", tc.name)
 			continue

@@ -5,8 +5,11 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/std/math/uints"
-	"github.com/consensys/gnark/test"
 	"github.com/ethereum/go-ethereum/common"
+
+	"fmt"
+	"github.com/consensys/gnark/frontend"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 )
 
 // The branch circuit, by the solver, on every branch of the shared mainnet data: the
@@ -15,7 +18,6 @@ import (
 // A changed node, another leaf, and a branch of another index fail.
 func TestSyncCommitteeBranchCircuit(t *testing.T) {
 	cfg := Mainnet()
-	field := ecc.BLS12_377.ScalarField()
 	type branchCase struct {
 		name       string
 		gindex     uint64
@@ -62,7 +64,7 @@ func TestSyncCommitteeBranchCircuit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := test.IsSolved(NewBranchCircuit(c.gindex), a, field); err != nil {
+		if err := solveBranch(t, c.gindex, a); err != nil {
 			t.Fatalf("%s (%d): %v", c.name, i, err)
 		}
 		if i != 1 && i != 3 {
@@ -70,20 +72,26 @@ func TestSyncCommitteeBranchCircuit(t *testing.T) {
 		}
 		bad, _ := AssignBranch(c.gindex, c.leaf, c.root, c.branch)
 		bad.Branch[1][7] = uints.NewU8(c.branch[1][7] ^ 1)
-		if test.IsSolved(NewBranchCircuit(c.gindex), bad, field) == nil {
+		if solveBranch(t, c.gindex, bad) == nil {
 			t.Errorf("%s: a changed node solved", c.name)
 		}
 		leaf := c.leaf
 		leaf[0] ^= 1
 		bad, _ = AssignBranch(c.gindex, leaf, c.root, c.branch)
-		if test.IsSolved(NewBranchCircuit(c.gindex), bad, field) == nil {
+		if solveBranch(t, c.gindex, bad) == nil {
 			t.Errorf("%s: another leaf solved", c.name)
 		}
 	}
 	// The current committee's branch is not the next committee's: same depth, another index.
 	c := cases[0]
 	a, _ := AssignBranch(NextSyncCommitteeGindex, c.leaf, c.root, c.branch)
-	if test.IsSolved(NewBranchCircuit(NextSyncCommitteeGindex), a, field) == nil {
+	if solveBranch(t, NextSyncCommitteeGindex, a) == nil {
 		t.Error("the current committee's branch solved as the next committee's")
 	}
+}
+
+// solveBranch solves a by the branch circuit of gindex, compiled once per index in a test.
+func solveBranch(t *testing.T, gindex uint64, a frontend.Circuit) error {
+	t.Helper()
+	return circuittest.IsSolved(t, fmt.Sprintf("branch at gindex %d", gindex), ecc.BLS12_377.ScalarField(), NewBranchCircuit(gindex), a)
 }

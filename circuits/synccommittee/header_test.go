@@ -6,7 +6,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/std/math/uints"
-	"github.com/consensys/gnark/test"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 )
 
 // The header circuit, by the solver, on every attested header of the shared mainnet updates:
@@ -28,7 +29,7 @@ func TestSyncCommitteeHeaderCircuit(t *testing.T) {
 		if hi, lo := halves(want); a.RootHi.(*big.Int).Cmp(hi) != 0 || a.RootLo.(*big.Int).Cmp(lo) != 0 {
 			t.Fatalf("update %d: the assignment's signing root is not the twin's", i)
 		}
-		if err := test.IsSolved(&HeaderCircuit{}, a, field); err != nil {
+		if err := circuittest.IsSolved(t, "sync header", field, &HeaderCircuit{}, a); err != nil {
 			t.Fatalf("update %d: %v", i, err)
 		}
 		if i > 0 {
@@ -46,7 +47,7 @@ func TestSyncCommitteeHeaderCircuit(t *testing.T) {
 		} {
 			b, _ := AssignHeader(&h, domain)
 			mutate(b)
-			if test.IsSolved(&HeaderCircuit{}, b, field) == nil {
+			if circuittest.IsSolved(t, "sync header", field, &HeaderCircuit{}, b) == nil {
 				t.Errorf("%s: solved", name)
 			}
 		}

@@ -7,9 +7,10 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/std/math/uints"
-	"github.com/consensys/gnark/test"
 	gethtypes "github.com/ethereum/go-ethereum/beacon/types"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 )
 
 // mainnetHeaders are the light-client headers of the shared data: the bootstrap's, then each
@@ -56,7 +57,7 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 		if i > 2 {
 			continue // the first three solve; the rest are checked natively above
 		}
-		if err := test.IsSolved(NewPayloadCircuit(false), a, field); err != nil {
+		if err := circuittest.IsSolved(t, "payload", field, NewPayloadCircuit(false), a); err != nil {
 			t.Fatalf("header %d (block %d): %v", i, exec.BlockNumber, err)
 		}
 	}
@@ -66,7 +67,7 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := test.IsSolved(&FinalizedHeaderCircuit{}, f, field); err != nil {
+	if err := circuittest.IsSolved(t, "finalized header", field, &FinalizedHeaderCircuit{}, f); err != nil {
 		t.Fatalf("the payload root under the beacon header: %v", err)
 	}
 	for name, mutate := range map[string]func(c *FinalizedHeaderCircuit){
@@ -78,7 +79,7 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 	} {
 		a, _ := AssignFinalizedHeader(first)
 		mutate(a)
-		if test.IsSolved(&FinalizedHeaderCircuit{}, a, field) == nil {
+		if circuittest.IsSolved(t, "finalized header", field, &FinalizedHeaderCircuit{}, a) == nil {
 			t.Errorf("finalized header, %s: solved", name)
 		}
 	}
@@ -98,7 +99,7 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 	} {
 		a, _ := AssignPayload(&exec)
 		mutate(a)
-		if test.IsSolved(NewPayloadCircuit(false), a, field) == nil {
+		if circuittest.IsSolved(t, "payload", field, NewPayloadCircuit(false), a) == nil {
 			t.Errorf("%s: solved", name)
 		}
 	}
@@ -130,12 +131,12 @@ func TestSyncCommitteePayloadCircuit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := test.IsSolved(NewPayloadCircuit(true), da, field); err != nil {
+	if err := circuittest.IsSolved(t, "payload, Deneb", field, NewPayloadCircuit(true), da); err != nil {
 		t.Fatalf("Deneb: %v", err)
 	}
 	da, _ = AssignPayload(&dexec)
 	da.StateLo = flip(da.StateLo)
-	if test.IsSolved(NewPayloadCircuit(true), da, field) == nil {
+	if circuittest.IsSolved(t, "payload, Deneb", field, NewPayloadCircuit(true), da) == nil {
 		t.Error("Deneb, another state root: solved")
 	}
 }

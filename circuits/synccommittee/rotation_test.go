@@ -14,6 +14,9 @@ import (
 	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/test"
 	"github.com/ethereum/go-ethereum/common"
+
+	"fmt"
+	"github.com/isthmus-xyz/isthmus/circuits/internal/circuittest"
 )
 
 // stateOver is the root of a made-up state holding leaf at gindex, and its branch.
@@ -32,18 +35,37 @@ func stateOver(leaf [32]byte, gindex uint64, seed string) ([32]byte, []common.Ha
 	return node, branch
 }
 
-func solves(t *testing.T, name string, circuit, a frontend.Circuit) {
+// solves checks that a satisfies circuit (isSolved).
+func solves(t *testing.T, name, key string, circuit, a frontend.Circuit) {
 	t.Helper()
-	if err := test.IsSolved(circuit, a, ecc.BLS12_377.ScalarField()); err != nil {
+	if err := isSolved(t, key, circuit, a); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 }
 
-func refused(t *testing.T, name string, circuit, a frontend.Circuit) {
+// refused checks that a does not satisfy circuit (isSolved).
+func refused(t *testing.T, name, key string, circuit, a frontend.Circuit) {
 	t.Helper()
-	if test.IsSolved(circuit, a, ecc.BLS12_377.ScalarField()) == nil {
+	if isSolved(t, key, circuit, a) == nil {
 		t.Errorf("%s: solved", name)
 	}
+}
+
+// isSolved solves a by circuit compiled once per key in a test (a circuit solved several
+// times), or with no key by gnark's test engine (cheaper for one solve).
+func isSolved(t *testing.T, key string, circuit, a frontend.Circuit) error {
+	t.Helper()
+	if key == "" {
+		return test.IsSolved(circuit, a, ecc.BLS12_377.ScalarField())
+	}
+	return circuittest.IsSolved(t, key, ecc.BLS12_377.ScalarField(), circuit, a)
+}
+
+// Keys of the rotation's circuits, for circuittest.IsSolved.
+func chunkKey(keys int) string   { return fmt.Sprintf("committee chunk of %d keys", keys) }
+func merkleKey(width int) string { return fmt.Sprintf("committee node of %d children", width) }
+func rootKey(n int, gindex uint64) string {
+	return fmt.Sprintf("committee root of %d children at gindex %d", n, gindex)
 }
 
 // A rotation of a committee of 8 in chunks of 2 and layers of 2 (four chunks, one layer of
@@ -75,11 +97,11 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 		t.Error("the committee's chain linked as another period's")
 	}
 	for i, c := range r.Chunks {
-		solves(t, "chunk", NewCommitteeChunkCircuit(2), c)
+		solves(t, "chunk", chunkKey(2), NewCommitteeChunkCircuit(2), c)
 		_ = i
 	}
-	solves(t, "layer", NewMerkleCircuit(2), r.Layers[0][1])
-	solves(t, "root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), r.Root)
+	solves(t, "layer", merkleKey(2), NewMerkleCircuit(2), r.Layers[0][1])
+	solves(t, "root", rootKey(2, NextSyncCommitteeGindex), NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), r.Root)
 
 	// Two keys swapped, or one key replaced by another valid key: the committee's root
 	// changes, so the root circuit over the forged chunks fails under the true state (each
@@ -102,9 +124,9 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 			t.Fatal(err)
 		}
 		if name == "one key replaced" {
-			solves(t, "the forged committee's chunk", NewCommitteeChunkCircuit(2), fake.Chunks[2])
+			solves(t, "the forged committee's chunk", chunkKey(2), NewCommitteeChunkCircuit(2), fake.Chunks[2])
 		}
-		refused(t, name+", under the true state root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), fake.Root)
+		refused(t, name+", under the true state root", rootKey(2, NextSyncCommitteeGindex), NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), fake.Root)
 		mixed := *r
 		mixed.Chunks = append(append([]*CommitteeChunkCircuit(nil), r.Chunks[:1]...), fake.Chunks[1:]...)
 		if mixed.Links(3, fake.Commitment) == nil {
@@ -149,18 +171,18 @@ func TestSyncCommitteeRotationCircuits(t *testing.T) {
 	} {
 		c := chunk()
 		mutate(c)
-		refused(t, name, NewCommitteeChunkCircuit(2), c)
+		refused(t, name, chunkKey(2), NewCommitteeChunkCircuit(2), c)
 	}
 	m := *r.Layers[0][0]
 	m.ChildLo = append([]frontend.Variable(nil), m.ChildLo...)
 	m.ChildLo[1] = new(big.Int).Xor(toBig(m.ChildLo[1]), big.NewInt(1))
-	refused(t, "a child changed", NewMerkleCircuit(2), &m)
+	refused(t, "a child changed", merkleKey(2), NewMerkleCircuit(2), &m)
 	other, _ := RotationProof(com, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 	other.Root.StateHi = new(big.Int).Xor(toBig(other.Root.StateHi), big.NewInt(1))
-	refused(t, "another state root", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), other.Root)
+	refused(t, "another state root", rootKey(2, NextSyncCommitteeGindex), NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), other.Root)
 	other, _ = RotationProof(com, 3, 2, 2, NextSyncCommitteeGindex, state, branch)
 	other.Root.Aggregate[5] = flipByte(other.Root.Aggregate[5], 1)
-	refused(t, "another aggregate key", NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), other.Root)
+	refused(t, "another aggregate key", rootKey(2, NextSyncCommitteeGindex), NewCommitteeRootCircuit(2, NextSyncCommitteeGindex), other.Root)
 }
 
 // The rotation of mainnet committees at 512 members, in chunks of ChunkKeys and layers of
@@ -197,13 +219,13 @@ func TestSyncCommitteeRotationMainnet(t *testing.T) {
 		if err := r.Links(c.period, want); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		solves(t, c.name+": root", NewCommitteeRootCircuit(2, c.gindex), r.Root)
+		solves(t, c.name+": root", "", NewCommitteeRootCircuit(2, c.gindex), r.Root)
 		if c.gindex != NextSyncCommitteeGindex {
 			continue
 		}
-		solves(t, c.name+": first chunk", NewCommitteeChunkCircuit(ChunkKeys), r.Chunks[0])
-		solves(t, c.name+": last chunk", NewCommitteeChunkCircuit(ChunkKeys), r.Chunks[127])
-		solves(t, c.name+": layer 0", NewMerkleCircuit(MerkleWidth), r.Layers[0][5])
-		solves(t, c.name+": layer 1", NewMerkleCircuit(MerkleWidth), r.Layers[1][1])
+		solves(t, c.name+": first chunk", "", NewCommitteeChunkCircuit(ChunkKeys), r.Chunks[0])
+		solves(t, c.name+": last chunk", "", NewCommitteeChunkCircuit(ChunkKeys), r.Chunks[127])
+		solves(t, c.name+": layer 0", "", NewMerkleCircuit(MerkleWidth), r.Layers[0][5])
+		solves(t, c.name+": layer 1", "", NewMerkleCircuit(MerkleWidth), r.Layers[1][1])
 	}
 }
