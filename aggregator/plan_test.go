@@ -375,10 +375,8 @@ func TestUniversalFitOfSegmentEnds(t *testing.T) {
 	dst := d.Config.DestinationDomain
 	const per = protocol.SegmentMaxGas / protocol.InlineGasLimit
 	const ends = 12
-	for i := 0; i < ends*per+1; i++ {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, protocol.InlineGasLimit, nil); err != nil {
-			t.Fatal(err)
-		}
+	if err := d.Src.SendMany(ctx, devnet.DevKey("user"), dst, common.Address{0xbb}, protocol.InlineGasLimit, nil, ends*per+1); err != nil {
+		t.Fatal(err)
 	}
 	d.Source.Finalize(d.Source.Head())
 	h, err := d.Src.FinalizedHeader(ctx)

@@ -56,6 +56,47 @@ func (s *Source) Send(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, re
 	return nil, receipt, fmt.Errorf("send to domain %d: no MessageSent event in %s", dst, receipt.TxHash)
 }
 
+// SendMany sends n messages alike from key without waiting for each in turn, so that a chain
+// seals as many of them a block as their gas allows (a load of senders, where Send would take
+// a block each), and waits for them all: it fails unless every one succeeded. The first is
+// sent as Send sends it, its gas estimated; the rest reuse twice that estimate (a message
+// that closes a segment writes more), in nonce order.
+func (s *Source) SendMany(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, recipient common.Address, gasLimit uint64, payload []byte, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	_, rc, err := s.Send(ctx, key, dst, recipient, gasLimit, payload)
+	if err != nil {
+		return err
+	}
+	data := s.abi.PackSend(dst, recipient, gasLimit, payload)
+	opts := s.Client.Transactor(ctx, key)
+	nonce, err := s.Client.Eth.PendingNonceAt(ctx, opts.From)
+	if err != nil {
+		return fmt.Errorf("send to domain %d: nonce: %w", dst, err)
+	}
+	hashes := make([]common.Hash, 0, n-1)
+	for i := 1; i < n; i++ {
+		opts.Nonce, opts.GasLimit = new(big.Int).SetUint64(nonce), 2*rc.GasUsed
+		tx, err := s.bound.RawTransact(opts, data)
+		if err != nil {
+			return fmt.Errorf("send to domain %d: message %d of %d: %w", dst, i+1, n, DecodeRevert(err, s.abi.UnpackError))
+		}
+		hashes = append(hashes, tx.Hash())
+		nonce++
+	}
+	for i, h := range hashes {
+		r, err := s.Client.WaitReceipt(ctx, h)
+		if err != nil {
+			return fmt.Errorf("send to domain %d: message %d of %d: %w", dst, i+2, n, err)
+		}
+		if r.Status != types.ReceiptStatusSuccessful {
+			return fmt.Errorf("send to domain %d: message %d of %d: transaction %s failed (gas used %d)", dst, i+2, n, h, r.GasUsed)
+		}
+	}
+	return nil
+}
+
 // messageOf is the message a MessageSent event of the Outbox of domain src carries.
 func messageOf(src uint32, ev *bindings.OutboxMessageSent) protocol.Message {
 	return protocol.Message{

@@ -74,10 +74,8 @@ func TestHardeningRelayProvesOneBatchWhateverTheSegments(t *testing.T) {
 	}
 	const per = protocol.SegmentMaxGas / protocol.InlineGasLimit
 	const segments = 12
-	for i := 0; i < segments*per; i++ {
-		if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.InlineGasLimit, nil); err != nil {
-			t.Fatal(err)
-		}
+	if err := d.Src.SendMany(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, burner, protocol.InlineGasLimit, nil, segments*per); err != nil {
+		t.Fatal(err)
 	}
 	if _, _, err := d.Src.Send(ctx, devnet.DevKey("user"), d.Config.DestinationDomain, honest, 100_000, []byte("honest")); err != nil {
 		t.Fatal(err)

@@ -110,3 +110,50 @@ func TestLaneProofRefusesTampering(t *testing.T) {
 		})
 	}
 }
+
+// SendMany: many messages from one sender in fewer blocks than one a message, every one in the
+// lane; a message the Outbox refuses fails at the first, with nothing sent.
+func TestSendManyFillsBlocks(t *testing.T) {
+	d := startDevnet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dst, user := d.Config.DestinationDomain, DevKey("user")
+	count := func() uint64 {
+		t.Helper()
+		d.Source.Finalize(d.Source.Head())
+		h, err := d.Src.FinalizedHeader(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := d.Src.ProveLane(ctx, h, dst, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := p.Head()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return head.Count
+	}
+	before := d.Source.Head()
+	const n = 120
+	if err := d.Src.SendMany(ctx, user, dst, common.Address{0xbe}, protocol.InlineGasLimit, []byte("many"), n); err != nil {
+		t.Fatal(err)
+	}
+	blocks := d.Source.Head() - before
+	if got := count(); got != n {
+		t.Fatalf("lane count %d after %d sends", got, n)
+	}
+	if blocks >= n {
+		t.Fatalf("%d messages took %d blocks", n, blocks)
+	}
+	t.Logf("%d messages in %d blocks", n, blocks)
+	err := d.Src.SendMany(ctx, user, dst, common.Address{0xbe}, protocol.InlineGasLimit, make([]byte, protocol.MaxPayload+1), 3)
+	var rev *chain.Revert
+	if !errors.As(err, &rev) {
+		t.Fatalf("a payload above the maximum: %v, want the Outbox's revert", err)
+	}
+	if got := count(); got != n {
+		t.Fatalf("lane count %d after a refused send, want %d", got, n)
+	}
+}
