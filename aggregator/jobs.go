@@ -34,6 +34,9 @@ type Job struct {
 	Circuit string
 	Label   string // what the proof is of, for logs and errors ("claim 0, chain 1, step 2")
 	Witness []byte // gnark's binary encoding of the full witness
+	// Digest is the digest its dispatcher compiled the circuit to, where it knows it: a
+	// worker whose key store holds that compiled system reads it rather than compiling.
+	Digest string
 	// Check, where set, is the dispatcher's check of a result before it takes it (the
 	// proof verifies under the job's key, for the job's public inputs). A result that
 	// fails it is deleted and the job proven again. It is not sent to workers.
@@ -70,7 +73,11 @@ func newJob(c *Circuit, label string, assignment frontend.Circuit) (Job, witness
 		return Job{}, nil, fmt.Errorf("%s: verifying key: %w", label, err)
 	}
 	h.Write(data)
-	return Job{ID: hex.EncodeToString(h.Sum(nil)), Circuit: c.Name, Label: label, Witness: data}, pub, nil
+	j := Job{ID: hex.EncodeToString(h.Sum(nil)), Circuit: c.Name, Label: label, Witness: data}
+	if c.Keys.Manifest != nil {
+		j.Digest = c.Keys.Manifest.Digest
+	}
+	return j, pub, nil
 }
 
 // JobResult is a job's proof with its public witness, and where and how it was made.
@@ -102,6 +109,11 @@ type Executor interface {
 // CircuitSource gives a compiled circuit by its name.
 type CircuitSource interface {
 	Circuit(name string) (*Circuit, error)
+}
+
+// digestSource is a CircuitSource that reads a circuit back by the digest a job names.
+type digestSource interface {
+	CircuitOf(name, digest string) (*Circuit, error)
 }
 
 // ErrNoCircuit is returned for a circuit name a source does not know.
@@ -138,7 +150,13 @@ func (jp *jobProver) prove(ctx context.Context, job Job) (JobResult, error) {
 	if err := ctx.Err(); err != nil {
 		return JobResult{}, err
 	}
-	c, err := jp.source.Circuit(job.Circuit)
+	var c *Circuit
+	var err error
+	if ds, ok := jp.source.(digestSource); ok && job.Digest != "" {
+		c, err = ds.CircuitOf(job.Circuit, job.Digest)
+	} else {
+		c, err = jp.source.Circuit(job.Circuit)
+	}
 	if err != nil {
 		return JobResult{}, err
 	}

@@ -244,6 +244,13 @@ func TestUniversalEndToEnd(t *testing.T) {
 	if err := p.ProveWrap(ctx, agg, bp); err != nil {
 		t.Fatal(err)
 	}
+	// NewProver stored the compiled aggregation and wrap beside their keys: a job reads them
+	// back (its log says so) rather than compiling them a second time.
+	for _, c := range []*Circuit{p.Aggregates[0], p.Wrap} {
+		if _, err := p.store.Compiled(c.Name, c.Keys.Manifest.Digest); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+	}
 	t.Logf("batch proven in %s: %+v", time.Since(start).Round(time.Second), bp.Stages)
 	if bp.PublicInput.Cmp(bp.Statement.PublicInput()) != 0 {
 		t.Fatalf("public input %x, the statement's is %x", bp.PublicInput, bp.Statement.PublicInput())

@@ -30,6 +30,7 @@ const (
 	deadSubject   = "isthmus.dead."
 	headerJob     = "Isthmus-Job"
 	headerLabel   = "Isthmus-Label"
+	headerDigest  = "Isthmus-Digest"
 	// dedupWindow is how long a stream remembers an ID it took.
 	dedupWindow = 2 * time.Hour
 	// resultsAge is how long results and dead letters are kept.
@@ -165,6 +166,9 @@ func (q *Queue) Run(ctx context.Context, jobs []Job, done func(int, JobResult)) 
 		msg := &nats.Msg{Subject: jobsSubject + j.Circuit, Data: j.Witness, Header: nats.Header{}}
 		msg.Header.Set(headerJob, j.ID)
 		msg.Header.Set(headerLabel, j.Label)
+		if j.Digest != "" {
+			msg.Header.Set(headerDigest, j.Digest)
+		}
 		ack, err := q.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(j.ID+"/"+try))
 		if err != nil {
 			if errors.Is(err, nats.ErrMaxPayload) {

@@ -183,7 +183,8 @@ func (w *Worker) order() []string {
 
 // handle proves one job and acknowledges it, or hands it back.
 func (w *Worker) handle(ctx context.Context, circuit string, m jetstream.Msg) {
-	job := Job{ID: m.Headers().Get(headerJob), Circuit: circuit, Label: m.Headers().Get(headerLabel), Witness: m.Data()}
+	job := Job{ID: m.Headers().Get(headerJob), Circuit: circuit, Label: m.Headers().Get(headerLabel), Witness: m.Data(),
+		Digest: m.Headers().Get(headerDigest)}
 	meta, err := m.Metadata()
 	if err != nil || job.ID == "" {
 		w.Log.Error("malformed job: dropped", "circuit", circuit, "err", err)

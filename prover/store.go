@@ -588,9 +588,9 @@ func (s *Store) VerifyingKey(name string) (groth16.VerifyingKey, *Manifest, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	curve, ok := map[string]ecc.ID{ecc.BN254.String(): ecc.BN254, ecc.BLS12_377.String(): ecc.BLS12_377, ecc.BW6_761.String(): ecc.BW6_761}[m.Curve]
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: %s: unknown curve %q", ErrChecksum, name, m.Curve)
+	curve, err := curveOf(m)
+	if err != nil {
+		return nil, nil, err
 	}
 	path := filepath.Join(s.folder(m.Circuit, m.Digest), vkFile)
 	if err := checkFile(path, m.Files[vkFile]); err != nil {
@@ -601,4 +601,13 @@ func (s *Store) VerifyingKey(name string) (groth16.VerifyingKey, *Manifest, erro
 		return nil, nil, fmt.Errorf("load verifying key: %w", err)
 	}
 	return vk, m, nil
+}
+
+// curveOf is the curve a manifest names.
+func curveOf(m *Manifest) (ecc.ID, error) {
+	curve, ok := map[string]ecc.ID{ecc.BN254.String(): ecc.BN254, ecc.BLS12_377.String(): ecc.BLS12_377, ecc.BW6_761.String(): ecc.BW6_761}[m.Curve]
+	if !ok {
+		return ecc.UNKNOWN, fmt.Errorf("%w: %s: unknown curve %q", ErrChecksum, m.Circuit, m.Curve)
+	}
+	return curve, nil
 }

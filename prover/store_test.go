@@ -42,6 +42,19 @@ func compile(t *testing.T, c frontend.Circuit) constraint.ConstraintSystem {
 	return ccs
 }
 
+// flipByte changes the byte in the middle of a stored file.
+func flipByte(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // proveAndVerify checks that keys prove and verify 3² = 9.
 func proveAndVerify(t *testing.T, ccs constraint.ConstraintSystem, k *Keys) {
 	t.Helper()
@@ -111,15 +124,7 @@ func TestStoreRefusesATamperedKey(t *testing.T) {
 	if err != nil || digest != k.Manifest.Digest {
 		t.Fatalf("digest %s (%v), manifest %s", digest, err, k.Manifest.Digest)
 	}
-	path := filepath.Join(s.folder("square", digest), pkFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 1
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	flipByte(t, filepath.Join(s.folder("square", digest), pkFile))
 	for name, load := range map[string]func() (*Keys, error){
 		"Load": func() (*Keys, error) { return s.Load("square", ccs) },
 		"Keys": func() (*Keys, error) { return s.Keys("square", ccs, false) },
@@ -219,15 +224,7 @@ func TestStoreLoadsAVerifyingKeyByName(t *testing.T) {
 	if vk.IsDifferent(k.VK) || m.Digest != k.Manifest.Digest {
 		t.Fatal("another verifying key loaded")
 	}
-	path := filepath.Join(s.folder("square", m.Digest), vkFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 1
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	flipByte(t, filepath.Join(s.folder("square", m.Digest), vkFile))
 	if _, _, err := s.VerifyingKey("square"); !errors.Is(err, ErrChecksum) {
 		t.Fatalf("a tampered verifying key: %v, want ErrChecksum", err)
 	}
