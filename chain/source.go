@@ -59,8 +59,8 @@ func (s *Source) Send(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, re
 // SendMany sends n messages alike from key without waiting for each in turn, so that a chain
 // seals as many of them a block as their gas allows (a load of senders, where Send would take
 // a block each), and waits for them all: it fails unless every one succeeded. The first is
-// sent as Send sends it, its gas estimated; the rest reuse twice that estimate (a message
-// that closes a segment writes more), in nonce order.
+// sent as Send sends it, its gas estimated; the rest, in nonce order, are given twice the gas
+// the first used (a message that closes a segment writes more).
 func (s *Source) SendMany(ctx context.Context, key *ecdsa.PrivateKey, dst uint32, recipient common.Address, gasLimit uint64, payload []byte, n int) error {
 	if n <= 0 {
 		return nil
